@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# Provide the real Pulumi CLI, the Node.js language host and the dynamic-provider plugin,
+# pinned to the version of @pulumi/pulumi in package.json, in a cache outside the repo.
+#
+# Order: a `pulumi` on PATH at the right version -> the cached build -> the official release
+# tarball (short timeout) -> a build from the Go module proxy with the official flags.
+# Idempotent; the last line printed is the absolute path of the `pulumi` binary.
+#
+# Environment:
+#   PULUMI_VERSION       version to provide (default: the pin below)
+#   PSM_PULUMI_CACHE     cache directory (default: ${XDG_CACHE_HOME:-$HOME/.cache}/pulumi-superserve-mesa)
+set -euo pipefail
+
+VERSION="${PULUMI_VERSION:-3.248.0}"
+# The Node.js language host has no module of its own on the proxy for this version; the newest
+# sdk/v3 that still carries it as a package is v3.68.0 (see README, "The Pulumi engine").
+LANGHOST_SDK_VERSION="${PSM_LANGHOST_SDK_VERSION:-3.68.0}"
+CACHE="${PSM_PULUMI_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pulumi-superserve-mesa}"
+DEST="$CACHE/pulumi-v$VERSION"
+BIN="$DEST/bin"
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+log() { echo "install-pulumi: $*" >&2; }
+
+version_of() { "$1" version 2>/dev/null | tr -d '[:space:]'; }
+
+link_dynamic_provider_plugin() {
+  # The dynamic-provider plugin is a shell script inside the @pulumi/pulumi npm package; the CLI
+  # looks for plugins next to its own binary, so put it there.
+  local script="$ROOT/node_modules/@pulumi/pulumi/pulumi-resource-pulumi-nodejs"
+  if [ -z "$script" ] || [ ! -f "$script" ]; then
+    log "the dynamic-provider plugin was not found in node_modules/@pulumi/pulumi; run 'npm ci' first"
+    return 1
+  fi
+  if [ "$(readlink -f "$BIN/pulumi-resource-pulumi-nodejs" 2>/dev/null)" != "$(readlink -f "$script")" ]; then
+    ln -sf "$script" "$BIN/pulumi-resource-pulumi-nodejs"
+    log "linked the dynamic-provider plugin: $BIN/pulumi-resource-pulumi-nodejs -> $script"
+  fi
+}
+
+go_build() { # <workdir> <package> <output> <ldflags>
+  local work="$1" pkg="$2" out="$3" ldflags="$4"
+  ( cd "$work" && CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -tags osusergo,grpcnotrace \
+      -ldflags "$ldflags" -o "$out" "$pkg" )
+}
+
+build_cli_from_proxy() {
+  command -v go >/dev/null || { log "Go is not installed; install Go 1.25+ to build Pulumi"; return 1; }
+  local work="$CACHE/build/cli-v$VERSION"
+  mkdir -p "$work" "$BIN"
+  if [ ! -f "$work/go.mod" ]; then
+    log "creating the build module in $work"
+    ( cd "$work" && go mod init psm/pulumi-cli >/dev/null 2>&1 \
+      && go get "github.com/pulumi/pulumi/pkg/v3@v$VERSION" "github.com/pulumi/pulumi/sdk/v3@v$VERSION" )
+    printf 'package tools\n\nimport _ "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi"\n' > "$work/tools.go"
+    ( cd "$work" && GOFLAGS=-mod=mod go mod tidy >&2 )
+  fi
+  log "building the Pulumi CLI v$VERSION from the Go module proxy (several minutes on 2 cores the first time)"
+  local t0=$SECONDS
+  go_build "$work" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi "$BIN/pulumi.tmp" \
+    "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$VERSION"
+  mv "$BIN/pulumi.tmp" "$BIN/pulumi"
+  log "built the CLI in $((SECONDS - t0)) s"
+}
+
+build_language_host_from_proxy() {
+  local work="$CACHE/build/langhost-sdk-v$LANGHOST_SDK_VERSION"
+  mkdir -p "$work" "$BIN"
+  if [ ! -f "$work/go.mod" ]; then
+    log "creating the language-host build module in $work"
+    ( cd "$work" && go mod init psm/pulumi-language-nodejs >/dev/null 2>&1 \
+      && go get "github.com/pulumi/pulumi/sdk/v3@v$LANGHOST_SDK_VERSION" )
+    printf 'package tools\n\nimport _ "github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs"\n' > "$work/tools.go"
+    ( cd "$work" && GOFLAGS=-mod=mod go mod tidy >&2 )
+  fi
+  log "building the Node.js language host (sdk/v3 v$LANGHOST_SDK_VERSION) from the Go module proxy"
+  go_build "$work" github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs "$BIN/pulumi-language-nodejs.tmp" \
+    "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$LANGHOST_SDK_VERSION"
+  mv "$BIN/pulumi-language-nodejs.tmp" "$BIN/pulumi-language-nodejs"
+}
+
+try_official_release() {
+  local url="https://get.pulumi.com/releases/sdk/pulumi-v$VERSION-linux-x64.tar.gz" tmp
+  tmp="$(mktemp -d)"
+  log "trying the official release ($url, 10 s timeout)"
+  if curl -fsSL --connect-timeout 5 --max-time 10 -o "$tmp/p.tgz" "$url" 2>/dev/null \
+     && tar -xzf "$tmp/p.tgz" -C "$tmp"; then
+    mkdir -p "$BIN" && cp "$tmp"/pulumi/pulumi* "$BIN"/ && rm -rf "$tmp"
+    return 0
+  fi
+  rm -rf "$tmp"
+  log "the official release is not reachable"
+  return 1
+}
+
+mkdir -p "$CACHE"
+on_path="$(command -v pulumi || true)"
+if [ -n "$on_path" ] && [ "$(version_of "$on_path")" = "v$VERSION" ] && [ -x "$(dirname "$on_path")/pulumi-language-nodejs" ]; then
+  log "using pulumi v$VERSION from PATH: $on_path"
+  BIN="$(dirname "$(readlink -f "$on_path")")"
+elif [ -x "$BIN/pulumi" ] && [ "$(version_of "$BIN/pulumi")" = "v$VERSION" ]; then
+  log "using the cached pulumi v$VERSION in $BIN"
+else
+  try_official_release || build_cli_from_proxy
+fi
+[ "$(version_of "$BIN/pulumi")" = "v$VERSION" ] || { log "the pulumi binary in $BIN does not report v$VERSION"; exit 1; }
+
+if [ ! -x "$BIN/pulumi-language-nodejs" ]; then
+  build_language_host_from_proxy || log "WARNING: the Node.js language host could not be built; only Automation API inline programs will run"
+fi
+[ -w "$BIN" ] && link_dynamic_provider_plugin
+
+log "pulumi $(version_of "$BIN/pulumi") ready; cache: $CACHE ($(du -sh "$CACHE" 2>/dev/null | cut -f1))"
+echo "$BIN/pulumi"
