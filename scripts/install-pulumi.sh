@@ -24,17 +24,19 @@ log() { echo "install-pulumi: $*" >&2; }
 
 version_of() { "$1" version 2>/dev/null | tr -d '[:space:]'; }
 
-link_dynamic_provider_plugin() {
-  # The dynamic-provider plugin is a shell script inside the @pulumi/pulumi npm package; the CLI
-  # looks for plugins next to its own binary, so put it there.
+install_dynamic_provider_plugin() {
+  # The dynamic-provider plugin is a small shell script shipped inside the @pulumi/pulumi npm
+  # package; it resolves @pulumi/pulumi from the program's directory, so one copy next to the CLI
+  # serves every project. The CLI looks for plugins next to its own binary.
   local script="$ROOT/node_modules/@pulumi/pulumi/pulumi-resource-pulumi-nodejs"
-  if [ -z "$script" ] || [ ! -f "$script" ]; then
-    log "the dynamic-provider plugin was not found in node_modules/@pulumi/pulumi; run 'npm ci' first"
+  if [ ! -f "$script" ]; then
+    log "the dynamic-provider plugin is missing from node_modules/@pulumi/pulumi; run 'npm ci' first"
     return 1
   fi
-  if [ "$(readlink -f "$BIN/pulumi-resource-pulumi-nodejs" 2>/dev/null)" != "$(readlink -f "$script")" ]; then
-    ln -sf "$script" "$BIN/pulumi-resource-pulumi-nodejs"
-    log "linked the dynamic-provider plugin: $BIN/pulumi-resource-pulumi-nodejs -> $script"
+  if [ -L "$BIN/pulumi-resource-pulumi-nodejs" ] || ! cmp -s "$script" "$BIN/pulumi-resource-pulumi-nodejs"; then
+    rm -f "$BIN/pulumi-resource-pulumi-nodejs"
+    install -m 0755 "$script" "$BIN/pulumi-resource-pulumi-nodejs"
+    log "installed the dynamic-provider plugin: $BIN/pulumi-resource-pulumi-nodejs"
   fi
 }
 
@@ -108,7 +110,7 @@ fi
 if [ ! -x "$BIN/pulumi-language-nodejs" ]; then
   build_language_host_from_proxy || log "WARNING: the Node.js language host could not be built; only Automation API inline programs will run"
 fi
-[ -w "$BIN" ] && link_dynamic_provider_plugin
+[ -w "$BIN" ] && install_dynamic_provider_plugin
 
 log "pulumi $(version_of "$BIN/pulumi") ready; cache: $CACHE ($(du -sh "$CACHE" 2>/dev/null | cut -f1))"
 echo "$BIN/pulumi"

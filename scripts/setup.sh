@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Everything the tests and the main job need, installed by the project itself (idempotent):
+# Debian packages, npm dependencies (from the lockfile), the compiled package, the Pulumi CLI.
+# Prints progress on stderr; the last line on stdout is the path of the `pulumi` binary.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+log() { echo "setup: $*" >&2; }
+
+# Debian packages: bubblewrap isolates local sandboxes; git stores local Mesa repos;
+# python3/make/g++ build better-sqlite3 when no prebuilt binary can be downloaded.
+DEBIAN_PACKAGES=(bubblewrap git python3 make g++ curl ca-certificates)
+missing=()
+for pkg in "${DEBIAN_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    log "missing Debian packages: ${missing[*]}. Run as root, or: sudo apt-get install -y ${missing[*]}"
+    exit 1
+  fi
+  log "installing Debian packages: ${missing[*]}"
+  apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2
+fi
+
+# npm dependencies, reinstalled only when the lockfile changed (`npm install` also runs `prepare`,
+# which builds dist/ and links the package to itself).
+stamp="node_modules/.psm-lock.sha256"
+want="$(sha256sum package-lock.json | cut -d' ' -f1)"
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  log "installing npm dependencies from the lockfile"
+  # `npm install`, not `npm ci`: the lockfile cannot list the SDK's optional native packages for
+  # other platforms (the registry here does not serve them), which `npm ci` treats as out of sync.
+  npm install --no-audit --no-fund >&2
+  echo "$want" > "$stamp"
+else
+  log "npm dependencies are up to date; building"
+  npm run --silent build >&2
+  node scripts/link-self.mjs
+fi
+
+bash scripts/install-pulumi.sh | tail -n 1

@@ -1,0 +1,126 @@
+/**
+ * End-to-end harness: real Pulumi projects in temp directories, driven through the real engine
+ * (the CLI provided by scripts/install-pulumi.sh, with the Node.js language host) via the
+ * Automation API, with a file state backend in the same temp directory.
+ *
+ * A project's `node_modules` links to this repository's, where `pulumi-superserve-mesa` resolves
+ * to the repository itself (scripts/link-self.mjs), so programs import the package by name exactly
+ * as a user's program does. Run `npm run build` first: dynamic providers load the compiled `dist/`.
+ */
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
+
+export const repoRoot = resolve(__dirname, "..", "..");
+
+let pulumiBinary: string | undefined;
+
+/** Absolute path of the pinned `pulumi` binary, installing it on first use (cached afterwards). */
+export function pulumiPath(): string {
+  if (!pulumiBinary) {
+    const out = execFileSync("bash", [join(repoRoot, "scripts", "install-pulumi.sh")], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    pulumiBinary = out.trim().split("\n").pop()!;
+  }
+  return pulumiBinary;
+}
+
+export interface TempProjectOptions {
+  /** TypeScript source of the program's `index.ts`. */
+  program: string;
+  /** Project name (default `e2e`). */
+  name?: string;
+  /** Stack name (default `test`). */
+  stackName?: string;
+  /** Stack config, set before the first operation. */
+  config?: Record<string, { value: string; secret?: boolean }>;
+  /** Extra environment for the engine, the program and the providers. */
+  env?: Record<string, string>;
+}
+
+export interface TempProject {
+  dir: string;
+  stack: Stack;
+  /** The environment every `pulumi` run of this project gets. */
+  env: Record<string, string>;
+  /** Replace the program (`index.ts`). */
+  writeProgram(source: string): void;
+  /** Run the CLI directly in the project (e.g. to kill it mid-operation). */
+  spawnPulumi(args: string[]): ChildProcess;
+  /** Everything in the state backend directory, as text (for secret scans). */
+  stateDir: string;
+  dispose(): Promise<void>;
+}
+
+/** Create a real Pulumi project + stack in a temp dir; dispose() destroys leftovers and removes it. */
+export async function createTempProject(opts: TempProjectOptions): Promise<TempProject> {
+  const dir = mkdtempSync(join(tmpdir(), "psm-e2e-"));
+  const stateDir = join(dir, ".state");
+  mkdirSync(stateDir);
+  const name = opts.name ?? "e2e";
+  writeFileSync(
+    join(dir, "Pulumi.yaml"),
+    `name: ${name}\nruntime:\n  name: nodejs\n  options:\n    typescript: true\n`,
+  );
+  writeFileSync(join(dir, "package.json"), JSON.stringify({ name, private: true }) + "\n");
+  writeFileSync(
+    join(dir, "tsconfig.json"),
+    JSON.stringify({
+      compilerOptions: {
+        strict: true,
+        target: "ES2022",
+        module: "NodeNext",
+        moduleResolution: "NodeNext",
+        esModuleInterop: true,
+        skipLibCheck: true,
+      },
+      files: ["index.ts"],
+    }) + "\n",
+  );
+  writeFileSync(join(dir, "index.ts"), opts.program);
+  symlinkSync(join(repoRoot, "node_modules"), join(dir, "node_modules"), "dir");
+
+  const binary = pulumiPath();
+  const env: Record<string, string> = {
+    PULUMI_BACKEND_URL: `file://${stateDir}`,
+    PULUMI_CONFIG_PASSPHRASE: "e2e-passphrase",
+    PULUMI_SKIP_UPDATE_CHECK: "true",
+    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+    PULUMI_HOME: join(dir, ".pulumi-home"),
+    PATH: `${dirname(binary)}:${process.env.PATH ?? ""}`,
+    ...opts.env,
+  };
+  const pulumiCommand = await PulumiCommand.get({ root: dirname(dirname(binary)) });
+  const stack = await LocalWorkspace.createOrSelectStack(
+    { stackName: opts.stackName ?? "test", workDir: dir },
+    { envVars: env, pulumiCommand },
+  );
+  for (const [key, { value, secret }] of Object.entries(opts.config ?? {})) {
+    await stack.setConfig(key, { value, secret: secret ?? false });
+  }
+
+  return {
+    dir,
+    stack,
+    env,
+    stateDir,
+    writeProgram: (source) => writeFileSync(join(dir, "index.ts"), source),
+    spawnPulumi: (args) =>
+      spawn(binary, args, {
+        cwd: dir,
+        env: { ...process.env, ...env, PULUMI_STACK: stack.name },
+        stdio: ["ignore", "pipe", "pipe"],
+      }),
+    async dispose() {
+      try {
+        await stack.destroy({ color: "never" });
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  };
+}
