@@ -1,0 +1,29 @@
+import { existsSync } from "node:fs";
+import { chmod } from "node:fs/promises";
+import { join } from "node:path";
+
+/**
+ * Bundles the in-sandbox `mesa` command into ONE executable file, `<outDir>/mesa`, that runs on
+ * the plain Node 20 of the host (node builtins and global fetch only, no node_modules), and
+ * returns its path. Works from the TypeScript sources and from the compiled `dist/` alike.
+ * Needs `esbuild` (a devDependency of this package).
+ */
+export async function buildMesaCli(outDir: string): Promise<string> {
+  const { build } = await import("esbuild");
+  const entry = [join(__dirname, "main.ts"), join(__dirname, "main.js")].find((path) => existsSync(path));
+  if (entry === undefined) throw new Error(`cannot find the mesa CLI entry (main.ts or main.js) in ${__dirname}`);
+  const outfile = join(outDir, "mesa");
+  await build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: "node",
+    target: "node20",
+    format: "cjs",
+    banner: { js: "#!/usr/bin/env node" },
+    logLevel: "silent",
+    legalComments: "none",
+  });
+  await chmod(outfile, 0o755);
+  return outfile;
+}
