@@ -1,0 +1,313 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdir, readFile, rename, rm } from "node:fs/promises";
+import { join } from "node:path";
+import type { Readable } from "node:stream";
+import { FreezerGroups } from "./freezer";
+import { TOOLS_MOUNT, type OverlayPart } from "./rootfs";
+import type { ExecOutput, ExecRequest, ExecResult, SandboxBootSpec, SandboxRuntime } from "./types";
+
+/** Options of {@link BwrapRuntime}. */
+export interface BwrapRuntimeOptions {
+  /** Directory holding one disk directory per sandbox. */
+  disksDir: string;
+  /** The overlay parts from {@link prepareBase}. */
+  parts: OverlayPart[];
+  /** The freezer groups of this instance. */
+  freezer: FreezerGroups;
+  /** Host directory mounted read-only at {@link TOOLS_MOUNT} in every sandbox. */
+  toolsDir?: string;
+  /** Milliseconds between SIGTERM and SIGKILL when a sandbox stops. */
+  killGraceMs: number;
+}
+
+/** Capabilities no sandbox process keeps: they would reach past the sandbox into the host. */
+const DROPPED_CAPS = ["sys_admin", "sys_module", "sys_rawio", "sys_boot", "sys_time", "mknod", "syslog", "mac_admin", "mac_override"];
+
+/** The PATH of every sandbox process. */
+export const SANDBOX_PATH = `${TOOLS_MOUNT}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`;
+
+interface Running {
+  /** The bwrap process (host pid namespace). */
+  launcher: ChildProcess;
+  /** Pid (host view) of the sandbox's pid-namespace init, the target of nsenter. */
+  nsPid: number;
+  /** Pids that make up the sandbox itself; SIGTERM spares them so the sandbox outlives its commands' shutdown. */
+  infra: Set<number>;
+  exited: Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise<void>((ok) => setTimeout(ok, ms));
+const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/**
+ * Sandboxes as bubblewrap containers: pid, mount, uts and ipc namespaces, hostname = id, the
+ * host network. The root file system is a stack of overlays assembled in a private mount
+ * namespace (so a crash never leaves mounts behind): the sandbox's writable layer over the
+ * template layers over the host's system directories. Commands join the sandbox with nsenter.
+ */
+export class BwrapRuntime implements SandboxRuntime {
+  private readonly running = new Map<string, Running>();
+  private readonly booting = new Map<string, Promise<void>>();
+
+  constructor(private readonly opts: BwrapRuntimeOptions) {}
+
+  isRunning(id: string): boolean {
+    return this.running.has(id);
+  }
+
+  async boot(spec: SandboxBootSpec): Promise<void> {
+    if (this.running.has(spec.id)) return;
+    const pending = this.booting.get(spec.id);
+    if (pending) return pending;
+    const p = this.doBoot(spec).finally(() => this.booting.delete(spec.id));
+    this.booting.set(spec.id, p);
+    return p;
+  }
+
+  private async doBoot(spec: SandboxBootSpec): Promise<void> {
+    const disk = this.diskDir(spec.id);
+    const merged = join(disk, "merged");
+    await mkdir(merged, { recursive: true });
+    const mounts: string[] = [];
+    for (const part of this.opts.parts) {
+      const upper = join(disk, "upper", part.key);
+      const work = join(disk, "work", part.key);
+      await mkdir(upper, { recursive: true });
+      await mkdir(work, { recursive: true });
+      const lowers = [...spec.layers.map((l) => join(l, part.key)).filter((l) => existsSync(l)), ...part.base];
+      const target = part.target === "/" ? merged : join(merged, part.target);
+      const options = `lowerdir=${lowers.join(":")},upperdir=${upper},workdir=${work}`;
+      mounts.push(`mount -t overlay overlay -o ${quote(options)} ${quote(target)}`);
+    }
+    await this.opts.freezer.create(spec.id);
+    const bwrapArgs = [
+      "--bind", ".", "/",
+      "--proc", "/proc",
+      "--dev", "/dev",
+      "--unshare-pid", "--unshare-ipc", "--unshare-uts",
+      "--hostname", spec.id,
+      "--die-with-parent", "--new-session",
+      "--clearenv", "--setenv", "HOME", "/home/user", "--setenv", "PATH", SANDBOX_PATH,
+      "--chdir", "/home/user",
+      ...(this.opts.toolsDir ? ["--ro-bind", this.opts.toolsDir, TOOLS_MOUNT] : []),
+      ...DROPPED_CAPS.flatMap((c) => ["--cap-drop", `CAP_${c.toUpperCase()}`]),
+      "--info-fd", "3",
+      "/bin/sh", "-c", `trap '' TERM INT HUP; echo ready; exec sleep infinity`,
+    ];
+    const script = [
+      "set -e",
+      `echo $$ > ${quote(this.opts.freezer.procsFile(spec.id))}`,
+      ...mounts,
+      `cd ${quote(merged)}`,
+      `exec bwrap ${bwrapArgs.map(quote).join(" ")}`,
+    ].join("\n");
+    const launcher = spawn("/usr/bin/unshare", ["--mount", "--propagation", "private", "/bin/sh", "-c", script], {
+      stdio: ["ignore", "pipe", "pipe", "pipe"],
+      env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" },
+    });
+    const exited = new Promise<void>((ok) => launcher.once("exit", () => ok()));
+    let stderr = "";
+    launcher.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
+    const info = childPid(launcher.stdio[3] as Readable);
+    info.catch(() => undefined);
+    const ready = new Promise<boolean>((ok) => {
+      launcher.stdout!.on("data", (c: Buffer) => c.toString().includes("ready") && ok(true));
+      void exited.then(() => ok(false));
+    });
+    if (!(await ready)) {
+      await this.opts.freezer.remove(spec.id);
+      throw new Error(`sandbox ${spec.id} failed to boot: ${stderr.trim() || "bwrap exited"}`);
+    }
+    const nsPid = await info;
+    const children = await readFile(`/proc/${nsPid}/task/${nsPid}/children`, "utf8").catch(() => "");
+    const infra = new Set([launcher.pid!, nsPid, ...children.split(" ").filter(Boolean).map(Number)]);
+    launcher.stdout!.resume();
+    this.running.set(spec.id, { launcher, nsPid, infra, exited });
+    void exited.then(() => {
+      if (this.running.get(spec.id)?.launcher === launcher) this.running.delete(spec.id);
+    });
+  }
+
+  async exec(id: string, req: ExecRequest, out: ExecOutput, signal?: AbortSignal): Promise<ExecResult> {
+    const loaderEnv = Object.entries(req.env).filter(([k]) => k.startsWith("LD_"));
+    const env = Object.fromEntries(Object.entries(req.env).filter(([k]) => !k.startsWith("LD_")));
+    const argv = [
+      ...(req.user ? ["/usr/bin/setpriv", `--reuid=${req.user}`, `--regid=${req.user}`, "--init-groups"] : []),
+      ...(req.timeoutSeconds !== undefined ? ["/usr/bin/timeout", "-k", "2", String(req.timeoutSeconds)] : []),
+      "/usr/bin/env", `--chdir=${req.cwd}`, ...loaderEnv.map(([k, v]) => `${k}=${v}`),
+      "/bin/sh", "-c", req.command,
+    ];
+    const started = Date.now();
+    const child = this.spawnIn(id, argv, { env, stdin: req.stdin !== undefined });
+    child.stdout!.on("data", (c: Buffer) => out.onStdout(c));
+    child.stderr!.on("data", (c: Buffer) => out.onStderr(c));
+    feedStdin(child, req.stdin);
+    const onAbort = () => child.kill("SIGKILL");
+    signal?.addEventListener("abort", onAbort, { once: true });
+    const code = await exitCode(child);
+    signal?.removeEventListener("abort", onAbort);
+    const timedOut =
+      req.timeoutSeconds !== undefined && (code === 124 || code === 137) && Date.now() - started >= req.timeoutSeconds * 1000 - 50;
+    return { exitCode: timedOut ? 124 : code, timedOut };
+  }
+
+  async readFile(id: string, path: string): Promise<Buffer | undefined | "directory"> {
+    const script = `if [ -d "$1" ]; then exit 3; fi; if [ ! -e "$1" ]; then exit 4; fi; exec cat -- "$1"`;
+    const child = this.spawnIn(id, ["/bin/sh", "-c", script, "sh", path], { env: { PATH: SANDBOX_PATH } });
+    const [data, err, code] = await Promise.all([readAll(child.stdout!), readAll(child.stderr!), exitCode(child)]);
+    if (code === 3) return "directory";
+    if (code === 4) return undefined;
+    if (code !== 0) throw new Error(`reading ${path} failed: ${err.toString().trim()}`);
+    return data;
+  }
+
+  async writeFile(id: string, path: string, data: Buffer): Promise<void> {
+    const script = `mkdir -p -- "$(dirname -- "$1")" && cat > "$1"`;
+    const child = this.spawnIn(id, ["/bin/sh", "-c", script, "sh", path], { env: { PATH: SANDBOX_PATH }, stdin: true });
+    feedStdin(child, data);
+    const [err, code] = await Promise.all([readAll(child.stderr!), exitCode(child)]);
+    if (code !== 0) throw new FileOpError(err.toString().trim() || `writing ${path} failed (exit ${code})`);
+  }
+
+  async tarDirectory(id: string, path: string): Promise<Readable> {
+    const script = `cd -- "$(dirname -- "$1")" && exec tar -cf - -- "$(basename -- "$1")"`;
+    const child = this.spawnIn(id, ["/bin/sh", "-c", script, "sh", path], { env: { PATH: SANDBOX_PATH } });
+    child.stderr!.resume();
+    return child.stdout!;
+  }
+
+  async freeze(id: string): Promise<void> {
+    if (this.running.has(id)) await this.opts.freezer.freeze(id);
+  }
+
+  async thaw(id: string): Promise<void> {
+    await this.opts.freezer.thaw(id);
+  }
+
+  async stop(id: string): Promise<void> {
+    const r = this.running.get(id);
+    const freezer = this.opts.freezer;
+    await freezer.thaw(id);
+    const workload = async () => (await freezer.pids(id)).filter((p) => !r?.infra.has(p));
+    for (const pid of await workload()) signal(pid, "SIGTERM");
+    const deadline = Date.now() + this.opts.killGraceMs;
+    while ((await workload()).length > 0 && Date.now() < deadline) await sleep(25);
+    for (let i = 0; i < 200; i++) {
+      const pids = await freezer.pids(id);
+      if (pids.length === 0) break;
+      for (const pid of pids) signal(pid, "SIGKILL");
+      await sleep(25);
+    }
+    if (r) await r.exited;
+    this.running.delete(id);
+    await freezer.remove(id);
+  }
+
+  async destroy(id: string): Promise<void> {
+    await this.stop(id);
+    await rm(this.diskDir(id), { recursive: true, force: true });
+  }
+
+  async snapshot(id: string, layerDir: string): Promise<number> {
+    await this.stop(id);
+    await rename(join(this.diskDir(id), "upper"), layerDir);
+    await rm(this.diskDir(id), { recursive: true, force: true });
+    return diskUsage(layerDir);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.running.keys()].map((id) => this.stop(id)));
+  }
+
+  /** Ends processes of sandboxes left running by a previous instance that did not stop. */
+  async reapLeftovers(): Promise<void> {
+    for (const id of await this.opts.freezer.leftovers()) await this.stop(id);
+  }
+
+  private diskDir(id: string): string {
+    return join(this.opts.disksDir, id);
+  }
+
+  private spawnIn(id: string, argv: string[], o: { env: Record<string, string>; stdin?: boolean }): ChildProcess {
+    const r = this.running.get(id);
+    if (!r) throw new Error(`sandbox ${id} is not running`);
+    return spawn(
+      "/bin/sh",
+      [
+        "-c", `echo $$ > "$0" && exec "$@"`, this.opts.freezer.procsFile(id),
+        "/usr/bin/nsenter", `--target=${r.nsPid}`, "--mount", "--uts", "--ipc", "--pid", "--root", "--",
+        "/usr/bin/setpriv", "--bounding-set", DROPPED_CAPS.map((c) => `-${c}`).join(","), "--",
+        ...argv,
+      ],
+      { env: o.env, stdio: [o.stdin ? "pipe" : "ignore", "pipe", "pipe"] },
+    );
+  }
+}
+
+/** A file operation the sandbox refused (e.g. writing over a directory). */
+export class FileOpError extends Error {
+  override name = "FileOpError";
+}
+
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    /* already gone */
+  }
+}
+
+function feedStdin(child: ChildProcess, input: Readable | Buffer | undefined): void {
+  if (!child.stdin) return;
+  child.stdin.on("error", () => undefined);
+  if (input === undefined) child.stdin.end();
+  else if (Buffer.isBuffer(input)) child.stdin.end(input);
+  else input.pipe(child.stdin);
+}
+
+/**
+ * The exit status of `child`. Resolves shortly after the process exits even when a background
+ * process it started still holds its output pipes open (then those pipes are closed).
+ */
+function exitCode(child: ChildProcess): Promise<number> {
+  return new Promise((ok) => {
+    child.once("exit", (code, sig) => {
+      const status = code ?? (sig ? 128 + 9 : 1);
+      const settle = setTimeout(() => {
+        child.stdout?.destroy();
+        child.stderr?.destroy();
+        ok(status);
+      }, 100);
+      child.once("close", () => {
+        clearTimeout(settle);
+        ok(status);
+      });
+    });
+  });
+}
+
+async function readAll(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** Reads the `child-pid` bwrap reports on its info fd (which stays open while it runs). */
+function childPid(info: Readable): Promise<number> {
+  return new Promise((ok, fail) => {
+    let text = "";
+    info.on("data", (c: Buffer) => {
+      text += c.toString();
+      const m = /"child-pid":\s*(\d+)/.exec(text);
+      if (m) ok(Number(m[1]));
+    });
+    info.on("close", () => fail(new Error("bwrap did not report the sandbox's pid")));
+  });
+}
+
+async function diskUsage(dir: string): Promise<number> {
+  const child = spawn("/usr/bin/du", ["-sb", dir], { stdio: ["ignore", "pipe", "ignore"] });
+  const text = (await readAll(child.stdout!)).toString();
+  return Number(text.split("\t")[0]) || 0;
+}

@@ -1,0 +1,80 @@
+import type { Readable } from "node:stream";
+
+/** What a sandbox boots from. */
+export interface SandboxBootSpec {
+  /** Sandbox id; also its hostname and the name of its disk directory. */
+  id: string;
+  /**
+   * Read-only layer directories stacked between the host's system directories and the
+   * sandbox's own writable layer, top-most first (a template build's layer, or none).
+   */
+  layers: string[];
+}
+
+/** One command to run inside a running sandbox. */
+export interface ExecRequest {
+  /** Run under `/bin/sh -c`. */
+  command: string;
+  /** Absolute working directory inside the sandbox. */
+  cwd: string;
+  /** The complete environment of the command (nothing of the host's is added). */
+  env: Record<string, string>;
+  /** Seconds before the command's process group is killed (exit 124); unset = no limit. */
+  timeoutSeconds?: number;
+  /** Run as this user of the sandbox instead of root. */
+  user?: string;
+  /** Bytes written to the command's stdin; stdin is empty when unset. */
+  stdin?: Readable | Buffer;
+}
+
+/** Callbacks receiving a command's output as it arrives. */
+export interface ExecOutput {
+  onStdout(chunk: Buffer): void;
+  onStderr(chunk: Buffer): void;
+}
+
+/** How a command ended. */
+export interface ExecResult {
+  exitCode: number;
+  /** True when `timeoutSeconds` elapsed and the command was killed (exitCode is then 124). */
+  timedOut: boolean;
+}
+
+/** A running command that is not awaited (a template's `start_cmd`). */
+export interface DetachedProcess {
+  readonly done: Promise<ExecResult>;
+}
+
+/**
+ * The isolation layer under the local Superserve: boots, runs commands in, freezes and
+ * destroys sandboxes. The HTTP planes never touch processes or mounts directly.
+ */
+export interface SandboxRuntime {
+  /** Boots the sandbox's long-lived init; its disk is created when missing and reused when present. */
+  boot(spec: SandboxBootSpec): Promise<void>;
+  /** True while the sandbox's init is alive. */
+  isRunning(id: string): boolean;
+  /** Runs a command to completion, streaming its output. */
+  exec(id: string, req: ExecRequest, out: ExecOutput, signal?: AbortSignal): Promise<ExecResult>;
+  /** Reads a regular file; `undefined` when it does not exist, `"directory"` when it is one. */
+  readFile(id: string, path: string): Promise<Buffer | undefined | "directory">;
+  /** Writes a file, creating parent directories. */
+  writeFile(id: string, path: string, data: Buffer): Promise<void>;
+  /** A tar stream of `path` (a directory) with entries prefixed by its base name. */
+  tarDirectory(id: string, path: string): Promise<Readable>;
+  /** Freezes every process of the sandbox (cgroup freezer FROZEN). */
+  freeze(id: string): Promise<void>;
+  /** Thaws the sandbox's processes. */
+  thaw(id: string): Promise<void>;
+  /**
+   * Ends every process: SIGTERM, then SIGKILL after the grace period. The disk stays
+   * (a stopped sandbox boots again with its files).
+   */
+  stop(id: string): Promise<void>;
+  /** Stops the sandbox and removes its disk. */
+  destroy(id: string): Promise<void>;
+  /** Stops the sandbox and moves its writable layer to `layerDir` (a template build's result). */
+  snapshot(id: string, layerDir: string): Promise<number>;
+  /** Stops every running sandbox, keeping disks. */
+  close(): Promise<void>;
+}
