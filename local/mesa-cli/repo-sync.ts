@@ -230,7 +230,7 @@ export class RepoSync {
       await this.pullIfMoved();
       const scan = this.tree.scan();
       this.watcher.update(scan.dirs);
-      const paths = changedPaths(this.base, scan.tree).filter((path) => this.rejected.get(path) !== scan.tree.get(path)?.sha);
+      const paths = changedPaths(this.base, scan.tree).filter((path) => this.rejected.get(path) !== (scan.tree.get(path)?.sha ?? ""));
       this.stats.pendingPaths = paths.length;
       this.stats.files = scan.tree.size;
       if (paths.length === 0) {
@@ -294,13 +294,16 @@ export class RepoSync {
         this.tip = change.current_commit_oid;
       }
     } catch (error) {
-      if (error instanceof MesaApiError && error.status === 413 && batch.length === 1) {
-        const { op, entry } = batch[0];
-        this.rejected.set(op.path, entry?.sha ?? "");
-        this.options.log(`${this.stats.repo}: '${op.path}' is too large for one change (${error.message}); it stays local until it changes`);
+      if (!(error instanceof MesaApiError) || ![400, 413, 422].includes(error.status)) throw error;
+      if (batch.length > 1) {
+        for (const item of batch) await this.commit([item]);
         return;
       }
-      throw error;
+      const { op, entry } = batch[0];
+      this.rejected.set(op.path, entry?.sha ?? "");
+      this.stats.lastError = `'${op.path}' refused: ${error.message}`;
+      this.options.log(`${this.stats.repo}: Mesa refused '${op.path}' (${error.message}); it stays local until it changes`);
+      return;
     }
     for (const { op, entry } of batch) {
       if (entry === undefined) this.base.delete(op.path);
