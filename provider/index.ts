@@ -1,1 +1,4 @@
-export {};
+/**
+ * pulumi-superserve-mesa: Pulumi resources for AI-agent environments.
+ */
+export { MesaRepo, type MesaRepoArgs, type MesaRepoUpstreamAuth } from "./mesa-repo";

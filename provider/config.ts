@@ -1,0 +1,148 @@
+/**
+ * Credentials and endpoints, resolved at call time inside the provider process (never captured by
+ * the serialized provider). For each value the first source that has it wins:
+ *
+ * 1. stack config, namespace `pulumi-superserve-mesa:` (secret values arrive decrypted in the
+ *    dynamic provider's `configure`): `mesaApiKey`, `mesaOrg`, `mesaApiUrl`, `superserveApiKey`,
+ *    `superserveBaseUrl`;
+ * 2. environment variables: `MESA_API_KEY`, `MESA_ORG`, `MESA_API_URL`, `SUPERSERVE_API_KEY`,
+ *    `SUPERSERVE_BASE_URL`;
+ * 3. the local backends' `endpoints.json` (`$PSM_LOCAL_DIR`, else `<project dir>/.local-data`),
+ *    used only when no API key is configured and the backend answers.
+ */
+import { readFile } from "node:fs/promises";
+import { connect } from "node:net";
+import { join } from "node:path";
+
+/** Config namespace of this package. */
+export const CONFIG_NAMESPACE = "pulumi-superserve-mesa";
+
+/** Where a stack config value comes from (the dynamic provider's `configure` request). */
+export interface ConfigSource {
+  get(key: string): string | undefined;
+}
+
+/** Everything resolution reads, injectable for tests. */
+export interface ConfigInputs {
+  config?: ConfigSource;
+  env: NodeJS.ProcessEnv;
+  /** Directory searched for `.local-data/endpoints.json` when `PSM_LOCAL_DIR` is unset. */
+  cwd: string;
+  /** Whether a local endpoint accepts connections (default: a TCP connect with a short timeout). */
+  answers?: (url: string) => Promise<boolean>;
+}
+
+/** Which source supplied the API key. */
+export type CredentialSource = "stack config" | "environment" | "local backends";
+
+export interface MesaSettings {
+  apiKey: string;
+  /** Undefined means the SDK's default (`https://api.mesa.dev/v1`). */
+  apiUrl?: string;
+  /** Undefined means "the API key's org" (whoami). */
+  org?: string;
+  source: CredentialSource;
+}
+
+export interface SuperserveSettings {
+  apiKey: string;
+  /** Undefined means the SDK's default (derived from the key's region). */
+  baseUrl?: string;
+  /**
+   * Origin the SDK's data plane (`*.superserve.ai`) must be routed to; set only when the base URL
+   * is not a superserve.ai host (the local backend or another self-hosted endpoint).
+   */
+  dataPlaneOrigin?: string;
+  source: CredentialSource;
+}
+
+/** Thrown when no credentials are configured and no local backend answers. */
+export class MissingCredentialsError extends Error {
+  constructor(service: "Mesa" | "Superserve") {
+    const [envKey, configKey] =
+      service === "Mesa" ? ["MESA_API_KEY", "mesaApiKey"] : ["SUPERSERVE_API_KEY", "superserveApiKey"];
+    super(
+      `No ${service} credentials. Set ${envKey} (or \`pulumi config set --secret ${CONFIG_NAMESPACE}:${configKey} …\`), ` +
+        "or start the local backends with `npm run local -- start`.",
+    );
+    this.name = "MissingCredentialsError";
+  }
+}
+
+interface LocalEndpoints {
+  mesa?: { url?: string; org?: string; apiKey?: string };
+  superserve?: { url?: string; apiKey?: string };
+}
+
+function pick(inputs: ConfigInputs, configKey: string, envKey: string): { value: string; source: CredentialSource } | undefined {
+  const fromConfig = inputs.config?.get(`${CONFIG_NAMESPACE}:${configKey}`)?.trim();
+  if (fromConfig) return { value: fromConfig, source: "stack config" };
+  const fromEnv = inputs.env[envKey]?.trim();
+  if (fromEnv) return { value: fromEnv, source: "environment" };
+  return undefined;
+}
+
+/** Path of the local backends' endpoints file. */
+export function localEndpointsPath(inputs: Pick<ConfigInputs, "env" | "cwd">): string {
+  const dir = inputs.env.PSM_LOCAL_DIR?.trim() || join(inputs.cwd, ".local-data");
+  return join(dir, "endpoints.json");
+}
+
+async function readLocalEndpoints(inputs: ConfigInputs): Promise<LocalEndpoints | undefined> {
+  try {
+    return JSON.parse(await readFile(localEndpointsPath(inputs), "utf8")) as LocalEndpoints;
+  } catch {
+    return undefined;
+  }
+}
+
+/** True when something accepts TCP connections at the URL's host and port (no HTTP request is sent). */
+export function tcpAnswers(url: string, timeoutMs = 1500): Promise<boolean> {
+  const u = new URL(url);
+  const port = Number(u.port || (u.protocol === "https:" ? 443 : 80));
+  return new Promise((resolve) => {
+    const socket = connect({ host: u.hostname, port });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once("connect", () => done(true));
+    socket.once("error", () => done(false));
+  });
+}
+
+/** Resolve the Mesa API key, URL and org; throws {@link MissingCredentialsError} when there are none. */
+export async function resolveMesaSettings(inputs: ConfigInputs): Promise<MesaSettings> {
+  const key = pick(inputs, "mesaApiKey", "MESA_API_KEY");
+  const url = pick(inputs, "mesaApiUrl", "MESA_API_URL");
+  const org = pick(inputs, "mesaOrg", "MESA_ORG");
+  if (key) return { apiKey: key.value, apiUrl: url?.value, org: org?.value, source: key.source };
+  const local = (await readLocalEndpoints(inputs))?.mesa;
+  if (local?.apiKey && local.url && (await (inputs.answers ?? tcpAnswers)(local.url))) {
+    return { apiKey: local.apiKey, apiUrl: url?.value ?? local.url, org: org?.value ?? local.org, source: "local backends" };
+  }
+  throw new MissingCredentialsError("Mesa");
+}
+
+/** Resolve the Superserve API key and base URL; throws {@link MissingCredentialsError} when there are none. */
+export async function resolveSuperserveSettings(inputs: ConfigInputs): Promise<SuperserveSettings> {
+  const key = pick(inputs, "superserveApiKey", "SUPERSERVE_API_KEY");
+  const url = pick(inputs, "superserveBaseUrl", "SUPERSERVE_BASE_URL");
+  let settings: Omit<SuperserveSettings, "dataPlaneOrigin"> | undefined;
+  if (key) settings = { apiKey: key.value, baseUrl: url?.value, source: key.source };
+  else {
+    const local = (await readLocalEndpoints(inputs))?.superserve;
+    if (local?.apiKey && local.url && (await (inputs.answers ?? tcpAnswers)(local.url))) {
+      settings = { apiKey: local.apiKey, baseUrl: url?.value ?? local.url, source: "local backends" };
+    }
+  }
+  if (!settings) throw new MissingCredentialsError("Superserve");
+  const baseUrl = settings.baseUrl?.replace(/\/+$/, "");
+  return { ...settings, baseUrl, dataPlaneOrigin: baseUrl && !isSuperserveHost(baseUrl) ? new URL(baseUrl).origin : undefined };
+}
+
+function isSuperserveHost(url: string): boolean {
+  const host = new URL(url).hostname;
+  return host === "superserve.ai" || host.endsWith(".superserve.ai");
+}

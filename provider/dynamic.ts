@@ -1,0 +1,97 @@
+/**
+ * Program-side plumbing for this package's dynamic resources.
+ *
+ * Pulumi serializes the provider object of a dynamic resource into the state (`__provider`) and
+ * runs it in a separate process. The object built here captures nothing but two strings — the
+ * implementation module's package path and nothing else — and each method loads that module by
+ * package name at run time (`require` resolves from the provider process's cwd, the project
+ * directory) and delegates to it. Credentials, SDKs and code never enter the state.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type * as dynamic from "@pulumi/pulumi/dynamic";
+
+/** Package name the serialized provider loads its implementation from. */
+export const PACKAGE_NAME = "pulumi-superserve-mesa";
+
+/** Module part of the type tokens: `pulumi-nodejs:dynamic/superserve-mesa:<Type>`. */
+export const TYPE_MODULE = "superserve-mesa";
+
+/** The full type token of a resource of this package, as shown by `pulumi preview`. */
+export function typeToken(typeName: string): string {
+  return `pulumi-nodejs:dynamic/${TYPE_MODULE}:${typeName}`;
+}
+
+/**
+ * A provider whose methods delegate to `createProvider(config)` exported by
+ * `pulumi-superserve-mesa/dist/provider/<implModule>`, created once per provider process in
+ * `configure` (which the dynamic provider host always calls first).
+ */
+export function trampolineProvider(implModule: string): dynamic.ResourceProvider {
+  const modulePath = `${PACKAGE_NAME}/dist/provider/${implModule}`;
+  return {
+    async configure(this: Trampoline, req: dynamic.ConfigureRequest) {
+      this.impl = require(modulePath).createProvider(req.config);
+    },
+    async check(this: Trampoline, olds, news) {
+      return this.impl.check(olds, news);
+    },
+    async diff(this: Trampoline, id, olds, news) {
+      return this.impl.diff(id, olds, news);
+    },
+    async create(this: Trampoline, inputs) {
+      return this.impl.create(inputs);
+    },
+    async read(this: Trampoline, id, props) {
+      return this.impl.read(id, props);
+    },
+    async update(this: Trampoline, id, olds, news) {
+      return this.impl.update(id, olds, news);
+    },
+    async delete(this: Trampoline, id, props) {
+      return this.impl.delete(id, props);
+    },
+  } as dynamic.ResourceProvider;
+}
+
+interface Trampoline {
+  impl: Required<Omit<dynamic.ResourceProvider, "configure">>;
+}
+
+/** What a resource class passes to {@link PackageResource}. */
+export interface PackageResourceSpec {
+  /** Type name, e.g. "MesaRepo". */
+  typeName: string;
+  /** Implementation module under `dist/provider/`, e.g. "mesa-repo-provider". */
+  implModule: string;
+  /** Output property names (declared so they resolve even when the provider omits them). */
+  outputs: readonly string[];
+  /** Outputs to encrypt in the state. */
+  secretOutputs?: readonly string[];
+}
+
+/**
+ * Base class of this package's resources: readable type token, serialized trampoline, the URN
+ * input used to tag created objects, output declarations and secret outputs.
+ */
+export abstract class PackageResource extends pulumi.dynamic.Resource {
+  protected constructor(
+    spec: PackageResourceSpec,
+    name: string,
+    inputs: Record<string, unknown>,
+    opts: pulumi.CustomResourceOptions | undefined,
+  ) {
+    const props: Record<string, unknown> = {};
+    for (const output of spec.outputs) props[output] = undefined;
+    Object.assign(props, inputs, {
+      pulumiUrn: pulumi.createUrn(name, typeToken(spec.typeName), opts?.parent),
+    });
+    super(
+      trampolineProvider(spec.implModule),
+      name,
+      props,
+      { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), ...(spec.secretOutputs ?? [])] },
+      TYPE_MODULE,
+      spec.typeName,
+    );
+  }
+}

@@ -1,0 +1,184 @@
+/**
+ * The shell commands a mounted sandbox runs through `commands.run`: install the `mesa` CLI,
+ * start `mesa mount -d`, wait until the mount serves the repos' files, check its health, and stop
+ * it (SIGTERM, which flushes pending edits). Everything here is a pure function of its arguments;
+ * credentials only ever travel in the command's environment (see {@link mountEnv}), never in the
+ * command text.
+ */
+
+/** Where `mesa mount` puts the repos (`<mount point>/<org>/<repo>`); the CLI's default for HOME=/home/user. */
+export const MOUNT_POINT = "/home/user/.local/share/mesa/mnt";
+/** The daemon's runtime directory: PID file and log. */
+export const RUNTIME_DIR = "/home/user/.local/state/mesa/run";
+/** The daemon's PID file inside {@link RUNTIME_DIR}. */
+export const PID_FILE = `${RUNTIME_DIR}/mesa.pid`;
+/** The daemon's log (the mount's progress and errors; it never contains the credential). */
+export const LOG_FILE = `${RUNTIME_DIR}/daemon.log`;
+/** Written at the mount point by a mount that failed closed. */
+export const FAILED_MARKER = `${MOUNT_POINT}/MESA_MOUNT_FAILED`;
+/** The official installer. */
+export const INSTALLER = "curl -fsSL https://mesa.dev/install.sh | sh -s -- --yes";
+/** The REST base the CLI uses when `MESA_API_URL` is unset. */
+export const DEFAULT_MESA_API_URL = "https://api.mesa.dev/v1";
+
+/** When to run the official `mesa` installer in a new sandbox. */
+export type MesaCliPolicy = "auto" | "never" | "always";
+
+/** One repo as the mount sees it. */
+export interface MountedRepo {
+  org: string;
+  repo: string;
+  /** The bookmark the mount shows and writes to. */
+  bookmark: string;
+  readOnly: boolean;
+}
+
+/** Path of a repo inside the sandbox. */
+export function mountPath(org: string, repo: string): string {
+  return `${MOUNT_POINT}/${org}/${repo}`;
+}
+
+/** `MESA_REPO_REVS`: `org/repo=bookmark:<name>`, comma-separated, in the given order. */
+export function repoRevs(repos: readonly MountedRepo[]): string {
+  return repos.map((r) => `${r.org}/${r.repo}=bookmark:${r.bookmark}`).join(",");
+}
+
+/** What the mount command's environment is built from. */
+export interface MountEnvInput {
+  org: string;
+  /** The access token (JWT); passed as `MESA_API_KEY`. */
+  token: string;
+  repos: readonly MountedRepo[];
+  /** REST base; `MESA_API_URL` is set only when it is not the service default. */
+  apiUrl?: string;
+}
+
+/**
+ * The environment of the `mesa mount` command (never the sandbox's persistent env vars).
+ * `MESA_READ_ONLY_REPOS` is set when some, but not all, repos are read-only: the token must then
+ * allow writing, and the mount refuses writes to the read-only ones.
+ */
+export function mountEnv(input: MountEnvInput): Record<string, string> {
+  const env: Record<string, string> = {
+    MESA_ORG: input.org,
+    MESA_API_KEY: input.token,
+    MESA_REPO_REVS: repoRevs(input.repos),
+    MESA_MOUNT_POINT: MOUNT_POINT,
+    MESA_RUNTIME_DIR: RUNTIME_DIR,
+    MESA_DAEMON_LOG_FILE: LOG_FILE,
+    MESA_NO_CONFIG_FILE: "1",
+  };
+  const apiUrl = input.apiUrl?.replace(/\/+$/, "");
+  if (apiUrl && apiUrl !== DEFAULT_MESA_API_URL) env.MESA_API_URL = apiUrl;
+  const readOnly = input.repos.filter((r) => r.readOnly);
+  if (readOnly.length > 0 && readOnly.length < input.repos.length) {
+    env.MESA_READ_ONLY_REPOS = readOnly.map((r) => `${r.org}/${r.repo}`).join(",");
+  }
+  return env;
+}
+
+/** Quote a string for POSIX sh. */
+export function shellQuote(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The official installer puts `mesa` in ~/.local/bin; make sure it is found. */
+const PATH_PREFIX = 'PATH="$HOME/.local/bin:$PATH"; export PATH';
+
+/** Exit code of {@link installCommand} when `never` is asked and `mesa` is absent. */
+export const EXIT_NO_CLI = 127;
+
+/** Installs the `mesa` CLI according to `policy`; prints where `mesa` is. */
+export function installCommand(policy: MesaCliPolicy): string {
+  const have = "command -v mesa >/dev/null 2>&1";
+  const body =
+    policy === "always"
+      ? INSTALLER
+      : policy === "auto"
+        ? `${have} || { ${INSTALLER}; }`
+        : `${have} || { echo "the mesa CLI is not installed in this sandbox and mesaCli is 'never': install it in the template, or set mesaCli to 'auto'" >&2; exit ${EXIT_NO_CLI}; }`;
+  return `set -e; ${PATH_PREFIX}; ${body}; command -v mesa`;
+}
+
+/** Exit code of {@link waitCommand} when the deadline passed. */
+export const EXIT_TIMEOUT = 124;
+/** Exit code of {@link waitCommand} when the daemon died or the mount failed closed. */
+export const EXIT_MOUNT_FAILED = 3;
+
+/** What the mount must serve before it counts as ready. */
+export interface ReadyProbe {
+  /** The repo's directory in the sandbox. */
+  path: string;
+  /** A top-level entry of the mounted bookmark, or undefined for an empty repo. */
+  entry?: string;
+}
+
+/** Shell test that is true when the daemon of {@link PID_FILE} is running. */
+const DAEMON_ALIVE = `[ -s ${PID_FILE} ] && kill -0 "$(cat ${PID_FILE})" 2>/dev/null`;
+
+function probeTest(probe: ReadyProbe): string {
+  const target = probe.entry === undefined ? probe.path : `${probe.path}/${probe.entry}`;
+  return probe.entry === undefined ? `[ -d ${shellQuote(target)} ]` : `[ -e ${shellQuote(target)} ]`;
+}
+
+/** Starts the daemon (with the environment of {@link mountEnv}). */
+export function mountCommand(): string {
+  return `set -e; ${PATH_PREFIX}; mkdir -p ${RUNTIME_DIR}; rm -f ${FAILED_MARKER}; mesa mount -d -y`;
+}
+
+/**
+ * Waits up to `seconds` until the daemon runs and every probe is served; on failure prints the
+ * daemon log's tail to stderr and exits {@link EXIT_TIMEOUT} or {@link EXIT_MOUNT_FAILED}.
+ */
+export function waitCommand(probes: readonly ReadyProbe[], seconds: number, pollSeconds = 0.2): string {
+  const ready = [DAEMON_ALIVE, ...probes.map(probeTest)].join(" && ");
+  const tail = `tail -n 20 ${LOG_FILE} >&2 2>/dev/null || true`;
+  return [
+    `end=$(( $(date +%s) + ${Math.ceil(seconds)} ))`,
+    "while :; do",
+    `  if ${ready}; then exit 0; fi`,
+    `  if [ -e ${FAILED_MARKER} ]; then cat ${FAILED_MARKER} >&2; ${tail}; exit ${EXIT_MOUNT_FAILED}; fi`,
+    `  if [ -s ${PID_FILE} ] && ! kill -0 "$(cat ${PID_FILE})" 2>/dev/null; then echo "the mesa daemon exited" >&2; ${tail}; exit ${EXIT_MOUNT_FAILED}; fi`,
+    `  if [ "$(date +%s)" -ge "$end" ]; then echo "the mount did not serve the repos within ${Math.ceil(seconds)} s" >&2; ${tail}; exit ${EXIT_TIMEOUT}; fi`,
+    `  sleep ${pollSeconds}`,
+    "done",
+  ].join("\n");
+}
+
+/** Prints `mounted` when the daemon runs, has not failed closed, and every repo directory exists; else `unmounted: <why>`. */
+export function healthCommand(paths: readonly string[]): string {
+  const dirs = paths.map((p) => `[ -d ${shellQuote(p)} ]`).join(" && ") || "true";
+  return [
+    `if ! { ${DAEMON_ALIVE}; }; then echo "unmounted: the mesa daemon is not running"`,
+    `elif [ -e ${FAILED_MARKER} ]; then echo "unmounted: the mount failed closed"`,
+    `elif ! { ${dirs}; }; then echo "unmounted: a repo directory is missing"`,
+    `else echo mounted; fi`,
+  ].join("\n");
+}
+
+/** Parses the output of {@link healthCommand}. */
+export function parseHealth(stdout: string): { mounted: boolean; reason?: string } {
+  const line = stdout.trim().split("\n").pop() ?? "";
+  if (line === "mounted") return { mounted: true };
+  return { mounted: false, reason: line.replace(/^unmounted:\s*/, "") || "no answer from the health check" };
+}
+
+/** Exit code of {@link unmountCommand} when the daemon outlived the grace period. */
+export const EXIT_STILL_RUNNING = 1;
+
+/**
+ * SIGTERMs the daemon (it flushes pending edits, then exits) and waits up to `seconds` for it to
+ * exit. Succeeds when no daemon is running.
+ */
+export function unmountCommand(seconds: number, pollSeconds = 0.2): string {
+  return [
+    `[ -s ${PID_FILE} ] || exit 0`,
+    `pid="$(cat ${PID_FILE})"`,
+    'kill -TERM "$pid" 2>/dev/null || exit 0',
+    `end=$(( $(date +%s) + ${Math.ceil(seconds)} ))`,
+    'while kill -0 "$pid" 2>/dev/null; do',
+    `  if [ "$(date +%s)" -ge "$end" ]; then echo "the mesa daemon (pid $pid) still runs ${Math.ceil(seconds)} s after SIGTERM" >&2; exit ${EXIT_STILL_RUNNING}; fi`,
+    `  sleep ${pollSeconds}`,
+    "done",
+  ].join("\n");
+}

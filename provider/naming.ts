@@ -1,0 +1,58 @@
+/**
+ * Resource names: autonaming (`<logical name>-<random>`, decided once in `check`) and validation
+ * of names against a service's rules.
+ */
+import { randomBytes } from "node:crypto";
+
+/** A service's naming rules. */
+export interface NameRules {
+  /** What the name is, for messages ("Mesa repo name"). */
+  what: string;
+  maxLength: number;
+  /** Allowed shape; `description` explains it in words. */
+  pattern: RegExp;
+  description: string;
+  /** Names the service reserves. */
+  reserved?: readonly string[];
+}
+
+/** Random suffix source, injectable for tests. */
+export type SuffixSource = () => string;
+
+/** Seven lowercase hex characters, like Pulumi's own autonames. */
+export const randomSuffix: SuffixSource = () => randomBytes(4).toString("hex").slice(0, 7);
+
+/**
+ * `<logical>-<suffix>`, with characters the service refuses replaced by `-` and the logical part
+ * shortened so the whole fits `rules.maxLength`.
+ */
+export function autoname(logicalName: string, rules: NameRules, suffix: SuffixSource = randomSuffix): string {
+  const tail = `-${suffix()}`;
+  let base = logicalName
+    .toLowerCase()
+    .replace(/[^a-z0-9._-]+/g, "-")
+    .replace(/^[^a-z0-9]+/, "");
+  base = base.slice(0, Math.max(1, rules.maxLength - tail.length)).replace(/[-._]+$/, "");
+  return `${base || "r"}${tail}`;
+}
+
+/** Why `name` breaks `rules`, or undefined when it is fine. */
+export function nameProblem(name: string, rules: NameRules): string | undefined {
+  if (name.length === 0) return `${rules.what} must not be empty.`;
+  if (name.length > rules.maxLength) {
+    return `${rules.what} "${name}" is ${name.length} characters long; the limit is ${rules.maxLength}. Use a shorter name, or leave it unset to autoname.`;
+  }
+  if (!rules.pattern.test(name)) {
+    return `${rules.what} "${name}" is not allowed: ${rules.description}.`;
+  }
+  if (rules.reserved?.includes(name.toLowerCase())) {
+    return `${rules.what} "${name}" is reserved by the service; pick another name.`;
+  }
+  return undefined;
+}
+
+/** The logical name (last `::` segment) of a Pulumi URN. */
+export function logicalNameOf(urn: string): string {
+  const at = urn.lastIndexOf("::");
+  return at < 0 ? urn : urn.slice(at + 2);
+}

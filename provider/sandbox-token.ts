@@ -1,0 +1,57 @@
+/**
+ * The Mesa access token a mounted sandbox gets: scoped to exactly the repos it mounts, read-only
+ * when every repo is read-only, and renewed by `pulumi up` once it nears its expiry.
+ *
+ * The token itself never leaves the provider process except as the mount command's environment:
+ * it is not an output, not in the state and not in any message.
+ */
+
+/** Default token lifetime in seconds (the SDK's default). */
+export const DEFAULT_TOKEN_TTL_SECONDS = 3600;
+/** Longest lifetime the Mesa signer accepts, in seconds. */
+export const MAX_TOKEN_TTL_SECONDS = 86_400;
+/** A token is renewed when less than this fraction of its lifetime is left. */
+export const RENEWAL_FRACTION = 0.1;
+
+/** One mounted repo, as the token sees it. */
+export interface TokenRepo {
+  /** `org/repo`. */
+  fullName: string;
+  readOnly: boolean;
+}
+
+/** What to ask `mesa.tokens.create` for. */
+export interface TokenRequest {
+  scopes: string[];
+  repos: string[];
+  ttl_seconds: number;
+}
+
+/**
+ * The token request for a set of mounted repos: exactly those repos (sorted, deduplicated), with
+ * the `read` scope only when every one of them is read-only.
+ */
+export function tokenRequest(repos: readonly TokenRepo[], ttlSeconds: number): TokenRequest {
+  const names = [...new Set(repos.map((r) => r.fullName))].sort();
+  const writable = repos.some((r) => !r.readOnly);
+  return { scopes: writable ? ["read", "write"] : ["read"], repos: names, ttl_seconds: ttlSeconds };
+}
+
+/**
+ * True when a token expiring at `expiresAt` (ISO 8601) should be re-signed at `nowMs`: it has
+ * expired, less than 10% of `ttlSeconds` is left, or the expiry is unknown.
+ */
+export function tokenNeedsRenewal(expiresAt: string | undefined, ttlSeconds: number, nowMs: number): boolean {
+  if (!expiresAt) return true;
+  const expiresMs = Date.parse(expiresAt);
+  if (Number.isNaN(expiresMs)) return true;
+  return expiresMs - nowMs <= ttlSeconds * 1000 * RENEWAL_FRACTION;
+}
+
+/** Why `ttl` is not an acceptable token lifetime, or undefined when it is. */
+export function ttlProblem(ttl: unknown): string | undefined {
+  if (typeof ttl !== "number" || !Number.isInteger(ttl) || ttl < 1 || ttl > MAX_TOKEN_TTL_SECONDS) {
+    return `tokenTtlSeconds must be a whole number of seconds from 1 to ${MAX_TOKEN_TTL_SECONDS} (24 h); got ${JSON.stringify(ttl)}. Leave it unset for ${DEFAULT_TOKEN_TTL_SECONDS}.`;
+  }
+  return undefined;
+}
