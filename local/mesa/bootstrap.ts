@@ -1,0 +1,50 @@
+import { chmod, readFile, rename, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { hashApiKey } from "./auth";
+import type { IdGenerator } from "./ids";
+import type { MetadataStore, OrgRecord } from "./store";
+
+/** Slug of the organization created on first start. */
+export const LOCAL_ORG = "local";
+/** File (mode 0600) in the data dir holding the raw admin key, for `npm run local -- status`. */
+export const ADMIN_KEY_FILE = "admin-key";
+
+/**
+ * Ensures org `local` and its admin key (scopes read, write, admin) exist. The raw key lives only
+ * in `<dataDir>/admin-key`; the database holds its derived hash. Returns the org and raw key.
+ */
+export async function ensureLocalOrg(
+  dataDir: string,
+  deps: { store: MetadataStore; ids: IdGenerator; now: () => Date },
+): Promise<{ org: OrgRecord; apiKey: string }> {
+  const { store, ids, now } = deps;
+  let org = store.orgBySlug(LOCAL_ORG);
+  if (!org) {
+    org = { id: ids.id("org"), slug: LOCAL_ORG, name: "Local", createdAt: now().toISOString() };
+    store.insertOrg(org);
+  }
+  const file = join(dataDir, ADMIN_KEY_FILE);
+  let apiKey = await readFile(file, "utf8").then((s) => s.trim(), () => "");
+  if (!apiKey) {
+    apiKey = ids.apiKey();
+    const tmp = `${file}.tmp`;
+    await writeFile(tmp, `${apiKey}\n`, { mode: 0o600 });
+    await chmod(tmp, 0o600);
+    await rename(tmp, file);
+  }
+  if (!store.apiKeyByHash(hashApiKey(apiKey))) {
+    store.insertApiKey({
+      id: ids.id("key"),
+      orgId: org.id,
+      name: "local-admin",
+      keyHash: hashApiKey(apiKey),
+      scopes: ["read", "write", "admin"],
+      repoIds: null,
+      tags: {},
+      expiresAt: null,
+      revokedAt: null,
+      createdAt: now().toISOString(),
+    });
+  }
+  return { org, apiKey };
+}

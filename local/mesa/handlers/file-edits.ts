@@ -1,0 +1,71 @@
+import { mesaErrors } from "../errors";
+import { truncateToSeconds, type GitRepo, type Signature, type TreeEdit } from "../git-repo";
+import { validateFilePath } from "../validate";
+
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** Validates the `files` array of a change create/patch into tree edits (400 naming the entry). */
+export function parseFileEdits(raw: unknown): TreeEdit[] {
+  if (raw === undefined) return [];
+  if (!Array.isArray(raw)) throw mesaErrors.badRequest("`files` must be an array", { field: "files" });
+  const seen = new Set<string>();
+  return raw.map((entry, i) => {
+    const field = `files[${i}]`;
+    if (typeof entry !== "object" || entry === null) throw mesaErrors.badRequest(`\`${field}\` must be an object`, { field });
+    const f = entry as Record<string, unknown>;
+    const path = validateFilePath(f.path, `${field}.path`);
+    if (seen.has(path)) throw mesaErrors.badRequest(`\`${field}.path\` "${path}" appears twice; send one entry per path`, { field: `${field}.path` });
+    seen.add(path);
+    if (f.action === "delete") return { action: "delete", path };
+    if (f.action !== undefined && f.action !== "upsert") {
+      throw mesaErrors.badRequest(`\`${field}.action\` must be upsert or delete`, { field: `${field}.action` });
+    }
+    if (f.encoding !== undefined && f.encoding !== "base64") {
+      throw mesaErrors.badRequest(`\`${field}.encoding\` must be base64`, { field: `${field}.encoding` });
+    }
+    if (typeof f.content !== "string" || !BASE64.test(f.content)) {
+      throw mesaErrors.badRequest(`\`${field}.content\` must be base64-encoded file content`, { field: `${field}.content` });
+    }
+    const mode = f.mode ?? "100644";
+    if (mode !== "100644" && mode !== "100755") {
+      throw mesaErrors.badRequest(`\`${field}.mode\` must be 100644 or 100755`, { field: `${field}.mode` });
+    }
+    return { action: "upsert", path, content: Buffer.from(f.content, "base64"), mode };
+  });
+}
+
+/**
+ * Checks edits against the base tree: deletes must name an existing file, upserts must not
+ * replace a directory or put a file under an existing file.
+ */
+export async function checkEditsAgainstTree(git: GitRepo, tree: string, edits: TreeEdit[]): Promise<void> {
+  if (edits.length === 0) return;
+  const entries = new Map((await git.listTree(tree, true)).map((e) => [e.path, e.type]));
+  edits.forEach((e, i) => {
+    const field = `files[${i}].path`;
+    if (e.action === "delete" && entries.get(e.path) !== "blob") {
+      throw mesaErrors.badRequest(`\`${field}\`: cannot delete "${e.path}": no such file in the base change`, { field });
+    }
+    if (e.action === "upsert") {
+      if (entries.get(e.path) === "tree") throw mesaErrors.badRequest(`\`${field}\`: "${e.path}" is a directory in the base change`, { field });
+      const parts = e.path.split("/");
+      for (let n = 1; n < parts.length; n++) {
+        const prefix = parts.slice(0, n).join("/");
+        if (entries.get(prefix) === "blob") throw mesaErrors.badRequest(`\`${field}\`: "${prefix}" is a file in the base change`, { field });
+      }
+    }
+  });
+}
+
+/** Parses an optional `{name, email, date?}`; `fallback` when absent. */
+export function parseSignature(raw: unknown, field: string, fallback: Signature): Signature {
+  if (raw === undefined) return { ...fallback, date: truncateToSeconds(fallback.date) };
+  const s = raw as Record<string, unknown>;
+  if (typeof raw !== "object" || raw === null || typeof s.name !== "string" || typeof s.email !== "string") {
+    throw mesaErrors.badRequest(`\`${field}\` must be {name, email, date?}`, { field });
+  }
+  if (s.date !== undefined && (typeof s.date !== "string" || Number.isNaN(Date.parse(s.date)))) {
+    throw mesaErrors.badRequest(`\`${field}.date\` must be an ISO-8601 time`, { field: `${field}.date` });
+  }
+  return { name: s.name, email: s.email, date: truncateToSeconds(s.date === undefined ? fallback.date : (s.date as string)) };
+}

@@ -1,0 +1,53 @@
+import { mesaErrors } from "../errors";
+import { truncateToSeconds } from "../git-repo";
+import type { Handler } from "../operations";
+import { requireObject, validateBookmarkName } from "../validate";
+
+/**
+ * `POST /{org}/{repo}/bookmarks/merge`: merges `source` into `target` with git's three-way
+ * merge. No-op when source is already contained; otherwise a merge commit (new change) moves
+ * `target` by compare-and-swap. Conflicts answer 409 `MERGE_CONFLICT` and persist nothing.
+ */
+export const mergeBookmark: Handler = async (ctx) => {
+  const b = requireObject(ctx.body);
+  const target = validateBookmarkName(b.target, "target");
+  const source = validateBookmarkName(b.source, "source");
+  if (b.resolutions !== undefined || b.allow_conflicted === true) {
+    throw mesaErrors.notImplemented("bookmarks.merge with `resolutions` or `allow_conflicted`");
+  }
+  if (b.message !== undefined && typeof b.message !== "string") throw mesaErrors.badRequest("`message` must be a string", { field: "message" });
+  if (target === source) throw mesaErrors.badRequest("`source` and `target` must be different bookmarks", { field: "source" });
+  const { storage, store, ids, now, repoLocks } = ctx.services;
+  const git = storage.gitFor(ctx.repo);
+  return repoLocks.run(ctx.repo.id, async () => {
+    const t = await storage.bookmarkTip(ctx.repo, target);
+    const s = await storage.bookmarkTip(ctx.repo, source);
+    const deleteSource = b.delete_source === true && source !== ctx.repo.defaultBookmark;
+    const finish = async (mergeType: "merge_commit" | "no_op", commitOid: string, changeId: string) => {
+      if (deleteSource) await git.deleteRef(source, s.commitOid);
+      return {
+        status: 200,
+        body: { merge_type: mergeType, is_conflicted: false, commit_oid: commitOid, change_id: changeId, target, source, source_deleted: deleteSource },
+      };
+    };
+    if (await git.isAncestor(s.commitOid, t.commitOid)) return finish("no_op", t.commitOid, t.changeId);
+    const merged = await git.mergeTrees(t.commitOid, s.commitOid);
+    if (merged.conflicts.length > 0) {
+      throw mesaErrors.mergeConflict(`merging "${source}" into "${target}" conflicts in ${merged.conflicts.length} path(s); resolve them in a change on "${target}" and merge again`, merged.conflicts);
+    }
+    const at = now().toISOString();
+    const sig = { name: ctx.principal.key.name ?? "Mesa", email: "local@mesa.local", date: truncateToSeconds(at) };
+    const changeId = ids.changeId();
+    const oid = await git.writeCommit({
+      tree: merged.tree,
+      parents: [t.commitOid, s.commitOid],
+      author: sig,
+      committer: sig,
+      changeId,
+      message: (b.message as string | undefined) ?? `Merge bookmark '${source}' into '${target}'`,
+    });
+    store.recordChangeCommit(ctx.repo.id, changeId, oid, at);
+    if (!(await git.casRef(target, oid, t.commitOid))) throw mesaErrors.conflict(`Bookmark "${target}" moved during the merge; retry`);
+    return finish("merge_commit", oid, changeId);
+  });
+};

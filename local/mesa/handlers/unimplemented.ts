@@ -1,0 +1,17 @@
+import { mesaErrors } from "../errors";
+import type { Handler } from "../operations";
+
+/** A handler answering 501 in the Mesa envelope, naming the operation. */
+const notImplemented =
+  (operation: string): Handler =>
+  async () => {
+    throw mesaErrors.notImplemented(operation);
+  };
+
+export const updateApiKey = notImplemented("PATCH /{org}/api-keys/{id} (api key tags)");
+export const patchRepoTags = notImplemented("PATCH /{org}/repos/tags (bulk repo tags)");
+export const listWebhookTargets = notImplemented("webhookTargets.list");
+export const createWebhookTarget = notImplemented("webhookTargets.create");
+export const getWebhookTarget = notImplemented("GET /{org}/webhook-targets/{id}");
+export const updateWebhookTarget = notImplemented("webhookTargets.update");
+export const deleteWebhookTarget = notImplemented("webhookTargets.delete");
