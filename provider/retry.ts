@@ -119,8 +119,8 @@ export class RetryDeadlineError extends Error {
 
 /** A short, secret-free description of an error for messages. */
 export function describeError(err: unknown): string {
-  if (err instanceof Error) return err.message || err.name;
-  return String(err);
+  const text = err instanceof Error ? err.message || err.name : String(err);
+  return text.replace(/[.\s]+$/, "");
 }
 
 export interface RetryOptions {
