@@ -111,6 +111,7 @@ export class RepoSync {
   /** Checks out the revision (keeping unsynced edits a previous daemon left) and locks read-only mounts. */
   async checkout(): Promise<void> {
     fs.mkdirSync(this.options.root, { recursive: true });
+    await this.guard.clearLeftovers();
     const saved = this.loadState();
     const keep = new Set<string>();
     if (saved !== undefined) {

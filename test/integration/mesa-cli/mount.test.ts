@@ -1,0 +1,319 @@
+/**
+ * The bundled `mesa` command run directly on the host against local Mesa (no sandbox): the sync
+ * engine's semantics, observed through the unmodified `@mesadev/sdk`. The full sandbox flow is in
+ * sandbox.test.ts.
+ */
+import type { Mesa } from "@mesadev/sdk" with { "resolution-mode": "import" };
+import * as fs from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startLocalMesa } from "../../../local/mesa";
+import { bundledMesa, eventually, runNode, uniqueName, type RunResult } from "./harness";
+
+type LocalMesa = Awaited<ReturnType<typeof startLocalMesa>>;
+
+let cli: Awaited<ReturnType<typeof bundledMesa>>;
+let server: LocalMesa;
+let mesa: Mesa;
+let dataDir: string;
+const homes: string[] = [];
+const daemons: { pidFile: string }[] = [];
+
+beforeAll(async () => {
+  cli = await bundledMesa();
+  dataDir = fs.mkdtempSync(join(tmpdir(), "mesa-cli-data-"));
+  server = await startLocalMesa({ dataDir, port: 0 });
+  mesa = await mesaClient(server);
+});
+
+afterAll(async () => {
+  for (const { pidFile } of daemons) {
+    const pid = stopDaemon(pidFile);
+    if (pid !== undefined) await waitForExit(pid).catch(() => undefined);
+  }
+  await server?.stop();
+  cli?.remove();
+  for (const home of homes) fs.rmSync(home, { recursive: true, force: true });
+  fs.rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function mesaClient(local: LocalMesa): Promise<Mesa> {
+  const sdk = await import("@mesadev/sdk");
+  return new sdk.Mesa({ apiKey: local.apiKey, apiUrl: local.url, org: local.org });
+}
+
+const author = { name: "Test", email: "test@example.com" };
+const b64 = (text: string | Buffer) => Buffer.from(text).toString("base64");
+
+/** Creates a repo with `files` on its default bookmark `main`. */
+async function seedRepo(files: Record<string, string | Buffer>): Promise<string> {
+  const name = uniqueName("mnt");
+  await mesa.repos.create({ name, default_bookmark: "main" });
+  const change = await mesa.changes.create({
+    repo: name,
+    base_change_id: "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz",
+    message: "seed",
+    author,
+    files: Object.entries(files).map(([path, content]) => ({ path, content: b64(content), encoding: "base64" as const })),
+  });
+  await mesa.bookmarks.create({ repo: name, name: "main", change_id: change.id }).catch(async () => {
+    await mesa.bookmarks.move({ repo: name, bookmark: "main", change_id: change.id });
+  });
+  return name;
+}
+
+/** Bytes of `path` at the tip of `bookmark`, or undefined when absent. */
+async function remoteFile(repo: string, path: string, bookmark = "main"): Promise<{ text: string; bytes: Buffer; mode: string; type: string } | undefined> {
+  const tip = await mesa.bookmarks.get({ repo, bookmark });
+  try {
+    const got = (await mesa.content.get({ repo, path, change_id: tip.change_id })) as { type: string; content: string; mode: string };
+    const bytes = Buffer.from(got.content, "base64");
+    return { text: bytes.toString("utf8"), bytes, mode: got.mode, type: got.type };
+  } catch (error) {
+    if ((error as { status?: number }).status === 404) return undefined;
+    throw error;
+  }
+}
+
+interface Mount {
+  home: string;
+  root: string;
+  env: NodeJS.ProcessEnv;
+  pidFile: string;
+  result: RunResult;
+}
+
+async function mount(repo: string, token: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<Mount> {
+  const home = fs.mkdtempSync(join(tmpdir(), "mesa-cli-home-"));
+  homes.push(home);
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: home,
+    MESA_ORG: server.org,
+    MESA_API_KEY: token,
+    MESA_API_URL: server.url,
+    MESA_RUNTIME_DIR: join(home, "run"),
+    ...extraEnv,
+  };
+  const pidFile = join(home, "run", "mesa.pid");
+  daemons.push({ pidFile });
+  const result = await runNode(cli.bin, ["mount", "-d", "-y"], env);
+  const mountPoint = env.MESA_MOUNT_POINT ?? join(home, ".local/share/mesa/mnt");
+  return { home, root: join(mountPoint, server.org, repo), env, pidFile, result };
+}
+
+function stopDaemon(pidFile: string): number | undefined {
+  try {
+    const pid = Number(fs.readFileSync(pidFile, "utf8"));
+    process.kill(pid, "SIGTERM");
+    return pid;
+  } catch {
+    return undefined;
+  }
+}
+
+async function waitForExit(pid: number): Promise<void> {
+  await eventually(`daemon ${pid} to exit`, async () => {
+    try {
+      process.kill(pid, 0);
+      return undefined;
+    } catch {
+      return true;
+    }
+  }, 10_000);
+}
+
+async function token(repo: string, scopes = ["read", "write"], ttl = 600): Promise<string> {
+  return (await mesa.tokens.create({ scopes, repos: [`${server.org}/${repo}`], ttl_seconds: ttl })).token;
+}
+
+describe("mesa mount -d against local Mesa", () => {
+  it("checks out the token's repo before returning and persists every kind of edit within 2 s", async () => {
+    const repo = await seedRepo({ "README.md": "hello\n", "src/old.txt": "old\n", "dir/a.txt": "a\n", "gone.txt": "bye\n" });
+    const other = await seedRepo({ "x.txt": "x" });
+    const m = await mount(repo, await token(repo));
+    expect(m.result.code, `mount should succeed; stderr: ${m.result.stderr}`).toBe(0);
+    expect(fs.existsSync(m.pidFile), "PID file written once ready").toBe(true);
+    expect(fs.readFileSync(join(m.root, "README.md"), "utf8")).toBe("hello\n");
+    expect(fs.existsSync(join(m.root, "..", other)), "a repo outside the token's scope is not mounted").toBe(false);
+
+    fs.writeFileSync(join(m.root, "new.txt"), "created\n");
+    fs.writeFileSync(join(m.root, "README.md"), "hello, edited\n");
+    fs.rmSync(join(m.root, "gone.txt"));
+    fs.renameSync(join(m.root, "src/old.txt"), join(m.root, "src/renamed.txt"));
+    fs.renameSync(join(m.root, "dir"), join(m.root, "moved-dir"));
+    const binary = Buffer.from([0, 1, 2, 253, 254, 255, 0, 10]);
+    fs.writeFileSync(join(m.root, "blob.bin"), binary);
+    fs.writeFileSync(join(m.root, "run.sh"), "#!/bin/sh\necho hi\n", { mode: 0o755 });
+    fs.mkdirSync(join(m.root, "deep/er"), { recursive: true });
+    fs.writeFileSync(join(m.root, "deep/er/f.txt"), "deep\n");
+    const started = Date.now();
+
+    await eventually("all edits visible through content.get", async () => {
+      const [created, edited, gone, oldPath, renamed, movedDir, oldDir, blob, exec, deep] = await Promise.all([
+        remoteFile(repo, "new.txt"),
+        remoteFile(repo, "README.md"),
+        remoteFile(repo, "gone.txt"),
+        remoteFile(repo, "src/old.txt"),
+        remoteFile(repo, "src/renamed.txt"),
+        remoteFile(repo, "moved-dir/a.txt"),
+        remoteFile(repo, "dir/a.txt"),
+        remoteFile(repo, "blob.bin"),
+        remoteFile(repo, "run.sh"),
+        remoteFile(repo, "deep/er/f.txt"),
+      ]);
+      const ok =
+        created?.text === "created\n" &&
+        edited?.text === "hello, edited\n" &&
+        gone === undefined &&
+        oldPath === undefined &&
+        renamed?.text === "old\n" &&
+        movedDir?.text === "a\n" &&
+        oldDir === undefined &&
+        blob?.bytes.equals(binary) &&
+        exec?.mode === "100755" &&
+        deep?.text === "deep\n";
+      return ok ? true : undefined;
+    }, 2000);
+    expect(Date.now() - started).toBeLessThan(2000);
+
+    const changes = await mesa.changes.list({ repo, bookmark: "main" });
+    expect(changes.changes.length, "the mount wrote at least one change on main").toBeGreaterThan(1);
+
+    fs.chmodSync(join(m.root, "run.sh"), 0o644);
+    await eventually("exec bit removal persisted", async () => ((await remoteFile(repo, "run.sh"))?.mode === "100644" ? true : undefined), 2000);
+
+    const stats = await runNode(cli.bin, ["stats", "--pid-file", m.pidFile], m.env);
+    expect(stats.code, stats.stderr).toBe(0);
+    expect(stats.stdout).toContain(`${server.org}/${repo} @ bookmark:main`);
+    const json = JSON.parse((await runNode(cli.bin, ["stats", "--pid-file", m.pidFile, "--format", "json"], m.env)).stdout);
+    expect(json.repos[0].changesWritten).toBeGreaterThan(0);
+  });
+
+  it("persists symlinks as mode 120000 entries", async () => {
+    const repo = await seedRepo({ "target.txt": "t" });
+    const m = await mount(repo, await token(repo));
+    expect(m.result.code, m.result.stderr).toBe(0);
+    fs.symlinkSync("target.txt", join(m.root, "link"));
+    const link = await eventually("symlink visible", () => remoteFile(repo, "link"), 2000);
+    expect(link.type).toBe("symlink");
+    expect(link.text).toBe("target.txt");
+  });
+
+  it("refuses writes with a read-only token and persists nothing", async () => {
+    const repo = await seedRepo({ "ro.txt": "read me\n" });
+    const before = await mesa.bookmarks.get({ repo, bookmark: "main" });
+    const m = await mount(repo, await token(repo, ["read"]));
+    expect(m.result.code, m.result.stderr).toBe(0);
+    expect(fs.readFileSync(join(m.root, "ro.txt"), "utf8")).toBe("read me\n");
+    expect(() => fs.writeFileSync(join(m.root, "ro.txt"), "changed")).toThrow(/EROFS|EPERM|EACCES/);
+    expect(() => fs.writeFileSync(join(m.root, "new.txt"), "x")).toThrow(/EROFS|EPERM|EACCES/);
+    expect(() => fs.rmSync(join(m.root, "ro.txt"))).toThrow(/EROFS|EPERM|EACCES/);
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await mesa.bookmarks.get({ repo, bookmark: "main" })).change_id, "bookmark unchanged").toBe(before.change_id);
+  });
+
+  it("fails closed when the access token expires and says so", async () => {
+    const repo = await seedRepo({ "a.txt": "a" });
+    const m = await mount(repo, await token(repo, ["read", "write"], 3));
+    expect(m.result.code, m.result.stderr).toBe(0);
+    const marker = join(m.home, ".local/share/mesa/mnt/MESA_MOUNT_FAILED");
+    await eventually("the failure marker", async () => (fs.existsSync(marker) ? true : undefined), 6000);
+    expect(fs.readFileSync(marker, "utf8")).toMatch(/expired/);
+    expect(() => fs.writeFileSync(join(m.root, "late.txt"), "x")).toThrow(/EROFS|EPERM|EACCES/);
+    const stats = await runNode(cli.bin, ["stats", "--pid-file", m.pidFile], m.env);
+    expect(stats.code, "stats exits non-zero on a failed mount").toBe(3);
+    expect(stats.stdout).toMatch(/state: +failed/);
+    expect(await remoteFile(repo, "late.txt")).toBeUndefined();
+  });
+
+  it("keeps two mounts on two bookmarks of one repo isolated", async () => {
+    const repo = await seedRepo({ "shared.txt": "base\n" });
+    const tip = await mesa.bookmarks.get({ repo, bookmark: "main" });
+    await mesa.bookmarks.create({ repo, name: "agent-1", change_id: tip.change_id });
+    await mesa.bookmarks.create({ repo, name: "agent-2", change_id: tip.change_id });
+    const tk = await token(repo);
+    const one = await mount(repo, tk, { MESA_REPO_REVS: `${server.org}/${repo}=bookmark:agent-1` });
+    const two = await mount(repo, tk, { MESA_REPO_REVS: `${server.org}/${repo}=bookmark:agent-2` });
+    expect(one.result.code, one.result.stderr).toBe(0);
+    expect(two.result.code, two.result.stderr).toBe(0);
+    fs.writeFileSync(join(one.root, "shared.txt"), "one\n");
+    fs.writeFileSync(join(two.root, "only-two.txt"), "two\n");
+    await eventually("agent-1 edit", async () => ((await remoteFile(repo, "shared.txt", "agent-1"))?.text === "one\n" ? true : undefined), 2000);
+    await eventually("agent-2 edit", async () => ((await remoteFile(repo, "only-two.txt", "agent-2"))?.text === "two\n" ? true : undefined), 2000);
+    await new Promise((r) => setTimeout(r, 2500));
+    expect((await remoteFile(repo, "shared.txt", "agent-2"))?.text).toBe("base\n");
+    expect(await remoteFile(repo, "only-two.txt", "agent-1")).toBeUndefined();
+    expect((await remoteFile(repo, "shared.txt", "main"))?.text).toBe("base\n");
+    expect(fs.readFileSync(join(two.root, "shared.txt"), "utf8")).toBe("base\n");
+    expect(fs.existsSync(join(one.root, "only-two.txt"))).toBe(false);
+  });
+
+  it("flushes pending edits on SIGTERM and re-applies them over a bookmark someone else moved", async () => {
+    const repo = await seedRepo({ "f.txt": "1\n", "both.txt": "base\n" });
+    const m = await mount(repo, await token(repo), { MESA_LOCAL_DEBOUNCE_MS: "600000", MESA_LOCAL_POLL_MS: "600000" });
+    expect(m.result.code, m.result.stderr).toBe(0);
+    fs.writeFileSync(join(m.root, "local.txt"), "mine\n");
+    fs.writeFileSync(join(m.root, "both.txt"), "local wins\n");
+    const tip = await mesa.bookmarks.get({ repo, bookmark: "main" });
+    const theirs = await mesa.changes.create({
+      repo,
+      base_change_id: tip.change_id,
+      message: "someone else",
+      author,
+      files: [
+        { path: "theirs.txt", content: b64("theirs\n"), encoding: "base64" },
+        { path: "both.txt", content: b64("remote\n"), encoding: "base64" },
+      ],
+    });
+    await mesa.bookmarks.move({ repo, bookmark: "main", change_id: theirs.id });
+    expect(await remoteFile(repo, "local.txt"), "no flush before SIGTERM (debounce is 10 min)").toBeUndefined();
+    const pid = stopDaemon(m.pidFile);
+    expect(pid).toBeDefined();
+    await waitForExit(pid!);
+    expect((await remoteFile(repo, "local.txt"))?.text).toBe("mine\n");
+    expect((await remoteFile(repo, "theirs.txt"))?.text, "the other writer's edit is kept").toBe("theirs\n");
+    expect((await remoteFile(repo, "both.txt"))?.text, "the local edit is re-applied on top").toBe("local wins\n");
+    expect(fs.readFileSync(join(m.root, "theirs.txt"), "utf8")).toBe("theirs\n");
+    expect(fs.existsSync(m.pidFile), "PID file removed on exit").toBe(false);
+  });
+
+  it("keeps the data across a restart of Mesa and of the daemon", async () => {
+    const repo = await seedRepo({ "keep.txt": "v1\n" });
+    const m = await mount(repo, await token(repo));
+    expect(m.result.code, m.result.stderr).toBe(0);
+    fs.writeFileSync(join(m.root, "keep.txt"), "v2\n");
+    await eventually("v2 persisted", async () => ((await remoteFile(repo, "keep.txt"))?.text === "v2\n" ? true : undefined), 2000);
+    const pid = stopDaemon(m.pidFile)!;
+    await waitForExit(pid);
+    await server.stop();
+    server = await startLocalMesa({ dataDir, port: 0 });
+    mesa = await mesaClient(server);
+    expect((await remoteFile(repo, "keep.txt"))?.text).toBe("v2\n");
+    const again = await runNode(cli.bin, ["mount", "-d"], { ...m.env, MESA_API_URL: server.url, MESA_API_KEY: await token(repo) });
+    expect(again.code, again.stderr).toBe(0);
+    expect(fs.readFileSync(join(m.root, "keep.txt"), "utf8")).toBe("v2\n");
+    fs.writeFileSync(join(m.root, "keep.txt"), "v3\n");
+    await eventually("v3 persisted after restart", async () => ((await remoteFile(repo, "keep.txt"))?.text === "v3\n" ? true : undefined), 2000);
+  });
+
+  it("fails like the real CLI on unknown flags and bad configuration", async () => {
+    const bad = await runNode(cli.bin, ["mount", "--x"], { PATH: process.env.PATH });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^error: unexpected argument '--x' found/);
+    const noOrg = await runNode(cli.bin, ["mount", "-d"], { PATH: process.env.PATH, HOME: tmpdir() });
+    expect(noOrg.code).toBe(1);
+    expect(noOrg.stderr).toContain("MESA_ORG is not set");
+    const badKey = await runNode(cli.bin, ["mount"], {
+      PATH: process.env.PATH,
+      HOME: fs.mkdtempSync(join(tmpdir(), "mesa-cli-home-")),
+      MESA_ORG: server.org,
+      MESA_API_KEY: "mesa_not_a_key",
+      MESA_API_URL: server.url,
+    });
+    expect(badKey.code).toBe(1);
+    expect(badKey.stderr).toMatch(/refused to list the repos/);
+    expect(badKey.stderr).not.toContain("mesa_not_a_key");
+  });
+});
