@@ -1,0 +1,101 @@
+import type { Handler } from "../context";
+import { errors } from "../errors";
+import { sandboxJson } from "../serialize";
+import { asObject, envMap, optInt, optNullableInt, optString, reqString, stringList, stringMap } from "../validate";
+
+function network(o: Record<string, unknown>): { allow_out?: string[]; deny_out?: string[] } | undefined {
+  if (o.network === undefined || o.network === null) return undefined;
+  const n = asObject(o.network, "network");
+  const allow = stringList(n, "allow_out");
+  const deny = stringList(n, "deny_out");
+  return { ...(allow && { allow_out: allow }), ...(deny && { deny_out: deny }) };
+}
+
+export const createSandbox: Handler = async (ctx) => {
+  const body = asObject(await ctx.json(), "request body");
+  if (body.from_snapshot !== undefined) throw errors.notImplemented("from_snapshot (creating a sandbox from a snapshot)");
+  const name = optString(body, "name") ?? "";
+  const net = network(body) ?? {};
+  const timeout = optInt(body, "timeout_seconds", 1);
+  const autoDelete = optInt(body, "auto_delete_seconds", 0);
+  const s = await ctx.services.sandboxes.create({
+    name,
+    templateIdOrName: reqString(body, "from_template"),
+    metadata: stringMap(body, "metadata"),
+    envVars: envMap(body, "env_vars"),
+    secrets: envMap(body, "secrets"),
+    network: { allow_out: net.allow_out ?? [], deny_out: net.deny_out ?? [] },
+    ...(timeout !== undefined && { timeoutSeconds: timeout }),
+    ...(autoDelete !== undefined && { autoDeleteSeconds: autoDelete }),
+  });
+  return { status: 201, body: { ...sandboxJson(s), access_token: s.access_token } };
+};
+
+export const listSandboxes: Handler = async (ctx) => {
+  const filters: [string, string][] = [];
+  for (const [k, v] of ctx.query) if (k.startsWith("metadata.")) filters.push([k.slice("metadata.".length), v]);
+  const all = ctx.services.store.listSandboxes().filter((s) => filters.every(([k, v]) => s.metadata[k] === v));
+  return { status: 200, body: all.map(sandboxJson) };
+};
+
+export const getSandbox: Handler = async (ctx) => ({ status: 200, body: sandboxJson(ctx.services.sandboxes.get(ctx.params.id!)) });
+
+export const patchSandbox: Handler = async (ctx) => {
+  const body = asObject(await ctx.json(), "request body");
+  const timeout = optNullableInt(body, "timeout_seconds", 1);
+  const autoDelete = optNullableInt(body, "auto_delete_seconds", 0);
+  const net = network(body);
+  await ctx.services.sandboxes.update(ctx.params.id!, {
+    ...(body.metadata !== undefined && { metadata: stringMap(body, "metadata") }),
+    ...(net && { network: net }),
+    ...(timeout !== undefined && { timeoutSeconds: timeout }),
+    ...(autoDelete !== undefined && { autoDeleteSeconds: autoDelete }),
+  });
+  return { status: 204 };
+};
+
+export const pauseSandbox: Handler = async (ctx) => {
+  await ctx.services.sandboxes.pause(ctx.params.id!);
+  return { status: 204 };
+};
+
+export const resumeSandbox: Handler = async (ctx) => {
+  const s = await ctx.services.sandboxes.activate(ctx.params.id!);
+  return { status: 200, body: { id: s.id, status: s.status, access_token: s.access_token } };
+};
+
+export const activateSandbox: Handler = async (ctx) => {
+  const s = await ctx.services.sandboxes.activate(ctx.params.id!);
+  return { status: 200, body: { ...sandboxJson(s), access_token: s.access_token } };
+};
+
+export const deleteSandbox: Handler = async (ctx) => {
+  await ctx.services.sandboxes.remove(ctx.params.id!);
+  return { status: 204 };
+};
+
+export const networkLog: Handler = async (ctx) => {
+  ctx.services.sandboxes.get(ctx.params.id!);
+  return { status: 200, body: { data: [], next_cursor: null, has_more: false } };
+};
+
+export const attachSecret: Handler = async (ctx) => {
+  const body = asObject(await ctx.json(), "request body");
+  const envKey = reqString(body, "env_key");
+  const name = reqString(body, "secret_name");
+  const { store, sandboxes } = ctx.services;
+  if (!store.getSecret(name)) throw errors.notFound("secret", name);
+  const s = sandboxes.get(ctx.params.id!);
+  store.putSandbox({ ...s, secrets: { ...s.secrets, [envKey]: name } });
+  return { status: 201, body: { env_key: envKey, secret_name: name } };
+};
+
+export const detachSecret: Handler = async (ctx) => {
+  const { store, sandboxes } = ctx.services;
+  const s = sandboxes.get(ctx.params.id!);
+  const key = ctx.params.key!;
+  if (!(key in s.secrets)) throw errors.notFound("secret binding", key);
+  const { [key]: _gone, ...rest } = s.secrets;
+  store.putSandbox({ ...s, secrets: rest });
+  return { status: 204 };
+};

@@ -1,0 +1,66 @@
+import type { Handler } from "../context";
+import { errors } from "../errors";
+import { secretJson } from "../serialize";
+import type { SecretRecord } from "../store/records";
+import { asObject, optString, reqString, stringList } from "../validate";
+
+function find(ctx: Parameters<Handler>[0]): SecretRecord {
+  const s = ctx.services.store.getSecret(ctx.params.name!);
+  if (!s) throw errors.notFound("secret", ctx.params.name!);
+  return s;
+}
+
+export const createSecret: Handler = async (ctx) => {
+  const { store, clock, ids } = ctx.services;
+  const body = asObject(await ctx.json(), "request body");
+  const name = reqString(body, "name");
+  if (!/^[A-Za-z0-9_.\/-]{1,128}$/.test(name)) throw errors.invalid("name", "use letters, digits, `_`, `.`, `-`, `/`");
+  const value = reqString(body, "value");
+  if (store.getSecret(name)) throw errors.conflict("secret_exists", `secret ${name} already exists; rotate it or pick another name`);
+  const auth = body.auth === undefined ? {} : asObject(body.auth, "auth");
+  const now = new Date(clock.now()).toISOString();
+  const s: SecretRecord = {
+    id: ids.id("sec"),
+    name,
+    value,
+    auth_type: "per_host" in auth ? "per_host" : (optString(auth, "type") ?? "bearer"),
+    auth_config: auth,
+    provider_shortcut: optString(body, "provider") ?? null,
+    hosts: stringList(body, "hosts") ?? [],
+    created_at: now,
+    updated_at: now,
+  };
+  store.putSecret(s);
+  return { status: 201, body: secretJson(s) };
+};
+
+export const getSecret: Handler = async (ctx) => ({ status: 200, body: secretJson(find(ctx)) });
+
+export const listSecrets: Handler = async (ctx) => ({ status: 200, body: ctx.services.store.listSecrets().map(secretJson) });
+
+export const rotateSecret: Handler = async (ctx) => {
+  const body = asObject(await ctx.json(), "request body");
+  const s = { ...find(ctx), value: reqString(body, "value"), updated_at: new Date(ctx.services.clock.now()).toISOString() };
+  ctx.services.store.putSecret(s);
+  return { status: 200, body: secretJson(s) };
+};
+
+export const deleteSecret: Handler = async (ctx) => {
+  ctx.services.store.deleteSecret(find(ctx).name);
+  return { status: 204 };
+};
+
+export const secretAudit: Handler = async (ctx) => {
+  find(ctx);
+  return { status: 200, body: [] };
+};
+
+export const secretSandboxes: Handler = async (ctx) => {
+  const s = find(ctx);
+  const bindings = ctx.services.store
+    .listSandboxes()
+    .flatMap((b) => Object.entries(b.secrets).filter(([, n]) => n === s.name).map(([env_key]) => ({ sandbox_id: b.id, sandbox_name: b.name, env_key, status: "active" })));
+  return { status: 200, body: bindings };
+};
+
+export const listProviders: Handler = async () => ({ status: 200, body: [] });

@@ -1,0 +1,148 @@
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
+import type { Handler, RequestContext } from "../context";
+import { errors } from "../errors";
+import { buildJson, templateJson } from "../serialize";
+import type { BuildSpec, BuildStep, TemplateRecord } from "../store/records";
+import { asObject, optInt, optString, reqString } from "../validate";
+
+function findTemplate(ctx: RequestContext): TemplateRecord {
+  const t = ctx.services.store.getTemplate(ctx.params.id!);
+  if (!t) throw errors.notFound("template", ctx.params.id!);
+  return t;
+}
+
+function parseStep(raw: unknown, i: number): BuildStep {
+  const field = `build_spec.steps[${i}]`;
+  const s = asObject(raw, field);
+  const keys = Object.keys(s);
+  if (keys.length !== 1) throw errors.invalid(field, "must have exactly one of run, env, workdir, user");
+  if (typeof s.run === "string" && s.run.trim()) return { run: s.run };
+  if (s.env && typeof s.env === "object") {
+    const e = s.env as Record<string, unknown>;
+    if (typeof e.key !== "string" || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(e.key) || typeof e.value !== "string") {
+      throw errors.invalid(`${field}.env`, "needs a `key` matching [A-Za-z_][A-Za-z0-9_]* and a string `value`");
+    }
+    return { env: { key: e.key, value: e.value } };
+  }
+  if (typeof s.workdir === "string" && s.workdir.startsWith("/")) return { workdir: s.workdir };
+  if (s.user && typeof s.user === "object") {
+    const u = s.user as Record<string, unknown>;
+    if (typeof u.name !== "string" || !/^[a-z_][a-z0-9_-]*$/.test(u.name)) throw errors.invalid(`${field}.user.name`, "must be a POSIX user name such as `app`");
+    return { user: { name: u.name, ...(u.sudo === true && { sudo: true }) } };
+  }
+  throw errors.invalid(field, "must be {run: string}, {env: {key, value}}, {workdir: absolute path} or {user: {name, sudo?}}");
+}
+
+function parseSpec(raw: unknown): BuildSpec {
+  const o = asObject(raw, "build_spec");
+  const from = reqString(o, "from");
+  if (/\s/.test(from)) throw errors.invalid("build_spec.from", "must be an image reference such as `ubuntu:24.04`");
+  const steps = o.steps === undefined ? undefined : Array.isArray(o.steps) ? o.steps.map(parseStep) : undefined;
+  if (o.steps !== undefined && !steps) throw errors.invalid("build_spec.steps", "must be an array of steps");
+  const start = optString(o, "start_cmd");
+  const ready = optString(o, "ready_cmd");
+  return { from, ...(steps && { steps }), ...(start && { start_cmd: start }), ...(ready && { ready_cmd: ready }) };
+}
+
+export const createTemplate: Handler = async (ctx) => {
+  const { store, builder, clock, ids } = ctx.services;
+  const body = asObject(await ctx.json(), "request body");
+  const name = reqString(body, "name");
+  if (!/^[A-Za-z0-9][A-Za-z0-9._\/-]{0,127}$/.test(name)) throw errors.invalid("name", "use letters, digits, `.`, `_`, `-` and `/` (at most 128)");
+  if (body.build_spec === undefined) throw errors.invalid("build_spec", "is required ({from, steps?, start_cmd?, ready_cmd?})");
+  const spec = parseSpec(body.build_spec);
+  if (store.getTemplate(name)) throw errors.conflict("template_exists", `a template named ${name} already exists; pick another name or delete it`);
+  const template: TemplateRecord = {
+    id: ids.id("tpl"),
+    name,
+    vcpu: optInt(body, "vcpu", 1, 64) ?? 1,
+    memory_mib: optInt(body, "memory_mib", 128, 262144) ?? 1024,
+    disk_mib: optInt(body, "disk_mib", 256, 1048576) ?? 4096,
+    build_spec: spec,
+    status: "pending",
+    created_at: new Date(clock.now()).toISOString(),
+  };
+  store.putTemplate(template);
+  const { build } = builder.start(template);
+  return { status: 202, body: { ...templateJson({ ...template, latest_build_id: build.id }), build_id: build.id } };
+};
+
+export const getTemplate: Handler = async (ctx) => ({ status: 200, body: templateJson(findTemplate(ctx)) });
+
+export const listTemplates: Handler = async (ctx) => ({
+  status: 200,
+  body: ctx.services.store.listTemplates(ctx.query.get("name_prefix") ?? undefined).map(templateJson),
+});
+
+export const deleteTemplate: Handler = async (ctx) => {
+  const { store, builder } = ctx.services;
+  const t = findTemplate(ctx);
+  const users = store.listSandboxes().filter((s) => s.template_id === t.id);
+  if (users.length > 0) throw errors.conflict("template_in_use", `template ${t.name} is used by sandbox ${users[0]!.id}; delete its sandboxes first`);
+  const builds = store.listBuilds(t.id);
+  for (const b of builds) await builder.cancel(b.id);
+  store.deleteTemplate(t.id);
+  for (const b of builds) await rm(join(ctx.services.layersDir, b.id), { recursive: true, force: true });
+  return { status: 204 };
+};
+
+export const rebuildTemplate: Handler = async (ctx) => {
+  const { build, created } = ctx.services.builder.start(findTemplate(ctx));
+  return { status: created ? 201 : 200, body: buildJson(build) };
+};
+
+export const listBuilds: Handler = async (ctx) => {
+  const t = findTemplate(ctx);
+  const limitRaw = ctx.query.get("limit");
+  const limit = limitRaw === null ? undefined : Number(limitRaw);
+  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw errors.invalid("limit", "must be a positive integer");
+  return { status: 200, body: ctx.services.store.listBuilds(t.id, limit).map(buildJson) };
+};
+
+function findBuild(ctx: RequestContext) {
+  const t = findTemplate(ctx);
+  const b = ctx.services.store.getBuild(ctx.params.bid!);
+  if (!b || b.template_id !== t.id) throw errors.notFound("build", ctx.params.bid!);
+  return b;
+}
+
+export const getBuild: Handler = async (ctx) => ({ status: 200, body: buildJson(findBuild(ctx)) });
+
+export const cancelBuild: Handler = async (ctx) => {
+  await ctx.services.builder.cancel(findBuild(ctx).id);
+  return { status: 204 };
+};
+
+/** SSE: replays the log so far, follows it live, closes after the `finished` event. */
+export const buildLogs: Handler = async (ctx) => {
+  const b = findBuild(ctx);
+  const { logs } = ctx.services;
+  const { res } = ctx;
+  res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" });
+  let done = false;
+  const send = (e: { finished?: true }) => {
+    if (done) return;
+    res.write(`data: ${JSON.stringify(e)}\n\n`);
+    if (e.finished) {
+      done = true;
+      res.end();
+    }
+  };
+  const buffered: object[] = [];
+  let replaying = true;
+  const unfollow = logs.follow(b.id, (e) => (replaying ? buffered.push(e) : send(e)));
+  const replayed = logs.read(b.id);
+  replayed.forEach(send);
+  replaying = false;
+  const seen = new Set(replayed.map((r) => JSON.stringify(r)));
+  buffered.filter((e) => !seen.has(JSON.stringify(e))).forEach(send);
+  const keepalive = setInterval(() => !done && res.write(": keepalive\n\n"), 15_000);
+  await new Promise<void>((ok) => {
+    const finish = () => ok();
+    res.once("close", finish);
+    res.once("finish", finish);
+  });
+  clearInterval(keepalive);
+  unfollow();
+};

@@ -1,0 +1,65 @@
+import type { Handler, RequestContext } from "../context";
+import { errors } from "../errors";
+import type { ExecRequest } from "../runtime/types";
+import { asObject, envMap, optInt, optString, reqString } from "../validate";
+
+/** Server default of `timeout_s` (vendor: 30 s). */
+const DEFAULT_TIMEOUT_S = 30;
+/** Each of stdout and stderr is cut at this size in a synchronous exec answer. */
+const MAX_CAPTURE_BYTES = 32 * 1024 * 1024;
+
+async function parseExec(ctx: RequestContext): Promise<ExecRequest> {
+  const body = asObject(await ctx.json(), "request body");
+  const command = reqString(body, "command");
+  const cwd = optString(body, "working_dir") ?? "/home/user";
+  if (!cwd.startsWith("/")) throw errors.invalid("working_dir", "must be an absolute path");
+  return {
+    command,
+    cwd,
+    env: ctx.services.sandboxes.commandEnv(ctx.sandbox, envMap(body, "env")),
+    timeoutSeconds: optInt(body, "timeout_s", 1, 86_400) ?? DEFAULT_TIMEOUT_S,
+  };
+}
+
+/** `POST /exec`: runs to completion and answers `{stdout, stderr, exit_code}`. */
+export const execSync: Handler = async (ctx) => {
+  const req = await parseExec(ctx);
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  let outSize = 0;
+  let errSize = 0;
+  const abort = new AbortController();
+  ctx.res.once("close", () => !ctx.res.writableFinished && abort.abort());
+  const r = await ctx.services.runtime.exec(
+    ctx.sandbox.id,
+    req,
+    {
+      onStdout: (c) => outSize < MAX_CAPTURE_BYTES && (out.push(c), (outSize += c.length)),
+      onStderr: (c) => errSize < MAX_CAPTURE_BYTES && (err.push(c), (errSize += c.length)),
+    },
+    abort.signal,
+  );
+  return {
+    status: 200,
+    body: { stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8"), exit_code: r.exitCode },
+  };
+};
+
+/** `POST /exec/stream`: SSE, one single-line JSON event per chunk, closed after `finished`. */
+export const execStream: Handler = async (ctx) => {
+  const req = await parseExec(ctx);
+  const { res } = ctx;
+  res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
+  const now = () => new Date(ctx.services.clock.now()).toISOString();
+  const send = (e: object) => res.write(`data: ${JSON.stringify({ timestamp: now(), ...e })}\n\n`);
+  const abort = new AbortController();
+  res.once("close", () => !res.writableFinished && abort.abort());
+  const r = await ctx.services.runtime.exec(
+    ctx.sandbox.id,
+    req,
+    { onStdout: (c) => send({ stdout: c.toString("utf8") }), onStderr: (c) => send({ stderr: c.toString("utf8") }) },
+    abort.signal,
+  );
+  send({ finished: true, exit_code: r.exitCode, ...(r.timedOut && { error: `command timed out after ${req.timeoutSeconds} s`, code: "timeout" }) });
+  res.end();
+};

@@ -1,0 +1,46 @@
+/** The vendor's error envelope: `{"error":{"code","message"}}`. */
+export interface ErrorBody {
+  error: { code: string; message: string };
+}
+
+/** An error answered with the vendor's status, code and message. Handlers throw these. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+    this.name = "ApiError";
+  }
+
+  /** The response body. */
+  body(): ErrorBody {
+    return { error: { code: this.code, message: this.message } };
+  }
+}
+
+/** The one factory for every error the local Superserve answers with (tests assert against it). */
+export const errors = {
+  invalid: (field: string, fix: string) => new ApiError(400, "bad_request", `invalid \`${field}\`: ${fix}`),
+  badRequest: (message: string) => new ApiError(400, "bad_request", message),
+  missingApiKey: () =>
+    new ApiError(401, "unauthorized", "missing or invalid API key: send the local key as X-API-Key (see `npm run local -- status --json`)"),
+  badAccessToken: () =>
+    new ApiError(401, "unauthorized", "invalid or expired access token: call POST /sandboxes/{id}/activate for a fresh one"),
+  notFound: (kind: string, id: string) => new ApiError(404, "not_found", `${kind} ${JSON.stringify(id)} not found`),
+  conflict: (code: string, message: string) => new ApiError(409, code, message),
+  paused: (id: string) =>
+    new ApiError(503, "sandbox_not_running", `sandbox ${id} is paused: resume it (POST /sandboxes/${id}/activate) and retry`),
+  tooLarge: (message: string) => new ApiError(413, "payload_too_large", message),
+  notImplemented: (what: string) =>
+    new ApiError(501, "not_implemented", `${what} is not available in the local Superserve; use the hosted service for it`),
+  internal: (message: string) => new ApiError(500, "internal_error", message),
+};
+
+/** Builds the envelope for a status and message (used by fault injection). */
+export function envelopeFor(status: number, message: string): ErrorBody {
+  const code = status === 429 ? "rate_limited" : status === 503 ? "service_unavailable" : "internal_error";
+  return { error: { code, message } };
+}

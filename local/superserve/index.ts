@@ -1,0 +1,8 @@
+/**
+ * The local Superserve: control plane and data plane of Superserve over Linux-namespace
+ * sandboxes on this machine, for the unmodified `@superserve/sdk`. See README.md.
+ */
+export { startLocalSuperserve, type LocalSuperserve, type LocalSuperserveOptions } from "./server";
+export { superserveDataPlaneDispatcher, routeSuperserveDataPlane } from "./dispatcher";
+export { ManualClock, systemClock, type Clock, type Timer } from "./clock";
+export { ApiError, errors } from "./errors";

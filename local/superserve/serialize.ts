@@ -1,0 +1,71 @@
+import type { BuildRecord, SandboxRecord, SecretRecord, TemplateRecord } from "./store/records";
+
+/** The team every local resource belongs to. */
+export const LOCAL_TEAM_ID = "team-local";
+
+/** A sandbox as the SDK reads it (no token). */
+export function sandboxJson(s: SandboxRecord): Record<string, unknown> {
+  const autoDeleteAt =
+    s.status === "paused" && s.paused_at && s.auto_delete_seconds !== undefined
+      ? new Date(Date.parse(s.paused_at) + s.auto_delete_seconds * 1000).toISOString()
+      : null;
+  return {
+    id: s.id,
+    name: s.name,
+    status: s.status,
+    vcpu_count: s.vcpu_count,
+    memory_mib: s.memory_mib,
+    template_id: s.template_id,
+    timeout_seconds: s.timeout_seconds ?? null,
+    auto_delete_seconds: s.auto_delete_seconds ?? null,
+    auto_delete_at: autoDeleteAt,
+    network: s.network,
+    metadata: s.metadata,
+    secrets: Object.entries(s.secrets).map(([env_key, secret_name]) => ({ env_key, secret_name, revoked: false })),
+    created_at: s.created_at,
+  };
+}
+
+export function templateJson(t: TemplateRecord): Record<string, unknown> {
+  return {
+    id: t.id,
+    team_id: LOCAL_TEAM_ID,
+    name: t.name,
+    status: t.status,
+    vcpu: t.vcpu,
+    memory_mib: t.memory_mib,
+    disk_mib: t.disk_mib,
+    size_bytes: t.size_bytes ?? null,
+    error_message: t.error_message ?? null,
+    built_at: t.built_at ?? null,
+    latest_build_id: t.latest_build_id ?? null,
+    created_at: t.created_at,
+  };
+}
+
+export function buildJson(b: BuildRecord): Record<string, unknown> {
+  return {
+    id: b.id,
+    template_id: b.template_id,
+    status: b.status,
+    build_spec_hash: b.build_spec_hash,
+    error_message: b.error_message ?? null,
+    started_at: b.started_at ?? null,
+    finalized_at: b.finalized_at ?? null,
+    created_at: b.created_at,
+  };
+}
+
+export function secretJson(s: SecretRecord): Record<string, unknown> {
+  return {
+    id: s.id,
+    name: s.name,
+    auth_type: s.auth_type,
+    auth_config: s.auth_config,
+    provider_shortcut: s.provider_shortcut,
+    hosts: s.hosts,
+    created_at: s.created_at,
+    updated_at: s.updated_at,
+    last_used_at: null,
+  };
+}

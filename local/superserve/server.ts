@@ -1,0 +1,189 @@
+import { createHash, timingSafeEqual } from "node:crypto";
+import { mkdirSync } from "node:fs";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { join } from "node:path";
+import { FaultInjector, listenHttp, openDataDir, readJsonBody, RequestBodyError, RouteTable, sendJson, splitUrl } from "../shared";
+import { loadOrCreateApiKey } from "./api-key";
+import { BuildLogs } from "./builds/build-log";
+import { TemplateBuilder } from "./builds/builder";
+import { systemClock, type Clock } from "./clock";
+import type { Handler, Plane, RequestContext, Services } from "./context";
+import { ApiError, envelopeFor, errors } from "./errors";
+import { randomIds, type IdGenerator } from "./ids";
+import { OPERATIONS } from "./operations";
+import { BwrapRuntime } from "./runtime/bwrap-runtime";
+import { FREEZER_ROOT, FreezerGroups } from "./runtime/freezer";
+import { prepareBase } from "./runtime/rootfs";
+import { SandboxManager } from "./sandboxes";
+import { SqliteStore } from "./store/sqlite-store";
+
+/** Options of {@link startLocalSuperserve}. */
+export interface LocalSuperserveOptions {
+  /** State directory; a temp dir removed on stop when unset. */
+  dataDir?: string;
+  /** Port to listen on; 0 (default) picks a free one. */
+  port?: number;
+  /** Interface to listen on. @default "127.0.0.1" */
+  host?: string;
+  /** Host directory mounted read-only at /opt/superserve-local/bin in every sandbox and put first on PATH. */
+  sandboxTools?: string;
+  /** Milliseconds between SIGTERM and SIGKILL when a sandbox is deleted or stopped. @default 10000 */
+  killGraceMs?: number;
+  /** Time source for idle auto-pause and auto-delete. @default the system clock */
+  clock?: Clock;
+  /** Id and token generator. @default random */
+  ids?: IdGenerator;
+}
+
+/** A running local Superserve. */
+export interface LocalSuperserve {
+  /** Control-plane base URL, no trailing slash; pass as the SDK's `baseUrl`. */
+  url: string;
+  /** The API key (`X-API-Key`). */
+  apiKey: string;
+  /** The data directory in use. */
+  dataDir: string;
+  /** Stops serving and ends every sandbox's processes; disks stay, sandboxes come back paused. */
+  stop(): Promise<void>;
+}
+
+const MAX_JSON_BYTES = 1024 * 1024;
+
+interface Route {
+  plane: Plane;
+  handler: Handler;
+}
+
+/** Starts the local Superserve (control plane and data plane on one port). Needs root. */
+export async function startLocalSuperserve(opts: LocalSuperserveOptions = {}): Promise<LocalSuperserve> {
+  if (process.getuid?.() !== 0) throw new Error("the local Superserve needs root (namespaces, overlayfs, cgroups); run it as root");
+  const dir = await openDataDir("superserve", opts.dataDir);
+  if (/[,:]/.test(dir.path)) throw new Error(`dataDir ${dir.path} must not contain ',' or ':' (overlayfs option syntax)`);
+  const clock = opts.clock ?? systemClock;
+  const ids = opts.ids ?? randomIds;
+  const apiKey = loadOrCreateApiKey(dir.path);
+  const layersDir = join(dir.path, "layers");
+  const logsDir = join(dir.path, "build-logs");
+  for (const d of [layersDir, logsDir]) mkdirSync(d, { recursive: true });
+
+  const instance = createHash("sha256").update(dir.path).digest("hex").slice(0, 12);
+  const runtime = new BwrapRuntime({
+    disksDir: join(dir.path, "disks"),
+    parts: await prepareBase(join(dir.path, "base")),
+    freezer: new FreezerGroups(join(FREEZER_ROOT, "superserve-local", instance)),
+    ...(opts.sandboxTools && { toolsDir: opts.sandboxTools }),
+    killGraceMs: opts.killGraceMs ?? 10_000,
+  });
+  await runtime.reapLeftovers();
+  const store = new SqliteStore(join(dir.path, "superserve.sqlite"));
+  const logs = new BuildLogs(logsDir, clock);
+  const sandboxes = new SandboxManager({ store, runtime, clock, ids, layersDir });
+  const builder = new TemplateBuilder({ store, runtime, clock, ids, logs, layersDir });
+  builder.recover();
+  sandboxes.recover();
+  const services: Services = { store, sandboxes, builder, logs, runtime, clock, ids, layersDir };
+
+  const routes = new RouteTable<Route>();
+  for (const [method, path, plane, handler] of OPERATIONS) routes.add(method, path, { plane, handler });
+  const keyMatches = (given: string | undefined) => {
+    if (!given) return false;
+    const a = Buffer.from(given);
+    const b = Buffer.from(apiKey);
+    return a.length === b.length && timingSafeEqual(a, b);
+  };
+  const faults = new FaultInjector({
+    envelope: envelopeFor,
+    isAdmin: (req) => keyMatches(req.headers.authorization?.replace(/^Bearer\s+/i, "")) || keyMatches(header(req, "x-api-key")),
+  });
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const { rawPath, query } = splitUrl(req.url);
+    if (await faults.intercept(req, res, rawPath)) return;
+    try {
+      const match = routes.match(req.method ?? "GET", rawPath);
+      if (!match) {
+        req.resume();
+        const allowed = routes.allowedMethods(rawPath);
+        throw allowed.length
+          ? new ApiError(405, "method_not_allowed", `${req.method} is not supported on ${rawPath}; use ${allowed.join(" or ")}`)
+          : errors.notFound("route", `${req.method} ${rawPath}`);
+      }
+      const ctx: RequestContext = {
+        req,
+        res,
+        params: match.params,
+        query,
+        services,
+        json: async () => {
+          try {
+            return await readJsonBody(req, MAX_JSON_BYTES);
+          } catch (err) {
+            if (err instanceof RequestBodyError) throw err.status === 413 ? errors.tooLarge(err.message) : errors.badRequest(err.message);
+            throw err;
+          }
+        },
+        sandbox: undefined as never,
+      };
+      if (match.route.plane === "control") {
+        if (!keyMatches(header(req, "x-api-key"))) throw errors.missingApiKey();
+      } else {
+        ctx.sandbox = authenticateDataPlane(req, services);
+      }
+      if (match.route.plane === "data") sandboxes.begin(ctx.sandbox.id);
+      try {
+        const reply = await match.route.handler(ctx);
+        if (reply) {
+          if (reply.body === undefined) {
+            res.writeHead(reply.status);
+            res.end();
+          } else sendJson(res, reply.status, reply.body);
+        }
+      } finally {
+        if (match.route.plane === "data") sandboxes.end(ctx.sandbox.id);
+      }
+    } catch (err) {
+      const apiErr = err instanceof ApiError ? err : errors.internal((err as Error).message);
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      req.resume();
+      sendJson(res, apiErr.status, apiErr.body(), apiErr.headers);
+    }
+  };
+
+  const listener = await listenHttp(handle, { host: opts.host ?? "127.0.0.1", port: opts.port ?? 0 });
+  let stopped = false;
+  return {
+    url: listener.origin,
+    apiKey,
+    dataDir: dir.path,
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      await listener.close();
+      await sandboxes.shutdown();
+      store.close();
+      await dir.close();
+    },
+  };
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** Sandbox id + access token → the sandbox; 404 unknown, 401 stale token, 503 paused. */
+function authenticateDataPlane(req: IncomingMessage, services: Services) {
+  const id = header(req, "x-superserve-sandbox-id") ?? /^boxd-([^.]+)\./.exec(header(req, "x-superserve-original-host") ?? "")?.[1];
+  if (!id) throw errors.badRequest("missing X-Superserve-Sandbox-Id: send the sandbox id with every data-plane request");
+  const s = services.store.getSandbox(id);
+  if (!s) throw errors.notFound("sandbox", id);
+  const token = header(req, "x-access-token") ?? "";
+  const a = Buffer.from(token);
+  const b = Buffer.from(s.access_token);
+  if (a.length !== b.length || !timingSafeEqual(a, b)) throw errors.badAccessToken();
+  if (s.status !== "active" || !services.runtime.isRunning(id)) throw errors.paused(id);
+  return s;
+}

@@ -1,0 +1,82 @@
+/** A template's build spec as sent by the SDK (`build_spec`). */
+export interface BuildSpec {
+  from: string;
+  steps?: BuildStep[];
+  start_cmd?: string;
+  ready_cmd?: string;
+}
+
+/** One build step, verbatim from the wire. */
+export type BuildStep =
+  | { run: string }
+  | { env: { key: string; value: string } }
+  | { workdir: string }
+  | { user: { name: string; sudo?: boolean } };
+
+export type TemplateStatus = "pending" | "building" | "ready" | "failed";
+export type BuildStatus = "pending" | "building" | "snapshotting" | "ready" | "failed" | "cancelled";
+export type SandboxStatus = "active" | "paused" | "resuming" | "failed";
+
+export interface TemplateRecord {
+  id: string;
+  name: string;
+  vcpu: number;
+  memory_mib: number;
+  disk_mib: number;
+  build_spec: BuildSpec;
+  status: TemplateStatus;
+  error_message?: string;
+  built_at?: string;
+  size_bytes?: number;
+  latest_build_id?: string;
+  /** The build whose layer new sandboxes start from. */
+  ready_build_id?: string;
+  created_at: string;
+}
+
+export interface BuildRecord {
+  id: string;
+  template_id: string;
+  status: BuildStatus;
+  build_spec: BuildSpec;
+  build_spec_hash: string;
+  error_message?: string;
+  created_at: string;
+  started_at?: string;
+  finalized_at?: string;
+  /** Environment accumulated by the build's `env` steps; every sandbox of the template gets it. */
+  env: Record<string, string>;
+}
+
+export interface SandboxRecord {
+  id: string;
+  name: string;
+  status: SandboxStatus;
+  template_id: string;
+  /** The template build whose layer this sandbox runs on. */
+  build_id: string;
+  vcpu_count: number;
+  memory_mib: number;
+  timeout_seconds?: number;
+  auto_delete_seconds?: number;
+  network: { allow_out: string[]; deny_out: string[] };
+  metadata: Record<string, string>;
+  env_vars: Record<string, string>;
+  /** env key → secret name. */
+  secrets: Record<string, string>;
+  access_token: string;
+  created_at: string;
+  paused_at?: string;
+}
+
+export interface SecretRecord {
+  id: string;
+  name: string;
+  value: string;
+  auth_type: string;
+  auth_config: Record<string, unknown>;
+  provider_shortcut: string | null;
+  hosts: string[];
+  created_at: string;
+  updated_at: string;
+}
