@@ -1,0 +1,85 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { resolveMesaSettings, resolveSuperserveSettings, type ConfigInputs } from "../../../provider/config";
+
+const dirs: string[] = [];
+afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+function localDir(endpoints?: object): string {
+  const dir = mkdtempSync(join(tmpdir(), "psm-config-"));
+  dirs.push(dir);
+  if (endpoints) writeFileSync(join(dir, "endpoints.json"), JSON.stringify(endpoints));
+  return dir;
+}
+
+const localEndpoints = {
+  mesa: { url: "http://127.0.0.1:7001/v1", org: "local", apiKey: "mesa_local" },
+  superserve: { url: "http://127.0.0.1:7002", apiKey: "ss_local" },
+};
+
+function inputs(opts: { config?: Record<string, string>; env?: Record<string, string>; answers?: boolean; endpoints?: object }): ConfigInputs {
+  const dir = localDir(opts.endpoints);
+  return {
+    config: { get: (k) => opts.config?.[k] },
+    env: { PSM_LOCAL_DIR: dir, ...opts.env },
+    cwd: dir,
+    answers: async () => opts.answers ?? true,
+  };
+}
+
+describe("credential resolution", () => {
+  it("prefers stack config over environment over local backends", async () => {
+    const all = {
+      config: { "pulumi-superserve-mesa:mesaApiKey": "mesa_config", "pulumi-superserve-mesa:mesaApiUrl": "http://cfg/v1" },
+      env: { MESA_API_KEY: "mesa_env", MESA_API_URL: "http://env/v1", MESA_ORG: "envorg" },
+      endpoints: localEndpoints,
+    };
+    expect(await resolveMesaSettings(inputs(all))).toEqual({ apiKey: "mesa_config", apiUrl: "http://cfg/v1", org: "envorg", source: "stack config" });
+    expect(await resolveMesaSettings(inputs({ env: all.env, endpoints: localEndpoints }))).toEqual({
+      apiKey: "mesa_env",
+      apiUrl: "http://env/v1",
+      org: "envorg",
+      source: "environment",
+    });
+    expect(await resolveMesaSettings(inputs({ endpoints: localEndpoints }))).toEqual({
+      apiKey: "mesa_local",
+      apiUrl: "http://127.0.0.1:7001/v1",
+      org: "local",
+      source: "local backends",
+    });
+  });
+
+  it("uses the vendor's default endpoint when only a key is set", async () => {
+    const s = await resolveSuperserveSettings(inputs({ env: { SUPERSERVE_API_KEY: "ss_live_x" }, endpoints: localEndpoints }));
+    expect(s).toEqual({ apiKey: "ss_live_x", baseUrl: undefined, dataPlaneOrigin: undefined, source: "environment" });
+  });
+
+  it("routes the Superserve data plane only for non-superserve.ai base URLs", async () => {
+    const local = await resolveSuperserveSettings(inputs({ endpoints: localEndpoints }));
+    expect(local.dataPlaneOrigin).toBe("http://127.0.0.1:7002");
+    const staging = await resolveSuperserveSettings(
+      inputs({ env: { SUPERSERVE_API_KEY: "k", SUPERSERVE_BASE_URL: "https://api-staging.superserve.ai" } }),
+    );
+    expect(staging.dataPlaneOrigin, "a superserve.ai base URL must not be rerouted").toBeUndefined();
+  });
+
+  it("ignores local endpoints whose backend does not answer, with one message saying what to do", async () => {
+    await expect(resolveMesaSettings(inputs({ endpoints: localEndpoints, answers: false }))).rejects.toThrow(
+      "No Mesa credentials. Set MESA_API_KEY (or `pulumi config set --secret pulumi-superserve-mesa:mesaApiKey …`), or start the local backends with `npm run local -- start`.",
+    );
+    await expect(resolveSuperserveSettings(inputs({}))).rejects.toThrow(
+      "No Superserve credentials. Set SUPERSERVE_API_KEY (or `pulumi config set --secret pulumi-superserve-mesa:superserveApiKey …`), or start the local backends with `npm run local -- start`.",
+    );
+  });
+
+  it("finds endpoints.json under <cwd>/.local-data when PSM_LOCAL_DIR is unset", async () => {
+    const cwd = localDir();
+    const { mkdirSync } = await import("node:fs");
+    mkdirSync(join(cwd, ".local-data"));
+    writeFileSync(join(cwd, ".local-data", "endpoints.json"), JSON.stringify(localEndpoints));
+    const s = await resolveMesaSettings({ env: {}, cwd, answers: async () => true });
+    expect(s.source).toBe("local backends");
+  });
+});
