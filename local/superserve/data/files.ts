@@ -67,7 +67,7 @@ function tarToZip(tar: Readable): Promise<Readable> {
       stream.on("end", next);
     } else if (header.type === "file") {
       const chunks: Buffer[] = [];
-      stream.on("data", (c: Buffer) => void chunks.push(c));
+      stream.on("data", (c: unknown) => void chunks.push(c as Buffer));
       stream.on("end", () => {
         zip.addBuffer(Buffer.concat(chunks), name, { mtime: header.mtime ?? new Date(), mode: header.mode ?? 0o644 });
         next();
