@@ -1,0 +1,131 @@
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Mesa } from "@mesadev/sdk";
+import { startLocalMesa, type LocalMesa } from "../../../local/mesa";
+import type { LogSink } from "../../../provider/engine-log";
+import { systemClock } from "../../../provider/retry";
+import { createProvider } from "../../../provider/mesa-repo-provider";
+
+let mesa: LocalMesa;
+let client: Mesa;
+const logs: string[] = [];
+const sink: LogSink = { send: (_s, m) => void logs.push(m) };
+
+beforeAll(async () => {
+  mesa = await startLocalMesa({ port: 0 });
+  client = new Mesa({ apiKey: mesa.apiKey, apiUrl: mesa.url, org: mesa.org });
+});
+afterAll(async () => mesa?.stop());
+
+function provider() {
+  return createProvider(undefined, {
+    env: { MESA_API_KEY: mesa.apiKey, MESA_API_URL: mesa.url },
+    cwd: "/nonexistent",
+    clock: systemClock,
+    logSink: sink,
+    suffix: () => randomUUID().slice(0, 7),
+  });
+}
+
+const urnFor = (name: string) => `urn:pulumi:it::proj::pulumi-nodejs:dynamic/superserve-mesa:MesaRepo::${name}`;
+
+async function inject(fault: object) {
+  const res = await fetch(`${mesa.origin}/_local/faults`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${mesa.apiKey}`, "Content-Type": "application/json" },
+    body: JSON.stringify(fault),
+  });
+  expect(res.ok, `fault injection accepted: ${res.status}`).toBe(true);
+}
+
+async function checked(news: Record<string, unknown>) {
+  const r = await provider().check({}, news);
+  expect(r.failures).toEqual([]);
+  return r.inputs as Record<string, unknown>;
+}
+
+describe("MesaRepo provider against local Mesa", () => {
+  it("creates with the URN tag and the org from whoami, reads, updates in place, deletes", async () => {
+    const urn = urnFor(`crud-${randomUUID().slice(0, 6)}`);
+    const inputs = await checked({ pulumiUrn: urn, tags: { team: "a" } });
+    const p = provider();
+    const { id, outs } = await p.create(inputs);
+    expect(outs).toMatchObject({ org: mesa.org, name: inputs.name, defaultBookmark: "main", tags: { team: "a" } });
+    const live = await client.repos.get({ repo: inputs.name as string });
+    expect(live.tags, "the created repo carries the URN").toMatchObject({ "pulumi-urn": urn, team: "a" });
+
+    const renamed = { ...inputs, name: `${inputs.name}-r`, tags: { team: "b" }, autonamed: false };
+    const updated = (await p.update(id, outs, renamed)).outs;
+    expect(updated).toMatchObject({ name: renamed.name, tags: { team: "b" } });
+    const after = await client.repos.get({ repo: renamed.name as string });
+    expect(after.id, "a rename keeps the same repo").toBe(id);
+    expect(after.tags).toEqual({ "pulumi-urn": urn, team: "b" });
+
+    await p.delete(id, updated);
+    await expect(client.repos.get({ repo: renamed.name as string })).rejects.toMatchObject({ status: 404 });
+    await expect(p.delete(id, updated), "deleting an already-deleted repo succeeds").resolves.toBeUndefined();
+    expect(await p.read(id, updated), "refresh of a deleted repo drops it").toEqual({});
+  });
+
+  it("read reports out-of-band edits as drift", async () => {
+    const inputs = await checked({ pulumiUrn: urnFor(`drift-${randomUUID().slice(0, 6)}`) });
+    const p = provider();
+    const { id, outs } = await p.create(inputs);
+    const renamed = `${inputs.name}-oob`;
+    await client.repos.update({ repo: inputs.name as string, name: renamed, tags: { extra: "x" } });
+    const read = (await p.read(id, outs)) as { props: Record<string, unknown> };
+    expect(read.props, "a repo renamed out of band is found by id").toMatchObject({ name: renamed, tags: { extra: "x" } });
+    const diff = await p.diff(id, read.props, inputs);
+    expect(diff.changes, "the next up sees the drift").toBe(true);
+    await p.delete(id, read.props);
+  });
+
+  it("a retried create adopts the repo an interrupted create left behind", async () => {
+    const urn = urnFor(`retry-${randomUUID().slice(0, 6)}`);
+    const inputs = await checked({ pulumiUrn: urn });
+    const first = await provider().create(inputs);
+    const second = await provider().create(inputs);
+    expect(second.id, "same repo, no duplicate").toBe(first.id);
+    const all = await client.repos.list({ limit: 100 });
+    expect(all.repos.filter((r) => r.name === inputs.name)).toHaveLength(1);
+    await provider().delete(first.id, first.outs);
+  });
+
+  it("refuses to take over a repo it did not create unless adopt is set", async () => {
+    const name = `foreign-${randomUUID().slice(0, 6)}`;
+    await client.repos.create({ name });
+    const inputs = await checked({ pulumiUrn: urnFor("foreign"), name });
+    await expect(provider().create(inputs)).rejects.toThrow(`take it over with adopt: { name: "${name}" }`);
+    const adoptInputs = await checked({ pulumiUrn: urnFor("foreign"), adopt: { name }, tags: { owner: "me" } });
+    const adopted = await provider().create(adoptInputs);
+    expect((await client.repos.get({ repo: name })).tags).toEqual({ "pulumi-urn": urnFor("foreign"), owner: "me" });
+    await provider().delete(adopted.id, adopted.outs);
+  });
+
+  it("retries injected 429 and 5xx faults and still creates exactly one repo", async () => {
+    const inputs = await checked({ pulumiUrn: urnFor(`faults-${randomUUID().slice(0, 6)}`), org: mesa.org });
+    await inject({ method: "POST", path: "/repos$", count: 1, status: 429, retryAfterSeconds: 1 });
+    await inject({ method: "GET", path: `/${inputs.name}$`, count: 2, status: 503 });
+    const started = Date.now();
+    const { id, outs } = await provider().create(inputs);
+    expect(Date.now() - started, "the 429's Retry-After: 1 was honoured").toBeGreaterThanOrEqual(900);
+    const all = await client.repos.list({ limit: 100 });
+    expect(all.repos.filter((r) => r.name === inputs.name)).toHaveLength(1);
+    await inject({ method: "DELETE", count: 1, status: 500 });
+    await provider().delete(id, outs);
+    await expect(client.repos.get({ repo: inputs.name as string })).rejects.toMatchObject({ status: 404 });
+  });
+
+  it("a dropped connection during create converges on one repo", async () => {
+    const inputs = await checked({ pulumiUrn: urnFor(`drop-${randomUUID().slice(0, 6)}`), org: mesa.org });
+    await inject({ method: "POST", path: "/repos$", count: 1, drop: true });
+    const { id, outs } = await provider().create(inputs);
+    expect(id).toMatch(/\S/);
+    await provider().delete(id, outs);
+  });
+
+  it("fails at once on a permanent error, naming the fix", async () => {
+    const inputs = await checked({ pulumiUrn: urnFor("missing"), adopt: { name: `nope-${randomUUID().slice(0, 6)}` } });
+    await expect(provider().create(inputs)).rejects.toThrow(/adopt: no Mesa repo named "nope-.*" in org "local"/);
+  });
+});
