@@ -16,8 +16,14 @@ export const PID_FILE = `${RUNTIME_DIR}/mesa.pid`;
 export const LOG_FILE = `${RUNTIME_DIR}/daemon.log`;
 /** Written at the mount point by a mount that failed closed. */
 export const FAILED_MARKER = `${MOUNT_POINT}/MESA_MOUNT_FAILED`;
-/** The official installer. */
-export const INSTALLER = "curl -fsSL https://mesa.dev/install.sh | sh -s -- --yes";
+/**
+ * The official installer, `curl -fsSL https://mesa.dev/install.sh | sh -s -- --yes`, with each
+ * failure exiting explicitly (a plain pipe would hide a failed download behind `sh`'s success,
+ * and `set -e` does not apply inside `||` lists).
+ */
+export const INSTALLER =
+  'installer="$(curl -fsSL https://mesa.dev/install.sh)" || { echo "downloading https://mesa.dev/install.sh failed" >&2; exit 1; }; ' +
+  "printf '%s\\n' \"$installer\" | sh -s -- --yes || exit $?";
 /** The REST base the CLI uses when `MESA_API_URL` is unset. */
 export const DEFAULT_MESA_API_URL = "https://api.mesa.dev/v1";
 

@@ -59,8 +59,6 @@ export interface MountedSandboxOutputs extends MountedSandboxInputs {
   mountPaths: Record<string, string>;
   /** Repo name → the bookmark the sandbox works on. */
   bookmarks: Record<string, string>;
-  /** Repo name → whether this resource created its bookmark (a fork it may delete on destroy). */
-  forked: Record<string, boolean>;
   /** When the mount's access token expires (ISO 8601); `up` renews it within the last 10% of its lifetime. */
   tokenExpiresAt: string;
 }
@@ -81,8 +79,8 @@ export const SANDBOX_FIELDS: { readonly [K in Exclude<keyof MountedSandboxInputs
   secrets: { change: "replace" },
   network: { change: "update" },
   metadata: { change: "update" },
-  timeoutSeconds: { change: "update" },
-  autoDeleteSeconds: { change: "update" },
+  timeoutSeconds: { change: "update", serviceDefault: true },
+  autoDeleteSeconds: { change: "update", serviceDefault: true },
   tokenTtlSeconds: { change: "update" },
   mesaCli: { change: "none" },
   deleteWorkspaceOnDestroy: { change: "update" },

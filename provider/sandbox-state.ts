@@ -29,7 +29,7 @@ export function userMetadata(metadata: Record<string, string>): Record<string, s
   return Object.keys(rest).length > 0 ? rest : undefined;
 }
 
-function sortedList(list: string[] | undefined): string[] | undefined {
+function nonEmpty(list: string[] | undefined): string[] | undefined {
   return list && list.length > 0 ? [...list] : undefined;
 }
 
@@ -37,8 +37,8 @@ function sortedList(list: string[] | undefined): string[] | undefined {
 export function normalizeNetwork(network: SandboxNetwork | undefined): SandboxNetwork | undefined {
   if (!network) return undefined;
   const out: SandboxNetwork = {};
-  const allow = sortedList(network.allowOut);
-  const deny = sortedList(network.denyOut);
+  const allow = nonEmpty(network.allowOut);
+  const deny = nonEmpty(network.denyOut);
   if (allow) out.allowOut = allow;
   if (deny) out.denyOut = deny;
   return allow || deny ? out : undefined;

@@ -1,0 +1,67 @@
+/**
+ * Running the mount's shell commands in a sandbox, with every credential kept out of messages:
+ * output quoted in errors is redacted of the given secrets, of JWTs and of API keys.
+ */
+
+/** The part of the SDK's `Sandbox` the mount uses. */
+export interface CommandRunner {
+  commands: {
+    run(cmd: string, opts?: { env?: Record<string, string>; timeoutMs?: number }): Promise<{ stdout: string; stderr: string; exitCode: number }>;
+  };
+}
+
+const JWT = /eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+/g;
+const API_KEY = /\b(?:mesa|ss)_[A-Za-z0-9_-]{8,}/g;
+
+/** `text` with the secrets, any JWT and any API key replaced by `[redacted]`. */
+export function redact(text: string, secrets: readonly string[] = []): string {
+  let out = text;
+  for (const secret of secrets) if (secret) out = out.split(secret).join("[redacted]");
+  return out.replace(JWT, "[redacted]").replace(API_KEY, "[redacted]");
+}
+
+/** The last `lines` non-empty lines of `text`. */
+export function tail(text: string, lines = 15): string {
+  return text.trim().split("\n").slice(-lines).join("\n");
+}
+
+/** A sandbox command that exited non-zero. */
+export class SandboxCommandError extends Error {
+  constructor(
+    readonly step: string,
+    readonly exitCode: number,
+    output: string,
+    hint: string,
+  ) {
+    super(`${step} failed with exit code ${exitCode}. ${hint}${output ? `\n--- output (last lines) ---\n${output}` : ""}`);
+    this.name = "SandboxCommandError";
+  }
+}
+
+/** Options of {@link runStep}. */
+export interface StepOptions {
+  /** What the step does, for messages ("mount the repos"). */
+  step: string;
+  /** What to do when it fails, keyed by exit code ("default" for any other). */
+  hints: Record<number | "default", string>;
+  env?: Record<string, string>;
+  timeoutMs: number;
+  /** Values to redact from the output (the token). */
+  secrets?: readonly string[];
+}
+
+/** Run `cmd`; resolve with its stdout, or throw a {@link SandboxCommandError} with the redacted output tail. */
+export async function runStep(sandbox: CommandRunner, cmd: string, opts: StepOptions): Promise<string> {
+  let result: { stdout: string; stderr: string; exitCode: number };
+  try {
+    result = await sandbox.commands.run(cmd, { env: opts.env, timeoutMs: opts.timeoutMs });
+  } catch (err) {
+    const e = err as { message?: unknown; name?: unknown; statusCode?: unknown };
+    const wrapped = new Error(`${opts.step} failed: ${redact(String(e?.message ?? err), opts.secrets)}`);
+    // Keep what retry classification reads (status, timeout name), not the original error.
+    throw Object.assign(wrapped, { statusCode: e?.statusCode, name: typeof e?.name === "string" ? e.name : "Error" });
+  }
+  if (result.exitCode === 0) return result.stdout;
+  const output = redact(tail(`${result.stdout}\n${result.stderr}`), opts.secrets);
+  throw new SandboxCommandError(opts.step, result.exitCode, output, opts.hints[result.exitCode] ?? opts.hints.default);
+}

@@ -1,0 +1,109 @@
+/**
+ * The Mesa side of a mounted sandbox: the bookmark each repo is mounted on (forking one from the
+ * base bookmark when asked), the files the mount must serve before it counts as ready, and the
+ * scoped access token. Runs inside the provider process with `@mesadev/sdk`.
+ */
+import type { Mesa } from "@mesadev/sdk" with { "resolution-mode": "import" };
+import { statusOf } from "./clients";
+import { logicalNameOf } from "./naming";
+import { mountPath, type MountedRepo, type ReadyProbe } from "./mount-command";
+import type { SandboxRepo } from "./sandbox-args";
+import { tokenRequest } from "./sandbox-token";
+
+/** Prefix of the bookmarks forked for sandboxes (`agents/<resource name>`). */
+export const FORK_PREFIX = "agents/";
+
+/** The fork bookmark of a repo entry, or undefined when the entry does not fork. */
+export function forkBookmarkName(entry: Pick<SandboxRepo, "fork">, urn: string): string | undefined {
+  if (entry.fork === false) return undefined;
+  return typeof entry.fork === "string" ? entry.fork : `${FORK_PREFIX}${logicalNameOf(urn)}`;
+}
+
+/** Run a Mesa call with the caller's retries. */
+export type Retry = <T>(operation: string, fn: () => Promise<T>) => Promise<T>;
+
+/** One repo, ready to mount. */
+export interface PreparedRepo extends MountedRepo {
+  /** Change id at the bookmark's tip. */
+  changeId: string;
+  probe: ReadyProbe;
+}
+
+/**
+ * Resolve the bookmark of every repo: the base bookmark (default: the repo's default), or the
+ * fork, created at the base bookmark's tip unless it exists already (a retried create, or a
+ * replacement continuing the same workspace).
+ */
+export async function prepareRepos(mesa: Mesa, org: string, repos: readonly SandboxRepo[], urn: string, retry: Retry): Promise<PreparedRepo[]> {
+  const prepared: PreparedRepo[] = [];
+  for (const entry of repos) {
+    const repoInfo = await retry(`read Mesa repo ${org}/${entry.repo}`, () => mesa.repos.get({ org, repo: entry.repo }));
+    const base = entry.bookmark ?? repoInfo.default_bookmark;
+    const fork = forkBookmarkName(entry, urn);
+    let bookmark = base;
+    let changeId: string;
+    const existingFork = fork ? await getBookmark(mesa, org, entry.repo, fork, retry) : undefined;
+    if (fork && existingFork) {
+      bookmark = fork;
+      changeId = existingFork.change_id;
+    } else {
+      const baseBookmark = await getBookmark(mesa, org, entry.repo, base, retry);
+      if (!baseBookmark) {
+        throw new Error(`repos: bookmark "${base}" does not exist in Mesa repo ${org}/${entry.repo}; set bookmark to an existing one, or leave it unset for the repo's default bookmark.`);
+      }
+      changeId = baseBookmark.change_id;
+      if (fork) {
+        bookmark = fork;
+        await createBookmark(mesa, org, entry.repo, fork, changeId, retry);
+      }
+    }
+    const probe: ReadyProbe = { path: mountPath(org, entry.repo), entry: await firstEntry(mesa, org, entry.repo, changeId, retry) };
+    prepared.push({ org, repo: entry.repo, bookmark, readOnly: entry.readOnly, changeId, probe });
+  }
+  return prepared;
+}
+
+async function getBookmark(mesa: Mesa, org: string, repo: string, bookmark: string, retry: Retry): Promise<{ change_id: string } | undefined> {
+  try {
+    return await retry(`read bookmark ${bookmark} of ${org}/${repo}`, () => mesa.bookmarks.get({ org, repo, bookmark }));
+  } catch (err) {
+    if (statusOf(err) === 404) return undefined;
+    throw err;
+  }
+}
+
+async function createBookmark(mesa: Mesa, org: string, repo: string, name: string, changeId: string, retry: Retry): Promise<void> {
+  try {
+    await retry(`fork bookmark ${name} of ${org}/${repo}`, () => mesa.bookmarks.create({ org, repo, name, change_id: changeId }));
+  } catch (err) {
+    if (statusOf(err) !== 409) throw err;
+  }
+}
+
+async function firstEntry(mesa: Mesa, org: string, repo: string, changeId: string, retry: Retry): Promise<string | undefined> {
+  const content = await retry(`list ${org}/${repo}`, () => mesa.content.get({ org, repo, change_id: changeId, depth: 1 }));
+  if (content.type !== "dir") return undefined;
+  const names = content.entries.map((e) => e.name).filter((n) => n !== ".mesaignore").sort();
+  return names[0];
+}
+
+/** Sign the mount's token: exactly these repos, read-only when all are. */
+export async function signToken(mesa: Mesa, repos: readonly MountedRepo[], ttlSeconds: number): Promise<{ token: string; expiresAt: string }> {
+  const request = tokenRequest(
+    repos.map((r) => ({ fullName: `${r.org}/${r.repo}`, readOnly: r.readOnly })),
+    ttlSeconds,
+  );
+  const signed = await mesa.tokens.create(request);
+  return { token: signed.token, expiresAt: signed.expires_at };
+}
+
+/** Delete the forked bookmarks (deleteWorkspaceOnDestroy); already-deleted ones are fine. */
+export async function deleteForks(mesa: Mesa, org: string, bookmarks: ReadonlyArray<{ repo: string; bookmark: string }>, retry: Retry): Promise<void> {
+  for (const { repo, bookmark } of bookmarks) {
+    try {
+      await retry(`delete bookmark ${bookmark} of ${org}/${repo}`, () => mesa.bookmarks.delete({ org, repo, bookmark }));
+    } catch (err) {
+      if (statusOf(err) !== 404) throw err;
+    }
+  }
+}

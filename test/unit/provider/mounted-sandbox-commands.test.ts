@@ -1,0 +1,218 @@
+/**
+ * The pure parts of a mounted sandbox: token scopes and renewal, the mount's environment and
+ * paths, redaction, and the shell commands (run with /bin/sh on the host, their in-sandbox paths
+ * moved to a temp dir).
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import {
+  EXIT_MOUNT_FAILED,
+  EXIT_NO_CLI,
+  EXIT_TIMEOUT,
+  MOUNT_POINT,
+  RUNTIME_DIR,
+  healthCommand,
+  installCommand,
+  mountEnv,
+  mountPath,
+  parseHealth,
+  repoRevs,
+  shellQuote,
+  unmountCommand,
+  waitCommand,
+} from "../../../provider/mount-command";
+import { redact, runStep } from "../../../provider/sandbox-exec";
+import { tokenNeedsRenewal, tokenRequest, ttlProblem } from "../../../provider/sandbox-token";
+
+describe("the mount's token", () => {
+  it.each([
+    { name: "one writable repo", repos: [{ fullName: "acme/a", readOnly: false }], scopes: ["read", "write"] },
+    { name: "all read-only", repos: [{ fullName: "acme/a", readOnly: true }, { fullName: "acme/b", readOnly: true }], scopes: ["read"] },
+    { name: "mixed", repos: [{ fullName: "acme/b", readOnly: true }, { fullName: "acme/a", readOnly: false }], scopes: ["read", "write"] },
+  ])("is scoped to exactly the mounted repos ($name)", ({ repos, scopes }) => {
+    const request = tokenRequest(repos, 900);
+    expect(request.scopes).toEqual(scopes);
+    expect(request.repos, "exactly the mounted repos, sorted").toEqual([...new Set(repos.map((r) => r.fullName))].sort());
+    expect(request.ttl_seconds).toBe(900);
+  });
+
+  const now = Date.parse("2025-01-01T12:00:00Z");
+  it.each([
+    { left: 3600, ttl: 3600, renew: false },
+    { left: 361, ttl: 3600, renew: false },
+    { left: 360, ttl: 3600, renew: true },
+    { left: 10, ttl: 3600, renew: true },
+    { left: -5, ttl: 3600, renew: true },
+    { left: 7, ttl: 60, renew: false },
+    { left: 6, ttl: 60, renew: true },
+  ])("with $left s of a $ttl s lifetime left: renew=$renew", ({ left, ttl, renew }) => {
+    expect(tokenNeedsRenewal(new Date(now + left * 1000).toISOString(), ttl, now)).toBe(renew);
+  });
+
+  it("renews a token whose expiry is unknown", () => {
+    expect(tokenNeedsRenewal(undefined, 3600, now)).toBe(true);
+    expect(tokenNeedsRenewal("", 3600, now)).toBe(true);
+    expect(tokenNeedsRenewal("not a date", 3600, now)).toBe(true);
+  });
+
+  it.each([0, -1, 1.5, 86_401, "3600", null])("refuses the lifetime %j, naming the field", (ttl) => {
+    expect(ttlProblem(ttl)).toMatch(/^tokenTtlSeconds must be a whole number of seconds from 1 to 86400/);
+  });
+
+  it.each([1, 3600, 86_400])("accepts the lifetime %j", (ttl) => {
+    expect(ttlProblem(ttl)).toBeUndefined();
+  });
+});
+
+describe("the mount's environment", () => {
+  const repos = [
+    { org: "acme", repo: "work", bookmark: "agents/a-1", readOnly: false },
+    { org: "acme", repo: "docs", bookmark: "main", readOnly: true },
+  ];
+
+  it("lists every repo's bookmark in MESA_REPO_REVS", () => {
+    expect(repoRevs(repos)).toBe("acme/work=bookmark:agents/a-1,acme/docs=bookmark:main");
+  });
+
+  it("passes the token as MESA_API_KEY and the org, and names the read-only repos of a mixed mount", () => {
+    const env = mountEnv({ org: "acme", token: "eyJ.tok.en", repos, apiUrl: "http://127.0.0.1:7000/v1/" });
+    expect(env).toMatchObject({
+      MESA_ORG: "acme",
+      MESA_API_KEY: "eyJ.tok.en",
+      MESA_REPO_REVS: "acme/work=bookmark:agents/a-1,acme/docs=bookmark:main",
+      MESA_API_URL: "http://127.0.0.1:7000/v1",
+      MESA_MOUNT_POINT: MOUNT_POINT,
+      MESA_RUNTIME_DIR: RUNTIME_DIR,
+      MESA_READ_ONLY_REPOS: "acme/docs",
+    });
+  });
+
+  it("leaves MESA_API_URL unset for the service default and MESA_READ_ONLY_REPOS unset when the token itself is read-only", () => {
+    const env = mountEnv({ org: "acme", token: "t", repos: [repos[1]], apiUrl: "https://api.mesa.dev/v1" });
+    expect(env.MESA_API_URL).toBeUndefined();
+    expect(env.MESA_READ_ONLY_REPOS).toBeUndefined();
+  });
+
+  it("mounts repos where the seed flow expects them", () => {
+    expect(mountPath("acme", "work")).toBe("/home/user/.local/share/mesa/mnt/acme/work");
+  });
+});
+
+describe("redaction", () => {
+  it("removes the token, any JWT and API keys from quoted output", () => {
+    const text = "auth failed for abc.def.ghi with eyJhbGciOi.eyJpc3Mi.sig_-x and mesa_0123456789abcdef, ss_live_use_abcdefghij";
+    const out = redact(text, ["abc.def.ghi"]);
+    expect(out).not.toContain("abc.def.ghi");
+    expect(out).not.toContain("eyJ");
+    expect(out).not.toContain("mesa_0123");
+    expect(out).not.toContain("ss_live");
+  });
+
+  it("puts the exit code, the hint and the redacted output tail in a failed step's error", async () => {
+    const sandbox = { commands: { run: async () => ({ stdout: "token=SECRET-TOKEN\n", stderr: "boom\n", exitCode: 3 }) } };
+    const err = await runStep(sandbox, "x", { step: "start the mount", hints: { 3: "Check the log.", default: "?" }, timeoutMs: 1, secrets: ["SECRET-TOKEN"] }).catch((e: Error) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect((err as Error).message).toMatch(/start the mount failed with exit code 3\. Check the log\./);
+    expect((err as Error).message).toContain("boom");
+    expect((err as Error).message).not.toContain("SECRET-TOKEN");
+  });
+
+  it("redacts the token from SDK errors too, keeping the status for retry classification", async () => {
+    const sandbox = { commands: { run: async () => { throw Object.assign(new Error("bad request with SECRET-TOKEN"), { statusCode: 503 }); } } };
+    const err = (await runStep(sandbox, "x", { step: "wait", hints: { default: "" }, timeoutMs: 1, secrets: ["SECRET-TOKEN"] }).catch((e) => e)) as Error & { statusCode?: number };
+    expect(err.message).not.toContain("SECRET-TOKEN");
+    expect(err.statusCode).toBe(503);
+  });
+});
+
+/**
+ * The shell scripts use absolute in-sandbox paths; to run them on the host they are rewritten to
+ * a temp dir (the rewrite is a plain string replacement of the two root paths).
+ */
+describe("the shell commands", () => {
+  let root: string;
+  let bin: string;
+  const local = (script: string) => script.split(RUNTIME_DIR).join(join(root, "run")).split(MOUNT_POINT).join(join(root, "mnt"));
+  const sh = (script: string, env: Record<string, string> = {}) =>
+    spawnSync("sh", ["-c", local(script)], { encoding: "utf8", env: { PATH: `${bin}:/usr/bin:/bin`, HOME: root, ...env } });
+
+  beforeEach(() => {
+    root = mkdtempSync(join(tmpdir(), "psm-mount-cmd-"));
+    bin = join(root, "bin");
+    mkdirSync(bin);
+    mkdirSync(join(root, "run"));
+  });
+  afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+  it("quotes anything for sh", () => {
+    const value = `it's a "test" $HOME \`x\``;
+    expect(execFileSync("sh", ["-c", `printf %s ${shellQuote(value)}`], { encoding: "utf8" })).toBe(value);
+  });
+
+  it("'never' fails with its own exit code and a hint when mesa is absent", () => {
+    const result = sh(installCommand("never"));
+    expect(result.status).toBe(EXIT_NO_CLI);
+    expect(result.stderr).toMatch(/mesaCli is 'never'/);
+  });
+
+  it("'auto' does not run the installer when mesa is present", () => {
+    writeFileSync(join(bin, "mesa"), "#!/bin/sh\n", { mode: 0o755 });
+    writeFileSync(join(bin, "curl"), "#!/bin/sh\necho curl-called >&2; exit 9\n", { mode: 0o755 });
+    const result = sh(installCommand("auto"));
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout.trim()).toBe(join(bin, "mesa"));
+  });
+
+  it("'always' runs the official installer", () => {
+    writeFileSync(join(bin, "mesa"), "#!/bin/sh\n", { mode: 0o755 });
+    writeFileSync(join(bin, "curl"), `#!/bin/sh\necho "$@" > ${join(root, "curl-args")}\nexit 9\n`, { mode: 0o755 });
+    const result = sh(installCommand("always"));
+    expect(result.status, "the installer's failure fails the step").not.toBe(0);
+    expect(execFileSync("cat", [join(root, "curl-args")], { encoding: "utf8" })).toContain("https://mesa.dev/install.sh");
+  });
+
+  it("waits until the daemon runs and the repo's first entry is served", () => {
+    const daemon = spawnSync("sh", ["-c", `sleep 30 >/dev/null 2>&1 & echo $!`], { encoding: "utf8" });
+    const pid = daemon.stdout.trim();
+    writeFileSync(join(root, "run", "mesa.pid"), `${pid}\n`);
+    mkdirSync(join(root, "mnt", "acme", "work"), { recursive: true });
+    writeFileSync(join(root, "mnt", "acme", "work", "README.md"), "hi");
+    try {
+      const ok = sh(waitCommand([{ path: mountPath("acme", "work"), entry: "README.md" }], 2, 0.05));
+      expect(ok.status, ok.stderr).toBe(0);
+      const missing = sh(waitCommand([{ path: mountPath("acme", "work"), entry: "nope.txt" }], 1, 0.05));
+      expect(missing.status, "a deadline passes when the entry never appears").toBe(EXIT_TIMEOUT);
+      expect(missing.stderr).toMatch(/did not serve the repos within 1 s/);
+      expect(parseHealth(sh(healthCommand([mountPath("acme", "work")])).stdout)).toEqual({ mounted: true });
+      const stop = sh(unmountCommand(5, 0.05));
+      expect(stop.status, stop.stderr).toBe(0);
+      expect(spawnSync("kill", ["-0", pid]).status, "the daemon is gone after unmount").not.toBe(0);
+      expect(parseHealth(sh(healthCommand([mountPath("acme", "work")])).stdout)).toEqual({ mounted: false, reason: "the mesa daemon is not running" });
+    } finally {
+      spawnSync("kill", ["-9", pid]);
+    }
+  });
+
+  it("reports a mount that failed closed", () => {
+    mkdirSync(join(root, "mnt"), { recursive: true });
+    writeFileSync(join(root, "mnt", "MESA_MOUNT_FAILED"), "token expired\n");
+    const daemon = spawnSync("sh", ["-c", `sleep 30 >/dev/null 2>&1 & echo $!`], { encoding: "utf8" });
+    const pid = daemon.stdout.trim();
+    writeFileSync(join(root, "run", "mesa.pid"), `${pid}\n`);
+    try {
+      const wait = sh(waitCommand([{ path: mountPath("acme", "work") }], 2, 0.05));
+      expect(wait.status).toBe(EXIT_MOUNT_FAILED);
+      expect(wait.stderr).toContain("token expired");
+      expect(parseHealth(sh(healthCommand([mountPath("acme", "work")])).stdout).mounted).toBe(false);
+    } finally {
+      spawnSync("kill", ["-9", pid]);
+    }
+  });
+
+  it("unmount succeeds when no daemon runs", () => {
+    expect(sh(unmountCommand(1)).status).toBe(0);
+  });
+});
