@@ -36,7 +36,8 @@ function parseStep(raw: unknown, i: number): BuildStep {
 
 function parseSpec(raw: unknown): BuildSpec {
   const o = asObject(raw, "build_spec");
-  const from = reqString(o, "from");
+  const from = typeof o.from === "string" ? o.from.trim() : "";
+  if (!from) throw errors.invalid("build_spec.from", "must be a non-empty image reference such as `ubuntu:24.04`");
   if (/\s/.test(from)) throw errors.invalid("build_spec.from", "must be an image reference such as `ubuntu:24.04`");
   const steps = o.steps === undefined ? undefined : Array.isArray(o.steps) ? o.steps.map(parseStep) : undefined;
   if (o.steps !== undefined && !steps) throw errors.invalid("build_spec.steps", "must be an array of steps");

@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, readdir, symlink, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readdir, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 
@@ -37,6 +37,7 @@ export async function prepareBase(dir: string): Promise<OverlayPart[]> {
     for (const d of ["usr", "etc", "home/user", "root", "tmp", "proc", "dev", "run", "var/lib/dpkg", "var/tmp", "mnt", "srv", TOOLS_MOUNT.slice(1)]) {
       await mkdir(join(skeleton, d), { recursive: true });
     }
+    for (const d of ["tmp", "var/tmp"]) await chmod(join(skeleton, d), 0o1777);
     for (const name of ["bin", "sbin", "lib", "lib32", "lib64", "libx32"]) {
       if (existsSync(join("/", name))) await symlink(`usr/${name}`, join(skeleton, name));
     }
