@@ -1,0 +1,225 @@
+/**
+ * The MountedSandbox provider against local Mesa and local Superserve (sandboxes with the bundled
+ * `mesa` CLI on their PATH), observed through the unmodified SDKs: files written in the mount
+ * reach Mesa, read-only repos refuse writes, refresh sees paused/killed sandboxes and dead mounts
+ * without resuming anything, update renews the token and remounts, delete flushes before the kill
+ * and keeps the fork, and an interrupted create is adopted.
+ */
+import type { Mesa } from "@mesadev/sdk" with { "resolution-mode": "import" };
+import { Sandbox, Template } from "@superserve/sdk";
+import { randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startLocalMesa, type LocalMesa } from "../../../local/mesa";
+import { buildMesaCli } from "../../../local/mesa-cli/bundle";
+import { routeSuperserveDataPlane, startLocalSuperserve, type LocalSuperserve } from "../../../local/superserve";
+import type { LogSink } from "../../../provider/engine-log";
+import type { ProviderMethods } from "../../../provider/lifecycle";
+import { systemClock } from "../../../provider/retry";
+import { createProvider } from "../../../provider/sandbox-provider";
+
+let mesaServer: LocalMesa;
+let ss: LocalSuperserve;
+let mesa: Mesa;
+let template: string;
+const tempDirs: string[] = [];
+const logs: string[] = [];
+const sink: LogSink = { send: (_s, m) => void logs.push(m) };
+const created: string[] = [];
+
+function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  tempDirs.push(dir);
+  return dir;
+}
+
+const unique = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;
+const conn = () => ({ apiKey: ss.apiKey, baseUrl: ss.url });
+const urnFor = (name: string) => `urn:pulumi:it::proj::pulumi-nodejs:dynamic/superserve-mesa:MountedSandbox::${name}`;
+
+beforeAll(async () => {
+  const tools = tempDir("psm-tools-");
+  await buildMesaCli(tools);
+  mesaServer = await startLocalMesa({ port: 0, dataDir: tempDir("psm-mesa-") });
+  ss = await startLocalSuperserve({ port: 0, dataDir: tempDir("psm-ss-"), sandboxTools: tools, killGraceMs: 10_000 });
+  const sdk = await import("@mesadev/sdk");
+  mesa = new sdk.Mesa({ apiKey: mesaServer.apiKey, apiUrl: mesaServer.url, org: mesaServer.org });
+  routeSuperserveDataPlane(ss.url);
+  const t = await Template.create({ ...conn(), name: unique("tpl"), from: "debian:12", steps: [{ run: "echo ready > /etc/agent.txt" }] });
+  await t.waitUntilReady({ pollIntervalMs: 100 });
+  template = t.name;
+}, 300_000);
+
+afterAll(async () => {
+  for (const id of created) await Sandbox.killById(id, conn()).catch(() => undefined);
+  await ss?.stop();
+  await mesaServer?.stop();
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+}, 120_000);
+
+function providerFor(): ProviderMethods {
+  return createProvider(undefined, {
+    env: { MESA_API_KEY: mesaServer.apiKey, MESA_API_URL: mesaServer.url, SUPERSERVE_API_KEY: ss.apiKey, SUPERSERVE_BASE_URL: ss.url },
+    cwd: "/nonexistent",
+    clock: systemClock,
+    logSink: sink,
+    suffix: () => randomUUID().slice(0, 7),
+  });
+}
+
+const author = { name: "Test", email: "test@example.com" };
+
+/** A repo with `files` on `main`. */
+async function seedRepo(files: Record<string, string>): Promise<string> {
+  const name = unique("ws");
+  await mesa.repos.create({ name, default_bookmark: "main" });
+  const change = await mesa.changes.create({
+    repo: name,
+    base_change_id: "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz",
+    message: "seed",
+    author,
+    files: Object.entries(files).map(([path, content]) => ({ path, content: Buffer.from(content).toString("base64"), encoding: "base64" as const })),
+  });
+  await mesa.bookmarks.create({ repo: name, name: "main", change_id: change.id }).catch(() => mesa.bookmarks.move({ repo: name, bookmark: "main", change_id: change.id }));
+  return name;
+}
+
+/** Text of `path` at the tip of `bookmark`, or undefined. */
+async function remoteText(repo: string, bookmark: string, path: string): Promise<string | undefined> {
+  const tip = await mesa.bookmarks.get({ repo, bookmark });
+  try {
+    const got = (await mesa.content.get({ repo, path, change_id: tip.change_id })) as { content: string };
+    return Buffer.from(got.content, "base64").toString("utf8");
+  } catch (err) {
+    if ((err as { status?: number }).status === 404) return undefined;
+    throw err;
+  }
+}
+
+async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`expected ${what} within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function createSandbox(provider: ProviderMethods, logical: string, extra: Record<string, unknown>) {
+  const checked = await provider.check({}, { pulumiUrn: urnFor(logical), template, ...extra });
+  expect(checked.failures).toEqual([]);
+  const inputs = checked.inputs as Record<string, unknown>;
+  const result = await provider.create(inputs);
+  created.push(result.id);
+  return { inputs, id: result.id, outs: result.outs as Record<string, any> };
+}
+
+async function run(id: string, cmd: string) {
+  const sandbox = await Sandbox.connect(id, conn());
+  return sandbox.commands.run(cmd, { timeoutMs: 30_000 });
+}
+
+async function status(id: string): Promise<string | undefined> {
+  return (await Sandbox.list(conn())).find((s) => s.id === id)?.status;
+}
+
+describe("MountedSandbox provider against the local backends", () => {
+  it("mounts the repo on a fork; a file written in the mount reaches Mesa; delete flushes, kills and keeps the fork", async () => {
+    const repo = await seedRepo({ "README.md": "hello agents\n" });
+    const provider = providerFor();
+    const logical = unique("agent");
+    const { id, outs } = await createSandbox(provider, logical, { repos: [{ repo }] });
+    const path = `/home/user/.local/share/mesa/mnt/${mesaServer.org}/${repo}`;
+    expect(outs).toMatchObject({ status: "active", mounted: true, org: mesaServer.org, mountPaths: { [repo]: path }, bookmarks: { [repo]: `agents/${logical}` } });
+    expect(Date.parse(outs.tokenExpiresAt) - Date.now(), "a token of the default 1 h lifetime").toBeGreaterThan(3500_000);
+    expect(JSON.stringify(outs), "no token in the outputs").not.toMatch(/eyJ/);
+
+    const readme = await run(id, `cat ${path}/README.md`);
+    expect(readme.stdout).toBe("hello agents\n");
+    const env = await run(id, "env; cat /proc/[0-9]*/cmdline 2>/dev/null | tr '\\0' ' '");
+    expect(env.stdout, "the token is neither in the sandbox's env nor in any argv").not.toMatch(/eyJ|MESA_API_KEY/);
+
+    await run(id, `echo "from the agent" > ${path}/notes.txt`);
+    expect(await eventually("notes.txt on the fork", () => remoteText(repo, `agents/${logical}`, "notes.txt"))).toBe("from the agent\n");
+    expect(await remoteText(repo, "main", "notes.txt"), "the base bookmark is untouched").toBeUndefined();
+
+    await run(id, `echo "last words" > ${path}/last.txt`);
+    await provider.delete(id, outs);
+    expect(await status(id), "the sandbox is gone").toBeUndefined();
+    expect(await remoteText(repo, `agents/${logical}`, "last.txt"), "delete flushed the mount before the kill").toBe("last words\n");
+    await expect(mesa.bookmarks.get({ repo, bookmark: `agents/${logical}` }), "the fork is kept").resolves.toMatchObject({ name: `agents/${logical}` });
+    await provider.delete(id, outs);
+  });
+
+  it("mounts a read-only repo with a read-only token: writes fail", async () => {
+    const repo = await seedRepo({ "docs.md": "read me\n" });
+    const provider = providerFor();
+    const { id, outs } = await createSandbox(provider, unique("reader"), { repos: [{ repo, readOnly: true }] });
+    expect(outs.bookmarks).toEqual({ [repo]: "main" });
+    const path = outs.mountPaths[repo];
+    expect((await run(id, `cat ${path}/docs.md`)).stdout).toBe("read me\n");
+    const write = await run(id, `echo x > ${path}/new.txt`);
+    expect(write.exitCode, "writing into a read-only mount fails").not.toBe(0);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await remoteText(repo, "main", "new.txt")).toBeUndefined();
+    await provider.delete(id, outs);
+  });
+
+  it("refresh: a stopped mount is drift that update repairs, with a renewed token; paused stays paused; killed is gone", async () => {
+    const repo = await seedRepo({ "a.txt": "a\n" });
+    const provider = providerFor();
+    const { id, inputs, outs } = await createSandbox(provider, unique("drift"), { repos: [{ repo }], tokenTtlSeconds: 600 });
+
+    const healthy = (await provider.read(id, outs)).props as Record<string, any>;
+    expect(healthy).toMatchObject({ status: "active", mounted: true });
+
+    await run(id, 'kill -TERM "$(cat /home/user/.local/state/mesa/run/mesa.pid)"');
+    const dead = await eventually("the dead mount seen by refresh", async () => {
+      const props = (await provider.read(id, outs)).props as Record<string, any>;
+      return props.mounted === false ? props : undefined;
+    });
+    const diff = await provider.diff(id, dead, inputs);
+    expect(diff, "up repairs a dead mount in place").toMatchObject({ changes: true, replaces: [] });
+    const nearlyExpired = { ...dead, tokenExpiresAt: new Date(Date.now() + 30_000).toISOString() };
+    const repaired = (await provider.update(id, nearlyExpired, inputs)).outs as Record<string, any>;
+    expect(repaired.mounted).toBe(true);
+    expect(Date.parse(repaired.tokenExpiresAt) - Date.now(), "a fresh 600 s token").toBeGreaterThan(500_000);
+    expect((await run(id, `cat ${outs.mountPaths[repo]}/a.txt`)).stdout).toBe("a\n");
+
+    const sandbox = await Sandbox.connect(id, conn());
+    await sandbox.pause();
+    const paused = (await provider.read(id, repaired)).props as Record<string, any>;
+    expect(paused.status, "refresh reports the pause").toBe("paused");
+    expect(await status(id), "refresh did not resume the sandbox").toBe("paused");
+
+    await Sandbox.killById(id, conn());
+    expect((await provider.read(id, paused)).id ?? "", "a killed sandbox is gone").toBe("");
+    await provider.delete(id, paused);
+  });
+
+  it("adopts the sandbox of an interrupted create instead of creating a second one", async () => {
+    const repo = await seedRepo({ "b.txt": "b\n" });
+    const provider = providerFor();
+    const logical = unique("retry");
+    const orphan = await Sandbox.create({ ...conn(), name: `${logical}-orphan`, fromTemplate: template, metadata: { "pulumi-urn": urnFor(logical) } });
+    created.push(orphan.id);
+    const { id, outs } = await createSandbox(provider, logical, { repos: [{ repo }] });
+    expect(id, "the earlier sandbox was adopted").toBe(orphan.id);
+    expect(outs.mounted).toBe(true);
+    const tagged = (await Sandbox.list({ ...conn(), metadata: { "pulumi-urn": urnFor(logical) } })).filter((s) => s.status !== "failed");
+    expect(tagged.map((s) => s.id)).toEqual([orphan.id]);
+    await provider.delete(id, outs);
+  });
+
+  it("deleteWorkspaceOnDestroy deletes the fork", async () => {
+    const repo = await seedRepo({ "c.txt": "c\n" });
+    const provider = providerFor();
+    const logical = unique("scratch");
+    const { id, outs } = await createSandbox(provider, logical, { repos: [{ repo }], deleteWorkspaceOnDestroy: true });
+    await provider.delete(id, outs);
+    await expect(mesa.bookmarks.get({ repo, bookmark: `agents/${logical}` })).rejects.toMatchObject({ status: 404 });
+  });
+});
