@@ -55,6 +55,17 @@ export interface FileContent {
   content: Buffer;
 }
 
+/** `GET /diff`: per-file hunks between two changes. */
+export interface DiffInfo {
+  truncated?: boolean;
+  entries: {
+    path: string;
+    status: string;
+    omitted_reason?: string | null;
+    hunks: { lines: { kind: string; text: string }[] }[] | null;
+  }[];
+}
+
 /** One file operation of `changes.create` / `changes.patch`. */
 export type FileOp =
   | { path: string; action: "upsert"; content: string; encoding: "base64"; mode: string }
@@ -157,9 +168,9 @@ export class MesaApi {
     return this.request("PATCH", `/${enc(org)}/${enc(repo)}/changes/${enc(changeId)}`, body);
   }
 
-  /** Direct children of the directory `path` ('' = root) at `changeId`. */
-  async listDir(org: string, repo: string, changeId: string, path: string): Promise<DirEntry[]> {
-    const query = `?change_id=${enc(changeId)}&depth=1${path === "" ? "" : `&path=${enc(path)}`}`;
+  /** Every entry under `path` ('' = root) up to `depth` levels (flat, with full paths). */
+  async listTree(org: string, repo: string, changeId: string, path: string, depth: number): Promise<DirEntry[]> {
+    const query = `?change_id=${enc(changeId)}&depth=${depth}${path === "" ? "" : `&path=${enc(path)}`}`;
     const dir: { type: string; entries?: DirEntry[] } = await this.request(
       "GET",
       `/${enc(org)}/${enc(repo)}/content${query}`,
@@ -168,6 +179,14 @@ export class MesaApi {
       throw new MesaApiError(500, "UNEXPECTED", `expected a directory at '${path}', got ${dir.type}`);
     }
     return dir.entries ?? [];
+  }
+
+  /** `GET /{org}/{repo}/diff` between two changes. */
+  diff(org: string, repo: string, baseChangeId: string, headChangeId: string): Promise<DiffInfo> {
+    return this.request(
+      "GET",
+      `/${enc(org)}/${enc(repo)}/diff?base_change_id=${enc(baseChangeId)}&head_change_id=${enc(headChangeId)}`,
+    );
   }
 
   /** Bytes of the file or symlink `path` at `changeId`. */

@@ -4,7 +4,7 @@ import type { RepoRev } from "./config";
 import { DirWatcher } from "./dir-watcher";
 import { MesaApiError, type FileOp, type MesaApi, type Person } from "./mesa-api";
 import { ReadOnlyGuard, type LockMethod } from "./read-only";
-import { fetchEntry, forEachLimit, listRemoteTree, type RemoteRef } from "./remote-tree";
+import { fetchFiles, listRemoteTree, type RemoteRef } from "./remote-tree";
 import { changedPaths, WorkingTree, type Tree, type TreeEntry } from "./working-tree";
 
 /** Writes one line to the daemon log. */
@@ -374,10 +374,7 @@ export class RepoSync {
       toRemove.push(path);
     }
     const next: Tree = new Map(remote);
-    const fetched = new Map<string, { mode: TreeEntry["mode"]; bytes: Buffer }>();
-    await forEachLimit(toFetch, 16, async (path) => {
-      fetched.set(path, await fetchEntry(ref, path));
-    });
+    const fetched = await fetchFiles(ref, toFetch, remote);
     const locked = this.stats.lockedBy !== null;
     if (locked && (toRemove.length > 0 || fetched.size > 0)) await this.guard.unlock();
     try {

@@ -191,6 +191,27 @@ describe("mesa mount -d against local Mesa", () => {
     expect(json.repos[0].changesWritten).toBeGreaterThan(0);
   });
 
+  it("checks out every file byte for byte, including binaries, odd line endings and deep trees", async () => {
+    const deep = `${Array.from({ length: 12 }, (_, i) => `l${i}`).join("/")}/deep.txt`;
+    const files: Record<string, string | Buffer> = {
+      "no-newline.txt": "last line without newline",
+      "crlf.txt": "a\r\nb\r\n",
+      "empty.txt": "",
+      "unicode.txt": "héllo ✓ 世界\n",
+      "blank-lines.txt": "\n\n\nx\n\n",
+      "binary.bin": Buffer.from([0, 159, 146, 150, 255, 0, 10, 13]),
+      "latin1.txt": Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x0a]),
+      [deep]: "deep\n",
+    };
+    for (let i = 0; i < 10; i++) files[`many/f${i}.txt`] = `file ${i}\n`;
+    const repo = await seedRepo(files);
+    const m = await mount(repo, await token(repo));
+    expect(m.result.code, m.result.stderr).toBe(0);
+    for (const [path, content] of Object.entries(files)) {
+      expect(fs.readFileSync(join(m.root, path)).equals(Buffer.from(content)), `${path} checked out byte for byte`).toBe(true);
+    }
+  });
+
   it("persists symlinks as mode 120000 entries", async () => {
     const repo = await seedRepo({ "target.txt": "t" });
     const m = await mount(repo, await token(repo));
