@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AUTHOR, apiError, b64, startHarness, uniqueName, type Harness } from "./harness";
+import { AUTHOR, apiError, b64, fileContent, startHarness, uniqueName, type Harness } from "./harness";
 
 let h: Harness;
 let clock = Date.now();
@@ -19,7 +19,7 @@ describe("access tokens signed by the SDK", () => {
     const change = await t.changes.create({ repo, base_change_id: created.head_change_id, message: "m", author: AUTHOR, files: [{ path: "a.txt", content: b64("a") }] });
     await t.bookmarks.move({ repo, bookmark: "main", change_id: change.id });
     await t.bookmarks.create({ repo, name: "work", change_id: change.id });
-    expect((await t.content.get({ repo, path: "a.txt" })).content).toBe(b64("a"));
+    expect(fileContent(await t.content.get({ repo, path: "a.txt" }))).toBe(b64("a"));
   });
 
   it("cannot reach another repo (404, as if it did not exist)", async () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { VIRTUAL_ROOT_CHANGE_ID } from "../../../local/mesa";
-import { AUTHOR, apiError, b64, startHarness, uniqueName, type Harness } from "./harness";
+import { AUTHOR, apiError, b64, fileContent, startHarness, uniqueName, type Harness } from "./harness";
 
 let h: Harness;
 beforeAll(async () => {
@@ -58,7 +58,7 @@ describe("changes", () => {
     expect(patched.id).toBe(changeId);
     expect(patched.current_commit_oid).not.toBe(before.current_commit_oid);
     expect((await h.client.bookmarks.get({ repo, bookmark: "main" })).change_id).toBe(changeId);
-    expect((await h.client.content.get({ repo, path: "a.txt" })).content).toBe(b64("2\n"));
+    expect(fileContent(await h.client.content.get({ repo, path: "a.txt" }))).toBe(b64("2\n"));
     const stale = await apiError(
       h.client.changes.patch({ repo, change_id: changeId, message: "again", base_commit_oid: before.current_commit_oid }),
     );
@@ -130,7 +130,7 @@ describe("bookmarks", () => {
     expect(merged).toMatchObject({ merge_type: "merge_commit", is_conflicted: false, target: "main", source: "side", source_deleted: true });
     const mergeChange = await h.client.changes.get({ repo, change_id: merged.change_id });
     expect(mergeChange.parents).toEqual([onMain.id, onSide.id]);
-    expect((await h.client.content.get({ repo, path: "s.txt" })).content).toBe(b64("s\n"));
+    expect(fileContent(await h.client.content.get({ repo, path: "s.txt" }))).toBe(b64("s\n"));
 
     const tip = merged.change_id;
     const x = await h.client.changes.create({ repo, base_change_id: tip, message: "x", author: AUTHOR, files: [{ path: "c.txt", content: b64("x\n") }] });

@@ -28,7 +28,7 @@ describe("fault injection through POST /_local/faults", () => {
       const err = await apiError(h.client.repos.get({ repo }));
       expect(err.status).toBe(429);
       expect(err.code).toBe("RATE_LIMITED");
-      expect(err.headers.get("retry-after")).toBe("7");
+      expect(err.headers?.get("retry-after")).toBe("7");
     }
     expect((await h.client.repos.get({ repo })).name, "the third request succeeds").toBe(repo);
   });

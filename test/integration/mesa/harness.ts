@@ -39,3 +39,9 @@ export async function apiError(promise: Promise<unknown>): Promise<MesaApiError>
   }
   throw new Error("expected the call to fail with a MesaApiError, but it succeeded");
 }
+
+/** The base64 `content` of a content.get answer, failing when it is not a file. */
+export function fileContent(answer: { type: string }): string {
+  if (answer.type !== "file") throw new Error(`expected a file, got a ${answer.type}`);
+  return (answer as unknown as { content: string }).content;
+}

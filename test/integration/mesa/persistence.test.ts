@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { VIRTUAL_ROOT_CHANGE_ID } from "../../../local/mesa";
-import { AUTHOR, b64, startHarness, uniqueName } from "./harness";
+import { AUTHOR, b64, fileContent, startHarness, uniqueName } from "./harness";
 
 const dirs: string[] = [];
 afterAll(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
@@ -25,7 +25,7 @@ describe("persistence", () => {
     try {
       expect(second.mesa.apiKey, "the admin key survives a restart").toBe(key);
       expect(await second.client.repos.get({ repo })).toMatchObject({ tags: { keep: "yes" }, head_change_id: change.id });
-      expect((await second.client.content.get({ repo, path: "k.txt" })).content).toBe(b64("kept\n"));
+      expect(fileContent(await second.client.content.get({ repo, path: "k.txt" }))).toBe(b64("kept\n"));
       expect((await second.client.changes.get({ repo, change_id: change.id })).message).toBe("kept");
     } finally {
       await second.mesa.stop();
