@@ -218,6 +218,7 @@ export class BwrapRuntime implements SandboxRuntime {
 
   async close(): Promise<void> {
     await Promise.all([...this.running.keys()].map((id) => this.stop(id)));
+    await this.opts.freezer.removeParent();
   }
 
   /** Ends processes of sandboxes left running by a previous instance that did not stop. */

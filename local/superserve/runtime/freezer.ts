@@ -62,6 +62,11 @@ export class FreezerGroups {
     }
   }
 
+  /** Removes the instance's parent group once every sandbox group is gone (best effort). */
+  async removeParent(): Promise<void> {
+    await rmdir(this.parent).catch(() => undefined);
+  }
+
   /** Ids of every group left under the parent (from a previous run that did not stop cleanly). */
   async leftovers(): Promise<string[]> {
     try {
