@@ -1,4 +1,4 @@
-import FindMyWay = require("find-my-way");
+import FindMyWay from "find-my-way";
 
 /** HTTP methods the local backends route. */
 export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "HEAD";

@@ -1,4 +1,4 @@
-import Database = require("better-sqlite3");
+import Database from "better-sqlite3";
 import type { BuildRecord, SandboxRecord, SecretRecord, TemplateRecord } from "./records";
 import type { SuperserveStore } from "./store";
 
