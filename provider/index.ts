@@ -3,3 +3,5 @@
  */
 export { MesaRepo, type MesaRepoArgs, type MesaRepoUpstreamAuth } from "./mesa-repo";
 export { SuperserveTemplate, type SuperserveTemplateArgs, type SuperserveTemplateStep } from "./superserve-template";
+export { MountedSandbox, type MountedSandboxArgs, type MountedSandboxRepoArgs, type MesaRepoRef, type SuperserveTemplateRef } from "./mounted-sandbox";
+export { AgentEnvironment, type AgentEnvironmentArgs, type AgentSandboxesArgs, type AgentSandboxInfo, type Transform } from "./agent-environment";
