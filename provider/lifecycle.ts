@@ -17,7 +17,7 @@ import {
   type SuperserveSettings,
 } from "./config";
 import { logSinkFromArgv, progressLog, type LogSink, type ProgressLog } from "./engine-log";
-import { autoname, logicalNameOf, nameProblem, randomSuffix, type NameRules, type SuffixSource } from "./naming";
+import { autoname, hashSuffix, logicalNameOf, nameProblem, type NameRules, type SuffixSource } from "./naming";
 import { systemClock, withRetry, type FailureKind, type RetryClock } from "./retry";
 
 /** The placeholder the engine sends for values not known during preview. */
@@ -131,7 +131,7 @@ export function processEnvironment(): ProviderEnvironment {
     cwd: process.cwd(),
     clock: systemClock,
     logSink: logSinkFromArgv(process.argv),
-    suffix: randomSuffix,
+    suffix: hashSuffix,
   };
 }
 
@@ -183,7 +183,10 @@ export function defineProvider<I extends CommonInputs, O extends I>(
         failures.push({ property: "pulumiUrn", reason: "Internal input missing; construct the resource through this package's classes." });
       }
       failures.push(...checkAdopt(inputs.adopt));
-      if (def.nameRules) nameDefaults(def.nameRules, olds, inputs, environment.suffix, failures);
+      if (def.nameRules) {
+        const replaceFields = fieldNames.filter((f) => f !== "name" && (def.fields[f as Exclude<keyof I, keyof CommonInputs>] as FieldRule).change === "replace");
+        nameDefaults(def.nameRules, olds, inputs, replaceFields, environment.suffix, failures);
+      }
       failures.push(...def.validate(inputs as unknown as I));
       for (const service of def.services) {
         if (service === "mesa") await resolveMesaSettings(configInputs);
@@ -195,6 +198,11 @@ export function defineProvider<I extends CommonInputs, O extends I>(
     async diff(_id: string, olds: Props, news: Props) {
       const replaces: string[] = [];
       let changes = false;
+      if (news.adopt !== undefined && !sameValue(olds.adopt, news.adopt)) {
+        // Adopting another object into an existing resource: take it over, then delete the old one.
+        changes = true;
+        replaces.push("adopt");
+      }
       for (const field of fieldNames) {
         const rule = def.fields[field as Exclude<keyof I, keyof CommonInputs>] as FieldRule;
         if (rule.change === "none") continue;
@@ -263,7 +271,7 @@ function checkAdopt(adopt: unknown): CheckFailure[] {
 }
 
 /** Fill `name`: the user's, the adopted object's, the previous autoname, or a fresh autoname. */
-function nameDefaults(rules: NameRules, olds: Props, inputs: Props, suffix: SuffixSource, failures: CheckFailure[]): void {
+function nameDefaults(rules: NameRules, olds: Props, inputs: Props, replaceFields: string[], suffix: SuffixSource, failures: CheckFailure[]): void {
   const name = inputs.name;
   if (name === UNKNOWN) return;
   if (name !== undefined) {
@@ -285,7 +293,8 @@ function nameDefaults(rules: NameRules, olds: Props, inputs: Props, suffix: Suff
     inputs.name = olds.name;
   } else {
     const urn = typeof inputs.pulumiUrn === "string" ? inputs.pulumiUrn : "resource";
-    inputs.name = autoname(logicalNameOf(urn), rules, suffix);
+    const seed = [urn, ...replaceFields.map((f) => inputs[f] ?? null)];
+    inputs.name = containsUnknown(seed) ? UNKNOWN : autoname(logicalNameOf(urn), JSON.stringify(seed), rules, suffix);
   }
   inputs.autonamed = true;
 }

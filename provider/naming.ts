@@ -2,7 +2,7 @@
  * Resource names: autonaming (`<logical name>-<random>`, decided once in `check`) and validation
  * of names against a service's rules.
  */
-import { randomBytes } from "node:crypto";
+import { createHash } from "node:crypto";
 
 /** A service's naming rules. */
 export interface NameRules {
@@ -16,18 +16,23 @@ export interface NameRules {
   reserved?: readonly string[];
 }
 
-/** Random suffix source, injectable for tests. */
-export type SuffixSource = () => string;
+/** Suffix source: maps a seed to the suffix, injectable for tests. */
+export type SuffixSource = (seed: string) => string;
 
-/** Seven lowercase hex characters, like Pulumi's own autonames. */
-export const randomSuffix: SuffixSource = () => randomBytes(4).toString("hex").slice(0, 7);
+/**
+ * Seven lowercase hex characters derived from the seed (the URN and the inputs that force a
+ * replacement). Deterministic on purpose: a create interrupted before the engine saved its name
+ * gets the same name on the next run, so the object it left behind is found and adopted; a
+ * replacement changes a seeded input and so gets a new name (create-before-delete works).
+ */
+export const hashSuffix: SuffixSource = (seed) => createHash("sha256").update(seed).digest("hex").slice(0, 7);
 
 /**
  * `<logical>-<suffix>`, with characters the service refuses replaced by `-` and the logical part
  * shortened so the whole fits `rules.maxLength`.
  */
-export function autoname(logicalName: string, rules: NameRules, suffix: SuffixSource = randomSuffix): string {
-  const tail = `-${suffix()}`;
+export function autoname(logicalName: string, seed: string, rules: NameRules, suffix: SuffixSource = hashSuffix): string {
+  const tail = `-${suffix(seed)}`;
   let base = logicalName
     .toLowerCase()
     .replace(/[^a-z0-9._-]+/g, "-")

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Mesa } from "@mesadev/sdk";
+import type { Mesa } from "@mesadev/sdk" with { "resolution-mode": "import" };
 import { startLocalMesa, type LocalMesa } from "../../../local/mesa";
 import type { LogSink } from "../../../provider/engine-log";
 import { systemClock } from "../../../provider/retry";
@@ -13,7 +13,8 @@ const sink: LogSink = { send: (_s, m) => void logs.push(m) };
 
 beforeAll(async () => {
   mesa = await startLocalMesa({ port: 0 });
-  client = new Mesa({ apiKey: mesa.apiKey, apiUrl: mesa.url, org: mesa.org });
+  const { Mesa: MesaClient } = await import("@mesadev/sdk");
+  client = new MesaClient({ apiKey: mesa.apiKey, apiUrl: mesa.url, org: mesa.org });
 });
 afterAll(async () => mesa?.stop());
 

@@ -3,6 +3,7 @@ import { silentLog } from "../../../provider/engine-log";
 import { UNKNOWN, type ProviderEnvironment, type ProviderMethods } from "../../../provider/lifecycle";
 import { createProvider as mesaRepoProvider } from "../../../provider/mesa-repo-provider";
 import { createProvider as templateProvider } from "../../../provider/superserve-template-provider";
+import { hashSuffix } from "../../../provider/naming";
 import { systemClock } from "../../../provider/retry";
 
 const URN = "urn:pulumi:dev::proj::pulumi-nodejs:dynamic/superserve-mesa:MesaRepo::workspace";
@@ -101,7 +102,7 @@ describe("MesaRepo diff", () => {
     ["upstream auth", { upstream: { url: "https://x/y.git", auth: { kind: "token", token: "t" } } }, true, []],
     ["upstream removed", { upstream: undefined }, true, []],
     ["timeoutSeconds only", { timeoutSeconds: 20 }, false, []],
-    ["adopt only", { adopt: { name: "ws" } }, false, []],
+    ["adopt added to an existing resource", { adopt: { name: "other" } }, true, ["adopt"]],
     ["unknown org", { org: UNKNOWN }, true, ["org"]],
   ])("change of %s", async (_what, change, changes, replaces) => {
     const d = await provider.diff("r_1", olds, { ...inputs, ...change });
@@ -120,10 +121,15 @@ describe("SuperserveTemplate check and diff", () => {
     expect(r.inputs).toMatchObject({ name: "workspace-s1", autonamed: true, steps: [] });
   });
 
-  it("gives a fresh name on replacement (the engine checks again without olds)", async () => {
-    const first = await check(provider, base);
-    const replacement = await check(provider, base, {});
-    expect(replacement.inputs!.name).not.toBe(first.inputs!.name);
+  it("names deterministically from the URN and the replacing inputs", async () => {
+    const real = templateProvider(undefined, { ...environment(), suffix: hashSuffix });
+    const first = await check(real, base);
+    const retried = await check(real, base, {});
+    expect(retried.inputs!.name, "an interrupted create finds its object under the same name").toBe(first.inputs!.name);
+    const replacement = await check(real, { ...base, from: "debian:12" }, {});
+    expect(replacement.inputs!.name, "a replacement (the engine checks again without olds) gets a new name").not.toBe(first.inputs!.name);
+    const unknown = await check(real, { ...base, from: UNKNOWN });
+    expect(unknown.inputs!.name).toBe(UNKNOWN);
   });
 
   it.each([
