@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# The main job and its companions, on the stack in $STACK (default: local):
+#   npm run up        set everything up, start the local backends (local stack), `pulumi up`,
+#                     print the outputs and prove a sandbox's edit reaches Mesa
+#   npm run preview   `pulumi preview --diff`
+#   npm run drift     `pulumi preview --refresh --diff`: what changed out of band
+#   npm run destroy   `pulumi destroy`
+# Extra arguments go to pulumi (e.g. `npm run up -- --parallel 32`).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+command="${1:?usage: main.sh up|preview|drift|destroy [pulumi args…]}"
+shift
+STACK="${STACK:-local}"
+step() { printf '\n\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+step "setting up (Debian packages, npm dependencies, the Pulumi CLI)"
+PULUMI="$(bash scripts/setup.sh)"
+export PATH="$(dirname "$PULUMI"):$PATH"
+
+# A project-local file state backend and passphrase unless the user configured their own.
+mkdir -p "$ROOT/.pulumi-state"
+export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://$ROOT/.pulumi-state}"
+if [ "$STACK" = "local" ] && [ -z "${PULUMI_CONFIG_PASSPHRASE+x}" ] && [ -z "${PULUMI_CONFIG_PASSPHRASE_FILE:-}" ]; then
+  export PULUMI_CONFIG_PASSPHRASE="local-stack"   # the local stack holds no real credentials
+fi
+export PULUMI_SKIP_UPDATE_CHECK=true PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
+
+if [ "$STACK" = "local" ]; then
+  step "starting the local backends (npm run local -- start)"
+  node dist/local/cli.js start
+fi
+
+pulumi stack select --create "$STACK" --non-interactive >/dev/null
+
+case "$command" in
+  up)
+    step "pulumi up --stack $STACK"
+    pulumi up --yes --skip-preview --non-interactive --stack "$STACK" "$@"
+    step "stack outputs"
+    pulumi stack output --json --show-secrets=false --stack "$STACK"
+    step "proof: a file written in a sandbox's mount is read back from Mesa"
+    pulumi stack output --json --stack "$STACK" | npx --no-install tsx scripts/prove-environment.ts
+    ;;
+  preview)
+    step "pulumi preview --stack $STACK"
+    pulumi preview --diff --non-interactive --stack "$STACK" "$@"
+    ;;
+  drift)
+    step "pulumi preview --refresh --stack $STACK (drift since the last up)"
+    pulumi preview --refresh --diff --non-interactive --stack "$STACK" "$@"
+    ;;
+  destroy)
+    step "pulumi destroy --stack $STACK"
+    pulumi destroy --yes --skip-preview --non-interactive --stack "$STACK" "$@"
+    ;;
+  *)
+    echo "unknown command '$command' (up|preview|drift|destroy)" >&2
+    exit 2
+    ;;
+esac
