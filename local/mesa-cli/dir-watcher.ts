@@ -3,7 +3,8 @@ import { join } from "node:path";
 
 /**
  * One inotify watch per directory of a working copy (Node's `fs.watch`, which shares a single
- * inotify instance per process). Any event anywhere calls `onEvent`; the caller rescans.
+ * inotify instance per process). An event in a directory calls `onEvent(dir)`; a lost watch calls
+ * `onEvent(undefined)`, meaning "rescan everything".
  */
 export class DirWatcher {
   private readonly watchers = new Map<string, fs.FSWatcher>();
@@ -11,7 +12,7 @@ export class DirWatcher {
 
   constructor(
     private readonly root: string,
-    private readonly onEvent: () => void,
+    private readonly onEvent: (dir: string | undefined) => void,
   ) {}
 
   /** Watches exactly `dirs` (repo-relative, '' = root): adds new ones, drops vanished ones. */
@@ -27,15 +28,15 @@ export class DirWatcher {
     for (const dir of wanted) {
       if (this.watchers.has(dir)) continue;
       try {
-        const watcher = fs.watch(join(this.root, dir), { persistent: false }, () => this.onEvent());
+        const watcher = fs.watch(join(this.root, dir), { persistent: false }, () => this.onEvent(dir));
         watcher.on("error", () => {
           watcher.close();
           this.watchers.delete(dir);
-          this.onEvent();
+          this.onEvent(undefined);
         });
         this.watchers.set(dir, watcher);
       } catch {
-        this.onEvent();
+        this.onEvent(undefined);
       }
     }
   }

@@ -1,4 +1,4 @@
-import type { MesaApi } from "./mesa-api";
+import type { DiffInfo, MesaApi } from "./mesa-api";
 import { gitBlobSha, type FileMode, type Tree, type TreeEntry } from "./working-tree";
 
 /** Where a repo's revision lives on the server. */
@@ -55,11 +55,17 @@ export type Fetched = Map<string, { mode: FileMode; bytes: Buffer }>;
  * diff against the empty tree (text files are rebuilt from its lines and kept only when their git
  * blob id matches); the rest, and binaries, are read one by one.
  */
-export async function fetchFiles(ref: RemoteRef, paths: readonly string[], remote: Tree, concurrency = 8): Promise<Fetched> {
+export async function fetchFiles(
+  ref: RemoteRef,
+  paths: readonly string[],
+  remote: Tree,
+  bulk?: Promise<DiffInfo | undefined>,
+  concurrency = 8,
+): Promise<Fetched> {
   const fetched: Fetched = new Map();
   if (paths.length > BULK_THRESHOLD) {
     const wanted = new Set(paths);
-    const diff = await ref.api.diff(ref.org, ref.repo, VIRTUAL_ROOT, ref.changeId).catch(() => undefined);
+    const diff = await (bulk ?? prefetchAll(ref));
     for (const entry of diff?.entries ?? []) {
       const expected = remote.get(entry.path);
       if (!wanted.has(entry.path) || expected === undefined || entry.status !== "added") continue;
@@ -75,6 +81,11 @@ export async function fetchFiles(ref: RemoteRef, paths: readonly string[], remot
 }
 
 const BULK_THRESHOLD = 8;
+
+/** Starts downloading every text file of `ref` at once (a diff against the empty tree); undefined on failure. */
+export function prefetchAll(ref: RemoteRef): Promise<DiffInfo | undefined> {
+  return ref.api.diff(ref.org, ref.repo, VIRTUAL_ROOT, ref.changeId).catch(() => undefined);
+}
 
 /** The bytes of a file added in a diff, from its `added` lines; undefined when they are not all there. */
 function rebuildAdded(hunks: { lines: { kind: string; text: string }[] }[] | null): Buffer | undefined {

@@ -4,7 +4,7 @@ import type { RepoRev } from "./config";
 import { DirWatcher } from "./dir-watcher";
 import { MesaApiError, type FileOp, type MesaApi, type Person } from "./mesa-api";
 import { ReadOnlyGuard, type LockMethod } from "./read-only";
-import { fetchFiles, listRemoteTree, type RemoteRef } from "./remote-tree";
+import { fetchFiles, listRemoteTree, prefetchAll, type RemoteRef } from "./remote-tree";
 import { changedPaths, WorkingTree, type Tree, type TreeEntry } from "./working-tree";
 
 /** Writes one line to the daemon log. */
@@ -60,6 +60,8 @@ interface SavedState {
 }
 
 const MAX_ATTEMPTS = 5;
+/** A full walk of the working copy every so many polls catches anything the watcher missed. */
+const FULL_SCAN_EVERY_POLLS = 15;
 
 /**
  * Keeps one repo's working copy and its Mesa revision in sync: checks the revision out, watches
@@ -84,7 +86,11 @@ export class RepoSync {
   constructor(private readonly options: RepoSyncOptions) {
     this.tree = new WorkingTree(options.root);
     this.guard = options.guard ?? new ReadOnlyGuard(options.root);
-    this.watcher = new DirWatcher(options.root, () => this.schedule());
+    this.watcher = new DirWatcher(options.root, (dir) => {
+      if (dir === undefined) this.tree.markAllDirty();
+      else this.tree.markDirty(dir);
+      this.schedule();
+    });
     this.stats = {
       repo: `${options.org}/${options.repo}`,
       rev: revLabel(options.rev),
@@ -115,7 +121,7 @@ export class RepoSync {
     const saved = this.loadState();
     const keep = new Set<string>();
     if (saved !== undefined) {
-      const local = this.tree.scan().tree;
+      const local = this.tree.current().tree;
       for (const path of changedPaths(new Map(saved.base), local)) keep.add(path);
       if (keep.size > 0) this.options.log(`${this.stats.repo}: ${keep.size} unsynced edit(s) from a previous run will be written`);
     }
@@ -134,11 +140,13 @@ export class RepoSync {
   /** Starts watching for edits and polling Mesa for moves of the revision by others. */
   start(): void {
     if (!this.options.readOnly) {
-      this.watcher.update(this.tree.scan().dirs);
+      this.watcher.update(this.tree.current().dirs);
       this.enqueue(() => this.pushEdits());
     }
+    let ticks = 0;
     const poll = (): void => {
       this.pollTimer = setTimeout(() => {
+        if (++ticks % FULL_SCAN_EVERY_POLLS === 0) this.tree.markAllDirty();
         this.enqueue(() => this.pollRemote()).finally(() => {
           if (this.stats.state !== "failed") poll();
         });
@@ -163,7 +171,7 @@ export class RepoSync {
     this.stats.lastError = reason;
     this.stopTimers();
     this.watcher.close();
-    this.stats.pendingPaths = changedPaths(this.base, this.tree.scan().tree).length;
+    this.stats.pendingPaths = changedPaths(this.base, this.tree.current().tree).length;
     this.stats.lockedBy = await this.guard.lock().catch(() => null);
     this.options.log(`${this.stats.repo}: FAILED CLOSED: ${reason}; ${this.stats.pendingPaths} edit(s) not written`);
     this.options.onUpdate();
@@ -229,7 +237,7 @@ export class RepoSync {
   private async pushEdits(): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       await this.pullIfMoved();
-      const scan = this.tree.scan();
+      const scan = this.tree.current();
       this.watcher.update(scan.dirs);
       const paths = changedPaths(this.base, scan.tree).filter((path) => this.rejected.get(path) !== (scan.tree.get(path)?.sha ?? ""));
       this.stats.pendingPaths = paths.length;
@@ -264,6 +272,8 @@ export class RepoSync {
     };
     for (const path of paths) {
       const read = this.tree.read(path);
+      const known = this.base.get(path);
+      if (read === undefined ? known === undefined : sameEntry(known, read.entry)) continue;
       const op: FileOp =
         read === undefined
           ? { path, action: "delete" }
@@ -338,7 +348,7 @@ export class RepoSync {
   private async pullIfMoved(): Promise<void> {
     const tip = await this.readTip();
     if (tip === this.tip) return;
-    const pending = new Set(changedPaths(this.base, this.tree.scan().tree));
+    const pending = new Set(changedPaths(this.base, this.tree.current().tree));
     const overlapping = await this.applyRemote(tip, pending);
     this.stats.remoteUpdates++;
     this.stats.conflictsReapplied += overlapping;
@@ -353,8 +363,9 @@ export class RepoSync {
   /** Makes the working copy equal to `tip` except for `keep`; returns how many kept paths the remote also changed. */
   private async applyRemote(tip: string, keep: ReadonlySet<string>): Promise<number> {
     const ref: RemoteRef = { api: this.options.api, org: this.options.org, repo: this.options.repo, changeId: this.changeIdOf(tip) };
+    const local = this.tree.current().tree;
+    const bulk = local.size === 0 ? prefetchAll(ref) : undefined;
     const remote = await listRemoteTree(ref);
-    const local = this.tree.scan().tree;
     const toFetch: string[] = [];
     const toRemove: string[] = [];
     let overlapping = 0;
@@ -374,7 +385,7 @@ export class RepoSync {
       toRemove.push(path);
     }
     const next: Tree = new Map(remote);
-    const fetched = await fetchFiles(ref, toFetch, remote);
+    const fetched = await fetchFiles(ref, toFetch, remote, bulk);
     const locked = this.stats.lockedBy !== null;
     if (locked && (toRemove.length > 0 || fetched.size > 0)) await this.guard.unlock();
     try {
@@ -387,6 +398,7 @@ export class RepoSync {
     } finally {
       if (locked && (toRemove.length > 0 || fetched.size > 0)) await this.guard.lock();
     }
+    this.tree.markAllDirty();
     this.base = next;
     this.tip = tip;
     return overlapping;

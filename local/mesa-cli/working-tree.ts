@@ -56,45 +56,109 @@ const RACY_WINDOW_NS = 50_000_000n;
 const TMP_PREFIX = ".mesa-tmp-";
 
 /**
- * The on-disk working copy of one repo. Scans reuse the hash of a file whose stat is unchanged,
- * so a rescan of an idle tree costs one lstat per file.
+ * The on-disk working copy of one repo. It remembers what it last saw, so after the watcher marks
+ * a few directories dirty only those are read again; a full scan reuses the hash of every file
+ * whose stat is unchanged (one lstat per file).
  */
 export class WorkingTree {
-  private cache = new Map<string, CachedEntry>();
+  private files = new Map<string, CachedEntry>();
+  private dirs = new Set<string>();
+  private dirty = new Set<string>();
+  private fullScanDue = true;
 
   constructor(readonly root: string) {}
 
-  /** Walks the working copy and returns its files, symlinks and directories. */
-  scan(): ScanResult {
+  /** Notes that entries of directory `dir` (repo-relative, '' = root) may have changed. */
+  markDirty(dir: string): void {
+    this.dirty.add(dir);
+  }
+
+  /** Makes the next {@link current} walk the whole tree (e.g. after the watcher lost events). */
+  markAllDirty(): void {
+    this.fullScanDue = true;
+  }
+
+  /** The working copy as it is now: a full walk when due, otherwise only the dirty directories again. */
+  current(): ScanResult {
     const startNs = BigInt(Date.now()) * 1_000_000n;
+    if (this.fullScanDue) {
+      this.fullScanDue = false;
+      this.dirty.clear();
+      this.dirs = new Set();
+      const old = this.files;
+      this.files = new Map();
+      this.walk("", startNs, old);
+    } else {
+      const dirty = [...this.dirty];
+      this.dirty.clear();
+      for (const [path, cached] of this.files) if (cached.racy) this.refreshFile(path, startNs);
+      for (const dir of dirty) this.rescanDir(dir, startNs);
+    }
     const tree: Tree = new Map();
-    const dirs: string[] = [];
-    const next = new Map<string, CachedEntry>();
-    const walk = (rel: string): void => {
-      dirs.push(rel);
-      let names: fs.Dirent[];
-      try {
-        names = fs.readdirSync(join(this.root, rel), { withFileTypes: true });
-      } catch {
-        return;
+    for (const [path, cached] of this.files) tree.set(path, cached.entry);
+    return { tree, dirs: [...this.dirs] };
+  }
+
+  /** A full walk of the working copy (same as {@link markAllDirty} then {@link current}). */
+  scan(): ScanResult {
+    this.markAllDirty();
+    return this.current();
+  }
+
+  private walk(rel: string, startNs: bigint, previous: Map<string, CachedEntry>): void {
+    this.dirs.add(rel);
+    for (const dirent of readDir(join(this.root, rel))) {
+      const path = rel === "" ? dirent.name : `${rel}/${dirent.name}`;
+      if (dirent.isDirectory()) this.walk(path, startNs, previous);
+      else if (isTracked(dirent)) this.addFile(path, startNs, previous.get(path));
+    }
+  }
+
+  private rescanDir(dir: string, startNs: bigint): void {
+    if (!this.dirs.has(dir)) return;
+    const abs = join(this.root, dir);
+    if (!isDirectory(abs)) {
+      this.forgetDir(dir);
+      return;
+    }
+    const prefix = dir === "" ? "" : `${dir}/`;
+    const seen = new Set<string>();
+    for (const dirent of readDir(abs)) {
+      const path = prefix + dirent.name;
+      seen.add(path);
+      if (dirent.isDirectory()) {
+        if (this.files.has(path)) this.files.delete(path);
+        if (!this.dirs.has(path)) this.walk(path, startNs, new Map());
+      } else if (isTracked(dirent)) {
+        if (this.dirs.has(path)) this.forgetDir(path);
+        this.addFile(path, startNs, this.files.get(path));
       }
-      for (const dirent of names) {
-        const path = rel === "" ? dirent.name : `${rel}/${dirent.name}`;
-        if (dirent.isDirectory()) {
-          walk(path);
-          continue;
-        }
-        if (!dirent.isFile() && !dirent.isSymbolicLink()) continue;
-        if (dirent.name.startsWith(TMP_PREFIX)) continue;
-        const cached = this.readEntry(path, startNs);
-        if (cached === undefined) continue;
-        next.set(path, cached);
-        tree.set(path, cached.entry);
-      }
-    };
-    walk("");
-    this.cache = next;
-    return { tree, dirs };
+    }
+    for (const path of [...this.files.keys()]) {
+      if (path.startsWith(prefix) && !path.slice(prefix.length).includes("/") && !seen.has(path)) this.files.delete(path);
+    }
+    for (const sub of [...this.dirs]) {
+      if (sub !== dir && sub.startsWith(prefix) && !sub.slice(prefix.length).includes("/") && !seen.has(sub)) this.forgetDir(sub);
+    }
+  }
+
+  private forgetDir(dir: string): void {
+    const prefix = `${dir}/`;
+    this.dirs.delete(dir);
+    for (const sub of [...this.dirs]) if (sub.startsWith(prefix)) this.dirs.delete(sub);
+    for (const path of [...this.files.keys()]) if (path.startsWith(prefix)) this.files.delete(path);
+  }
+
+  private refreshFile(path: string, startNs: bigint): void {
+    const cached = this.readEntry(path, startNs, this.files.get(path));
+    if (cached === undefined) this.files.delete(path);
+    else this.files.set(path, cached);
+  }
+
+  private addFile(path: string, startNs: bigint, previous: CachedEntry | undefined): void {
+    const cached = this.readEntry(path, startNs, previous);
+    if (cached !== undefined) this.files.set(path, cached);
+    else this.files.delete(path);
   }
 
   /** Reads the bytes to upload for `path` with the entry they correspond to; undefined if gone. */
@@ -149,7 +213,7 @@ export class WorkingTree {
     }
   }
 
-  private readEntry(path: string, startNs: bigint): CachedEntry | undefined {
+  private readEntry(path: string, startNs: bigint, old: CachedEntry | undefined): CachedEntry | undefined {
     let stat: fs.BigIntStats;
     try {
       stat = fs.lstatSync(join(this.root, path), { bigint: true });
@@ -163,7 +227,6 @@ export class WorkingTree {
       ino: stat.ino,
       mode: stat.mode,
     };
-    const old = this.cache.get(path);
     if (old !== undefined && !old.racy && sameKey(old.key, key)) return old;
     const read = this.read(path);
     if (read === undefined) return undefined;
@@ -181,6 +244,22 @@ export class WorkingTree {
     }
     fs.mkdirSync(join(this.root, dirname(path)), { recursive: true });
   }
+}
+
+function readDir(abs: string): fs.Dirent[] {
+  try {
+    return fs.readdirSync(abs, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+}
+
+function isTracked(dirent: fs.Dirent): boolean {
+  return (dirent.isFile() || dirent.isSymbolicLink()) && !dirent.name.startsWith(TMP_PREFIX);
+}
+
+function isDirectory(abs: string): boolean {
+  return lstatOrUndefined(abs)?.isDirectory() ?? false;
 }
 
 function sameKey(a: StatKey, b: StatKey): boolean {

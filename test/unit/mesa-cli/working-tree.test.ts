@@ -40,6 +40,28 @@ describe("working copy scanning", () => {
     expect(changedPaths(base, wt.scan().tree)).toEqual(["edit", "exec", "gone", "new"]);
   });
 
+  it("rescans only dirty directories and still sees new subtrees, removed dirs and type changes", () => {
+    const wt = new WorkingTree(root);
+    for (const path of ["a/one", "a/two", "x/y/z", "keep/k", "swap"]) {
+      fs.mkdirSync(join(root, path, ".."), { recursive: true });
+      fs.writeFileSync(join(root, path), path);
+    }
+    wt.current();
+    fs.writeFileSync(join(root, "a/one"), "changed");
+    fs.rmSync(join(root, "a/two"));
+    fs.mkdirSync(join(root, "a/new/deeper"), { recursive: true });
+    fs.writeFileSync(join(root, "a/new/deeper/f"), "f");
+    fs.rmSync(join(root, "x"), { recursive: true });
+    fs.rmSync(join(root, "swap"));
+    fs.mkdirSync(join(root, "swap"));
+    fs.writeFileSync(join(root, "swap/inside"), "i");
+    wt.markDirty("a");
+    wt.markDirty("");
+    const incremental = wt.current().tree;
+    expect(Object.fromEntries(incremental)).toEqual(Object.fromEntries(new WorkingTree(root).scan().tree));
+    expect([...incremental.keys()].sort()).toEqual(["a/new/deeper/f", "a/one", "keep/k", "swap/inside"]);
+  });
+
   it("writes files, executables and symlinks over whatever is in the way, and prunes empty dirs on remove", () => {
     const wt = new WorkingTree(root);
     fs.mkdirSync(join(root, "x"));
