@@ -7,12 +7,12 @@
  *    `superserveBaseUrl`;
  * 2. environment variables: `MESA_API_KEY`, `MESA_ORG`, `MESA_API_URL`, `SUPERSERVE_API_KEY`,
  *    `SUPERSERVE_BASE_URL`;
- * 3. the local backends' `endpoints.json` (`$PSM_LOCAL_DIR`, else `<project dir>/.local-data`),
+ * 3. the local backends' `endpoints.json` (`$PSM_LOCAL_DIR`, else `<project dir>/.local-data`; the
+ *    file and its location are defined in `local/endpoints.ts`),
  *    used only when no API key is configured and the backend answers.
  */
-import { readFile } from "node:fs/promises";
 import { connect } from "node:net";
-import { join } from "node:path";
+import { defaultLocalDir, readLocalEndpoints, type LocalEndpoints } from "../local/endpoints";
 
 /** Config namespace of this package. */
 export const CONFIG_NAMESPACE = "pulumi-superserve-mesa";
@@ -69,11 +69,6 @@ export class MissingCredentialsError extends Error {
   }
 }
 
-interface LocalEndpoints {
-  mesa?: { url?: string; org?: string; apiKey?: string };
-  superserve?: { url?: string; apiKey?: string };
-}
-
 function pick(inputs: ConfigInputs, configKey: string, envKey: string): { value: string; source: CredentialSource } | undefined {
   const fromConfig = inputs.config?.get(`${CONFIG_NAMESPACE}:${configKey}`)?.trim();
   if (fromConfig) return { value: fromConfig, source: "stack config" };
@@ -82,15 +77,13 @@ function pick(inputs: ConfigInputs, configKey: string, envKey: string): { value:
   return undefined;
 }
 
-/** Path of the local backends' endpoints file. */
-export function localEndpointsPath(inputs: Pick<ConfigInputs, "env" | "cwd">): string {
-  const dir = inputs.env.PSM_LOCAL_DIR?.trim() || join(inputs.cwd, ".local-data");
-  return join(dir, "endpoints.json");
-}
-
-async function readLocalEndpoints(inputs: ConfigInputs): Promise<LocalEndpoints | undefined> {
+/**
+ * The running local backends' endpoints (see `local/endpoints.ts`), or undefined when there is no
+ * readable endpoints file: a missing or corrupt file means "no local backends", never an error.
+ */
+function localEndpoints(inputs: ConfigInputs): Partial<LocalEndpoints> | undefined {
   try {
-    return JSON.parse(await readFile(localEndpointsPath(inputs), "utf8")) as LocalEndpoints;
+    return readLocalEndpoints(defaultLocalDir(inputs.env, inputs.cwd));
   } catch {
     return undefined;
   }
@@ -118,7 +111,7 @@ export async function resolveMesaSettings(inputs: ConfigInputs): Promise<MesaSet
   const url = pick(inputs, "mesaApiUrl", "MESA_API_URL");
   const org = pick(inputs, "mesaOrg", "MESA_ORG");
   if (key) return { apiKey: key.value, apiUrl: url?.value, org: org?.value, source: key.source };
-  const local = (await readLocalEndpoints(inputs))?.mesa;
+  const local = localEndpoints(inputs)?.mesa;
   if (local?.apiKey && local.url && (await (inputs.answers ?? tcpAnswers)(local.url))) {
     return { apiKey: local.apiKey, apiUrl: url?.value ?? local.url, org: org?.value ?? local.org, source: "local backends" };
   }
@@ -132,7 +125,7 @@ export async function resolveSuperserveSettings(inputs: ConfigInputs): Promise<S
   let settings: Omit<SuperserveSettings, "dataPlaneOrigin"> | undefined;
   if (key) settings = { apiKey: key.value, baseUrl: url?.value, source: key.source };
   else {
-    const local = (await readLocalEndpoints(inputs))?.superserve;
+    const local = localEndpoints(inputs)?.superserve;
     if (local?.apiKey && local.url && (await (inputs.answers ?? tcpAnswers)(local.url))) {
       settings = { apiKey: local.apiKey, baseUrl: url?.value ?? local.url, source: "local backends" };
     }

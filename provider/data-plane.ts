@@ -1,29 +1,55 @@
 /**
- * Routing of the Superserve SDK's data plane. The SDK sends exec/files calls to
- * `https://sandbox.superserve.ai` (and spawn to `wss://boxd-<id>.sandbox.superserve.ai`) whatever
- * its base URL is; when the base URL is another host (the local backend), those calls must go to
- * that host instead. The SDK uses the global fetch/WebSocket, which honour undici's global
- * dispatcher, so routing means installing a dispatcher that rewrites `*.superserve.ai` origins.
- * Only ever installed when {@link SuperserveSettings.dataPlaneOrigin} is set.
+ * Routing of the Superserve SDK's data plane. The SDK sends exec/files calls to its sandbox host
+ * (`https://sandbox.superserve.ai`, the `staging-`/`usw-` variants, or
+ * `https://boxd-<id>.sandbox.superserve.ai`) whatever its base URL is; when the base URL is another
+ * host (the local backend), those calls must go to that host instead. The SDK uses the global
+ * fetch/WebSocket, which honour undici's global dispatcher, so routing means installing a
+ * dispatcher that rewrites the data-plane origins. The provider installs it only when
+ * {@link SuperserveSettings.dataPlaneOrigin} is set; the local backend's tests use the same code
+ * (re-exported from `local/superserve`).
  */
 import { Agent, getGlobalDispatcher, setGlobalDispatcher, type Dispatcher } from "undici";
 import type { SuperserveSettings } from "./config";
 
+/** Header carrying the data-plane host the SDK addressed (the local backend reads the sandbox id from it). */
+const ORIGINAL_HOST_HEADER = "x-superserve-original-host";
+
 const routed = new WeakMap<Dispatcher, string>();
 
-/** An undici dispatcher sending `*.superserve.ai` requests to `origin` (other requests unchanged). */
+/** True for the SDK's data-plane hosts: `sandbox.superserve.ai`, its `staging-`/`usw-` variants and `boxd-<id>.…`. */
+export function isDataPlaneHost(hostname: string): boolean {
+  return (
+    hostname === "sandbox.superserve.ai" ||
+    hostname.endsWith("-sandbox.superserve.ai") ||
+    hostname.endsWith(".sandbox.superserve.ai")
+  );
+}
+
+/**
+ * An undici dispatcher sending the SDK's data-plane requests to `origin` (e.g.
+ * `http://127.0.0.1:7070`), everything else untouched. The original host travels in
+ * `x-superserve-original-host`.
+ */
 export function dataPlaneDispatcher(origin: string): Dispatcher {
   return new Agent().compose((dispatch) => (opts, handler) => {
     const from = new URL(String(opts.origin));
-    if (from.hostname === "superserve.ai" || from.hostname.endsWith(".superserve.ai")) {
-      const extra = ["x-superserve-original-host", from.host];
-      const headers = Array.isArray(opts.headers)
-        ? [...opts.headers, ...extra]
-        : { ...(opts.headers as Record<string, string> | undefined), [extra[0]]: extra[1] };
-      return dispatch({ ...opts, origin, headers }, handler);
-    }
-    return dispatch(opts, handler);
+    if (!isDataPlaneHost(from.hostname)) return dispatch(opts, handler);
+    const headers = Array.isArray(opts.headers)
+      ? [...opts.headers, ORIGINAL_HOST_HEADER, from.host]
+      : { ...(opts.headers as Record<string, string> | undefined), [ORIGINAL_HOST_HEADER]: from.host };
+    return dispatch({ ...opts, origin, headers }, handler);
   });
+}
+
+/**
+ * Install {@link dataPlaneDispatcher} for `origin` as this process's global dispatcher (Node's
+ * fetch and WebSocket use it), unless one routing to `origin` is installed already.
+ */
+export function routeDataPlaneTo(origin: string): void {
+  if (routed.get(getGlobalDispatcher()) === origin) return;
+  const dispatcher = dataPlaneDispatcher(origin);
+  routed.set(dispatcher, origin);
+  setGlobalDispatcher(dispatcher);
 }
 
 /**
@@ -31,11 +57,7 @@ export function dataPlaneDispatcher(origin: string): Dispatcher {
  * superserve.ai host. Returns whether routing is active.
  */
 export function routeDataPlane(settings: SuperserveSettings): boolean {
-  const origin = settings.dataPlaneOrigin;
-  if (!origin) return false;
-  if (routed.get(getGlobalDispatcher()) === origin) return true;
-  const dispatcher = dataPlaneDispatcher(origin);
-  routed.set(dispatcher, origin);
-  setGlobalDispatcher(dispatcher);
+  if (!settings.dataPlaneOrigin) return false;
+  routeDataPlaneTo(settings.dataPlaneOrigin);
   return true;
 }

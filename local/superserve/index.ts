@@ -3,6 +3,9 @@
  * sandboxes on this machine, for the unmodified `@superserve/sdk`. See README.md.
  */
 export { startLocalSuperserve, type LocalSuperserve, type LocalSuperserveOptions } from "./server";
-export { superserveDataPlaneDispatcher, routeSuperserveDataPlane } from "./dispatcher";
+export {
+  dataPlaneDispatcher as superserveDataPlaneDispatcher,
+  routeDataPlaneTo as routeSuperserveDataPlane,
+} from "../../provider/data-plane";
 export { ManualClock, systemClock, type Clock, type Timer } from "./clock";
 export { ApiError, errors } from "./errors";

@@ -1,25 +1,28 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { writeLocalEndpoints, type LocalEndpoints } from "../../../local/endpoints";
 import { resolveMesaSettings, resolveSuperserveSettings, type ConfigInputs } from "../../../provider/config";
 
 const dirs: string[] = [];
 afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-function localDir(endpoints?: object): string {
+function localDir(endpoints?: LocalEndpoints): string {
   const dir = mkdtempSync(join(tmpdir(), "psm-config-"));
   dirs.push(dir);
-  if (endpoints) writeFileSync(join(dir, "endpoints.json"), JSON.stringify(endpoints));
+  if (endpoints) writeLocalEndpoints(dir, endpoints);
   return dir;
 }
 
-const localEndpoints = {
+const localEndpoints: LocalEndpoints = {
+  pid: 4242,
+  dataDir: "/var/lib/psm",
   mesa: { url: "http://127.0.0.1:7001/v1", org: "local", apiKey: "mesa_local" },
   superserve: { url: "http://127.0.0.1:7002", apiKey: "ss_local" },
 };
 
-function inputs(opts: { config?: Record<string, string>; env?: Record<string, string>; answers?: boolean; endpoints?: object }): ConfigInputs {
+function inputs(opts: { config?: Record<string, string>; env?: Record<string, string>; answers?: boolean; endpoints?: LocalEndpoints }): ConfigInputs {
   const dir = localDir(opts.endpoints);
   return {
     config: { get: (k) => opts.config?.[k] },
@@ -76,10 +79,17 @@ describe("credential resolution", () => {
 
   it("finds endpoints.json under <cwd>/.local-data when PSM_LOCAL_DIR is unset", async () => {
     const cwd = localDir();
-    const { mkdirSync } = await import("node:fs");
     mkdirSync(join(cwd, ".local-data"));
-    writeFileSync(join(cwd, ".local-data", "endpoints.json"), JSON.stringify(localEndpoints));
+    writeLocalEndpoints(join(cwd, ".local-data"), localEndpoints);
     const s = await resolveMesaSettings({ env: {}, cwd, answers: async () => true });
     expect(s.source).toBe("local backends");
+  });
+
+  it("treats a corrupt endpoints.json as no local backends, with the same message", async () => {
+    const dir = localDir();
+    writeFileSync(join(dir, "endpoints.json"), '{"mesa": {"url": "http://127.0.0.1:7001/v1", "apiK');
+    await expect(resolveMesaSettings({ env: { PSM_LOCAL_DIR: dir }, cwd: dir, answers: async () => true })).rejects.toThrow(
+      "No Mesa credentials. Set MESA_API_KEY",
+    );
   });
 });
