@@ -4,6 +4,7 @@
  * sandbox.test.ts.
  */
 import type { Mesa } from "@mesadev/sdk" with { "resolution-mode": "import" };
+import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -317,6 +318,39 @@ describe("mesa mount -d against local Mesa", () => {
     expect(fs.readFileSync(join(m.root, "keep.txt"), "utf8")).toBe("v2\n");
     fs.writeFileSync(join(m.root, "keep.txt"), "v3\n");
     await eventually("v3 persisted after restart", async () => ((await remoteFile(repo, "keep.txt"))?.text === "v3\n" ? true : undefined), 2000);
+  });
+
+  it("mounts a change id and amends that change in place", async () => {
+    const repo = await seedRepo({ "c.txt": "c1\n" });
+    const tip = await mesa.bookmarks.get({ repo, bookmark: "main" });
+    const before = await mesa.changes.get({ repo, change_id: tip.change_id });
+    const m = await mount(repo, await token(repo), { MESA_REPO_REVS: `${server.org}/${repo}=change-id:${tip.change_id}` });
+    expect(m.result.code, m.result.stderr).toBe(0);
+    expect(fs.readFileSync(join(m.root, "c.txt"), "utf8")).toBe("c1\n");
+    fs.writeFileSync(join(m.root, "c.txt"), "c2\n");
+    await eventually("the change amended with the edit", async () => {
+      const change = await mesa.changes.get({ repo, change_id: tip.change_id });
+      if (change.current_commit_oid === before.current_commit_oid) return undefined;
+      const got = (await mesa.content.get({ repo, path: "c.txt", change_id: tip.change_id })) as { content: string };
+      return Buffer.from(got.content, "base64").toString() === "c2\n" ? true : undefined;
+    }, 2000);
+  });
+
+  it("runs in the foreground, prints when ready and flushes on Ctrl+C (SIGINT)", async () => {
+    const repo = await seedRepo({ "fg.txt": "fg\n" });
+    const home = fs.mkdtempSync(join(tmpdir(), "mesa-cli-home-"));
+    homes.push(home);
+    const env = { PATH: process.env.PATH, HOME: home, MESA_ORG: server.org, MESA_API_KEY: await token(repo), MESA_API_URL: server.url, MESA_LOCAL_DEBOUNCE_MS: "600000" };
+    const child = spawn(process.execPath, [cli.bin, "mount"], { env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
+    await eventually("the foreground mount to report ready", async () => (stdout.includes("mesa: mounted 1 repo(s)") ? true : undefined), 10_000);
+    const root = join(home, ".local/share/mesa/mnt", server.org, repo);
+    fs.writeFileSync(join(root, "fg.txt"), "edited in foreground\n");
+    child.kill("SIGINT");
+    expect(await exited, "exit code after a clean flush").toBe(0);
+    expect((await remoteFile(repo, "fg.txt"))?.text).toBe("edited in foreground\n");
   });
 
   it("fails like the real CLI on unknown flags and bad configuration", async () => {

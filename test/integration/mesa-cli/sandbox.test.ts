@@ -154,6 +154,8 @@ describe("mesa mount -d inside a local Superserve sandbox", () => {
     expect((await sb.commands.run(`touch ${dir}/new.txt`)).exitCode).not.toBe(0);
     expect((await sb.commands.run(`rm ${dir}/ro.txt`)).exitCode).not.toBe(0);
     expect((await sb.commands.run(`cat ${dir}/ro.txt`)).stdout).toBe("read only\n");
+    const stats = JSON.parse((await sb.commands.run(`mesa stats --pid-file ${PID_FILE} --format json`)).stdout);
+    expect(stats.repos[0].lockedBy, "sandboxes lack CAP_SYS_ADMIN, so the immutable attribute enforces read-only").toBe("immutable");
     expect((await mesa.bookmarks.get({ repo, bookmark: "main" })).change_id, "nothing persisted").toBe(before.change_id);
   });
 
