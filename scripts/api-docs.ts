@@ -46,6 +46,17 @@ function cell(code: string): string {
   return "`" + code.replace(/\s+/g, " ").replace(/\|/g, "\\|") + "`";
 }
 
+/** A `@default` as written: prose stays prose, a bare value becomes code. */
+function defaultCell(text: string): string {
+  const value = text.replace(/\s+/g, " ").replace(/\|/g, "\\|").trim();
+  return /[`\s]/.test(value) ? value : "`" + value + "`";
+}
+
+function heading(level: string, name: string, text: string): string {
+  const lead = summary(text);
+  return lead ? `${level} \`${name}\`\n\n${lead}` : `${level} \`${name}\``;
+}
+
 function rowsOf(members: ts.NodeArray<ts.TypeElement | ts.ClassElement>, source: ts.SourceFile, outputsOnly: boolean): Row[] {
   const rows: Row[] = [];
   for (const member of members) {
@@ -71,7 +82,7 @@ function table(rows: Row[], withDefaults: boolean): string {
   const head = withDefaults ? "| name | type | default | description |\n|---|---|---|---|" : "| name | type | description |\n|---|---|---|";
   const lines = rows.map((r) =>
     withDefaults
-      ? `| \`${r.name}\` | ${cell(r.type)} | ${r.defaultValue ? cell(r.defaultValue) : ""} | ${r.replaces ? "**Replaces.** " : ""}${r.doc} |`
+      ? `| \`${r.name}\` | ${cell(r.type)} | ${r.defaultValue ? defaultCell(r.defaultValue) : ""} | ${r.replaces ? "**Replaces.** " : ""}${r.doc} |`
       : `| \`${r.name}\` | ${cell(r.type)} | ${r.doc} |`,
   );
   return [head, ...lines].join("\n");
@@ -87,13 +98,13 @@ export function renderApiDocs(files: string[]): string {
       if (!exported) continue;
       if (ts.isInterfaceDeclaration(stmt) && stmt.name.text.endsWith("Args")) {
         const { text } = jsDocText(stmt, source);
-        sections.push(`#### \`${stmt.name.text}\`\n\n${summary(text)}\n\n${table(rowsOf(stmt.members, source, false), true)}`);
+        sections.push(`${heading("####", stmt.name.text, text)}\n\n${table(rowsOf(stmt.members, source, false), true)}`);
       }
       if (ts.isClassDeclaration(stmt) && stmt.name) {
         const rows = rowsOf(stmt.members, source, true);
         if (rows.length === 0) continue;
         const { text } = jsDocText(stmt, source);
-        sections.push(`### \`${stmt.name.text}\`\n\n${summary(text)}\n\nOutputs:\n\n${table(rows, false)}`);
+        sections.push(`${heading("###", stmt.name.text, text)}\n\nOutputs:\n\n${table(rows, false)}`);
       }
     }
   }

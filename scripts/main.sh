@@ -5,11 +5,12 @@
 #   npm run preview   `pulumi preview --diff`
 #   npm run drift     `pulumi preview --refresh --diff`: what changed out of band
 #   npm run destroy   `pulumi destroy`
+#   npm run drift:demo  change the environment out of band (pause, kill, edit tags), then `drift`
 # Extra arguments go to pulumi (e.g. `npm run up -- --parallel 32`).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-command="${1:?usage: main.sh up|preview|drift|destroy [pulumi args…]}"
+command="${1:?usage: main.sh up|preview|drift|drift:demo|destroy [pulumi args…]}"
 shift
 STACK="${STACK:-local}"
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*" >&2; }
@@ -36,7 +37,8 @@ pulumi stack select --create "$STACK" --non-interactive >/dev/null
 case "$command" in
   up)
     step "pulumi up --stack $STACK"
-    pulumi up --yes --skip-preview --non-interactive --stack "$STACK" "$@"
+    # --refresh: converge on what really exists (killed sandboxes, interrupted runs) first.
+    pulumi up --yes --skip-preview --refresh --non-interactive --stack "$STACK" "$@"
     step "stack outputs"
     pulumi stack output --json --show-secrets=false --stack "$STACK"
     step "proof: a file written in a sandbox's mount is read back from Mesa"
@@ -50,12 +52,19 @@ case "$command" in
     step "pulumi preview --refresh --stack $STACK (drift since the last up)"
     pulumi preview --refresh --diff --non-interactive --stack "$STACK" "$@"
     ;;
+  drift:demo)
+    step "changing the environment out of band"
+    pulumi stack output --json --stack "$STACK" | npx --no-install tsx scripts/drift-demo.ts
+    step "pulumi preview --refresh --stack $STACK (what the drift preview shows)"
+    pulumi preview --refresh --diff --non-interactive --stack "$STACK" "$@"
+    echo "Run \`npm run up\` to converge again." >&2
+    ;;
   destroy)
     step "pulumi destroy --stack $STACK"
     pulumi destroy --yes --skip-preview --non-interactive --stack "$STACK" "$@"
     ;;
   *)
-    echo "unknown command '$command' (up|preview|drift|destroy)" >&2
+    echo "unknown command '$command' (up|preview|drift|drift:demo|destroy)" >&2
     exit 2
     ;;
 esac
