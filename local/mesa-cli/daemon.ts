@@ -74,12 +74,16 @@ export async function runMount(config: MountConfig, hooks: MountHooks): Promise<
     failing = true;
     stats.state = "failed";
     stats.reason = reason;
-    fs.writeFileSync(
-      join(config.mountPoint, FAILED_MARKER),
-      `The Mesa mount stopped syncing at ${new Date().toISOString()}: ${reason}\nEdits made from now on are NOT saved to Mesa.\n`,
-    );
     log(`mount failed closed: ${reason}`);
-    void Promise.all(syncs.map((sync) => sync.failClosed(reason))).then(publish);
+    void Promise.all(syncs.map((sync) => sync.failClosed(reason))).then(() => {
+      const unsaved = syncs.reduce((n, sync) => n + sync.snapshot().pendingPaths, 0);
+      fs.writeFileSync(
+        join(config.mountPoint, FAILED_MARKER),
+        `The Mesa mount stopped syncing at ${new Date().toISOString()}: ${reason}\n` +
+          `${unsaved} edit(s) were not saved to Mesa; the working copies are now read-only.\n`,
+      );
+      publish();
+    });
   };
   const mountKey = createHash("sha256").update(config.mountPoint).digest("hex").slice(0, 12);
   const author = { name: "mesa mount", email: `mesa@${hostname()}` };

@@ -218,7 +218,10 @@ describe("mesa mount -d against local Mesa", () => {
     const m = await mount(repo, await token(repo));
     expect(m.result.code, m.result.stderr).toBe(0);
     fs.symlinkSync("target.txt", join(m.root, "link"));
-    const link = await eventually("symlink visible", () => remoteFile(repo, "link"), 2000);
+    const link = await eventually("symlink visible", () => remoteFile(repo, "link"), 2000).catch(async (error: Error) => {
+      const stats = JSON.parse((await runNode(cli.bin, ["stats", "--pid-file", m.pidFile, "--format", "json"], m.env)).stdout);
+      throw new Error(`${error.message}; the mount's last error: ${stats.repos[0].lastError} (local Mesa must accept mode 120000 in changes.create)`);
+    });
     expect(link.type).toBe("symlink");
     expect(link.text).toBe("target.txt");
   });
