@@ -1,0 +1,245 @@
+/**
+ * AgentEnvironment through the real Pulumi engine against local Mesa and local Superserve
+ * (sandboxes carrying the bundled `mesa` CLI): up with 3 sandboxes, no-op up, in-place metadata
+ * update, refresh after a kill / a pause / a stopped mount (no resume), token renewal, template
+ * replacement keeping the work on the bookmarks, an interrupted up that converges, destroy that
+ * keeps the bookmarks and leaves nothing running, and a plaintext scan of the state.
+ */
+import type { Mesa } from "@mesadev/sdk" with { "resolution-mode": "import" };
+import { Sandbox } from "@superserve/sdk";
+import { randomUUID } from "node:crypto";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startLocalMesa, type LocalMesa } from "../../local/mesa";
+import { buildMesaCli } from "../../local/mesa-cli/bundle";
+import { routeSuperserveDataPlane, startLocalSuperserve, type LocalSuperserve } from "../../local/superserve";
+import { createTempProject, type TempProject } from "../helpers/pulumi";
+
+let mesaServer: LocalMesa;
+let ss: LocalSuperserve;
+let mesa: Mesa;
+let project: TempProject;
+const dirs: string[] = [];
+const repoName = `agent-workspace-${randomUUID().slice(0, 6)}`;
+const conn = () => ({ apiKey: ss.apiKey, baseUrl: ss.url });
+const MOUNT = () => `/home/user/.local/share/mesa/mnt/${mesaServer.org}/${repoName}`;
+
+interface Knobs {
+  count?: number;
+  metadata?: Record<string, string>;
+  ttl?: number;
+  version?: string;
+}
+
+function program({ count = 3, metadata = { team: "agents" }, ttl, version = "v1" }: Knobs = {}): string {
+  return `import { AgentEnvironment } from "pulumi-superserve-mesa";
+
+const env = new AgentEnvironment("agents", {
+  repo: { name: ${JSON.stringify(repoName)} },
+  template: { from: "debian:12", steps: [{ run: "echo ${version} > /etc/agent-version" }] },
+  sandboxes: { count: ${count}, metadata: ${JSON.stringify(metadata)}${ttl ? `, tokenTtlSeconds: ${ttl}` : ""} },
+  protectRepo: false,
+  transform: { repo: (_args, opts) => { opts.retainOnDelete = true; } },
+});
+export const mounts = env.mountPaths;
+export const sandboxes = env.sandboxes;
+`;
+}
+
+function mkTemp(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  dirs.push(dir);
+  return dir;
+}
+
+type SandboxOut = { name: string; sandboxId: string; bookmark: string; mountPath: string };
+
+async function sandboxesOf(): Promise<SandboxOut[]> {
+  return (await project.stack.outputs()).sandboxes.value as SandboxOut[];
+}
+
+async function stateResources(): Promise<Array<{ urn: string; type: string; id?: string; outputs?: Record<string, any> }>> {
+  const exported = await project.stack.exportStack();
+  return (exported.deployment as { resources?: any[] }).resources ?? [];
+}
+
+async function sandboxState(index: number): Promise<Record<string, any> | undefined> {
+  return (await stateResources()).find((r) => r.urn.endsWith(`::agents-sandbox-${index}`))?.outputs;
+}
+
+async function liveSandboxes(): Promise<Array<{ id: string; status: string; metadata: Record<string, string> }>> {
+  const all = await Sandbox.list(conn());
+  return all.filter((s) => (s.metadata["pulumi-urn"] ?? "").includes("::agents-sandbox-"));
+}
+
+async function run(id: string, cmd: string) {
+  const sandbox = await Sandbox.connect(id, conn());
+  return sandbox.commands.run(cmd, { timeoutMs: 30_000 });
+}
+
+async function remoteText(bookmark: string, path: string): Promise<string | undefined> {
+  try {
+    const tip = await mesa.bookmarks.get({ repo: repoName, bookmark });
+    const got = (await mesa.content.get({ repo: repoName, path, change_id: tip.change_id })) as { content: string };
+    return Buffer.from(got.content, "base64").toString("utf8");
+  } catch (err) {
+    if ((err as { status?: number }).status === 404) return undefined;
+    throw err;
+  }
+}
+
+async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`expected ${what} within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+async function up() {
+  const result = await project.stack.up({ color: "never" });
+  expect(result.summary.result, result.stderr).toBe("succeeded");
+  return result;
+}
+
+beforeAll(async () => {
+  const tools = mkTemp("psm-e2e-tools-");
+  await buildMesaCli(tools);
+  mesaServer = await startLocalMesa({ port: 0, dataDir: mkTemp("psm-e2e-mesa-") });
+  ss = await startLocalSuperserve({ port: 0, dataDir: mkTemp("psm-e2e-ss-"), sandboxTools: tools, killGraceMs: 10_000 });
+  routeSuperserveDataPlane(ss.url);
+  const sdk = await import("@mesadev/sdk");
+  mesa = new sdk.Mesa({ apiKey: mesaServer.apiKey, apiUrl: mesaServer.url, org: mesaServer.org });
+  project = await createTempProject({
+    name: `agents-${randomUUID().slice(0, 6)}`,
+    program: program(),
+    env: { MESA_API_KEY: mesaServer.apiKey, MESA_API_URL: mesaServer.url, SUPERSERVE_API_KEY: ss.apiKey, SUPERSERVE_BASE_URL: ss.url },
+  });
+});
+
+afterAll(async () => {
+  await project?.dispose().catch(() => undefined);
+  for (const s of (await Sandbox.list(conn()).catch(() => [])) ?? []) await Sandbox.killById(s.id, conn()).catch(() => undefined);
+  await ss?.stop();
+  await mesaServer?.stop();
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+describe("AgentEnvironment through the real engine", () => {
+  let firstIds: string[] = [];
+
+  it("creates a repo, a template and 3 sandboxes, each with the repo mounted on its own bookmark", async () => {
+    const result = await up();
+    expect(result.summary.resourceChanges, "stack, component, repo, template and 3 sandboxes").toEqual({ create: 7 });
+    const boxes = await sandboxesOf();
+    expect(boxes.map((b) => b.bookmark)).toEqual(["agents/agents-sandbox-0", "agents/agents-sandbox-1", "agents/agents-sandbox-2"]);
+    expect(new Set(boxes.map((b) => b.mountPath))).toEqual(new Set([MOUNT()]));
+    expect(Object.keys(result.outputs.mounts.value)).toEqual(boxes.map((b) => b.name));
+    firstIds = boxes.map((b) => b.sandboxId);
+    for (const box of boxes) {
+      expect((await run(box.sandboxId, `test -d ${box.mountPath} && echo ok`)).stdout.trim(), `${box.name} has the mount`).toBe("ok");
+    }
+    await run(boxes[0].sandboxId, `echo "work of agent 0" > ${boxes[0].mountPath}/agent0.txt`);
+    expect(await eventually("agent0.txt on agent 0's bookmark", () => remoteText("agents/agents-sandbox-0", "agent0.txt"))).toBe("work of agent 0\n");
+    expect(await remoteText("agents/agents-sandbox-1", "agent0.txt"), "sandboxes do not share a bookmark").toBeUndefined();
+  });
+
+  it("changes nothing on a second up", async () => {
+    const result = await up();
+    expect(result.summary.resourceChanges).toEqual({ same: 7 });
+  });
+
+  it("updates metadata in place", async () => {
+    project.writeProgram(program({ metadata: { team: "platform" } }));
+    const result = await up();
+    expect(result.summary.resourceChanges).toMatchObject({ update: 3, same: 4 });
+    expect((await sandboxesOf()).map((b) => b.sandboxId)).toEqual(firstIds);
+    for (const s of await liveSandboxes()) expect(s.metadata.team).toBe("platform");
+  });
+
+  it("refresh sees a killed sandbox as gone, a paused one as drift (still paused) and a stopped mount as drift; up repairs", async () => {
+    const [killed, paused, stopped] = firstIds;
+    await Sandbox.killById(killed, conn());
+    await (await Sandbox.connect(paused, conn())).pause();
+    await run(stopped, 'kill -TERM "$(cat /home/user/.local/state/mesa/run/mesa.pid)"; sleep 1');
+
+    const refresh = await project.stack.refresh({ color: "never" });
+    expect(refresh.summary.result, refresh.stderr).toBe("succeeded");
+    expect(await sandboxState(0), "the killed sandbox left the state").toBeUndefined();
+    expect((await sandboxState(1))?.status).toBe("paused");
+    expect((await sandboxState(2))?.mounted).toBe(false);
+    expect((await liveSandboxes()).find((s) => s.id === paused)?.status, "refresh did not resume the paused sandbox").toBe("paused");
+
+    const result = await up();
+    expect(result.summary.resourceChanges).toMatchObject({ create: 1, update: 1 });
+    const boxes = await sandboxesOf();
+    expect((await run(boxes[0].sandboxId, `cat ${boxes[0].mountPath}/agent0.txt`)).stdout, "the new sandbox continues agent 0's bookmark").toBe("work of agent 0\n");
+    expect((await sandboxState(2))?.mounted).toBe(true);
+    firstIds = boxes.map((b) => b.sandboxId);
+    await Sandbox.connect(paused, conn());
+  });
+
+  it("renews a token near its expiry and remounts", async () => {
+    project.writeProgram(program({ metadata: { team: "platform" }, ttl: 20 }));
+    await up();
+    const before = (await sandboxState(0))!.tokenExpiresAt as string;
+    await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(before) - Date.now() - 1500)));
+    const preview = await project.stack.preview({ color: "never" });
+    expect(preview.changeSummary, "renewal is planned as an update").toMatchObject({ update: 3 });
+    await up();
+    const after = (await sandboxState(0))!.tokenExpiresAt as string;
+    expect(Date.parse(after), "a new token was signed").toBeGreaterThan(Date.parse(before));
+    expect((await sandboxState(0))!.mounted).toBe(true);
+  });
+
+  it("replaces the sandboxes when the template changes, keeping the work on their bookmarks", async () => {
+    project.writeProgram(program({ metadata: { team: "platform" }, version: "v2" }));
+    const result = await up();
+    expect(result.summary.resourceChanges).toMatchObject({ replace: 4 });
+    const boxes = await sandboxesOf();
+    for (const id of boxes.map((b) => b.sandboxId)) expect(firstIds, "new sandboxes").not.toContain(id);
+    expect((await run(boxes[0].sandboxId, "cat /etc/agent-version")).stdout.trim()).toBe("v2");
+    expect((await run(boxes[0].sandboxId, `cat ${boxes[0].mountPath}/agent0.txt`)).stdout).toBe("work of agent 0\n");
+    expect((await liveSandboxes()).map((s) => s.id).sort(), "the old sandboxes are gone").toEqual(boxes.map((b) => b.sandboxId).sort());
+  });
+
+  it("converges after an up killed mid-create, with nothing orphaned", async () => {
+    project.writeProgram(program({ metadata: { team: "platform" }, version: "v2", count: 4 }));
+    const child = project.spawnPulumi(["up", "--yes", "--skip-preview"]);
+    await eventually("the 4th sandbox being created", async () =>
+      (await liveSandboxes()).some((s) => s.metadata["pulumi-urn"].endsWith("::agents-sandbox-3")) ? true : undefined,
+    60_000);
+    child.kill("SIGKILL");
+    await new Promise((r) => child.once("exit", r));
+    await project.stack.cancel().catch(() => undefined);
+    const result = await up();
+    expect(result.summary.result).toBe("succeeded");
+    const fourth = (await liveSandboxes()).filter((s) => s.metadata["pulumi-urn"].endsWith("::agents-sandbox-3"));
+    expect(fourth, "exactly one 4th sandbox").toHaveLength(1);
+    expect((await sandboxesOf()).map((b) => b.sandboxId)).toContain(fourth[0].id);
+    expect((await liveSandboxes()).length, "no orphans").toBe(4);
+  });
+
+  it("destroys everything but the repo and its bookmarks; the state holds no key or token in plaintext", async () => {
+    const exported = JSON.stringify(await project.stack.exportStack());
+    const files = (function walk(dir: string): string[] {
+      return readdirSync(dir).flatMap((e) => (statSync(join(dir, e)).isDirectory() ? walk(join(dir, e)) : [join(dir, e)]));
+    })(project.stateDir);
+    for (const text of [exported, ...files.map((f) => readFileSync(f, "utf8"))]) {
+      expect(text.includes(mesaServer.apiKey), "no Mesa API key in the state").toBe(false);
+      expect(text.includes(ss.apiKey), "no Superserve API key in the state").toBe(false);
+      expect(/eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\./.test(text), "no access token (JWT) in the state").toBe(false);
+    }
+    const result = await project.stack.destroy({ color: "never" });
+    expect(result.summary.result, result.stderr).toBe("succeeded");
+    expect(await liveSandboxes(), "nothing left running").toEqual([]);
+    for (let i = 0; i < 4; i++) {
+      await expect(mesa.bookmarks.get({ repo: repoName, bookmark: `agents/agents-sandbox-${i}` }), `bookmark of sandbox ${i} kept`).resolves.toBeDefined();
+    }
+    expect(await remoteText("agents/agents-sandbox-0", "agent0.txt")).toBe("work of agent 0\n");
+  });
+});
