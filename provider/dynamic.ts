@@ -57,6 +57,16 @@ interface Trampoline {
   impl: Required<Omit<dynamic.ResourceProvider, "configure">>;
 }
 
+/**
+ * The resource's URN as an Output that carries no resource dependency. `createUrn` depends on the
+ * parent, and depending on a component means depending on all of its children: two children of
+ * one component that each carried their parent's URN as an input would wait for each other forever.
+ */
+function urnWithoutDependencies(name: string, type: string, parent: pulumi.Resource | undefined): pulumi.Output<string> {
+  const urn = pulumi.createUrn(name, type, parent);
+  return pulumi.output(new Promise<string>((resolve) => urn.apply(resolve)));
+}
+
 /** What a resource class passes to {@link PackageResource}. */
 export interface PackageResourceSpec {
   /** Type name, e.g. "MesaRepo". */
@@ -82,9 +92,7 @@ export abstract class PackageResource extends pulumi.dynamic.Resource {
   ) {
     const props: Record<string, unknown> = {};
     for (const output of spec.outputs) props[output] = undefined;
-    Object.assign(props, inputs, {
-      pulumiUrn: pulumi.createUrn(name, typeToken(spec.typeName), opts?.parent),
-    });
+    Object.assign(props, inputs, { pulumiUrn: urnWithoutDependencies(name, typeToken(spec.typeName), opts?.parent) });
     super(
       trampolineProvider(spec.implModule),
       name,
