@@ -66,6 +66,16 @@ type Template = Awaited<ReturnType<ReturnType<typeof superserveSdk>["Template"][
 
 const isNotFound = (err: unknown) => statusOf(err) === 404 || (err as Error)?.name === "NotFoundError";
 
+/**
+ * 409 clears up by itself here: a template still building or in use by sandboxes (delete), or one
+ * an earlier attempt created meanwhile (create looks again and adopts it). Retried until the deadline.
+ */
+const conflictIsTransient = (err: unknown): FailureKind => (statusOf(err) === 409 ? { transient: true } : classifyFailure(err));
+
+function readBuild(ctx: OperationContext, template: Template, buildId: string) {
+  return ctx.retry(`read build ${buildId} of template ${template.name}`, () => template.getBuild(buildId));
+}
+
 function validate(inputs: SuperserveTemplateInputs): CheckFailure[] {
   const failures: CheckFailure[] = [];
   const bag = inputs as unknown as Record<string, unknown>;
@@ -142,9 +152,7 @@ async function connect(ctx: OperationContext, nameOrId: string): Promise<Templat
 
 async function deleteTemplate(ctx: OperationContext, id: string): Promise<void> {
   const conn = superserveConnection(await ctx.superserve());
-  // 409: in use by sandboxes or still building; it clears up, so keep trying until the deadline.
-  const classify = (err: unknown): FailureKind => (statusOf(err) === 409 ? { transient: true } : classifyFailure(err));
-  await ctx.retry(`delete template ${id}`, () => superserveSdk().Template.deleteById(id, conn), classify);
+  await ctx.retry(`delete template ${id}`, () => superserveSdk().Template.deleteById(id, conn), conflictIsTransient);
 }
 
 /** Wait for the latest build of `template`, streaming its log; cleans up and throws on failure. */
@@ -170,7 +178,7 @@ async function awaitBuild(ctx: OperationContext, inputs: SuperserveTemplateInput
     .catch(() => undefined);
   try {
     for (;;) {
-      const build = await ctx.retry(`read build ${buildId} of template ${inputs.name}`, () => template.getBuild(buildId));
+      const build = await readBuild(ctx, template, buildId);
       if (build.status === "ready") {
         const info = await ctx.retry(`read template ${inputs.name}`, () => template.getInfo());
         const seconds = Math.round((ctx.clock.now() - started) / 1000);
@@ -244,8 +252,7 @@ function outputsOf(
 async function finishExisting(ctx: OperationContext, inputs: SuperserveTemplateInputs, template: Template): Promise<{ id: string; outs: SuperserveTemplateOutputs }> {
   const buildId = template.latestBuildId;
   if (template.status === "ready" && buildId) {
-    const build = await ctx.retry(`read build ${buildId}`, () => template.getBuild(buildId));
-    return { id: template.id, outs: outputsOf(inputs, template, build) };
+    return { id: template.id, outs: outputsOf(inputs, template, await readBuild(ctx, template, buildId)) };
   }
   if (!buildId || template.status === "failed") {
     const build = await ctx.retry(`rebuild template ${inputs.name}`, () => template.rebuild());
@@ -303,7 +310,7 @@ export const superserveTemplateDefinition: ResourceDefinition<SuperserveTemplate
           readyCmd: inputs.readyCmd,
         });
       },
-      (err) => (statusOf(err) === 409 ? { transient: true } : classifyFailure(err)),
+      conflictIsTransient,
     );
     return finishExisting(ctx, inputs, template);
   },
@@ -324,7 +331,7 @@ export const superserveTemplateDefinition: ResourceDefinition<SuperserveTemplate
     const template = await connect(ctx, id);
     if (!template) return undefined;
     const buildId = template.latestBuildId;
-    const build = buildId && buildId !== state.buildId ? await ctx.retry(`read build ${buildId}`, () => template.getBuild(buildId)) : undefined;
+    const build = buildId && buildId !== state.buildId ? await readBuild(ctx, template, buildId) : undefined;
     return outputsOf(state, template, build, state);
   },
 
