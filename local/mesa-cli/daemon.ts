@@ -32,6 +32,16 @@ export interface MountHooks {
 export async function runMount(config: MountConfig, hooks: MountHooks): Promise<void> {
   const { log } = hooks;
   refuseSecondDaemon(config.pidFile);
+  let shutdown: ((signal: string) => Promise<void>) | undefined;
+  for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"] as const) {
+    process.on(signal, () => {
+      if (shutdown !== undefined) void shutdown(signal);
+      else {
+        log(`${signal} before the mount was ready: nothing written yet, exiting`);
+        hooks.exit(1);
+      }
+    });
+  }
   const claims = readTokenClaims(config.credential);
   if (claims !== undefined && claims.expiresAtMs <= Date.now()) {
     throw new ConfigError(
@@ -110,7 +120,6 @@ export async function runMount(config: MountConfig, hooks: MountHooks): Promise<
   publish();
   writeFileAtomic(config.pidFile, `${process.pid}\n`);
   const summary = `mounted ${syncs.length} repo(s) of ${config.org} at ${config.mountPoint} in ${Date.now() - started} ms (pid ${process.pid})`;
-  log(summary);
   for (const sync of syncs) sync.start();
   const keepAlive = setInterval(publish, 5000);
 
@@ -127,7 +136,7 @@ export async function runMount(config: MountConfig, hooks: MountHooks): Promise<
   }
 
   let stopping = false;
-  const shutdown = async (signal: string): Promise<void> => {
+  shutdown = async (signal: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
     log(`${signal}: flushing pending edits`);
@@ -145,7 +154,7 @@ export async function runMount(config: MountConfig, hooks: MountHooks): Promise<
     log("unmounted");
     hooks.exit(flushed ? 0 : 1);
   };
-  for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"] as const) process.on(signal, () => void shutdown(signal));
+  log(summary);
   hooks.onReady(summary);
 }
 

@@ -36,7 +36,10 @@ async function main(argv: string[]): Promise<number> {
   try {
     await runMount(config, {
       log,
-      onReady: (summary) => (isChild ? reportToParent(`ready ${summary}`) : process.stdout.write(`mesa: ${summary}\n`)),
+      onReady: (summary) => {
+        if (isChild) reportToParent(`ready ${summary}`);
+        else if (config.logFile !== undefined) process.stdout.write(`mesa: ${summary}\n`);
+      },
       exit: (code) => process.exit(code),
     });
   } catch (error) {

@@ -47,6 +47,8 @@ export interface RepoStats {
   changesWritten: number;
   filesUploaded: number;
   pendingPaths: number;
+  /** Paths Mesa refused (e.g. too large); they stay local until they change. */
+  refusedPaths: string[];
   remoteUpdates: number;
   conflictsReapplied: number;
   lastSyncAt: string | null;
@@ -102,6 +104,7 @@ export class RepoSync {
       changesWritten: 0,
       filesUploaded: 0,
       pendingPaths: 0,
+      refusedPaths: [],
       remoteUpdates: 0,
       conflictsReapplied: 0,
       lastSyncAt: null,
@@ -111,7 +114,7 @@ export class RepoSync {
 
   /** A copy of the counters. */
   snapshot(): RepoStats {
-    return { ...this.stats };
+    return { ...this.stats, refusedPaths: [...this.rejected.keys()] };
   }
 
   /** Checks out the revision (keeping unsynced edits a previous daemon left) and locks read-only mounts. */
@@ -141,7 +144,7 @@ export class RepoSync {
   start(): void {
     if (!this.options.readOnly) {
       this.watcher.update(this.tree.current().dirs);
-      this.enqueue(() => this.pushEdits());
+      if (this.stats.state === "pending") this.enqueue(() => this.pushEdits());
     }
     let ticks = 0;
     const poll = (): void => {
@@ -160,6 +163,8 @@ export class RepoSync {
   async flush(): Promise<void> {
     clearTimeout(this.debounceTimer);
     this.debounceTimer = undefined;
+    // Watch events may still be queued behind the signal: walk everything rather than trust them.
+    this.tree.markAllDirty();
     if (!this.options.readOnly) await this.enqueue(() => this.pushEdits());
     else await this.queue;
   }
@@ -248,9 +253,9 @@ export class RepoSync {
       }
       this.stats.state = "pending";
       try {
+        this.stats.lastError = null;
         await this.writeChanges(paths);
         this.stats.lastSyncAt = new Date().toISOString();
-        this.stats.lastError = null;
         this.saveState();
       } catch (error) {
         if (!(error instanceof MesaApiError) || error.status !== 409 || attempt >= MAX_ATTEMPTS) throw error;

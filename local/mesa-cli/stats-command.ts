@@ -54,6 +54,7 @@ function formatText(stats: DaemonStats): string {
       `  ${repo.repo} @ ${repo.rev}${repo.readOnly ? " (read-only)" : ""}: ${repo.state}, change ${repo.changeId}, ` +
         `${repo.files} files, ${repo.changesWritten} changes written (${repo.filesUploaded} file ops), ` +
         `${repo.pendingPaths} pending, ${repo.remoteUpdates} remote updates, ${repo.conflictsReapplied} conflicts re-applied` +
+        (repo.refusedPaths.length > 0 ? `, refused by Mesa: ${repo.refusedPaths.join(" ")}` : "") +
         (repo.lastError ? `, last error: ${repo.lastError}` : ""),
     );
   }
