@@ -3,6 +3,7 @@
  * defaults (`check`), the per-field change table, and the diff rules the table cannot express
  * (token renewal, a dead mount, a failed sandbox).
  */
+import { createHash } from "node:crypto";
 import { containsUnknown, UNKNOWN, type CheckFailure, type CommonInputs, type FieldRule } from "./lifecycle";
 import type { MesaCliPolicy } from "./mount-command";
 import { DEFAULT_TOKEN_TTL_SECONDS, tokenNeedsRenewal, ttlProblem } from "./sandbox-token";
@@ -65,6 +66,13 @@ export interface MountedSandboxOutputs extends MountedSandboxInputs {
 
 /** Metadata key carrying the Pulumi URN (how an interrupted create finds its sandbox). */
 export const URN_METADATA_KEY = "pulumi-urn";
+/**
+ * Metadata key carrying a digest of the inputs that force a replacement: a create adopts an
+ * earlier sandbox of its URN only when it was made from the same inputs (the sandbox of an
+ * interrupted create), never the predecessor a replacement is about to delete.
+ */
+export const SPEC_METADATA_KEY = "pulumi-spec";
+
 /** Default deadline of the mount. */
 export const DEFAULT_MOUNT_TIMEOUT_SECONDS = 180;
 /** Default deadline of one create/update/delete. */
@@ -86,6 +94,12 @@ export const SANDBOX_FIELDS: { readonly [K in Exclude<keyof MountedSandboxInputs
   deleteWorkspaceOnDestroy: { change: "update" },
   mountTimeoutSeconds: { change: "none" },
 };
+
+/** Digest of the replace-forcing inputs (a SHA-256, so env values are not readable from it). */
+export function specDigest(inputs: Pick<MountedSandboxInputs, "name" | "template" | "repos" | "envVars" | "secrets">): string {
+  const spec = JSON.stringify([inputs.name, inputs.template, inputs.repos, inputs.envVars ?? {}, inputs.secrets ?? {}]);
+  return createHash("sha256").update(spec).digest("hex").slice(0, 32);
+}
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const POLICIES: readonly MesaCliPolicy[] = ["auto", "never", "always"];
@@ -189,8 +203,10 @@ export function validateSandboxInputs(inputs: Props): CheckFailure[] {
   checkStringMap(inputs, "envVars", "environment variable names", failures, ENV_NAME);
   checkStringMap(inputs, "secrets", "environment variable names (values are Superserve secret names)", failures, ENV_NAME);
   checkStringMap(inputs, "metadata", "keys", failures);
-  if (isStringMap(inputs.metadata) && URN_METADATA_KEY in inputs.metadata) {
-    failures.push({ property: "metadata", reason: `metadata key "${URN_METADATA_KEY}" is reserved for the Pulumi URN; use another key.` });
+  for (const reserved of [URN_METADATA_KEY, SPEC_METADATA_KEY]) {
+    if (isStringMap(inputs.metadata) && reserved in inputs.metadata) {
+      failures.push({ property: "metadata", reason: `metadata key "${reserved}" is reserved for the provider; use another key.` });
+    }
   }
   const envVars = inputs.envVars;
   if (isStringMap(envVars)) {

@@ -29,7 +29,9 @@ import type { NameRules } from "./naming";
 import {
   OPERATION_TIMEOUT_SECONDS,
   SANDBOX_FIELDS,
+  SPEC_METADATA_KEY,
   URN_METADATA_KEY,
+  specDigest,
   stateDiff,
   validateSandboxInputs,
   type MountedSandboxInputs,
@@ -84,7 +86,7 @@ async function findById(ss: Superserve, ctx: OperationContext, id: string): Prom
 }
 
 function sandboxMetadata(inputs: MountedSandboxInputs, urn: string): Record<string, string> {
-  return { ...(inputs.metadata ?? {}), [URN_METADATA_KEY]: urn };
+  return { ...(inputs.metadata ?? {}), [URN_METADATA_KEY]: urn, [SPEC_METADATA_KEY]: specDigest(inputs) };
 }
 
 function apiNetwork(network: MountedSandboxInputs["network"]): { allowOut?: string[]; denyOut?: string[] } | undefined {
@@ -175,7 +177,10 @@ export const mountedSandboxDefinition: ResourceDefinition<MountedSandboxInputs, 
     const ss = await superserve(ctx);
     let adopted = false;
     const sandbox = await ctx.retry(`create sandbox ${inputs.name}`, async () => {
-      const earlier = (await listTagged(ss, ctx)).find((s) => s.status === "active" || s.status === "paused" || s.status === "resuming");
+      const spec = specDigest(inputs);
+      const earlier = (await listTagged(ss, ctx)).find(
+        (s) => s.metadata[SPEC_METADATA_KEY] === spec && (s.status === "active" || s.status === "paused" || s.status === "resuming"),
+      );
       if (earlier) {
         adopted = true;
         return ss.sdk.Sandbox.connect(earlier.id, ss.conn);

@@ -4,7 +4,7 @@
  * is testable without a service.
  */
 import type { MountedSandboxOutputs, SandboxNetwork } from "./sandbox-args";
-import { URN_METADATA_KEY } from "./sandbox-args";
+import { SPEC_METADATA_KEY, URN_METADATA_KEY } from "./sandbox-args";
 
 /** The fields of the SDK's `SandboxInfo` that refresh reads. */
 export interface ListedSandbox {
@@ -25,7 +25,7 @@ export function findSandbox(listed: readonly ListedSandbox[], id: string | undef
 
 /** The user's metadata (without the URN tag). */
 export function userMetadata(metadata: Record<string, string>): Record<string, string> | undefined {
-  const rest = Object.fromEntries(Object.entries(metadata).filter(([k]) => k !== URN_METADATA_KEY));
+  const rest = Object.fromEntries(Object.entries(metadata).filter(([k]) => k !== URN_METADATA_KEY && k !== SPEC_METADATA_KEY));
   return Object.keys(rest).length > 0 ? rest : undefined;
 }
 

@@ -18,6 +18,7 @@ import { routeSuperserveDataPlane, startLocalSuperserve, type LocalSuperserve } 
 import type { LogSink } from "../../../provider/engine-log";
 import type { ProviderMethods } from "../../../provider/lifecycle";
 import { systemClock } from "../../../provider/retry";
+import { specDigest, type MountedSandboxInputs } from "../../../provider/sandbox-args";
 import { createProvider } from "../../../provider/sandbox-provider";
 
 let mesaServer: LocalMesa;
@@ -204,13 +205,16 @@ describe("MountedSandbox provider against the local backends", () => {
     const repo = await seedRepo({ "b.txt": "b\n" });
     const provider = providerFor();
     const logical = unique("retry");
-    const orphan = await Sandbox.create({ ...conn(), name: `${logical}-orphan`, fromTemplate: template, metadata: { "pulumi-urn": urnFor(logical) } });
-    created.push(orphan.id);
-    const { id, outs } = await createSandbox(provider, logical, { repos: [{ repo }] });
+    const checked = (await provider.check({}, { pulumiUrn: urnFor(logical), template, repos: [{ repo }] })).inputs as MountedSandboxInputs;
+    const predecessor = await Sandbox.create({ ...conn(), name: `${logical}-old`, fromTemplate: template, metadata: { "pulumi-urn": urnFor(logical), "pulumi-spec": "other-inputs" } });
+    const orphan = await Sandbox.create({ ...conn(), name: checked.name, fromTemplate: template, metadata: { "pulumi-urn": urnFor(logical), "pulumi-spec": specDigest(checked) } });
+    created.push(predecessor.id, orphan.id);
+    const result = await provider.create(checked);
+    const { id, outs } = { id: result.id, outs: result.outs as Record<string, any> };
     expect(id, "the earlier sandbox was adopted").toBe(orphan.id);
     expect(outs.mounted).toBe(true);
     const tagged = (await Sandbox.list({ ...conn(), metadata: { "pulumi-urn": urnFor(logical) } })).filter((s) => s.status !== "failed");
-    expect(tagged.map((s) => s.id)).toEqual([orphan.id]);
+    expect(tagged.map((s) => s.id).sort(), "no third sandbox; the predecessor of a replacement is not adopted").toEqual([predecessor.id, orphan.id].sort());
     await provider.delete(id, outs);
   });
 
