@@ -56,6 +56,25 @@ async function runPulumi(args: string[]): Promise<string> {
   return stdout;
 }
 
+/**
+ * Ids of the processes of this project's engine runs (language host, dynamic provider) found by
+ * their environment. A killed CLI leaves them running; a terminal's Ctrl-C would end its whole
+ * process group, so the test ends them too.
+ */
+function engineProcesses(stateDir: string): number[] {
+  const marker = `PULUMI_BACKEND_URL=file://${stateDir}\0`;
+  return readdirSync("/proc")
+    .filter((entry) => /^\d+$/.test(entry) && Number(entry) !== process.pid)
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/environ`, "utf8").includes(marker);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
 async function until(what: string, ready: () => Promise<boolean> | boolean, timeoutMs = 60_000): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!(await ready())) {
@@ -164,6 +183,7 @@ describe("SuperserveTemplate through the real engine", () => {
     expect((await templates()).find((t) => t.name.startsWith("interrupted-"))?.status, `killed mid-build; engine output so far:\n${output}`).toBe("building");
     child.kill("SIGKILL");
     await new Promise((r) => child.once("exit", r));
+    for (const pid of engineProcesses(project.stateDir)) process.kill(pid, "SIGKILL");
     // A killed CLI leaves its lock behind; a user removes it the same way.
     rmSync(join(project.stateDir, ".pulumi", "locks"), { recursive: true, force: true });
     const up = await project.stack.up({ color: "never" });
@@ -183,9 +203,10 @@ describe("SuperserveTemplate through the real engine", () => {
     }
   });
 
-  it("destroy deletes the templates", async () => {
+  it("destroy deletes the templates, and no engine process outlives the runs", async () => {
     await project.stack.destroy({ color: "never" });
     expect(await namesStartingWith("agent-base-")).toEqual([]);
     expect(await namesStartingWith("interrupted-")).toEqual([]);
+    await until("the engine's processes have exited", () => engineProcesses(project.stateDir).length === 0, 10_000);
   });
 });
