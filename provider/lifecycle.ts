@@ -84,6 +84,11 @@ export interface ResourceDefinition<I extends CommonInputs, O extends I> {
   timeoutSeconds(inputs: I): number;
   /** Validate fields (skip unknown values) and fill defaults. */
   validate(inputs: I): CheckFailure[];
+  /**
+   * Fill defaults that only the service knows (e.g. the API key's org) into valid inputs, so they
+   * stay known in previews: dependents would otherwise see them as unknown and plan replacements.
+   */
+  serviceDefaults?(inputs: I, olds: Partial<I>, settings: { mesa(): Promise<MesaSettings> }): Promise<void>;
   /** Find and adopt an object created by an earlier, interrupted create of this URN, or create one. */
   create(inputs: I, ctx: OperationContext): Promise<{ id: string; outs: O }>;
   /** Take over an existing object named by `inputs.adopt`, bringing it to `inputs`. */
@@ -191,6 +196,9 @@ export function defineProvider<I extends CommonInputs, O extends I>(
       for (const service of def.services) {
         if (service === "mesa") await resolveMesaSettings(configInputs);
         else await resolveSuperserveSettings(configInputs);
+      }
+      if (failures.length === 0 && def.serviceDefaults) {
+        await def.serviceDefaults(inputs as unknown as I, olds as Partial<I>, { mesa: () => resolveMesaSettings(configInputs) });
       }
       return { inputs, failures };
     },

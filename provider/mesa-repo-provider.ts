@@ -222,6 +222,11 @@ export const mesaRepoDefinition: ResourceDefinition<MesaRepoInputs, MesaRepoOutp
   timeoutSeconds: (inputs) => inputs.timeoutSeconds ?? 300,
   validate,
 
+  async serviceDefaults(inputs, olds, settings) {
+    if (inputs.org !== undefined) return;
+    inputs.org = olds.org ?? (await resolveMesaOrg(await settings.mesa()));
+  },
+
   async create(inputs, ctx) {
     const settings = await ctx.mesa();
     const org = inputs.org ?? (await ctx.retry("resolve the Mesa org of the API key", () => resolveMesaOrg(settings)));

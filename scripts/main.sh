@@ -27,6 +27,8 @@ if [ "$STACK" = "local" ] && [ -z "${PULUMI_CONFIG_PASSPHRASE+x}" ] && [ -z "${P
 fi
 export PULUMI_SKIP_UPDATE_CHECK=true PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
 
+# Where the providers find the local backends (absolute: the program runs from stacks/).
+export PSM_LOCAL_DIR="${PSM_LOCAL_DIR:-$ROOT/.local-data}"
 if [ "$STACK" = "local" ]; then
   step "starting the local backends (npm run local -- start)"
   node dist/local/cli.js start

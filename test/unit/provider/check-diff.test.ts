@@ -8,7 +8,7 @@ import { systemClock } from "../../../provider/retry";
 
 const URN = "urn:pulumi:dev::proj::pulumi-nodejs:dynamic/superserve-mesa:MesaRepo::workspace";
 
-function environment(env: Record<string, string> = { MESA_API_KEY: "mesa_k", SUPERSERVE_API_KEY: "ss_k" }): ProviderEnvironment {
+function environment(env: Record<string, string> = { MESA_API_KEY: "mesa_k", MESA_ORG: "acme", SUPERSERVE_API_KEY: "ss_k" }): ProviderEnvironment {
   let n = 0;
   return {
     env,
@@ -196,5 +196,19 @@ describe("SuperserveTemplate check and diff", () => {
     expect(d.changes).toBe(changes);
     expect(d.replaces).toEqual(replaces);
     expect(d.deleteBeforeReplace, "replacement is create-before-delete").toBe(false);
+  });
+});
+
+describe("MesaRepo check fills the org", () => {
+  it("with the API key's org when unset, so previews of dependents keep it known", async () => {
+    const provider = mesaRepoProvider(undefined, environment());
+    const { inputs } = await provider.check!({}, { name: "r", pulumiUrn: URN });
+    expect(inputs.org, "the configured org (MESA_ORG) of the API key").toBe("acme");
+  });
+
+  it("keeping the org it resolved before, and an explicit org as given", async () => {
+    const provider = mesaRepoProvider(undefined, environment());
+    expect((await provider.check!({ org: "earlier" }, { name: "r", pulumiUrn: URN })).inputs.org).toBe("earlier");
+    expect((await provider.check!({ org: "earlier" }, { name: "r", org: "given", pulumiUrn: URN })).inputs.org).toBe("given");
   });
 });
