@@ -14,7 +14,9 @@
  * BENCH_UP_NOOP_REPEAT (default 3), BENCH_UP_PARALLEL (the engine's --parallel; default N + 3 so
  * every sandbox of the environment can be created at once, as the script's Promise.all does),
  * BENCH_UP_PROGRAM ("component", the default: an AgentEnvironment; "resources": the same repo,
- * template and sandboxes declared one by one, to isolate the component's cost).
+ * template and sandboxes declared one by one, to isolate the component's cost). The environment
+ * passes through to the engine, e.g. PULUMI_NODEJS_TRANSPILE_ONLY=true to skip the program's type
+ * check (see the report for its share of the time).
  * Needs root (the local Superserve).
  */
 import * as superserveSdk from "@superserve/sdk";
