@@ -44,6 +44,11 @@ async function mesaClient(local: LocalMesa): Promise<Mesa> {
   return new sdk.Mesa({ apiKey: local.apiKey, apiUrl: local.url, org: local.org });
 }
 
+/** The contract: an edit is visible through the content API within 2 s (checked in the main flow). */
+const EDIT_VISIBLE_MS = 2000;
+/** Elsewhere the tests check behaviour, not latency, and allow for a loaded machine. */
+const SETTLE_MS = 5000;
+
 const author = { name: "Test", email: "test@example.com" };
 const b64 = (text: string | Buffer) => Buffer.from(text).toString("base64");
 
@@ -149,7 +154,6 @@ describe("mesa mount -d against local Mesa", () => {
     fs.writeFileSync(join(m.root, "run.sh"), "#!/bin/sh\necho hi\n", { mode: 0o755 });
     fs.mkdirSync(join(m.root, "deep/er"), { recursive: true });
     fs.writeFileSync(join(m.root, "deep/er/f.txt"), "deep\n");
-    const started = Date.now();
 
     await eventually("all edits visible through content.get", async () => {
       const [created, edited, gone, oldPath, renamed, movedDir, oldDir, blob, exec, deep] = await Promise.all([
@@ -176,14 +180,13 @@ describe("mesa mount -d against local Mesa", () => {
         exec?.mode === "100755" &&
         deep?.text === "deep\n";
       return ok ? true : undefined;
-    }, 2000);
-    expect(Date.now() - started).toBeLessThan(2000);
+    }, EDIT_VISIBLE_MS);
 
     const changes = await mesa.changes.list({ repo, bookmark: "main" });
     expect(changes.changes.length, "the mount wrote at least one change on main").toBeGreaterThan(1);
 
     fs.chmodSync(join(m.root, "run.sh"), 0o644);
-    await eventually("exec bit removal persisted", async () => ((await remoteFile(repo, "run.sh"))?.mode === "100644" ? true : undefined), 2000);
+    await eventually("exec bit removal persisted", async () => ((await remoteFile(repo, "run.sh"))?.mode === "100644" ? true : undefined), EDIT_VISIBLE_MS);
 
     const stats = await runNode(cli.bin, ["stats", "--pid-file", m.pidFile], m.env);
     expect(stats.code, stats.stderr).toBe(0);
@@ -218,7 +221,7 @@ describe("mesa mount -d against local Mesa", () => {
     const m = await mount(repo, await token(repo));
     expect(m.result.code, m.result.stderr).toBe(0);
     fs.symlinkSync("target.txt", join(m.root, "link"));
-    const link = await eventually("symlink visible", () => remoteFile(repo, "link"), 2000).catch(async (error: Error) => {
+    const link = await eventually("symlink visible", () => remoteFile(repo, "link"), SETTLE_MS).catch(async (error: Error) => {
       const stats = JSON.parse((await runNode(cli.bin, ["stats", "--pid-file", m.pidFile, "--format", "json"], m.env)).stdout);
       throw new Error(`${error.message}; the mount's last error: ${stats.repos[0].lastError} (local Mesa must accept mode 120000 in changes.create)`);
     });
@@ -265,8 +268,8 @@ describe("mesa mount -d against local Mesa", () => {
     expect(two.result.code, two.result.stderr).toBe(0);
     fs.writeFileSync(join(one.root, "shared.txt"), "one\n");
     fs.writeFileSync(join(two.root, "only-two.txt"), "two\n");
-    await eventually("agent-1 edit", async () => ((await remoteFile(repo, "shared.txt", "agent-1"))?.text === "one\n" ? true : undefined), 2000);
-    await eventually("agent-2 edit", async () => ((await remoteFile(repo, "only-two.txt", "agent-2"))?.text === "two\n" ? true : undefined), 2000);
+    await eventually("agent-1 edit", async () => ((await remoteFile(repo, "shared.txt", "agent-1"))?.text === "one\n" ? true : undefined), SETTLE_MS);
+    await eventually("agent-2 edit", async () => ((await remoteFile(repo, "only-two.txt", "agent-2"))?.text === "two\n" ? true : undefined), SETTLE_MS);
     await new Promise((r) => setTimeout(r, 2500));
     expect((await remoteFile(repo, "shared.txt", "agent-2"))?.text).toBe("base\n");
     expect(await remoteFile(repo, "only-two.txt", "agent-1")).toBeUndefined();
@@ -309,7 +312,7 @@ describe("mesa mount -d against local Mesa", () => {
     const m = await mount(repo, await token(repo));
     expect(m.result.code, m.result.stderr).toBe(0);
     fs.writeFileSync(join(m.root, "keep.txt"), "v2\n");
-    await eventually("v2 persisted", async () => ((await remoteFile(repo, "keep.txt"))?.text === "v2\n" ? true : undefined), 2000);
+    await eventually("v2 persisted", async () => ((await remoteFile(repo, "keep.txt"))?.text === "v2\n" ? true : undefined), SETTLE_MS);
     const pid = stopDaemon(m.pidFile)!;
     await waitForExit(pid);
     await server.stop();
@@ -320,7 +323,7 @@ describe("mesa mount -d against local Mesa", () => {
     expect(again.code, again.stderr).toBe(0);
     expect(fs.readFileSync(join(m.root, "keep.txt"), "utf8")).toBe("v2\n");
     fs.writeFileSync(join(m.root, "keep.txt"), "v3\n");
-    await eventually("v3 persisted after restart", async () => ((await remoteFile(repo, "keep.txt"))?.text === "v3\n" ? true : undefined), 2000);
+    await eventually("v3 persisted after restart", async () => ((await remoteFile(repo, "keep.txt"))?.text === "v3\n" ? true : undefined), SETTLE_MS);
   });
 
   it("mounts a change id and amends that change in place", async () => {
@@ -336,7 +339,7 @@ describe("mesa mount -d against local Mesa", () => {
       if (change.current_commit_oid === before.current_commit_oid) return undefined;
       const got = (await mesa.content.get({ repo, path: "c.txt", change_id: tip.change_id })) as { content: string };
       return Buffer.from(got.content, "base64").toString() === "c2\n" ? true : undefined;
-    }, 2000);
+    }, SETTLE_MS);
   });
 
   it("runs in the foreground, prints when ready and flushes on Ctrl+C (SIGINT)", async () => {

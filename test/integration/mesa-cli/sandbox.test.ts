@@ -80,9 +80,12 @@ async function remoteText(repo: string, path: string, bookmark = "main"): Promis
   }
 }
 
+/** The contract: an edit is visible through the content API within 2 s. */
+const EDIT_VISIBLE_MS = 2000;
+
 async function visible(repo: string, path: string, expected: string | undefined, bookmark = "main"): Promise<void> {
   await eventually(`${path} to read ${JSON.stringify(expected)} on ${bookmark}`, async () =>
-    (await remoteText(repo, path, bookmark)) === expected ? true : undefined, 2000);
+    (await remoteText(repo, path, bookmark)) === expected ? true : undefined, EDIT_VISIBLE_MS);
 }
 
 async function token(repo: string, scopes = ["read", "write"], ttl = 900): Promise<string> {
@@ -128,7 +131,7 @@ describe("mesa mount -d inside a local Superserve sandbox", () => {
       const tip = await mesa.bookmarks.get({ repo, bookmark: "main" });
       const got = (await mesa.content.get({ repo, path: "run.sh", change_id: tip.change_id }).catch(() => undefined)) as { mode?: string } | undefined;
       return got?.mode === "100755" ? true : undefined;
-    }, 2000);
+    }, EDIT_VISIBLE_MS);
 
     const changes = await mesa.changes.list({ repo, bookmark: "main" });
     expect(changes.changes.length, "edits arrive as changes on the bookmark").toBeGreaterThan(1);
