@@ -116,7 +116,17 @@ export async function runMount(config: MountConfig, hooks: MountHooks): Promise<
       }),
   );
   const started = Date.now();
-  await forEachLimit(syncs, 4, (sync) => sync.checkout());
+  await forEachLimit(syncs, 4, async (sync) => {
+    try {
+      await sync.checkout();
+    } catch (error) {
+      const { repo, rev } = sync.snapshot();
+      if (error instanceof MesaApiError && error.status === 404) {
+        throw new ConfigError(`cannot check out ${repo} at ${rev} (${error.message}): check MESA_REPO_REVS`);
+      }
+      throw error;
+    }
+  });
   publish();
   writeFileAtomic(config.pidFile, `${process.pid}\n`);
   const summary = `mounted ${syncs.length} repo(s) of ${config.org} at ${config.mountPoint} in ${Date.now() - started} ms (pid ${process.pid})`;

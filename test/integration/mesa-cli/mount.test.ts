@@ -82,6 +82,13 @@ async function remoteFile(repo: string, path: string, bookmark = "main"): Promis
   }
 }
 
+/** A fresh HOME for one daemon, removed after the suite. */
+function tempHome(): string {
+  const home = fs.mkdtempSync(join(tmpdir(), "mesa-cli-home-"));
+  homes.push(home);
+  return home;
+}
+
 interface Mount {
   home: string;
   root: string;
@@ -91,8 +98,7 @@ interface Mount {
 }
 
 async function mount(repo: string, token: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<Mount> {
-  const home = fs.mkdtempSync(join(tmpdir(), "mesa-cli-home-"));
-  homes.push(home);
+  const home = tempHome();
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     HOME: home,
@@ -344,8 +350,7 @@ describe("mesa mount -d against local Mesa", () => {
 
   it("runs in the foreground, prints when ready and flushes on Ctrl+C (SIGINT)", async () => {
     const repo = await seedRepo({ "fg.txt": "fg\n" });
-    const home = fs.mkdtempSync(join(tmpdir(), "mesa-cli-home-"));
-    homes.push(home);
+    const home = tempHome();
     const env = { PATH: process.env.PATH, HOME: home, MESA_ORG: server.org, MESA_API_KEY: await token(repo), MESA_API_URL: server.url, MESA_LOCAL_DEBOUNCE_MS: "600000" };
     const child = spawn(process.execPath, [cli.bin, "mount"], { env, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
@@ -368,7 +373,7 @@ describe("mesa mount -d against local Mesa", () => {
     expect(noOrg.stderr).toContain("MESA_ORG is not set");
     const badKey = await runNode(cli.bin, ["mount"], {
       PATH: process.env.PATH,
-      HOME: fs.mkdtempSync(join(tmpdir(), "mesa-cli-home-")),
+      HOME: tempHome(),
       MESA_ORG: server.org,
       MESA_API_KEY: "mesa_not_a_key",
       MESA_API_URL: server.url,
@@ -376,5 +381,16 @@ describe("mesa mount -d against local Mesa", () => {
     expect(badKey.code).toBe(1);
     expect(badKey.stderr).toMatch(/refused to list the repos/);
     expect(badKey.stderr).not.toContain("mesa_not_a_key");
+    const repo = await seedRepo({ "a.txt": "a" });
+    const badRev = await runNode(cli.bin, ["mount"], {
+      PATH: process.env.PATH,
+      HOME: tempHome(),
+      MESA_ORG: server.org,
+      MESA_API_KEY: await token(repo),
+      MESA_API_URL: server.url,
+      MESA_REPO_REVS: `${server.org}/${repo}=bookmark:no-such-bookmark`,
+    });
+    expect(badRev.code).toBe(1);
+    expect(badRev.stderr).toMatch(/cannot check out .* at bookmark:no-such-bookmark .*check MESA_REPO_REVS/);
   });
 });
