@@ -119,8 +119,8 @@ export class RepoSync {
 
   /** Checks out the revision (keeping unsynced edits a previous daemon left) and locks read-only mounts. */
   async checkout(): Promise<void> {
+    if (fs.existsSync(this.options.root)) await this.guard.clearLeftovers();
     fs.mkdirSync(this.options.root, { recursive: true });
-    await this.guard.clearLeftovers();
     const saved = this.loadState();
     const keep = new Set<string>();
     if (saved !== undefined) {
