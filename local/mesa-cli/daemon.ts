@@ -136,7 +136,7 @@ export async function runMount(config: MountConfig, hooks: MountHooks): Promise<
   const timers: NodeJS.Timeout[] = [];
   if (claims !== undefined && Number.isFinite(claims.expiresAtMs)) {
     const untilExpiry = claims.expiresAtMs - Date.now();
-    timers.push(setTimeout(() => void Promise.all(syncs.map((sync) => sync.flush())), Math.max(0, untilExpiry - 1500)));
+    timers.push(setTimeout(() => void Promise.all(syncs.map((sync) => sync.flush(claims.expiresAtMs - 200))), Math.max(0, untilExpiry - 1500)));
     timers.push(
       setTimeout(
         () => failAll(`the access token expired at ${new Date(claims.expiresAtMs).toISOString()}; mint a new token and run \`mesa mount\` again`),
@@ -150,11 +150,12 @@ export async function runMount(config: MountConfig, hooks: MountHooks): Promise<
     if (stopping) return;
     stopping = true;
     log(`${signal}: flushing pending edits`);
+    const deadline = Date.now() + SHUTDOWN_FLUSH_MS;
     const flushed = await Promise.race([
-      Promise.all(syncs.map((sync) => sync.flush())).then(() => true),
+      Promise.all(syncs.map((sync) => sync.flush(deadline - 500))).then((done) => done.every(Boolean)),
       new Promise<boolean>((resolve) => setTimeout(() => resolve(false), SHUTDOWN_FLUSH_MS).unref()),
     ]);
-    if (!flushed) log(`flush did not finish within ${SHUTDOWN_FLUSH_MS} ms; unsynced edits stay in the working copy and are written by the next \`mesa mount\``);
+    if (!flushed) log(`not every edit could be written within ${SHUTDOWN_FLUSH_MS} ms; unsynced edits stay in the working copy and are written by the next \`mesa mount\``);
     for (const timer of timers) clearTimeout(timer);
     clearInterval(keepAlive);
     clearTimeout(statsTimer);

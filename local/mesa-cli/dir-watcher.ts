@@ -41,11 +41,6 @@ export class DirWatcher {
     }
   }
 
-  /** Number of directories watched. */
-  get size(): number {
-    return this.watchers.size;
-  }
-
   /** Stops every watch. */
   close(): void {
     this.closed = true;

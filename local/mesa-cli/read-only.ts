@@ -64,11 +64,6 @@ export class ReadOnlyGuard {
     await this.run("chattr", ["-R", "-f", "-i", this.root]).catch(() => undefined);
   }
 
-  /** The method in effect, if locked. */
-  get lockedBy(): LockMethod | undefined {
-    return this.method;
-  }
-
   private async tryBindMount(): Promise<LockMethod | undefined> {
     try {
       if (!this.bound) {

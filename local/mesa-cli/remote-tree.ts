@@ -104,7 +104,7 @@ function rebuildAdded(hunks: { lines: { kind: string; text: string }[] }[] | nul
 }
 
 /** Downloads one file or symlink. */
-export async function fetchEntry(ref: RemoteRef, path: string): Promise<{ mode: FileMode; bytes: Buffer }> {
+async function fetchEntry(ref: RemoteRef, path: string): Promise<{ mode: FileMode; bytes: Buffer }> {
   const file = await ref.api.readFile(ref.org, ref.repo, ref.changeId, path);
   return { mode: toMode(file.type, file.mode), bytes: file.content };
 }

@@ -64,6 +64,7 @@ interface SavedState {
 const MAX_ATTEMPTS = 5;
 /** A full walk of the working copy every so many polls catches anything the watcher missed. */
 const FULL_SCAN_EVERY_POLLS = 15;
+const FLUSH_RETRY_MS = 250;
 
 /**
  * Keeps one repo's working copy and its Mesa revision in sync: checks the revision out, watches
@@ -159,14 +160,25 @@ export class RepoSync {
     poll();
   }
 
-  /** Writes every pending edit now (used on SIGTERM and before the token expires). */
-  async flush(): Promise<void> {
+  /**
+   * Writes every pending edit now (on SIGTERM and before the token expires), retrying failed
+   * writes until `deadline` (epoch ms); resolves true when nothing is left to write.
+   */
+  async flush(deadline = Date.now()): Promise<boolean> {
     clearTimeout(this.debounceTimer);
     this.debounceTimer = undefined;
-    // Watch events may still be queued behind the signal: walk everything rather than trust them.
-    this.tree.markAllDirty();
-    if (!this.options.readOnly) await this.enqueue(() => this.pushEdits());
-    else await this.queue;
+    if (this.options.readOnly) {
+      await this.queue;
+      return true;
+    }
+    for (;;) {
+      // Watch events may still be queued behind the signal: walk everything rather than trust them.
+      this.tree.markAllDirty();
+      await this.enqueue(() => this.pushEdits());
+      if (this.stats.state !== "pending") return this.stats.state === "synced";
+      if (Date.now() + FLUSH_RETRY_MS > deadline) return false;
+      await new Promise((resolve) => setTimeout(resolve, FLUSH_RETRY_MS));
+    }
   }
 
   /** Stops syncing for good: no more writes reach Mesa, the working copy becomes read-only. */

@@ -313,6 +313,27 @@ describe("mesa mount -d against local Mesa", () => {
     expect(fs.existsSync(m.pidFile), "PID file removed on exit").toBe(false);
   });
 
+  it("keeps retrying through 5xx answers and dropped connections until the edit is written", async () => {
+    const repo = await seedRepo({ "r.txt": "1\n" });
+    const m = await mount(repo, await token(repo));
+    expect(m.result.code, m.result.stderr).toBe(0);
+    const faults = `${new URL(server.url).origin}/_local/faults`;
+    const arm = async (spec: object) => {
+      const response = await fetch(faults, {
+        method: "POST",
+        headers: { authorization: `Bearer ${server.apiKey}`, "content-type": "application/json" },
+        body: JSON.stringify(spec),
+      });
+      expect(response.status, "fault armed").toBe(201);
+    };
+    await arm({ method: "POST", path: "/changes$", count: 7, status: 503 });
+    await arm({ method: "PATCH", path: "/bookmarks/", count: 1, drop: true });
+    fs.writeFileSync(join(m.root, "r.txt"), "2\n");
+    await eventually("the edit written despite the faults", async () => ((await remoteFile(repo, "r.txt"))?.text === "2\n" ? true : undefined), 15_000);
+    const log = fs.readFileSync(join(m.home, "run", "daemon.log"), "utf8");
+    expect(log, "the daemon logged the failed attempt and retried").toMatch(/sync error \(will retry\)/);
+  });
+
   it("keeps the data across a restart of Mesa and of the daemon", async () => {
     const repo = await seedRepo({ "keep.txt": "v1\n" });
     const m = await mount(repo, await token(repo));
