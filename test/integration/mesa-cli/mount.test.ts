@@ -334,6 +334,24 @@ describe("mesa mount -d against local Mesa", () => {
     expect(log, "the daemon logged the failed attempt and retried").toMatch(/sync error \(will retry\)/);
   });
 
+  it("writes the edits a hard-killed daemon left behind when mounted again", async () => {
+    const repo = await seedRepo({ "k.txt": "before\n", "untouched.txt": "u\n" });
+    const tk = await token(repo);
+    const m = await mount(repo, tk, { MESA_LOCAL_DEBOUNCE_MS: "600000", MESA_LOCAL_POLL_MS: "600000" });
+    expect(m.result.code, m.result.stderr).toBe(0);
+    fs.writeFileSync(join(m.root, "k.txt"), "after\n");
+    fs.rmSync(join(m.root, "untouched.txt"));
+    const pid = Number(fs.readFileSync(m.pidFile, "utf8"));
+    process.kill(pid, "SIGKILL");
+    await waitForExit(pid);
+    expect((await remoteFile(repo, "k.txt"))?.text, "nothing written before the kill").toBe("before\n");
+    const again = await runNode(cli.bin, ["mount", "-d"], { ...m.env, MESA_LOCAL_DEBOUNCE_MS: "150", MESA_LOCAL_POLL_MS: "2000" });
+    expect(again.code, again.stderr).toBe(0);
+    await eventually("the left-over edits written", async () =>
+      (await remoteFile(repo, "k.txt"))?.text === "after\n" && (await remoteFile(repo, "untouched.txt")) === undefined ? true : undefined, SETTLE_MS);
+    expect(fs.readFileSync(join(m.root, "k.txt"), "utf8")).toBe("after\n");
+  });
+
   it("keeps the data across a restart of Mesa and of the daemon", async () => {
     const repo = await seedRepo({ "keep.txt": "v1\n" });
     const m = await mount(repo, await token(repo));
