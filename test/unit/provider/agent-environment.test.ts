@@ -4,7 +4,7 @@
  * installer added for the real service only, and the transform hook.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { beforeEach, describe, expect, it } from "vitest";
+import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { AgentEnvironment } from "../../../provider/agent-environment";
 
 interface Registered {
@@ -13,10 +13,15 @@ interface Registered {
   inputs: Record<string, any>;
 }
 
-let registered: Registered[];
+let registered: Registered[] = [];
 
-beforeEach(async () => {
+beforeEach(() => {
   registered = [];
+});
+
+// One mock monitor for the whole file: a component registers its outputs after its test has
+// finished, and a monitor replaced in between would reject that as an unknown resource.
+beforeAll(async () => {
   await pulumi.runtime.setMocks(
     {
       newResource(args) {
