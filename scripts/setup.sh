@@ -7,9 +7,10 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 log() { echo "setup: $*" >&2; }
 
-# Debian packages: bubblewrap isolates local sandboxes; git stores local Mesa repos;
+# Debian packages: bubblewrap isolates local sandboxes; git stores local Mesa repos; chattr
+# (e2fsprogs) makes read-only mounts immutable;
 # python3/make/g++ build better-sqlite3 when no prebuilt binary can be downloaded.
-DEBIAN_PACKAGES=(bubblewrap git python3 make g++ curl ca-certificates)
+DEBIAN_PACKAGES=(bubblewrap git e2fsprogs python3 make g++ curl ca-certificates)
 missing=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -39,7 +39,7 @@ export interface TreeEntry {
 
 /** A file operation applied to a tree. */
 export type TreeEdit =
-  | { action: "upsert"; path: string; content: Buffer; mode: "100644" | "100755" }
+  | { action: "upsert"; path: string; content: Buffer; mode: "100644" | "100755" | "120000" }
   | { action: "delete"; path: string };
 
 /** Drops sub-second precision, which git commits cannot store. */

@@ -27,8 +27,9 @@ export function parseFileEdits(raw: unknown): TreeEdit[] {
       throw mesaErrors.badRequest(`\`${field}.content\` must be base64-encoded file content`, { field: `${field}.content` });
     }
     const mode = f.mode ?? "100644";
-    if (mode !== "100644" && mode !== "100755") {
-      throw mesaErrors.badRequest(`\`${field}.mode\` must be 100644 or 100755`, { field: `${field}.mode` });
+    // 120000 (a symlink whose content is its target) is a local extension: see DIVERGENCES.md.
+    if (mode !== "100644" && mode !== "100755" && mode !== "120000") {
+      throw mesaErrors.badRequest(`\`${field}.mode\` must be 100644, 100755 or 120000 (symlink)`, { field: `${field}.mode` });
     }
     return { action: "upsert", path, content: Buffer.from(f.content, "base64"), mode };
   });

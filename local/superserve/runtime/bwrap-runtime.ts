@@ -206,13 +206,13 @@ export class BwrapRuntime implements SandboxRuntime {
 
   async destroy(id: string): Promise<void> {
     await this.stop(id);
-    await rm(this.diskDir(id), { recursive: true, force: true });
+    await removeDisk(this.diskDir(id));
   }
 
   async snapshot(id: string, layerDir: string): Promise<number> {
     await this.stop(id);
     await rename(join(this.diskDir(id), "upper"), layerDir);
-    await rm(this.diskDir(id), { recursive: true, force: true });
+    await removeDisk(this.diskDir(id));
     return diskUsage(layerDir);
   }
 
@@ -311,4 +311,19 @@ async function diskUsage(dir: string): Promise<number> {
   const child = spawn("/usr/bin/du", ["-sb", dir], { stdio: ["ignore", "pipe", "ignore"] });
   const text = (await readAll(child.stdout!)).toString();
   return Number(text.split("\t")[0]) || 0;
+}
+
+/**
+ * Remove a sandbox's disk. Files a process in the sandbox made immutable (`chattr +i`, as the
+ * `mesa` CLI does for read-only mounts) would make the removal fail with EPERM, so clear that
+ * attribute first when the plain removal is refused.
+ */
+async function removeDisk(dir: string): Promise<void> {
+  try {
+    await rm(dir, { recursive: true, force: true });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EPERM") throw error;
+    await new Promise<void>((resolve) => spawn("chattr", ["-R", "-f", "-i", dir], { stdio: "ignore" }).on("close", () => resolve()));
+    await rm(dir, { recursive: true, force: true });
+  }
 }
