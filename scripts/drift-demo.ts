@@ -7,45 +7,23 @@
  *
  *   pulumi stack output --json | npx tsx scripts/drift-demo.ts
  */
-import { resolveMesaSettings, resolveSuperserveSettings } from "../provider/config";
-import { mesaClient, superserveConnection, superserveSdk } from "../provider/clients";
-import { routeDataPlane } from "../provider/data-plane";
+import { readStackOutputs, runScript, stackServices } from "./stack-services";
 
-interface StackOutputs {
-  repo: { org: string; name: string };
-  sandboxes: { name: string; sandboxId: string }[];
-}
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString("utf8");
-}
-
-async function main(): Promise<void> {
-  const outputs = JSON.parse(await readStdin()) as StackOutputs;
-  const inputs = { env: process.env, cwd: process.cwd() };
-  const superserve = await resolveSuperserveSettings(inputs);
-  routeDataPlane(superserve);
-  const connection = superserveConnection(superserve);
-  const { Sandbox } = superserveSdk();
+runScript("drift demo", async () => {
+  const outputs = await readStackOutputs();
+  const { mesa, superserve } = await stackServices(outputs.repo.org);
+  const { Sandbox } = superserve.sdk;
 
   const [first, second] = outputs.sandboxes ?? [];
   if (first) {
-    const box = await Sandbox.connect(first.sandboxId, connection);
+    const box = await Sandbox.connect(first.sandboxId, superserve.connection);
     await box.pause();
     console.log(`paused sandbox ${first.name} (${first.sandboxId})`);
   }
   if (second) {
-    await Sandbox.killById(second.sandboxId, connection);
+    await Sandbox.killById(second.sandboxId, superserve.connection);
     console.log(`killed sandbox ${second.name} (${second.sandboxId})`);
   }
-  const mesa = await mesaClient(await resolveMesaSettings(inputs), outputs.repo.org);
   await mesa.repos.update({ repo: outputs.repo.name, tags: { "edited-by": "drift-demo" } });
   console.log(`added the tag edited-by=drift-demo to repo ${outputs.repo.org}/${outputs.repo.name}`);
-}
-
-main().catch((error: unknown) => {
-  console.error(`drift demo failed: ${error instanceof Error ? error.message : String(error)}`);
-  process.exit(1);
 });

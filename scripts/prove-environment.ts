@@ -1,43 +1,24 @@
 /**
  * Proof that a deployed agent environment works: in the first sandbox, write a file inside the
  * mounted repo (as an agent would), then read it back from Mesa through the REST API on that
- * sandbox's bookmark. Reads `pulumi stack output --json` on stdin; credentials are resolved the
- * way the providers resolve them (environment, then the local backends).
+ * sandbox's bookmark. Reads `pulumi stack output --json` on stdin.
  *
  *   pulumi stack output --json | npx tsx scripts/prove-environment.ts
  */
 import { randomUUID } from "node:crypto";
-import { resolveMesaSettings, resolveSuperserveSettings } from "../provider/config";
-import { mesaClient, superserveConnection, superserveSdk } from "../provider/clients";
-import { routeDataPlane } from "../provider/data-plane";
-
-interface StackOutputs {
-  repo: { org: string; name: string };
-  sandboxes: { name: string; sandboxId: string; bookmark: string; mountPath: string }[];
-}
+import { readStackOutputs, runScript, stackServices } from "./stack-services";
 
 const PROOF_FILE = ".agent-environment-proof";
 const DEADLINE_MS = 15_000;
 
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString("utf8");
-}
-
-async function main(): Promise<void> {
-  const outputs = JSON.parse(await readStdin()) as StackOutputs;
+runScript("proof", async () => {
+  const outputs = await readStackOutputs();
   const sandbox = outputs.sandboxes?.[0];
   if (!sandbox) throw new Error("the stack has no sandboxes to prove (set agent-environment:sandboxCount ≥ 1)");
-
-  const inputs = { env: process.env, cwd: process.cwd() };
-  const superserve = await resolveSuperserveSettings(inputs);
-  routeDataPlane(superserve);
-  const mesa = await mesaClient(await resolveMesaSettings(inputs), outputs.repo.org);
+  const { mesa, superserve } = await stackServices(outputs.repo.org);
 
   const marker = `written by an agent in ${sandbox.name} at ${new Date().toISOString()} (${randomUUID()})`;
-  const { Sandbox } = superserveSdk();
-  const box = await Sandbox.connect(sandbox.sandboxId, superserveConnection(superserve));
+  const box = await superserve.sdk.Sandbox.connect(sandbox.sandboxId, superserve.connection);
   const write = await box.commands.run(`printf '%s\\n' "$PROOF" > ${JSON.stringify(`${sandbox.mountPath}/${PROOF_FILE}`)}`, {
     env: { PROOF: marker },
     timeoutMs: 10_000,
@@ -61,9 +42,4 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error(`the file written in the mount did not reach Mesa within ${DEADLINE_MS / 1000} s`);
-}
-
-main().catch((error: unknown) => {
-  console.error(`proof failed: ${error instanceof Error ? error.message : String(error)}`);
-  process.exit(1);
 });

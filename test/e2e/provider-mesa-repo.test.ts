@@ -1,6 +1,4 @@
 import { randomUUID } from "node:crypto";
-import { readdirSync, readFileSync, rmSync, statSync } from "node:fs";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Mesa } from "@mesadev/sdk" with { "resolution-mode": "import" };
 import { startLocalMesa, type LocalMesa } from "../../local/mesa";
@@ -31,13 +29,6 @@ async function repoNamed(name: string) {
 async function reposTaggedWith(urnPart: string) {
   const page = await client.repos.list({ limit: 100 });
   return page.repos.filter((r) => (r.tags?.["pulumi-urn"] ?? "").includes(urnPart));
-}
-
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir).flatMap((entry) => {
-    const path = join(dir, entry);
-    return statSync(path).isDirectory() ? filesUnder(path) : [path];
-  });
 }
 
 beforeAll(async () => {
@@ -127,11 +118,8 @@ describe("MesaRepo through the real engine", () => {
     await new Promise((r) => setTimeout(r, 500));
     for (let i = 0; i < 60 && !output.includes("interrupted creating"); i++) await new Promise((r) => setTimeout(r, 250));
     expect(output, "the engine reached the create").toContain("interrupted creating");
-    child.kill("SIGKILL");
-    await new Promise((r) => child.once("exit", r));
+    await project.killPulumi(child);
     await new Promise((r) => setTimeout(r, 4500));
-    // A killed CLI leaves its lock behind; a user removes it the same way.
-    rmSync(join(project.stateDir, ".pulumi", "locks"), { recursive: true, force: true });
     const up = await project.stack.up({ color: "never" });
     const name = up.outputs.name.value;
     const tagged = await reposTaggedWith("::interrupted");
@@ -144,9 +132,7 @@ describe("MesaRepo through the real engine", () => {
     const providers = [...exported.matchAll(/"__provider":"((?:[^"\\]|\\.)*)"/g)].map((m) => m[1]);
     expect(providers.length).toBeGreaterThan(0);
     for (const p of providers) expect(p.length, "the serialized provider is a small trampoline").toBeLessThan(4000);
-    for (const file of filesUnder(project.stateDir)) {
-      expect(readFileSync(file).includes(mesa.apiKey), `${file} must not contain the API key`).toBe(false);
-    }
+    expect(project.stateFilesContaining(mesa.apiKey), "state files with the API key").toEqual([]);
   });
 
   it("destroy deletes the repos", async () => {

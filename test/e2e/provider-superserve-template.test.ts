@@ -4,7 +4,7 @@
  * environment.
  */
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
@@ -37,43 +37,6 @@ async function templates(): Promise<{ id: string; name: string; status: string }
 }
 
 const namesStartingWith = async (prefix: string) => (await templates()).filter((t) => t.name.startsWith(prefix)).map((t) => t.name);
-
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir).flatMap((entry) => {
-    const path = join(dir, entry);
-    return statSync(path).isDirectory() ? filesUnder(path) : [path];
-  });
-}
-
-async function runPulumi(args: string[]): Promise<string> {
-  const child = project.spawnPulumi(args);
-  let stdout = "";
-  let stderr = "";
-  child.stdout!.on("data", (d) => (stdout += d));
-  child.stderr!.on("data", (d) => (stderr += d));
-  const code = await new Promise((r) => child.once("exit", r));
-  if (code !== 0) throw new Error(`pulumi ${args.join(" ")} exited with ${code}: ${stderr}`);
-  return stdout;
-}
-
-/**
- * Ids of the processes of this project's engine runs (language host, dynamic provider) found by
- * their environment. A killed CLI leaves them running; a terminal's Ctrl-C would end its whole
- * process group, so the test ends them too.
- */
-function engineProcesses(stateDir: string): number[] {
-  const marker = `PULUMI_BACKEND_URL=file://${stateDir}\0`;
-  return readdirSync("/proc")
-    .filter((entry) => /^\d+$/.test(entry) && Number(entry) !== process.pid)
-    .filter((pid) => {
-      try {
-        return readFileSync(`/proc/${pid}/environ`, "utf8").includes(marker);
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
 
 async function until(what: string, ready: () => Promise<boolean> | boolean, timeoutMs = 60_000): Promise<void> {
   const end = Date.now() + timeoutMs;
@@ -181,11 +144,7 @@ describe("SuperserveTemplate through the real engine", () => {
     child.stderr!.on("data", (d) => (output += d));
     await until("the interrupted template is building", async () => (await namesStartingWith("interrupted-")).length > 0);
     expect((await templates()).find((t) => t.name.startsWith("interrupted-"))?.status, `killed mid-build; engine output so far:\n${output}`).toBe("building");
-    child.kill("SIGKILL");
-    await new Promise((r) => child.once("exit", r));
-    for (const pid of engineProcesses(project.stateDir)) process.kill(pid, "SIGKILL");
-    // A killed CLI leaves its lock behind; a user removes it the same way.
-    rmSync(join(project.stateDir, ".pulumi", "locks"), { recursive: true, force: true });
+    await project.killPulumi(child);
     const up = await project.stack.up({ color: "never" });
     expect(up.outputs.slow_status.value).toBe("ready");
     expect(await namesStartingWith("interrupted-"), "exactly one template for the resource").toEqual([up.outputs.slow_name.value]);
@@ -194,19 +153,17 @@ describe("SuperserveTemplate through the real engine", () => {
 
   it("keeps the Superserve API key out of the state in plaintext", async () => {
     // The Automation API's exportStack() decrypts secrets (--show-secrets); the CLI's plain export does not.
-    const exported = await runPulumi(["stack", "export"]);
+    const exported = await project.runPulumi(["stack", "export"]);
     expect(exported).toContain(TYPE);
     expect(exported, "the key from secret config is stored encrypted (default provider inputs)").toContain('"ciphertext"');
     expect(exported).not.toContain(server.apiKey);
-    for (const file of filesUnder(project.stateDir)) {
-      expect(readFileSync(file).includes(server.apiKey), `${file} must not contain the API key`).toBe(false);
-    }
+    expect(project.stateFilesContaining(server.apiKey), "state files with the API key").toEqual([]);
   });
 
   it("destroy deletes the templates, and no engine process outlives the runs", async () => {
     await project.stack.destroy({ color: "never" });
     expect(await namesStartingWith("agent-base-")).toEqual([]);
     expect(await namesStartingWith("interrupted-")).toEqual([]);
-    await until("the engine's processes have exited", () => engineProcesses(project.stateDir).length === 0, 10_000);
+    await until("the engine's processes have exited", () => project.engineProcesses().length === 0, 10_000);
   });
 });

@@ -8,7 +8,7 @@
  * as a user's program does. Run `npm run build` first: dynamic providers load the compiled `dist/`.
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
@@ -49,9 +49,21 @@ export interface TempProject {
   env: Record<string, string>;
   /** Replace the program (`index.ts`). */
   writeProgram(source: string): void;
-  /** Run the CLI directly in the project (e.g. to kill it mid-operation). */
+  /** Run the CLI directly in the project, in a process group of its own (see killPulumi). */
   spawnPulumi(args: string[]): ChildProcess;
-  /** Everything in the state backend directory, as text (for secret scans). */
+  /** `pulumi <args>` in the project; resolves with stdout, rejects with stderr on failure. */
+  runPulumi(args: string[]): Promise<string>;
+  /**
+   * Kill a run started by spawnPulumi mid-operation, as a dying machine or CI runner would: the CLI and
+   * every process it started (language host, program, dynamic providers). Then remove the lock the
+   * killed CLI left in the state backend, as a user would.
+   */
+  killPulumi(child: ChildProcess): Promise<void>;
+  /** Processes still running for this project's engine runs (found by their state backend). */
+  engineProcesses(): number[];
+  /** Files of the state backend that contain `pattern` (secret scans). */
+  stateFilesContaining(pattern: string | RegExp): string[];
+  /** The state backend directory. */
   stateDir: string;
   dispose(): Promise<void>;
 }
@@ -95,6 +107,13 @@ export async function createTempProject(opts: TempProjectOptions): Promise<TempP
     ...opts.env,
   };
   const pulumiCommand = await PulumiCommand.get({ root: dirname(dirname(binary)) });
+  const spawnPulumi = (args: string[]) =>
+    spawn(binary, args, {
+      cwd: dir,
+      env: { ...process.env, ...env, PULUMI_STACK: opts.stackName ?? "test" },
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    });
   const stack = await LocalWorkspace.createOrSelectStack(
     { stackName: opts.stackName ?? "test", workDir: dir },
     { envVars: env, pulumiCommand },
@@ -109,11 +128,30 @@ export async function createTempProject(opts: TempProjectOptions): Promise<TempP
     env,
     stateDir,
     writeProgram: (source) => writeFileSync(join(dir, "index.ts"), source),
-    spawnPulumi: (args) =>
-      spawn(binary, args, {
-        cwd: dir,
-        env: { ...process.env, ...env, PULUMI_STACK: stack.name },
-        stdio: ["ignore", "pipe", "pipe"],
+    spawnPulumi,
+    async runPulumi(args) {
+      const child = spawnPulumi(args);
+      let stdout = "";
+      let stderr = "";
+      child.stdout!.on("data", (d: Buffer) => (stdout += d.toString()));
+      child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
+      const code = await new Promise((resolve) => child.once("close", resolve));
+      if (code !== 0) throw new Error(`pulumi ${args.join(" ")} exited with ${code}: ${stderr}`);
+      return stdout;
+    },
+    async killPulumi(child) {
+      const exited = new Promise((resolve) => child.once("close", resolve));
+      process.kill(-child.pid!, "SIGKILL");
+      await exited;
+      // The CLI starts its plugins (language host, providers) in process groups of their own.
+      for (const pid of engineProcesses(stateDir)) process.kill(pid, "SIGKILL");
+      rmSync(join(stateDir, ".pulumi", "locks"), { recursive: true, force: true });
+    },
+    engineProcesses: () => engineProcesses(stateDir),
+    stateFilesContaining: (pattern) =>
+      filesUnder(stateDir).filter((file) => {
+        const text = readFileSync(file, "utf8");
+        return typeof pattern === "string" ? text.includes(pattern) : pattern.test(text);
       }),
     async dispose() {
       try {
@@ -123,4 +161,26 @@ export async function createTempProject(opts: TempProjectOptions): Promise<TempP
       }
     },
   };
+}
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir).flatMap((entry) => {
+    const path = join(dir, entry);
+    return statSync(path).isDirectory() ? filesUnder(path) : [path];
+  });
+}
+
+/** Ids of the processes (other than this one) whose environment names this state backend. */
+function engineProcesses(stateDir: string): number[] {
+  const marker = `PULUMI_BACKEND_URL=file://${stateDir}\0`;
+  return readdirSync("/proc")
+    .filter((entry) => /^\d+$/.test(entry) && Number(entry) !== process.pid)
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/environ`, "utf8").includes(marker);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
 }
