@@ -27,6 +27,21 @@ export function typeToken(typeName: string): string {
  * `configure` (which the dynamic provider host always calls first).
  */
 export function trampolineProvider(implModule: string): dynamic.ResourceProvider {
+  let provider = trampolines.get(implModule);
+  if (!provider) {
+    provider = newTrampoline(implModule);
+    trampolines.set(implModule, provider);
+  }
+  return provider;
+}
+
+/**
+ * One trampoline per implementation module: Pulumi serializes a provider object once and reuses
+ * the text for every resource that shares the object (a new object per resource costs ~10 ms each).
+ */
+const trampolines = new Map<string, dynamic.ResourceProvider>();
+
+function newTrampoline(implModule: string): dynamic.ResourceProvider {
   const modulePath = `${PACKAGE_NAME}/dist/provider/${implModule}`;
   return {
     async configure(this: Trampoline, req: dynamic.ConfigureRequest) {

@@ -59,8 +59,9 @@ export const templateNameRules: NameRules = {
 
 /** How many build log lines a failure message quotes. */
 const LOG_TAIL_LINES = 20;
-/** Poll interval of a running build. */
-const POLL_MS = 2000;
+/** Poll interval of a running build: quick at first (small builds finish in a second), then every 2 s. */
+const FIRST_POLL_MS = 250;
+const MAX_POLL_MS = 2000;
 
 type Template = Awaited<ReturnType<ReturnType<typeof superserveSdk>["Template"]["connect"]>>;
 
@@ -177,7 +178,7 @@ async function awaitBuild(ctx: OperationContext, inputs: SuperserveTemplateInput
     })
     .catch(() => undefined);
   try {
-    for (;;) {
+    for (let pollMs = FIRST_POLL_MS; ; pollMs = Math.min(pollMs * 2, MAX_POLL_MS)) {
       const build = await readBuild(ctx, template, buildId);
       if (build.status === "ready") {
         const info = await ctx.retry(`read template ${inputs.name}`, () => template.getInfo());
@@ -194,7 +195,7 @@ async function awaitBuild(ctx: OperationContext, inputs: SuperserveTemplateInput
           `Template ${inputs.name} failed to build (${code}): ${message}. Fix the step and run \`pulumi up\` again.` + logTail(tail),
         );
       }
-      if (ctx.clock.now() + POLL_MS >= deadline) {
+      if (ctx.clock.now() + pollMs >= deadline) {
         abort.abort();
         await ctx.retry(`cancel build ${buildId}`, () => template.cancelBuild(buildId)).catch(() => undefined);
         await cleanUp(ctx, template.id, inputs);
@@ -203,7 +204,7 @@ async function awaitBuild(ctx: OperationContext, inputs: SuperserveTemplateInput
             "Raise buildTimeoutSeconds, or make the steps faster." + logTail(tail),
         );
       }
-      await ctx.clock.sleep(POLL_MS);
+      await ctx.clock.sleep(pollMs);
     }
   } finally {
     abort.abort();

@@ -8,6 +8,12 @@ cd "$ROOT"
 
 bash scripts/setup.sh >/dev/null || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
 
+if ! npm run --silent typecheck; then
+  echo "typecheck failed"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+
 report="$(mktemp -d)/vitest.json"
 npx vitest run --reporter=default --reporter=json --outputFile.json="$report" "$@"
 status=$?
