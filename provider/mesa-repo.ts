@@ -22,7 +22,7 @@ export interface MesaRepoArgs {
    * Name of the repo in its org.
    *
    * Renaming updates the repo in place (its id, history and bookmarks stay).
-   * @default `<resource name>-<random>`, chosen once and kept across updates.
+   * @default `<resource name>-<hash>` (7 hex digits of the URN and the inputs that force replacement), chosen once and kept across updates.
    * @example
    * ```ts
    * { name: "agent-workspace" }

@@ -77,7 +77,7 @@ export interface MountedSandboxArgs {
    * Sandbox name.
    *
    * Caution: changing it replaces the sandbox.
-   * @default `<resource name>-<random>`, chosen once
+   * @default `<resource name>-<hash>` (7 hex digits of the URN and the inputs that force replacement), chosen once
    */
   name?: pulumi.Input<string>;
   /**

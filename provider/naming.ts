@@ -1,5 +1,5 @@
 /**
- * Resource names: autonaming (`<logical name>-<random>`, decided once in `check`) and validation
+ * Resource names: autonaming (`<logical name>-<hash>`, decided once in `check`) and validation
  * of names against a service's rules.
  */
 import { createHash } from "node:crypto";

@@ -13,7 +13,7 @@ export interface SuperserveTemplateArgs {
    * Template name, unique in your Superserve team.
    *
    * Caution: changing it replaces the template.
-   * @default `<resource name>-<random>`; autonamed templates are replaced create-before-delete,
+   * @default `<resource name>-<hash>` (7 hex digits of the URN and the inputs that force replacement); autonamed templates are replaced create-before-delete,
    * so sandboxes keep a ready template during the change.
    * @example
    * ```ts

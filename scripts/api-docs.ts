@@ -72,7 +72,7 @@ function rowsOf(members: ts.NodeArray<ts.TypeElement | ts.ClassElement>, source:
       type: outputsOnly ? type.replace(/^(pulumi\.)?Output<(.*)>$/s, "$2") : type,
       doc: summary(text),
       defaultValue: tags.get("default"),
-      replaces: /replace/i.test(tags.get("remarks") ?? "") || /forces? (a )?replace/i.test(text),
+      replaces: /caution:[^.]*\breplaces\b/i.test(text),
     });
   }
   return rows;
