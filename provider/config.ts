@@ -9,7 +9,8 @@
  *    `SUPERSERVE_BASE_URL`;
  * 3. the local backends' `endpoints.json` (`$PSM_LOCAL_DIR`, else `<project dir>/.local-data`; the
  *    file and its location are defined in `local/endpoints.ts`),
- *    used only when no API key is configured and the backend answers.
+ *    used only when no API key is configured, the backend answers, and the stack config does not
+ *    set `localBackends: false`.
  */
 import { connect } from "node:net";
 import { defaultLocalDir, readLocalEndpoints, type LocalEndpoints } from "../local/endpoints";
@@ -58,12 +59,14 @@ export interface SuperserveSettings {
 
 /** Thrown when no credentials are configured and no local backend answers. */
 export class MissingCredentialsError extends Error {
-  constructor(service: "Mesa" | "Superserve") {
+  constructor(service: "Mesa" | "Superserve", localAllowed = true) {
     const [envKey, configKey] =
       service === "Mesa" ? ["MESA_API_KEY", "mesaApiKey"] : ["SUPERSERVE_API_KEY", "superserveApiKey"];
     super(
-      `No ${service} credentials. Set ${envKey} (or \`pulumi config set --secret ${CONFIG_NAMESPACE}:${configKey} …\`), ` +
-        "or start the local backends with `npm run local -- start`.",
+      `No ${service} credentials. Set ${envKey} (or \`pulumi config set --secret ${CONFIG_NAMESPACE}:${configKey} …\`)` +
+        (localAllowed
+          ? ", or start the local backends with `npm run local -- start`."
+          : `. This stack does not fall back to the local backends (${CONFIG_NAMESPACE}:localBackends is false).`),
     );
     this.name = "MissingCredentialsError";
   }
@@ -78,10 +81,21 @@ function pick(inputs: ConfigInputs, configKey: string, envKey: string): { value:
 }
 
 /**
+ * Whether the local backends may be used when no API key is configured: not when the stack config
+ * sets `pulumi-superserve-mesa:localBackends: false` (stacks meant for the real services), so such
+ * a stack never deploys to a developer's local backends by accident.
+ */
+function localBackendsAllowed(inputs: ConfigInputs): boolean {
+  return inputs.config?.get(`${CONFIG_NAMESPACE}:localBackends`)?.trim() !== "false";
+}
+
+/**
  * The running local backends' endpoints (see `local/endpoints.ts`), or undefined when there is no
- * readable endpoints file: a missing or corrupt file means "no local backends", never an error.
+ * readable endpoints file (a missing or corrupt file means "no local backends", never an error) or
+ * the stack does not allow them.
  */
 function localEndpoints(inputs: ConfigInputs): Partial<LocalEndpoints> | undefined {
+  if (!localBackendsAllowed(inputs)) return undefined;
   try {
     return readLocalEndpoints(defaultLocalDir(inputs.env, inputs.cwd));
   } catch {
@@ -115,7 +129,7 @@ export async function resolveMesaSettings(inputs: ConfigInputs): Promise<MesaSet
   if (local?.apiKey && local.url && (await (inputs.answers ?? tcpAnswers)(local.url))) {
     return { apiKey: local.apiKey, apiUrl: url?.value ?? local.url, org: org?.value ?? local.org, source: "local backends" };
   }
-  throw new MissingCredentialsError("Mesa");
+  throw new MissingCredentialsError("Mesa", localBackendsAllowed(inputs));
 }
 
 /** Resolve the Superserve API key and base URL; throws {@link MissingCredentialsError} when there are none. */
@@ -130,7 +144,7 @@ export async function resolveSuperserveSettings(inputs: ConfigInputs): Promise<S
       settings = { apiKey: local.apiKey, baseUrl: url?.value ?? local.url, source: "local backends" };
     }
   }
-  if (!settings) throw new MissingCredentialsError("Superserve");
+  if (!settings) throw new MissingCredentialsError("Superserve", localBackendsAllowed(inputs));
   const baseUrl = settings.baseUrl?.replace(/\/+$/, "");
   return { ...settings, baseUrl, dataPlaneOrigin: baseUrl && !isSuperserveHost(baseUrl) ? new URL(baseUrl).origin : undefined };
 }

@@ -93,3 +93,16 @@ describe("credential resolution", () => {
     );
   });
 });
+
+describe("stacks meant for the real services", () => {
+  it("never fall back to the local backends when the stack config sets localBackends: false", async () => {
+    const cloud = inputs({ config: { "pulumi-superserve-mesa:localBackends": "false" }, endpoints: localEndpoints });
+    await expect(resolveMesaSettings(cloud)).rejects.toThrow(/No Mesa credentials\. Set MESA_API_KEY .*does not fall back to the local backends/);
+    await expect(resolveSuperserveSettings(cloud)).rejects.toThrow(/No Superserve credentials\. Set SUPERSERVE_API_KEY .*localBackends is false/);
+  });
+
+  it("still use the configured keys", async () => {
+    const cloud = inputs({ config: { "pulumi-superserve-mesa:localBackends": "false" }, env: { MESA_API_KEY: "mesa_real" }, endpoints: localEndpoints });
+    expect((await resolveMesaSettings(cloud)).source).toBe("environment");
+  });
+});
