@@ -91,25 +91,49 @@ export function shellQuote(value: string): string {
 /** The official installer puts `mesa` in ~/.local/bin; make sure it is found. */
 const PATH_PREFIX = 'PATH="$HOME/.local/bin:$PATH"; export PATH';
 
-/** Exit code of {@link installCommand} when `never` is asked and `mesa` is absent. */
+/** Exit code of {@link installCommand} and {@link mountAndWaitCommand} when `never` is asked and `mesa` is absent. */
 export const EXIT_NO_CLI = 127;
+/** Exit code of {@link installCommand} and {@link mountAndWaitCommand} when the official installer failed. */
+export const EXIT_INSTALL_FAILED = 4;
+/** Exit code of {@link mountCommand} and {@link mountAndWaitCommand} when `mesa mount -d` failed. */
+export const EXIT_START_FAILED = 5;
+/** Exit code of {@link waitCommand} and {@link mountAndWaitCommand} when the deadline passed. */
+export const EXIT_TIMEOUT = 124;
+/** Exit code of {@link waitCommand} and {@link mountAndWaitCommand} when the daemon died or the mount failed closed. */
+export const EXIT_MOUNT_FAILED = 3;
+
+/** Every variable {@link mountEnv} may set; the installer runs without them, as it would in a step of its own. */
+const MOUNT_ENV_NAMES = [
+  "MESA_ORG",
+  "MESA_API_KEY",
+  "MESA_REPO_REVS",
+  "MESA_MOUNT_POINT",
+  "MESA_RUNTIME_DIR",
+  "MESA_DAEMON_LOG_FILE",
+  "MESA_NO_CONFIG_FILE",
+  "MESA_API_URL",
+  "MESA_READ_ONLY_REPOS",
+];
+
+const HAVE_CLI = "command -v mesa >/dev/null 2>&1";
+const LOG_TAIL = `tail -n 20 ${LOG_FILE} >&2 2>/dev/null || true`;
+
+/** Shell lines that make `mesa` available per `policy`, exiting {@link EXIT_NO_CLI} or {@link EXIT_INSTALL_FAILED}. */
+function installLines(policy: MesaCliPolicy): string[] {
+  if (policy === "never") {
+    return [`${HAVE_CLI} || { echo "the mesa CLI is not installed in this sandbox and mesaCli is 'never': install it in the template, or set mesaCli to 'auto'" >&2; exit ${EXIT_NO_CLI}; }`];
+  }
+  const run = `( unset ${MOUNT_ENV_NAMES.join(" ")}; ${INSTALLER} ) >&2 || { echo "the official mesa installer failed with exit code $?" >&2; exit ${EXIT_INSTALL_FAILED}; }`;
+  return [
+    policy === "auto" ? `${HAVE_CLI} || ${run}` : run,
+    `${HAVE_CLI} || { echo "the official mesa installer ran, but mesa is not on PATH" >&2; exit ${EXIT_INSTALL_FAILED}; }`,
+  ];
+}
 
 /** Installs the `mesa` CLI according to `policy`; prints where `mesa` is. */
 export function installCommand(policy: MesaCliPolicy): string {
-  const have = "command -v mesa >/dev/null 2>&1";
-  const body =
-    policy === "always"
-      ? INSTALLER
-      : policy === "auto"
-        ? `${have} || { ${INSTALLER}; }`
-        : `${have} || { echo "the mesa CLI is not installed in this sandbox and mesaCli is 'never': install it in the template, or set mesaCli to 'auto'" >&2; exit ${EXIT_NO_CLI}; }`;
-  return `set -e; ${PATH_PREFIX}; ${body}; command -v mesa`;
+  return [PATH_PREFIX, ...installLines(policy), "command -v mesa"].join("\n");
 }
-
-/** Exit code of {@link waitCommand} when the deadline passed. */
-export const EXIT_TIMEOUT = 124;
-/** Exit code of {@link waitCommand} when the daemon died or the mount failed closed. */
-export const EXIT_MOUNT_FAILED = 3;
 
 /** What the mount must serve before it counts as ready. */
 export interface ReadyProbe {
@@ -127,9 +151,36 @@ function probeTest(probe: ReadyProbe): string {
   return probe.entry === undefined ? `[ -d ${shellQuote(target)} ]` : `[ -e ${shellQuote(target)} ]`;
 }
 
+/** Shell lines that start the daemon, exiting {@link EXIT_START_FAILED} with the log's tail when it does not start. */
+function startLines(): string[] {
+  return [
+    `mkdir -p ${RUNTIME_DIR} && rm -f ${FAILED_MARKER} || { echo "could not prepare ${RUNTIME_DIR}" >&2; exit ${EXIT_START_FAILED}; }`,
+    `mesa mount -d -y || { echo "mesa mount -d failed with exit code $?" >&2; ${LOG_TAIL}; exit ${EXIT_START_FAILED}; }`,
+  ];
+}
+
 /** Starts the daemon (with the environment of {@link mountEnv}). */
 export function mountCommand(): string {
-  return `set -e; ${PATH_PREFIX}; mkdir -p ${RUNTIME_DIR}; rm -f ${FAILED_MARKER}; mesa mount -d -y`;
+  return [PATH_PREFIX, ...startLines()].join("\n");
+}
+
+/** Sets `end`, the deadline the wait loop checks. */
+function deadlineLine(seconds: number): string {
+  return `end=$(( $(date +%s) + ${Math.ceil(seconds)} ))`;
+}
+
+/** Shell lines that poll until the daemon runs and every probe is served, or `end` passes. */
+function waitLines(probes: readonly ReadyProbe[], seconds: number, pollSeconds: number): string[] {
+  const ready = [DAEMON_ALIVE, ...probes.map(probeTest)].join(" && ");
+  return [
+    "while :; do",
+    `  if ${ready}; then exit 0; fi`,
+    `  if [ -e ${FAILED_MARKER} ]; then cat ${FAILED_MARKER} >&2; ${LOG_TAIL}; exit ${EXIT_MOUNT_FAILED}; fi`,
+    `  if [ -s ${PID_FILE} ] && ! kill -0 "$(cat ${PID_FILE})" 2>/dev/null; then echo "the mesa daemon exited" >&2; ${LOG_TAIL}; exit ${EXIT_MOUNT_FAILED}; fi`,
+    `  if [ "$(date +%s)" -ge "$end" ]; then echo "the mount did not serve the repos within ${Math.ceil(seconds)} s" >&2; ${LOG_TAIL}; exit ${EXIT_TIMEOUT}; fi`,
+    `  sleep ${pollSeconds}`,
+    "done",
+  ];
 }
 
 /**
@@ -137,18 +188,19 @@ export function mountCommand(): string {
  * daemon log's tail to stderr and exits {@link EXIT_TIMEOUT} or {@link EXIT_MOUNT_FAILED}.
  */
 export function waitCommand(probes: readonly ReadyProbe[], seconds: number, pollSeconds = 0.2): string {
-  const ready = [DAEMON_ALIVE, ...probes.map(probeTest)].join(" && ");
-  const tail = `tail -n 20 ${LOG_FILE} >&2 2>/dev/null || true`;
-  return [
-    `end=$(( $(date +%s) + ${Math.ceil(seconds)} ))`,
-    "while :; do",
-    `  if ${ready}; then exit 0; fi`,
-    `  if [ -e ${FAILED_MARKER} ]; then cat ${FAILED_MARKER} >&2; ${tail}; exit ${EXIT_MOUNT_FAILED}; fi`,
-    `  if [ -s ${PID_FILE} ] && ! kill -0 "$(cat ${PID_FILE})" 2>/dev/null; then echo "the mesa daemon exited" >&2; ${tail}; exit ${EXIT_MOUNT_FAILED}; fi`,
-    `  if [ "$(date +%s)" -ge "$end" ]; then echo "the mount did not serve the repos within ${Math.ceil(seconds)} s" >&2; ${tail}; exit ${EXIT_TIMEOUT}; fi`,
-    `  sleep ${pollSeconds}`,
-    "done",
-  ].join("\n");
+  return [deadlineLine(seconds), ...waitLines(probes, seconds, pollSeconds)].join("\n");
+}
+
+/**
+ * {@link installCommand}, {@link mountCommand} and {@link waitCommand} as one command (one round
+ * trip into a sandbox where no daemon can be running yet): install per `policy`, start the daemon,
+ * and wait until every probe is served, all within `seconds` from the start. Each failure exits
+ * with its own code: {@link EXIT_NO_CLI}, {@link EXIT_INSTALL_FAILED}, {@link EXIT_START_FAILED},
+ * {@link EXIT_MOUNT_FAILED} or {@link EXIT_TIMEOUT}. The installer runs without the mount's
+ * environment (so never sees the token).
+ */
+export function mountAndWaitCommand(policy: MesaCliPolicy, probes: readonly ReadyProbe[], seconds: number, pollSeconds = 0.2): string {
+  return [PATH_PREFIX, deadlineLine(seconds), ...installLines(policy), ...startLines(), ...waitLines(probes, seconds, pollSeconds)].join("\n");
 }
 
 /** Prints `mounted` when the daemon runs, has not failed closed, and every repo directory exists; else `unmounted: <why>`. */

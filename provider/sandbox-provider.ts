@@ -14,11 +14,14 @@ import type { ConfigSource, SuperserveSettings } from "./config";
 import { routeDataPlane } from "./data-plane";
 import { defineProvider, PartialCreateError, type OperationContext, type ProviderEnvironment, type ProviderMethods, type ResourceDefinition } from "./lifecycle";
 import {
+  EXIT_INSTALL_FAILED,
   EXIT_MOUNT_FAILED,
   EXIT_NO_CLI,
+  EXIT_START_FAILED,
   EXIT_TIMEOUT,
   healthCommand,
   installCommand,
+  mountAndWaitCommand,
   mountCommand,
   mountEnv,
   parseHealth,
@@ -35,6 +38,7 @@ import {
   stateDiff,
   validateSandboxInputs,
   type MountedSandboxInputs,
+  type SandboxRepo,
   type MountedSandboxOutputs,
 } from "./sandbox-args";
 import { runStep } from "./sandbox-exec";
@@ -98,35 +102,63 @@ function remainingMs(ctx: OperationContext): number {
   return Math.max(1000, ctx.deadline - ctx.clock.now());
 }
 
-/**
- * Install the CLI (per policy), stop any earlier daemon, sign a token and mount; wait until the
- * repos are served. Returns the token's expiry (the token itself is dropped here).
- */
-async function mount(sandbox: Sandbox, repos: PreparedRepo[], inputs: MountedSandboxInputs, mesa: { mesa: Mesa; org: string; apiUrl?: string }, ctx: OperationContext): Promise<string> {
-  const mountDeadline = Math.min(ctx.deadline, ctx.clock.now() + inputs.mountTimeoutSeconds * 1000);
-  const left = () => Math.max(1000, mountDeadline - ctx.clock.now());
-  ctx.log.status(`checking the mesa CLI (policy ${inputs.mesaCli})`);
-  await runStep(sandbox, installCommand(inputs.mesaCli), {
-    step: "install the mesa CLI",
-    hints: {
-      [EXIT_NO_CLI]: "Install mesa in the template, or set mesaCli to 'auto'.",
-      default: "The official installer (https://mesa.dev/install.sh) failed; check the sandbox's network rules allow mesa.dev, or install mesa in the template and set mesaCli to 'never'.",
-    },
-    timeoutMs: left(),
-  });
-  await stopMount(sandbox, left());
-  const { token, expiresAt } = await signToken(mesa.mesa, repos, inputs.tokenTtlSeconds);
-  ctx.log.status(`mounting ${repos.map((r) => `${r.org}/${r.repo}@${r.bookmark}`).join(", ")}`);
-  const env = mountEnv({ org: mesa.org, token, repos, apiUrl: mesa.apiUrl });
-  const hints = {
+/** What the mount needs from Mesa: the org, the repos on their bookmarks, and a signed token. */
+interface MesaPrep {
+  org: string;
+  apiUrl?: string;
+  repos: PreparedRepo[];
+  token: string;
+  expiresAt: string;
+}
+
+/** Resolve the org, prepare the repos (forking their bookmarks) and sign the mount's token, concurrently. */
+async function prepareMesa(ctx: OperationContext, org: string | undefined, repos: readonly SandboxRepo[], tokenTtlSeconds: number): Promise<MesaPrep> {
+  const mesa = await mesaFor(ctx, org);
+  const [prepared, signed] = await Promise.all([
+    prepareRepos(mesa.mesa, mesa.org, repos, ctx.urn, (op, fn) => ctx.retry(op, fn)),
+    signToken(mesa.mesa, repos.map((r) => ({ org: mesa.org, repo: r.repo, readOnly: r.readOnly })), tokenTtlSeconds),
+  ]);
+  return { org: mesa.org, apiUrl: mesa.apiUrl, repos: prepared, ...signed };
+}
+
+/** What to do next for each exit code of the mount's commands. */
+function mountHints(inputs: MountedSandboxInputs): Record<number | "default", string> {
+  return {
+    [EXIT_NO_CLI]: "The mesa CLI is missing: install mesa in the template, or set mesaCli to 'auto'.",
+    [EXIT_INSTALL_FAILED]:
+      "The official installer (https://mesa.dev/install.sh) failed; check the sandbox's network rules allow mesa.dev, or install mesa in the template and set mesaCli to 'never'.",
+    [EXIT_START_FAILED]: "`mesa mount -d` did not start the daemon; its log is above. Check the mesa CLI in the template works.",
     [EXIT_TIMEOUT]: `Raise mountTimeoutSeconds (now ${inputs.mountTimeoutSeconds}), or check the daemon log above.`,
     [EXIT_MOUNT_FAILED]: "The mesa daemon stopped; its log is above. Check the repos exist and the Mesa API is reachable from the sandbox.",
     default: "Check the daemon log above.",
   };
-  await runStep(sandbox, mountCommand(), { step: "start `mesa mount -d`", hints, env, timeoutMs: left(), secrets: [token] });
-  const waitSeconds = Math.max(1, Math.floor(left() / 1000) - 1);
-  await runStep(sandbox, waitCommand(repos.map((r) => r.probe), waitSeconds), { step: "wait for the mount", hints, timeoutMs: left() + 5000, secrets: [token] });
-  return expiresAt;
+}
+
+/**
+ * Install the CLI (per policy), stop any earlier daemon and mount with the prepared token; wait
+ * until the repos are served. A sandbox this operation just created (`fresh`) runs no daemon yet:
+ * it gets all of that as one command.
+ */
+async function mount(sandbox: Sandbox, prep: MesaPrep, inputs: MountedSandboxInputs, fresh: boolean, ctx: OperationContext): Promise<void> {
+  const mountDeadline = Math.min(ctx.deadline, ctx.clock.now() + inputs.mountTimeoutSeconds * 1000);
+  const left = () => Math.max(1000, mountDeadline - ctx.clock.now());
+  const waitSeconds = () => Math.max(1, Math.floor(left() / 1000) - 1);
+  const hints = mountHints(inputs);
+  const env = mountEnv({ org: prep.org, token: prep.token, repos: prep.repos, apiUrl: prep.apiUrl });
+  const secrets = [prep.token];
+  const what = prep.repos.map((r) => `${r.org}/${r.repo}@${r.bookmark}`).join(", ");
+  const probes = prep.repos.map((r) => r.probe);
+  if (fresh) {
+    ctx.log.status(`mounting ${what} (mesa CLI policy ${inputs.mesaCli})`);
+    await runStep(sandbox, mountAndWaitCommand(inputs.mesaCli, probes, waitSeconds()), { step: "install the mesa CLI and mount the repos", hints, env, timeoutMs: left() + 5000, secrets });
+    return;
+  }
+  ctx.log.status(`checking the mesa CLI (policy ${inputs.mesaCli})`);
+  await runStep(sandbox, installCommand(inputs.mesaCli), { step: "install the mesa CLI", hints, timeoutMs: left() });
+  await stopMount(sandbox, left());
+  ctx.log.status(`mounting ${what}`);
+  await runStep(sandbox, mountCommand(), { step: "start `mesa mount -d`", hints, env, timeoutMs: left(), secrets });
+  await runStep(sandbox, waitCommand(probes, waitSeconds()), { step: "wait for the mount", hints, timeoutMs: left() + 5000, secrets });
 }
 
 /** SIGTERM the mount daemon (it flushes) and wait for it to exit; no-op when none runs. */
@@ -139,28 +171,42 @@ async function stopMount(sandbox: Sandbox, timeoutMs: number): Promise<void> {
 }
 
 function outputsOf(inputs: MountedSandboxInputs, sandbox: { id: string; status: string }, org: string, repos: PreparedRepo[], mounted: boolean, tokenExpiresAt: string): MountedSandboxOutputs {
+  return { ...inputs, sandboxId: sandbox.id, status: sandbox.status, mounted, tokenExpiresAt, ...mountOutputs(org, repos) };
+}
+
+/** The outputs that describe the mount's repos. */
+function mountOutputs(org: string, repos: PreparedRepo[]): Pick<MountedSandboxOutputs, "org" | "mountPaths" | "bookmarks"> {
   return {
-    ...inputs,
-    sandboxId: sandbox.id,
-    status: sandbox.status,
-    mounted,
     org,
     mountPaths: Object.fromEntries(repos.map((r) => [r.repo, r.probe.path])),
     bookmarks: Object.fromEntries(repos.map((r) => [r.repo, r.bookmark])),
-    tokenExpiresAt,
   };
 }
 
-/** Mount into a sandbox that exists; a failure is a partial create carrying the sandbox id. */
-async function finishCreate(sandbox: Sandbox, inputs: MountedSandboxInputs, ctx: OperationContext): Promise<{ id: string; outs: MountedSandboxOutputs }> {
-  const mesa = await mesaFor(ctx, inputs.repos[0].org);
-  const repos = await prepareRepos(mesa.mesa, mesa.org, inputs.repos, ctx.urn, (op, fn) => ctx.retry(op, fn));
+/** A sandbox `create` or `adopt` got; `fresh` when this operation created it (no daemon can run in it). */
+interface ObtainedSandbox {
+  sandbox: Sandbox;
+  fresh: boolean;
+}
+
+/**
+ * Obtain the sandbox while preparing Mesa (repos, forks, token), then mount. Once the sandbox
+ * exists, any failure — of the Mesa preparation too — is a partial create carrying its id, so the
+ * engine records it and the next `pulumi up` finishes the mount instead of leaking the sandbox.
+ */
+async function finishCreate(obtain: () => Promise<ObtainedSandbox>, inputs: MountedSandboxInputs, ctx: OperationContext): Promise<{ id: string; outs: MountedSandboxOutputs }> {
+  const [obtained, prepared] = await Promise.allSettled([obtain(), prepareMesa(ctx, inputs.repos[0].org, inputs.repos, inputs.tokenTtlSeconds)]);
+  if (obtained.status === "rejected") throw obtained.reason;
+  const { sandbox, fresh } = obtained.value;
   try {
-    const expiresAt = await mount(sandbox, repos, inputs, mesa, ctx);
-    ctx.log.info(`sandbox ${sandbox.id} mounted ${repos.map((r) => `${r.repo}@${r.bookmark}`).join(", ")}`);
-    return { id: sandbox.id, outs: outputsOf(inputs, { id: sandbox.id, status: "active" }, mesa.org, repos, true, expiresAt) };
+    if (prepared.status === "rejected") throw prepared.reason;
+    const prep = prepared.value;
+    await mount(sandbox, prep, inputs, fresh, ctx);
+    ctx.log.info(`sandbox ${sandbox.id} mounted ${prep.repos.map((r) => `${r.repo}@${r.bookmark}`).join(", ")}`);
+    return { id: sandbox.id, outs: outputsOf(inputs, { id: sandbox.id, status: "active" }, prep.org, prep.repos, true, prep.expiresAt) };
   } catch (err) {
-    const outs = outputsOf(inputs, { id: sandbox.id, status: "active" }, mesa.org, repos, false, "");
+    const prep = prepared.status === "fulfilled" ? prepared.value : undefined;
+    const outs = outputsOf(inputs, { id: sandbox.id, status: "active" }, prep?.org ?? inputs.repos[0].org ?? "", prep?.repos ?? [], false, "");
     throw new PartialCreateError(sandbox.id, outs as unknown as Record<string, unknown>, `sandbox ${sandbox.id} was created but not mounted: ${err instanceof Error ? err.message : String(err)}. Run \`pulumi up\` again to retry the mount.`);
   }
 }
@@ -174,45 +220,58 @@ export const mountedSandboxDefinition: ResourceDefinition<MountedSandboxInputs, 
   validate: (inputs) => validateSandboxInputs(inputs as unknown as Record<string, unknown>),
 
   async create(inputs, ctx) {
-    const ss = await superserve(ctx);
-    let adopted = false;
-    const sandbox = await ctx.retry(`create sandbox ${inputs.name}`, async () => {
-      const spec = specDigest(inputs);
-      const earlier = (await listTagged(ss, ctx)).find(
-        (s) => s.metadata[SPEC_METADATA_KEY] === spec && (s.status === "active" || s.status === "paused" || s.status === "resuming"),
-      );
-      if (earlier) {
-        adopted = true;
-        return ss.sdk.Sandbox.connect(earlier.id, ss.conn);
-      }
-      return ss.sdk.Sandbox.create({
-        ...ss.conn,
-        name: inputs.name,
-        fromTemplate: inputs.template,
-        metadata: sandboxMetadata(inputs, ctx.urn),
-        envVars: inputs.envVars,
-        secrets: inputs.secrets,
-        network: apiNetwork(inputs.network),
-        timeoutSeconds: inputs.timeoutSeconds,
-        autoDeleteSeconds: inputs.autoDeleteSeconds,
-      });
-    });
-    ctx.log.info(adopted ? `adopted sandbox ${sandbox.id} from an earlier interrupted run` : `created sandbox ${sandbox.id}`);
-    return finishCreate(sandbox, inputs, ctx);
+    return finishCreate(
+      async () => {
+        const ss = await superserve(ctx);
+        let adopted = false;
+        const sandbox = await ctx.retry(`create sandbox ${inputs.name}`, async () => {
+          const spec = specDigest(inputs);
+          const earlier = (await listTagged(ss, ctx)).find(
+            (s) => s.metadata[SPEC_METADATA_KEY] === spec && (s.status === "active" || s.status === "paused" || s.status === "resuming"),
+          );
+          if (earlier) {
+            adopted = true;
+            return ss.sdk.Sandbox.connect(earlier.id, ss.conn);
+          }
+          adopted = false;
+          return ss.sdk.Sandbox.create({
+            ...ss.conn,
+            name: inputs.name,
+            fromTemplate: inputs.template,
+            metadata: sandboxMetadata(inputs, ctx.urn),
+            envVars: inputs.envVars,
+            secrets: inputs.secrets,
+            network: apiNetwork(inputs.network),
+            timeoutSeconds: inputs.timeoutSeconds,
+            autoDeleteSeconds: inputs.autoDeleteSeconds,
+          });
+        });
+        ctx.log.info(adopted ? `adopted sandbox ${sandbox.id} from an earlier interrupted run` : `created sandbox ${sandbox.id}`);
+        return { sandbox, fresh: !adopted };
+      },
+      inputs,
+      ctx,
+    );
   },
 
   async adopt(inputs, ctx) {
-    const ss = await superserve(ctx);
-    const wanted = inputs.adopt!.name;
-    const all: SandboxInfo[] = await ctx.retry("list sandboxes", () => ss.sdk.Sandbox.list(ss.conn));
-    const live = all.find((s) => s.id === wanted) ?? all.find((s) => s.name === wanted && s.status !== "failed");
-    if (!live) throw new Error(`adopt: no sandbox with id or name "${wanted}". Check it with Sandbox.list, or remove adopt to create a new sandbox.`);
-    await ctx.retry(`tag sandbox ${live.id}`, () =>
-      ss.sdk.Sandbox.updateById(live.id, { metadata: { ...live.metadata, ...sandboxMetadata(inputs, ctx.urn) } }, ss.conn),
+    return finishCreate(
+      async () => {
+        const ss = await superserve(ctx);
+        const wanted = inputs.adopt!.name;
+        const all: SandboxInfo[] = await ctx.retry("list sandboxes", () => ss.sdk.Sandbox.list(ss.conn));
+        const live = all.find((s) => s.id === wanted) ?? all.find((s) => s.name === wanted && s.status !== "failed");
+        if (!live) throw new Error(`adopt: no sandbox with id or name "${wanted}". Check it with Sandbox.list, or remove adopt to create a new sandbox.`);
+        await ctx.retry(`tag sandbox ${live.id}`, () =>
+          ss.sdk.Sandbox.updateById(live.id, { metadata: { ...live.metadata, ...sandboxMetadata(inputs, ctx.urn) } }, ss.conn),
+        );
+        const sandbox = await ctx.retry(`connect to sandbox ${live.id}`, () => ss.sdk.Sandbox.connect(live.id, ss.conn));
+        ctx.log.info(`adopted existing sandbox ${live.id}`);
+        return { sandbox, fresh: false };
+      },
+      inputs,
+      ctx,
     );
-    const sandbox = await ctx.retry(`connect to sandbox ${live.id}`, () => ss.sdk.Sandbox.connect(live.id, ss.conn));
-    ctx.log.info(`adopted existing sandbox ${live.id}`);
-    return finishCreate(sandbox, inputs, ctx);
   },
 
   async read(id, state, ctx) {
@@ -252,11 +311,10 @@ export const mountedSandboxDefinition: ResourceDefinition<MountedSandboxInputs, 
       return base;
     }
     const sandbox = await ctx.retry(`connect to sandbox ${id}`, () => ss.sdk.Sandbox.connect(id, ss.conn));
-    const mesa = await mesaFor(ctx, olds.org);
-    const repos = await prepareRepos(mesa.mesa, mesa.org, news.repos, ctx.urn, (op, fn) => ctx.retry(op, fn));
-    const expiresAt = await mount(sandbox, repos, news, mesa, ctx);
-    ctx.log.info(`sandbox ${id}: token renewed (expires ${expiresAt}) and repos remounted`);
-    return { ...base, mounted: true, tokenExpiresAt: expiresAt };
+    const prep = await prepareMesa(ctx, olds.org || undefined, news.repos, news.tokenTtlSeconds);
+    await mount(sandbox, prep, news, false, ctx);
+    ctx.log.info(`sandbox ${id}: token renewed (expires ${prep.expiresAt}) and repos remounted`);
+    return { ...base, ...mountOutputs(prep.org, prep.repos), mounted: true, tokenExpiresAt: prep.expiresAt };
   },
 
   async delete(id, state, ctx) {

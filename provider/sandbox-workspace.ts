@@ -32,35 +32,36 @@ export interface PreparedRepo extends MountedRepo {
 /**
  * Resolve the bookmark of every repo: the base bookmark (default: the repo's default), or the
  * fork, created at the base bookmark's tip unless it exists already (a retried create, or a
- * replacement continuing the same workspace).
+ * replacement continuing the same workspace). Repos are prepared concurrently; the result keeps
+ * their order.
  */
 export async function prepareRepos(mesa: Mesa, org: string, repos: readonly SandboxRepo[], urn: string, retry: Retry): Promise<PreparedRepo[]> {
-  const prepared: PreparedRepo[] = [];
-  for (const entry of repos) {
-    const repoInfo = await retry(`read Mesa repo ${org}/${entry.repo}`, () => mesa.repos.get({ org, repo: entry.repo }));
-    const base = entry.bookmark ?? repoInfo.default_bookmark;
-    const fork = forkBookmarkName(entry, urn);
-    let bookmark = base;
-    let changeId: string;
-    const existingFork = fork ? await getBookmark(mesa, org, entry.repo, fork, retry) : undefined;
-    if (fork && existingFork) {
-      bookmark = fork;
-      changeId = existingFork.change_id;
-    } else {
-      const baseBookmark = await getBookmark(mesa, org, entry.repo, base, retry);
-      if (!baseBookmark) {
-        throw new Error(`repos: bookmark "${base}" does not exist in Mesa repo ${org}/${entry.repo}; set bookmark to an existing one, or leave it unset for the repo's default bookmark.`);
-      }
-      changeId = baseBookmark.change_id;
-      if (fork) {
-        bookmark = fork;
-        await createBookmark(mesa, org, entry.repo, fork, changeId, retry);
-      }
+  return Promise.all(repos.map((entry) => prepareRepo(mesa, org, entry, urn, retry)));
+}
+
+async function prepareRepo(mesa: Mesa, org: string, entry: SandboxRepo, urn: string, retry: Retry): Promise<PreparedRepo> {
+  const fork = forkBookmarkName(entry, urn);
+  const [repoInfo, existingFork] = await Promise.all([
+    retry(`read Mesa repo ${org}/${entry.repo}`, () => mesa.repos.get({ org, repo: entry.repo })),
+    fork ? getBookmark(mesa, org, entry.repo, fork, retry) : undefined,
+  ]);
+  const base = entry.bookmark ?? repoInfo.default_bookmark;
+  let changeId: string;
+  if (fork && existingFork) {
+    changeId = existingFork.change_id;
+  } else {
+    const baseBookmark = await getBookmark(mesa, org, entry.repo, base, retry);
+    if (!baseBookmark) {
+      throw new Error(`repos: bookmark "${base}" does not exist in Mesa repo ${org}/${entry.repo}; set bookmark to an existing one, or leave it unset for the repo's default bookmark.`);
     }
-    const probe: ReadyProbe = { path: mountPath(org, entry.repo), entry: await firstEntry(mesa, org, entry.repo, changeId, retry) };
-    prepared.push({ org, repo: entry.repo, bookmark, readOnly: entry.readOnly, changeId, probe });
+    changeId = baseBookmark.change_id;
   }
-  return prepared;
+  const [, first] = await Promise.all([
+    fork && !existingFork ? createBookmark(mesa, org, entry.repo, fork, changeId, retry) : undefined,
+    firstEntry(mesa, org, entry.repo, changeId, retry),
+  ]);
+  const probe: ReadyProbe = { path: mountPath(org, entry.repo), entry: first };
+  return { org, repo: entry.repo, bookmark: fork ?? base, readOnly: entry.readOnly, changeId, probe };
 }
 
 async function getBookmark(mesa: Mesa, org: string, repo: string, bookmark: string, retry: Retry): Promise<{ change_id: string } | undefined> {
@@ -88,7 +89,7 @@ async function firstEntry(mesa: Mesa, org: string, repo: string, changeId: strin
 }
 
 /** Sign the mount's token: exactly these repos, read-only when all are. */
-export async function signToken(mesa: Mesa, repos: readonly MountedRepo[], ttlSeconds: number): Promise<{ token: string; expiresAt: string }> {
+export async function signToken(mesa: Mesa, repos: ReadonlyArray<Pick<MountedRepo, "org" | "repo" | "readOnly">>, ttlSeconds: number): Promise<{ token: string; expiresAt: string }> {
   const request = tokenRequest(
     repos.map((r) => ({ fullName: `${r.org}/${r.repo}`, readOnly: r.readOnly })),
     ttlSeconds,

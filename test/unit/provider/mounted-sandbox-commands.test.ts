@@ -9,13 +9,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
+  EXIT_INSTALL_FAILED,
   EXIT_MOUNT_FAILED,
   EXIT_NO_CLI,
+  EXIT_START_FAILED,
   EXIT_TIMEOUT,
   MOUNT_POINT,
   RUNTIME_DIR,
   healthCommand,
   installCommand,
+  mountAndWaitCommand,
   mountEnv,
   mountPath,
   parseHealth,
@@ -209,6 +212,65 @@ describe("the shell commands", () => {
       expect(parseHealth(sh(healthCommand([mountPath("acme", "work")])).stdout).mounted).toBe(false);
     } finally {
       spawnSync("kill", ["-9", pid]);
+    }
+  });
+
+  /** A fake `mesa` whose `mount -d` starts a daemon (a sleep) and, unless `serve` is false, serves acme/work/README.md. */
+  const fakeMesa = (opts: { serve: boolean; exitCode?: number }) => {
+    const served = join(root, "mnt", "acme", "work");
+    const start = opts.exitCode
+      ? `echo "cannot mount" >&2; exit ${opts.exitCode}`
+      : `sleep 30 >/dev/null 2>&1 & echo $! > ${join(root, "run", "mesa.pid")}${opts.serve ? `; mkdir -p ${served}; echo hi > ${served}/README.md` : ""}`;
+    writeFileSync(join(bin, "mesa"), `#!/bin/sh\necho "$*" >> ${join(root, "mesa-calls")}\n[ "$1" = mount ] || exit 0\n${start}\n`, { mode: 0o755 });
+  };
+  const killDaemon = () => {
+    const pid = spawnSync("cat", [join(root, "run", "mesa.pid")], { encoding: "utf8" }).stdout.trim();
+    if (pid) spawnSync("kill", ["-9", pid]);
+  };
+  const probe = [{ path: mountPath("acme", "work"), entry: "README.md" }];
+
+  it("mount-and-wait installs nothing when mesa is present, starts the daemon and returns once the repo is served", () => {
+    fakeMesa({ serve: true });
+    writeFileSync(join(bin, "curl"), "#!/bin/sh\necho curl-called >&2; exit 9\n", { mode: 0o755 });
+    try {
+      const result = sh(mountAndWaitCommand("auto", probe, 5, 0.05), { MESA_API_KEY: "SECRET-TOKEN" });
+      expect(result.status, result.stderr).toBe(0);
+      expect(result.stderr, "the installer is not run when mesa is present").not.toContain("curl-called");
+      expect(execFileSync("cat", [join(root, "mesa-calls")], { encoding: "utf8" })).toBe("mount -d -y\n");
+    } finally {
+      killDaemon();
+    }
+  });
+
+  it("mount-and-wait exits with the no-CLI code under 'never' without starting anything", () => {
+    const result = sh(mountAndWaitCommand("never", probe, 1, 0.05));
+    expect(result.status).toBe(EXIT_NO_CLI);
+    expect(result.stderr).toMatch(/mesaCli is 'never'/);
+  });
+
+  it("mount-and-wait runs the installer without the mount's environment and reports its failure with its own code", () => {
+    writeFileSync(join(bin, "curl"), `#!/bin/sh\nprintf '%s\\n' 'echo "key=\${MESA_API_KEY:-unset} org=\${MESA_ORG:-unset}" > ${join(root, "installer-env")}; exit 7'\n`, { mode: 0o755 });
+    const result = sh(mountAndWaitCommand("auto", probe, 1, 0.05), { MESA_API_KEY: "SECRET-TOKEN", MESA_ORG: "acme" });
+    expect(result.status, result.stderr).toBe(EXIT_INSTALL_FAILED);
+    expect(result.stderr).toContain("installer failed with exit code 7");
+    expect(execFileSync("cat", [join(root, "installer-env")], { encoding: "utf8" }).trim(), "the installer never sees the token").toBe("key=unset org=unset");
+  });
+
+  it("mount-and-wait reports a daemon that did not start with its own code", () => {
+    fakeMesa({ serve: true, exitCode: 2 });
+    const result = sh(mountAndWaitCommand("never", probe, 1, 0.05));
+    expect(result.status, result.stderr).toBe(EXIT_START_FAILED);
+    expect(result.stderr).toContain("mesa mount -d failed with exit code 2");
+  });
+
+  it("mount-and-wait times out when the repo is never served", () => {
+    fakeMesa({ serve: false });
+    try {
+      const result = sh(mountAndWaitCommand("never", probe, 1, 0.05));
+      expect(result.status, result.stderr).toBe(EXIT_TIMEOUT);
+      expect(result.stderr).toMatch(/did not serve the repos within 1 s/);
+    } finally {
+      killDaemon();
     }
   });
 
