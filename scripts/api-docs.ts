@@ -93,20 +93,24 @@ export function renderApiDocs(files: string[]): string {
   const sections: string[] = [];
   for (const file of files) {
     const source = ts.createSourceFile(file, readFileSync(file, "utf8"), ts.ScriptTarget.ES2022, true);
+    // Per file: the resource (what it is, its outputs), then the args it takes.
+    const resources: string[] = [];
+    const args: string[] = [];
     for (const stmt of source.statements) {
       const exported = ts.getCombinedModifierFlags(stmt as unknown as ts.Declaration) & ts.ModifierFlags.Export;
       if (!exported) continue;
       if (ts.isInterfaceDeclaration(stmt) && stmt.name.text.endsWith("Args")) {
         const { text } = jsDocText(stmt, source);
-        sections.push(`${heading("####", stmt.name.text, text)}\n\n${table(rowsOf(stmt.members, source, false), true)}`);
+        args.push(`${heading("####", stmt.name.text, text)}\n\n${table(rowsOf(stmt.members, source, false), true)}`);
       }
       if (ts.isClassDeclaration(stmt) && stmt.name) {
         const rows = rowsOf(stmt.members, source, true);
         if (rows.length === 0) continue;
         const { text } = jsDocText(stmt, source);
-        sections.push(`${heading("###", stmt.name.text, text)}\n\nOutputs:\n\n${table(rows, false)}`);
+        resources.push(`${heading("###", stmt.name.text, text)}\n\nOutputs:\n\n${table(rows, false)}`);
       }
     }
+    sections.push(...resources, ...args);
   }
   return sections.join("\n\n");
 }
