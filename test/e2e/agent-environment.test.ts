@@ -15,7 +15,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalMesa, type LocalMesa } from "../../local/mesa";
 import { buildMesaCli } from "../../local/mesa-cli/bundle";
 import { routeSuperserveDataPlane, startLocalSuperserve, type LocalSuperserve } from "../../local/superserve";
+import { eventually as eventuallyWithin } from "../helpers/eventually";
+import { remoteText } from "../helpers/mesa-repos";
 import { createTempProject, type TempProject } from "../helpers/pulumi";
+
+const eventually = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000) => eventuallyWithin(what, probe, timeoutMs, 250);
 
 let mesaServer: LocalMesa;
 let ss: LocalSuperserve;
@@ -79,26 +83,6 @@ async function run(id: string, cmd: string) {
   return sandbox.commands.run(cmd, { timeoutMs: 30_000 });
 }
 
-async function remoteText(bookmark: string, path: string): Promise<string | undefined> {
-  try {
-    const tip = await mesa.bookmarks.get({ repo: repoName, bookmark });
-    const got = (await mesa.content.get({ repo: repoName, path, change_id: tip.change_id })) as { content: string };
-    return Buffer.from(got.content, "base64").toString("utf8");
-  } catch (err) {
-    if ((err as { status?: number }).status === 404) return undefined;
-    throw err;
-  }
-}
-
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`expected ${what} within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 async function up() {
   const result = await project.stack.up({ color: "never" });
@@ -144,8 +128,8 @@ describe("AgentEnvironment through the real engine", () => {
       expect((await run(box.sandboxId, `test -d ${box.mountPath} && echo ok`)).stdout.trim(), `${box.name} has the mount`).toBe("ok");
     }
     await run(boxes[0].sandboxId, `echo "work of agent 0" > ${boxes[0].mountPath}/agent0.txt`);
-    expect(await eventually("agent0.txt on agent 0's bookmark", () => remoteText("agents/agents-sandbox-0", "agent0.txt"))).toBe("work of agent 0\n");
-    expect(await remoteText("agents/agents-sandbox-1", "agent0.txt"), "sandboxes do not share a bookmark").toBeUndefined();
+    expect(await eventually("agent0.txt on agent 0's bookmark", () => remoteText(mesa, repoName, "agent0.txt", "agents/agents-sandbox-0"))).toBe("work of agent 0\n");
+    expect(await remoteText(mesa, repoName, "agent0.txt", "agents/agents-sandbox-1"), "sandboxes do not share a bookmark").toBeUndefined();
   });
 
   it("changes nothing on a second up", async () => {
@@ -236,6 +220,6 @@ describe("AgentEnvironment through the real engine", () => {
     for (let i = 0; i < 4; i++) {
       await expect(mesa.bookmarks.get({ repo: repoName, bookmark: `agents/agents-sandbox-${i}` }), `bookmark of sandbox ${i} kept`).resolves.toBeDefined();
     }
-    expect(await remoteText("agents/agents-sandbox-0", "agent0.txt")).toBe("work of agent 0\n");
+    expect(await remoteText(mesa, repoName, "agent0.txt", "agents/agents-sandbox-0")).toBe("work of agent 0\n");
   });
 });

@@ -31,26 +31,7 @@ export function runNode(bin: string, args: string[], env: NodeJS.ProcessEnv): Pr
   });
 }
 
-/**
- * Polls `probe` until it returns a value other than undefined, or fails after `timeoutMs` with
- * `what` (the daemon is a separate process, so its progress can only be observed, not stepped).
- */
-export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`expected ${what} within ${timeoutMs} ms${lastError ? `; last error: ${String(lastError)}` : ""}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+export { eventually } from "../../helpers/eventually";
 
 /** A unique, valid repo name for one test. */
 export function uniqueName(prefix: string): string {

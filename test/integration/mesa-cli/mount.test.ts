@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalMesa } from "../../../local/mesa";
+import { remoteFile as remoteFileOf, seedRepo as seedRepoIn, TEST_AUTHOR as author } from "../../helpers/mesa-repos";
 import { bundledMesa, eventually, runNode, uniqueName, type RunResult } from "./harness";
 
 type LocalMesa = Awaited<ReturnType<typeof startLocalMesa>>;
@@ -49,38 +50,9 @@ const EDIT_VISIBLE_MS = 2000;
 /** Elsewhere the tests check behaviour, not latency, and allow for a loaded machine. */
 const SETTLE_MS = 5000;
 
-const author = { name: "Test", email: "test@example.com" };
 const b64 = (text: string | Buffer) => Buffer.from(text).toString("base64");
-
-/** Creates a repo with `files` on its default bookmark `main`. */
-async function seedRepo(files: Record<string, string | Buffer>): Promise<string> {
-  const name = uniqueName("mnt");
-  await mesa.repos.create({ name, default_bookmark: "main" });
-  const change = await mesa.changes.create({
-    repo: name,
-    base_change_id: "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz",
-    message: "seed",
-    author,
-    files: Object.entries(files).map(([path, content]) => ({ path, content: b64(content), encoding: "base64" as const })),
-  });
-  await mesa.bookmarks.create({ repo: name, name: "main", change_id: change.id }).catch(async () => {
-    await mesa.bookmarks.move({ repo: name, bookmark: "main", change_id: change.id });
-  });
-  return name;
-}
-
-/** Bytes of `path` at the tip of `bookmark`, or undefined when absent. */
-async function remoteFile(repo: string, path: string, bookmark = "main"): Promise<{ text: string; bytes: Buffer; mode: string; type: string } | undefined> {
-  const tip = await mesa.bookmarks.get({ repo, bookmark });
-  try {
-    const got = (await mesa.content.get({ repo, path, change_id: tip.change_id })) as { type: string; content: string; mode: string };
-    const bytes = Buffer.from(got.content, "base64");
-    return { text: bytes.toString("utf8"), bytes, mode: got.mode, type: got.type };
-  } catch (error) {
-    if ((error as { status?: number }).status === 404) return undefined;
-    throw error;
-  }
-}
+const seedRepo = (files: Record<string, string | Buffer>) => seedRepoIn(mesa, uniqueName("mnt"), files);
+const remoteFile = (repo: string, path: string, bookmark = "main") => remoteFileOf(mesa, repo, path, bookmark);
 
 /** A fresh HOME for one daemon, removed after the suite. */
 function tempHome(): string {

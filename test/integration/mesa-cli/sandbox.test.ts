@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildMesaCli } from "../../../local/mesa-cli/bundle";
 import { startLocalMesa } from "../../../local/mesa";
 import { routeSuperserveDataPlane, startLocalSuperserve } from "../../../local/superserve";
+import { remoteText as remoteTextOf, seedRepo as seedRepoIn } from "../../helpers/mesa-repos";
 import { eventually, uniqueName } from "./harness";
 
 type LocalMesa = Awaited<ReturnType<typeof startLocalMesa>>;
@@ -19,8 +20,8 @@ type LocalSuperserve = Awaited<ReturnType<typeof startLocalSuperserve>>;
 
 const MNT = "/home/user/.local/share/mesa/mnt";
 const PID_FILE = "/home/user/.local/state/mesa/run/mesa.pid";
-const author = { name: "Test", email: "test@example.com" };
-const b64 = (text: string | Buffer) => Buffer.from(text).toString("base64");
+const seedRepo = (files: Record<string, string>) => seedRepoIn(mesa, uniqueName("sbx"), files);
+const remoteText = (repo: string, path: string, bookmark = "main") => remoteTextOf(mesa, repo, path, bookmark);
 
 let work: string;
 let mesaServer: LocalMesa;
@@ -54,31 +55,6 @@ afterAll(async () => {
   await mesaServer?.stop();
   fs.rmSync(work, { recursive: true, force: true });
 });
-
-async function seedRepo(files: Record<string, string>): Promise<string> {
-  const name = uniqueName("sbx");
-  await mesa.repos.create({ name, default_bookmark: "main" });
-  const change = await mesa.changes.create({
-    repo: name,
-    base_change_id: "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz",
-    message: "seed",
-    author,
-    files: Object.entries(files).map(([path, content]) => ({ path, content: b64(content), encoding: "base64" as const })),
-  });
-  await mesa.bookmarks.move({ repo: name, bookmark: "main", change_id: change.id });
-  return name;
-}
-
-async function remoteText(repo: string, path: string, bookmark = "main"): Promise<string | undefined> {
-  const tip = await mesa.bookmarks.get({ repo, bookmark });
-  try {
-    const got = (await mesa.content.get({ repo, path, change_id: tip.change_id })) as { content: string };
-    return Buffer.from(got.content, "base64").toString("utf8");
-  } catch (error) {
-    if ((error as { status?: number }).status === 404) return undefined;
-    throw error;
-  }
-}
 
 /** The contract: an edit is visible through the content API within 2 s. */
 const EDIT_VISIBLE_MS = 2000;

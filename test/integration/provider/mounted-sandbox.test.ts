@@ -20,6 +20,10 @@ import type { ProviderMethods } from "../../../provider/lifecycle";
 import { systemClock } from "../../../provider/retry";
 import { specDigest, type MountedSandboxInputs } from "../../../provider/sandbox-args";
 import { createProvider } from "../../../provider/sandbox-provider";
+import { eventually as eventuallyWithin } from "../../helpers/eventually";
+import { remoteText, seedRepo as seedRepoIn } from "../../helpers/mesa-repos";
+
+const eventually = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000) => eventuallyWithin(what, probe, timeoutMs);
 
 let mesaServer: LocalMesa;
 let ss: LocalSuperserve;
@@ -70,44 +74,6 @@ function providerFor(): ProviderMethods {
   });
 }
 
-const author = { name: "Test", email: "test@example.com" };
-
-/** A repo with `files` on `main`. */
-async function seedRepo(files: Record<string, string>): Promise<string> {
-  const name = unique("ws");
-  await mesa.repos.create({ name, default_bookmark: "main" });
-  const change = await mesa.changes.create({
-    repo: name,
-    base_change_id: "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz",
-    message: "seed",
-    author,
-    files: Object.entries(files).map(([path, content]) => ({ path, content: Buffer.from(content).toString("base64"), encoding: "base64" as const })),
-  });
-  await mesa.bookmarks.create({ repo: name, name: "main", change_id: change.id }).catch(() => mesa.bookmarks.move({ repo: name, bookmark: "main", change_id: change.id }));
-  return name;
-}
-
-/** Text of `path` at the tip of `bookmark`, or undefined. */
-async function remoteText(repo: string, bookmark: string, path: string): Promise<string | undefined> {
-  const tip = await mesa.bookmarks.get({ repo, bookmark });
-  try {
-    const got = (await mesa.content.get({ repo, path, change_id: tip.change_id })) as { content: string };
-    return Buffer.from(got.content, "base64").toString("utf8");
-  } catch (err) {
-    if ((err as { status?: number }).status === 404) return undefined;
-    throw err;
-  }
-}
-
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`expected ${what} within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 async function createSandbox(provider: ProviderMethods, logical: string, extra: Record<string, unknown>) {
   const checked = await provider.check({}, { pulumiUrn: urnFor(logical), template, ...extra });
@@ -129,7 +95,7 @@ async function status(id: string): Promise<string | undefined> {
 
 describe("MountedSandbox provider against the local backends", () => {
   it("mounts the repo on a fork; a file written in the mount reaches Mesa; delete flushes, kills and keeps the fork", async () => {
-    const repo = await seedRepo({ "README.md": "hello agents\n" });
+    const repo = await seedRepoIn(mesa, unique("ws"), { "README.md": "hello agents\n" });
     const provider = providerFor();
     const logical = unique("agent");
     const { id, outs } = await createSandbox(provider, logical, { repos: [{ repo }] });
@@ -144,19 +110,19 @@ describe("MountedSandbox provider against the local backends", () => {
     expect(env.stdout, "the token is neither in the sandbox's env nor in any argv").not.toMatch(/eyJ|MESA_API_KEY/);
 
     await run(id, `echo "from the agent" > ${path}/notes.txt`);
-    expect(await eventually("notes.txt on the fork", () => remoteText(repo, `agents/${logical}`, "notes.txt"))).toBe("from the agent\n");
-    expect(await remoteText(repo, "main", "notes.txt"), "the base bookmark is untouched").toBeUndefined();
+    expect(await eventually("notes.txt on the fork", () => remoteText(mesa, repo, "notes.txt", `agents/${logical}`))).toBe("from the agent\n");
+    expect(await remoteText(mesa, repo, "notes.txt", "main"), "the base bookmark is untouched").toBeUndefined();
 
     await run(id, `echo "last words" > ${path}/last.txt`);
     await provider.delete(id, outs);
     expect(await status(id), "the sandbox is gone").toBeUndefined();
-    expect(await remoteText(repo, `agents/${logical}`, "last.txt"), "delete flushed the mount before the kill").toBe("last words\n");
+    expect(await remoteText(mesa, repo, "last.txt", `agents/${logical}`), "delete flushed the mount before the kill").toBe("last words\n");
     await expect(mesa.bookmarks.get({ repo, bookmark: `agents/${logical}` }), "the fork is kept").resolves.toMatchObject({ name: `agents/${logical}` });
     await provider.delete(id, outs);
   });
 
   it("mounts a read-only repo with a read-only token: writes fail", async () => {
-    const repo = await seedRepo({ "docs.md": "read me\n" });
+    const repo = await seedRepoIn(mesa, unique("ws"), { "docs.md": "read me\n" });
     const provider = providerFor();
     const { id, outs } = await createSandbox(provider, unique("reader"), { repos: [{ repo, readOnly: true }] });
     expect(outs.bookmarks).toEqual({ [repo]: "main" });
@@ -165,12 +131,12 @@ describe("MountedSandbox provider against the local backends", () => {
     const write = await run(id, `echo x > ${path}/new.txt`);
     expect(write.exitCode, "writing into a read-only mount fails").not.toBe(0);
     await new Promise((r) => setTimeout(r, 1500));
-    expect(await remoteText(repo, "main", "new.txt")).toBeUndefined();
+    expect(await remoteText(mesa, repo, "new.txt", "main")).toBeUndefined();
     await provider.delete(id, outs);
   });
 
   it("refresh: a stopped mount is drift that update repairs, with a renewed token; paused stays paused; killed is gone", async () => {
-    const repo = await seedRepo({ "a.txt": "a\n" });
+    const repo = await seedRepoIn(mesa, unique("ws"), { "a.txt": "a\n" });
     const provider = providerFor();
     const { id, inputs, outs } = await createSandbox(provider, unique("drift"), { repos: [{ repo }], tokenTtlSeconds: 600 });
 
@@ -202,7 +168,7 @@ describe("MountedSandbox provider against the local backends", () => {
   });
 
   it("adopts the sandbox of an interrupted create instead of creating a second one", async () => {
-    const repo = await seedRepo({ "b.txt": "b\n" });
+    const repo = await seedRepoIn(mesa, unique("ws"), { "b.txt": "b\n" });
     const provider = providerFor();
     const logical = unique("retry");
     const checked = (await provider.check({}, { pulumiUrn: urnFor(logical), template, repos: [{ repo }] })).inputs as MountedSandboxInputs;
@@ -219,7 +185,7 @@ describe("MountedSandbox provider against the local backends", () => {
   });
 
   it("deleteWorkspaceOnDestroy deletes the fork", async () => {
-    const repo = await seedRepo({ "c.txt": "c\n" });
+    const repo = await seedRepoIn(mesa, unique("ws"), { "c.txt": "c\n" });
     const provider = providerFor();
     const logical = unique("scratch");
     const { id, outs } = await createSandbox(provider, logical, { repos: [{ repo }], deleteWorkspaceOnDestroy: true });

@@ -1,0 +1,21 @@
+/**
+ * Polls `probe` until it returns a value other than undefined, or fails after `timeoutMs` naming
+ * `what` and the last error (for work done by other processes — daemons, servers — whose
+ * progress can only be observed, not stepped).
+ */
+export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 5000, intervalMs = 200): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`expected ${what} within ${timeoutMs} ms${lastError ? `; last error: ${String(lastError)}` : ""}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
