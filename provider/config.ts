@@ -59,17 +59,32 @@ export interface SuperserveSettings {
 
 /** Thrown when no credentials are configured and no local backend answers. */
 export class MissingCredentialsError extends Error {
-  constructor(service: "Mesa" | "Superserve", localAllowed = true) {
-    const [envKey, configKey] =
-      service === "Mesa" ? ["MESA_API_KEY", "mesaApiKey"] : ["SUPERSERVE_API_KEY", "superserveApiKey"];
-    super(
-      `No ${service} credentials. Set ${envKey} (or \`pulumi config set --secret ${CONFIG_NAMESPACE}:${configKey} …\`)` +
-        (localAllowed
-          ? ", or start the local backends with `npm run local -- start`."
-          : `. This stack does not fall back to the local backends (${CONFIG_NAMESPACE}:localBackends is false).`),
-    );
+  constructor(
+    readonly service: Service,
+    readonly localAllowed = true,
+  ) {
+    super(missingCredentialsMessage([service], localAllowed));
     this.name = "MissingCredentialsError";
   }
+}
+
+type Service = "Mesa" | "Superserve";
+
+const CREDENTIALS: Record<Service, { env: string; config: string }> = {
+  Mesa: { env: "MESA_API_KEY", config: "mesaApiKey" },
+  Superserve: { env: "SUPERSERVE_API_KEY", config: "superserveApiKey" },
+};
+
+/** One message for every service without credentials: what to set, or what to start. */
+export function missingCredentialsMessage(services: readonly Service[], localAllowed: boolean): string {
+  const envs = services.map((s) => CREDENTIALS[s].env).join(" and ");
+  const configs = services.map((s) => `\`pulumi config set --secret ${CONFIG_NAMESPACE}:${CREDENTIALS[s].config} …\``).join(" and ");
+  return (
+    `No ${services.join(" or ")} credentials. Set ${envs} (or ${configs})` +
+    (localAllowed
+      ? ", or start the local backends with `npm run local -- start`."
+      : `. This stack does not fall back to the local backends (${CONFIG_NAMESPACE}:localBackends is false).`)
+  );
 }
 
 function pick(inputs: ConfigInputs, configKey: string, envKey: string): { value: string; source: CredentialSource } | undefined {

@@ -9,6 +9,8 @@
  */
 import type * as dynamic from "@pulumi/pulumi/dynamic";
 import {
+  MissingCredentialsError,
+  missingCredentialsMessage,
   resolveMesaSettings,
   resolveSuperserveSettings,
   type ConfigInputs,
@@ -193,9 +195,23 @@ export function defineProvider<I extends CommonInputs, O extends I>(
         nameDefaults(def.nameRules, olds, inputs, replaceFields, environment.suffix, failures);
       }
       failures.push(...def.validate(inputs as unknown as I));
+      // Missing credentials are one check failure — one clean line in the preview naming what to
+      // set — rather than a thrown error, which the dynamic-provider host prints with a stack trace.
+      const missing: MissingCredentialsError[] = [];
       for (const service of def.services) {
-        if (service === "mesa") await resolveMesaSettings(configInputs);
-        else await resolveSuperserveSettings(configInputs);
+        try {
+          if (service === "mesa") await resolveMesaSettings(configInputs);
+          else await resolveSuperserveSettings(configInputs);
+        } catch (error) {
+          if (!(error instanceof MissingCredentialsError)) throw error;
+          missing.push(error);
+        }
+      }
+      if (missing.length > 0) {
+        failures.push({
+          property: "",
+          reason: missingCredentialsMessage(missing.map((m) => m.service), missing.every((m) => m.localAllowed)),
+        });
       }
       if (failures.length === 0 && def.serviceDefaults) {
         await def.serviceDefaults(inputs as unknown as I, olds as Partial<I>, { mesa: () => resolveMesaSettings(configInputs) });

@@ -73,7 +73,9 @@ describe("MesaRepo check", () => {
 
   it("fails at preview with one message when no credentials exist", async () => {
     const bare = mesaRepoProvider(undefined, environment({}));
-    await expect(check(bare, {})).rejects.toThrow(/^No Mesa credentials\. Set MESA_API_KEY/);
+    const { failures } = await check(bare, {});
+    expect(failures).toHaveLength(1);
+    expect(failures?.[0]?.reason).toMatch(/^No Mesa credentials\. Set MESA_API_KEY .*or start the local backends with `npm run local -- start`\.$/);
   });
 });
 

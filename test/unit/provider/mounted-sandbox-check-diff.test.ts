@@ -94,7 +94,9 @@ describe("MountedSandbox check", () => {
 
   it("fails at preview with one message when no credentials are configured", async () => {
     const bare = createProvider(undefined, { ...environment, env: {}, answers: async () => false });
-    await expect(bare.check({}, inputs())).rejects.toThrow(/MESA_API_KEY/);
+    const { failures } = await bare.check({}, inputs());
+    expect(failures, "one failure for both services").toHaveLength(1);
+    expect(failures?.[0]?.reason).toMatch(/^No Mesa or Superserve credentials\. Set MESA_API_KEY and SUPERSERVE_API_KEY .*npm run local -- start/);
   });
 });
 
