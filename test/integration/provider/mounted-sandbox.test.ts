@@ -184,6 +184,30 @@ describe("MountedSandbox provider against the local backends", () => {
     await provider.delete(id, outs);
   });
 
+  it("records a sandbox whose Mesa preparation failed as a partial create that update repairs and delete removes", async () => {
+    const provider = providerFor();
+    const logical = unique("partial");
+    const repo = unique("later");
+    const checked = (await provider.check({}, { pulumiUrn: urnFor(logical), template, repos: [{ repo, org: mesaServer.org }] })).inputs as Record<string, unknown>;
+    const error = await provider.create(checked).then(
+      () => undefined,
+      (err: unknown) => err as { name?: string; id?: string; properties?: Record<string, any>; message: string },
+    );
+    expect(error?.name, "a missing repo fails the create after the sandbox exists").toBe("PartialCreateError");
+    expect(error?.message).toMatch(/was created but not mounted/);
+    const id = error!.id!;
+    created.push(id);
+    expect(await status(id), "the engine records the sandbox instead of leaking it").toBe("active");
+    expect(error?.properties?.mounted).toBe(false);
+
+    await seedRepoIn(mesa, repo, { "late.txt": "here now\n" });
+    const repaired = (await provider.update(id, error!.properties!, checked)).outs as Record<string, any>;
+    expect(repaired.mounted, "update mounts once the repo exists").toBe(true);
+    expect((await run(id, `cat ${repaired.mountPaths[repo]}/late.txt`)).stdout).toBe("here now\n");
+    await provider.delete(id, repaired);
+    expect(await status(id), "delete removes the recorded sandbox").toBeUndefined();
+  });
+
   it("deleteWorkspaceOnDestroy deletes the fork", async () => {
     const repo = await seedRepoIn(mesa, unique("ws"), { "c.txt": "c\n" });
     const provider = providerFor();
