@@ -1,13 +1,17 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { mkdirSync } from "node:fs";
-import type { IncomingMessage, ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { FaultInjector, listenHttp, openDataDir, readJsonBody, RequestBodyError, RouteTable, sendJson, splitUrl } from "../shared";
+import type { Duplex } from "node:stream";
+import { FaultInjector, openDataDir, readJsonBody, RequestBodyError, RouteTable, sendJson, splitUrl } from "../shared";
 import { loadOrCreateApiKey } from "./api-key";
 import { BuildLogs } from "./builds/build-log";
 import { TemplateBuilder } from "./builds/builder";
 import { systemClock, type Clock } from "./clock";
 import type { Handler, Plane, RequestContext, Services } from "./context";
+import { authenticateSandbox, sandboxIdFromHost } from "./data/authenticate";
+import { ExecConnect } from "./data/exec-connect";
 import { ApiError, envelopeFor, errors } from "./errors";
 import { randomIds, type IdGenerator } from "./ids";
 import { OPERATIONS } from "./operations";
@@ -152,7 +156,11 @@ export async function startLocalSuperserve(opts: LocalSuperserveOptions = {}): P
     }
   };
 
-  const listener = await listenHttp(handle, { host: opts.host ?? "127.0.0.1", port: opts.port ?? 0 });
+  const execConnect = new ExecConnect(services);
+  const listener = await listen(handle, (req, socket, head) => execConnect.upgrade(req, socket, head), {
+    host: opts.host ?? "127.0.0.1",
+    port: opts.port ?? 0,
+  });
   let stopped = false;
   return {
     url: listener.origin,
@@ -161,6 +169,7 @@ export async function startLocalSuperserve(opts: LocalSuperserveOptions = {}): P
     stop: async () => {
       if (stopped) return;
       stopped = true;
+      execConnect.closeAll();
       await listener.close();
       await sandboxes.shutdown();
       store.close();
@@ -169,21 +178,49 @@ export async function startLocalSuperserve(opts: LocalSuperserveOptions = {}): P
   };
 }
 
+/**
+ * Listens on `host:port` (0 picks a free port): requests go to `handler` (a bare 500 if it
+ * throws, so a bug never hangs the client), WebSocket upgrades to `onUpgrade`.
+ */
+async function listen(
+  handler: (req: IncomingMessage, res: ServerResponse) => Promise<void>,
+  onUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void,
+  opts: { host: string; port: number },
+): Promise<{ origin: string; close(): Promise<void> }> {
+  const server = createServer((req, res) => {
+    handler(req, res).catch(() => {
+      if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain" });
+      res.end("internal error");
+    });
+  });
+  server.on("upgrade", onUpgrade);
+  await new Promise<void>((ok, fail) => {
+    server.once("error", fail);
+    server.listen(opts.port, opts.host, () => {
+      server.off("error", fail);
+      ok();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = opts.host.includes(":") ? `[${opts.host}]` : opts.host;
+  return {
+    origin: `http://${host}:${port}`,
+    close: () =>
+      new Promise<void>((ok, fail) => {
+        server.close((err) => (err ? fail(err) : ok()));
+        server.closeAllConnections();
+      }),
+  };
+}
+
 function header(req: IncomingMessage, name: string): string | undefined {
   const v = req.headers[name];
   return Array.isArray(v) ? v[0] : v;
 }
 
-/** Sandbox id + access token → the sandbox; 404 unknown, 401 stale token, 503 paused. */
+/** Sandbox id + access token headers → the sandbox; 404 unknown, 401 stale token, 503 paused. */
 function authenticateDataPlane(req: IncomingMessage, services: Services) {
-  const id = header(req, "x-superserve-sandbox-id") ?? /^boxd-([^.]+)\./.exec(header(req, "x-superserve-original-host") ?? "")?.[1];
+  const id = header(req, "x-superserve-sandbox-id") ?? sandboxIdFromHost(header(req, "x-superserve-original-host"));
   if (!id) throw errors.badRequest("missing X-Superserve-Sandbox-Id: send the sandbox id with every data-plane request");
-  const s = services.store.getSandbox(id);
-  if (!s) throw errors.notFound("sandbox", id);
-  const token = header(req, "x-access-token") ?? "";
-  const a = Buffer.from(token);
-  const b = Buffer.from(s.access_token);
-  if (a.length !== b.length || !timingSafeEqual(a, b)) throw errors.badAccessToken();
-  if (s.status !== "active" || !services.runtime.isRunning(id)) throw errors.paused(id);
-  return s;
+  return authenticateSandbox(services, id, header(req, "x-access-token") ?? "");
 }

@@ -1,6 +1,7 @@
-import type { Handler, RequestContext } from "../context";
+import type { Handler, RequestContext, Services } from "../context";
 import { errors } from "../errors";
 import type { ExecRequest } from "../runtime/types";
+import type { SandboxRecord } from "../store/records";
 import { asObject, envMap, optInt, optString, reqString } from "../validate";
 
 /** Server default of `timeout_s` (vendor: 30 s). */
@@ -8,17 +9,26 @@ const DEFAULT_TIMEOUT_S = 30;
 /** Each of stdout and stderr is cut at this size in a synchronous exec answer. */
 const MAX_CAPTURE_BYTES = 32 * 1024 * 1024;
 
-async function parseExec(ctx: RequestContext): Promise<ExecRequest> {
-  const body = asObject(await ctx.json(), "request body");
-  const command = reqString(body, "command");
-  const cwd = optString(body, "working_dir") ?? "/home/user";
+/**
+ * The command a start body (`{command, working_dir?, env?, timeout_s?}`) asks for, in
+ * `sandbox`'s environment. `timeout_s` falls back to `defaultTimeoutS` (unset = no limit).
+ */
+export function execRequestFrom(body: unknown, services: Services, sandbox: SandboxRecord, defaultTimeoutS?: number): ExecRequest {
+  const o = asObject(body, "request body");
+  const command = reqString(o, "command");
+  const cwd = optString(o, "working_dir") ?? "/home/user";
   if (!cwd.startsWith("/")) throw errors.invalid("working_dir", "must be an absolute path");
+  const timeoutSeconds = optInt(o, "timeout_s", 1, 86_400) ?? defaultTimeoutS;
   return {
     command,
     cwd,
-    env: ctx.services.sandboxes.commandEnv(ctx.sandbox, envMap(body, "env")),
-    timeoutSeconds: optInt(body, "timeout_s", 1, 86_400) ?? DEFAULT_TIMEOUT_S,
+    env: services.sandboxes.commandEnv(sandbox, envMap(o, "env")),
+    ...(timeoutSeconds !== undefined && { timeoutSeconds }),
   };
+}
+
+async function parseExec(ctx: RequestContext): Promise<ExecRequest> {
+  return execRequestFrom(await ctx.json(), ctx.services, ctx.sandbox, DEFAULT_TIMEOUT_S);
 }
 
 /** `POST /exec`: runs to completion and answers `{stdout, stderr, exit_code}`. */

@@ -1,11 +1,12 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { mkdir, readFile, rename, rm } from "node:fs/promises";
+import { constants as osConstants } from "node:os";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { FreezerGroups } from "./freezer";
 import { TOOLS_MOUNT, type OverlayPart } from "./rootfs";
-import type { ExecOutput, ExecRequest, ExecResult, SandboxBootSpec, SandboxRuntime } from "./types";
+import type { ExecOutput, ExecRequest, ExecResult, RunningCommand, SandboxBootSpec, SandboxRuntime } from "./types";
 
 /** Options of {@link BwrapRuntime}. */
 export interface BwrapRuntimeOptions {
@@ -130,6 +131,17 @@ export class BwrapRuntime implements SandboxRuntime {
   }
 
   async exec(id: string, req: ExecRequest, out: ExecOutput, signal?: AbortSignal): Promise<ExecResult> {
+    const cmd = this.start(id, req, out);
+    const onAbort = () => cmd.kill("SIGKILL");
+    signal?.addEventListener("abort", onAbort, { once: true });
+    try {
+      return await cmd.done;
+    } finally {
+      signal?.removeEventListener("abort", onAbort);
+    }
+  }
+
+  start(id: string, req: ExecRequest, out: ExecOutput): RunningCommand {
     const loaderEnv = Object.entries(req.env).filter(([k]) => k.startsWith("LD_"));
     const env = Object.fromEntries(Object.entries(req.env).filter(([k]) => !k.startsWith("LD_")));
     const argv = [
@@ -143,13 +155,12 @@ export class BwrapRuntime implements SandboxRuntime {
     child.stdout!.on("data", (c: Buffer) => out.onStdout(c));
     child.stderr!.on("data", (c: Buffer) => out.onStderr(c));
     feedStdin(child, req.stdin);
-    const onAbort = () => child.kill("SIGKILL");
-    signal?.addEventListener("abort", onAbort, { once: true });
-    const code = await exitCode(child);
-    signal?.removeEventListener("abort", onAbort);
-    const timedOut =
-      req.timeoutSeconds !== undefined && (code === 124 || code === 137) && Date.now() - started >= req.timeoutSeconds * 1000 - 50;
-    return { exitCode: timedOut ? 124 : code, timedOut };
+    const done = exitCode(child).then((code) => {
+      const timedOut =
+        req.timeoutSeconds !== undefined && (code === 124 || code === 137) && Date.now() - started >= req.timeoutSeconds * 1000 - 50;
+      return { exitCode: timedOut ? 124 : code, timedOut };
+    });
+    return { done, kill: (sig) => signalCommand(child, sig) };
   }
 
   async readFile(id: string, path: string): Promise<Buffer | undefined | "directory"> {
@@ -259,6 +270,45 @@ function signal(pid: number, sig: NodeJS.Signals): void {
   }
 }
 
+/**
+ * Signals a command started by {@link BwrapRuntime.start}: every process below its `nsenter`
+ * (the command and what it started, inside the sandbox), so that `nsenter` stays to report how
+ * the command ended. Before `nsenter` has forked, the signal goes to `nsenter` itself.
+ */
+function signalCommand(child: ChildProcess, sig: NodeJS.Signals): void {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  const below = descendants(child.pid);
+  for (const pid of below.length ? below : [child.pid]) signal(pid, sig);
+}
+
+/** Pids of every descendant of `pid`, from /proc. */
+function descendants(pid: number): number[] {
+  const found: number[] = [];
+  const queue = [pid];
+  while (queue.length) {
+    const p = queue.shift()!;
+    let tasks: string[] = [];
+    try {
+      tasks = readdirSync(`/proc/${p}/task`);
+    } catch {
+      continue;
+    }
+    for (const t of tasks) {
+      let text = "";
+      try {
+        text = readFileSync(`/proc/${p}/task/${t}/children`, "utf8");
+      } catch {
+        continue;
+      }
+      for (const c of text.split(" ").filter(Boolean).map(Number)) {
+        found.push(c);
+        queue.push(c);
+      }
+    }
+  }
+  return found;
+}
+
 function feedStdin(child: ChildProcess, input: Readable | Buffer | undefined): void {
   if (!child.stdin) return;
   child.stdin.on("error", () => undefined);
@@ -274,7 +324,7 @@ function feedStdin(child: ChildProcess, input: Readable | Buffer | undefined): v
 function exitCode(child: ChildProcess): Promise<number> {
   return new Promise((ok) => {
     child.once("exit", (code, sig) => {
-      const status = code ?? (sig ? 128 + 9 : 1);
+      const status = code ?? (sig ? 128 + (osConstants.signals[sig] ?? 9) : 1);
       const settle = setTimeout(() => {
         child.stdout?.destroy();
         child.stderr?.destroy();

@@ -45,6 +45,12 @@ export interface DetachedProcess {
   readonly done: Promise<ExecResult>;
 }
 
+/** A command started with {@link SandboxRuntime.start}: its outcome, and a way to signal it. */
+export interface RunningCommand extends DetachedProcess {
+  /** Sends `sig` to the command's processes inside the sandbox (never to the sandbox itself). */
+  kill(sig: NodeJS.Signals): void;
+}
+
 /**
  * The isolation layer under the local Superserve: boots, runs commands in, freezes and
  * destroys sandboxes. The HTTP planes never touch processes or mounts directly.
@@ -54,8 +60,13 @@ export interface SandboxRuntime {
   boot(spec: SandboxBootSpec): Promise<void>;
   /** True while the sandbox's init is alive. */
   isRunning(id: string): boolean;
-  /** Runs a command to completion, streaming its output. */
+  /** Runs a command to completion, streaming its output; an abort kills it (SIGKILL). */
   exec(id: string, req: ExecRequest, out: ExecOutput, signal?: AbortSignal): Promise<ExecResult>;
+  /**
+   * Starts a command, streaming its output, and returns at once (the path under {@link exec}).
+   * A `Readable` stdin stays open until it ends, so the caller can feed it live.
+   */
+  start(id: string, req: ExecRequest, out: ExecOutput): RunningCommand;
   /** Reads a regular file; `undefined` when it does not exist, `"directory"` when it is one. */
   readFile(id: string, path: string): Promise<Buffer | undefined | "directory">;
   /** Writes a file, creating parent directories. */
