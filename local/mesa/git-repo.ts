@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { rm } from "node:fs/promises";
+import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { git, runGit } from "./git-exec";
 
@@ -63,24 +63,41 @@ export class GitRepo {
     await git(this.gitDir, ["init", "--bare", "-q", "--initial-branch=main", this.gitDir]);
   }
 
-  /** Writes a blob and returns its id. */
-  async writeBlob(content: Buffer): Promise<string> {
-    return (await git(this.gitDir, ["hash-object", "-w", "--stdin"], { input: content })).toString().trim();
+  /**
+   * Writes blobs with a single `git hash-object -w --stdin-paths` and returns their ids in order.
+   * The contents are staged as temporary files inside the git directory, removed afterwards.
+   */
+  async writeBlobs(contents: Buffer[]): Promise<string[]> {
+    if (contents.length === 0) return [];
+    const dir = join(this.gitDir, `blobs-${randomUUID()}`);
+    try {
+      await mkdir(dir);
+      const files = contents.map((_, i) => join(dir, String(i)));
+      await Promise.all(contents.map((c, i) => writeFile(files[i], c)));
+      const out = await git(this.gitDir, ["hash-object", "-w", "--no-filters", "--stdin-paths"], { input: files.join("\n") + "\n" });
+      const oids = out.toString().split("\n").filter(Boolean);
+      if (oids.length !== contents.length) throw new Error(`git hash-object wrote ${oids.length} blobs, expected ${contents.length}`);
+      return oids;
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   }
 
-  /** Applies `edits` to `baseTree` (a tree id) and returns the new tree id. */
-  async editTree(baseTree: string, edits: TreeEdit[]): Promise<string> {
+  /**
+   * Applies `edits` to the tree whose recursive listing (`listTree(tree, true)`) is `base` and
+   * returns the new tree id. Blobs are written first, then the tree is built in a temporary index.
+   */
+  async editTree(base: TreeEntry[], edits: TreeEdit[]): Promise<string> {
+    const upserts = edits.filter((e): e is Extract<TreeEdit, { action: "upsert" }> => e.action === "upsert");
+    const blobs = await this.writeBlobs(upserts.map((e) => e.content));
+    const entries = new Map(base.filter((e) => e.type !== "tree").map((e) => [e.path, `${e.mode} ${e.oid}\t${e.path}`]));
+    for (const e of edits) if (e.action === "delete") entries.delete(e.path);
+    upserts.forEach((e, i) => entries.set(e.path, `${e.mode} ${blobs[i]}\t${e.path}`));
     const index = join(this.gitDir, `index-${randomUUID()}`);
     const env = { GIT_INDEX_FILE: index };
     try {
-      await git(this.gitDir, ["read-tree", baseTree], { env });
-      const blobs = await Promise.all(
-        edits.map((e) => (e.action === "upsert" ? this.writeBlob(e.content) : Promise.resolve(ZERO_OID))),
-      );
-      const lines = edits.map((e, i) =>
-        e.action === "upsert" ? `${e.mode} ${blobs[i]}\t${e.path}` : `0 ${ZERO_OID}\t${e.path}`,
-      );
-      await git(this.gitDir, ["update-index", "-z", "--index-info"], { env, input: lines.join("\0") + "\0" });
+      const lines = [...entries.values()];
+      if (lines.length > 0) await git(this.gitDir, ["update-index", "-z", "--index-info"], { env, input: lines.join("\0") + "\0" });
       return (await git(this.gitDir, ["write-tree"], { env })).toString().trim();
     } finally {
       await rm(index, { force: true });

@@ -54,14 +54,23 @@ export class RepoStorage {
     await rm(this.gitFor(repo).gitDir, { recursive: true, force: true });
   }
 
-  /** Resolves a change id to its current commit; 400 for a malformed id, 404 for an unknown one. */
-  async resolve(repo: RepoRecord, changeId: unknown, field: string): Promise<ResolvedChange> {
+  /**
+   * Resolves a change id to its current commit id without reading the commit; 400 for a malformed
+   * id, 404 for an unknown one.
+   */
+  resolveOid(repo: RepoRecord, changeId: unknown, field: string): { changeId: string; commitOid: string } {
     if (typeof changeId !== "string" || !isChangeId(changeId)) {
       throw mesaErrors.badRequest(`\`${field}\` must be a change id of 32 letters k-z (got ${JSON.stringify(changeId)})`, { field });
     }
     const rec = this.store.changeById(repo.id, changeId);
     if (!rec) throw mesaErrors.notFound(`Change ${changeId}`);
-    return { changeId, commit: await this.gitFor(repo).readCommit(rec.commitOid) };
+    return { changeId, commitOid: rec.commitOid };
+  }
+
+  /** Resolves a change id to its current commit; 400 for a malformed id, 404 for an unknown one. */
+  async resolve(repo: RepoRecord, changeId: unknown, field: string): Promise<ResolvedChange> {
+    const { commitOid, changeId: id } = this.resolveOid(repo, changeId, field);
+    return { changeId: id, commit: await this.gitFor(repo).readCommit(commitOid) };
   }
 
   /** The change id of a commit (every commit this backend writes is mapped). */

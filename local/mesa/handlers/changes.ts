@@ -53,12 +53,18 @@ export const createChange: Handler = async (ctx) => {
   const fallback = { name: ctx.principal.key.name ?? "Mesa", email: "local@mesa.local", date: at };
   const author = parseSignature(b.author, "author", fallback);
   const committer = parseSignature(b.committer, "committer", { ...author, date: at });
-  const base = await storage.resolve(ctx.repo, b.base_change_id, "base_change_id");
+  const base = storage.resolveOid(ctx.repo, b.base_change_id, "base_change_id");
   const git = storage.gitFor(ctx.repo);
-  await checkEditsAgainstTree(git, base.commit.tree, edits);
-  const tree = edits.length ? await git.editTree(base.commit.tree, edits) : base.commit.tree;
+  let tree: string;
+  if (edits.length) {
+    const listing = await git.listTree(base.commitOid, true);
+    checkEditsAgainstTree(listing, edits);
+    tree = await git.editTree(listing, edits);
+  } else {
+    tree = (await git.readCommit(base.commitOid)).tree;
+  }
   const changeId = ids.changeId();
-  const commit = { tree, parents: [base.commit.oid], author, committer, changeId, message: (b.message as string | undefined) ?? "" };
+  const commit = { tree, parents: [base.commitOid], author, committer, changeId, message: (b.message as string | undefined) ?? "" };
   const oid = await git.writeCommit(commit);
   store.recordChangeCommit(ctx.repo.id, changeId, oid, at);
   return { status: 201, body: render(ctx, changeId, { ...commit, oid }) };
@@ -96,11 +102,12 @@ export const updateChange: Handler = async (ctx) => {
       });
     }
     const git = storage.gitFor(ctx.repo);
-    await checkEditsAgainstTree(git, current.commit.tree, edits);
+    const listing = edits.length ? await git.listTree(current.commit.tree, true) : [];
+    checkEditsAgainstTree(listing, edits);
     const at = now().toISOString();
     const author = parseSignature(b.author, "author", current.commit.author);
     const committer = parseSignature(b.committer, "committer", { ...current.commit.committer, date: at });
-    const tree = edits.length ? await git.editTree(current.commit.tree, edits) : current.commit.tree;
+    const tree = edits.length ? await git.editTree(listing, edits) : current.commit.tree;
     const next = { ...current.commit, tree, author, committer, message: (b.message as string | undefined) ?? current.commit.message, changeId: current.changeId };
     const oid = await git.writeCommit(next);
     // The mapping is written before the refs move, so no ref ever points at an unmapped commit.

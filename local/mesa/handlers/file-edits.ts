@@ -1,5 +1,5 @@
 import { mesaErrors } from "../errors";
-import { truncateToSeconds, type GitRepo, type Signature, type TreeEdit } from "../git-repo";
+import { truncateToSeconds, type Signature, type TreeEdit, type TreeEntry } from "../git-repo";
 import { validateFilePath } from "../validate";
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
@@ -36,12 +36,12 @@ export function parseFileEdits(raw: unknown): TreeEdit[] {
 }
 
 /**
- * Checks edits against the base tree: deletes must name an existing file, upserts must not
- * replace a directory or put a file under an existing file.
+ * Checks edits against the base tree's recursive listing (`GitRepo.listTree(tree, true)`):
+ * deletes must name an existing file, upserts must not replace a directory or put a file under
+ * an existing file.
  */
-export async function checkEditsAgainstTree(git: GitRepo, tree: string, edits: TreeEdit[]): Promise<void> {
-  if (edits.length === 0) return;
-  const entries = new Map((await git.listTree(tree, true)).map((e) => [e.path, e.type]));
+export function checkEditsAgainstTree(listing: TreeEntry[], edits: TreeEdit[]): void {
+  const entries = new Map(listing.map((e) => [e.path, e.type]));
   edits.forEach((e, i) => {
     const field = `files[${i}].path`;
     if (e.action === "delete" && entries.get(e.path) !== "blob") {
