@@ -1,8 +1,12 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
 
 /** Handles one request; must end the response (or destroy the socket). */
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+
+/** Handles an HTTP upgrade (WebSocket); owns the socket from then on. */
+export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 
 /** A started HTTP listener. */
 export interface HttpListener {
@@ -15,11 +19,12 @@ export interface HttpListener {
 
 /**
  * Listens on `host:port` (port 0 picks a free port) and runs `handler` per request. A handler
- * that throws gets a bare 500 so that a bug never hangs the client.
+ * that throws gets a bare 500 so that a bug never hangs the client. Upgrades (WebSocket) go to
+ * `opts.onUpgrade` when given.
  */
 export async function listenHttp(
   handler: RequestHandler,
-  opts: { host: string; port: number },
+  opts: { host: string; port: number; onUpgrade?: UpgradeHandler },
 ): Promise<HttpListener> {
   const server = createServer((req, res) => {
     handler(req, res).catch(() => {
@@ -27,6 +32,7 @@ export async function listenHttp(
       res.end("internal error");
     });
   });
+  if (opts.onUpgrade) server.on("upgrade", opts.onUpgrade);
   await new Promise<void>((ok, fail) => {
     server.once("error", fail);
     server.listen(opts.port, opts.host, () => {

@@ -1,10 +1,8 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { mkdirSync } from "node:fs";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { join } from "node:path";
-import type { Duplex } from "node:stream";
-import { FaultInjector, openDataDir, readJsonBody, RequestBodyError, RouteTable, sendJson, splitUrl } from "../shared";
+import { FaultInjector, listenHttp, openDataDir, readJsonBody, RequestBodyError, RouteTable, sendJson, splitUrl } from "../shared";
 import { loadOrCreateApiKey } from "./api-key";
 import { BuildLogs } from "./builds/build-log";
 import { TemplateBuilder } from "./builds/builder";
@@ -157,9 +155,10 @@ export async function startLocalSuperserve(opts: LocalSuperserveOptions = {}): P
   };
 
   const execConnect = new ExecConnect(services);
-  const listener = await listen(handle, (req, socket, head) => execConnect.upgrade(req, socket, head), {
+  const listener = await listenHttp(handle, {
     host: opts.host ?? "127.0.0.1",
     port: opts.port ?? 0,
+    onUpgrade: (req, socket, head) => execConnect.upgrade(req, socket, head),
   });
   let stopped = false;
   return {
@@ -175,41 +174,6 @@ export async function startLocalSuperserve(opts: LocalSuperserveOptions = {}): P
       store.close();
       await dir.close();
     },
-  };
-}
-
-/**
- * Listens on `host:port` (0 picks a free port): requests go to `handler` (a bare 500 if it
- * throws, so a bug never hangs the client), WebSocket upgrades to `onUpgrade`.
- */
-async function listen(
-  handler: (req: IncomingMessage, res: ServerResponse) => Promise<void>,
-  onUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void,
-  opts: { host: string; port: number },
-): Promise<{ origin: string; close(): Promise<void> }> {
-  const server = createServer((req, res) => {
-    handler(req, res).catch(() => {
-      if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain" });
-      res.end("internal error");
-    });
-  });
-  server.on("upgrade", onUpgrade);
-  await new Promise<void>((ok, fail) => {
-    server.once("error", fail);
-    server.listen(opts.port, opts.host, () => {
-      server.off("error", fail);
-      ok();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  const host = opts.host.includes(":") ? `[${opts.host}]` : opts.host;
-  return {
-    origin: `http://${host}:${port}`,
-    close: () =>
-      new Promise<void>((ok, fail) => {
-        server.close((err) => (err ? fail(err) : ok()));
-        server.closeAllConnections();
-      }),
   };
 }
 
