@@ -121,6 +121,16 @@ describe("the main job (npm run up on the local stack)", () => {
     expect(summary).not.toMatch(/created|updated|replaced|deleted/);
   });
 
+  it("converges after the local backends restart: sandboxes resumed and remounted, proof again", async () => {
+    const stop = await npm(["run", "local", "--", "stop"], 120_000);
+    expect(stop.code, stop.output).toBe(0);
+    const run = await npm(["run", "up"]);
+    expect(run.code, run.output.slice(-4000)).toBe(0);
+    expect(run.output, "the restart left the sandboxes paused without processes").toMatch(/resumed 2 of 2 sandboxes/);
+    expect(run.output).toMatch(/repos remounted/);
+    expect(run.output).toMatch(/proof: wrote .* read it back from Mesa/);
+  });
+
   it("shows out-of-band changes in the drift demo, and converges on the next up", async () => {
     const demo = await npm(["run", "drift:demo"]);
     expect(demo.code, demo.output.slice(-4000)).toBe(0);
