@@ -21,16 +21,20 @@ export interface Services {
   layersDir: string;
 }
 
-/** One request after routing and authentication. */
-export interface RequestContext {
+/** A control-plane request after routing, the API key check and body parsing. */
+export interface ControlContext {
   req: IncomingMessage;
   res: ServerResponse;
   params: Record<string, string>;
   query: URLSearchParams;
   services: Services;
-  /** The parsed JSON body (`undefined` when empty). */
-  json(): Promise<unknown>;
-  /** Data plane only: the authenticated, running sandbox. */
+  /** The parsed JSON body for operations that take one (`undefined` when empty or not read). */
+  body: unknown;
+}
+
+/** A data-plane request: as on the control plane, plus the sandbox its access token opened. */
+export interface DataContext extends ControlContext {
+  /** The authenticated, running sandbox. */
   sandbox: SandboxRecord;
 }
 
@@ -40,7 +44,7 @@ export interface Reply {
   body?: unknown;
 }
 
-export type Handler = (ctx: RequestContext) => Promise<Reply | void>;
-
-/** Which credential a route takes. */
-export type Plane = "control" | "data";
+/** One operation's implementation, given the context of its plane. */
+export type Handler<C extends ControlContext> = (ctx: C) => Promise<Reply | void>;
+export type ControlHandler = Handler<ControlContext>;
+export type DataHandler = Handler<DataContext>;

@@ -30,6 +30,8 @@ export const errors = {
   badAccessToken: () =>
     new ApiError(401, "unauthorized", "invalid or expired access token: call POST /sandboxes/{id}/activate for a fresh one"),
   notFound: (kind: string, id: string) => new ApiError(404, "not_found", `${kind} ${JSON.stringify(id)} not found`),
+  methodNotAllowed: (method: string | undefined, path: string, allowed: string[]) =>
+    new ApiError(405, "method_not_allowed", `${method} is not supported on ${path}; use ${allowed.join(" or ")}`),
   conflict: (code: string, message: string) => new ApiError(409, code, message),
   paused: (id: string) =>
     new ApiError(503, "sandbox_not_running", `sandbox ${id} is paused: resume it (POST /sandboxes/${id}/activate) and retry`),
@@ -38,6 +40,11 @@ export const errors = {
     new ApiError(501, "not_implemented", `${what} is not available in the local Superserve; use the hosted service for it`),
   internal: (message: string) => new ApiError(500, "internal_error", message),
 };
+
+/** `err` as the answer it gets: itself when it is an {@link ApiError}, else a 500. */
+export function toApiError(err: unknown): ApiError {
+  return err instanceof ApiError ? err : errors.internal((err as Error).message);
+}
 
 /** Builds the envelope for a status and message (used by fault injection). */
 export function envelopeFor(status: number, message: string): ErrorBody {

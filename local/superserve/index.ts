@@ -2,10 +2,115 @@
  * The local Superserve: control plane and data plane of Superserve over Linux-namespace
  * sandboxes on this machine, for the unmodified `@superserve/sdk`. See README.md.
  */
-export { startLocalSuperserve, type LocalSuperserve, type LocalSuperserveOptions } from "./server";
+import { createHash } from "node:crypto";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { FaultInjector, listenHttp, openDataDir } from "../shared";
+import { loadOrCreateApiKey } from "./api-key";
+import { AccessTokenAuthenticator, ApiKeyAuthenticator } from "./auth";
+import { BuildLogs } from "./builds/build-log";
+import { TemplateBuilder } from "./builds/builder";
+import { systemClock, type Clock } from "./clock";
+import type { Services } from "./context";
+import { ExecConnect } from "./data/exec-connect";
+import { envelopeFor } from "./errors";
+import { randomIds, type IdGenerator } from "./ids";
+import { BwrapRuntime } from "./runtime/bwrap-runtime";
+import { FREEZER_ROOT, FreezerGroups } from "./runtime/freezer";
+import { prepareBase } from "./runtime/rootfs";
+import { SandboxManager } from "./sandboxes";
+import { createSuperserveHandler } from "./server";
+import { SqliteStore } from "./store/sqlite-store";
+
 export {
   dataPlaneDispatcher as superserveDataPlaneDispatcher,
   routeDataPlaneTo as routeSuperserveDataPlane,
 } from "../../provider/data-plane";
 export { ManualClock, systemClock, type Clock, type Timer } from "./clock";
 export { ApiError, errors } from "./errors";
+
+/** Options of {@link startLocalSuperserve}. */
+export interface LocalSuperserveOptions {
+  /** State directory; a temp dir removed on stop when unset. */
+  dataDir?: string;
+  /** Port to listen on; 0 (default) picks a free one. */
+  port?: number;
+  /** Interface to listen on. @default "127.0.0.1" */
+  host?: string;
+  /** Host directory mounted read-only at /opt/superserve-local/bin in every sandbox and put first on PATH. */
+  sandboxTools?: string;
+  /** Milliseconds between SIGTERM and SIGKILL when a sandbox is deleted or stopped. @default 10000 */
+  killGraceMs?: number;
+  /** Time source for idle auto-pause and auto-delete. @default the system clock */
+  clock?: Clock;
+  /** Id and token generator. @default random */
+  ids?: IdGenerator;
+}
+
+/** A running local Superserve. */
+export interface LocalSuperserve {
+  /** Control-plane base URL, no trailing slash; pass as the SDK's `baseUrl`. */
+  url: string;
+  /** The API key (`X-API-Key`). */
+  apiKey: string;
+  /** The data directory in use. */
+  dataDir: string;
+  /** Stops serving and ends every sandbox's processes; disks stay, sandboxes come back paused. */
+  stop(): Promise<void>;
+}
+
+/** Starts the local Superserve (control plane and data plane on one port). Needs root. */
+export async function startLocalSuperserve(opts: LocalSuperserveOptions = {}): Promise<LocalSuperserve> {
+  if (process.getuid?.() !== 0) throw new Error("the local Superserve needs root (namespaces, overlayfs, cgroups); run it as root");
+  const dir = await openDataDir("superserve", opts.dataDir);
+  if (/[,:]/.test(dir.path)) throw new Error(`dataDir ${dir.path} must not contain ',' or ':' (overlayfs option syntax)`);
+  const clock = opts.clock ?? systemClock;
+  const ids = opts.ids ?? randomIds;
+  const apiKey = loadOrCreateApiKey(dir.path);
+  const layersDir = join(dir.path, "layers");
+  const logsDir = join(dir.path, "build-logs");
+  for (const d of [layersDir, logsDir]) mkdirSync(d, { recursive: true });
+
+  const instance = createHash("sha256").update(dir.path).digest("hex").slice(0, 12);
+  const runtime = new BwrapRuntime({
+    disksDir: join(dir.path, "disks"),
+    parts: await prepareBase(join(dir.path, "base")),
+    freezer: new FreezerGroups(join(FREEZER_ROOT, "superserve-local", instance)),
+    ...(opts.sandboxTools && { toolsDir: opts.sandboxTools }),
+    killGraceMs: opts.killGraceMs ?? 10_000,
+  });
+  await runtime.reapLeftovers();
+  const store = new SqliteStore(join(dir.path, "superserve.sqlite"));
+  const logs = new BuildLogs(logsDir, clock);
+  const sandboxes = new SandboxManager({ store, runtime, clock, ids, layersDir });
+  const builder = new TemplateBuilder({ store, runtime, clock, ids, logs, layersDir });
+  builder.recover();
+  sandboxes.recover();
+  const services: Services = { store, sandboxes, builder, logs, runtime, clock, ids, layersDir };
+
+  const apiKeys = new ApiKeyAuthenticator(apiKey);
+  const execConnect = new ExecConnect(services);
+  const { request, upgrade } = createSuperserveHandler({
+    services,
+    apiKeys,
+    accessTokens: new AccessTokenAuthenticator({ store, runtime }),
+    faults: new FaultInjector({ envelope: envelopeFor, isAdmin: (req) => apiKeys.isAdmin(req) }),
+    execConnect,
+  });
+  const listener = await listenHttp(request, { host: opts.host ?? "127.0.0.1", port: opts.port ?? 0, onUpgrade: upgrade });
+  let stopped = false;
+  return {
+    url: listener.origin,
+    apiKey,
+    dataDir: dir.path,
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      execConnect.closeAll();
+      await listener.close();
+      await sandboxes.shutdown();
+      store.close();
+      await dir.close();
+    },
+  };
+}

@@ -1,46 +1,70 @@
-import type { Handler, Plane } from "./context";
-import * as sandboxes from "./control/sandboxes";
-import * as secrets from "./control/secrets";
-import * as templates from "./control/templates";
-import * as exec from "./data/exec";
-import * as files from "./data/files";
 import type { HttpMethod } from "../shared";
+import type { ControlHandler, DataHandler } from "./context";
 
-/** Every operation of the SDK's contract: method, path, credential and handler. */
-export const OPERATIONS: [HttpMethod, string, Plane, Handler][] = [
-  ["POST", "/templates", "control", templates.createTemplate],
-  ["GET", "/templates", "control", templates.listTemplates],
-  ["GET", "/templates/{id}", "control", templates.getTemplate],
-  ["DELETE", "/templates/{id}", "control", templates.deleteTemplate],
-  ["POST", "/templates/{id}/builds", "control", templates.rebuildTemplate],
-  ["GET", "/templates/{id}/builds", "control", templates.listBuilds],
-  ["GET", "/templates/{id}/builds/{bid}", "control", templates.getBuild],
-  ["DELETE", "/templates/{id}/builds/{bid}", "control", templates.cancelBuild],
-  ["GET", "/templates/{id}/builds/{bid}/logs", "control", templates.buildLogs],
+/** Which credential an operation takes: the API key (control) or a sandbox access token (data). */
+export type Plane = "control" | "data";
 
-  ["POST", "/sandboxes", "control", sandboxes.createSandbox],
-  ["GET", "/sandboxes", "control", sandboxes.listSandboxes],
-  ["GET", "/sandboxes/{id}", "control", sandboxes.getSandbox],
-  ["PATCH", "/sandboxes/{id}", "control", sandboxes.patchSandbox],
-  ["DELETE", "/sandboxes/{id}", "control", sandboxes.deleteSandbox],
-  ["POST", "/sandboxes/{id}/pause", "control", sandboxes.pauseSandbox],
-  ["POST", "/sandboxes/{id}/resume", "control", sandboxes.resumeSandbox],
-  ["POST", "/sandboxes/{id}/activate", "control", sandboxes.activateSandbox],
-  ["GET", "/sandboxes/{id}/network", "control", sandboxes.networkLog],
-  ["POST", "/sandboxes/{id}/secrets", "control", sandboxes.attachSecret],
-  ["DELETE", "/sandboxes/{id}/secrets/{key}", "control", sandboxes.detachSecret],
+/** How one operation is reached and guarded. */
+export interface OperationSpec {
+  method: HttpMethod;
+  /** Path in the SDK's template form. */
+  path: string;
+  plane: Plane;
+  /** `json`: the pipeline parses the body before the handler runs; otherwise it is left unread. */
+  body?: "json";
+}
 
-  ["POST", "/secrets", "control", secrets.createSecret],
-  ["GET", "/secrets", "control", secrets.listSecrets],
-  ["GET", "/secrets/{name}", "control", secrets.getSecret],
-  ["PATCH", "/secrets/{name}", "control", secrets.rotateSecret],
-  ["DELETE", "/secrets/{name}", "control", secrets.deleteSecret],
-  ["GET", "/secrets/{name}/audit", "control", secrets.secretAudit],
-  ["GET", "/secrets/{name}/sandboxes", "control", secrets.secretSandboxes],
-  ["GET", "/providers", "control", secrets.listProviders],
+/**
+ * The operation table: every call `@superserve/sdk` 0.8.1 makes, one row per SDK request
+ * (control plane on the SDK's `baseUrl`, data plane on its sandbox host). `commands.spawn`'s
+ * WebSocket (`/exec/connect`) is an upgrade, not a request; see `data/exec-connect.ts`.
+ */
+export const OPERATIONS = {
+  createTemplate: { method: "POST", path: "/templates", plane: "control", body: "json" },
+  listTemplates: { method: "GET", path: "/templates", plane: "control" },
+  getTemplate: { method: "GET", path: "/templates/{id}", plane: "control" },
+  deleteTemplate: { method: "DELETE", path: "/templates/{id}", plane: "control" },
+  rebuildTemplate: { method: "POST", path: "/templates/{id}/builds", plane: "control" },
+  listBuilds: { method: "GET", path: "/templates/{id}/builds", plane: "control" },
+  getBuild: { method: "GET", path: "/templates/{id}/builds/{bid}", plane: "control" },
+  cancelBuild: { method: "DELETE", path: "/templates/{id}/builds/{bid}", plane: "control" },
+  buildLogs: { method: "GET", path: "/templates/{id}/builds/{bid}/logs", plane: "control" },
 
-  ["POST", "/exec", "data", exec.execSync],
-  ["POST", "/exec/stream", "data", exec.execStream],
-  ["GET", "/files", "data", files.readFile],
-  ["POST", "/files", "data", files.writeFile],
-];
+  createSandbox: { method: "POST", path: "/sandboxes", plane: "control", body: "json" },
+  listSandboxes: { method: "GET", path: "/sandboxes", plane: "control" },
+  getSandbox: { method: "GET", path: "/sandboxes/{id}", plane: "control" },
+  patchSandbox: { method: "PATCH", path: "/sandboxes/{id}", plane: "control", body: "json" },
+  deleteSandbox: { method: "DELETE", path: "/sandboxes/{id}", plane: "control" },
+  pauseSandbox: { method: "POST", path: "/sandboxes/{id}/pause", plane: "control" },
+  resumeSandbox: { method: "POST", path: "/sandboxes/{id}/resume", plane: "control" },
+  activateSandbox: { method: "POST", path: "/sandboxes/{id}/activate", plane: "control" },
+  networkLog: { method: "GET", path: "/sandboxes/{id}/network", plane: "control" },
+  attachSecret: { method: "POST", path: "/sandboxes/{id}/secrets", plane: "control", body: "json" },
+  detachSecret: { method: "DELETE", path: "/sandboxes/{id}/secrets/{key}", plane: "control" },
+
+  createSecret: { method: "POST", path: "/secrets", plane: "control", body: "json" },
+  listSecrets: { method: "GET", path: "/secrets", plane: "control" },
+  getSecret: { method: "GET", path: "/secrets/{name}", plane: "control" },
+  rotateSecret: { method: "PATCH", path: "/secrets/{name}", plane: "control", body: "json" },
+  deleteSecret: { method: "DELETE", path: "/secrets/{name}", plane: "control" },
+  secretAudit: { method: "GET", path: "/secrets/{name}/audit", plane: "control" },
+  secretSandboxes: { method: "GET", path: "/secrets/{name}/sandboxes", plane: "control" },
+  listProviders: { method: "GET", path: "/providers", plane: "control" },
+
+  execSync: { method: "POST", path: "/exec", plane: "data", body: "json" },
+  execStream: { method: "POST", path: "/exec/stream", plane: "data", body: "json" },
+  readFile: { method: "GET", path: "/files", plane: "data" },
+  writeFile: { method: "POST", path: "/files", plane: "data" },
+} as const satisfies Record<string, OperationSpec>;
+
+/** Every operation id. */
+export type OperationId = keyof typeof OPERATIONS;
+
+/** The operations of one plane. */
+type OperationsOf<P extends Plane> = { [K in OperationId]: (typeof OPERATIONS)[K]["plane"] extends P ? K : never }[OperationId];
+
+/** One handler per operation, grouped by plane; a missing or misplaced one fails to compile. */
+export interface Handlers {
+  control: Record<OperationsOf<"control">, ControlHandler>;
+  data: Record<OperationsOf<"data">, DataHandler>;
+}

@@ -1,190 +1,137 @@
-import { createHash, timingSafeEqual } from "node:crypto";
-import { mkdirSync } from "node:fs";
-import type { IncomingMessage, ServerResponse } from "node:http";
-import { join } from "node:path";
-import { FaultInjector, listenHttp, openDataDir, readJsonBody, RequestBodyError, RouteTable, sendJson, splitUrl } from "../shared";
-import { loadOrCreateApiKey } from "./api-key";
-import { BuildLogs } from "./builds/build-log";
-import { TemplateBuilder } from "./builds/builder";
-import { systemClock, type Clock } from "./clock";
-import type { Handler, Plane, RequestContext, Services } from "./context";
-import { authenticateSandbox, sandboxIdFromHost } from "./data/authenticate";
-import { ExecConnect } from "./data/exec-connect";
-import { ApiError, envelopeFor, errors } from "./errors";
-import { randomIds, type IdGenerator } from "./ids";
-import { OPERATIONS } from "./operations";
-import { BwrapRuntime } from "./runtime/bwrap-runtime";
-import { FREEZER_ROOT, FreezerGroups } from "./runtime/freezer";
-import { prepareBase } from "./runtime/rootfs";
-import { SandboxManager } from "./sandboxes";
-import { SqliteStore } from "./store/sqlite-store";
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from "node:http";
+import type { Duplex } from "node:stream";
+import { readJsonBody, RequestBodyError, RouteTable, sendJson, splitUrl, type FaultInjector } from "../shared";
+import type { RequestHandler, UpgradeHandler } from "../shared/http-server";
+import type { AccessTokenAuthenticator, ApiKeyAuthenticator } from "./auth";
+import type { ControlHandler, DataHandler, Reply, Services } from "./context";
+import { EXEC_CONNECT_PATH, execSubprotocols, type ExecConnect } from "./data/exec-connect";
+import { errors, toApiError, type ApiError } from "./errors";
+import { handlers } from "./handlers";
+import { OPERATIONS, type OperationSpec } from "./operations";
+import type { SandboxRecord } from "./store/records";
 
-/** Options of {@link startLocalSuperserve}. */
-export interface LocalSuperserveOptions {
-  /** State directory; a temp dir removed on stop when unset. */
-  dataDir?: string;
-  /** Port to listen on; 0 (default) picks a free one. */
-  port?: number;
-  /** Interface to listen on. @default "127.0.0.1" */
-  host?: string;
-  /** Host directory mounted read-only at /opt/superserve-local/bin in every sandbox and put first on PATH. */
-  sandboxTools?: string;
-  /** Milliseconds between SIGTERM and SIGKILL when a sandbox is deleted or stopped. @default 10000 */
-  killGraceMs?: number;
-  /** Time source for idle auto-pause and auto-delete. @default the system clock */
-  clock?: Clock;
-  /** Id and token generator. @default random */
-  ids?: IdGenerator;
+/** Everything the request pipeline needs. */
+export interface SuperserveServerDeps {
+  services: Services;
+  /** The control plane's authenticator. */
+  apiKeys: ApiKeyAuthenticator;
+  /** The data plane's authenticator. */
+  accessTokens: AccessTokenAuthenticator;
+  faults: FaultInjector;
+  /** The `commands.spawn` sessions an authenticated upgrade is handed to. */
+  execConnect: ExecConnect;
 }
 
-/** A running local Superserve. */
-export interface LocalSuperserve {
-  /** Control-plane base URL, no trailing slash; pass as the SDK's `baseUrl`. */
-  url: string;
-  /** The API key (`X-API-Key`). */
-  apiKey: string;
-  /** The data directory in use. */
-  dataDir: string;
-  /** Stops serving and ends every sandbox's processes; disks stay, sandboxes come back paused. */
-  stop(): Promise<void>;
-}
-
+/** Largest accepted JSON body, in bytes (413 above). */
 const MAX_JSON_BYTES = 1024 * 1024;
 
-interface Route {
-  plane: Plane;
-  handler: Handler;
+type Route = { spec: OperationSpec } & ({ plane: "control"; handler: ControlHandler } | { plane: "data"; handler: DataHandler });
+
+function buildRoutes(): RouteTable<Route> {
+  const specs: Readonly<Record<string, OperationSpec>> = OPERATIONS;
+  const table = new RouteTable<Route>();
+  const add = (route: Route) => table.add(route.spec.method, route.spec.path, route);
+  for (const [id, handler] of Object.entries(handlers.control)) add({ spec: specs[id], plane: "control", handler });
+  for (const [id, handler] of Object.entries(handlers.data)) add({ spec: specs[id], plane: "data", handler });
+  return table;
 }
 
-/** Starts the local Superserve (control plane and data plane on one port). Needs root. */
-export async function startLocalSuperserve(opts: LocalSuperserveOptions = {}): Promise<LocalSuperserve> {
-  if (process.getuid?.() !== 0) throw new Error("the local Superserve needs root (namespaces, overlayfs, cgroups); run it as root");
-  const dir = await openDataDir("superserve", opts.dataDir);
-  if (/[,:]/.test(dir.path)) throw new Error(`dataDir ${dir.path} must not contain ',' or ':' (overlayfs option syntax)`);
-  const clock = opts.clock ?? systemClock;
-  const ids = opts.ids ?? randomIds;
-  const apiKey = loadOrCreateApiKey(dir.path);
-  const layersDir = join(dir.path, "layers");
-  const logsDir = join(dir.path, "build-logs");
-  for (const d of [layersDir, logsDir]) mkdirSync(d, { recursive: true });
+/**
+ * The request pipeline, in this fixed order:
+ * faults → route → auth (API key on the control plane, access token on the data plane) →
+ * JSON body → handler → serialize, and any error → the vendor's error envelope.
+ * WebSocket upgrades (`commands.spawn`): route → subprotocol → access token → session, and any
+ * error → the envelope as the upgrade's HTTP answer.
+ */
+export function createSuperserveHandler(deps: SuperserveServerDeps): { request: RequestHandler; upgrade: UpgradeHandler } {
+  const routes = buildRoutes();
+  const { services, apiKeys, accessTokens } = deps;
 
-  const instance = createHash("sha256").update(dir.path).digest("hex").slice(0, 12);
-  const runtime = new BwrapRuntime({
-    disksDir: join(dir.path, "disks"),
-    parts: await prepareBase(join(dir.path, "base")),
-    freezer: new FreezerGroups(join(FREEZER_ROOT, "superserve-local", instance)),
-    ...(opts.sandboxTools && { toolsDir: opts.sandboxTools }),
-    killGraceMs: opts.killGraceMs ?? 10_000,
-  });
-  await runtime.reapLeftovers();
-  const store = new SqliteStore(join(dir.path, "superserve.sqlite"));
-  const logs = new BuildLogs(logsDir, clock);
-  const sandboxes = new SandboxManager({ store, runtime, clock, ids, layersDir });
-  const builder = new TemplateBuilder({ store, runtime, clock, ids, logs, layersDir });
-  builder.recover();
-  sandboxes.recover();
-  const services: Services = { store, sandboxes, builder, logs, runtime, clock, ids, layersDir };
-
-  const routes = new RouteTable<Route>();
-  for (const [method, path, plane, handler] of OPERATIONS) routes.add(method, path, { plane, handler });
-  const keyMatches = (given: string | undefined) => {
-    if (!given) return false;
-    const a = Buffer.from(given);
-    const b = Buffer.from(apiKey);
-    return a.length === b.length && timingSafeEqual(a, b);
-  };
-  const faults = new FaultInjector({
-    envelope: envelopeFor,
-    isAdmin: (req) => keyMatches(req.headers.authorization?.replace(/^Bearer\s+/i, "")) || keyMatches(header(req, "x-api-key")),
-  });
-
-  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const { rawPath, query } = splitUrl(req.url);
-    if (await faults.intercept(req, res, rawPath)) return;
+  async function dispatch(req: IncomingMessage, res: ServerResponse, rawPath: string, query: URLSearchParams): Promise<void> {
+    const match = routes.match(req.method ?? "GET", rawPath);
+    if (!match) {
+      req.resume();
+      const allowed = routes.allowedMethods(rawPath);
+      throw allowed.length ? errors.methodNotAllowed(req.method, rawPath, allowed) : errors.notFound("route", `${req.method} ${rawPath}`);
+    }
+    const { route, params } = match;
+    const base = { req, res, params, query, services };
+    if (route.plane === "control") {
+      apiKeys.authenticate(req);
+      writeReply(res, await route.handler({ ...base, body: await jsonBody(req, route.spec) }));
+      return;
+    }
+    const sandbox = accessTokens.authenticate(req);
+    services.sandboxes.begin(sandbox.id);
     try {
-      const match = routes.match(req.method ?? "GET", rawPath);
-      if (!match) {
-        req.resume();
-        const allowed = routes.allowedMethods(rawPath);
-        throw allowed.length
-          ? new ApiError(405, "method_not_allowed", `${req.method} is not supported on ${rawPath}; use ${allowed.join(" or ")}`)
-          : errors.notFound("route", `${req.method} ${rawPath}`);
-      }
-      const ctx: RequestContext = {
-        req,
-        res,
-        params: match.params,
-        query,
-        services,
-        json: async () => {
-          try {
-            return await readJsonBody(req, MAX_JSON_BYTES);
-          } catch (err) {
-            if (err instanceof RequestBodyError) throw err.status === 413 ? errors.tooLarge(err.message) : errors.badRequest(err.message);
-            throw err;
-          }
-        },
-        sandbox: undefined as never,
-      };
-      if (match.route.plane === "control") {
-        if (!keyMatches(header(req, "x-api-key"))) throw errors.missingApiKey();
-      } else {
-        ctx.sandbox = authenticateDataPlane(req, services);
-      }
-      if (match.route.plane === "data") sandboxes.begin(ctx.sandbox.id);
-      try {
-        const reply = await match.route.handler(ctx);
-        if (reply) {
-          if (reply.body === undefined) {
-            res.writeHead(reply.status);
-            res.end();
-          } else sendJson(res, reply.status, reply.body);
-        }
-      } finally {
-        if (match.route.plane === "data") sandboxes.end(ctx.sandbox.id);
-      }
+      writeReply(res, await route.handler({ ...base, sandbox, body: await jsonBody(req, route.spec) }));
+    } finally {
+      services.sandboxes.end(sandbox.id);
+    }
+  }
+
+  const request: RequestHandler = async (req, res) => {
+    const { rawPath, query } = splitUrl(req.url);
+    if (await deps.faults.intercept(req, res, rawPath)) return;
+    try {
+      await dispatch(req, res, rawPath, query);
     } catch (err) {
-      const apiErr = err instanceof ApiError ? err : errors.internal((err as Error).message);
+      const error = toApiError(err);
       if (res.headersSent) {
         res.destroy();
         return;
       }
       req.resume();
-      sendJson(res, apiErr.status, apiErr.body(), apiErr.headers);
+      sendJson(res, error.status, error.body(), error.headers);
     }
   };
 
-  const execConnect = new ExecConnect(services);
-  const listener = await listenHttp(handle, {
-    host: opts.host ?? "127.0.0.1",
-    port: opts.port ?? 0,
-    onUpgrade: (req, socket, head) => execConnect.upgrade(req, socket, head),
-  });
-  let stopped = false;
-  return {
-    url: listener.origin,
-    apiKey,
-    dataDir: dir.path,
-    stop: async () => {
-      if (stopped) return;
-      stopped = true;
-      execConnect.closeAll();
-      await listener.close();
-      await sandboxes.shutdown();
-      store.close();
-      await dir.close();
-    },
+  const upgrade: UpgradeHandler = (req, socket, head) => {
+    socket.on("error", () => undefined);
+    let sandbox: SandboxRecord;
+    try {
+      const { rawPath } = splitUrl(req.url);
+      if (rawPath !== EXEC_CONNECT_PATH) throw errors.notFound("route", `GET ${rawPath}`);
+      const subprotocols = execSubprotocols(req);
+      sandbox = accessTokens.authenticateUpgrade(req, subprotocols);
+    } catch (err) {
+      refuse(socket, toApiError(err));
+      return;
+    }
+    deps.execConnect.accept(req, socket, head, sandbox);
   };
+
+  return { request, upgrade };
 }
 
-function header(req: IncomingMessage, name: string): string | undefined {
-  const v = req.headers[name];
-  return Array.isArray(v) ? v[0] : v;
+/** The parsed body of an operation that takes JSON; 413 too large, 400 not JSON. */
+async function jsonBody(req: IncomingMessage, spec: OperationSpec): Promise<unknown> {
+  if (spec.body !== "json") return undefined;
+  try {
+    return await readJsonBody(req, MAX_JSON_BYTES);
+  } catch (err) {
+    if (err instanceof RequestBodyError) throw err.status === 413 ? errors.tooLarge(err.message) : errors.badRequest(err.message);
+    throw err;
+  }
 }
 
-/** Sandbox id + access token headers → the sandbox; 404 unknown, 401 stale token, 503 paused. */
-function authenticateDataPlane(req: IncomingMessage, services: Services) {
-  const id = header(req, "x-superserve-sandbox-id") ?? sandboxIdFromHost(header(req, "x-superserve-original-host"));
-  if (!id) throw errors.badRequest("missing X-Superserve-Sandbox-Id: send the sandbox id with every data-plane request");
-  return authenticateSandbox(services, id, header(req, "x-access-token") ?? "");
+/** Writes a handler's reply (nothing when the handler wrote the response itself). */
+function writeReply(res: ServerResponse, reply: Reply | void): void {
+  if (!reply) return;
+  if (reply.body === undefined) {
+    res.writeHead(reply.status);
+    res.end();
+  } else sendJson(res, reply.status, reply.body);
+}
+
+/** Answers a refused upgrade with `err` in the vendor's envelope and closes the socket. */
+function refuse(socket: Duplex, err: ApiError): void {
+  const body = JSON.stringify(err.body());
+  socket.end(
+    `HTTP/1.1 ${err.status} ${STATUS_CODES[err.status] ?? ""}\r\n` +
+      "content-type: application/json\r\n" +
+      `content-length: ${Buffer.byteLength(body)}\r\n` +
+      "connection: close\r\n\r\n" +
+      body,
+  );
 }

@@ -1,4 +1,4 @@
-import type { Handler } from "../context";
+import type { ControlHandler } from "../context";
 import { errors } from "../errors";
 import { sandboxJson } from "../serialize";
 import { asObject, envMap, optInt, optNullableInt, optString, reqString, stringList, stringMap } from "../validate";
@@ -11,8 +11,8 @@ function network(o: Record<string, unknown>): { allow_out?: string[]; deny_out?:
   return { ...(allow && { allow_out: allow }), ...(deny && { deny_out: deny }) };
 }
 
-export const createSandbox: Handler = async (ctx) => {
-  const body = asObject(await ctx.json(), "request body");
+export const createSandbox: ControlHandler = async (ctx) => {
+  const body = asObject(ctx.body, "request body");
   if (body.from_snapshot !== undefined) throw errors.notImplemented("from_snapshot (creating a sandbox from a snapshot)");
   const name = optString(body, "name") ?? "";
   const net = network(body) ?? {};
@@ -31,17 +31,17 @@ export const createSandbox: Handler = async (ctx) => {
   return { status: 201, body: { ...sandboxJson(s), access_token: s.access_token } };
 };
 
-export const listSandboxes: Handler = async (ctx) => {
+export const listSandboxes: ControlHandler = async (ctx) => {
   const filters: [string, string][] = [];
   for (const [k, v] of ctx.query) if (k.startsWith("metadata.")) filters.push([k.slice("metadata.".length), v]);
   const all = ctx.services.store.listSandboxes().filter((s) => filters.every(([k, v]) => s.metadata[k] === v));
   return { status: 200, body: all.map(sandboxJson) };
 };
 
-export const getSandbox: Handler = async (ctx) => ({ status: 200, body: sandboxJson(ctx.services.sandboxes.get(ctx.params.id!)) });
+export const getSandbox: ControlHandler = async (ctx) => ({ status: 200, body: sandboxJson(ctx.services.sandboxes.get(ctx.params.id!)) });
 
-export const patchSandbox: Handler = async (ctx) => {
-  const body = asObject(await ctx.json(), "request body");
+export const patchSandbox: ControlHandler = async (ctx) => {
+  const body = asObject(ctx.body, "request body");
   const timeout = optNullableInt(body, "timeout_seconds", 1);
   const autoDelete = optNullableInt(body, "auto_delete_seconds", 0);
   const net = network(body);
@@ -54,33 +54,33 @@ export const patchSandbox: Handler = async (ctx) => {
   return { status: 204 };
 };
 
-export const pauseSandbox: Handler = async (ctx) => {
+export const pauseSandbox: ControlHandler = async (ctx) => {
   await ctx.services.sandboxes.pause(ctx.params.id!);
   return { status: 204 };
 };
 
-export const resumeSandbox: Handler = async (ctx) => {
+export const resumeSandbox: ControlHandler = async (ctx) => {
   const s = await ctx.services.sandboxes.activate(ctx.params.id!);
   return { status: 200, body: { id: s.id, status: s.status, access_token: s.access_token } };
 };
 
-export const activateSandbox: Handler = async (ctx) => {
+export const activateSandbox: ControlHandler = async (ctx) => {
   const s = await ctx.services.sandboxes.activate(ctx.params.id!);
   return { status: 200, body: { ...sandboxJson(s), access_token: s.access_token } };
 };
 
-export const deleteSandbox: Handler = async (ctx) => {
+export const deleteSandbox: ControlHandler = async (ctx) => {
   await ctx.services.sandboxes.remove(ctx.params.id!);
   return { status: 204 };
 };
 
-export const networkLog: Handler = async (ctx) => {
+export const networkLog: ControlHandler = async (ctx) => {
   ctx.services.sandboxes.get(ctx.params.id!);
   return { status: 200, body: { data: [], next_cursor: null, has_more: false } };
 };
 
-export const attachSecret: Handler = async (ctx) => {
-  const body = asObject(await ctx.json(), "request body");
+export const attachSecret: ControlHandler = async (ctx) => {
+  const body = asObject(ctx.body, "request body");
   const envKey = reqString(body, "env_key");
   const name = reqString(body, "secret_name");
   const { store, sandboxes } = ctx.services;
@@ -90,7 +90,7 @@ export const attachSecret: Handler = async (ctx) => {
   return { status: 201, body: { env_key: envKey, secret_name: name } };
 };
 
-export const detachSecret: Handler = async (ctx) => {
+export const detachSecret: ControlHandler = async (ctx) => {
   const { store, sandboxes } = ctx.services;
   const s = sandboxes.get(ctx.params.id!);
   const key = ctx.params.key!;

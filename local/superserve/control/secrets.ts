@@ -1,18 +1,18 @@
-import type { Handler } from "../context";
+import type { ControlContext, ControlHandler } from "../context";
 import { errors } from "../errors";
 import { secretJson } from "../serialize";
 import type { SecretRecord } from "../store/records";
 import { asObject, optString, reqString, stringList } from "../validate";
 
-function find(ctx: Parameters<Handler>[0]): SecretRecord {
+function find(ctx: ControlContext): SecretRecord {
   const s = ctx.services.store.getSecret(ctx.params.name!);
   if (!s) throw errors.notFound("secret", ctx.params.name!);
   return s;
 }
 
-export const createSecret: Handler = async (ctx) => {
+export const createSecret: ControlHandler = async (ctx) => {
   const { store, clock, ids } = ctx.services;
-  const body = asObject(await ctx.json(), "request body");
+  const body = asObject(ctx.body, "request body");
   const name = reqString(body, "name");
   if (!/^[A-Za-z0-9_.\/-]{1,128}$/.test(name)) throw errors.invalid("name", "use letters, digits, `_`, `.`, `-`, `/`");
   const value = reqString(body, "value");
@@ -34,28 +34,28 @@ export const createSecret: Handler = async (ctx) => {
   return { status: 201, body: secretJson(s) };
 };
 
-export const getSecret: Handler = async (ctx) => ({ status: 200, body: secretJson(find(ctx)) });
+export const getSecret: ControlHandler = async (ctx) => ({ status: 200, body: secretJson(find(ctx)) });
 
-export const listSecrets: Handler = async (ctx) => ({ status: 200, body: ctx.services.store.listSecrets().map(secretJson) });
+export const listSecrets: ControlHandler = async (ctx) => ({ status: 200, body: ctx.services.store.listSecrets().map(secretJson) });
 
-export const rotateSecret: Handler = async (ctx) => {
-  const body = asObject(await ctx.json(), "request body");
+export const rotateSecret: ControlHandler = async (ctx) => {
+  const body = asObject(ctx.body, "request body");
   const s = { ...find(ctx), value: reqString(body, "value"), updated_at: new Date(ctx.services.clock.now()).toISOString() };
   ctx.services.store.putSecret(s);
   return { status: 200, body: secretJson(s) };
 };
 
-export const deleteSecret: Handler = async (ctx) => {
+export const deleteSecret: ControlHandler = async (ctx) => {
   ctx.services.store.deleteSecret(find(ctx).name);
   return { status: 204 };
 };
 
-export const secretAudit: Handler = async (ctx) => {
+export const secretAudit: ControlHandler = async (ctx) => {
   find(ctx);
   return { status: 200, body: [] };
 };
 
-export const secretSandboxes: Handler = async (ctx) => {
+export const secretSandboxes: ControlHandler = async (ctx) => {
   const s = find(ctx);
   const bindings = ctx.services.store
     .listSandboxes()
@@ -63,4 +63,4 @@ export const secretSandboxes: Handler = async (ctx) => {
   return { status: 200, body: bindings };
 };
 
-export const listProviders: Handler = async () => ({ status: 200, body: [] });
+export const listProviders: ControlHandler = async () => ({ status: 200, body: [] });

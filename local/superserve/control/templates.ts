@@ -1,12 +1,12 @@
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import type { Handler, RequestContext } from "../context";
+import type { ControlContext, ControlHandler } from "../context";
 import { errors } from "../errors";
 import { buildJson, templateJson } from "../serialize";
 import type { BuildSpec, BuildStep, TemplateRecord } from "../store/records";
 import { asObject, optInt, optString, reqString } from "../validate";
 
-function findTemplate(ctx: RequestContext): TemplateRecord {
+function findTemplate(ctx: ControlContext): TemplateRecord {
   const t = ctx.services.store.getTemplate(ctx.params.id!);
   if (!t) throw errors.notFound("template", ctx.params.id!);
   return t;
@@ -46,9 +46,9 @@ function parseSpec(raw: unknown): BuildSpec {
   return { from, ...(steps && { steps }), ...(start && { start_cmd: start }), ...(ready && { ready_cmd: ready }) };
 }
 
-export const createTemplate: Handler = async (ctx) => {
+export const createTemplate: ControlHandler = async (ctx) => {
   const { store, builder, clock, ids } = ctx.services;
-  const body = asObject(await ctx.json(), "request body");
+  const body = asObject(ctx.body, "request body");
   const name = reqString(body, "name");
   if (!/^[A-Za-z0-9][A-Za-z0-9._\/-]{0,127}$/.test(name)) throw errors.invalid("name", "use letters, digits, `.`, `_`, `-` and `/` (at most 128)");
   if (body.build_spec === undefined) throw errors.invalid("build_spec", "is required ({from, steps?, start_cmd?, ready_cmd?})");
@@ -69,14 +69,14 @@ export const createTemplate: Handler = async (ctx) => {
   return { status: 202, body: { ...templateJson({ ...template, latest_build_id: build.id }), build_id: build.id } };
 };
 
-export const getTemplate: Handler = async (ctx) => ({ status: 200, body: templateJson(findTemplate(ctx)) });
+export const getTemplate: ControlHandler = async (ctx) => ({ status: 200, body: templateJson(findTemplate(ctx)) });
 
-export const listTemplates: Handler = async (ctx) => ({
+export const listTemplates: ControlHandler = async (ctx) => ({
   status: 200,
   body: ctx.services.store.listTemplates(ctx.query.get("name_prefix") ?? undefined).map(templateJson),
 });
 
-export const deleteTemplate: Handler = async (ctx) => {
+export const deleteTemplate: ControlHandler = async (ctx) => {
   const { store, builder } = ctx.services;
   const t = findTemplate(ctx);
   const users = store.listSandboxes().filter((s) => s.template_id === t.id);
@@ -88,12 +88,12 @@ export const deleteTemplate: Handler = async (ctx) => {
   return { status: 204 };
 };
 
-export const rebuildTemplate: Handler = async (ctx) => {
+export const rebuildTemplate: ControlHandler = async (ctx) => {
   const { build, created } = ctx.services.builder.start(findTemplate(ctx));
   return { status: created ? 201 : 200, body: buildJson(build) };
 };
 
-export const listBuilds: Handler = async (ctx) => {
+export const listBuilds: ControlHandler = async (ctx) => {
   const t = findTemplate(ctx);
   const limitRaw = ctx.query.get("limit");
   const limit = limitRaw === null ? undefined : Number(limitRaw);
@@ -101,22 +101,22 @@ export const listBuilds: Handler = async (ctx) => {
   return { status: 200, body: ctx.services.store.listBuilds(t.id, limit).map(buildJson) };
 };
 
-function findBuild(ctx: RequestContext) {
+function findBuild(ctx: ControlContext) {
   const t = findTemplate(ctx);
   const b = ctx.services.store.getBuild(ctx.params.bid!);
   if (!b || b.template_id !== t.id) throw errors.notFound("build", ctx.params.bid!);
   return b;
 }
 
-export const getBuild: Handler = async (ctx) => ({ status: 200, body: buildJson(findBuild(ctx)) });
+export const getBuild: ControlHandler = async (ctx) => ({ status: 200, body: buildJson(findBuild(ctx)) });
 
-export const cancelBuild: Handler = async (ctx) => {
+export const cancelBuild: ControlHandler = async (ctx) => {
   await ctx.services.builder.cancel(findBuild(ctx).id);
   return { status: 204 };
 };
 
 /** SSE: replays the log so far, follows it live, closes after the `finished` event. */
-export const buildLogs: Handler = async (ctx) => {
+export const buildLogs: ControlHandler = async (ctx) => {
   const b = findBuild(ctx);
   const { logs } = ctx.services;
   const { res } = ctx;

@@ -1,21 +1,17 @@
-import { timingSafeEqual } from "node:crypto";
-import { STATUS_CODES, type IncomingMessage } from "node:http";
+import type { IncomingMessage } from "node:http";
 import { constants as osConstants } from "node:os";
 import { PassThrough, type Duplex } from "node:stream";
 import { WebSocketServer, type RawData, type WebSocket } from "ws";
-import { splitUrl } from "../../shared";
 import type { Services } from "../context";
 import { ApiError, errors } from "../errors";
 import type { RunningCommand } from "../runtime/types";
 import type { SandboxRecord } from "../store/records";
-import { authenticateSandbox, sandboxIdFromHost } from "./authenticate";
 import { execRequestFrom } from "./exec";
 
 /** The path `commands.spawn` dials. */
 export const EXEC_CONNECT_PATH = "/exec/connect";
 /** The subprotocol the server must echo. */
-export const EXEC_SUBPROTOCOL = "superserve.exec.v1";
-const TOKEN_PREFIX = "token.";
+const EXEC_SUBPROTOCOL = "superserve.exec.v1";
 const CH_STDIN = 0;
 const CH_STDOUT = 1;
 const CH_STDERR = 2;
@@ -23,6 +19,13 @@ const CH_STDERR = 2;
 const MAX_FRAME_BYTES = 64 * 1024;
 /** After the client disconnects mid-command: SIGHUP, then SIGKILL this much later. */
 const DISCONNECT_KILL_MS = 2000;
+
+/** The subprotocols an upgrade offers; 400 unless `superserve.exec.v1` is one of them. */
+export function execSubprotocols(req: IncomingMessage): string[] {
+  const offered = String(req.headers["sec-websocket-protocol"] ?? "").split(",").map((p) => p.trim());
+  if (!offered.includes(EXEC_SUBPROTOCOL)) throw errors.badRequest(`offer the subprotocol ${EXEC_SUBPROTOCOL} in Sec-WebSocket-Protocol`);
+  return offered;
+}
 
 /** WebSocket sessions of `commands.spawn`: one command per connection. */
 export class ExecConnect {
@@ -34,48 +37,14 @@ export class ExecConnect {
 
   constructor(private readonly services: Services) {}
 
-  /**
-   * Handles an HTTP upgrade: `/exec/connect` with a valid `token.<access_token>` subprotocol
-   * becomes a session; anything else is answered with the vendor's error envelope (404 other
-   * paths, 401 stale token, 503 paused sandbox) and the socket is closed.
-   */
-  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    socket.on("error", () => undefined);
-    let sandbox: SandboxRecord;
-    try {
-      sandbox = this.authenticate(req);
-    } catch (err) {
-      refuse(socket, err instanceof ApiError ? err : errors.internal((err as Error).message));
-      return;
-    }
+  /** Turns an authenticated upgrade of `/exec/connect` into a session of `sandbox`. */
+  accept(req: IncomingMessage, socket: Duplex, head: Buffer, sandbox: SandboxRecord): void {
     this.wss.handleUpgrade(req, socket, head, (ws) => this.session(ws, sandbox));
   }
 
   /** Ends every open session (the commands are left to the runtime's shutdown). */
   closeAll(): void {
     for (const ws of this.wss.clients) ws.terminate();
-  }
-
-  private authenticate(req: IncomingMessage): SandboxRecord {
-    const { rawPath } = splitUrl(req.url);
-    if (rawPath !== EXEC_CONNECT_PATH) throw errors.notFound("route", `GET ${rawPath}`);
-    const offered = String(req.headers["sec-websocket-protocol"] ?? "").split(",").map((p) => p.trim());
-    if (!offered.includes(EXEC_SUBPROTOCOL)) throw errors.badRequest(`offer the subprotocol ${EXEC_SUBPROTOCOL} in Sec-WebSocket-Protocol`);
-    const token = offered.find((p) => p.startsWith(TOKEN_PREFIX))?.slice(TOKEN_PREFIX.length);
-    if (!token) throw errors.badAccessToken();
-    const host = req.headers["x-superserve-original-host"] ?? req.headers.host;
-    const id = sandboxIdFromHost(Array.isArray(host) ? host[0] : host) ?? this.sandboxIdForToken(token);
-    if (!id) throw errors.badAccessToken();
-    return authenticateSandbox(this.services, id, token);
-  }
-
-  /** The sandbox whose access token is `token` (for clients that do not name the sandbox in the host). */
-  private sandboxIdForToken(token: string): string | undefined {
-    const given = Buffer.from(token);
-    return this.services.store.listSandboxes().find((s) => {
-      const own = Buffer.from(s.access_token);
-      return own.length === given.length && timingSafeEqual(own, given);
-    })?.id;
   }
 
   /** One session: the first text frame starts the command; later frames feed or signal it. */
@@ -159,16 +128,4 @@ function parseJsonOrUndefined(bytes: Buffer): { type?: unknown; name?: unknown }
   } catch {
     return undefined;
   }
-}
-
-/** Answers a refused upgrade with `err` in the vendor's envelope and closes the socket. */
-function refuse(socket: Duplex, err: ApiError): void {
-  const body = JSON.stringify(err.body());
-  socket.end(
-    `HTTP/1.1 ${err.status} ${STATUS_CODES[err.status] ?? ""}\r\n` +
-      "content-type: application/json\r\n" +
-      `content-length: ${Buffer.byteLength(body)}\r\n` +
-      "connection: close\r\n\r\n" +
-      body,
-  );
 }

@@ -1,4 +1,4 @@
-import type { Handler, RequestContext, Services } from "../context";
+import type { DataContext, DataHandler, Services } from "../context";
 import { errors } from "../errors";
 import type { ExecRequest } from "../runtime/types";
 import type { SandboxRecord } from "../store/records";
@@ -27,13 +27,13 @@ export function execRequestFrom(body: unknown, services: Services, sandbox: Sand
   };
 }
 
-async function parseExec(ctx: RequestContext): Promise<ExecRequest> {
-  return execRequestFrom(await ctx.json(), ctx.services, ctx.sandbox, DEFAULT_TIMEOUT_S);
+function parseExec(ctx: DataContext): ExecRequest {
+  return execRequestFrom(ctx.body, ctx.services, ctx.sandbox, DEFAULT_TIMEOUT_S);
 }
 
 /** `POST /exec`: runs to completion and answers `{stdout, stderr, exit_code}`. */
-export const execSync: Handler = async (ctx) => {
-  const req = await parseExec(ctx);
+export const execSync: DataHandler = async (ctx) => {
+  const req = parseExec(ctx);
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   let outSize = 0;
@@ -56,8 +56,8 @@ export const execSync: Handler = async (ctx) => {
 };
 
 /** `POST /exec/stream`: SSE, one single-line JSON event per chunk, closed after `finished`. */
-export const execStream: Handler = async (ctx) => {
-  const req = await parseExec(ctx);
+export const execStream: DataHandler = async (ctx) => {
+  const req = parseExec(ctx);
   const { res } = ctx;
   res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
   const now = () => new Date(ctx.services.clock.now()).toISOString();

@@ -2,14 +2,14 @@ import type { Readable } from "node:stream";
 import { extract } from "tar-stream";
 import { ZipFile } from "yazl";
 import { readBody, RequestBodyError } from "../../shared";
-import type { Handler, RequestContext } from "../context";
+import type { DataContext, DataHandler } from "../context";
 import { errors } from "../errors";
 import { FileOpError } from "../runtime/bwrap-runtime";
 
 /** Largest upload accepted. */
 const MAX_UPLOAD_BYTES = 1024 * 1024 * 1024;
 
-function filePath(ctx: RequestContext): string {
+function filePath(ctx: DataContext): string {
   const path = ctx.query.get("path");
   if (!path) throw errors.invalid("path", "is required (an absolute path such as /home/user/a.txt)");
   if (!path.startsWith("/")) throw errors.invalid("path", `must start with "/": ${path}`);
@@ -19,7 +19,7 @@ function filePath(ctx: RequestContext): string {
 }
 
 /** `POST /files?path=`: the raw body becomes the file; parents are created. */
-export const writeFile: Handler = async (ctx) => {
+export const writeFile: DataHandler = async (ctx) => {
   const path = filePath(ctx);
   let data: Buffer;
   try {
@@ -38,7 +38,7 @@ export const writeFile: Handler = async (ctx) => {
 };
 
 /** `GET /files?path=[&format=zip]`: raw bytes, or a zip of a directory. */
-export const readFile: Handler = async (ctx) => {
+export const readFile: DataHandler = async (ctx) => {
   const path = filePath(ctx);
   const { runtime } = ctx.services;
   const content = await runtime.readFile(ctx.sandbox.id, path);
