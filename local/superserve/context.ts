@@ -45,6 +45,6 @@ export interface Reply {
 }
 
 /** One operation's implementation, given the context of its plane. */
-export type Handler<C extends ControlContext> = (ctx: C) => Promise<Reply | void>;
+type Handler<C extends ControlContext> = (ctx: C) => Promise<Reply | void>;
 export type ControlHandler = Handler<ControlContext>;
 export type DataHandler = Handler<DataContext>;

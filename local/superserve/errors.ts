@@ -1,5 +1,5 @@
 /** The vendor's error envelope: `{"error":{"code","message"}}`. */
-export interface ErrorBody {
+interface ErrorBody {
   error: { code: string; message: string };
 }
 

@@ -2,7 +2,7 @@ import type { HttpMethod } from "../shared";
 import type { ControlHandler, DataHandler } from "./context";
 
 /** Which credential an operation takes: the API key (control) or a sandbox access token (data). */
-export type Plane = "control" | "data";
+type Plane = "control" | "data";
 
 /** How one operation is reached and guarded. */
 export interface OperationSpec {
@@ -58,7 +58,7 @@ export const OPERATIONS = {
 } as const satisfies Record<string, OperationSpec>;
 
 /** Every operation id. */
-export type OperationId = keyof typeof OPERATIONS;
+type OperationId = keyof typeof OPERATIONS;
 
 /** The operations of one plane. */
 type OperationsOf<P extends Plane> = { [K in OperationId]: (typeof OPERATIONS)[K]["plane"] extends P ? K : never }[OperationId];

@@ -1,7 +1,7 @@
 import type { BuildRecord, SandboxRecord, SecretRecord, TemplateRecord } from "./store/records";
 
 /** The team every local resource belongs to. */
-export const LOCAL_TEAM_ID = "team-local";
+const LOCAL_TEAM_ID = "team-local";
 
 /** A sandbox as the SDK reads it (no token). */
 export function sandboxJson(s: SandboxRecord): Record<string, unknown> {

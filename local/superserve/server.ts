@@ -11,7 +11,7 @@ import { OPERATIONS, type OperationSpec } from "./operations";
 import type { SandboxRecord } from "./store/records";
 
 /** Everything the request pipeline needs. */
-export interface SuperserveServerDeps {
+interface SuperserveServerDeps {
   services: Services;
   /** The control plane's authenticator. */
   apiKeys: ApiKeyAuthenticator;
