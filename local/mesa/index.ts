@@ -2,12 +2,12 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { openDataDir } from "../shared/data-dir";
 import { FaultInjector } from "../shared/faults";
+import { KeyedLock } from "../shared/keyed-lock";
 import { listenHttp } from "../shared/http-server";
 import { Authenticator, hashApiKey } from "./auth";
 import { ensureLocalOrg } from "./bootstrap";
 import { mesaErrors } from "./errors";
 import { randomIds, type IdGenerator } from "./ids";
-import { KeyedMutex } from "./keyed-mutex";
 import { RepoStorage } from "./repo-storage";
 import { API_PREFIX, createMesaHandler } from "./server";
 import { SqliteMetadataStore } from "./sqlite-store";
@@ -68,7 +68,7 @@ export async function startLocalMesa(opts: LocalMesaOptions = {}): Promise<Local
     const { org, apiKey } = await ensureLocalOrg(dir.path, { store, ids, now });
     const adminHash = hashApiKey(apiKey);
     const jose = await import("jose");
-    const services = { store, storage: new RepoStorage(reposDir, store), ids, now, repoLocks: new KeyedMutex() };
+    const services = { store, storage: new RepoStorage(reposDir, store), ids, now, repoLocks: new KeyedLock() };
     const auth = new Authenticator({ store, jose, now });
     const faults = new FaultInjector({
       envelope: (status, message) => mesaErrors.forStatus(status, message).body(ids.uuid()),

@@ -1,8 +1,8 @@
+import type { KeyedLock } from "../shared/keyed-lock";
 import type { HttpMethod } from "../shared/router";
 import type { Principal } from "./auth";
 import type { IdGenerator } from "./ids";
 import type { RepoStorage } from "./repo-storage";
-import type { KeyedMutex } from "./keyed-mutex";
 import type { MetadataStore, OrgRecord, RepoRecord, Scope } from "./store";
 
 /** How one operation is reached and guarded. */
@@ -65,7 +65,7 @@ export interface MesaServices {
   ids: IdGenerator;
   now: () => Date;
   /** Serializes read-modify-write sequences per repo id. */
-  repoLocks: KeyedMutex;
+  repoLocks: KeyedLock;
 }
 
 /** What a handler receives: the verified caller and the validated target. */

@@ -1,8 +1,8 @@
 import { join } from "node:path";
 import type { Clock, Timer } from "./clock";
+import { KeyedLock } from "../shared/keyed-lock";
 import { errors } from "./errors";
 import type { IdGenerator } from "./ids";
-import { KeyedLock } from "./keyed-lock";
 import { SANDBOX_PATH } from "./runtime/bwrap-runtime";
 import type { SandboxRuntime } from "./runtime/types";
 import { runStartCommands, StartFailure } from "./start-commands";
