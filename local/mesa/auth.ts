@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from "node:crypto";
+import type { Clock } from "../shared/clock";
 import { mesaErrors } from "./errors";
 import type { ApiKeyRecord, MetadataStore, OrgRecord, RepoRecord, Scope } from "./store";
 
@@ -42,7 +43,7 @@ type Jose = typeof import("jose", { with: { "resolution-mode": "import" } });
 /** Verifies bearer credentials: raw API keys and the SDK-signed HS256 access tokens. */
 export class Authenticator {
   constructor(
-    private readonly deps: { store: MetadataStore; jose: Jose; now: () => Date },
+    private readonly deps: { store: MetadataStore; jose: Jose; clock: Clock },
   ) {}
 
   /** Resolves the principal of a bearer credential or throws a 401 Mesa error. */
@@ -57,7 +58,7 @@ export class Authenticator {
 
   private activeKey(key: ApiKeyRecord | undefined): ApiKeyRecord | undefined {
     if (!key || key.revokedAt !== null) return undefined;
-    if (key.expiresAt !== null && Date.parse(key.expiresAt) <= this.deps.now().getTime()) return undefined;
+    if (key.expiresAt !== null && Date.parse(key.expiresAt) <= this.deps.clock.now()) return undefined;
     return key;
   }
 
@@ -77,7 +78,7 @@ export class Authenticator {
   }
 
   private async verifyAccessToken(token: string): Promise<Principal> {
-    const { jose, store, now } = this.deps;
+    const { jose, store, clock } = this.deps;
     let key: ApiKeyRecord | undefined;
     let payload: Record<string, unknown>;
     try {
@@ -96,7 +97,7 @@ export class Authenticator {
           audience: "mesa-api",
           requiredClaims: ["iss", "iat", "exp"],
           clockTolerance: CLOCK_SKEW_SECONDS,
-          currentDate: now(),
+          currentDate: new Date(clock.now()),
         },
       );
       payload = verified.payload as Record<string, unknown>;
@@ -116,7 +117,7 @@ export class Authenticator {
     if (exp - iat > MAX_TOKEN_TTL_SECONDS) {
       throw mesaErrors.unauthorized(`access token lifetime exceeds ${MAX_TOKEN_TTL_SECONDS} seconds; use a shorter ttl`);
     }
-    if (iat > now().getTime() / 1000 + CLOCK_SKEW_SECONDS) {
+    if (iat > clock.now() / 1000 + CLOCK_SKEW_SECONDS) {
       throw mesaErrors.unauthorized("access token `iat` is in the future; check the signer's clock");
     }
     const requested = Array.isArray(payload.scopes) ? (payload.scopes as unknown[]) : [];

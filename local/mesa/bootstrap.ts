@@ -1,5 +1,6 @@
 import { chmod, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import type { Clock } from "../shared/clock";
 import { hashApiKey } from "./auth";
 import type { IdGenerator } from "./ids";
 import type { MetadataStore, OrgRecord } from "./store";
@@ -15,12 +16,12 @@ export const ADMIN_KEY_FILE = "admin-key";
  */
 export async function ensureLocalOrg(
   dataDir: string,
-  deps: { store: MetadataStore; ids: IdGenerator; now: () => Date },
+  deps: { store: MetadataStore; ids: IdGenerator; clock: Clock },
 ): Promise<{ org: OrgRecord; apiKey: string }> {
-  const { store, ids, now } = deps;
+  const { store, ids, clock } = deps;
   let org = store.orgBySlug(LOCAL_ORG);
   if (!org) {
-    org = { id: ids.id("org"), slug: LOCAL_ORG, name: "Local", createdAt: now().toISOString() };
+    org = { id: ids.id("org"), slug: LOCAL_ORG, name: "Local", createdAt: new Date(clock.now()).toISOString() };
     store.insertOrg(org);
   }
   const file = join(dataDir, ADMIN_KEY_FILE);
@@ -43,7 +44,7 @@ export async function ensureLocalOrg(
       tags: {},
       expiresAt: null,
       revokedAt: null,
-      createdAt: now().toISOString(),
+      createdAt: new Date(clock.now()).toISOString(),
     });
   }
   return { org, apiKey };

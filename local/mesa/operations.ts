@@ -1,3 +1,4 @@
+import type { Clock } from "../shared/clock";
 import type { KeyedLock } from "../shared/keyed-lock";
 import type { HttpMethod } from "../shared/router";
 import type { Principal } from "./auth";
@@ -63,7 +64,7 @@ export interface MesaServices {
   store: MetadataStore;
   storage: RepoStorage;
   ids: IdGenerator;
-  now: () => Date;
+  clock: Clock;
   /** Serializes read-modify-write sequences per repo id. */
   repoLocks: KeyedLock;
 }

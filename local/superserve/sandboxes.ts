@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import type { Clock, Timer } from "./clock";
+import type { Clock, Timer } from "../shared/clock";
 import { KeyedLock } from "../shared/keyed-lock";
 import { errors } from "./errors";
 import type { IdGenerator } from "./ids";

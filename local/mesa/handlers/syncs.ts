@@ -18,7 +18,7 @@ export const syncUpstream: Handler = async ({ repo, body, services }) => {
   if ((globs.branches !== undefined && typeof globs.branches !== "string") || (globs.tags !== undefined && typeof globs.tags !== "string") || (globs.branches === undefined && globs.tags === undefined)) {
     throw mesaErrors.badRequest("`ref_globs` needs `branches` and/or `tags` glob strings", { field: "ref_globs" });
   }
-  const at = services.now().toISOString();
+  const at = new Date(services.clock.now()).toISOString();
   const sync = services.store.insertSync({
     id: services.ids.id("sync"),
     repoId: repo.id,

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import type { Clock } from "../clock";
+import type { Clock } from "../../shared/clock";
 import type { IdGenerator } from "../ids";
 import { SANDBOX_PATH } from "../runtime/bwrap-runtime";
 import type { SandboxRuntime } from "../runtime/types";
