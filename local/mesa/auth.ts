@@ -1,5 +1,6 @@
-import { createHash, timingSafeEqual } from "node:crypto";
+import { createHash } from "node:crypto";
 import type { Clock } from "../shared/clock";
+import { constantTimeEqual } from "../shared/constant-time";
 import { mesaErrors } from "./errors";
 import type { ApiKeyRecord, MetadataStore, OrgRecord, RepoRecord, Scope } from "./store";
 
@@ -71,7 +72,7 @@ export class Authenticator {
   private verifyApiKey(raw: string): Principal {
     const hash = hashApiKey(raw);
     const key = this.activeKey(this.deps.store.apiKeyByHash(hash));
-    if (!key || !timingSafeEqual(Buffer.from(key.keyHash), Buffer.from(hash))) {
+    if (!key || !constantTimeEqual(key.keyHash, hash)) {
       throw mesaErrors.unauthorized("invalid, revoked or expired API key; create a new key and retry");
     }
     return this.principalFor(key, key.scopes, null, "api_key");
