@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Clock } from "../../shared/clock";
+import { shellQuote } from "../../shared/shell-quote";
 import type { IdGenerator } from "../ids";
 import { SANDBOX_PATH } from "../runtime/bwrap-runtime";
 import type { SandboxRuntime } from "../runtime/types";
@@ -136,13 +137,13 @@ export class TemplateBuilder {
           const dir = step.workdir;
           const saved = cwd;
           cwd = "/";
-          const code = await exec(`mkdir -p -- '${dir.replace(/'/g, `'\\''`)}'`);
+          const code = await exec(`mkdir -p -- ${shellQuote(dir)}`);
           cwd = code === 0 ? dir : saved;
           if (code !== 0) throw new BuildFailure(`step_failed: step ${n} (workdir ${dir}) could not create the directory`);
         } else if ("user" in step) {
           const name = step.user.name;
           log(`step ${n}/${steps.length}: user ${name}${step.user.sudo ? " (sudo)" : ""}`);
-          const q = `'${name.replace(/'/g, `'\\''`)}'`;
+          const q = shellQuote(name);
           const sudo = step.user.sudo ? ` && mkdir -p /etc/sudoers.d && echo ${q}' ALL=(ALL) NOPASSWD:ALL' > /etc/sudoers.d/${q}` : "";
           const code = await exec(`(id -u ${q} >/dev/null 2>&1 || useradd -m -s /bin/sh ${q})${sudo}`);
           if (code !== 0) throw new BuildFailure(`step_failed: step ${n} (user ${name}) could not create the user`);

@@ -4,6 +4,7 @@ import { mkdir, readFile, rename, rm } from "node:fs/promises";
 import { constants as osConstants } from "node:os";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
+import { shellQuote } from "../../shared/shell-quote";
 import { FreezerGroups } from "./freezer";
 import { TOOLS_MOUNT, type OverlayPart } from "./rootfs";
 import type { ExecOutput, ExecRequest, ExecResult, RunningCommand, SandboxBootSpec, SandboxRuntime } from "./types";
@@ -39,7 +40,6 @@ interface Running {
 }
 
 const sleep = (ms: number) => new Promise<void>((ok) => setTimeout(ok, ms));
-const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /**
  * Sandboxes as bubblewrap containers: pid, mount, uts and ipc namespaces, hostname = id, the
@@ -79,7 +79,7 @@ export class BwrapRuntime implements SandboxRuntime {
       const lowers = [...spec.layers.map((l) => join(l, part.key)).filter((l) => existsSync(l)), ...part.base];
       const target = part.target === "/" ? merged : join(merged, part.target);
       const options = `lowerdir=${lowers.join(":")},upperdir=${upper},workdir=${work}`;
-      mounts.push(`mount -t overlay overlay -o ${quote(options)} ${quote(target)}`);
+      mounts.push(`mount -t overlay overlay -o ${shellQuote(options)} ${shellQuote(target)}`);
     }
     await this.opts.freezer.create(spec.id);
     const bwrapArgs = [
@@ -98,10 +98,10 @@ export class BwrapRuntime implements SandboxRuntime {
     ];
     const script = [
       "set -e",
-      `echo $$ > ${quote(this.opts.freezer.procsFile(spec.id))}`,
+      `echo $$ > ${shellQuote(this.opts.freezer.procsFile(spec.id))}`,
       ...mounts,
-      `cd ${quote(merged)}`,
-      `exec bwrap ${bwrapArgs.map(quote).join(" ")}`,
+      `cd ${shellQuote(merged)}`,
+      `exec bwrap ${bwrapArgs.map(shellQuote).join(" ")}`,
     ].join("\n");
     const launcher = spawn("/usr/bin/unshare", ["--mount", "--propagation", "private", "/bin/sh", "-c", script], {
       stdio: ["ignore", "pipe", "pipe", "pipe"],
