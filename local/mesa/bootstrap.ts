@@ -1,5 +1,6 @@
-import { chmod, readFile, rename, writeFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { writeFileAtomic } from "../shared/atomic-write";
 import type { Clock } from "../shared/clock";
 import { hashApiKey } from "./auth";
 import type { IdGenerator } from "./ids";
@@ -28,10 +29,7 @@ export async function ensureLocalOrg(
   let apiKey = await readFile(file, "utf8").then((s) => s.trim(), () => "");
   if (!apiKey) {
     apiKey = ids.apiKey();
-    const tmp = `${file}.tmp`;
-    await writeFile(tmp, `${apiKey}\n`, { mode: 0o600 });
-    await chmod(tmp, 0o600);
-    await rename(tmp, file);
+    writeFileAtomic(file, `${apiKey}\n`, { mode: 0o600 });
   }
   if (!store.apiKeyByHash(hashApiKey(apiKey))) {
     store.insertApiKey({
