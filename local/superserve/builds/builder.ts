@@ -5,7 +5,7 @@ import { join } from "node:path";
 import type { Clock } from "../../shared/clock";
 import { shellQuote } from "../../shared/shell-quote";
 import type { IdGenerator } from "../ids";
-import { SANDBOX_PATH } from "../runtime/bwrap-runtime";
+import { BASE_SANDBOX_ENV, SANDBOX_HOME } from "../runtime/sandbox-env";
 import type { SandboxRuntime } from "../runtime/types";
 import { runStartCommands, StartFailure } from "../start-commands";
 import type { BuildRecord, BuildSpec, TemplateRecord } from "../store/records";
@@ -108,13 +108,13 @@ export class TemplateBuilder {
       store.putBuild({ ...build, status: "building", started_at: new Date(clock.now()).toISOString() });
       log(`from ${JSON.stringify(spec.from)}: the local Superserve cannot pull images; the base is this host's system directories (${hostOs()}), read-only, under the build's writable layer`);
       await runtime.boot({ id: build.id, layers: [] });
-      let cwd = "/home/user";
+      let cwd = SANDBOX_HOME;
       let user: string | undefined;
       const steps = spec.steps ?? [];
       for (const [i, step] of steps.entries()) {
         if (signal.aborted) return;
         const n = i + 1;
-        const baseEnv = { HOME: "/home/user", PATH: SANDBOX_PATH, LANG: "C.UTF-8", ...env };
+        const baseEnv = { ...BASE_SANDBOX_ENV, ...env };
         const exec = async (command: string, as?: string) => {
           const r = await runtime.exec(
             build.id,
@@ -151,7 +151,7 @@ export class TemplateBuilder {
         }
       }
       if (spec.start_cmd || spec.ready_cmd) {
-        const startEnv = { HOME: "/home/user", PATH: SANDBOX_PATH, LANG: "C.UTF-8", ...env };
+        const startEnv = { ...BASE_SANDBOX_ENV, ...env };
         await runStartCommands(runtime, build.id, startEnv, spec, BUILD_READY_DEADLINE_MS, log).catch((err: unknown) => {
           if (err instanceof StartFailure) throw new BuildFailure(`${err.code}: ${err.message}`);
           throw err;

@@ -7,6 +7,7 @@ import type { Readable } from "node:stream";
 import { shellQuote } from "../../shared/shell-quote";
 import { FreezerGroups } from "./freezer";
 import { TOOLS_MOUNT, type OverlayPart } from "./rootfs";
+import { SANDBOX_HOME, SANDBOX_PATH } from "./sandbox-env";
 import type { ExecOutput, ExecRequest, ExecResult, RunningCommand, SandboxBootSpec, SandboxRuntime } from "./types";
 
 /** Options of {@link BwrapRuntime}. */
@@ -25,9 +26,6 @@ export interface BwrapRuntimeOptions {
 
 /** Capabilities no sandbox process keeps: they would reach past the sandbox into the host. */
 const DROPPED_CAPS = ["sys_admin", "sys_module", "sys_rawio", "sys_boot", "sys_time", "mknod", "syslog", "mac_admin", "mac_override"];
-
-/** The PATH of every sandbox process. */
-export const SANDBOX_PATH = `${TOOLS_MOUNT}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`;
 
 interface Running {
   /** The bwrap process (host pid namespace). */
@@ -89,8 +87,8 @@ export class BwrapRuntime implements SandboxRuntime {
       "--unshare-pid", "--unshare-ipc", "--unshare-uts",
       "--hostname", spec.id,
       "--die-with-parent", "--new-session",
-      "--clearenv", "--setenv", "HOME", "/home/user", "--setenv", "PATH", SANDBOX_PATH,
-      "--chdir", "/home/user",
+      "--clearenv", "--setenv", "HOME", SANDBOX_HOME, "--setenv", "PATH", SANDBOX_PATH,
+      "--chdir", SANDBOX_HOME,
       ...(this.opts.toolsDir ? ["--ro-bind", this.opts.toolsDir, TOOLS_MOUNT] : []),
       ...DROPPED_CAPS.flatMap((c) => ["--cap-drop", `CAP_${c.toUpperCase()}`]),
       "--info-fd", "3",
