@@ -94,11 +94,6 @@ export class TemplateBuilder {
     await this.deps.runtime.destroy(buildId);
   }
 
-  /** True while a build of `templateId` runs. */
-  isBuilding(templateId: string): boolean {
-    return this.deps.store.listBuilds(templateId).some((b) => this.running.has(b.id));
-  }
-
   private async run(build: BuildRecord, signal: AbortSignal): Promise<void> {
     const { store, runtime, logs, clock } = this.deps;
     const log = (text: string) => logs.write(build.id, "system", text.endsWith("\n") ? text : `${text}\n`);
