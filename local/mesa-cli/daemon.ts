@@ -17,7 +17,7 @@ export const FAILED_MARKER = "MESA_MOUNT_FAILED";
 const SHUTDOWN_FLUSH_MS = 8000;
 
 /** Hooks of {@link runMount}. */
-export interface MountHooks {
+interface MountHooks {
   log: Logger;
   /** Called once the initial checkout is done and the PID file exists. */
   onReady: (summary: string) => void;

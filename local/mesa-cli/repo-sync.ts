@@ -12,7 +12,7 @@ import { changedPaths, WorkingTree, type Tree, type TreeEntry } from "./working-
 export type Logger = (message: string) => void;
 
 /** Options of {@link RepoSync}. */
-export interface RepoSyncOptions {
+interface RepoSyncOptions {
   api: MesaApi;
   org: string;
   repo: string;

@@ -47,7 +47,7 @@ interface CachedEntry {
 }
 
 /** Result of scanning the working copy. */
-export interface ScanResult {
+interface ScanResult {
   tree: Tree;
   /** Every directory (repo-relative, '' = root), for the watcher. */
   dirs: string[];

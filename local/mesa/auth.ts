@@ -7,7 +7,7 @@ import type { ApiKeyRecord, MetadataStore, OrgRecord, RepoRecord, Scope } from "
 /** Longest access-token lifetime the service accepts (`exp - iat`), in seconds. */
 export const MAX_TOKEN_TTL_SECONDS = 86_400;
 /** Clock skew tolerated when checking `exp` and `iat`, in seconds. */
-export const CLOCK_SKEW_SECONDS = 30;
+const CLOCK_SKEW_SECONDS = 30;
 
 /** Who is calling, after verification. */
 export interface Principal {

@@ -7,9 +7,9 @@ import type { IdGenerator } from "./ids";
 import type { MetadataStore, OrgRecord } from "./store";
 
 /** Slug of the organization created on first start. */
-export const LOCAL_ORG = "local";
+const LOCAL_ORG = "local";
 /** File (mode 0600) in the data dir holding the raw admin key, for `npm run local -- status`. */
-export const ADMIN_KEY_FILE = "admin-key";
+const ADMIN_KEY_FILE = "admin-key";
 
 /**
  * Ensures org `local` and its admin key (scopes read, write, admin) exist. The raw key lives only

@@ -14,8 +14,6 @@ import { API_PREFIX, createMesaHandler } from "./server";
 import { SqliteMetadataStore } from "./sqlite-store";
 
 export { VIRTUAL_ROOT_CHANGE_ID, type IdGenerator } from "./ids";
-export { ADMIN_KEY_FILE, LOCAL_ORG } from "./bootstrap";
-export { hashApiKey } from "./auth";
 
 /** Options of {@link startLocalMesa}. */
 export interface LocalMesaOptions {

@@ -7,7 +7,7 @@ import type { RepoStorage } from "./repo-storage";
 import type { MetadataStore, OrgRecord, RepoRecord, Scope } from "./store";
 
 /** How one operation is reached and guarded. */
-export interface OperationSpec {
+interface OperationSpec {
   method: HttpMethod;
   /** Path under `/v1`, in the SDK's template form. */
   path: string;
@@ -85,7 +85,7 @@ export interface OperationContext {
 }
 
 /** A handler's answer; the pipeline serializes `body` as JSON unless `raw` bytes are given. */
-export interface OperationResult {
+interface OperationResult {
   status: number;
   body: unknown;
   raw?: { contentType: string; data: Buffer };

@@ -1,7 +1,7 @@
 import { chmodSync, renameSync, writeFileSync } from "node:fs";
 
 /** Options of {@link writeFileAtomic}. */
-export interface AtomicWriteOptions {
+interface AtomicWriteOptions {
   /** Permission bits of the file, set exactly (the umask does not narrow them). @default as `writeFileSync` creates it */
   mode?: number;
   /** The temporary file; it must be on the same file system as the target. @default `<path>.<pid>.tmp` */

@@ -10,7 +10,7 @@ import type { SandboxRecord } from "./store/records";
 import type { SuperserveStore } from "./store/store";
 
 /** Validated input of `POST /sandboxes`. */
-export interface CreateSandboxInput {
+interface CreateSandboxInput {
   name: string;
   templateIdOrName: string;
   metadata: Record<string, string>;
@@ -22,7 +22,7 @@ export interface CreateSandboxInput {
 }
 
 /** Validated input of `PATCH /sandboxes/{id}`; `null` clears. */
-export interface UpdateSandboxInput {
+interface UpdateSandboxInput {
   metadata?: Record<string, string>;
   network?: { allow_out?: string[]; deny_out?: string[] };
   timeoutSeconds?: number | null;

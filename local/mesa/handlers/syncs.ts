@@ -4,7 +4,7 @@ import { syncJson } from "../serialize";
 import { decodeCursor, encodeCursor, parseLimit, requireObject } from "../validate";
 
 /** Why every upstream sync of the local backend fails. */
-export const SYNC_UNAVAILABLE_MESSAGE =
+const SYNC_UNAVAILABLE_MESSAGE =
   "upstream sync is not available in the local Mesa backend (no network access); push or pull with git outside Mesa";
 
 /** `POST /{org}/{repo}/upstream/syncs`: records the request and finishes it as `failed`. */

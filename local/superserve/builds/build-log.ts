@@ -4,7 +4,7 @@ import { join } from "node:path";
 import type { Clock } from "../../shared/clock";
 
 /** One build log event as the SDK reads it. */
-export interface BuildLogEvent {
+interface BuildLogEvent {
   timestamp: string;
   stream: "system" | "stdout" | "stderr";
   text: string;

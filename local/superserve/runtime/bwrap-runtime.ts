@@ -11,7 +11,7 @@ import { SANDBOX_HOME, SANDBOX_PATH } from "./sandbox-env";
 import type { ExecOutput, ExecRequest, ExecResult, RunningCommand, SandboxBootSpec, SandboxRuntime } from "./types";
 
 /** Options of {@link BwrapRuntime}. */
-export interface BwrapRuntimeOptions {
+interface BwrapRuntimeOptions {
   /** Directory holding one disk directory per sandbox. */
   disksDir: string;
   /** The overlay parts from {@link prepareBase}. */
