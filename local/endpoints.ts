@@ -3,8 +3,9 @@
  * Written by `npm run local -- start`, read by `status` and by the providers to find the embedded
  * default when no credentials are configured.
  */
-import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { writeFileAtomic } from "./shared/atomic-write";
 
 export interface LocalEndpoints {
   /** PID of the process serving both backends. */
@@ -44,8 +45,5 @@ export function readLocalEndpoints(localDir: string): LocalEndpoints | undefined
 /** Atomically write the endpoints file, readable by the owner only (it holds API keys). */
 export function writeLocalEndpoints(localDir: string, endpoints: LocalEndpoints): void {
   const path = endpointsPath(localDir);
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(endpoints, null, 2) + "\n", { mode: 0o600 });
-  chmodSync(tmp, 0o600);
-  renameSync(tmp, path);
+  writeFileAtomic(path, JSON.stringify(endpoints, null, 2) + "\n", { mode: 0o600 });
 }

@@ -10,7 +10,7 @@ export type Command =
   | { kind: "print"; text: string; exitCode: number };
 
 /** Version printed by `mesa --version`. */
-export const VERSION = "0.38.0-local";
+const VERSION = "0.38.0-local";
 
 const TOP_USAGE = "Usage: mesa [OPTIONS] <COMMAND>";
 const MOUNT_USAGE = "Usage: mesa mount [OPTIONS]";

@@ -6,7 +6,7 @@ import { join } from "node:path";
  * Bundles the in-sandbox `mesa` command into ONE executable file, `<outDir>/mesa`, that runs on
  * the plain Node 20 of the host (node builtins and global fetch only, no node_modules), and
  * returns its path. Works from the TypeScript sources and from the compiled `dist/` alike.
- * Needs `esbuild` (a devDependency of this package).
+ * Needs `esbuild` (a dependency of this package).
  */
 export async function buildMesaCli(outDir: string): Promise<string> {
   const { build } = await import("esbuild");

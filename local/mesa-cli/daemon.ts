@@ -2,11 +2,12 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
+import { writeFileAtomic } from "../shared/atomic-write";
 import { ConfigError, type MountConfig } from "./config";
 import { MesaApi, MesaApiError, type RepoInfo } from "./mesa-api";
 import { forEachLimit } from "./remote-tree";
 import { RepoSync, type Logger } from "./repo-sync";
-import { statsFilePath, writeFileAtomic, type DaemonStats } from "./stats-file";
+import { statsFilePath, type DaemonStats } from "./stats-file";
 import { canWrite, readTokenClaims } from "./token";
 
 /** Name of the file written at the mount point when the mount fails closed. */
@@ -16,7 +17,7 @@ export const FAILED_MARKER = "MESA_MOUNT_FAILED";
 const SHUTDOWN_FLUSH_MS = 8000;
 
 /** Hooks of {@link runMount}. */
-export interface MountHooks {
+interface MountHooks {
   log: Logger;
   /** Called once the initial checkout is done and the PID file exists. */
   onReady: (summary: string) => void;

@@ -5,7 +5,7 @@ import { dirname } from "node:path";
 /** Environment variable that marks the background child of `mesa mount -d`. */
 export const DAEMON_CHILD_ENV = "MESA_LOCAL_DAEMON_CHILD";
 /** File descriptor on which the child reports `ready …` or `error …` to its parent. */
-export const READY_FD = 3;
+const READY_FD = 3;
 
 /**
  * Starts `mesa mount` again in the background (own session, output to `logFile`, no inherited

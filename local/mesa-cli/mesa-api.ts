@@ -25,19 +25,19 @@ export interface RepoInfo {
 }
 
 /** A bookmark: a name pointing at a change. */
-export interface BookmarkInfo {
+interface BookmarkInfo {
   name: string;
   change_id: string;
 }
 
 /** A change as returned by the changes endpoints. */
-export interface ChangeInfo {
+interface ChangeInfo {
   id: string;
   current_commit_oid: string;
 }
 
 /** One entry of a directory listing. */
-export interface DirEntry {
+interface DirEntry {
   type: "file" | "symlink" | "dir";
   name: string;
   path: string;
@@ -47,7 +47,7 @@ export interface DirEntry {
 }
 
 /** A file or symlink with its bytes. */
-export interface FileContent {
+interface FileContent {
   type: "file" | "symlink";
   path: string;
   sha: string;
@@ -72,14 +72,14 @@ export type FileOp =
   | { path: string; action: "delete" };
 
 /** `GET /whoami`. */
-export interface WhoAmI {
+interface WhoAmI {
   org: { slug: string };
   key_id: string | null;
   scopes: string[];
 }
 
 /** Options of {@link MesaApi}. */
-export interface MesaApiOptions {
+interface MesaApiOptions {
   /** REST base, e.g. `https://api.mesa.dev/v1`. */
   apiUrl: string;
   /** API key or access token, sent as `Bearer`. */

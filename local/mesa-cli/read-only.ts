@@ -6,10 +6,10 @@ import { join } from "node:path";
 export type LockMethod = "bind-mount" | "immutable" | "permissions";
 
 /** Runs a program and rejects on a non-zero exit. */
-export type Runner = (file: string, args: string[]) => Promise<void>;
+type Runner = (file: string, args: string[]) => Promise<void>;
 
 /** Default {@link Runner}: `execFile` with no shell. */
-export const execRunner: Runner = (file, args) =>
+const execRunner: Runner = (file, args) =>
   new Promise((resolve, reject) => {
     execFile(file, args, { timeout: 60_000 }, (error, _stdout, stderr) =>
       error ? reject(new Error(`${file} ${args.join(" ")}: ${String(stderr).trim() || error.message}`)) : resolve(),

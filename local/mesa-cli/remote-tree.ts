@@ -48,7 +48,7 @@ export async function listRemoteTree(ref: RemoteRef, concurrency = 4): Promise<T
 }
 
 /** Bytes and mode of remote files, keyed by path. */
-export type Fetched = Map<string, { mode: FileMode; bytes: Buffer }>;
+type Fetched = Map<string, { mode: FileMode; bytes: Buffer }>;
 
 /**
  * Downloads the files `paths` whose expected entries are in `remote`. Many files come from one

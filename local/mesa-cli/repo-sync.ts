@@ -1,5 +1,6 @@
 import * as fs from "node:fs";
 import { dirname } from "node:path";
+import { writeFileAtomic } from "../shared/atomic-write";
 import type { RepoRev } from "./config";
 import { DirWatcher } from "./dir-watcher";
 import { MesaApiError, type FileOp, type MesaApi, type Person } from "./mesa-api";
@@ -11,7 +12,7 @@ import { changedPaths, WorkingTree, type Tree, type TreeEntry } from "./working-
 export type Logger = (message: string) => void;
 
 /** Options of {@link RepoSync}. */
-export interface RepoSyncOptions {
+interface RepoSyncOptions {
   api: MesaApi;
   org: string;
   repo: string;
@@ -443,9 +444,7 @@ export class RepoSync {
   private saveState(): void {
     const state: SavedState = { rev: revLabel(this.options.rev), tip: this.tip, base: [...this.base] };
     fs.mkdirSync(dirname(this.options.stateFile), { recursive: true });
-    const tmp = `${this.options.stateFile}.tmp`;
-    fs.writeFileSync(tmp, JSON.stringify(state));
-    fs.renameSync(tmp, this.options.stateFile);
+    writeFileAtomic(this.options.stateFile, JSON.stringify(state));
   }
 }
 

@@ -3,7 +3,7 @@ import { dirname, join } from "node:path";
 import { readStatsFile, statsFilePath, type DaemonStats } from "./stats-file";
 
 /** Output and exit code of `mesa stats`. */
-export interface StatsResult {
+interface StatsResult {
   stdout: string;
   stderr: string;
   exitCode: number;

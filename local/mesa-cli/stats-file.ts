@@ -21,13 +21,6 @@ export function statsFilePath(runtimeDir: string, pid: number): string {
   return join(runtimeDir, `mesa-${pid}.stats.json`);
 }
 
-/** Atomically replaces a small file. */
-export function writeFileAtomic(path: string, text: string): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, text);
-  fs.renameSync(tmp, path);
-}
-
 /** Reads a daemon's stats, or undefined when the file is missing or unreadable. */
 export function readStatsFile(path: string): DaemonStats | undefined {
   try {

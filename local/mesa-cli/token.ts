@@ -1,5 +1,5 @@
 /** What the mount learns from an access token without verifying it (the server verifies). */
-export interface TokenClaims {
+interface TokenClaims {
   scopes: string[];
   /** `org/repo` names, or null for every repo the key can reach. */
   repos: string[] | null;

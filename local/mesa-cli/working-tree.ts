@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import { dirname, join } from "node:path";
+import { writeFileAtomic } from "../shared/atomic-write";
 
 /** Git file modes the Mesa content API uses. */
 export type FileMode = "100644" | "100755" | "120000";
@@ -46,7 +47,7 @@ interface CachedEntry {
 }
 
 /** Result of scanning the working copy. */
-export interface ScanResult {
+interface ScanResult {
   tree: Tree;
   /** Every directory (repo-relative, '' = root), for the watcher. */
   dirs: string[];
@@ -190,10 +191,8 @@ export class WorkingTree {
       return;
     }
     if (existing?.isSymbolicLink()) fs.rmSync(abs, { force: true });
-    const tmp = join(dirname(abs), `${TMP_PREFIX}${process.pid}-${Math.random().toString(36).slice(2)}`);
-    fs.writeFileSync(tmp, bytes, { mode: mode === "100755" ? 0o755 : 0o644 });
-    fs.chmodSync(tmp, mode === "100755" ? 0o755 : 0o644);
-    fs.renameSync(tmp, abs);
+    const tmpPath = join(dirname(abs), `${TMP_PREFIX}${process.pid}-${Math.random().toString(36).slice(2)}`);
+    writeFileAtomic(abs, bytes, { mode: mode === "100755" ? 0o755 : 0o644, tmpPath });
   }
 
   /** Removes a file or symlink and the directories it leaves empty (git has no empty dirs). */

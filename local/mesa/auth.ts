@@ -1,11 +1,13 @@
-import { createHash, timingSafeEqual } from "node:crypto";
+import { createHash } from "node:crypto";
+import type { Clock } from "../shared/clock";
+import { constantTimeEqual } from "../shared/constant-time";
 import { mesaErrors } from "./errors";
 import type { ApiKeyRecord, MetadataStore, OrgRecord, RepoRecord, Scope } from "./store";
 
 /** Longest access-token lifetime the service accepts (`exp - iat`), in seconds. */
 export const MAX_TOKEN_TTL_SECONDS = 86_400;
 /** Clock skew tolerated when checking `exp` and `iat`, in seconds. */
-export const CLOCK_SKEW_SECONDS = 30;
+const CLOCK_SKEW_SECONDS = 30;
 
 /** Who is calling, after verification. */
 export interface Principal {
@@ -42,7 +44,7 @@ type Jose = typeof import("jose", { with: { "resolution-mode": "import" } });
 /** Verifies bearer credentials: raw API keys and the SDK-signed HS256 access tokens. */
 export class Authenticator {
   constructor(
-    private readonly deps: { store: MetadataStore; jose: Jose; now: () => Date },
+    private readonly deps: { store: MetadataStore; jose: Jose; clock: Clock },
   ) {}
 
   /** Resolves the principal of a bearer credential or throws a 401 Mesa error. */
@@ -57,7 +59,7 @@ export class Authenticator {
 
   private activeKey(key: ApiKeyRecord | undefined): ApiKeyRecord | undefined {
     if (!key || key.revokedAt !== null) return undefined;
-    if (key.expiresAt !== null && Date.parse(key.expiresAt) <= this.deps.now().getTime()) return undefined;
+    if (key.expiresAt !== null && Date.parse(key.expiresAt) <= this.deps.clock.now()) return undefined;
     return key;
   }
 
@@ -70,14 +72,14 @@ export class Authenticator {
   private verifyApiKey(raw: string): Principal {
     const hash = hashApiKey(raw);
     const key = this.activeKey(this.deps.store.apiKeyByHash(hash));
-    if (!key || !timingSafeEqual(Buffer.from(key.keyHash), Buffer.from(hash))) {
+    if (!key || !constantTimeEqual(key.keyHash, hash)) {
       throw mesaErrors.unauthorized("invalid, revoked or expired API key; create a new key and retry");
     }
     return this.principalFor(key, key.scopes, null, "api_key");
   }
 
   private async verifyAccessToken(token: string): Promise<Principal> {
-    const { jose, store, now } = this.deps;
+    const { jose, store, clock } = this.deps;
     let key: ApiKeyRecord | undefined;
     let payload: Record<string, unknown>;
     try {
@@ -96,7 +98,7 @@ export class Authenticator {
           audience: "mesa-api",
           requiredClaims: ["iss", "iat", "exp"],
           clockTolerance: CLOCK_SKEW_SECONDS,
-          currentDate: now(),
+          currentDate: new Date(clock.now()),
         },
       );
       payload = verified.payload as Record<string, unknown>;
@@ -116,7 +118,7 @@ export class Authenticator {
     if (exp - iat > MAX_TOKEN_TTL_SECONDS) {
       throw mesaErrors.unauthorized(`access token lifetime exceeds ${MAX_TOKEN_TTL_SECONDS} seconds; use a shorter ttl`);
     }
-    if (iat > now().getTime() / 1000 + CLOCK_SKEW_SECONDS) {
+    if (iat > clock.now() / 1000 + CLOCK_SKEW_SECONDS) {
       throw mesaErrors.unauthorized("access token `iat` is in the future; check the signer's clock");
     }
     const requested = Array.isArray(payload.scopes) ? (payload.scopes as unknown[]) : [];

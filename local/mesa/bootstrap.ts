@@ -1,13 +1,15 @@
-import { chmod, readFile, rename, writeFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { writeFileAtomic } from "../shared/atomic-write";
+import type { Clock } from "../shared/clock";
 import { hashApiKey } from "./auth";
 import type { IdGenerator } from "./ids";
 import type { MetadataStore, OrgRecord } from "./store";
 
 /** Slug of the organization created on first start. */
-export const LOCAL_ORG = "local";
+const LOCAL_ORG = "local";
 /** File (mode 0600) in the data dir holding the raw admin key, for `npm run local -- status`. */
-export const ADMIN_KEY_FILE = "admin-key";
+const ADMIN_KEY_FILE = "admin-key";
 
 /**
  * Ensures org `local` and its admin key (scopes read, write, admin) exist. The raw key lives only
@@ -15,22 +17,19 @@ export const ADMIN_KEY_FILE = "admin-key";
  */
 export async function ensureLocalOrg(
   dataDir: string,
-  deps: { store: MetadataStore; ids: IdGenerator; now: () => Date },
+  deps: { store: MetadataStore; ids: IdGenerator; clock: Clock },
 ): Promise<{ org: OrgRecord; apiKey: string }> {
-  const { store, ids, now } = deps;
+  const { store, ids, clock } = deps;
   let org = store.orgBySlug(LOCAL_ORG);
   if (!org) {
-    org = { id: ids.id("org"), slug: LOCAL_ORG, name: "Local", createdAt: now().toISOString() };
+    org = { id: ids.id("org"), slug: LOCAL_ORG, name: "Local", createdAt: new Date(clock.now()).toISOString() };
     store.insertOrg(org);
   }
   const file = join(dataDir, ADMIN_KEY_FILE);
   let apiKey = await readFile(file, "utf8").then((s) => s.trim(), () => "");
   if (!apiKey) {
     apiKey = ids.apiKey();
-    const tmp = `${file}.tmp`;
-    await writeFile(tmp, `${apiKey}\n`, { mode: 0o600 });
-    await chmod(tmp, 0o600);
-    await rename(tmp, file);
+    writeFileAtomic(file, `${apiKey}\n`, { mode: 0o600 });
   }
   if (!store.apiKeyByHash(hashApiKey(apiKey))) {
     store.insertApiKey({
@@ -43,7 +42,7 @@ export async function ensureLocalOrg(
       tags: {},
       expiresAt: null,
       revokedAt: null,
-      createdAt: now().toISOString(),
+      createdAt: new Date(clock.now()).toISOString(),
     });
   }
   return { org, apiKey };

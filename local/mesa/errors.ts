@@ -6,7 +6,7 @@
  */
 
 /** The JSON body of every Mesa error answer. */
-export interface MesaErrorBody {
+interface MesaErrorBody {
   error: { code: string; message: string; details?: Record<string, unknown>; trace_id?: string };
 }
 
@@ -37,7 +37,7 @@ export class MesaHttpError extends Error {
 }
 
 /** The vendor's error codes, keyed by what went wrong. */
-export const ErrorCodes = {
+const ErrorCodes = {
   badRequest: "BAD_REQUEST",
   unauthorized: "UNAUTHORIZED",
   forbidden: "FORBIDDEN",

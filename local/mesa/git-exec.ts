@@ -1,14 +1,14 @@
 import { spawn } from "node:child_process";
 
 /** The outcome of one git invocation. */
-export interface GitResult {
+interface GitResult {
   code: number;
   stdout: Buffer;
   stderr: string;
 }
 
 /** Thrown when git exits non-zero where success was required. */
-export class GitCommandError extends Error {
+class GitCommandError extends Error {
   override name = "GitCommandError";
   constructor(
     readonly args: string[],

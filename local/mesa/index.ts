@@ -1,20 +1,19 @@
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
+import { systemClock, type Clock } from "../shared/clock";
 import { openDataDir } from "../shared/data-dir";
 import { FaultInjector } from "../shared/faults";
+import { KeyedLock } from "../shared/keyed-lock";
 import { listenHttp } from "../shared/http-server";
 import { Authenticator, hashApiKey } from "./auth";
 import { ensureLocalOrg } from "./bootstrap";
 import { mesaErrors } from "./errors";
 import { randomIds, type IdGenerator } from "./ids";
-import { KeyedMutex } from "./keyed-mutex";
 import { RepoStorage } from "./repo-storage";
 import { API_PREFIX, createMesaHandler } from "./server";
 import { SqliteMetadataStore } from "./sqlite-store";
 
 export { VIRTUAL_ROOT_CHANGE_ID, type IdGenerator } from "./ids";
-export { ADMIN_KEY_FILE, LOCAL_ORG } from "./bootstrap";
-export { hashApiKey } from "./auth";
 
 /** Options of {@link startLocalMesa}. */
 export interface LocalMesaOptions {
@@ -24,8 +23,8 @@ export interface LocalMesaOptions {
   port?: number;
   /** Interface to bind. @default "127.0.0.1" */
   host?: string;
-  /** Clock used for timestamps and token expiry. @default () => new Date() */
-  now?: () => Date;
+  /** Clock used for timestamps and token expiry. @default the system clock */
+  clock?: Clock;
   /** Id generators (change ids, key ids, raw keys). @default random */
   ids?: IdGenerator;
   /** Largest accepted JSON body in bytes. @default 32 MiB */
@@ -58,18 +57,18 @@ export interface LocalMesa {
  * const client = new Mesa({ apiKey: mesa.apiKey, apiUrl: mesa.url, org: mesa.org });
  */
 export async function startLocalMesa(opts: LocalMesaOptions = {}): Promise<LocalMesa> {
-  const now = opts.now ?? (() => new Date());
+  const clock = opts.clock ?? systemClock;
   const ids = opts.ids ?? randomIds();
   const dir = await openDataDir("mesa", opts.dataDir);
   const reposDir = join(dir.path, "repos");
   await mkdir(reposDir, { recursive: true });
   const store = new SqliteMetadataStore(join(dir.path, "mesa.sqlite"));
   try {
-    const { org, apiKey } = await ensureLocalOrg(dir.path, { store, ids, now });
+    const { org, apiKey } = await ensureLocalOrg(dir.path, { store, ids, clock });
     const adminHash = hashApiKey(apiKey);
     const jose = await import("jose");
-    const services = { store, storage: new RepoStorage(reposDir, store), ids, now, repoLocks: new KeyedMutex() };
-    const auth = new Authenticator({ store, jose, now });
+    const services = { store, storage: new RepoStorage(reposDir, store), ids, clock, repoLocks: new KeyedLock() };
+    const auth = new Authenticator({ store, jose, clock });
     const faults = new FaultInjector({
       envelope: (status, message) => mesaErrors.forStatus(status, message).body(ids.uuid()),
       isAdmin: (req) => {

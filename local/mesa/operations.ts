@@ -1,12 +1,13 @@
+import type { Clock } from "../shared/clock";
+import type { KeyedLock } from "../shared/keyed-lock";
 import type { HttpMethod } from "../shared/router";
 import type { Principal } from "./auth";
 import type { IdGenerator } from "./ids";
 import type { RepoStorage } from "./repo-storage";
-import type { KeyedMutex } from "./keyed-mutex";
 import type { MetadataStore, OrgRecord, RepoRecord, Scope } from "./store";
 
 /** How one operation is reached and guarded. */
-export interface OperationSpec {
+interface OperationSpec {
   method: HttpMethod;
   /** Path under `/v1`, in the SDK's template form. */
   path: string;
@@ -63,9 +64,9 @@ export interface MesaServices {
   store: MetadataStore;
   storage: RepoStorage;
   ids: IdGenerator;
-  now: () => Date;
+  clock: Clock;
   /** Serializes read-modify-write sequences per repo id. */
-  repoLocks: KeyedMutex;
+  repoLocks: KeyedLock;
 }
 
 /** What a handler receives: the verified caller and the validated target. */
@@ -84,7 +85,7 @@ export interface OperationContext {
 }
 
 /** A handler's answer; the pipeline serializes `body` as JSON unless `raw` bytes are given. */
-export interface OperationResult {
+interface OperationResult {
   status: number;
   body: unknown;
   raw?: { contentType: string; data: Buffer };

@@ -6,12 +6,12 @@ import { isChangeId, VIRTUAL_ROOT_CHANGE_ID } from "./ids";
 import type { MetadataStore, RepoRecord } from "./store";
 
 /** The empty tree's id (constant in git's SHA-1 object format). */
-export const EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904";
+const EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904";
 
 const ROOT_SIGNATURE = { name: "root", email: "root@mesa.local", date: new Date(0).toISOString() };
 
 /** A change resolved to its current commit. */
-export interface ResolvedChange {
+interface ResolvedChange {
   changeId: string;
   commit: CommitInfo;
 }

@@ -9,7 +9,7 @@ import { handlers } from "./handlers";
 import { OPERATIONS, type MesaServices, type OperationContext, type OperationId } from "./operations";
 
 /** Everything the request pipeline needs. */
-export interface MesaServerDeps {
+interface MesaServerDeps {
   services: MesaServices;
   auth: Authenticator;
   faults: FaultInjector;

@@ -1,5 +1,5 @@
 /** One hunk of a Mesa diff entry. */
-export interface DiffHunk {
+interface DiffHunk {
   old_start: number;
   old_lines: number;
   new_start: number;
@@ -8,7 +8,7 @@ export interface DiffHunk {
 }
 
 /** One file of a Mesa diff. */
-export interface DiffEntry {
+interface DiffEntry {
   path: string;
   status: "added" | "modified" | "deleted" | "renamed";
   old_path: string | null;

@@ -1,16 +1,16 @@
 import { join } from "node:path";
-import type { Clock, Timer } from "./clock";
+import type { Clock, Timer } from "../shared/clock";
+import { KeyedLock } from "../shared/keyed-lock";
 import { errors } from "./errors";
 import type { IdGenerator } from "./ids";
-import { KeyedLock } from "./keyed-lock";
-import { SANDBOX_PATH } from "./runtime/bwrap-runtime";
+import { BASE_SANDBOX_ENV } from "./runtime/sandbox-env";
 import type { SandboxRuntime } from "./runtime/types";
 import { runStartCommands, StartFailure } from "./start-commands";
 import type { SandboxRecord } from "./store/records";
 import type { SuperserveStore } from "./store/store";
 
 /** Validated input of `POST /sandboxes`. */
-export interface CreateSandboxInput {
+interface CreateSandboxInput {
   name: string;
   templateIdOrName: string;
   metadata: Record<string, string>;
@@ -22,7 +22,7 @@ export interface CreateSandboxInput {
 }
 
 /** Validated input of `PATCH /sandboxes/{id}`; `null` clears. */
-export interface UpdateSandboxInput {
+interface UpdateSandboxInput {
   metadata?: Record<string, string>;
   network?: { allow_out?: string[]; deny_out?: string[] };
   timeoutSeconds?: number | null;
@@ -171,7 +171,7 @@ export class SandboxManager {
     const secrets = Object.fromEntries(
       Object.entries(s.secrets).map(([key, name]) => [key, this.deps.store.getSecret(name)?.value ?? ""]),
     );
-    return { HOME: "/home/user", PATH: SANDBOX_PATH, LANG: "C.UTF-8", HOSTNAME: s.id, USER: "root", ...build?.env, ...s.env_vars, ...secrets, ...extra };
+    return { ...BASE_SANDBOX_ENV, HOSTNAME: s.id, USER: "root", ...build?.env, ...s.env_vars, ...secrets, ...extra };
   }
 
   /** Marks the start of data-plane work (the idle timer does not fire meanwhile). */

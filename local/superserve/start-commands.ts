@@ -1,3 +1,4 @@
+import { SANDBOX_HOME } from "./runtime/sandbox-env";
 import type { SandboxRuntime } from "./runtime/types";
 
 /** Polling interval of `ready_cmd`. */
@@ -32,7 +33,7 @@ export async function runStartCommands(
     log(`starting start_cmd: ${spec.start_cmd}`);
     const wrapped = `mkdir -p /var/log && (${spec.start_cmd}) >>/var/log/superserve-start.log 2>&1`;
     void runtime
-      .exec(sandboxId, { command: wrapped, cwd: "/home/user", env }, { onStdout: () => undefined, onStderr: () => undefined })
+      .exec(sandboxId, { command: wrapped, cwd: SANDBOX_HOME, env }, { onStdout: () => undefined, onStderr: () => undefined })
       .then((r) => (startExit = r.exitCode), () => (startExit = 1));
   }
   const quiet = { onStdout: () => undefined, onStderr: () => undefined };
@@ -46,7 +47,7 @@ export async function runStartCommands(
       if (startExit !== undefined && startExit !== 0) continue;
       return;
     }
-    const r = await runtime.exec(sandboxId, { command: spec.ready_cmd, cwd: "/home/user", env, timeoutSeconds: 10 }, quiet);
+    const r = await runtime.exec(sandboxId, { command: spec.ready_cmd, cwd: SANDBOX_HOME, env, timeoutSeconds: 10 }, quiet);
     if (r.exitCode === 0) {
       log("ready_cmd succeeded");
       return;

@@ -38,7 +38,7 @@ export const createApiKey: Handler = async ({ org, body, services }) => {
     throw mesaErrors.badRequest("`expires_in_seconds` must be an integer from 100 to 31536000", { field: "expires_in_seconds" });
   }
   const tags = b.tags === undefined ? {} : (validateTags(b.tags, false) as Record<string, string>);
-  const now = services.now();
+  const now = services.clock.now();
   const raw = services.ids.apiKey();
   const record = {
     id: services.ids.id("key"),
@@ -48,9 +48,9 @@ export const createApiKey: Handler = async ({ org, body, services }) => {
     scopes: [...new Set(scopes as Scope[])],
     repoIds,
     tags,
-    expiresAt: ttl === undefined ? null : new Date(now.getTime() + (ttl as number) * 1000).toISOString(),
+    expiresAt: ttl === undefined ? null : new Date(now + (ttl as number) * 1000).toISOString(),
     revokedAt: null,
-    createdAt: now.toISOString(),
+    createdAt: new Date(now).toISOString(),
   };
   services.store.insertApiKey(record);
   return {
@@ -71,6 +71,6 @@ export const createApiKey: Handler = async ({ org, body, services }) => {
 export const revokeApiKey: Handler = async ({ org, params, services }) => {
   const key = services.store.apiKeyById(params.id);
   if (!key || key.orgId !== org.id) throw mesaErrors.notFound(`API key ${params.id}`);
-  services.store.revokeApiKey(key.id, services.now().toISOString());
+  services.store.revokeApiKey(key.id, new Date(services.clock.now()).toISOString());
   return { status: 200, body: { success: true } };
 };

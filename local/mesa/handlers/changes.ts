@@ -41,7 +41,7 @@ export const listChanges: Handler = async (ctx) => {
 /** `POST /{org}/{repo}/changes`: a new change on `base_change_id` with file upserts and deletes; bookmarks do not move. */
 export const createChange: Handler = async (ctx) => {
   const b = requireObject(ctx.body);
-  const { storage, store, ids, now } = ctx.services;
+  const { storage, store, ids, clock } = ctx.services;
   const edits = parseFileEdits(b.files);
   if (edits.length > 0 && (b.author === undefined || typeof b.message !== "string")) {
     throw mesaErrors.badRequest("`author` and `message` are required when `files` is provided", {
@@ -49,7 +49,7 @@ export const createChange: Handler = async (ctx) => {
     });
   }
   if (b.message !== undefined && typeof b.message !== "string") throw mesaErrors.badRequest("`message` must be a string", { field: "message" });
-  const at = now().toISOString();
+  const at = new Date(clock.now()).toISOString();
   const fallback = { name: ctx.principal.key.name ?? "Mesa", email: "local@mesa.local", date: at };
   const author = parseSignature(b.author, "author", fallback);
   const committer = parseSignature(b.committer, "committer", { ...author, date: at });
@@ -86,7 +86,7 @@ export const getChange: Handler = async (ctx) => {
  */
 export const updateChange: Handler = async (ctx) => {
   const b = requireObject(ctx.body);
-  const { storage, store, now, repoLocks } = ctx.services;
+  const { storage, store, clock, repoLocks } = ctx.services;
   if (b.resolutions !== undefined) throw mesaErrors.notImplemented("changes.patch with `resolutions`");
   if (ctx.params.change_id === VIRTUAL_ROOT_CHANGE_ID) throw mesaErrors.badRequest("the virtual root change cannot be modified", { field: "change_id" });
   const edits = parseFileEdits(b.files);
@@ -104,7 +104,7 @@ export const updateChange: Handler = async (ctx) => {
     const git = storage.gitFor(ctx.repo);
     const listing = edits.length ? await git.listTree(current.commit.tree, true) : [];
     checkEditsAgainstTree(listing, edits);
-    const at = now().toISOString();
+    const at = new Date(clock.now()).toISOString();
     const author = parseSignature(b.author, "author", current.commit.author);
     const committer = parseSignature(b.committer, "committer", { ...current.commit.committer, date: at });
     const tree = edits.length ? await git.editTree(listing, edits) : current.commit.tree;

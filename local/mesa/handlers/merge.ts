@@ -17,7 +17,7 @@ export const mergeBookmark: Handler = async (ctx) => {
   }
   if (b.message !== undefined && typeof b.message !== "string") throw mesaErrors.badRequest("`message` must be a string", { field: "message" });
   if (target === source) throw mesaErrors.badRequest("`source` and `target` must be different bookmarks", { field: "source" });
-  const { storage, store, ids, now, repoLocks } = ctx.services;
+  const { storage, store, ids, clock, repoLocks } = ctx.services;
   const git = storage.gitFor(ctx.repo);
   return repoLocks.run(ctx.repo.id, async () => {
     const t = await storage.bookmarkTip(ctx.repo, target);
@@ -35,7 +35,7 @@ export const mergeBookmark: Handler = async (ctx) => {
     if (merged.conflicts.length > 0) {
       throw mesaErrors.mergeConflict(`merging "${source}" into "${target}" conflicts in ${merged.conflicts.length} path(s); resolve them in a change on "${target}" and merge again`, merged.conflicts);
     }
-    const at = now().toISOString();
+    const at = new Date(clock.now()).toISOString();
     const sig = { name: ctx.principal.key.name ?? "Mesa", email: "local@mesa.local", date: truncateToSeconds(at) };
     const changeId = ids.changeId();
     const oid = await git.writeCommit({

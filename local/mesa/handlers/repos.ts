@@ -68,7 +68,7 @@ export const createRepo: Handler = async ({ org, body, principal, services }) =>
   const upstream = b.upstream === undefined ? null : parseUpstream(b.upstream);
   return services.repoLocks.run(`org:${org.id}`, async () => {
     if (services.store.repoByName(org.id, name)) throw mesaErrors.conflict(`Repo "${name}" already exists; pick another name`, { field: "name" });
-    const draft = { id: services.ids.id("repo"), orgId: org.id, name, defaultBookmark, tags, upstream, createdAt: services.now().toISOString() };
+    const draft = { id: services.ids.id("repo"), orgId: org.id, name, defaultBookmark, tags, upstream, createdAt: new Date(services.clock.now()).toISOString() };
     const rootOid = await services.storage.create({ ...draft, seq: 0 });
     await services.storage.gitFor(draft).casRef(defaultBookmark, rootOid, "0".repeat(40));
     const repo = services.store.insertRepo(draft);

@@ -4,7 +4,7 @@ import { syncJson } from "../serialize";
 import { decodeCursor, encodeCursor, parseLimit, requireObject } from "../validate";
 
 /** Why every upstream sync of the local backend fails. */
-export const SYNC_UNAVAILABLE_MESSAGE =
+const SYNC_UNAVAILABLE_MESSAGE =
   "upstream sync is not available in the local Mesa backend (no network access); push or pull with git outside Mesa";
 
 /** `POST /{org}/{repo}/upstream/syncs`: records the request and finishes it as `failed`. */
@@ -18,7 +18,7 @@ export const syncUpstream: Handler = async ({ repo, body, services }) => {
   if ((globs.branches !== undefined && typeof globs.branches !== "string") || (globs.tags !== undefined && typeof globs.tags !== "string") || (globs.branches === undefined && globs.tags === undefined)) {
     throw mesaErrors.badRequest("`ref_globs` needs `branches` and/or `tags` glob strings", { field: "ref_globs" });
   }
-  const at = services.now().toISOString();
+  const at = new Date(services.clock.now()).toISOString();
   const sync = services.store.insertSync({
     id: services.ids.id("sync"),
     repoId: repo.id,

@@ -1,10 +1,10 @@
 import { EventEmitter } from "node:events";
 import { appendFileSync, existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Clock } from "../clock";
+import type { Clock } from "../../shared/clock";
 
 /** One build log event as the SDK reads it. */
-export interface BuildLogEvent {
+interface BuildLogEvent {
   timestamp: string;
   stream: "system" | "stdout" | "stderr";
   text: string;

@@ -2,9 +2,10 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import type { Clock } from "../clock";
+import type { Clock } from "../../shared/clock";
+import { shellQuote } from "../../shared/shell-quote";
 import type { IdGenerator } from "../ids";
-import { SANDBOX_PATH } from "../runtime/bwrap-runtime";
+import { BASE_SANDBOX_ENV, SANDBOX_HOME } from "../runtime/sandbox-env";
 import type { SandboxRuntime } from "../runtime/types";
 import { runStartCommands, StartFailure } from "../start-commands";
 import type { BuildRecord, BuildSpec, TemplateRecord } from "../store/records";
@@ -93,11 +94,6 @@ export class TemplateBuilder {
     await this.deps.runtime.destroy(buildId);
   }
 
-  /** True while a build of `templateId` runs. */
-  isBuilding(templateId: string): boolean {
-    return this.deps.store.listBuilds(templateId).some((b) => this.running.has(b.id));
-  }
-
   private async run(build: BuildRecord, signal: AbortSignal): Promise<void> {
     const { store, runtime, logs, clock } = this.deps;
     const log = (text: string) => logs.write(build.id, "system", text.endsWith("\n") ? text : `${text}\n`);
@@ -107,13 +103,13 @@ export class TemplateBuilder {
       store.putBuild({ ...build, status: "building", started_at: new Date(clock.now()).toISOString() });
       log(`from ${JSON.stringify(spec.from)}: the local Superserve cannot pull images; the base is this host's system directories (${hostOs()}), read-only, under the build's writable layer`);
       await runtime.boot({ id: build.id, layers: [] });
-      let cwd = "/home/user";
+      let cwd = SANDBOX_HOME;
       let user: string | undefined;
       const steps = spec.steps ?? [];
       for (const [i, step] of steps.entries()) {
         if (signal.aborted) return;
         const n = i + 1;
-        const baseEnv = { HOME: "/home/user", PATH: SANDBOX_PATH, LANG: "C.UTF-8", ...env };
+        const baseEnv = { ...BASE_SANDBOX_ENV, ...env };
         const exec = async (command: string, as?: string) => {
           const r = await runtime.exec(
             build.id,
@@ -136,13 +132,13 @@ export class TemplateBuilder {
           const dir = step.workdir;
           const saved = cwd;
           cwd = "/";
-          const code = await exec(`mkdir -p -- '${dir.replace(/'/g, `'\\''`)}'`);
+          const code = await exec(`mkdir -p -- ${shellQuote(dir)}`);
           cwd = code === 0 ? dir : saved;
           if (code !== 0) throw new BuildFailure(`step_failed: step ${n} (workdir ${dir}) could not create the directory`);
         } else if ("user" in step) {
           const name = step.user.name;
           log(`step ${n}/${steps.length}: user ${name}${step.user.sudo ? " (sudo)" : ""}`);
-          const q = `'${name.replace(/'/g, `'\\''`)}'`;
+          const q = shellQuote(name);
           const sudo = step.user.sudo ? ` && mkdir -p /etc/sudoers.d && echo ${q}' ALL=(ALL) NOPASSWD:ALL' > /etc/sudoers.d/${q}` : "";
           const code = await exec(`(id -u ${q} >/dev/null 2>&1 || useradd -m -s /bin/sh ${q})${sudo}`);
           if (code !== 0) throw new BuildFailure(`step_failed: step ${n} (user ${name}) could not create the user`);
@@ -150,7 +146,7 @@ export class TemplateBuilder {
         }
       }
       if (spec.start_cmd || spec.ready_cmd) {
-        const startEnv = { HOME: "/home/user", PATH: SANDBOX_PATH, LANG: "C.UTF-8", ...env };
+        const startEnv = { ...BASE_SANDBOX_ENV, ...env };
         await runStartCommands(runtime, build.id, startEnv, spec, BUILD_READY_DEADLINE_MS, log).catch((err: unknown) => {
           if (err instanceof StartFailure) throw new BuildFailure(`${err.code}: ${err.message}`);
           throw err;

@@ -4,12 +4,14 @@ import { mkdir, readFile, rename, rm } from "node:fs/promises";
 import { constants as osConstants } from "node:os";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
+import { shellQuote } from "../../shared/shell-quote";
 import { FreezerGroups } from "./freezer";
 import { TOOLS_MOUNT, type OverlayPart } from "./rootfs";
+import { SANDBOX_HOME, SANDBOX_PATH } from "./sandbox-env";
 import type { ExecOutput, ExecRequest, ExecResult, RunningCommand, SandboxBootSpec, SandboxRuntime } from "./types";
 
 /** Options of {@link BwrapRuntime}. */
-export interface BwrapRuntimeOptions {
+interface BwrapRuntimeOptions {
   /** Directory holding one disk directory per sandbox. */
   disksDir: string;
   /** The overlay parts from {@link prepareBase}. */
@@ -25,9 +27,6 @@ export interface BwrapRuntimeOptions {
 /** Capabilities no sandbox process keeps: they would reach past the sandbox into the host. */
 const DROPPED_CAPS = ["sys_admin", "sys_module", "sys_rawio", "sys_boot", "sys_time", "mknod", "syslog", "mac_admin", "mac_override"];
 
-/** The PATH of every sandbox process. */
-export const SANDBOX_PATH = `${TOOLS_MOUNT}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`;
-
 interface Running {
   /** The bwrap process (host pid namespace). */
   launcher: ChildProcess;
@@ -39,7 +38,6 @@ interface Running {
 }
 
 const sleep = (ms: number) => new Promise<void>((ok) => setTimeout(ok, ms));
-const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /**
  * Sandboxes as bubblewrap containers: pid, mount, uts and ipc namespaces, hostname = id, the
@@ -79,7 +77,7 @@ export class BwrapRuntime implements SandboxRuntime {
       const lowers = [...spec.layers.map((l) => join(l, part.key)).filter((l) => existsSync(l)), ...part.base];
       const target = part.target === "/" ? merged : join(merged, part.target);
       const options = `lowerdir=${lowers.join(":")},upperdir=${upper},workdir=${work}`;
-      mounts.push(`mount -t overlay overlay -o ${quote(options)} ${quote(target)}`);
+      mounts.push(`mount -t overlay overlay -o ${shellQuote(options)} ${shellQuote(target)}`);
     }
     await this.opts.freezer.create(spec.id);
     const bwrapArgs = [
@@ -89,8 +87,8 @@ export class BwrapRuntime implements SandboxRuntime {
       "--unshare-pid", "--unshare-ipc", "--unshare-uts",
       "--hostname", spec.id,
       "--die-with-parent", "--new-session",
-      "--clearenv", "--setenv", "HOME", "/home/user", "--setenv", "PATH", SANDBOX_PATH,
-      "--chdir", "/home/user",
+      "--clearenv", "--setenv", "HOME", SANDBOX_HOME, "--setenv", "PATH", SANDBOX_PATH,
+      "--chdir", SANDBOX_HOME,
       ...(this.opts.toolsDir ? ["--ro-bind", this.opts.toolsDir, TOOLS_MOUNT] : []),
       ...DROPPED_CAPS.flatMap((c) => ["--cap-drop", `CAP_${c.toUpperCase()}`]),
       "--info-fd", "3",
@@ -98,10 +96,10 @@ export class BwrapRuntime implements SandboxRuntime {
     ];
     const script = [
       "set -e",
-      `echo $$ > ${quote(this.opts.freezer.procsFile(spec.id))}`,
+      `echo $$ > ${shellQuote(this.opts.freezer.procsFile(spec.id))}`,
       ...mounts,
-      `cd ${quote(merged)}`,
-      `exec bwrap ${bwrapArgs.map(quote).join(" ")}`,
+      `cd ${shellQuote(merged)}`,
+      `exec bwrap ${bwrapArgs.map(shellQuote).join(" ")}`,
     ].join("\n");
     const launcher = spawn("/usr/bin/unshare", ["--mount", "--propagation", "private", "/bin/sh", "-c", script], {
       stdio: ["ignore", "pipe", "pipe", "pipe"],

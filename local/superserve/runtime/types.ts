@@ -41,7 +41,7 @@ export interface ExecResult {
 }
 
 /** A running command that is not awaited (a template's `start_cmd`). */
-export interface DetachedProcess {
+interface DetachedProcess {
   readonly done: Promise<ExecResult>;
 }
 

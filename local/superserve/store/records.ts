@@ -13,9 +13,9 @@ export type BuildStep =
   | { workdir: string }
   | { user: { name: string; sudo?: boolean } };
 
-export type TemplateStatus = "pending" | "building" | "ready" | "failed";
-export type BuildStatus = "pending" | "building" | "snapshotting" | "ready" | "failed" | "cancelled";
-export type SandboxStatus = "active" | "paused" | "resuming" | "failed";
+type TemplateStatus = "pending" | "building" | "ready" | "failed";
+type BuildStatus = "pending" | "building" | "snapshotting" | "ready" | "failed" | "cancelled";
+type SandboxStatus = "active" | "paused" | "resuming" | "failed";
 
 export interface TemplateRecord {
   id: string;

@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { systemClock } from "../../../local/shared/clock";
 import { AUTHOR, apiError, b64, fileContent, startHarness, uniqueName, type Harness } from "./harness";
 
 let h: Harness;
 let clock = Date.now();
 beforeAll(async () => {
-  h = await startHarness({ now: () => new Date(clock) });
+  h = await startHarness({ clock: { ...systemClock, now: () => clock } });
 });
 afterAll(() => h.mesa.stop());
 

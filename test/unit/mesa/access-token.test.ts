@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Authenticator, hashApiKey } from "../../../local/mesa/auth";
+import { ManualClock } from "../../../local/shared/clock";
 import type { ApiKeyRecord, MetadataStore, OrgRecord } from "../../../local/mesa/store";
 
 // The test vector from /work/shared/contracts/mesa-sdk-0.38.0.md (A4).
@@ -20,7 +21,7 @@ const store = {
 } as unknown as MetadataStore;
 
 const authAt = async (unixSeconds: number) =>
-  new Authenticator({ store, jose: await import("jose"), now: () => new Date(unixSeconds * 1000) });
+  new Authenticator({ store, jose: await import("jose"), clock: new ManualClock(unixSeconds * 1000) });
 
 describe("access token verification (contract test vector)", () => {
   it("derives the stored secret the way the SDK does", () => {

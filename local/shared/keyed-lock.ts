@@ -1,4 +1,4 @@
-/** Serializes async work per key (one lifecycle operation per sandbox at a time). */
+/** Serializes async work per key (one lifecycle operation per sandbox, one write per repo). */
 export class KeyedLock {
   private readonly tails = new Map<string, Promise<unknown>>();
 
