@@ -6,7 +6,7 @@ import type { Duplex } from "node:stream";
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 
 /** Handles an HTTP upgrade (WebSocket); owns the socket from then on. */
-type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 
 /** A started HTTP listener. */
 export interface HttpListener {

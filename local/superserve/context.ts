@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { BuildLogs } from "./builds/build-log";
 import type { TemplateBuilder } from "./builds/builder";
-import type { Clock } from "./clock";
+import type { Clock } from "../shared/clock";
 import type { IdGenerator } from "./ids";
 import type { SandboxRuntime } from "./runtime/types";
 import type { SandboxManager } from "./sandboxes";

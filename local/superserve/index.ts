@@ -5,12 +5,14 @@
 import { createHash } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { FaultInjector, listenHttp, openDataDir } from "../shared";
+import { openDataDir } from "../shared/data-dir";
+import { FaultInjector } from "../shared/faults";
+import { listenHttp } from "../shared/http-server";
 import { loadOrCreateApiKey } from "./api-key";
 import { AccessTokenAuthenticator, ApiKeyAuthenticator } from "./auth";
 import { BuildLogs } from "./builds/build-log";
 import { TemplateBuilder } from "./builds/builder";
-import { systemClock, type Clock } from "./clock";
+import { systemClock, type Clock } from "../shared/clock";
 import type { Services } from "./context";
 import { ExecConnect } from "./data/exec-connect";
 import { envelopeFor } from "./errors";
@@ -26,7 +28,7 @@ export {
   dataPlaneDispatcher as superserveDataPlaneDispatcher,
   routeDataPlaneTo as routeSuperserveDataPlane,
 } from "../../provider/data-plane";
-export { ManualClock, systemClock, type Clock, type Timer } from "./clock";
+export { ManualClock, systemClock, type Clock, type Timer } from "../shared/clock";
 export { ApiError, errors } from "./errors";
 
 /** Options of {@link startLocalSuperserve}. */

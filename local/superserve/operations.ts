@@ -1,4 +1,4 @@
-import type { HttpMethod } from "../shared";
+import type { HttpMethod } from "../shared/router";
 import type { ControlHandler, DataHandler } from "./context";
 
 /** Which credential an operation takes: the API key (control) or a sandbox access token (data). */

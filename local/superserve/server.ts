@@ -1,7 +1,9 @@
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
-import { readJsonBody, RequestBodyError, RouteTable, sendJson, splitUrl, type FaultInjector } from "../shared";
-import type { RequestHandler, UpgradeHandler } from "../shared/http-server";
+import { readJsonBody, RequestBodyError } from "../shared/body";
+import type { FaultInjector } from "../shared/faults";
+import { sendJson, splitUrl, type RequestHandler, type UpgradeHandler } from "../shared/http-server";
+import { RouteTable } from "../shared/router";
 import type { AccessTokenAuthenticator, ApiKeyAuthenticator } from "./auth";
 import type { ControlHandler, DataHandler, Reply, Services } from "./context";
 import { EXEC_CONNECT_PATH, execSubprotocols, type ExecConnect } from "./data/exec-connect";

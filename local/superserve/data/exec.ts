@@ -1,5 +1,6 @@
 import type { DataContext, DataHandler, Services } from "../context";
 import { errors } from "../errors";
+import { SANDBOX_HOME } from "../runtime/sandbox-env";
 import type { ExecRequest } from "../runtime/types";
 import type { SandboxRecord } from "../store/records";
 import { asObject, envMap, optInt, optString, reqString } from "../validate";
@@ -16,7 +17,7 @@ const MAX_CAPTURE_BYTES = 32 * 1024 * 1024;
 export function execRequestFrom(body: unknown, services: Services, sandbox: SandboxRecord, defaultTimeoutS?: number): ExecRequest {
   const o = asObject(body, "request body");
   const command = reqString(o, "command");
-  const cwd = optString(o, "working_dir") ?? "/home/user";
+  const cwd = optString(o, "working_dir") ?? SANDBOX_HOME;
   if (!cwd.startsWith("/")) throw errors.invalid("working_dir", "must be an absolute path");
   const timeoutSeconds = optInt(o, "timeout_s", 1, 86_400) ?? defaultTimeoutS;
   return {

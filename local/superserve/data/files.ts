@@ -1,7 +1,7 @@
 import type { Readable } from "node:stream";
 import { extract } from "tar-stream";
 import { ZipFile } from "yazl";
-import { readBody, RequestBodyError } from "../../shared";
+import { readBody, RequestBodyError } from "../../shared/body";
 import type { DataContext, DataHandler } from "../context";
 import { errors } from "../errors";
 import { FileOpError } from "../runtime/bwrap-runtime";

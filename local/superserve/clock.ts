@@ -1,1 +1,0 @@
-export { ManualClock, systemClock, type Clock, type Timer } from "../shared/clock";
