@@ -195,7 +195,7 @@ describe("AgentEnvironment through the real engine", () => {
     project.writeProgram(program({ metadata: { team: "platform" }, version: "v2", count: 4 }));
     const child = project.spawnPulumi(["up", "--yes", "--skip-preview"]);
     await eventually("the 4th sandbox being created", async () =>
-      (await liveSandboxes()).some((s) => s.metadata["pulumi-urn"].endsWith("::agents-sandbox-3")) ? true : undefined,
+      (await liveSandboxes()).some((s) => s.metadata["pulumi-urn"].endsWith("::agents-sandbox-3")),
     60_000);
     await project.killPulumi(child);
     const result = await up();

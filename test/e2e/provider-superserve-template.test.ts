@@ -11,6 +11,7 @@ import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalSuperserve, type LocalSuperserve } from "../../local/superserve";
 import { superserveSdk } from "../../provider/clients";
+import { eventually } from "../helpers/eventually";
 import { createTempProject, type TempProject } from "../helpers/pulumi";
 
 let server: LocalSuperserve;
@@ -37,14 +38,6 @@ async function templates(): Promise<{ id: string; name: string; status: string }
 }
 
 const namesStartingWith = async (prefix: string) => (await templates()).filter((t) => t.name.startsWith(prefix)).map((t) => t.name);
-
-async function until(what: string, ready: () => Promise<boolean> | boolean, timeoutMs = 60_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await ready())) {
-    if (Date.now() > end) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), "psm-e2e-ss-"));
@@ -142,7 +135,7 @@ describe("SuperserveTemplate through the real engine", () => {
     let output = "";
     child.stdout!.on("data", (d) => (output += d));
     child.stderr!.on("data", (d) => (output += d));
-    await until("the interrupted template is building", async () => (await namesStartingWith("interrupted-")).length > 0);
+    await eventually("the interrupted template to be building", async () => (await namesStartingWith("interrupted-")).length > 0, 60_000, 250);
     expect((await templates()).find((t) => t.name.startsWith("interrupted-"))?.status, `killed mid-build; engine output so far:\n${output}`).toBe("building");
     await project.killPulumi(child);
     const up = await project.stack.up({ color: "never" });
@@ -164,6 +157,6 @@ describe("SuperserveTemplate through the real engine", () => {
     await project.stack.destroy({ color: "never" });
     expect(await namesStartingWith("agent-base-")).toEqual([]);
     expect(await namesStartingWith("interrupted-")).toEqual([]);
-    await until("the engine's processes have exited", () => project.engineProcesses().length === 0, 10_000);
+    await eventually("the engine's processes to have exited", () => project.engineProcesses().length === 0, 10_000, 250);
   });
 });

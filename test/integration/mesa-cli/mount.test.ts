@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalMesa } from "../../../local/mesa";
-import { remoteFile as remoteFileOf, seedRepo as seedRepoIn, TEST_AUTHOR as author } from "../../helpers/mesa-repos";
+import { commitOnBookmark, remoteFile as remoteFileOf, seedRepo as seedRepoIn } from "../../helpers/mesa-repos";
 import { bundledMesa, eventually, runNode, uniqueName, type RunResult } from "./harness";
 
 type LocalMesa = Awaited<ReturnType<typeof startLocalMesa>>;
@@ -50,7 +50,6 @@ const EDIT_VISIBLE_MS = 2000;
 /** Elsewhere the tests check behaviour, not latency, and allow for a loaded machine. */
 const SETTLE_MS = 5000;
 
-const b64 = (text: string | Buffer) => Buffer.from(text).toString("base64");
 const seedRepo = (files: Record<string, string | Buffer>) => seedRepoIn(mesa, uniqueName("mnt"), files);
 const remoteFile = (repo: string, path: string, bookmark = "main") => remoteFileOf(mesa, repo, path, bookmark);
 
@@ -157,14 +156,14 @@ describe("mesa mount -d against local Mesa", () => {
         blob?.bytes.equals(binary) &&
         exec?.mode === "100755" &&
         deep?.text === "deep\n";
-      return ok ? true : undefined;
+      return ok;
     }, EDIT_VISIBLE_MS);
 
     const changes = await mesa.changes.list({ repo, bookmark: "main" });
     expect(changes.changes.length, "the mount wrote at least one change on main").toBeGreaterThan(1);
 
     fs.chmodSync(join(m.root, "run.sh"), 0o644);
-    await eventually("exec bit removal persisted", async () => ((await remoteFile(repo, "run.sh"))?.mode === "100644" ? true : undefined), EDIT_VISIBLE_MS);
+    await eventually("exec bit removal persisted", async () => (await remoteFile(repo, "run.sh"))?.mode === "100644", EDIT_VISIBLE_MS);
 
     const stats = await runNode(cli.bin, ["stats", "--pid-file", m.pidFile], m.env);
     expect(stats.code, stats.stderr).toBe(0);
@@ -216,7 +215,10 @@ describe("mesa mount -d against local Mesa", () => {
     expect(() => fs.writeFileSync(join(m.root, "ro.txt"), "changed")).toThrow(/EROFS|EPERM|EACCES/);
     expect(() => fs.writeFileSync(join(m.root, "new.txt"), "x")).toThrow(/EROFS|EPERM|EACCES/);
     expect(() => fs.rmSync(join(m.root, "ro.txt"))).toThrow(/EROFS|EPERM|EACCES/);
-    await new Promise((r) => setTimeout(r, 500));
+    // SIGTERM makes the daemon flush whatever it would write; once it has exited, nothing more can reach Mesa.
+    const pid = stopDaemon(m.pidFile);
+    expect(pid, "the daemon runs").toBeDefined();
+    await waitForExit(pid!);
     expect((await mesa.bookmarks.get({ repo, bookmark: "main" })).change_id, "bookmark unchanged").toBe(before.change_id);
   });
 
@@ -225,7 +227,7 @@ describe("mesa mount -d against local Mesa", () => {
     const m = await mount(repo, await token(repo, ["read", "write"], 3));
     expect(m.result.code, m.result.stderr).toBe(0);
     const marker = join(m.home, ".local/share/mesa/mnt/MESA_MOUNT_FAILED");
-    await eventually("the failure marker", async () => (fs.existsSync(marker) ? true : undefined), 6000);
+    await eventually("the failure marker", async () => fs.existsSync(marker), 6000);
     expect(fs.readFileSync(marker, "utf8")).toMatch(/expired/);
     expect(() => fs.writeFileSync(join(m.root, "late.txt"), "x")).toThrow(/EROFS|EPERM|EACCES/);
     const stats = await runNode(cli.bin, ["stats", "--pid-file", m.pidFile], m.env);
@@ -246,9 +248,12 @@ describe("mesa mount -d against local Mesa", () => {
     expect(two.result.code, two.result.stderr).toBe(0);
     fs.writeFileSync(join(one.root, "shared.txt"), "one\n");
     fs.writeFileSync(join(two.root, "only-two.txt"), "two\n");
-    await eventually("agent-1 edit", async () => ((await remoteFile(repo, "shared.txt", "agent-1"))?.text === "one\n" ? true : undefined), SETTLE_MS);
-    await eventually("agent-2 edit", async () => ((await remoteFile(repo, "only-two.txt", "agent-2"))?.text === "two\n" ? true : undefined), SETTLE_MS);
-    await new Promise((r) => setTimeout(r, 2500));
+    await eventually("agent-1 edit", async () => (await remoteFile(repo, "shared.txt", "agent-1"))?.text === "one\n", SETTLE_MS);
+    await eventually("agent-2 edit", async () => (await remoteFile(repo, "only-two.txt", "agent-2"))?.text === "two\n", SETTLE_MS);
+    // Someone else then moves each bookmark: a mount that has brought that in has polled its own bookmark after both edits were written.
+    await commitOnBookmark(mesa, repo, "agent-1", { "later-1.txt": "1\n" });
+    await commitOnBookmark(mesa, repo, "agent-2", { "later-2.txt": "2\n" });
+    await eventually("each mount to bring in the later change on its bookmark", () => fs.existsSync(join(one.root, "later-1.txt")) && fs.existsSync(join(two.root, "later-2.txt")), SETTLE_MS);
     expect((await remoteFile(repo, "shared.txt", "agent-2"))?.text).toBe("base\n");
     expect(await remoteFile(repo, "only-two.txt", "agent-1")).toBeUndefined();
     expect((await remoteFile(repo, "shared.txt", "main"))?.text).toBe("base\n");
@@ -262,18 +267,7 @@ describe("mesa mount -d against local Mesa", () => {
     expect(m.result.code, m.result.stderr).toBe(0);
     fs.writeFileSync(join(m.root, "local.txt"), "mine\n");
     fs.writeFileSync(join(m.root, "both.txt"), "local wins\n");
-    const tip = await mesa.bookmarks.get({ repo, bookmark: "main" });
-    const theirs = await mesa.changes.create({
-      repo,
-      base_change_id: tip.change_id,
-      message: "someone else",
-      author,
-      files: [
-        { path: "theirs.txt", content: b64("theirs\n"), encoding: "base64" },
-        { path: "both.txt", content: b64("remote\n"), encoding: "base64" },
-      ],
-    });
-    await mesa.bookmarks.move({ repo, bookmark: "main", change_id: theirs.id });
+    await commitOnBookmark(mesa, repo, "main", { "theirs.txt": "theirs\n", "both.txt": "remote\n" });
     expect(await remoteFile(repo, "local.txt"), "no flush before SIGTERM (debounce is 10 min)").toBeUndefined();
     const pid = stopDaemon(m.pidFile);
     expect(pid).toBeDefined();
@@ -301,7 +295,7 @@ describe("mesa mount -d against local Mesa", () => {
     await arm({ method: "POST", path: "/changes$", count: 7, status: 503 });
     await arm({ method: "PATCH", path: "/bookmarks/", count: 1, drop: true });
     fs.writeFileSync(join(m.root, "r.txt"), "2\n");
-    await eventually("the edit written despite the faults", async () => ((await remoteFile(repo, "r.txt"))?.text === "2\n" ? true : undefined), 15_000);
+    await eventually("the edit written despite the faults", async () => (await remoteFile(repo, "r.txt"))?.text === "2\n", 15_000);
     const log = fs.readFileSync(join(m.home, "run", "daemon.log"), "utf8");
     expect(log, "the daemon logged the failed attempt and retried").toMatch(/sync error \(will retry\)/);
   });
@@ -320,7 +314,7 @@ describe("mesa mount -d against local Mesa", () => {
     const again = await runNode(cli.bin, ["mount", "-d"], { ...m.env, MESA_LOCAL_DEBOUNCE_MS: "150", MESA_LOCAL_POLL_MS: "2000" });
     expect(again.code, again.stderr).toBe(0);
     await eventually("the left-over edits written", async () =>
-      (await remoteFile(repo, "k.txt"))?.text === "after\n" && (await remoteFile(repo, "untouched.txt")) === undefined ? true : undefined, SETTLE_MS);
+      (await remoteFile(repo, "k.txt"))?.text === "after\n" && (await remoteFile(repo, "untouched.txt")) === undefined, SETTLE_MS);
     expect(fs.readFileSync(join(m.root, "k.txt"), "utf8")).toBe("after\n");
   });
 
@@ -329,7 +323,7 @@ describe("mesa mount -d against local Mesa", () => {
     const m = await mount(repo, await token(repo));
     expect(m.result.code, m.result.stderr).toBe(0);
     fs.writeFileSync(join(m.root, "keep.txt"), "v2\n");
-    await eventually("v2 persisted", async () => ((await remoteFile(repo, "keep.txt"))?.text === "v2\n" ? true : undefined), SETTLE_MS);
+    await eventually("v2 persisted", async () => (await remoteFile(repo, "keep.txt"))?.text === "v2\n", SETTLE_MS);
     const pid = stopDaemon(m.pidFile)!;
     await waitForExit(pid);
     await server.stop();
@@ -340,7 +334,7 @@ describe("mesa mount -d against local Mesa", () => {
     expect(again.code, again.stderr).toBe(0);
     expect(fs.readFileSync(join(m.root, "keep.txt"), "utf8")).toBe("v2\n");
     fs.writeFileSync(join(m.root, "keep.txt"), "v3\n");
-    await eventually("v3 persisted after restart", async () => ((await remoteFile(repo, "keep.txt"))?.text === "v3\n" ? true : undefined), SETTLE_MS);
+    await eventually("v3 persisted after restart", async () => (await remoteFile(repo, "keep.txt"))?.text === "v3\n", SETTLE_MS);
   });
 
   it("mounts a change id and amends that change in place", async () => {
@@ -355,7 +349,7 @@ describe("mesa mount -d against local Mesa", () => {
       const change = await mesa.changes.get({ repo, change_id: tip.change_id });
       if (change.current_commit_oid === before.current_commit_oid) return undefined;
       const got = (await mesa.content.get({ repo, path: "c.txt", change_id: tip.change_id })) as { content: string };
-      return Buffer.from(got.content, "base64").toString() === "c2\n" ? true : undefined;
+      return Buffer.from(got.content, "base64").toString() === "c2\n";
     }, SETTLE_MS);
   });
 
@@ -367,7 +361,7 @@ describe("mesa mount -d against local Mesa", () => {
     let stdout = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
-    await eventually("the foreground mount to report ready", async () => (stdout.includes("mesa: mounted 1 repo(s)") ? true : undefined), 10_000);
+    await eventually("the foreground mount to report ready", async () => stdout.includes("mesa: mounted 1 repo(s)"), 10_000);
     const root = join(home, ".local/share/mesa/mnt", server.org, repo);
     fs.writeFileSync(join(root, "fg.txt"), "edited in foreground\n");
     child.kill("SIGINT");

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildMesaCli } from "../../../local/mesa-cli/bundle";
 import { startLocalMesa } from "../../../local/mesa";
 import { routeSuperserveDataPlane, startLocalSuperserve } from "../../../local/superserve";
-import { remoteText as remoteTextOf, seedRepo as seedRepoIn } from "../../helpers/mesa-repos";
+import { commitOnBookmark, remoteText as remoteTextOf, seedRepo as seedRepoIn } from "../../helpers/mesa-repos";
 import { eventually, uniqueName } from "./harness";
 
 type LocalMesa = Awaited<ReturnType<typeof startLocalMesa>>;
@@ -58,10 +58,12 @@ afterAll(async () => {
 
 /** The contract: an edit is visible through the content API within 2 s. */
 const EDIT_VISIBLE_MS = 2000;
+/** A move of the bookmark by someone else reaches the mount within a poll (2 s); allows for a loaded machine. */
+const REMOTE_MOVE_SEEN_MS = 10_000;
 
 async function visible(repo: string, path: string, expected: string | undefined, bookmark = "main"): Promise<void> {
   await eventually(`${path} to read ${JSON.stringify(expected)} on ${bookmark}`, async () =>
-    (await remoteText(repo, path, bookmark)) === expected ? true : undefined, EDIT_VISIBLE_MS);
+    (await remoteText(repo, path, bookmark)) === expected, EDIT_VISIBLE_MS);
 }
 
 async function token(repo: string, scopes = ["read", "write"], ttl = 900): Promise<string> {
@@ -106,7 +108,7 @@ describe("mesa mount -d inside a local Superserve sandbox", () => {
     await eventually("run.sh executable in Mesa", async () => {
       const tip = await mesa.bookmarks.get({ repo, bookmark: "main" });
       const got = (await mesa.content.get({ repo, path: "run.sh", change_id: tip.change_id }).catch(() => undefined)) as { mode?: string } | undefined;
-      return got?.mode === "100755" ? true : undefined;
+      return got?.mode === "100755";
     }, EDIT_VISIBLE_MS);
 
     const changes = await mesa.changes.list({ repo, bookmark: "main" });
@@ -144,7 +146,7 @@ describe("mesa mount -d inside a local Superserve sandbox", () => {
     const mounted = await mountIn(sb, await token(repo, ["read", "write"], 3));
     expect(mounted.exitCode, mounted.stderr).toBe(0);
     await eventually("the failure marker inside the sandbox", async () =>
-      (await sb.commands.run(`cat ${MNT}/MESA_MOUNT_FAILED`)).exitCode === 0 ? true : undefined, 8000);
+      (await sb.commands.run(`cat ${MNT}/MESA_MOUNT_FAILED`)).exitCode === 0, 8000);
     expect((await sb.commands.run(`cat ${MNT}/MESA_MOUNT_FAILED`)).stdout).toMatch(/expired/);
     const stats = await sb.commands.run(`mesa stats --pid-file ${PID_FILE}`);
     expect(stats.exitCode, "stats is non-zero once failed").toBe(3);
@@ -167,7 +169,11 @@ describe("mesa mount -d inside a local Superserve sandbox", () => {
     await b.commands.run(`echo only-b > ${dir}/b.txt`);
     await visible(repo, "shared.txt", "from-a\n", "agent-a");
     await visible(repo, "b.txt", "only-b\n", "agent-b");
-    await new Promise((r) => setTimeout(r, 2500));
+    // Someone else then moves each bookmark: a sandbox that has brought that in has polled its own bookmark after both edits were written.
+    await commitOnBookmark(mesa, repo, "agent-a", { "later-a.txt": "a\n" });
+    await commitOnBookmark(mesa, repo, "agent-b", { "later-b.txt": "b\n" });
+    await eventually("each sandbox to bring in the later change on its bookmark", async () =>
+      (await a.commands.run(`test -e ${dir}/later-a.txt`)).exitCode === 0 && (await b.commands.run(`test -e ${dir}/later-b.txt`)).exitCode === 0, REMOTE_MOVE_SEEN_MS);
     expect(await remoteText(repo, "shared.txt", "agent-b")).toBe("base\n");
     expect(await remoteText(repo, "b.txt", "agent-a")).toBeUndefined();
     expect((await b.commands.run(`cat ${dir}/shared.txt`)).stdout).toBe("base\n");

@@ -4,18 +4,11 @@ import { join } from "node:path";
 import { NotFoundError, Sandbox } from "@superserve/sdk";
 import { afterAll, describe, expect, it } from "vitest";
 import { ManualClock } from "../../../local/superserve";
+import { eventually } from "../../helpers/eventually";
 import { readyTemplate, startServer, unique } from "./harness";
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
-
-const waitFor = async (what: string, check: () => Promise<boolean>) => {
-  for (let i = 0; i < 100; i++) {
-    if (await check()) return;
-    await new Promise((ok) => setTimeout(ok, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-};
 
 describe("persistence and timers", () => {
   it("write → stop → start → read: sandboxes come back paused with their files and resume", async () => {
@@ -47,10 +40,10 @@ describe("persistence and timers", () => {
     clock.advance(59_000);
     expect((await sb.getInfo()).status, "still active before the idle timeout").toBe("active");
     clock.advance(2_000);
-    await waitFor("auto-pause", async () => (await sb.getInfo()).status === "paused");
+    await eventually("auto-pause", async () => (await sb.getInfo()).status === "paused", 5000, 50);
     expect((await sb.getInfo()).autoDeleteAt, "auto_delete_at is reported while paused").toBeInstanceOf(Date);
     clock.advance(121_000);
-    await waitFor("auto-delete", async () => (await sb.getInfo().then(() => false, (e: unknown) => e instanceof NotFoundError)));
+    await eventually("auto-delete", () => sb.getInfo().then(() => false, (e: unknown) => e instanceof NotFoundError), 5000, 50);
     await h.cleanup();
   });
 });

@@ -3,7 +3,10 @@ import { Authenticator, hashApiKey } from "../../../local/mesa/auth";
 import { ManualClock } from "../../../local/shared/clock";
 import type { ApiKeyRecord, MetadataStore, OrgRecord } from "../../../local/mesa/store";
 
-// The test vector from /work/shared/contracts/mesa-sdk-0.38.0.md (A4).
+// The access-token test vector of the Mesa SDK contract: what the SDK's signer (`signAccessToken` in
+// node_modules/@mesadev/sdk/dist/api/access-token.js, @mesadev/sdk 0.38.0) produces for the key
+// `mesa_testkey` (id `key_123`) with scopes read+write on `acme/r1`, iat 1700000000, a 3600 s TTL
+// and jti 00000000-0000-4000-8000-000000000000.
 const KEY = "mesa_testkey";
 const SECRET = "YWODnAI5JKJ0KolN_wnpIEXayRS1NOD7hb0s0hDbvFU";
 const TOKEN =

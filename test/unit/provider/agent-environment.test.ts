@@ -99,9 +99,8 @@ describe("AgentEnvironment", () => {
   });
 
   it("adds the official mesa installer as the template's last step only when asked (the real service)", async () => {
-    new AgentEnvironment("real", { ...readmeArgs, installMesaCli: true });
-    new AgentEnvironment("local", { ...readmeArgs, installMesaCli: false });
-    await new Promise((r) => setTimeout(r, 50));
+    const environments = [new AgentEnvironment("real", { ...readmeArgs, installMesaCli: true }), new AgentEnvironment("local", { ...readmeArgs, installMesaCli: false })];
+    await Promise.all(environments.map((env) => value(env.template.name)));
     const real = registered.find((r) => r.name === "real-template")!;
     const local = registered.find((r) => r.name === "local-template")!;
     expect(real.inputs.steps.at(-1).run).toContain("https://mesa.dev/install.sh");

@@ -28,10 +28,12 @@ describe("MesaRepo check", () => {
   const provider = mesaRepoProvider(undefined, environment());
 
   it("autonames once and keeps the name across previews", async () => {
-    const first = await check(provider, {});
+    // A provider of its own, so its suffix counter starts at 1 whatever ran before.
+    const autonaming = mesaRepoProvider(undefined, environment());
+    const first = await check(autonaming, {});
     expect(first.failures).toEqual([]);
     expect(first.inputs).toMatchObject({ name: "workspace-s1", autonamed: true, tags: {} });
-    const again = await check(provider, {}, first.inputs);
+    const again = await check(autonaming, {}, first.inputs);
     expect(again.inputs!.name, "a later preview must reuse the generated name").toBe("workspace-s1");
   });
 
@@ -118,7 +120,8 @@ describe("SuperserveTemplate check and diff", () => {
   const base = { from: "ubuntu:24.04" };
 
   it("autonames and defaults steps", async () => {
-    const r = await check(provider, base);
+    // A provider of its own, so its suffix counter starts at 1 whatever ran before.
+    const r = await check(templateProvider(undefined, environment()), base);
     expect(r.failures).toEqual([]);
     expect(r.inputs).toMatchObject({ name: "workspace-s1", autonamed: true, steps: [] });
   });

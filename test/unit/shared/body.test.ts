@@ -1,7 +1,7 @@
 import { Readable } from "node:stream";
 import type { IncomingMessage } from "node:http";
 import { describe, expect, it } from "vitest";
-import { readJsonBody, RequestBodyError } from "../../../../local/shared/body";
+import { readJsonBody, RequestBodyError } from "../../../local/shared/body";
 
 const request = (body: string, headers: Record<string, string> = {}) =>
   Object.assign(Readable.from([Buffer.from(body)]), { headers }) as unknown as IncomingMessage;

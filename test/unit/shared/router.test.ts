@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { RouteTable } from "../../../../local/shared/router";
+import { RouteTable } from "../../../local/shared/router";
 
 describe("RouteTable", () => {
   const table = new RouteTable<string>()

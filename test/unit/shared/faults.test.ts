@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { FaultInjector, FaultSpecError, parseFaultSpec } from "../../../../local/shared/faults";
+import { FaultInjector, FaultSpecError, parseFaultSpec } from "../../../local/shared/faults";
 
 const injector = () =>
   new FaultInjector({ envelope: (s, m) => ({ s, m }), isAdmin: () => true, newId: () => "f1" });
