@@ -1,9 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { CONFIG_NAMESPACE } from "./config";
-import { MesaRepo, type MesaRepoArgs } from "./mesa-repo";
-import { INSTALLER } from "./mount-command";
-import { MountedSandbox, type MountedSandboxArgs } from "./mounted-sandbox";
-import { SuperserveTemplate, type SuperserveTemplateArgs, type SuperserveTemplateStep } from "./superserve-template";
+import { MesaRepo, type MesaRepoArgs } from "./mesa-repo/resource";
+import { INSTALLER } from "./mounted-sandbox/mount-commands";
+import { MountedSandbox, type MountedSandboxArgs } from "./mounted-sandbox/resource";
+import { SuperserveTemplate, type SuperserveTemplateArgs, type SuperserveTemplateStep } from "./superserve-template/resource";
 
 /**
  * Adjust a child's args and resource options before it is created: either a partial object

@@ -86,7 +86,7 @@ function urnWithoutDependencies(name: string, type: string, parent: pulumi.Resou
 export interface PackageResourceSpec {
   /** Type name, e.g. "MesaRepo". */
   typeName: string;
-  /** Implementation module under `dist/provider/`, e.g. "mesa-repo-provider". */
+  /** Implementation module under `dist/provider/`, e.g. "mesa-repo/provider". */
   implModule: string;
   /** Output property names (declared so they resolve even when the provider omits them). */
   outputs: readonly string[];

@@ -117,7 +117,7 @@ export function renderApiDocs(files: string[]): string {
 
 export function providerFiles(): string[] {
   const index = readFileSync(join(ROOT, "provider", "index.ts"), "utf8");
-  const modules = [...index.matchAll(/from\s+"\.\/([\w-]+)"/g)].map((m) => m[1]!);
+  const modules = [...index.matchAll(/from\s+"\.\/([\w/-]+)"/g)].map((m) => m[1]!);
   return [...new Set(modules)].map((m) => join(ROOT, "provider", `${m}.ts`));
 }
 

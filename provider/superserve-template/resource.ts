@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { PackageResource } from "./dynamic";
+import { PackageResource } from "../dynamic";
 
 /** One build step, run in order on top of `from`. */
 export type SuperserveTemplateStep =
@@ -168,7 +168,7 @@ export class SuperserveTemplate extends PackageResource {
     super(
       {
         typeName: "SuperserveTemplate",
-        implModule: "superserve-template-provider",
+        implModule: "superserve-template/provider",
         outputs: ["name", "status", "buildId", "buildSpecHash", "builtAt", "sizeBytes"],
       },
       name,

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { PackageResource } from "./dynamic";
-import type { MesaCliPolicy } from "./mount-command";
+import { PackageResource } from "../dynamic";
+import type { MesaCliPolicy } from "./mount-commands";
 
 /** A Mesa repo given as a resource: anything with the `name` and `org` outputs of a `MesaRepo`. */
 export interface MesaRepoRef {
@@ -221,7 +221,7 @@ export class MountedSandbox extends PackageResource {
     super(
       {
         typeName: "MountedSandbox",
-        implModule: "sandbox-provider",
+        implModule: "mounted-sandbox/provider",
         outputs: ["sandboxId", "name", "status", "mounted", "org", "mountPaths", "bookmarks", "tokenExpiresAt"],
         secretOutputs: ["envVars"],
       },

@@ -4,9 +4,9 @@
  * (token renewal, a dead mount, a failed sandbox).
  */
 import { createHash } from "node:crypto";
-import { containsUnknown, UNKNOWN, type CheckFailure, type CommonInputs, type FieldRule } from "./lifecycle";
-import type { MesaCliPolicy } from "./mount-command";
-import { DEFAULT_TOKEN_TTL_SECONDS, tokenNeedsRenewal, ttlProblem } from "./sandbox-token";
+import { containsUnknown, UNKNOWN, type CheckFailure, type CommonInputs, type FieldRule } from "../lifecycle";
+import type { MesaCliPolicy } from "./mount-commands";
+import { DEFAULT_TOKEN_TTL_SECONDS, tokenNeedsRenewal, ttlProblem } from "./token";
 
 /** One repo to mount, as the provider receives it. */
 export interface SandboxRepo {

@@ -1,14 +1,14 @@
 /**
  * SuperserveTemplate lifecycle, run inside the dynamic provider process (see `lifecycle.ts`).
- * The public class and its documented args are in `superserve-template.ts`.
+ * The public class and its documented args are in `resource.ts`.
  *
  * Superserve templates carry no tags or metadata, so a create retried after an interrupted run
  * recognises its template by name: a generated (autonamed) name is unique to this resource, and a
  * name this very operation already sent a create for is ours too. A build that fails or overruns
  * its deadline is cancelled and its template deleted, so nothing is left behind.
  */
-import type { ConfigSource } from "./config";
-import { statusOf, superserveConnection, superserveSdk } from "./clients";
+import type { ConfigSource } from "../config";
+import { statusOf, superserveConnection, superserveSdk } from "../clients";
 import {
   containsUnknown,
   defineProvider,
@@ -19,9 +19,9 @@ import {
   type ProviderEnvironment,
   type ProviderMethods,
   type ResourceDefinition,
-} from "./lifecycle";
-import type { NameRules } from "./naming";
-import { classifyFailure, describeError, type FailureKind } from "./retry";
+} from "../lifecycle";
+import type { NameRules } from "../naming";
+import { classifyFailure, describeError, type FailureKind } from "../retry";
 
 export type TemplateStep =
   | { run: string }

@@ -4,11 +4,11 @@
  * scoped access token. Runs inside the provider process with `@mesadev/sdk`.
  */
 import type { Mesa } from "@mesadev/sdk" with { "resolution-mode": "import" };
-import { statusOf } from "./clients";
-import { logicalNameOf } from "./naming";
-import { mountPath, type MountedRepo, type ReadyProbe } from "./mount-command";
-import type { SandboxRepo } from "./sandbox-args";
-import { tokenRequest } from "./sandbox-token";
+import { statusOf } from "../clients";
+import { logicalNameOf } from "../naming";
+import { mountPath, type MountedRepo, type ReadyProbe } from "./mount-commands";
+import type { SandboxRepo } from "./check";
+import { tokenRequest } from "./token";
 
 /** Prefix of the bookmarks forked for sandboxes (`agents/<resource name>`). */
 export const FORK_PREFIX = "agents/";

@@ -3,8 +3,8 @@
  * (unlike `Sandbox.connect`, which resumes a paused sandbox). Pure functions, so every drift case
  * is testable without a service.
  */
-import type { MountedSandboxOutputs, SandboxNetwork } from "./sandbox-args";
-import { SPEC_METADATA_KEY, URN_METADATA_KEY } from "./sandbox-args";
+import type { MountedSandboxOutputs, SandboxNetwork } from "./check";
+import { SPEC_METADATA_KEY, URN_METADATA_KEY } from "./check";
 
 /** The fields of the SDK's `SandboxInfo` that refresh reads. */
 export interface ListedSandbox {

@@ -1,9 +1,9 @@
 /**
  * MesaRepo lifecycle, run inside the dynamic provider process (see `lifecycle.ts`).
- * The public class and its documented args are in `mesa-repo.ts`.
+ * The public class and its documented args are in `resource.ts`.
  */
-import type { ConfigSource } from "./config";
-import { mesaClient, resolveMesaOrg, statusOf } from "./clients";
+import type { ConfigSource } from "../config";
+import { mesaClient, resolveMesaOrg, statusOf } from "../clients";
 import {
   containsUnknown,
   defineProvider,
@@ -13,10 +13,10 @@ import {
   type ProviderEnvironment,
   type ProviderMethods,
   type ResourceDefinition,
-} from "./lifecycle";
-import { nameProblem, type NameRules } from "./naming";
-import type { FailureKind } from "./retry";
-import { classifyFailure } from "./retry";
+} from "../lifecycle";
+import { nameProblem, type NameRules } from "../naming";
+import type { FailureKind } from "../retry";
+import { classifyFailure } from "../retry";
 
 /** Tag carrying the Pulumi URN of the resource that created (or adopted) a repo. */
 export const URN_TAG = "pulumi-urn";

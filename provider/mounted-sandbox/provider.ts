@@ -1,6 +1,6 @@
 /**
  * MountedSandbox lifecycle, run inside the dynamic provider process (see `lifecycle.ts`).
- * The public class and its documented args are in `mounted-sandbox.ts`.
+ * The public class and its documented args are in `resource.ts`.
  *
  * Reads never wake a paused sandbox: state comes from `Sandbox.list` (no side effects), and the
  * data plane (which resumes a paused sandbox transparently) is used only on active sandboxes —
@@ -9,10 +9,10 @@
  */
 import type { Mesa } from "@mesadev/sdk" with { "resolution-mode": "import" };
 import type { Sandbox, SandboxInfo } from "@superserve/sdk";
-import { mesaClient, resolveMesaOrg, superserveConnection, superserveSdk } from "./clients";
-import type { ConfigSource, SuperserveSettings } from "./config";
-import { routeDataPlane } from "./data-plane";
-import { defineProvider, PartialCreateError, type OperationContext, type ProviderEnvironment, type ProviderMethods, type ResourceDefinition } from "./lifecycle";
+import { mesaClient, resolveMesaOrg, superserveConnection, superserveSdk } from "../clients";
+import type { ConfigSource, SuperserveSettings } from "../config";
+import { routeDataPlane } from "../data-plane";
+import { defineProvider, PartialCreateError, type OperationContext, type ProviderEnvironment, type ProviderMethods, type ResourceDefinition } from "../lifecycle";
 import {
   EXIT_INSTALL_FAILED,
   EXIT_MOUNT_FAILED,
@@ -27,8 +27,8 @@ import {
   parseHealth,
   unmountCommand,
   waitCommand,
-} from "./mount-command";
-import type { NameRules } from "./naming";
+} from "./mount-commands";
+import type { NameRules } from "../naming";
 import {
   OPERATION_TIMEOUT_SECONDS,
   SANDBOX_FIELDS,
@@ -40,11 +40,11 @@ import {
   type MountedSandboxInputs,
   type SandboxRepo,
   type MountedSandboxOutputs,
-} from "./sandbox-args";
-import { runStep } from "./sandbox-exec";
-import { findSandbox, normalizeNetwork, refreshedState, type ListedSandbox } from "./sandbox-state";
-import { deleteForks, forkBookmarkName, prepareRepos, signToken, type PreparedRepo } from "./sandbox-workspace";
-import { tokenNeedsRenewal } from "./sandbox-token";
+} from "./check";
+import { runStep } from "./exec";
+import { findSandbox, normalizeNetwork, refreshedState, type ListedSandbox } from "./read";
+import { deleteForks, forkBookmarkName, prepareRepos, signToken, type PreparedRepo } from "./workspace";
+import { tokenNeedsRenewal } from "./token";
 
 export const sandboxNameRules: NameRules = {
   what: "Sandbox name",

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { PackageResource } from "./dynamic";
+import { PackageResource } from "../dynamic";
 
 /** Credentials Mesa uses to pull from / push to an upstream git remote. */
 export type MesaRepoUpstreamAuth =
@@ -126,7 +126,7 @@ export class MesaRepo extends PackageResource {
     super(
       {
         typeName: "MesaRepo",
-        implModule: "mesa-repo-provider",
+        implModule: "mesa-repo/provider",
         outputs: ["org", "name", "defaultBookmark", "headChangeId", "tags"],
         secretOutputs: ["upstream"],
       },
