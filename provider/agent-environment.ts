@@ -1,9 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import { CONFIG_NAMESPACE } from "./config";
-import { MesaRepo, type MesaRepoArgs } from "./mesa-repo/resource";
+import type { MesaRepoArgs } from "./mesa-repo/args";
+import { MesaRepo } from "./mesa-repo/resource";
+import type { MountedSandboxArgs } from "./mounted-sandbox/args";
 import { INSTALLER } from "./mounted-sandbox/mount-commands";
-import { MountedSandbox, type MountedSandboxArgs } from "./mounted-sandbox/resource";
-import { SuperserveTemplate, type SuperserveTemplateArgs, type SuperserveTemplateStep } from "./superserve-template/resource";
+import { MountedSandbox } from "./mounted-sandbox/resource";
+import type { SuperserveTemplateArgs, SuperserveTemplateStep } from "./superserve-template/args";
+import { SuperserveTemplate } from "./superserve-template/resource";
 
 /**
  * Adjust a child's args and resource options before it is created: either a partial object

@@ -1,47 +1,32 @@
 /**
- * Refresh of a mounted sandbox from what `Sandbox.list` reports — a read with no side effects
- * (unlike `Sandbox.connect`, which resumes a paused sandbox). Pure functions, so every drift case
- * is testable without a service.
+ * MountedSandbox `read` (refresh), which never wakes a paused sandbox: the state comes from
+ * `Sandbox.list` (no side effects, unlike `Sandbox.connect`, which resumes a paused sandbox), and
+ * the mount's health is checked only in an active sandbox.
  */
-import type { MountedSandboxOutputs, SandboxNetwork } from "./check";
-import { SPEC_METADATA_KEY, URN_METADATA_KEY } from "./check";
+import type { OperationContext } from "../lifecycle";
+import { runStep } from "./exec";
+import { healthCommand, parseHealth } from "./mount-commands";
+import { findById, normalizeNetwork, SPEC_METADATA_KEY, superserve, URN_METADATA_KEY, type ListedSandbox } from "./sandboxes";
+import type { MountedSandboxOutputs } from "./state";
 
-/** The fields of the SDK's `SandboxInfo` that refresh reads. */
-export interface ListedSandbox {
-  id: string;
-  name: string;
-  status: string;
-  timeoutSeconds?: number;
-  autoDeleteSeconds?: number;
-  network?: SandboxNetwork;
-  metadata: Record<string, string>;
-}
-
-/** The listed sandbox with this id, or (when no id is known) the one tagged with this URN. */
-export function findSandbox(listed: readonly ListedSandbox[], id: string | undefined, urn: string): ListedSandbox | undefined {
-  if (id) return listed.find((s) => s.id === id);
-  return listed.find((s) => s.metadata[URN_METADATA_KEY] === urn && s.status !== "failed");
+export async function readSandbox(id: string, state: MountedSandboxOutputs, ctx: OperationContext): Promise<MountedSandboxOutputs | undefined> {
+  const ss = await superserve(ctx);
+  const live = await findById(ss, ctx, id);
+  if (!live) return undefined;
+  let mounted: boolean | undefined;
+  if (live.status === "active") {
+    const sandbox = await ctx.retry(`connect to sandbox ${id}`, () => ss.sdk.Sandbox.connect(id, ss.conn));
+    const health = parseHealth(await runStep(sandbox, healthCommand(Object.values(state.mountPaths ?? {})), { step: "check the mount", hints: { default: "" }, timeoutMs: 30_000 }));
+    mounted = health.mounted;
+    if (!health.mounted) ctx.log.warn(`sandbox ${id}: ${health.reason}; \`pulumi up\` remounts it`);
+  }
+  return refreshedState(state, live, mounted);
 }
 
 /** The user's metadata (without the URN tag). */
 export function userMetadata(metadata: Record<string, string>): Record<string, string> | undefined {
   const rest = Object.fromEntries(Object.entries(metadata).filter(([k]) => k !== URN_METADATA_KEY && k !== SPEC_METADATA_KEY));
   return Object.keys(rest).length > 0 ? rest : undefined;
-}
-
-function nonEmpty(list: string[] | undefined): string[] | undefined {
-  return list && list.length > 0 ? [...list] : undefined;
-}
-
-/** Network rules with empty lists dropped, so "unset" and "empty" compare equal. */
-export function normalizeNetwork(network: SandboxNetwork | undefined): SandboxNetwork | undefined {
-  if (!network) return undefined;
-  const out: SandboxNetwork = {};
-  const allow = nonEmpty(network.allowOut);
-  const deny = nonEmpty(network.denyOut);
-  if (allow) out.allowOut = allow;
-  if (deny) out.denyOut = deny;
-  return allow || deny ? out : undefined;
 }
 
 /**

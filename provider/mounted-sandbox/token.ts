@@ -5,6 +5,8 @@
  * The token itself never leaves the provider process except as the mount command's environment:
  * it is not an output, not in the state and not in any message.
  */
+import type { Mesa } from "@mesadev/sdk" with { "resolution-mode": "import" };
+import type { MountedRepo } from "./mount-commands";
 
 /** Default token lifetime in seconds (the SDK's default). */
 export const DEFAULT_TOKEN_TTL_SECONDS = 3600;
@@ -54,4 +56,14 @@ export function ttlProblem(ttl: unknown): string | undefined {
     return `tokenTtlSeconds must be a whole number of seconds from 1 to ${MAX_TOKEN_TTL_SECONDS} (24 h); got ${JSON.stringify(ttl)}. Leave it unset for ${DEFAULT_TOKEN_TTL_SECONDS}.`;
   }
   return undefined;
+}
+
+/** Sign the mount's token: exactly these repos, read-only when all are. */
+export async function signToken(mesa: Mesa, repos: ReadonlyArray<Pick<MountedRepo, "org" | "repo" | "readOnly">>, ttlSeconds: number): Promise<{ token: string; expiresAt: string }> {
+  const request = tokenRequest(
+    repos.map((r) => ({ fullName: `${r.org}/${r.repo}`, readOnly: r.readOnly })),
+    ttlSeconds,
+  );
+  const signed = await mesa.tokens.create(request);
+  return { token: signed.token, expiresAt: signed.expires_at };
 }
