@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { CONFIG_NAMESPACE } from "./config";
+import { CONFIG_NAMESPACE, isSuperserveHost } from "./config";
 import type { MesaRepoArgs } from "./mesa-repo/args";
 import { MesaRepo } from "./mesa-repo/resource";
 import type { MountedSandboxArgs } from "./mounted-sandbox/args";
@@ -122,8 +122,7 @@ export function targetsRealSuperserve(env: NodeJS.ProcessEnv = process.env): boo
   const baseUrl = (config.get("superserveBaseUrl") ?? env.SUPERSERVE_BASE_URL)?.trim();
   if (!baseUrl) return true;
   try {
-    const host = new URL(baseUrl).hostname;
-    return host === "superserve.ai" || host.endsWith(".superserve.ai");
+    return isSuperserveHost(baseUrl);
   } catch {
     return false;
   }

@@ -164,7 +164,8 @@ export async function resolveSuperserveSettings(inputs: ConfigInputs): Promise<S
   return { ...settings, baseUrl, dataPlaneOrigin: baseUrl && !isSuperserveHost(baseUrl) ? new URL(baseUrl).origin : undefined };
 }
 
-function isSuperserveHost(url: string): boolean {
+/** True when the URL's host is superserve.ai or one of its subdomains (the real service). */
+export function isSuperserveHost(url: string): boolean {
   const host = new URL(url).hostname;
   return host === "superserve.ai" || host.endsWith(".superserve.ai");
 }

@@ -8,6 +8,7 @@
  * the dynamic-provider trampoline (see `dynamic.ts`) delegates to inside the provider process.
  */
 import type * as dynamic from "@pulumi/pulumi/dynamic";
+import { resolveMesaOrg } from "./clients";
 import {
   MissingCredentialsError,
   missingCredentialsMessage,
@@ -32,6 +33,13 @@ export function containsUnknown(value: unknown): boolean {
   if (value && typeof value === "object") return Object.values(value).some(containsUnknown);
   return false;
 }
+
+/**
+ * Key of the tag carrying the Pulumi URN of the resource that created (or adopted) an object — a
+ * Mesa repo's tag, a Superserve sandbox's metadata — so a create retried after an interrupted run
+ * finds what it left behind. Reserved: users cannot set it.
+ */
+export const URN_TAG = "pulumi-urn";
 
 /** Inputs the plumbing adds to every resource. */
 export interface CommonInputs {
@@ -68,6 +76,8 @@ export interface OperationContext {
   clock: RetryClock;
   log: ProgressLog;
   mesa(): Promise<MesaSettings>;
+  /** `org` when set, else the configured Mesa org, else the API key's (asked with retries). */
+  mesaOrg(org?: string): Promise<string>;
   superserve(): Promise<SuperserveSettings>;
   /** Run `fn` with retries of transient failures until the operation's deadline. */
   retry<T>(operation: string, fn: () => Promise<T>, classify?: (err: unknown) => FailureKind): Promise<T>;
@@ -90,7 +100,12 @@ export interface ResourceDefinition<I extends CommonInputs, O extends I> {
    * Fill defaults that only the service knows (e.g. the API key's org) into valid inputs, so they
    * stay known in previews: dependents would otherwise see them as unknown and plan replacements.
    */
-  serviceDefaults?(inputs: I, olds: Partial<I>, settings: { mesa(): Promise<MesaSettings> }): Promise<void>;
+  serviceDefaults?(inputs: I, olds: Partial<I>, services: { mesaOrg(): Promise<string> }): Promise<void>;
+  /**
+   * What the field table cannot see: state that `up` must repair even when no input changed (a
+   * failed object to replace, an expiring credential to renew). Merged into `diff`.
+   */
+  stateDiff?(olds: Partial<O>, news: Partial<I>, nowMs: number): StateDiff;
   /** Find and adopt an object created by an earlier, interrupted create of this URN, or create one. */
   create(inputs: I, ctx: OperationContext): Promise<{ id: string; outs: O }>;
   /** Take over an existing object named by `inputs.adopt`, bringing it to `inputs`. */
@@ -100,6 +115,12 @@ export interface ResourceDefinition<I extends CommonInputs, O extends I> {
   update(id: string, olds: O, news: I, ctx: OperationContext): Promise<O>;
   /** Delete; must succeed when the object is already gone. */
   delete(id: string, state: O, ctx: OperationContext): Promise<void>;
+}
+
+/** Changes and replaces found by {@link ResourceDefinition.stateDiff}. */
+export interface StateDiff {
+  changes: boolean;
+  replaces: string[];
 }
 
 /**
@@ -156,26 +177,30 @@ export function defineProvider<I extends CommonInputs, O extends I>(
 ): ProviderMethods {
   const { clock } = environment;
   const configInputs: ConfigInputs = { config, env: environment.env, cwd: environment.cwd, answers: environment.answers };
+  /** The configured Mesa org, else the API key's (`/whoami`). */
+  const mesaOrgOfSettings = async () => resolveMesaOrg(await resolveMesaSettings(configInputs));
 
   const context = (inputs: CommonInputs): OperationContext => {
     const deadline = clock.now() + def.timeoutSeconds(inputs as I) * 1000;
     const log = progressLog(environment.logSink, inputs.pulumiUrn ?? "");
+    const retry: OperationContext["retry"] = (operation, fn, classify) =>
+      withRetry(fn, {
+        operation,
+        policy: { baseDelayMs: 250, maxDelayMs: 10_000, deadline },
+        clock,
+        classify,
+        onRetry: ({ attempt, delayMs, error }) =>
+          log.status(`${operation}: transient failure (${describeStatus(error)}), retry ${attempt} in ${delayMs} ms`),
+      });
     return {
       urn: inputs.pulumiUrn,
       deadline,
       clock,
       log,
       mesa: () => resolveMesaSettings(configInputs),
+      mesaOrg: async (org) => org ?? (await retry("resolve the Mesa org of the API key", mesaOrgOfSettings)),
       superserve: () => resolveSuperserveSettings(configInputs),
-      retry: (operation, fn, classify) =>
-        withRetry(fn, {
-          operation,
-          policy: { baseDelayMs: 250, maxDelayMs: 10_000, deadline },
-          clock,
-          classify,
-          onRetry: ({ attempt, delayMs, error }) =>
-            log.status(`${operation}: transient failure (${describeStatus(error)}), retry ${attempt} in ${delayMs} ms`),
-        }),
+      retry,
     };
   };
 
@@ -214,7 +239,7 @@ export function defineProvider<I extends CommonInputs, O extends I>(
         });
       }
       if (failures.length === 0 && def.serviceDefaults) {
-        await def.serviceDefaults(inputs as unknown as I, olds as Partial<I>, { mesa: () => resolveMesaSettings(configInputs) });
+        await def.serviceDefaults(inputs as unknown as I, olds as Partial<I>, { mesaOrg: mesaOrgOfSettings });
       }
       return { inputs, failures };
     },
@@ -235,6 +260,11 @@ export function defineProvider<I extends CommonInputs, O extends I>(
         if (sameValue(olds[field], next)) continue;
         changes = true;
         if (rule.change === "replace") replaces.push(field);
+      }
+      if (def.stateDiff) {
+        const extra = def.stateDiff(olds as Partial<O>, news as Partial<I>, clock.now());
+        changes ||= extra.changes;
+        for (const field of extra.replaces) if (!replaces.includes(field)) replaces.push(field);
       }
       return { changes, replaces, deleteBeforeReplace: false };
     },

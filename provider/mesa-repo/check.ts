@@ -2,9 +2,8 @@
  * MesaRepo `check`: the repo name's rules (autonaming is the lifecycle's) and validation of the
  * other inputs, each failure naming the field and the fix.
  */
-import { containsUnknown, type CheckFailure } from "../lifecycle";
+import { containsUnknown, URN_TAG, type CheckFailure } from "../lifecycle";
 import { nameProblem, type NameRules } from "../naming";
-import { URN_TAG } from "./live-repo";
 import type { MesaRepoInputs } from "./state";
 
 export const mesaRepoNameRules: NameRules = {

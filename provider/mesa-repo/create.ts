@@ -3,20 +3,16 @@
  * by name and adopts it when the repo carries this resource's URN tag; a repo of the same name that
  * is not ours is an error naming the way out (another name, or `adopt`).
  */
-import { mesaClient, resolveMesaOrg, statusOf } from "../clients";
-import type { OperationContext } from "../lifecycle";
-import { classifyFailure, type FailureKind } from "../retry";
-import { apiUpstream, findRepo, outputsOf, reconcile, URN_TAG, type LiveRepo } from "./live-repo";
+import { mesaClient } from "../clients";
+import { URN_TAG, type OperationContext } from "../lifecycle";
+import { conflictIsTransient } from "../retry";
+import { apiUpstream, findRepo, outputsOf, reconcile, type LiveRepo } from "./live-repo";
 import type { MesaRepoInputs, MesaRepoOutputs } from "./state";
-
-/** 409 means "someone (an earlier attempt) created it meanwhile": look again instead of failing. */
-const conflictIsTransient = (err: unknown): FailureKind =>
-  statusOf(err) === 409 ? { transient: true } : classifyFailure(err);
 
 /** Create the repo, or adopt the one an earlier, interrupted create of this URN left behind. */
 export async function createRepo(inputs: MesaRepoInputs, ctx: OperationContext): Promise<{ id: string; outs: MesaRepoOutputs }> {
   const settings = await ctx.mesa();
-  const org = inputs.org ?? (await ctx.retry("resolve the Mesa org of the API key", () => resolveMesaOrg(settings)));
+  const org = await ctx.mesaOrg(inputs.org);
   let adopted = false;
   const live = await ctx.retry(
     `create Mesa repo ${org}/${inputs.name}`,
@@ -49,8 +45,7 @@ export async function createRepo(inputs: MesaRepoInputs, ctx: OperationContext):
 
 /** Take over the existing repo named by `inputs.adopt`, bringing it to the inputs. */
 export async function adoptRepo(inputs: MesaRepoInputs, ctx: OperationContext): Promise<{ id: string; outs: MesaRepoOutputs }> {
-  const settings = await ctx.mesa();
-  const org = inputs.org ?? (await ctx.retry("resolve the Mesa org of the API key", () => resolveMesaOrg(settings)));
+  const org = await ctx.mesaOrg(inputs.org);
   const name = inputs.adopt!.name;
   const live = await findRepo(ctx, org, name);
   if (!live) {

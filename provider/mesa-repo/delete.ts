@@ -1,6 +1,7 @@
 /** MesaRepo `delete`: deletes the repo and its history; a repo already gone is fine. */
-import { mesaClient, statusOf } from "../clients";
+import { mesaClient } from "../clients";
 import type { OperationContext } from "../lifecycle";
+import { statusOf } from "../retry";
 import { findRepo } from "./live-repo";
 import type { MesaRepoOutputs } from "./state";
 

@@ -2,13 +2,12 @@
  * The repo as Mesa has it: found by name (or by id after a rename out of band), patched to match
  * the inputs, and turned into outputs. Every call runs with the operation's retries.
  */
-import { mesaClient, statusOf } from "../clients";
-import type { OperationContext } from "../lifecycle";
+import { mesaClient } from "../clients";
+import { URN_TAG, type OperationContext } from "../lifecycle";
+import { statusOf } from "../retry";
 import type { MesaRepoInputs, MesaRepoOutputs } from "./state";
 
-/** Tag carrying the Pulumi URN of the resource that created (or adopted) a repo. */
-export const URN_TAG = "pulumi-urn";
-
+/** A repo as `@mesadev/sdk` returns it (the fields this provider reads). */
 export interface LiveRepo {
   id: string;
   org: string;

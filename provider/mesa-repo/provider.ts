@@ -3,7 +3,6 @@
  * `../lifecycle.ts`) with MesaRepo's field table, checks and operations. The public class and its
  * documented args are in `resource.ts` and `args.ts`.
  */
-import { resolveMesaOrg } from "../clients";
 import type { ConfigSource } from "../config";
 import { defineProvider, type ProviderEnvironment, type ProviderMethods, type ResourceDefinition } from "../lifecycle";
 import { mesaRepoNameRules, validateRepoInputs } from "./check";
@@ -28,9 +27,9 @@ export const mesaRepoDefinition: ResourceDefinition<MesaRepoInputs, MesaRepoOutp
   timeoutSeconds: (inputs) => inputs.timeoutSeconds ?? 300,
   validate: validateRepoInputs,
 
-  async serviceDefaults(inputs, olds, settings) {
+  async serviceDefaults(inputs, olds, services) {
     if (inputs.org !== undefined) return;
-    inputs.org = olds.org ?? (await resolveMesaOrg(await settings.mesa()));
+    inputs.org = olds.org ?? (await services.mesaOrg());
   },
 
   create: createRepo,

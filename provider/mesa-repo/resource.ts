@@ -1,6 +1,15 @@
 import * as pulumi from "@pulumi/pulumi";
-import { PackageResource } from "../dynamic";
+import { PackageResource, type PackageResourceSpec } from "../dynamic";
 import type { MesaRepoArgs } from "./args";
+import type { MesaRepoOutputs } from "./state";
+
+/** How the engine sees a MesaRepo: type name, provider module, outputs to declare and to encrypt. */
+const SPEC: PackageResourceSpec<MesaRepoOutputs> = {
+  typeName: "MesaRepo",
+  implModule: "mesa-repo/provider",
+  outputs: ["org", "name", "defaultBookmark", "headChangeId", "tags"],
+  secretOutputs: ["upstream"],
+};
 
 /**
  * A Mesa repository.
@@ -18,7 +27,7 @@ import type { MesaRepoArgs } from "./args";
  * export const repoName = repo.name;
  * ```
  */
-export class MesaRepo extends PackageResource {
+export class MesaRepo extends PackageResource<MesaRepoOutputs> {
   /** Org (slug) that owns the repo. */
   declare readonly org: pulumi.Output<string>;
   /** Name of the repo. */
@@ -32,12 +41,7 @@ export class MesaRepo extends PackageResource {
 
   constructor(name: string, args: MesaRepoArgs = {}, opts?: pulumi.CustomResourceOptions) {
     super(
-      {
-        typeName: "MesaRepo",
-        implModule: "mesa-repo/provider",
-        outputs: ["org", "name", "defaultBookmark", "headChangeId", "tags"],
-        secretOutputs: ["upstream"],
-      },
+      SPEC,
       name,
       {
         name: args.name,

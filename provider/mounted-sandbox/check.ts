@@ -2,10 +2,10 @@
  * MountedSandbox `check`: the sandbox name's rules (autonaming is the lifecycle's) and validation
  * of the other inputs with their defaults, each failure naming the field and the fix.
  */
-import { containsUnknown, UNKNOWN, type CheckFailure } from "../lifecycle";
+import { containsUnknown, UNKNOWN, URN_TAG, type CheckFailure } from "../lifecycle";
 import type { NameRules } from "../naming";
 import type { MesaCliPolicy } from "./mount-commands";
-import { SPEC_METADATA_KEY, URN_METADATA_KEY } from "./sandboxes";
+import { SPEC_METADATA_KEY } from "./sandboxes";
 import { DEFAULT_TOKEN_TTL_SECONDS, ttlProblem } from "./token";
 
 export const sandboxNameRules: NameRules = {
@@ -120,7 +120,7 @@ export function validateSandboxInputs(inputs: Props): CheckFailure[] {
   checkStringMap(inputs, "envVars", "environment variable names", failures, ENV_NAME);
   checkStringMap(inputs, "secrets", "environment variable names (values are Superserve secret names)", failures, ENV_NAME);
   checkStringMap(inputs, "metadata", "keys", failures);
-  for (const reserved of [URN_METADATA_KEY, SPEC_METADATA_KEY]) {
+  for (const reserved of [URN_TAG, SPEC_METADATA_KEY]) {
     if (isStringMap(inputs.metadata) && reserved in inputs.metadata) {
       failures.push({ property: "metadata", reason: `metadata key "${reserved}" is reserved for the provider; use another key.` });
     }

@@ -3,9 +3,9 @@
  * and the state `up` must repair even when no input changed (a failed sandbox, a dead mount, a
  * token near its expiry).
  */
-import type { CommonInputs, FieldRule } from "../lifecycle";
+import type { CommonInputs, FieldRule, StateDiff } from "../lifecycle";
 import type { MountedSandboxInputs, MountedSandboxOutputs } from "./state";
-import { DEFAULT_TOKEN_TTL_SECONDS, tokenNeedsRenewal } from "./token";
+import { needsRemount } from "./token";
 
 /** How each input changes the sandbox. */
 export const SANDBOX_FIELDS: { readonly [K in Exclude<keyof MountedSandboxInputs, keyof CommonInputs>]-?: FieldRule } = {
@@ -24,20 +24,11 @@ export const SANDBOX_FIELDS: { readonly [K in Exclude<keyof MountedSandboxInputs
   mountTimeoutSeconds: { change: "none" },
 };
 
-/** What the change table cannot see: state that `up` must repair even when no input changed. */
-export interface StateDiff {
-  changes: boolean;
-  replaces: string[];
-}
-
 /**
- * Extra diff rules: a failed sandbox is replaced; a dead mount or a token within the last 10% of
- * its lifetime (or expired) is an in-place update that re-signs the token and remounts.
+ * The lifecycle's state-diff hook: a failed sandbox is replaced; a dead mount or a token due for
+ * renewal ({@link needsRemount}) is an in-place update, which re-signs the token and remounts.
  */
-export function stateDiff(olds: Partial<MountedSandboxOutputs>, nowMs: number): StateDiff {
+export function stateDiff(olds: Partial<MountedSandboxOutputs>, news: Partial<MountedSandboxInputs>, nowMs: number): StateDiff {
   if (olds.status === "failed") return { changes: true, replaces: ["status"] };
-  if (olds.mounted === false) return { changes: true, replaces: [] };
-  const ttl = olds.tokenTtlSeconds ?? DEFAULT_TOKEN_TTL_SECONDS;
-  if (tokenNeedsRenewal(olds.tokenExpiresAt, ttl, nowMs)) return { changes: true, replaces: [] };
-  return { changes: false, replaces: [] };
+  return { changes: needsRemount(olds, news, nowMs), replaces: [] };
 }

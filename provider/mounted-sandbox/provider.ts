@@ -21,6 +21,7 @@ export const mountedSandboxDefinition: ResourceDefinition<MountedSandboxInputs, 
   services: ["mesa", "superserve"],
   nameRules: sandboxNameRules,
   fields: SANDBOX_FIELDS,
+  stateDiff,
   timeoutSeconds: (inputs) => Math.max(OPERATION_TIMEOUT_SECONDS, (inputs.mountTimeoutSeconds ?? 0) + 120),
   validate: (inputs) => validateSandboxInputs(inputs as unknown as Record<string, unknown>),
   create: createSandbox,
@@ -30,20 +31,7 @@ export const mountedSandboxDefinition: ResourceDefinition<MountedSandboxInputs, 
   delete: deleteSandbox,
 };
 
-/** Entry point of the trampoline (see `../dynamic.ts`): the shared lifecycle plus the state-aware diff. */
+/** Entry point of the trampoline (see `../dynamic.ts`). */
 export function createProvider(config: ConfigSource | undefined, environment?: ProviderEnvironment): ProviderMethods {
-  const methods = defineProvider(mountedSandboxDefinition, config, environment);
-  const now = () => (environment?.clock ?? { now: Date.now }).now();
-  return {
-    ...methods,
-    async diff(id, olds, news) {
-      const table = await methods.diff(id, olds, news);
-      const extra = stateDiff(olds as Partial<MountedSandboxOutputs>, now());
-      return {
-        ...table,
-        changes: Boolean(table.changes) || extra.changes,
-        replaces: [...new Set([...(table.replaces ?? []), ...extra.replaces])],
-      };
-    },
-  };
+  return defineProvider(mountedSandboxDefinition, config, environment);
 }

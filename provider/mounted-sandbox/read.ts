@@ -3,10 +3,10 @@
  * `Sandbox.list` (no side effects, unlike `Sandbox.connect`, which resumes a paused sandbox), and
  * the mount's health is checked only in an active sandbox.
  */
-import type { OperationContext } from "../lifecycle";
+import { URN_TAG, type OperationContext } from "../lifecycle";
 import { runStep } from "./exec";
 import { healthCommand, parseHealth } from "./mount-commands";
-import { findById, normalizeNetwork, SPEC_METADATA_KEY, superserve, URN_METADATA_KEY, type ListedSandbox } from "./sandboxes";
+import { findById, normalizeNetwork, SPEC_METADATA_KEY, superserve, type ListedSandbox } from "./sandboxes";
 import type { MountedSandboxOutputs } from "./state";
 
 export async function readSandbox(id: string, state: MountedSandboxOutputs, ctx: OperationContext): Promise<MountedSandboxOutputs | undefined> {
@@ -25,7 +25,7 @@ export async function readSandbox(id: string, state: MountedSandboxOutputs, ctx:
 
 /** The user's metadata (without the URN tag). */
 export function userMetadata(metadata: Record<string, string>): Record<string, string> | undefined {
-  const rest = Object.fromEntries(Object.entries(metadata).filter(([k]) => k !== URN_METADATA_KEY && k !== SPEC_METADATA_KEY));
+  const rest = Object.fromEntries(Object.entries(metadata).filter(([k]) => k !== URN_TAG && k !== SPEC_METADATA_KEY));
   return Object.keys(rest).length > 0 ? rest : undefined;
 }
 

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
-import { PackageResource } from "../dynamic";
+import { PackageResource, type PackageResourceSpec } from "../dynamic";
 import type { MesaRepoRef, MountedSandboxArgs, MountedSandboxRepoArgs, SuperserveTemplateRef } from "./args";
+import type { MountedSandboxOutputs } from "./state";
 
 function templateInput(template: MountedSandboxArgs["template"]): pulumi.Input<string> {
   return pulumi.CustomResource.isInstance(template) ? (template as SuperserveTemplateRef).name : (template as pulumi.Input<string>);
@@ -16,6 +17,14 @@ function repoInput(entry: MountedSandboxRepoArgs): pulumi.Input<Record<string, u
     readOnly: entry.readOnly,
   };
 }
+
+/** How the engine sees a MountedSandbox: type name, provider module, outputs to declare and to encrypt. */
+const SPEC: PackageResourceSpec<MountedSandboxOutputs> = {
+  typeName: "MountedSandbox",
+  implModule: "mounted-sandbox/provider",
+  outputs: ["sandboxId", "name", "status", "mounted", "org", "mountPaths", "bookmarks", "tokenExpiresAt"],
+  secretOutputs: ["envVars"],
+};
 
 /**
  * A Superserve sandbox with Mesa repos mounted inside by the `mesa` CLI.
@@ -37,7 +46,7 @@ function repoInput(entry: MountedSandboxRepoArgs): pulumi.Input<Record<string, u
  * export const workspace = box.mountPaths; // { "<repo name>": "/home/user/.local/share/mesa/mnt/<org>/<repo name>" }
  * ```
  */
-export class MountedSandbox extends PackageResource {
+export class MountedSandbox extends PackageResource<MountedSandboxOutputs> {
   /** Id of the sandbox. */
   declare readonly sandboxId: pulumi.Output<string>;
   /** Name of the sandbox. */
@@ -57,12 +66,7 @@ export class MountedSandbox extends PackageResource {
 
   constructor(name: string, args: MountedSandboxArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      {
-        typeName: "MountedSandbox",
-        implModule: "mounted-sandbox/provider",
-        outputs: ["sandboxId", "name", "status", "mounted", "org", "mountPaths", "bookmarks", "tokenExpiresAt"],
-        secretOutputs: ["envVars"],
-      },
+      SPEC,
       name,
       {
         name: args.name,

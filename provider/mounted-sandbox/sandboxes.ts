@@ -8,11 +8,9 @@ import { createHash } from "node:crypto";
 import { superserveConnection, superserveSdk } from "../clients";
 import type { SuperserveSettings } from "../config";
 import { routeDataPlane } from "../data-plane";
-import type { OperationContext } from "../lifecycle";
+import { URN_TAG, type OperationContext } from "../lifecycle";
 import type { MountedSandboxInputs, SandboxNetwork } from "./state";
 
-/** Metadata key carrying the Pulumi URN (how an interrupted create finds its sandbox). */
-export const URN_METADATA_KEY = "pulumi-urn";
 /**
  * Metadata key carrying a digest of the inputs that force a replacement: a create adopts an
  * earlier sandbox of its URN only when it was made from the same inputs (the sandbox of an
@@ -40,7 +38,7 @@ export interface ListedSandbox {
 /** The listed sandbox with this id, or (when no id is known) the one tagged with this URN. */
 export function findSandbox(listed: readonly ListedSandbox[], id: string | undefined, urn: string): ListedSandbox | undefined {
   if (id) return listed.find((s) => s.id === id);
-  return listed.find((s) => s.metadata[URN_METADATA_KEY] === urn && s.status !== "failed");
+  return listed.find((s) => s.metadata[URN_TAG] === urn && s.status !== "failed");
 }
 
 function nonEmpty(list: string[] | undefined): string[] | undefined {
@@ -74,7 +72,7 @@ export async function superserve(ctx: OperationContext): Promise<Superserve> {
 
 /** Sandboxes tagged with this URN (how an interrupted create or a replacement is recognised). */
 export async function listTagged(ss: Superserve, ctx: OperationContext): Promise<ListedSandbox[]> {
-  return ctx.retry("list sandboxes", () => ss.sdk.Sandbox.list({ ...ss.conn, metadata: { [URN_METADATA_KEY]: ctx.urn } }));
+  return ctx.retry("list sandboxes", () => ss.sdk.Sandbox.list({ ...ss.conn, metadata: { [URN_TAG]: ctx.urn } }));
 }
 
 /** The sandbox with this id (refresh, update, delete), or undefined when it is gone. */
@@ -87,7 +85,7 @@ export async function findById(ss: Superserve, ctx: OperationContext, id: string
 
 /** The sandbox's metadata: the user's, plus the URN and spec tags. */
 export function sandboxMetadata(inputs: MountedSandboxInputs, urn: string): Record<string, string> {
-  return { ...(inputs.metadata ?? {}), [URN_METADATA_KEY]: urn, [SPEC_METADATA_KEY]: specDigest(inputs) };
+  return { ...(inputs.metadata ?? {}), [URN_TAG]: urn, [SPEC_METADATA_KEY]: specDigest(inputs) };
 }
 
 export function apiNetwork(network: MountedSandboxInputs["network"]): { allowOut?: string[]; denyOut?: string[] } | undefined {

@@ -7,6 +7,7 @@
  */
 import type { Mesa } from "@mesadev/sdk" with { "resolution-mode": "import" };
 import type { MountedRepo } from "./mount-commands";
+import type { MountedSandboxInputs, MountedSandboxOutputs } from "./state";
 
 /** Default token lifetime in seconds (the SDK's default). */
 export const DEFAULT_TOKEN_TTL_SECONDS = 3600;
@@ -48,6 +49,21 @@ export function tokenNeedsRenewal(expiresAt: string | undefined, ttlSeconds: num
   const expiresMs = Date.parse(expiresAt);
   if (Number.isNaN(expiresMs)) return true;
   return expiresMs - nowMs <= ttlSeconds * 1000 * RENEWAL_FRACTION;
+}
+
+/**
+ * Whether `up` must sign a new token and remount — the one renewal decision, made by `diff` (so
+ * the plan shows an update) and by `update` (which then renews): the mount is dead, the token's
+ * lifetime changed, or the token is due for renewal ({@link tokenNeedsRenewal}).
+ */
+export function needsRemount(
+  olds: Partial<Pick<MountedSandboxOutputs, "mounted" | "tokenTtlSeconds" | "tokenExpiresAt">>,
+  news: Partial<Pick<MountedSandboxInputs, "tokenTtlSeconds">>,
+  nowMs: number,
+): boolean {
+  if (olds.mounted === false) return true;
+  if (news.tokenTtlSeconds !== olds.tokenTtlSeconds) return true;
+  return tokenNeedsRenewal(olds.tokenExpiresAt, olds.tokenTtlSeconds ?? DEFAULT_TOKEN_TTL_SECONDS, nowMs);
 }
 
 /** Why `ttl` is not an acceptable token lifetime, or undefined when it is. */

@@ -1,13 +1,12 @@
 /**
  * MountedSandbox `update`: metadata, network rules and timeouts are patched in place; the token is
- * renewed and the repos remounted when the mount is dead, the token's lifetime changed or it nears
- * its expiry.
+ * renewed and the repos remounted when `needsRemount` (in `token.ts`) says so.
  */
 import type { OperationContext } from "../lifecycle";
 import { mount, mountOutputs, prepareMesa } from "./mount";
 import { apiNetwork, findById, normalizeNetwork, sandboxMetadata, superserve } from "./sandboxes";
 import type { MountedSandboxInputs, MountedSandboxOutputs } from "./state";
-import { tokenNeedsRenewal } from "./token";
+import { needsRemount } from "./token";
 
 export async function updateSandbox(id: string, olds: MountedSandboxOutputs, news: MountedSandboxInputs, ctx: OperationContext): Promise<MountedSandboxOutputs> {
   const ss = await superserve(ctx);
@@ -24,9 +23,7 @@ export async function updateSandbox(id: string, olds: MountedSandboxOutputs, new
     await ctx.retry(`update sandbox ${id}`, () => ss.sdk.Sandbox.updateById(id, patch, ss.conn));
   }
   const base: MountedSandboxOutputs = { ...olds, ...news, sandboxId: id, status: live.status };
-  const remount =
-    olds.mounted === false || news.tokenTtlSeconds !== olds.tokenTtlSeconds || tokenNeedsRenewal(olds.tokenExpiresAt, olds.tokenTtlSeconds, ctx.clock.now());
-  if (!remount) return base;
+  if (!needsRemount(olds, news, ctx.clock.now())) return base;
   if (live.status !== "active") {
     ctx.log.warn(`sandbox ${id} is ${live.status}; its token is renewed and its mount restarted by the first \`pulumi up\` after it resumes`);
     return base;

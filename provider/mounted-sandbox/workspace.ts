@@ -5,16 +5,17 @@
  * `@mesadev/sdk`.
  */
 import type { Mesa } from "@mesadev/sdk" with { "resolution-mode": "import" };
-import { mesaClient, resolveMesaOrg, statusOf } from "../clients";
+import { mesaClient } from "../clients";
 import type { OperationContext } from "../lifecycle";
 import { logicalNameOf } from "../naming";
+import { statusOf } from "../retry";
 import { mountPath, type MountedRepo, type ReadyProbe } from "./mount-commands";
 import type { SandboxRepo } from "./state";
 
 /** Mesa access for one operation, in the repos' org. */
 export async function mesaFor(ctx: OperationContext, org: string | undefined): Promise<{ mesa: Mesa; org: string; apiUrl?: string }> {
   const settings = await ctx.mesa();
-  const resolved = org ?? (await ctx.retry("resolve the Mesa org of the API key", () => resolveMesaOrg(settings)));
+  const resolved = await ctx.mesaOrg(org);
   return { mesa: await mesaClient(settings, resolved), org: resolved, apiUrl: settings.apiUrl };
 }
 

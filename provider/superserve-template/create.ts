@@ -7,8 +7,9 @@
  */
 import { superserveConnection, superserveSdk } from "../clients";
 import type { OperationContext } from "../lifecycle";
+import { conflictIsTransient } from "../retry";
 import { finishExisting } from "./build";
-import { conflictIsTransient, connect } from "./live-template";
+import { connect } from "./live-template";
 import type { SuperserveTemplateInputs, SuperserveTemplateOutputs } from "./state";
 
 /** Create the template (or adopt the one an earlier, interrupted attempt created) and wait for its build. */

@@ -2,20 +2,14 @@
  * The template as Superserve has it: found by name or id, deleted, its builds read, and turned
  * into outputs. Every call runs with the operation's retries.
  */
-import { statusOf, superserveConnection, superserveSdk } from "../clients";
+import { superserveConnection, superserveSdk } from "../clients";
 import type { OperationContext } from "../lifecycle";
-import { classifyFailure, type FailureKind } from "../retry";
+import { conflictIsTransient, statusOf } from "../retry";
 import type { SuperserveTemplateInputs, SuperserveTemplateOutputs } from "./state";
 
 export type Template = Awaited<ReturnType<ReturnType<typeof superserveSdk>["Template"]["connect"]>>;
 
 const isNotFound = (err: unknown) => statusOf(err) === 404 || (err as Error)?.name === "NotFoundError";
-
-/**
- * 409 clears up by itself here: a template still building or in use by sandboxes (delete), or one
- * an earlier attempt created meanwhile (create looks again and adopts it). Retried until the deadline.
- */
-export const conflictIsTransient = (err: unknown): FailureKind => (statusOf(err) === 409 ? { transient: true } : classifyFailure(err));
 
 export function readBuild(ctx: OperationContext, template: Template, buildId: string) {
   return ctx.retry(`read build ${buildId} of template ${template.name}`, () => template.getBuild(buildId));

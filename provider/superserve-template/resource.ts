@@ -1,6 +1,14 @@
 import * as pulumi from "@pulumi/pulumi";
-import { PackageResource } from "../dynamic";
+import { PackageResource, type PackageResourceSpec } from "../dynamic";
 import type { SuperserveTemplateArgs } from "./args";
+import type { SuperserveTemplateOutputs } from "./state";
+
+/** How the engine sees a SuperserveTemplate: type name, provider module, outputs to declare and to encrypt. */
+const SPEC: PackageResourceSpec<SuperserveTemplateOutputs> = {
+  typeName: "SuperserveTemplate",
+  implModule: "superserve-template/provider",
+  outputs: ["name", "status", "buildId", "buildSpecHash", "builtAt", "sizeBytes"],
+};
 
 /**
  * A Superserve sandbox template: a base image plus build steps, built once and used to start
@@ -20,7 +28,7 @@ import type { SuperserveTemplateArgs } from "./args";
  * export const templateName = template.name;
  * ```
  */
-export class SuperserveTemplate extends PackageResource {
+export class SuperserveTemplate extends PackageResource<SuperserveTemplateOutputs> {
   /** Template name. */
   declare readonly name: pulumi.Output<string>;
   /** Template status, `ready` after a successful `pulumi up`. */
@@ -36,11 +44,7 @@ export class SuperserveTemplate extends PackageResource {
 
   constructor(name: string, args: SuperserveTemplateArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      {
-        typeName: "SuperserveTemplate",
-        implModule: "superserve-template/provider",
-        outputs: ["name", "status", "buildId", "buildSpecHash", "builtAt", "sizeBytes"],
-      },
+      SPEC,
       name,
       {
         name: args.name,
