@@ -115,7 +115,7 @@ function applyTransform<T extends object>(transform: Transform<T> | undefined, a
  * True when the program's Superserve settings target the real service: an API key is configured
  * (stack config or environment) and no base URL outside superserve.ai is set.
  */
-export function targetsRealSuperserve(env: NodeJS.ProcessEnv = process.env): boolean {
+function targetsRealSuperserve(env: NodeJS.ProcessEnv = process.env): boolean {
   const config = new pulumi.Config(CONFIG_NAMESPACE);
   const key = config.get("superserveApiKey") ?? env.SUPERSERVE_API_KEY;
   if (!key?.trim()) return false;

@@ -153,7 +153,7 @@ export interface ProviderEnvironment {
 }
 
 /** The real surroundings of a dynamic provider process. */
-export function processEnvironment(): ProviderEnvironment {
+function processEnvironment(): ProviderEnvironment {
   return {
     env: process.env,
     cwd: process.cwd(),
@@ -354,7 +354,7 @@ function nameDefaults(rules: NameRules, olds: Props, inputs: Props, replaceField
 }
 
 /** Structural equality of JSON values, treating absent and undefined alike. */
-export function sameValue(a: unknown, b: unknown): boolean {
+function sameValue(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (a === undefined || b === undefined || a === null || b === null) return a == b;
   if (Array.isArray(a) || Array.isArray(b)) {

@@ -7,7 +7,7 @@
  */
 
 /** How long and how often to retry. */
-export interface RetryPolicy {
+interface RetryPolicy {
   /** First backoff step in milliseconds (doubles per attempt). */
   baseDelayMs: number;
   /** Largest backoff step in milliseconds. */
@@ -137,7 +137,7 @@ export function describeError(err: unknown): string {
   return text.replace(/[.\s]+$/, "");
 }
 
-export interface RetryOptions {
+interface RetryOptions {
   /** What is being attempted, for the error message (e.g. "create Mesa repo acme/x"). */
   operation: string;
   policy: RetryPolicy;

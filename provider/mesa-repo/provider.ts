@@ -12,7 +12,7 @@ import { readRepo } from "./read";
 import type { MesaRepoInputs, MesaRepoOutputs } from "./state";
 import { updateRepo } from "./update";
 
-export const mesaRepoDefinition: ResourceDefinition<MesaRepoInputs, MesaRepoOutputs> = {
+const mesaRepoDefinition: ResourceDefinition<MesaRepoInputs, MesaRepoOutputs> = {
   typeName: "MesaRepo",
   services: ["mesa"],
   nameRules: mesaRepoNameRules,

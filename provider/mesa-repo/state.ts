@@ -4,7 +4,7 @@
  */
 import type { CommonInputs } from "../lifecycle";
 
-export type UpstreamAuth =
+type UpstreamAuth =
   | { kind: "token"; token: string; tokenUsername?: string }
   | { kind: "username_password"; username: string; password: string };
 

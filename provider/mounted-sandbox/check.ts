@@ -16,7 +16,7 @@ export const sandboxNameRules: NameRules = {
 };
 
 /** Default deadline of the mount. */
-export const DEFAULT_MOUNT_TIMEOUT_SECONDS = 180;
+const DEFAULT_MOUNT_TIMEOUT_SECONDS = 180;
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const POLICIES: readonly MesaCliPolicy[] = ["auto", "never", "always"];

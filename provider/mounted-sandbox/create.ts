@@ -6,7 +6,7 @@
 import type { Sandbox, SandboxInfo } from "@superserve/sdk";
 import { PartialCreateError, type OperationContext } from "../lifecycle";
 import { mount, mountOutputs, prepareMesa } from "./mount";
-import { apiNetwork, listTagged, sandboxMetadata, specDigest, superserve, SPEC_METADATA_KEY } from "./sandboxes";
+import { listTagged, normalizeNetwork, sandboxMetadata, specDigest, superserve, SPEC_METADATA_KEY } from "./sandboxes";
 import type { MountedSandboxInputs, MountedSandboxOutputs } from "./state";
 import type { PreparedRepo } from "./workspace";
 
@@ -65,7 +65,7 @@ export async function createSandbox(inputs: MountedSandboxInputs, ctx: Operation
           metadata: sandboxMetadata(inputs, ctx.urn),
           envVars: inputs.envVars,
           secrets: inputs.secrets,
-          network: apiNetwork(inputs.network),
+          network: normalizeNetwork(inputs.network),
           timeoutSeconds: inputs.timeoutSeconds,
           autoDeleteSeconds: inputs.autoDeleteSeconds,
         });

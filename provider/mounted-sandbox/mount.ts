@@ -28,7 +28,7 @@ import { mesaFor, prepareRepos, type PreparedRepo } from "./workspace";
 const UNMOUNT_GRACE_SECONDS = 20;
 
 /** What the mount needs from Mesa: the org, the repos on their bookmarks, and a signed token. */
-export interface MesaPrep {
+interface MesaPrep {
   org: string;
   apiUrl?: string;
   repos: PreparedRepo[];

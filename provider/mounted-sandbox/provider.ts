@@ -16,7 +16,7 @@ import { updateSandbox } from "./update";
 /** Default deadline of one create/update/delete. */
 const OPERATION_TIMEOUT_SECONDS = 600;
 
-export const mountedSandboxDefinition: ResourceDefinition<MountedSandboxInputs, MountedSandboxOutputs> = {
+const mountedSandboxDefinition: ResourceDefinition<MountedSandboxInputs, MountedSandboxOutputs> = {
   typeName: "MountedSandbox",
   services: ["mesa", "superserve"],
   nameRules: sandboxNameRules,

@@ -24,7 +24,7 @@ export async function readSandbox(id: string, state: MountedSandboxOutputs, ctx:
 }
 
 /** The user's metadata (without the URN tag). */
-export function userMetadata(metadata: Record<string, string>): Record<string, string> | undefined {
+function userMetadata(metadata: Record<string, string>): Record<string, string> | undefined {
   const rest = Object.fromEntries(Object.entries(metadata).filter(([k]) => k !== URN_TAG && k !== SPEC_METADATA_KEY));
   return Object.keys(rest).length > 0 ? rest : undefined;
 }
@@ -34,7 +34,7 @@ export function userMetadata(metadata: Record<string, string>): Record<string, s
  * recorded state. `mounted` is the health check's answer when one ran (active sandboxes only),
  * otherwise the recorded value, so a paused sandbox shows drift on `status` alone.
  */
-export function refreshedState(state: MountedSandboxOutputs, live: ListedSandbox, mounted: boolean | undefined): MountedSandboxOutputs {
+function refreshedState(state: MountedSandboxOutputs, live: ListedSandbox, mounted: boolean | undefined): MountedSandboxOutputs {
   const next: MountedSandboxOutputs = {
     ...state,
     sandboxId: live.id,

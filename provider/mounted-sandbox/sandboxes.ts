@@ -6,7 +6,6 @@
 import type { SandboxInfo } from "@superserve/sdk";
 import { createHash } from "node:crypto";
 import { superserveConnection, superserveSdk } from "../clients";
-import type { SuperserveSettings } from "../config";
 import { routeDataPlane } from "../data-plane";
 import { URN_TAG, type OperationContext } from "../lifecycle";
 import type { MountedSandboxInputs, SandboxNetwork } from "./state";
@@ -35,12 +34,6 @@ export interface ListedSandbox {
   metadata: Record<string, string>;
 }
 
-/** The listed sandbox with this id, or (when no id is known) the one tagged with this URN. */
-export function findSandbox(listed: readonly ListedSandbox[], id: string | undefined, urn: string): ListedSandbox | undefined {
-  if (id) return listed.find((s) => s.id === id);
-  return listed.find((s) => s.metadata[URN_TAG] === urn && s.status !== "failed");
-}
-
 function nonEmpty(list: string[] | undefined): string[] | undefined {
   return list && list.length > 0 ? [...list] : undefined;
 }
@@ -58,7 +51,6 @@ export function normalizeNetwork(network: SandboxNetwork | undefined): SandboxNe
 
 /** Superserve access for one operation. */
 export interface Superserve {
-  settings: SuperserveSettings;
   sdk: typeof import("@superserve/sdk");
   conn: { apiKey: string; baseUrl?: string };
 }
@@ -67,7 +59,7 @@ export interface Superserve {
 export async function superserve(ctx: OperationContext): Promise<Superserve> {
   const settings = await ctx.superserve();
   routeDataPlane(settings);
-  return { settings, sdk: superserveSdk(), conn: superserveConnection(settings) };
+  return { sdk: superserveSdk(), conn: superserveConnection(settings) };
 }
 
 /** Sandboxes tagged with this URN (how an interrupted create or a replacement is recognised). */
@@ -77,17 +69,13 @@ export async function listTagged(ss: Superserve, ctx: OperationContext): Promise
 
 /** The sandbox with this id (refresh, update, delete), or undefined when it is gone. */
 export async function findById(ss: Superserve, ctx: OperationContext, id: string): Promise<ListedSandbox | undefined> {
-  const tagged = findSandbox(await listTagged(ss, ctx), id, ctx.urn);
+  const tagged = (await listTagged(ss, ctx)).find((s) => s.id === id);
   if (tagged) return tagged;
   const all: SandboxInfo[] = await ctx.retry("list sandboxes", () => ss.sdk.Sandbox.list(ss.conn));
-  return findSandbox(all, id, ctx.urn);
+  return all.find((s) => s.id === id);
 }
 
 /** The sandbox's metadata: the user's, plus the URN and spec tags. */
 export function sandboxMetadata(inputs: MountedSandboxInputs, urn: string): Record<string, string> {
   return { ...(inputs.metadata ?? {}), [URN_TAG]: urn, [SPEC_METADATA_KEY]: specDigest(inputs) };
-}
-
-export function apiNetwork(network: MountedSandboxInputs["network"]): { allowOut?: string[]; denyOut?: string[] } | undefined {
-  return normalizeNetwork(network);
 }

@@ -14,17 +14,17 @@ export const DEFAULT_TOKEN_TTL_SECONDS = 3600;
 /** Longest lifetime the Mesa signer accepts, in seconds. */
 export const MAX_TOKEN_TTL_SECONDS = 86_400;
 /** A token is renewed when less than this fraction of its lifetime is left. */
-export const RENEWAL_FRACTION = 0.1;
+const RENEWAL_FRACTION = 0.1;
 
 /** One mounted repo, as the token sees it. */
-export interface TokenRepo {
+interface TokenRepo {
   /** `org/repo`. */
   fullName: string;
   readOnly: boolean;
 }
 
 /** What to ask `mesa.tokens.create` for. */
-export interface TokenRequest {
+interface TokenRequest {
   scopes: string[];
   repos: string[];
   ttl_seconds: number;

@@ -4,7 +4,7 @@
  */
 import type { OperationContext } from "../lifecycle";
 import { mount, mountOutputs, prepareMesa } from "./mount";
-import { apiNetwork, findById, normalizeNetwork, sandboxMetadata, superserve } from "./sandboxes";
+import { findById, normalizeNetwork, sandboxMetadata, superserve } from "./sandboxes";
 import type { MountedSandboxInputs, MountedSandboxOutputs } from "./state";
 import { needsRemount } from "./token";
 
@@ -15,7 +15,7 @@ export async function updateSandbox(id: string, olds: MountedSandboxOutputs, new
   const patch: Parameters<typeof ss.sdk.Sandbox.updateById>[1] = {};
   const metadata = sandboxMetadata(news, ctx.urn);
   if (JSON.stringify(metadata) !== JSON.stringify(live.metadata)) patch.metadata = metadata;
-  const network = apiNetwork(news.network);
+  const network = normalizeNetwork(news.network);
   if (JSON.stringify(network ?? {}) !== JSON.stringify(normalizeNetwork(live.network) ?? {})) patch.network = network ?? { allowOut: [], denyOut: [] };
   if (news.timeoutSeconds !== undefined && news.timeoutSeconds !== live.timeoutSeconds) patch.timeoutSeconds = news.timeoutSeconds;
   if (news.autoDeleteSeconds !== undefined && news.autoDeleteSeconds !== live.autoDeleteSeconds) patch.autoDeleteSeconds = news.autoDeleteSeconds;

@@ -20,7 +20,7 @@ export async function mesaFor(ctx: OperationContext, org: string | undefined): P
 }
 
 /** Prefix of the bookmarks forked for sandboxes (`agents/<resource name>`). */
-export const FORK_PREFIX = "agents/";
+const FORK_PREFIX = "agents/";
 
 /** The fork bookmark of a repo entry, or undefined when the entry does not fork. */
 export function forkBookmarkName(entry: Pick<SandboxRepo, "fork">, urn: string): string | undefined {

@@ -15,7 +15,7 @@ const FIRST_POLL_MS = 250;
 const MAX_POLL_MS = 2000;
 
 /** Split a build's `error_message` into the vendor's code and text, as the SDK's BuildError does. */
-export function buildFailure(errorMessage: string | undefined): { code: string; message: string } {
+function buildFailure(errorMessage: string | undefined): { code: string; message: string } {
   const match = errorMessage ? /^(\w+):\s*(.*)$/s.exec(errorMessage) : null;
   if (match && match[2].trim()) return { code: match[1], message: match[2].trim() };
   return { code: "build_failed", message: errorMessage || "Template build failed" };

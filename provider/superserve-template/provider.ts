@@ -12,7 +12,7 @@ import { readTemplate } from "./read";
 import type { SuperserveTemplateInputs, SuperserveTemplateOutputs } from "./state";
 import { updateTemplate } from "./update";
 
-export const superserveTemplateDefinition: ResourceDefinition<SuperserveTemplateInputs, SuperserveTemplateOutputs> = {
+const superserveTemplateDefinition: ResourceDefinition<SuperserveTemplateInputs, SuperserveTemplateOutputs> = {
   typeName: "SuperserveTemplate",
   services: ["superserve"],
   nameRules: templateNameRules,

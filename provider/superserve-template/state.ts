@@ -4,7 +4,7 @@
  */
 import type { CommonInputs } from "../lifecycle";
 
-export type TemplateStep =
+type TemplateStep =
   | { run: string }
   | { env: { key: string; value: string } }
   | { workdir: string }
