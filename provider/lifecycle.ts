@@ -1,11 +1,13 @@
 /**
  * The lifecycle every resource of this package shares, written once: `check` (validation that
  * tolerates unknowns, autonaming, credentials present), `diff` (exact replaces from a per-field
- * table), idempotent `create` with explicit adoption, `read` for refresh, `update`, and `delete`
- * that succeeds when the object is already gone — with deadlines and retries around every call.
+ * table, plus the resource's state diff), idempotent `create` with explicit adoption, `read` for
+ * refresh, `update`, and `delete` that succeeds when the object is already gone — with deadlines
+ * and retries around every call, and the Mesa org resolved in one place.
  *
- * A resource supplies a {@link ResourceDefinition}; {@link defineProvider} turns it into the object
- * the dynamic-provider trampoline (see `dynamic.ts`) delegates to inside the provider process.
+ * A resource supplies a {@link ResourceDefinition} (in `<resource>/provider.ts`); {@link
+ * defineProvider} turns it into the object the dynamic-provider trampoline (see `dynamic.ts`)
+ * delegates to inside the provider process.
  */
 import type * as dynamic from "@pulumi/pulumi/dynamic";
 import { resolveMesaOrg } from "./clients";
