@@ -10,6 +10,7 @@
  */
 import type { Mesa } from "@mesadev/sdk" with { "resolution-mode": "import" };
 import type * as SuperserveSdk from "@superserve/sdk";
+import { mountPath, shellQuote } from "../provider/mounted-sandbox/mount-commands";
 
 type MesaSdk = typeof import("@mesadev/sdk", { with: { "resolution-mode": "import" } });
 
@@ -51,13 +52,7 @@ export interface Sdks {
   superserve: typeof SuperserveSdk;
 }
 
-const MOUNT_ROOT = "/home/user/.local/share/mesa/mnt";
 const MOUNT_TIMEOUT_SECONDS = 120;
-
-/** POSIX-sh quoting. */
-function quote(value: string): string {
-  return `'${value.replace(/'/g, `'\\''`)}'`;
-}
 
 /** Build the environment with the SDKs directly. Throws on the first failure (nothing is rolled back). */
 export async function buildDirectly(sdks: Sdks, targets: DirectTargets, spec: DirectSpec): Promise<DirectResult> {
@@ -81,10 +76,10 @@ export async function buildDirectly(sdks: Sdks, targets: DirectTargets, spec: Di
   ]);
   const foundationMs = performance.now() - started;
 
-  const mountPath = `${MOUNT_ROOT}/${targets.mesa.org}/${repoName}`;
+  const repoDir = mountPath(targets.mesa.org, repoName);
   const mountAndWait =
     `mesa mount -d -y && end=$(( $(date +%s) + ${MOUNT_TIMEOUT_SECONDS} )); ` +
-    `until [ -d ${quote(mountPath)} ]; do [ "$(date +%s)" -lt "$end" ] || { echo "mount not served" >&2; exit 124; }; sleep 0.2; done`;
+    `until [ -d ${shellQuote(repoDir)} ]; do [ "$(date +%s)" -lt "$end" ] || { echo "mount not served" >&2; exit 124; }; sleep 0.2; done`;
 
   const one = async (i: number): Promise<{ id: string; bookmark: string; ms: number }> => {
     const t0 = performance.now();

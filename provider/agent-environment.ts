@@ -1,9 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
-import { CONFIG_NAMESPACE } from "./config";
-import { MesaRepo, type MesaRepoArgs } from "./mesa-repo";
-import { INSTALLER } from "./mount-command";
-import { MountedSandbox, type MountedSandboxArgs } from "./mounted-sandbox";
-import { SuperserveTemplate, type SuperserveTemplateArgs, type SuperserveTemplateStep } from "./superserve-template";
+import { CONFIG_NAMESPACE, isSuperserveHost } from "./config";
+import type { MesaRepoArgs } from "./mesa-repo/args";
+import { MesaRepo } from "./mesa-repo/resource";
+import type { MountedSandboxArgs } from "./mounted-sandbox/args";
+import { INSTALLER } from "./mounted-sandbox/mount-commands";
+import { MountedSandbox } from "./mounted-sandbox/resource";
+import type { SuperserveTemplateArgs, SuperserveTemplateStep } from "./superserve-template/args";
+import { SuperserveTemplate } from "./superserve-template/resource";
 
 /**
  * Adjust a child's args and resource options before it is created: either a partial object
@@ -112,15 +115,14 @@ function applyTransform<T extends object>(transform: Transform<T> | undefined, a
  * True when the program's Superserve settings target the real service: an API key is configured
  * (stack config or environment) and no base URL outside superserve.ai is set.
  */
-export function targetsRealSuperserve(env: NodeJS.ProcessEnv = process.env): boolean {
+function targetsRealSuperserve(env: NodeJS.ProcessEnv = process.env): boolean {
   const config = new pulumi.Config(CONFIG_NAMESPACE);
   const key = config.get("superserveApiKey") ?? env.SUPERSERVE_API_KEY;
   if (!key?.trim()) return false;
   const baseUrl = (config.get("superserveBaseUrl") ?? env.SUPERSERVE_BASE_URL)?.trim();
   if (!baseUrl) return true;
   try {
-    const host = new URL(baseUrl).hostname;
-    return host === "superserve.ai" || host.endsWith(".superserve.ai");
+    return isSuperserveHost(baseUrl);
   } catch {
     return false;
   }

@@ -30,11 +30,3 @@ export function superserveConnection(settings: SuperserveSettings): { apiKey: st
 export function superserveSdk(): typeof import("@superserve/sdk") {
   return require("@superserve/sdk") as typeof import("@superserve/sdk");
 }
-
-/** HTTP status of a vendor SDK error, if it carries one. */
-export function statusOf(err: unknown): number | undefined {
-  const e = err as { status?: unknown; statusCode?: unknown } | undefined;
-  if (typeof e?.status === "number") return e.status;
-  if (typeof e?.statusCode === "number") return e.statusCode;
-  return undefined;
-}

@@ -34,7 +34,7 @@ export interface ConfigInputs {
 }
 
 /** Which source supplied the API key. */
-export type CredentialSource = "stack config" | "environment" | "local backends";
+type CredentialSource = "stack config" | "environment" | "local backends";
 
 export interface MesaSettings {
   apiKey: string;
@@ -119,7 +119,7 @@ function localEndpoints(inputs: ConfigInputs): Partial<LocalEndpoints> | undefin
 }
 
 /** True when something accepts TCP connections at the URL's host and port (no HTTP request is sent). */
-export function tcpAnswers(url: string, timeoutMs = 1500): Promise<boolean> {
+function tcpAnswers(url: string, timeoutMs = 1500): Promise<boolean> {
   const u = new URL(url);
   const port = Number(u.port || (u.protocol === "https:" ? 443 : 80));
   return new Promise((resolve) => {
@@ -164,7 +164,8 @@ export async function resolveSuperserveSettings(inputs: ConfigInputs): Promise<S
   return { ...settings, baseUrl, dataPlaneOrigin: baseUrl && !isSuperserveHost(baseUrl) ? new URL(baseUrl).origin : undefined };
 }
 
-function isSuperserveHost(url: string): boolean {
+/** True when the URL's host is superserve.ai or one of its subdomains (the real service). */
+export function isSuperserveHost(url: string): boolean {
   const host = new URL(url).hostname;
   return host === "superserve.ai" || host.endsWith(".superserve.ai");
 }

@@ -17,7 +17,7 @@ const ORIGINAL_HOST_HEADER = "x-superserve-original-host";
 const routed = new WeakMap<Dispatcher, string>();
 
 /** True for the SDK's data-plane hosts: `sandbox.superserve.ai`, its `staging-`/`usw-` variants and `boxd-<id>.…`. */
-export function isDataPlaneHost(hostname: string): boolean {
+function isDataPlaneHost(hostname: string): boolean {
   return (
     hostname === "sandbox.superserve.ai" ||
     hostname.endsWith("-sandbox.superserve.ai") ||

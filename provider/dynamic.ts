@@ -2,22 +2,23 @@
  * Program-side plumbing for this package's dynamic resources.
  *
  * Pulumi serializes the provider object of a dynamic resource into the state (`__provider`) and
- * runs it in a separate process. The object built here captures nothing but two strings — the
- * implementation module's package path and nothing else — and each method loads that module by
- * package name at run time (`require` resolves from the provider process's cwd, the project
- * directory) and delegates to it. Credentials, SDKs and code never enter the state.
+ * runs it in a separate process. The object built here captures one string, the implementation
+ * module's package path (`pulumi-superserve-mesa/dist/provider/<resource>/provider`): `configure`
+ * loads that module by package name at run time (`require` resolves from the provider process's
+ * cwd, the project directory) and every other method delegates to the provider it creates.
+ * Credentials, SDKs and code never enter the state.
  */
 import * as pulumi from "@pulumi/pulumi";
 import type * as dynamic from "@pulumi/pulumi/dynamic";
 
 /** Package name the serialized provider loads its implementation from. */
-export const PACKAGE_NAME = "pulumi-superserve-mesa";
+const PACKAGE_NAME = "pulumi-superserve-mesa";
 
 /** Module part of the type tokens: `pulumi-nodejs:dynamic/superserve-mesa:<Type>`. */
-export const TYPE_MODULE = "superserve-mesa";
+const TYPE_MODULE = "superserve-mesa";
 
 /** The full type token of a resource of this package, as shown by `pulumi preview`. */
-export function typeToken(typeName: string): string {
+function typeToken(typeName: string): string {
   return `pulumi-nodejs:dynamic/${TYPE_MODULE}:${typeName}`;
 }
 
@@ -26,7 +27,7 @@ export function typeToken(typeName: string): string {
  * `pulumi-superserve-mesa/dist/provider/<implModule>`, created once per provider process in
  * `configure` (which the dynamic provider host always calls first).
  */
-export function trampolineProvider(implModule: string): dynamic.ResourceProvider {
+function trampolineProvider(implModule: string): dynamic.ResourceProvider {
   let provider = trampolines.get(implModule);
   if (!provider) {
     provider = newTrampoline(implModule);
@@ -82,25 +83,25 @@ function urnWithoutDependencies(name: string, type: string, parent: pulumi.Resou
   return pulumi.output(new Promise<string>((resolve) => urn.apply(resolve)));
 }
 
-/** What a resource class passes to {@link PackageResource}. */
-export interface PackageResourceSpec {
+/** What a resource class passes to {@link PackageResource}; `O` is its provider's outputs type. */
+export interface PackageResourceSpec<O extends object> {
   /** Type name, e.g. "MesaRepo". */
   typeName: string;
-  /** Implementation module under `dist/provider/`, e.g. "mesa-repo-provider". */
+  /** Implementation module under `dist/provider/`, e.g. "mesa-repo/provider". */
   implModule: string;
   /** Output property names (declared so they resolve even when the provider omits them). */
-  outputs: readonly string[];
+  outputs: readonly (keyof O & string)[];
   /** Outputs to encrypt in the state. */
-  secretOutputs?: readonly string[];
+  secretOutputs?: readonly (keyof O & string)[];
 }
 
 /**
  * Base class of this package's resources: readable type token, serialized trampoline, the URN
  * input used to tag created objects, output declarations and secret outputs.
  */
-export abstract class PackageResource extends pulumi.dynamic.Resource {
+export abstract class PackageResource<O extends object> extends pulumi.dynamic.Resource {
   protected constructor(
-    spec: PackageResourceSpec,
+    spec: PackageResourceSpec<O>,
     name: string,
     inputs: Record<string, unknown>,
     opts: pulumi.CustomResourceOptions | undefined,

@@ -40,7 +40,7 @@ export function progressLog(sink: LogSink, urn: string): ProgressLog {
  * modules that ship inside `@pulumi/pulumi`. Messages are sent in order; failures are ignored
  * (progress is best effort and must never fail an operation).
  */
-export function engineLogSink(address: string): LogSink {
+function engineLogSink(address: string): LogSink {
   const pulumiDir = dirname(require.resolve("@pulumi/pulumi/package.json"));
   const grpc = require(require.resolve("@grpc/grpc-js", { paths: [pulumiDir] })) as typeof import("@grpc/grpc-js");
   const engrpc = require("@pulumi/pulumi/proto/engine_grpc_pb") as typeof import("@pulumi/pulumi/proto/engine_grpc_pb");
@@ -60,7 +60,7 @@ export function engineLogSink(address: string): LogSink {
 }
 
 /** A sink writing to stderr (when no engine address is known). */
-export const stderrLogSink: LogSink = {
+const stderrLogSink: LogSink = {
   send(severity, message) {
     process.stderr.write(`${severity}: ${message}\n`);
   },

@@ -1,7 +1,10 @@
 /**
  * pulumi-superserve-mesa: Pulumi resources for AI-agent environments.
  */
-export { MesaRepo, type MesaRepoArgs, type MesaRepoUpstreamAuth } from "./mesa-repo";
-export { SuperserveTemplate, type SuperserveTemplateArgs, type SuperserveTemplateStep } from "./superserve-template";
-export { MountedSandbox, type MountedSandboxArgs, type MountedSandboxRepoArgs, type MesaRepoRef, type SuperserveTemplateRef } from "./mounted-sandbox";
+export { MesaRepo } from "./mesa-repo/resource";
+export type { MesaRepoArgs, MesaRepoUpstreamAuth } from "./mesa-repo/args";
+export { SuperserveTemplate } from "./superserve-template/resource";
+export type { SuperserveTemplateArgs, SuperserveTemplateStep } from "./superserve-template/args";
+export { MountedSandbox } from "./mounted-sandbox/resource";
+export type { MountedSandboxArgs, MountedSandboxRepoArgs, MesaRepoRef, SuperserveTemplateRef } from "./mounted-sandbox/args";
 export { AgentEnvironment, type AgentEnvironmentArgs, type AgentSandboxesArgs, type AgentSandboxInfo, type Transform } from "./agent-environment";

@@ -1,13 +1,16 @@
 /**
  * The lifecycle every resource of this package shares, written once: `check` (validation that
  * tolerates unknowns, autonaming, credentials present), `diff` (exact replaces from a per-field
- * table), idempotent `create` with explicit adoption, `read` for refresh, `update`, and `delete`
- * that succeeds when the object is already gone — with deadlines and retries around every call.
+ * table, plus the resource's state diff), idempotent `create` with explicit adoption, `read` for
+ * refresh, `update`, and `delete` that succeeds when the object is already gone — with deadlines
+ * and retries around every call, and the Mesa org resolved in one place.
  *
- * A resource supplies a {@link ResourceDefinition}; {@link defineProvider} turns it into the object
- * the dynamic-provider trampoline (see `dynamic.ts`) delegates to inside the provider process.
+ * A resource supplies a {@link ResourceDefinition} (in `<resource>/provider.ts`); {@link
+ * defineProvider} turns it into the object the dynamic-provider trampoline (see `dynamic.ts`)
+ * delegates to inside the provider process.
  */
 import type * as dynamic from "@pulumi/pulumi/dynamic";
+import { resolveMesaOrg } from "./clients";
 import {
   MissingCredentialsError,
   missingCredentialsMessage,
@@ -32,6 +35,13 @@ export function containsUnknown(value: unknown): boolean {
   if (value && typeof value === "object") return Object.values(value).some(containsUnknown);
   return false;
 }
+
+/**
+ * Key of the tag carrying the Pulumi URN of the resource that created (or adopted) an object — a
+ * Mesa repo's tag, a Superserve sandbox's metadata — so a create retried after an interrupted run
+ * finds what it left behind. Reserved: users cannot set it.
+ */
+export const URN_TAG = "pulumi-urn";
 
 /** Inputs the plumbing adds to every resource. */
 export interface CommonInputs {
@@ -68,6 +78,8 @@ export interface OperationContext {
   clock: RetryClock;
   log: ProgressLog;
   mesa(): Promise<MesaSettings>;
+  /** `org` when set, else the configured Mesa org, else the API key's (asked with retries). */
+  mesaOrg(org?: string): Promise<string>;
   superserve(): Promise<SuperserveSettings>;
   /** Run `fn` with retries of transient failures until the operation's deadline. */
   retry<T>(operation: string, fn: () => Promise<T>, classify?: (err: unknown) => FailureKind): Promise<T>;
@@ -90,7 +102,12 @@ export interface ResourceDefinition<I extends CommonInputs, O extends I> {
    * Fill defaults that only the service knows (e.g. the API key's org) into valid inputs, so they
    * stay known in previews: dependents would otherwise see them as unknown and plan replacements.
    */
-  serviceDefaults?(inputs: I, olds: Partial<I>, settings: { mesa(): Promise<MesaSettings> }): Promise<void>;
+  serviceDefaults?(inputs: I, olds: Partial<I>, services: { mesaOrg(): Promise<string> }): Promise<void>;
+  /**
+   * What the field table cannot see: state that `up` must repair even when no input changed (a
+   * failed object to replace, an expiring credential to renew). Merged into `diff`.
+   */
+  stateDiff?(olds: Partial<O>, news: Partial<I>, nowMs: number): StateDiff;
   /** Find and adopt an object created by an earlier, interrupted create of this URN, or create one. */
   create(inputs: I, ctx: OperationContext): Promise<{ id: string; outs: O }>;
   /** Take over an existing object named by `inputs.adopt`, bringing it to `inputs`. */
@@ -100,6 +117,12 @@ export interface ResourceDefinition<I extends CommonInputs, O extends I> {
   update(id: string, olds: O, news: I, ctx: OperationContext): Promise<O>;
   /** Delete; must succeed when the object is already gone. */
   delete(id: string, state: O, ctx: OperationContext): Promise<void>;
+}
+
+/** Changes and replaces found by {@link ResourceDefinition.stateDiff}. */
+export interface StateDiff {
+  changes: boolean;
+  replaces: string[];
 }
 
 /**
@@ -132,7 +155,7 @@ export interface ProviderEnvironment {
 }
 
 /** The real surroundings of a dynamic provider process. */
-export function processEnvironment(): ProviderEnvironment {
+function processEnvironment(): ProviderEnvironment {
   return {
     env: process.env,
     cwd: process.cwd(),
@@ -156,26 +179,30 @@ export function defineProvider<I extends CommonInputs, O extends I>(
 ): ProviderMethods {
   const { clock } = environment;
   const configInputs: ConfigInputs = { config, env: environment.env, cwd: environment.cwd, answers: environment.answers };
+  /** The configured Mesa org, else the API key's (`/whoami`). */
+  const mesaOrgOfSettings = async () => resolveMesaOrg(await resolveMesaSettings(configInputs));
 
   const context = (inputs: CommonInputs): OperationContext => {
     const deadline = clock.now() + def.timeoutSeconds(inputs as I) * 1000;
     const log = progressLog(environment.logSink, inputs.pulumiUrn ?? "");
+    const retry: OperationContext["retry"] = (operation, fn, classify) =>
+      withRetry(fn, {
+        operation,
+        policy: { baseDelayMs: 250, maxDelayMs: 10_000, deadline },
+        clock,
+        classify,
+        onRetry: ({ attempt, delayMs, error }) =>
+          log.status(`${operation}: transient failure (${describeStatus(error)}), retry ${attempt} in ${delayMs} ms`),
+      });
     return {
       urn: inputs.pulumiUrn,
       deadline,
       clock,
       log,
       mesa: () => resolveMesaSettings(configInputs),
+      mesaOrg: async (org) => org ?? (await retry("resolve the Mesa org of the API key", mesaOrgOfSettings)),
       superserve: () => resolveSuperserveSettings(configInputs),
-      retry: (operation, fn, classify) =>
-        withRetry(fn, {
-          operation,
-          policy: { baseDelayMs: 250, maxDelayMs: 10_000, deadline },
-          clock,
-          classify,
-          onRetry: ({ attempt, delayMs, error }) =>
-            log.status(`${operation}: transient failure (${describeStatus(error)}), retry ${attempt} in ${delayMs} ms`),
-        }),
+      retry,
     };
   };
 
@@ -214,7 +241,7 @@ export function defineProvider<I extends CommonInputs, O extends I>(
         });
       }
       if (failures.length === 0 && def.serviceDefaults) {
-        await def.serviceDefaults(inputs as unknown as I, olds as Partial<I>, { mesa: () => resolveMesaSettings(configInputs) });
+        await def.serviceDefaults(inputs as unknown as I, olds as Partial<I>, { mesaOrg: mesaOrgOfSettings });
       }
       return { inputs, failures };
     },
@@ -235,6 +262,11 @@ export function defineProvider<I extends CommonInputs, O extends I>(
         if (sameValue(olds[field], next)) continue;
         changes = true;
         if (rule.change === "replace") replaces.push(field);
+      }
+      if (def.stateDiff) {
+        const extra = def.stateDiff(olds as Partial<O>, news as Partial<I>, clock.now());
+        changes ||= extra.changes;
+        for (const field of extra.replaces) if (!replaces.includes(field)) replaces.push(field);
       }
       return { changes, replaces, deleteBeforeReplace: false };
     },
@@ -324,7 +356,7 @@ function nameDefaults(rules: NameRules, olds: Props, inputs: Props, replaceField
 }
 
 /** Structural equality of JSON values, treating absent and undefined alike. */
-export function sameValue(a: unknown, b: unknown): boolean {
+function sameValue(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (a === undefined || b === undefined || a === null || b === null) return a == b;
   if (Array.isArray(a) || Array.isArray(b)) {

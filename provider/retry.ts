@@ -7,7 +7,7 @@
  */
 
 /** How long and how often to retry. */
-export interface RetryPolicy {
+interface RetryPolicy {
   /** First backoff step in milliseconds (doubles per attempt). */
   baseDelayMs: number;
   /** Largest backoff step in milliseconds. */
@@ -54,14 +54,20 @@ const NETWORK_CODES = new Set([
   "UND_ERR_CLOSED",
 ]);
 
+/** HTTP status of a vendor SDK error (`status` in `@mesadev/sdk`, `statusCode` in `@superserve/sdk`), if it carries one. */
+export function statusOf(err: unknown): number | undefined {
+  const e = err as { status?: unknown; statusCode?: unknown } | undefined;
+  if (typeof e?.status === "number") return e.status;
+  if (typeof e?.statusCode === "number") return e.statusCode;
+  return undefined;
+}
+
 /**
  * Classify an error thrown by `@mesadev/sdk` (MesaApiError: `status`, `headers`), by
  * `@superserve/sdk` (SandboxError: `statusCode`; TimeoutError; "Network error: …") or by fetch.
  */
 export function classifyFailure(err: unknown): FailureKind {
   const e = err as {
-    status?: unknown;
-    statusCode?: unknown;
     headers?: unknown;
     name?: unknown;
     message?: unknown;
@@ -69,8 +75,7 @@ export function classifyFailure(err: unknown): FailureKind {
     cause?: unknown;
   };
   if (!e || typeof e !== "object") return { transient: false };
-  const status =
-    typeof e.status === "number" ? e.status : typeof e.statusCode === "number" ? e.statusCode : undefined;
+  const status = statusOf(e);
   if (status !== undefined) {
     if (!TRANSIENT_STATUSES.has(status)) return { transient: false, status };
     return { transient: true, status, retryAfterMs: retryAfterMs(e.headers) };
@@ -86,6 +91,15 @@ export function classifyFailure(err: unknown): FailureKind {
     if (inner.transient) return inner;
   }
   return { transient: false };
+}
+
+/**
+ * {@link classifyFailure} for calls where a 409 clears up by itself: an object an earlier attempt
+ * created meanwhile (the create looks again and adopts it), or a template still building or in use
+ * by sandboxes (the delete waits). Such a 409 is retried until the deadline.
+ */
+export function conflictIsTransient(err: unknown): FailureKind {
+  return statusOf(err) === 409 ? { transient: true } : classifyFailure(err);
 }
 
 /** Parse a Retry-After header (delta-seconds or HTTP date) from a `Headers`-like object. */
@@ -123,7 +137,7 @@ export function describeError(err: unknown): string {
   return text.replace(/[.\s]+$/, "");
 }
 
-export interface RetryOptions {
+interface RetryOptions {
   /** What is being attempted, for the error message (e.g. "create Mesa repo acme/x"). */
   operation: string;
   policy: RetryPolicy;

@@ -3,11 +3,11 @@
  * is never written twice: `npx tsx scripts/api-docs.ts` rewrites the block between the markers
  * in README.md; `--check` exits 1 when the README is out of date (a unit test runs the check).
  *
- * Documented: every exported interface in provider/ whose name ends in `Args`, plus the output
- * properties (`Output<…>` members) of the exported resource classes.
+ * Documented: every exported interface whose name ends in `Args` in the modules `provider/index.ts`
+ * exports from, plus the output properties (`Output<…>` members) of the exported resource classes.
  */
 import { readFileSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import ts from "typescript";
 
 const ROOT = resolve(__dirname, "..");
@@ -88,14 +88,19 @@ function table(rows: Row[], withDefaults: boolean): string {
   return [head, ...lines].join("\n");
 }
 
-/** The generated markdown for the given provider files. */
+/**
+ * The generated markdown for the given provider files. Per folder (a resource's `resource.ts` and
+ * `args.ts`, or a single top-level file): the resource (what it is, its outputs), then the args it
+ * takes.
+ */
 export function renderApiDocs(files: string[]): string {
-  const sections: string[] = [];
+  const groups = new Map<string, { resources: string[]; args: string[] }>();
   for (const file of files) {
     const source = ts.createSourceFile(file, readFileSync(file, "utf8"), ts.ScriptTarget.ES2022, true);
-    // Per file: the resource (what it is, its outputs), then the args it takes.
-    const resources: string[] = [];
-    const args: string[] = [];
+    const folder = dirname(file);
+    const group = groups.get(folder) ?? { resources: [], args: [] };
+    groups.set(folder, group);
+    const { resources, args } = group;
     for (const stmt of source.statements) {
       const exported = ts.getCombinedModifierFlags(stmt as unknown as ts.Declaration) & ts.ModifierFlags.Export;
       if (!exported) continue;
@@ -110,14 +115,13 @@ export function renderApiDocs(files: string[]): string {
         resources.push(`${heading("###", stmt.name.text, text)}\n\nOutputs:\n\n${table(rows, false)}`);
       }
     }
-    sections.push(...resources, ...args);
   }
-  return sections.join("\n\n");
+  return [...groups.values()].flatMap((g) => [...g.resources, ...g.args]).join("\n\n");
 }
 
 export function providerFiles(): string[] {
   const index = readFileSync(join(ROOT, "provider", "index.ts"), "utf8");
-  const modules = [...index.matchAll(/from\s+"\.\/([\w-]+)"/g)].map((m) => m[1]!);
+  const modules = [...index.matchAll(/from\s+"\.\/([\w/-]+)"/g)].map((m) => m[1]!);
   return [...new Set(modules)].map((m) => join(ROOT, "provider", `${m}.ts`));
 }
 

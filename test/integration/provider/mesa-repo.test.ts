@@ -4,7 +4,7 @@ import type { Mesa } from "@mesadev/sdk" with { "resolution-mode": "import" };
 import { startLocalMesa, type LocalMesa } from "../../../local/mesa";
 import type { LogSink } from "../../../provider/engine-log";
 import { systemClock } from "../../../provider/retry";
-import { createProvider } from "../../../provider/mesa-repo-provider";
+import { createProvider } from "../../../provider/mesa-repo/provider";
 
 let mesa: LocalMesa;
 let client: Mesa;

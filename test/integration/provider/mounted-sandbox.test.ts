@@ -18,8 +18,9 @@ import { routeSuperserveDataPlane, startLocalSuperserve, type LocalSuperserve } 
 import type { LogSink } from "../../../provider/engine-log";
 import type { ProviderMethods } from "../../../provider/lifecycle";
 import { systemClock } from "../../../provider/retry";
-import { specDigest, type MountedSandboxInputs } from "../../../provider/sandbox-args";
-import { createProvider } from "../../../provider/sandbox-provider";
+import { specDigest } from "../../../provider/mounted-sandbox/sandboxes";
+import type { MountedSandboxInputs } from "../../../provider/mounted-sandbox/state";
+import { createProvider } from "../../../provider/mounted-sandbox/provider";
 import { eventually as eventuallyWithin } from "../../helpers/eventually";
 import { remoteText, seedRepo as seedRepoIn } from "../../helpers/mesa-repos";
 

@@ -5,7 +5,7 @@ import type { FaultSpec } from "../../../local/shared/faults";
 import { superserveSdk } from "../../../provider/clients";
 import type { LogSink } from "../../../provider/engine-log";
 import { systemClock, type RetryClock } from "../../../provider/retry";
-import { createProvider } from "../../../provider/superserve-template-provider";
+import { createProvider } from "../../../provider/superserve-template/provider";
 
 let server: LocalSuperserve;
 const logs: string[] = [];

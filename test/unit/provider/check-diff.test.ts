@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { silentLog } from "../../../provider/engine-log";
 import { UNKNOWN, type ProviderEnvironment, type ProviderMethods } from "../../../provider/lifecycle";
-import { createProvider as mesaRepoProvider } from "../../../provider/mesa-repo-provider";
-import { createProvider as templateProvider } from "../../../provider/superserve-template-provider";
+import { createProvider as mesaRepoProvider } from "../../../provider/mesa-repo/provider";
+import { createProvider as templateProvider } from "../../../provider/superserve-template/provider";
 import { hashSuffix } from "../../../provider/naming";
 import { systemClock } from "../../../provider/retry";
 

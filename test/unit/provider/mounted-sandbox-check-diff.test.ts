@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { silentLog } from "../../../provider/engine-log";
 import { UNKNOWN, type ProviderEnvironment } from "../../../provider/lifecycle";
-import { createProvider } from "../../../provider/sandbox-provider";
+import { createProvider } from "../../../provider/mounted-sandbox/provider";
 
 const NOW = Date.parse("2025-06-01T10:00:00Z");
 const URN = "urn:pulumi:dev::proj::pulumi-nodejs:dynamic/superserve-mesa:MountedSandbox::agent-1";

@@ -26,9 +26,9 @@ import {
   shellQuote,
   unmountCommand,
   waitCommand,
-} from "../../../provider/mount-command";
-import { redact, runStep } from "../../../provider/sandbox-exec";
-import { tokenNeedsRenewal, tokenRequest, ttlProblem } from "../../../provider/sandbox-token";
+} from "../../../provider/mounted-sandbox/mount-commands";
+import { redact, runStep } from "../../../provider/mounted-sandbox/exec";
+import { tokenNeedsRenewal, tokenRequest, ttlProblem } from "../../../provider/mounted-sandbox/token";
 
 describe("the mount's token", () => {
   it.each([

@@ -1,105 +1,22 @@
 /**
- * The provider-side shape of a MountedSandbox: its resolved inputs and outputs, validation with
- * defaults (`check`), the per-field change table, and the diff rules the table cannot express
- * (token renewal, a dead mount, a failed sandbox).
+ * MountedSandbox `check`: the sandbox name's rules (autonaming is the lifecycle's) and validation
+ * of the other inputs with their defaults, each failure naming the field and the fix.
  */
-import { createHash } from "node:crypto";
-import { containsUnknown, UNKNOWN, type CheckFailure, type CommonInputs, type FieldRule } from "./lifecycle";
-import type { MesaCliPolicy } from "./mount-command";
-import { DEFAULT_TOKEN_TTL_SECONDS, tokenNeedsRenewal, ttlProblem } from "./sandbox-token";
+import { containsUnknown, UNKNOWN, URN_TAG, type CheckFailure } from "../lifecycle";
+import type { NameRules } from "../naming";
+import type { MesaCliPolicy } from "./mount-commands";
+import { SPEC_METADATA_KEY } from "./sandboxes";
+import { DEFAULT_TOKEN_TTL_SECONDS, ttlProblem } from "./token";
 
-/** One repo to mount, as the provider receives it. */
-export interface SandboxRepo {
-  /** Repo name (without org). */
-  repo: string;
-  /** Org of the repo; unset means the configured org (or the API key's). */
-  org?: string;
-  /** Base bookmark; unset means the repo's default bookmark. */
-  bookmark?: string;
-  /** `true`: a bookmark of its own named after the resource; a string: that bookmark name; `false`: mount the base bookmark. */
-  fork: boolean | string;
-  readOnly: boolean;
-}
-
-/** Outbound network rules. */
-export interface SandboxNetwork {
-  allowOut?: string[];
-  denyOut?: string[];
-}
-
-/** Inputs after `check`. */
-export interface MountedSandboxInputs extends CommonInputs {
-  /** Sandbox name (autonamed `<logical name>-<random>` when unset). */
-  name: string;
-  /** Template name or id. */
-  template: string;
-  repos: SandboxRepo[];
-  tokenTtlSeconds: number;
-  envVars?: Record<string, string>;
-  secrets?: Record<string, string>;
-  network?: SandboxNetwork;
-  metadata?: Record<string, string>;
-  timeoutSeconds?: number;
-  autoDeleteSeconds?: number;
-  mesaCli: MesaCliPolicy;
-  deleteWorkspaceOnDestroy: boolean;
-  /** Deadline for the whole mount (install, `mesa mount`, first files served), in seconds. */
-  mountTimeoutSeconds: number;
-}
-
-/** Outputs: the inputs plus what the service reports. */
-export interface MountedSandboxOutputs extends MountedSandboxInputs {
-  sandboxId: string;
-  /** `active`, `paused`, `resuming` or `failed`, as last read. */
-  status: string;
-  /** Whether the mount daemon ran and served the repos when last checked (only checked while active). */
-  mounted: boolean;
-  /** The Mesa org all repos are in. */
-  org: string;
-  /** Repo name → its directory in the sandbox. */
-  mountPaths: Record<string, string>;
-  /** Repo name → the bookmark the sandbox works on. */
-  bookmarks: Record<string, string>;
-  /** When the mount's access token expires (ISO 8601); `up` renews it within the last 10% of its lifetime. */
-  tokenExpiresAt: string;
-}
-
-/** Metadata key carrying the Pulumi URN (how an interrupted create finds its sandbox). */
-export const URN_METADATA_KEY = "pulumi-urn";
-/**
- * Metadata key carrying a digest of the inputs that force a replacement: a create adopts an
- * earlier sandbox of its URN only when it was made from the same inputs (the sandbox of an
- * interrupted create), never the predecessor a replacement is about to delete.
- */
-export const SPEC_METADATA_KEY = "pulumi-spec";
-
-/** Default deadline of the mount. */
-export const DEFAULT_MOUNT_TIMEOUT_SECONDS = 180;
-/** Default deadline of one create/update/delete. */
-export const OPERATION_TIMEOUT_SECONDS = 600;
-
-/** How each input changes the sandbox. */
-export const SANDBOX_FIELDS: { readonly [K in Exclude<keyof MountedSandboxInputs, keyof CommonInputs>]-?: FieldRule } = {
-  name: { change: "replace" },
-  template: { change: "replace" },
-  repos: { change: "replace" },
-  envVars: { change: "replace" },
-  secrets: { change: "replace" },
-  network: { change: "update" },
-  metadata: { change: "update" },
-  timeoutSeconds: { change: "update", serviceDefault: true },
-  autoDeleteSeconds: { change: "update", serviceDefault: true },
-  tokenTtlSeconds: { change: "update" },
-  mesaCli: { change: "none" },
-  deleteWorkspaceOnDestroy: { change: "update" },
-  mountTimeoutSeconds: { change: "none" },
+export const sandboxNameRules: NameRules = {
+  what: "Sandbox name",
+  maxLength: 63,
+  pattern: /^[A-Za-z0-9][A-Za-z0-9._-]*$/,
+  description: "use letters, digits, '.', '_' and '-', starting with a letter or digit",
 };
 
-/** Digest of the replace-forcing inputs (a SHA-256, so env values are not readable from it). */
-export function specDigest(inputs: Pick<MountedSandboxInputs, "name" | "template" | "repos" | "envVars" | "secrets">): string {
-  const spec = JSON.stringify([inputs.name, inputs.template, inputs.repos, inputs.envVars ?? {}, inputs.secrets ?? {}]);
-  return createHash("sha256").update(spec).digest("hex").slice(0, 32);
-}
+/** Default deadline of the mount. */
+const DEFAULT_MOUNT_TIMEOUT_SECONDS = 180;
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const POLICIES: readonly MesaCliPolicy[] = ["auto", "never", "always"];
@@ -203,7 +120,7 @@ export function validateSandboxInputs(inputs: Props): CheckFailure[] {
   checkStringMap(inputs, "envVars", "environment variable names", failures, ENV_NAME);
   checkStringMap(inputs, "secrets", "environment variable names (values are Superserve secret names)", failures, ENV_NAME);
   checkStringMap(inputs, "metadata", "keys", failures);
-  for (const reserved of [URN_METADATA_KEY, SPEC_METADATA_KEY]) {
+  for (const reserved of [URN_TAG, SPEC_METADATA_KEY]) {
     if (isStringMap(inputs.metadata) && reserved in inputs.metadata) {
       failures.push({ property: "metadata", reason: `metadata key "${reserved}" is reserved for the provider; use another key.` });
     }
@@ -235,22 +152,4 @@ export function validateSandboxInputs(inputs: Props): CheckFailure[] {
   inputs.mountTimeoutSeconds ??= DEFAULT_MOUNT_TIMEOUT_SECONDS;
   checkSeconds(inputs, "mountTimeoutSeconds", failures, 1);
   return failures;
-}
-
-/** What the change table cannot see: state that `up` must repair even when no input changed. */
-export interface StateDiff {
-  changes: boolean;
-  replaces: string[];
-}
-
-/**
- * Extra diff rules: a failed sandbox is replaced; a dead mount or a token within the last 10% of
- * its lifetime (or expired) is an in-place update that re-signs the token and remounts.
- */
-export function stateDiff(olds: Partial<MountedSandboxOutputs>, nowMs: number): StateDiff {
-  if (olds.status === "failed") return { changes: true, replaces: ["status"] };
-  if (olds.mounted === false) return { changes: true, replaces: [] };
-  const ttl = olds.tokenTtlSeconds ?? DEFAULT_TOKEN_TTL_SECONDS;
-  if (tokenNeedsRenewal(olds.tokenExpiresAt, ttl, nowMs)) return { changes: true, replaces: [] };
-  return { changes: false, replaces: [] };
 }

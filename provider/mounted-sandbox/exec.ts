@@ -4,7 +4,7 @@
  */
 
 /** The part of the SDK's `Sandbox` the mount uses. */
-export interface CommandRunner {
+interface CommandRunner {
   commands: {
     run(cmd: string, opts?: { env?: Record<string, string>; timeoutMs?: number }): Promise<{ stdout: string; stderr: string; exitCode: number }>;
   };
@@ -26,7 +26,7 @@ export function tail(text: string, lines = 15): string {
 }
 
 /** A sandbox command that exited non-zero. */
-export class SandboxCommandError extends Error {
+class SandboxCommandError extends Error {
   constructor(
     readonly step: string,
     readonly exitCode: number,
@@ -39,7 +39,7 @@ export class SandboxCommandError extends Error {
 }
 
 /** Options of {@link runStep}. */
-export interface StepOptions {
+interface StepOptions {
   /** What the step does, for messages ("mount the repos"). */
   step: string;
   /** What to do when it fails, keyed by exit code ("default" for any other). */

@@ -1,5 +1,9 @@
-import * as pulumi from "@pulumi/pulumi";
-import { PackageResource } from "./dynamic";
+/**
+ * The args of a `SuperserveTemplate`, as a program writes them: each documented with its default,
+ * an example, and a caution where a change replaces the template (the README's reference is
+ * generated from this TSDoc by `scripts/api-docs.ts`).
+ */
+import type * as pulumi from "@pulumi/pulumi";
 
 /** One build step, run in order on top of `from`. */
 export type SuperserveTemplateStep =
@@ -130,62 +134,4 @@ export interface SuperserveTemplateArgs {
    * ```
    */
   adopt?: pulumi.Input<{ name: pulumi.Input<string> }>;
-}
-
-/**
- * A Superserve sandbox template: a base image plus build steps, built once and used to start
- * sandboxes quickly. `pulumi up` waits for the build; build failures report the vendor's error
- * code and the last log lines, and leave no template behind.
- *
- * @example
- * ```ts
- * import { SuperserveTemplate } from "pulumi-superserve-mesa";
- *
- * const template = new SuperserveTemplate("agent-base", {
- *   from: "ubuntu:24.04",
- *   steps: [{ run: "apt-get update && apt-get install -y ripgrep git" }],
- *   vcpu: 2,
- *   memoryMib: 4096,
- * });
- * export const templateName = template.name;
- * ```
- */
-export class SuperserveTemplate extends PackageResource {
-  /** Template name. */
-  declare readonly name: pulumi.Output<string>;
-  /** Template status, `ready` after a successful `pulumi up`. */
-  declare readonly status: pulumi.Output<string>;
-  /** Id of the build that produced the template. */
-  declare readonly buildId: pulumi.Output<string>;
-  /** The service's hash of the build spec. */
-  declare readonly buildSpecHash: pulumi.Output<string>;
-  /** When the build finished (RFC 3339). */
-  declare readonly builtAt: pulumi.Output<string | undefined>;
-  /** Size of the built template in bytes. */
-  declare readonly sizeBytes: pulumi.Output<number | undefined>;
-
-  constructor(name: string, args: SuperserveTemplateArgs, opts?: pulumi.CustomResourceOptions) {
-    super(
-      {
-        typeName: "SuperserveTemplate",
-        implModule: "superserve-template-provider",
-        outputs: ["name", "status", "buildId", "buildSpecHash", "builtAt", "sizeBytes"],
-      },
-      name,
-      {
-        name: args.name,
-        from: args.from,
-        steps: args.steps,
-        vcpu: args.vcpu,
-        memoryMib: args.memoryMib,
-        diskMib: args.diskMib,
-        startCmd: args.startCmd,
-        readyCmd: args.readyCmd,
-        buildTimeoutSeconds: args.buildTimeoutSeconds,
-        verboseBuildLogs: args.verboseBuildLogs,
-        adopt: args.adopt,
-      },
-      opts,
-    );
-  }
 }

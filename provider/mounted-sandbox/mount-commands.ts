@@ -13,7 +13,7 @@ export const RUNTIME_DIR = "/home/user/.local/state/mesa/run";
 /** The daemon's PID file inside {@link RUNTIME_DIR}. */
 export const PID_FILE = `${RUNTIME_DIR}/mesa.pid`;
 /** The daemon's log (the mount's progress and errors; it never contains the credential). */
-export const LOG_FILE = `${RUNTIME_DIR}/daemon.log`;
+const LOG_FILE = `${RUNTIME_DIR}/daemon.log`;
 /** Written at the mount point by a mount that failed closed. */
 export const FAILED_MARKER = `${MOUNT_POINT}/MESA_MOUNT_FAILED`;
 /**
@@ -25,7 +25,7 @@ export const INSTALLER =
   'installer="$(curl -fsSL https://mesa.dev/install.sh)" || { echo "downloading https://mesa.dev/install.sh failed" >&2; exit 1; }; ' +
   "printf '%s\\n' \"$installer\" | sh -s -- --yes || exit $?";
 /** The REST base the CLI uses when `MESA_API_URL` is unset. */
-export const DEFAULT_MESA_API_URL = "https://api.mesa.dev/v1";
+const DEFAULT_MESA_API_URL = "https://api.mesa.dev/v1";
 
 /** When to run the official `mesa` installer in a new sandbox. */
 export type MesaCliPolicy = "auto" | "never" | "always";
@@ -50,7 +50,7 @@ export function repoRevs(repos: readonly MountedRepo[]): string {
 }
 
 /** What the mount command's environment is built from. */
-export interface MountEnvInput {
+interface MountEnvInput {
   org: string;
   /** The access token (JWT); passed as `MESA_API_KEY`. */
   token: string;
@@ -222,7 +222,7 @@ export function parseHealth(stdout: string): { mounted: boolean; reason?: string
 }
 
 /** Exit code of {@link unmountCommand} when the daemon outlived the grace period. */
-export const EXIT_STILL_RUNNING = 1;
+const EXIT_STILL_RUNNING = 1;
 
 /**
  * SIGTERMs the daemon (it flushes pending edits, then exits) and waits up to `seconds` for it to

@@ -5,23 +5,26 @@
  * The token itself never leaves the provider process except as the mount command's environment:
  * it is not an output, not in the state and not in any message.
  */
+import type { Mesa } from "@mesadev/sdk" with { "resolution-mode": "import" };
+import type { MountedRepo } from "./mount-commands";
+import type { MountedSandboxInputs, MountedSandboxOutputs } from "./state";
 
 /** Default token lifetime in seconds (the SDK's default). */
 export const DEFAULT_TOKEN_TTL_SECONDS = 3600;
 /** Longest lifetime the Mesa signer accepts, in seconds. */
 export const MAX_TOKEN_TTL_SECONDS = 86_400;
 /** A token is renewed when less than this fraction of its lifetime is left. */
-export const RENEWAL_FRACTION = 0.1;
+const RENEWAL_FRACTION = 0.1;
 
 /** One mounted repo, as the token sees it. */
-export interface TokenRepo {
+interface TokenRepo {
   /** `org/repo`. */
   fullName: string;
   readOnly: boolean;
 }
 
 /** What to ask `mesa.tokens.create` for. */
-export interface TokenRequest {
+interface TokenRequest {
   scopes: string[];
   repos: string[];
   ttl_seconds: number;
@@ -48,10 +51,35 @@ export function tokenNeedsRenewal(expiresAt: string | undefined, ttlSeconds: num
   return expiresMs - nowMs <= ttlSeconds * 1000 * RENEWAL_FRACTION;
 }
 
+/**
+ * Whether `up` must sign a new token and remount — the one renewal decision, made by `diff` (so
+ * the plan shows an update) and by `update` (which then renews): the mount is dead, the token's
+ * lifetime changed, or the token is due for renewal ({@link tokenNeedsRenewal}).
+ */
+export function needsRemount(
+  olds: Partial<Pick<MountedSandboxOutputs, "mounted" | "tokenTtlSeconds" | "tokenExpiresAt">>,
+  news: Partial<Pick<MountedSandboxInputs, "tokenTtlSeconds">>,
+  nowMs: number,
+): boolean {
+  if (olds.mounted === false) return true;
+  if (news.tokenTtlSeconds !== olds.tokenTtlSeconds) return true;
+  return tokenNeedsRenewal(olds.tokenExpiresAt, olds.tokenTtlSeconds ?? DEFAULT_TOKEN_TTL_SECONDS, nowMs);
+}
+
 /** Why `ttl` is not an acceptable token lifetime, or undefined when it is. */
 export function ttlProblem(ttl: unknown): string | undefined {
   if (typeof ttl !== "number" || !Number.isInteger(ttl) || ttl < 1 || ttl > MAX_TOKEN_TTL_SECONDS) {
     return `tokenTtlSeconds must be a whole number of seconds from 1 to ${MAX_TOKEN_TTL_SECONDS} (24 h); got ${JSON.stringify(ttl)}. Leave it unset for ${DEFAULT_TOKEN_TTL_SECONDS}.`;
   }
   return undefined;
+}
+
+/** Sign the mount's token: exactly these repos, read-only when all are. */
+export async function signToken(mesa: Mesa, repos: ReadonlyArray<Pick<MountedRepo, "org" | "repo" | "readOnly">>, ttlSeconds: number): Promise<{ token: string; expiresAt: string }> {
+  const request = tokenRequest(
+    repos.map((r) => ({ fullName: `${r.org}/${r.repo}`, readOnly: r.readOnly })),
+    ttlSeconds,
+  );
+  const signed = await mesa.tokens.create(request);
+  return { token: signed.token, expiresAt: signed.expires_at };
 }

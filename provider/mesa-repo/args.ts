@@ -1,5 +1,9 @@
-import * as pulumi from "@pulumi/pulumi";
-import { PackageResource } from "./dynamic";
+/**
+ * The args of a `MesaRepo`, as a program writes them: each documented with its default, an
+ * example, and a caution where a change replaces the repo (the README's reference is generated
+ * from this TSDoc by `scripts/api-docs.ts`).
+ */
+import type * as pulumi from "@pulumi/pulumi";
 
 /** Credentials Mesa uses to pull from / push to an upstream git remote. */
 export type MesaRepoUpstreamAuth =
@@ -92,55 +96,4 @@ export interface MesaRepoArgs {
    * @default 300
    */
   timeoutSeconds?: pulumi.Input<number>;
-}
-
-/**
- * A Mesa repository.
- *
- * Deleting a repo destroys its history. `pulumi destroy`, removing the resource from the program,
- * and a replacement (changing `org`) all delete it. Guard repos that hold real work with the
- * resource options `protect: true` (the engine refuses to delete it) or `retainOnDelete: true`
- * (the repo stays in Mesa when the resource is deleted).
- *
- * @example
- * ```ts
- * import { MesaRepo } from "pulumi-superserve-mesa";
- *
- * const repo = new MesaRepo("workspace", { tags: { team: "agents" } }, { protect: true });
- * export const repoName = repo.name;
- * ```
- */
-export class MesaRepo extends PackageResource {
-  /** Org (slug) that owns the repo. */
-  declare readonly org: pulumi.Output<string>;
-  /** Name of the repo. */
-  declare readonly name: pulumi.Output<string>;
-  /** The repo's default bookmark. */
-  declare readonly defaultBookmark: pulumi.Output<string>;
-  /** Change id at the tip of the default bookmark (`z` × 32 for an empty repo). */
-  declare readonly headChangeId: pulumi.Output<string>;
-  /** Tags of the repo (without the provider's `pulumi-urn` tag). */
-  declare readonly tags: pulumi.Output<Record<string, string>>;
-
-  constructor(name: string, args: MesaRepoArgs = {}, opts?: pulumi.CustomResourceOptions) {
-    super(
-      {
-        typeName: "MesaRepo",
-        implModule: "mesa-repo-provider",
-        outputs: ["org", "name", "defaultBookmark", "headChangeId", "tags"],
-        secretOutputs: ["upstream"],
-      },
-      name,
-      {
-        name: args.name,
-        org: args.org,
-        defaultBookmark: args.defaultBookmark,
-        tags: args.tags,
-        upstream: args.upstream === undefined ? undefined : pulumi.secret(args.upstream),
-        adopt: args.adopt,
-        timeoutSeconds: args.timeoutSeconds,
-      },
-      opts,
-    );
-  }
 }

@@ -1,17 +1,26 @@
 /**
- * The Mesa side of a mounted sandbox: the bookmark each repo is mounted on (forking one from the
- * base bookmark when asked), the files the mount must serve before it counts as ready, and the
- * scoped access token. Runs inside the provider process with `@mesadev/sdk`.
+ * The Mesa side of a mounted sandbox: Mesa access in the repos' org, the bookmark each repo is
+ * mounted on (forking one from the base bookmark when asked), the files the mount must serve
+ * before it counts as ready, and deleting the forks. Runs inside the provider process with
+ * `@mesadev/sdk`.
  */
 import type { Mesa } from "@mesadev/sdk" with { "resolution-mode": "import" };
-import { statusOf } from "./clients";
-import { logicalNameOf } from "./naming";
-import { mountPath, type MountedRepo, type ReadyProbe } from "./mount-command";
-import type { SandboxRepo } from "./sandbox-args";
-import { tokenRequest } from "./sandbox-token";
+import { mesaClient } from "../clients";
+import type { OperationContext } from "../lifecycle";
+import { logicalNameOf } from "../naming";
+import { statusOf } from "../retry";
+import { mountPath, type MountedRepo, type ReadyProbe } from "./mount-commands";
+import type { SandboxRepo } from "./state";
+
+/** Mesa access for one operation, in the repos' org. */
+export async function mesaFor(ctx: OperationContext, org: string | undefined): Promise<{ mesa: Mesa; org: string; apiUrl?: string }> {
+  const settings = await ctx.mesa();
+  const resolved = await ctx.mesaOrg(org);
+  return { mesa: await mesaClient(settings, resolved), org: resolved, apiUrl: settings.apiUrl };
+}
 
 /** Prefix of the bookmarks forked for sandboxes (`agents/<resource name>`). */
-export const FORK_PREFIX = "agents/";
+const FORK_PREFIX = "agents/";
 
 /** The fork bookmark of a repo entry, or undefined when the entry does not fork. */
 export function forkBookmarkName(entry: Pick<SandboxRepo, "fork">, urn: string): string | undefined {
@@ -88,15 +97,6 @@ async function firstEntry(mesa: Mesa, org: string, repo: string, changeId: strin
   return names[0];
 }
 
-/** Sign the mount's token: exactly these repos, read-only when all are. */
-export async function signToken(mesa: Mesa, repos: ReadonlyArray<Pick<MountedRepo, "org" | "repo" | "readOnly">>, ttlSeconds: number): Promise<{ token: string; expiresAt: string }> {
-  const request = tokenRequest(
-    repos.map((r) => ({ fullName: `${r.org}/${r.repo}`, readOnly: r.readOnly })),
-    ttlSeconds,
-  );
-  const signed = await mesa.tokens.create(request);
-  return { token: signed.token, expiresAt: signed.expires_at };
-}
 
 /** Delete the forked bookmarks (deleteWorkspaceOnDestroy); already-deleted ones are fine. */
 export async function deleteForks(mesa: Mesa, org: string, bookmarks: ReadonlyArray<{ repo: string; bookmark: string }>, retry: Retry): Promise<void> {

@@ -1,0 +1,58 @@
+import * as pulumi from "@pulumi/pulumi";
+import { PackageResource, type PackageResourceSpec } from "../dynamic";
+import type { MesaRepoArgs } from "./args";
+import type { MesaRepoOutputs } from "./state";
+
+/** How the engine sees a MesaRepo: type name, provider module, outputs to declare and to encrypt. */
+const SPEC: PackageResourceSpec<MesaRepoOutputs> = {
+  typeName: "MesaRepo",
+  implModule: "mesa-repo/provider",
+  outputs: ["org", "name", "defaultBookmark", "headChangeId", "tags"],
+  secretOutputs: ["upstream"],
+};
+
+/**
+ * A Mesa repository.
+ *
+ * Deleting a repo destroys its history. `pulumi destroy`, removing the resource from the program,
+ * and a replacement (changing `org`) all delete it. Guard repos that hold real work with the
+ * resource options `protect: true` (the engine refuses to delete it) or `retainOnDelete: true`
+ * (the repo stays in Mesa when the resource is deleted).
+ *
+ * @example
+ * ```ts
+ * import { MesaRepo } from "pulumi-superserve-mesa";
+ *
+ * const repo = new MesaRepo("workspace", { tags: { team: "agents" } }, { protect: true });
+ * export const repoName = repo.name;
+ * ```
+ */
+export class MesaRepo extends PackageResource<MesaRepoOutputs> {
+  /** Org (slug) that owns the repo. */
+  declare readonly org: pulumi.Output<string>;
+  /** Name of the repo. */
+  declare readonly name: pulumi.Output<string>;
+  /** The repo's default bookmark. */
+  declare readonly defaultBookmark: pulumi.Output<string>;
+  /** Change id at the tip of the default bookmark (`z` × 32 for an empty repo). */
+  declare readonly headChangeId: pulumi.Output<string>;
+  /** Tags of the repo (without the provider's `pulumi-urn` tag). */
+  declare readonly tags: pulumi.Output<Record<string, string>>;
+
+  constructor(name: string, args: MesaRepoArgs = {}, opts?: pulumi.CustomResourceOptions) {
+    super(
+      SPEC,
+      name,
+      {
+        name: args.name,
+        org: args.org,
+        defaultBookmark: args.defaultBookmark,
+        tags: args.tags,
+        upstream: args.upstream === undefined ? undefined : pulumi.secret(args.upstream),
+        adopt: args.adopt,
+        timeoutSeconds: args.timeoutSeconds,
+      },
+      opts,
+    );
+  }
+}

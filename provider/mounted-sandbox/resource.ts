@@ -1,0 +1,90 @@
+import * as pulumi from "@pulumi/pulumi";
+import { PackageResource, type PackageResourceSpec } from "../dynamic";
+import type { MesaRepoRef, MountedSandboxArgs, MountedSandboxRepoArgs, SuperserveTemplateRef } from "./args";
+import type { MountedSandboxOutputs } from "./state";
+
+function templateInput(template: MountedSandboxArgs["template"]): pulumi.Input<string> {
+  return pulumi.CustomResource.isInstance(template) ? (template as SuperserveTemplateRef).name : (template as pulumi.Input<string>);
+}
+
+function repoInput(entry: MountedSandboxRepoArgs): pulumi.Input<Record<string, unknown>> {
+  const ref = pulumi.CustomResource.isInstance(entry.repo) ? (entry.repo as MesaRepoRef) : undefined;
+  return {
+    repo: ref ? ref.name : (entry.repo as pulumi.Input<string>),
+    org: ref?.org,
+    bookmark: entry.bookmark,
+    fork: entry.fork,
+    readOnly: entry.readOnly,
+  };
+}
+
+/** How the engine sees a MountedSandbox: type name, provider module, outputs to declare and to encrypt. */
+const SPEC: PackageResourceSpec<MountedSandboxOutputs> = {
+  typeName: "MountedSandbox",
+  implModule: "mounted-sandbox/provider",
+  outputs: ["sandboxId", "name", "status", "mounted", "org", "mountPaths", "bookmarks", "tokenExpiresAt"],
+  secretOutputs: ["envVars"],
+};
+
+/**
+ * A Superserve sandbox with Mesa repos mounted inside by the `mesa` CLI.
+ *
+ * On create the provider signs a Mesa access token scoped to exactly the mounted repos, creates
+ * the sandbox, installs the CLI when absent, runs `mesa mount -d` with the token passed only in
+ * that command's environment, and waits until the repos are served. Edits in the mount are
+ * persisted to Mesa as changes on the sandbox's bookmark. The token is never an output nor in
+ * the state. `pulumi refresh` shows a killed sandbox as gone, a paused or failed one as drift on
+ * `status`, and a stopped mount as `mounted: false` — without resuming paused sandboxes.
+ *
+ * @example
+ * ```ts
+ * import { MesaRepo, MountedSandbox, SuperserveTemplate } from "pulumi-superserve-mesa";
+ *
+ * const repo = new MesaRepo("workspace", {}, { protect: true });
+ * const template = new SuperserveTemplate("agent", { from: "ubuntu:24.04" });
+ * const box = new MountedSandbox("agent-1", { template, repos: [{ repo }] });
+ * export const workspace = box.mountPaths; // { "<repo name>": "/home/user/.local/share/mesa/mnt/<org>/<repo name>" }
+ * ```
+ */
+export class MountedSandbox extends PackageResource<MountedSandboxOutputs> {
+  /** Id of the sandbox. */
+  declare readonly sandboxId: pulumi.Output<string>;
+  /** Name of the sandbox. */
+  declare readonly name: pulumi.Output<string>;
+  /** `active`, `paused`, `resuming` or `failed`, as last created, updated or refreshed. */
+  declare readonly status: pulumi.Output<string>;
+  /** Whether the mount served the repos when last checked (refresh checks active sandboxes only). */
+  declare readonly mounted: pulumi.Output<boolean>;
+  /** The Mesa org of the mounted repos. */
+  declare readonly org: pulumi.Output<string>;
+  /** Repo name → its directory in the sandbox (`/home/user/.local/share/mesa/mnt/<org>/<repo>`). */
+  declare readonly mountPaths: pulumi.Output<Record<string, string>>;
+  /** Repo name → the bookmark the sandbox works on (its fork, unless `fork: false`). */
+  declare readonly bookmarks: pulumi.Output<Record<string, string>>;
+  /** When the mount's access token expires (ISO 8601). */
+  declare readonly tokenExpiresAt: pulumi.Output<string>;
+
+  constructor(name: string, args: MountedSandboxArgs, opts?: pulumi.CustomResourceOptions) {
+    super(
+      SPEC,
+      name,
+      {
+        name: args.name,
+        template: templateInput(args.template),
+        repos: args.repos.map(repoInput),
+        tokenTtlSeconds: args.tokenTtlSeconds,
+        envVars: args.envVars === undefined ? undefined : pulumi.secret(args.envVars),
+        secrets: args.secrets,
+        network: args.network,
+        metadata: args.metadata,
+        timeoutSeconds: args.timeoutSeconds,
+        autoDeleteSeconds: args.autoDeleteSeconds,
+        mesaCli: args.mesaCli,
+        deleteWorkspaceOnDestroy: args.deleteWorkspaceOnDestroy,
+        mountTimeoutSeconds: args.mountTimeoutSeconds,
+        adopt: args.adopt,
+      },
+      opts,
+    );
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * The SuperserveTemplate provider, run inside the dynamic provider process: the shared lifecycle
+ * (see `../lifecycle.ts`) with SuperserveTemplate's field table, checks and operations. The public
+ * class and its documented args are in `resource.ts` and `args.ts`.
+ */
+import type { ConfigSource } from "../config";
+import { defineProvider, type ProviderEnvironment, type ProviderMethods, type ResourceDefinition } from "../lifecycle";
+import { templateNameRules, validateTemplateInputs } from "./check";
+import { adoptTemplate, createTemplate } from "./create";
+import { deleteTemplateResource } from "./delete";
+import { readTemplate } from "./read";
+import type { SuperserveTemplateInputs, SuperserveTemplateOutputs } from "./state";
+import { updateTemplate } from "./update";
+
+const superserveTemplateDefinition: ResourceDefinition<SuperserveTemplateInputs, SuperserveTemplateOutputs> = {
+  typeName: "SuperserveTemplate",
+  services: ["superserve"],
+  nameRules: templateNameRules,
+  fields: {
+    name: { change: "replace" },
+    from: { change: "replace" },
+    steps: { change: "replace" },
+    vcpu: { change: "replace", serviceDefault: true },
+    memoryMib: { change: "replace", serviceDefault: true },
+    diskMib: { change: "replace", serviceDefault: true },
+    startCmd: { change: "replace" },
+    readyCmd: { change: "replace" },
+    buildTimeoutSeconds: { change: "none" },
+    verboseBuildLogs: { change: "none" },
+  },
+  timeoutSeconds: (inputs) => (inputs.buildTimeoutSeconds ?? 1800) + 300,
+  validate: validateTemplateInputs,
+  create: createTemplate,
+  adopt: adoptTemplate,
+  read: readTemplate,
+  update: updateTemplate,
+  delete: deleteTemplateResource,
+};
+
+/** Entry point of the trampoline (see `../dynamic.ts`). */
+export function createProvider(config: ConfigSource | undefined, environment?: ProviderEnvironment): ProviderMethods {
+  return defineProvider(superserveTemplateDefinition, config, environment);
+}

@@ -1,0 +1,65 @@
+import * as pulumi from "@pulumi/pulumi";
+import { PackageResource, type PackageResourceSpec } from "../dynamic";
+import type { SuperserveTemplateArgs } from "./args";
+import type { SuperserveTemplateOutputs } from "./state";
+
+/** How the engine sees a SuperserveTemplate: type name, provider module, outputs to declare and to encrypt. */
+const SPEC: PackageResourceSpec<SuperserveTemplateOutputs> = {
+  typeName: "SuperserveTemplate",
+  implModule: "superserve-template/provider",
+  outputs: ["name", "status", "buildId", "buildSpecHash", "builtAt", "sizeBytes"],
+};
+
+/**
+ * A Superserve sandbox template: a base image plus build steps, built once and used to start
+ * sandboxes quickly. `pulumi up` waits for the build; build failures report the vendor's error
+ * code and the last log lines, and leave no template behind.
+ *
+ * @example
+ * ```ts
+ * import { SuperserveTemplate } from "pulumi-superserve-mesa";
+ *
+ * const template = new SuperserveTemplate("agent-base", {
+ *   from: "ubuntu:24.04",
+ *   steps: [{ run: "apt-get update && apt-get install -y ripgrep git" }],
+ *   vcpu: 2,
+ *   memoryMib: 4096,
+ * });
+ * export const templateName = template.name;
+ * ```
+ */
+export class SuperserveTemplate extends PackageResource<SuperserveTemplateOutputs> {
+  /** Template name. */
+  declare readonly name: pulumi.Output<string>;
+  /** Template status, `ready` after a successful `pulumi up`. */
+  declare readonly status: pulumi.Output<string>;
+  /** Id of the build that produced the template. */
+  declare readonly buildId: pulumi.Output<string>;
+  /** The service's hash of the build spec. */
+  declare readonly buildSpecHash: pulumi.Output<string>;
+  /** When the build finished (RFC 3339). */
+  declare readonly builtAt: pulumi.Output<string | undefined>;
+  /** Size of the built template in bytes. */
+  declare readonly sizeBytes: pulumi.Output<number | undefined>;
+
+  constructor(name: string, args: SuperserveTemplateArgs, opts?: pulumi.CustomResourceOptions) {
+    super(
+      SPEC,
+      name,
+      {
+        name: args.name,
+        from: args.from,
+        steps: args.steps,
+        vcpu: args.vcpu,
+        memoryMib: args.memoryMib,
+        diskMib: args.diskMib,
+        startCmd: args.startCmd,
+        readyCmd: args.readyCmd,
+        buildTimeoutSeconds: args.buildTimeoutSeconds,
+        verboseBuildLogs: args.verboseBuildLogs,
+        adopt: args.adopt,
+      },
+      opts,
+    );
+  }
+}
