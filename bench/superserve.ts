@@ -10,7 +10,7 @@ const N_EXEC = 50;
 
 function stats(ms: number[]): string {
   const s = [...ms].sort((a, b) => a - b);
-  const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))]!.toFixed(1);
+  const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))].toFixed(1);
   return `median ${at(0.5)} ms, p95 ${at(0.95)} ms (n=${s.length})`;
 }
 
@@ -35,7 +35,7 @@ async function main(): Promise<void> {
     }
     console.log(`sandbox create → first exec: ${stats(create)} (target < 500 ms)`);
 
-    const sb = sandboxes[0]!;
+    const sb = sandboxes[0];
     const exec: number[] = [];
     for (let i = 0; i < N_EXEC; i++) {
       t = performance.now();

@@ -46,7 +46,8 @@ function newTrampoline(implModule: string): dynamic.ResourceProvider {
   const modulePath = `${PACKAGE_NAME}/dist/provider/${implModule}`;
   return {
     async configure(this: Trampoline, req: dynamic.ConfigureRequest) {
-      this.impl = require(modulePath).createProvider(req.config);
+      const impl = require(modulePath) as { createProvider(config: unknown): Trampoline["impl"] };
+      this.impl = impl.createProvider(req.config);
     },
     async check(this: Trampoline, olds, news) {
       return this.impl.check(olds, news);

@@ -210,7 +210,7 @@ export function defineProvider<I extends CommonInputs, O extends I>(
 
   return {
     async check(olds: Props, news: Props) {
-      const inputs = { ...news } as Props;
+      const inputs = { ...news };
       delete inputs[PROVIDER_KEY];
       const failures: CheckFailure[] = [];
       if (typeof inputs.pulumiUrn !== "string" || inputs.pulumiUrn === "") {
@@ -218,7 +218,7 @@ export function defineProvider<I extends CommonInputs, O extends I>(
       }
       failures.push(...checkAdopt(inputs.adopt));
       if (def.nameRules) {
-        const replaceFields = fieldNames.filter((f) => f !== "name" && (def.fields[f as Exclude<keyof I, keyof CommonInputs>] as FieldRule).change === "replace");
+        const replaceFields = fieldNames.filter((f) => f !== "name" && (def.fields[f as Exclude<keyof I, keyof CommonInputs>]).change === "replace");
         nameDefaults(def.nameRules, olds, inputs, replaceFields, environment.suffix, failures);
       }
       failures.push(...def.validate(inputs as unknown as I));
@@ -255,7 +255,7 @@ export function defineProvider<I extends CommonInputs, O extends I>(
         replaces.push("adopt");
       }
       for (const field of fieldNames) {
-        const rule = def.fields[field as Exclude<keyof I, keyof CommonInputs>] as FieldRule;
+        const rule = def.fields[field as Exclude<keyof I, keyof CommonInputs>];
         if (rule.change === "none") continue;
         const next = news[field];
         if (next === undefined && rule.serviceDefault) continue;
@@ -358,13 +358,13 @@ function nameDefaults(rules: NameRules, olds: Props, inputs: Props, replaceField
 /** Structural equality of JSON values, treating absent and undefined alike. */
 function sameValue(a: unknown, b: unknown): boolean {
   if (a === b) return true;
-  if (a === undefined || b === undefined || a === null || b === null) return a == b;
+  if (a === undefined || b === undefined || a === null || b === null) return (a ?? null) === (b ?? null);
   if (Array.isArray(a) || Array.isArray(b)) {
     if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
     return a.every((v, i) => sameValue(v, b[i]));
   }
   if (typeof a === "object" && typeof b === "object") {
-    const keys = new Set([...Object.keys(a as Props), ...Object.keys(b as Props)]);
+    const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
     for (const k of keys) if (!sameValue((a as Props)[k], (b as Props)[k])) return false;
     return true;
   }

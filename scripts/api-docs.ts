@@ -39,7 +39,7 @@ function jsDocText(node: ts.Node, source: ts.SourceFile): { text: string; tags: 
 
 /** First paragraph, on one line, with table-breaking characters escaped. */
 function summary(text: string): string {
-  return text.split(/\n\s*\n/)[0]!.replace(/\s+/g, " ").replace(/\|/g, "\\|").trim();
+  return text.split(/\n\s*\n/)[0].replace(/\s+/g, " ").replace(/\|/g, "\\|").trim();
 }
 
 function cell(code: string): string {
@@ -61,7 +61,7 @@ function rowsOf(members: ts.NodeArray<ts.TypeElement | ts.ClassElement>, source:
   const rows: Row[] = [];
   for (const member of members) {
     if (!(ts.isPropertySignature(member) || ts.isPropertyDeclaration(member)) || !member.type) continue;
-    const mods = ts.getCombinedModifierFlags(member as ts.Declaration);
+    const mods = ts.getCombinedModifierFlags(member);
     if (mods & (ts.ModifierFlags.Private | ts.ModifierFlags.Protected)) continue;
     const type = member.type.getText(source);
     if (outputsOnly && !/^(pulumi\.)?Output</.test(type)) continue;
@@ -121,7 +121,7 @@ export function renderApiDocs(files: string[]): string {
 
 export function providerFiles(): string[] {
   const index = readFileSync(join(ROOT, "provider", "index.ts"), "utf8");
-  const modules = [...index.matchAll(/from\s+"\.\/([\w/-]+)"/g)].map((m) => m[1]!);
+  const modules = [...index.matchAll(/from\s+"\.\/([\w/-]+)"/g)].map((m) => m[1]);
   return [...new Set(modules)].map((m) => join(ROOT, "provider", `${m}.ts`));
 }
 

@@ -146,13 +146,13 @@ export class RepoSync {
   start(): void {
     if (!this.options.readOnly) {
       this.watcher.update(this.tree.current().dirs);
-      if (this.stats.state === "pending") this.enqueue(() => this.pushEdits());
+      if (this.stats.state === "pending") void this.enqueue(() => this.pushEdits());
     }
     let ticks = 0;
     const poll = (): void => {
       this.pollTimer = setTimeout(() => {
         if (++ticks % FULL_SCAN_EVERY_POLLS === 0) this.tree.markAllDirty();
-        this.enqueue(() => this.pollRemote()).finally(() => {
+        void this.enqueue(() => this.pollRemote()).finally(() => {
           if (this.stats.state !== "failed") poll();
         });
       }, this.options.pollMs);

@@ -37,7 +37,7 @@ export function validateBookmarkName(name: unknown, field = "name"): string {
       { field },
     );
   }
-  return name as string;
+  return name;
 }
 
 /** Throws 400 unless `path` is a repo-relative file path without `..`, `.` or empty segments. */

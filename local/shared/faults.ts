@@ -99,12 +99,12 @@ export function parseFaultSpec(body: unknown): FaultSpec {
   }
   return {
     count: b.count as number,
-    ...(b.method !== undefined && { method: (b.method as string).toUpperCase() }),
-    ...(b.path !== undefined && { path: b.path as string }),
+    ...(b.method !== undefined && { method: (b.method).toUpperCase() }),
+    ...(b.path !== undefined && { path: b.path }),
     ...(b.status !== undefined && { status: b.status as 429 | 500 | 503 }),
     ...(b.retryAfterSeconds !== undefined && { retryAfterSeconds: b.retryAfterSeconds as number }),
     ...(b.latencyMs !== undefined && { latencyMs: b.latencyMs as number }),
-    ...(b.drop !== undefined && { drop: b.drop as boolean }),
+    ...(b.drop !== undefined && { drop: b.drop }),
   };
 }
 

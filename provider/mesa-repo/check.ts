@@ -58,13 +58,7 @@ function validateUpstream(upstream: MesaRepoInputs["upstream"]): CheckFailure[] 
   if (typeof upstream !== "object" || upstream === null) return [{ property: "upstream", reason: 'upstream must be { url: "https://…", auth?: … }.' }];
   const failures: CheckFailure[] = [];
   if (!containsUnknown(upstream.url)) {
-    let ok = false;
-    try {
-      ok = ["http:", "https:"].includes(new URL(String(upstream.url)).protocol);
-    } catch {
-      ok = false;
-    }
-    if (!ok) failures.push({ property: "upstream", reason: 'upstream.url must be an http(s) git remote URL, e.g. "https://github.com/acme/app.git".' });
+    if (!URL.canParse(String(upstream.url)) || !["http:", "https:"].includes(new URL(String(upstream.url)).protocol)) failures.push({ property: "upstream", reason: 'upstream.url must be an http(s) git remote URL, e.g. "https://github.com/acme/app.git".' });
   }
   const auth = upstream.auth as Record<string, unknown> | undefined;
   if (auth !== undefined && !containsUnknown(auth)) {

@@ -6,7 +6,7 @@
 import { mesaClient } from "../clients";
 import { URN_TAG, type OperationContext } from "../lifecycle";
 import { conflictIsTransient } from "../retry";
-import { apiUpstream, findRepo, outputsOf, reconcile, type LiveRepo } from "./live-repo";
+import { apiUpstream, findRepo, outputsOf, reconcile } from "./live-repo";
 import type { MesaRepoInputs, MesaRepoOutputs } from "./state";
 
 /** Create the repo, or adopt the one an earlier, interrupted create of this URN left behind. */
@@ -34,7 +34,7 @@ export async function createRepo(inputs: MesaRepoInputs, ctx: OperationContext):
         default_bookmark: inputs.defaultBookmark,
         tags: { ...inputs.tags, [URN_TAG]: ctx.urn },
         upstream: apiUpstream(inputs.upstream),
-      })) as LiveRepo;
+      }));
     },
     conflictIsTransient,
   );

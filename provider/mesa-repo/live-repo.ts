@@ -97,7 +97,7 @@ export async function reconcile(ctx: OperationContext, live: LiveRepo, inputs: M
   const settings = await ctx.mesa();
   return ctx.retry(`update Mesa repo ${live.org}/${live.name}`, async () => {
     const mesa = await mesaClient(settings, live.org);
-    return (await mesa.repos.update({ repo: live.name, ...patch } as never)) as LiveRepo;
+    return (await mesa.repos.update({ repo: live.name, ...patch }));
   });
 }
 

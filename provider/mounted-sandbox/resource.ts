@@ -10,7 +10,7 @@ function templateInput(template: MountedSandboxArgs["template"]): pulumi.Input<s
 function repoInput(entry: MountedSandboxRepoArgs): pulumi.Input<Record<string, unknown>> {
   const ref = pulumi.CustomResource.isInstance(entry.repo) ? (entry.repo as MesaRepoRef) : undefined;
   return {
-    repo: ref ? ref.name : (entry.repo as pulumi.Input<string>),
+    repo: ref ? ref.name : (entry.repo),
     org: ref?.org,
     bookmark: entry.bookmark,
     fork: entry.fork,

@@ -1,4 +1,4 @@
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 import { PackageResource, type PackageResourceSpec } from "../dynamic";
 import type { SuperserveTemplateArgs } from "./args";
 import type { SuperserveTemplateOutputs } from "./state";

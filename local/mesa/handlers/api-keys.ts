@@ -28,10 +28,10 @@ export const createApiKey: Handler = async ({ org, body, services }) => {
     if (!Array.isArray(b.repo_ids) || !b.repo_ids.every((r) => typeof r === "string")) {
       throw mesaErrors.badRequest("`repo_ids` must be an array of repo ids", { field: "repo_ids" });
     }
-    for (const id of b.repo_ids as string[]) {
+    for (const id of b.repo_ids) {
       if (services.store.repoById(id)?.orgId !== org.id) throw mesaErrors.badRequest(`\`repo_ids\`: no repo with id ${id}`, { field: "repo_ids" });
     }
-    repoIds = b.repo_ids as string[];
+    repoIds = b.repo_ids;
   }
   const ttl = b.expires_in_seconds;
   if (ttl !== undefined && (typeof ttl !== "number" || !Number.isInteger(ttl) || ttl < 100 || ttl > 31_536_000)) {
@@ -43,12 +43,12 @@ export const createApiKey: Handler = async ({ org, body, services }) => {
   const record = {
     id: services.ids.id("key"),
     orgId: org.id,
-    name: (b.name as string | undefined) ?? null,
+    name: (b.name) ?? null,
     keyHash: hashApiKey(raw),
     scopes: [...new Set(scopes as Scope[])],
     repoIds,
     tags,
-    expiresAt: ttl === undefined ? null : new Date(now + (ttl as number) * 1000).toISOString(),
+    expiresAt: ttl === undefined ? null : new Date(now + (ttl) * 1000).toISOString(),
     revokedAt: null,
     createdAt: new Date(now).toISOString(),
   };

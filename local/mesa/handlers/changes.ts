@@ -64,7 +64,7 @@ export const createChange: Handler = async (ctx) => {
     tree = (await git.readCommit(base.commitOid)).tree;
   }
   const changeId = ids.changeId();
-  const commit = { tree, parents: [base.commitOid], author, committer, changeId, message: (b.message as string | undefined) ?? "" };
+  const commit = { tree, parents: [base.commitOid], author, committer, changeId, message: (b.message) ?? "" };
   const oid = await git.writeCommit(commit);
   store.recordChangeCommit(ctx.repo.id, changeId, oid, at);
   return { status: 201, body: render(ctx, changeId, { ...commit, oid }) };

@@ -68,5 +68,5 @@ export function parseSignature(raw: unknown, field: string, fallback: Signature)
   if (s.date !== undefined && (typeof s.date !== "string" || Number.isNaN(Date.parse(s.date)))) {
     throw mesaErrors.badRequest(`\`${field}.date\` must be an ISO-8601 time`, { field: `${field}.date` });
   }
-  return { name: s.name, email: s.email, date: truncateToSeconds(s.date === undefined ? fallback.date : (s.date as string)) };
+  return { name: s.name, email: s.email, date: truncateToSeconds(s.date === undefined ? fallback.date : (s.date)) };
 }

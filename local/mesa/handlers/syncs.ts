@@ -25,7 +25,7 @@ export const syncUpstream: Handler = async ({ repo, body, services }) => {
     direction: b.direction,
     status: "failed",
     attempt: 1,
-    refGlobs: globs as { branches?: string; tags?: string },
+    refGlobs: globs,
     error: SYNC_UNAVAILABLE_MESSAGE,
     createdAt: at,
     startedAt: at,

@@ -38,14 +38,14 @@ export const listSandboxes: ControlHandler = async (ctx) => {
   return { status: 200, body: all.map(sandboxJson) };
 };
 
-export const getSandbox: ControlHandler = async (ctx) => ({ status: 200, body: sandboxJson(ctx.services.sandboxes.get(ctx.params.id!)) });
+export const getSandbox: ControlHandler = async (ctx) => ({ status: 200, body: sandboxJson(ctx.services.sandboxes.get(ctx.params.id)) });
 
 export const patchSandbox: ControlHandler = async (ctx) => {
   const body = asObject(ctx.body, "request body");
   const timeout = optNullableInt(body, "timeout_seconds", 1);
   const autoDelete = optNullableInt(body, "auto_delete_seconds", 0);
   const net = network(body);
-  await ctx.services.sandboxes.update(ctx.params.id!, {
+  await ctx.services.sandboxes.update(ctx.params.id, {
     ...(body.metadata !== undefined && { metadata: stringMap(body, "metadata") }),
     ...(net && { network: net }),
     ...(timeout !== undefined && { timeoutSeconds: timeout }),
@@ -55,27 +55,27 @@ export const patchSandbox: ControlHandler = async (ctx) => {
 };
 
 export const pauseSandbox: ControlHandler = async (ctx) => {
-  await ctx.services.sandboxes.pause(ctx.params.id!);
+  await ctx.services.sandboxes.pause(ctx.params.id);
   return { status: 204 };
 };
 
 export const resumeSandbox: ControlHandler = async (ctx) => {
-  const s = await ctx.services.sandboxes.activate(ctx.params.id!);
+  const s = await ctx.services.sandboxes.activate(ctx.params.id);
   return { status: 200, body: { id: s.id, status: s.status, access_token: s.access_token } };
 };
 
 export const activateSandbox: ControlHandler = async (ctx) => {
-  const s = await ctx.services.sandboxes.activate(ctx.params.id!);
+  const s = await ctx.services.sandboxes.activate(ctx.params.id);
   return { status: 200, body: { ...sandboxJson(s), access_token: s.access_token } };
 };
 
 export const deleteSandbox: ControlHandler = async (ctx) => {
-  await ctx.services.sandboxes.remove(ctx.params.id!);
+  await ctx.services.sandboxes.remove(ctx.params.id);
   return { status: 204 };
 };
 
 export const networkLog: ControlHandler = async (ctx) => {
-  ctx.services.sandboxes.get(ctx.params.id!);
+  ctx.services.sandboxes.get(ctx.params.id);
   return { status: 200, body: { data: [], next_cursor: null, has_more: false } };
 };
 
@@ -85,15 +85,15 @@ export const attachSecret: ControlHandler = async (ctx) => {
   const name = reqString(body, "secret_name");
   const { store, sandboxes } = ctx.services;
   if (!store.getSecret(name)) throw errors.notFound("secret", name);
-  const s = sandboxes.get(ctx.params.id!);
+  const s = sandboxes.get(ctx.params.id);
   store.putSandbox({ ...s, secrets: { ...s.secrets, [envKey]: name } });
   return { status: 201, body: { env_key: envKey, secret_name: name } };
 };
 
 export const detachSecret: ControlHandler = async (ctx) => {
   const { store, sandboxes } = ctx.services;
-  const s = sandboxes.get(ctx.params.id!);
-  const key = ctx.params.key!;
+  const s = sandboxes.get(ctx.params.id);
+  const key = ctx.params.key;
   if (!(key in s.secrets)) throw errors.notFound("secret binding", key);
   const { [key]: _gone, ...rest } = s.secrets;
   store.putSandbox({ ...s, secrets: rest });

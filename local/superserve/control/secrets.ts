@@ -5,8 +5,8 @@ import type { SecretRecord } from "../store/records";
 import { asObject, optString, reqString, stringList } from "../validate";
 
 function find(ctx: ControlContext): SecretRecord {
-  const s = ctx.services.store.getSecret(ctx.params.name!);
-  if (!s) throw errors.notFound("secret", ctx.params.name!);
+  const s = ctx.services.store.getSecret(ctx.params.name);
+  if (!s) throw errors.notFound("secret", ctx.params.name);
   return s;
 }
 
@@ -14,7 +14,7 @@ export const createSecret: ControlHandler = async (ctx) => {
   const { store, clock, ids } = ctx.services;
   const body = asObject(ctx.body, "request body");
   const name = reqString(body, "name");
-  if (!/^[A-Za-z0-9_.\/-]{1,128}$/.test(name)) throw errors.invalid("name", "use letters, digits, `_`, `.`, `-`, `/`");
+  if (!/^[A-Za-z0-9_./-]{1,128}$/.test(name)) throw errors.invalid("name", "use letters, digits, `_`, `.`, `-`, `/`");
   const value = reqString(body, "value");
   if (store.getSecret(name)) throw errors.conflict("secret_exists", `secret ${name} already exists; rotate it or pick another name`);
   const auth = body.auth === undefined ? {} : asObject(body.auth, "auth");

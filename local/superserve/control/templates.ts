@@ -7,8 +7,8 @@ import type { BuildSpec, BuildStep, TemplateRecord } from "../store/records";
 import { asObject, optInt, optString, reqString } from "../validate";
 
 function findTemplate(ctx: ControlContext): TemplateRecord {
-  const t = ctx.services.store.getTemplate(ctx.params.id!);
-  if (!t) throw errors.notFound("template", ctx.params.id!);
+  const t = ctx.services.store.getTemplate(ctx.params.id);
+  if (!t) throw errors.notFound("template", ctx.params.id);
   return t;
 }
 
@@ -50,7 +50,7 @@ export const createTemplate: ControlHandler = async (ctx) => {
   const { store, builder, clock, ids } = ctx.services;
   const body = asObject(ctx.body, "request body");
   const name = reqString(body, "name");
-  if (!/^[A-Za-z0-9][A-Za-z0-9._\/-]{0,127}$/.test(name)) throw errors.invalid("name", "use letters, digits, `.`, `_`, `-` and `/` (at most 128)");
+  if (!/^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$/.test(name)) throw errors.invalid("name", "use letters, digits, `.`, `_`, `-` and `/` (at most 128)");
   if (body.build_spec === undefined) throw errors.invalid("build_spec", "is required ({from, steps?, start_cmd?, ready_cmd?})");
   const spec = parseSpec(body.build_spec);
   if (store.getTemplate(name)) throw errors.conflict("template_exists", `a template named ${name} already exists; pick another name or delete it`);
@@ -80,7 +80,7 @@ export const deleteTemplate: ControlHandler = async (ctx) => {
   const { store, builder } = ctx.services;
   const t = findTemplate(ctx);
   const users = store.listSandboxes().filter((s) => s.template_id === t.id);
-  if (users.length > 0) throw errors.conflict("template_in_use", `template ${t.name} is used by sandbox ${users[0]!.id}; delete its sandboxes first`);
+  if (users.length > 0) throw errors.conflict("template_in_use", `template ${t.name} is used by sandbox ${users[0].id}; delete its sandboxes first`);
   const builds = store.listBuilds(t.id);
   for (const b of builds) await builder.cancel(b.id);
   store.deleteTemplate(t.id);
@@ -103,8 +103,8 @@ export const listBuilds: ControlHandler = async (ctx) => {
 
 function findBuild(ctx: ControlContext) {
   const t = findTemplate(ctx);
-  const b = ctx.services.store.getBuild(ctx.params.bid!);
-  if (!b || b.template_id !== t.id) throw errors.notFound("build", ctx.params.bid!);
+  const b = ctx.services.store.getBuild(ctx.params.bid);
+  if (!b || b.template_id !== t.id) throw errors.notFound("build", ctx.params.bid);
   return b;
 }
 

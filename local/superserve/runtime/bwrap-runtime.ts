@@ -5,7 +5,7 @@ import { constants as osConstants } from "node:os";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { shellQuote } from "../../shared/shell-quote";
-import { FreezerGroups } from "./freezer";
+import { type FreezerGroups } from "./freezer";
 import { TOOLS_MOUNT, type OverlayPart } from "./rootfs";
 import { SANDBOX_HOME, SANDBOX_PATH } from "./sandbox-env";
 import type { ExecOutput, ExecRequest, ExecResult, RunningCommand, SandboxBootSpec, SandboxRuntime } from "./types";
@@ -285,14 +285,14 @@ function descendants(pid: number): number[] {
   const queue = [pid];
   while (queue.length) {
     const p = queue.shift()!;
-    let tasks: string[] = [];
+    let tasks: string[];
     try {
       tasks = readdirSync(`/proc/${p}/task`);
     } catch {
       continue;
     }
     for (const t of tasks) {
-      let text = "";
+      let text: string;
       try {
         text = readFileSync(`/proc/${p}/task/${t}/children`, "utf8");
       } catch {
@@ -357,7 +357,7 @@ function childPid(info: Readable): Promise<number> {
 
 async function diskUsage(dir: string): Promise<number> {
   const child = spawn("/usr/bin/du", ["-sb", dir], { stdio: ["ignore", "pipe", "ignore"] });
-  const text = (await readAll(child.stdout!)).toString();
+  const text = (await readAll(child.stdout)).toString();
   return Number(text.split("\t")[0]) || 0;
 }
 

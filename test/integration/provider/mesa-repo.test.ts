@@ -58,12 +58,12 @@ describe("MesaRepo provider against local Mesa", () => {
     const renamed = { ...inputs, name: `${inputs.name}-r`, tags: { team: "b" }, autonamed: false };
     const updated = (await p.update(id, outs, renamed)).outs;
     expect(updated).toMatchObject({ name: renamed.name, tags: { team: "b" } });
-    const after = await client.repos.get({ repo: renamed.name as string });
+    const after = await client.repos.get({ repo: renamed.name });
     expect(after.id, "a rename keeps the same repo").toBe(id);
     expect(after.tags).toEqual({ "pulumi-urn": urn, team: "b" });
 
     await p.delete(id, updated);
-    await expect(client.repos.get({ repo: renamed.name as string })).rejects.toMatchObject({ status: 404 });
+    await expect(client.repos.get({ repo: renamed.name })).rejects.toMatchObject({ status: 404 });
     await expect(p.delete(id, updated), "deleting an already-deleted repo succeeds").resolves.toBeUndefined();
     expect(await p.read(id, updated), "refresh of a deleted repo drops it").toEqual({});
   });

@@ -73,7 +73,7 @@ describe("sandboxes through the SDK", () => {
     await create({ metadata: { tag, role: "b" } }).then((x) => x.kill());
     const found = await Sandbox.list({ ...h.conn, metadata: { tag, role: "a" } });
     expect(found.map((s) => s.id)).toEqual([sb.id]);
-    await Sandbox.updateById(sb.id, { metadata: { tag, role: "c" }, timeoutSeconds: null as unknown as number }, h.conn);
+    await Sandbox.updateById(sb.id, { metadata: { tag, role: "c" }, timeoutSeconds: null }, h.conn);
     const info = await sb.getInfo();
     expect(info.metadata.role).toBe("c");
     expect(info.timeoutSeconds, "null clears timeout_seconds").toBeUndefined();

@@ -49,7 +49,7 @@ function upgradeStatus(sandboxId: string, token: string): Promise<{ status: numb
     });
     req.on("upgrade", (res, socket) => {
       socket.destroy();
-      ok({ status: res.statusCode ?? 0, protocol: res.headers["sec-websocket-protocol"] as string | undefined, body: "" });
+      ok({ status: res.statusCode ?? 0, protocol: res.headers["sec-websocket-protocol"], body: "" });
     });
     req.on("response", (res) => {
       let body = "";

@@ -54,7 +54,7 @@ describe("template builds through the SDK", () => {
     await b.waitUntilReady({ pollIntervalMs: 50 });
     const [ba] = await a.listBuilds({ limit: 1 });
     const [bb] = await b.listBuilds({ limit: 1 });
-    expect(ba!.buildSpecHash).toBe(bb!.buildSpecHash);
+    expect(ba.buildSpecHash).toBe(bb.buildSpecHash);
     const rebuilt = await a.rebuild();
     const again = await Template.connect(a.id, h.conn);
     expect(again.latestBuildId, "latest_build_id points at the rebuild").toBe(rebuilt.id);

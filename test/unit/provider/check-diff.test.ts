@@ -207,13 +207,13 @@ describe("SuperserveTemplate check and diff", () => {
 describe("MesaRepo check fills the org", () => {
   it("with the API key's org when unset, so previews of dependents keep it known", async () => {
     const provider = mesaRepoProvider(undefined, environment());
-    const { inputs } = await provider.check!({}, { name: "r", pulumiUrn: URN });
+    const { inputs } = await provider.check({}, { name: "r", pulumiUrn: URN });
     expect(inputs.org, "the configured org (MESA_ORG) of the API key").toBe("acme");
   });
 
   it("keeping the org it resolved before, and an explicit org as given", async () => {
     const provider = mesaRepoProvider(undefined, environment());
-    expect((await provider.check!({ org: "earlier" }, { name: "r", pulumiUrn: URN })).inputs.org).toBe("earlier");
-    expect((await provider.check!({ org: "earlier" }, { name: "r", org: "given", pulumiUrn: URN })).inputs.org).toBe("given");
+    expect((await provider.check({ org: "earlier" }, { name: "r", pulumiUrn: URN })).inputs.org).toBe("earlier");
+    expect((await provider.check({ org: "earlier" }, { name: "r", org: "given", pulumiUrn: URN })).inputs.org).toBe("given");
   });
 });
