@@ -20,7 +20,7 @@ export async function eventually<T>(
       lastError = error;
     }
     if (Date.now() > deadline) {
-      throw new Error(`expected ${what} within ${timeoutMs} ms${lastError ? `; last error: ${String(lastError)}` : ""}`);
+      throw new Error(`expected ${what} within ${timeoutMs} ms${lastError ? `; last error: ${lastError instanceof Error ? lastError.message : JSON.stringify(lastError)}` : ""}`);
     }
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }

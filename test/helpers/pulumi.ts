@@ -135,7 +135,7 @@ export async function createTempProject(opts: TempProjectOptions): Promise<TempP
       let stderr = "";
       child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
       child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-      const code = await new Promise((resolve) => child.once("close", resolve));
+      const code = await new Promise<number | null>((resolve) => child.once("close", resolve));
       if (code !== 0) throw new Error(`pulumi ${args.join(" ")} exited with ${code}: ${stderr}`);
       return stdout;
     },

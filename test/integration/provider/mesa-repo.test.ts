@@ -42,7 +42,7 @@ async function inject(fault: object) {
 async function checked(news: Record<string, unknown>) {
   const r = await provider().check({}, news);
   expect(r.failures).toEqual([]);
-  return r.inputs as Record<string, unknown>;
+  return r.inputs as Record<string, unknown> & { name: string };
 }
 
 describe("MesaRepo provider against local Mesa", () => {
@@ -52,7 +52,7 @@ describe("MesaRepo provider against local Mesa", () => {
     const p = provider();
     const { id, outs } = await p.create(inputs);
     expect(outs).toMatchObject({ org: mesa.org, name: inputs.name, defaultBookmark: "main", tags: { team: "a" } });
-    const live = await client.repos.get({ repo: inputs.name as string });
+    const live = await client.repos.get({ repo: inputs.name });
     expect(live.tags, "the created repo carries the URN").toMatchObject({ "pulumi-urn": urn, team: "a" });
 
     const renamed = { ...inputs, name: `${inputs.name}-r`, tags: { team: "b" }, autonamed: false };
@@ -73,7 +73,7 @@ describe("MesaRepo provider against local Mesa", () => {
     const p = provider();
     const { id, outs } = await p.create(inputs);
     const renamed = `${inputs.name}-oob`;
-    await client.repos.update({ repo: inputs.name as string, name: renamed, tags: { extra: "x" } });
+    await client.repos.update({ repo: inputs.name, name: renamed, tags: { extra: "x" } });
     const read = (await p.read(id, outs)) as { props: Record<string, unknown> };
     expect(read.props, "a repo renamed out of band is found by id").toMatchObject({ name: renamed, tags: { extra: "x" } });
     const diff = await p.diff(id, read.props, inputs);
@@ -114,7 +114,7 @@ describe("MesaRepo provider against local Mesa", () => {
     expect(all.repos.filter((r) => r.name === inputs.name)).toHaveLength(1);
     await inject({ method: "DELETE", count: 1, status: 500 });
     await provider().delete(id, outs);
-    await expect(client.repos.get({ repo: inputs.name as string })).rejects.toMatchObject({ status: 404 });
+    await expect(client.repos.get({ repo: inputs.name })).rejects.toMatchObject({ status: 404 });
   });
 
   it("a dropped connection during create converges on one repo", async () => {

@@ -19,7 +19,7 @@ function fakeClock(random = 0.5): RetryClock & { sleeps: number[] } {
 const httpError = (status: number, headers: Record<string, string> = {}) =>
   Object.assign(new Error(`HTTP ${status}`), { status, headers: new Headers(headers) });
 
-function failingThen<T>(errors: unknown[], value: T) {
+function failingThen<T>(errors: Error[], value: T) {
   let calls = 0;
   const op = async () => {
     const err = errors[calls++];
