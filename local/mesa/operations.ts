@@ -34,7 +34,7 @@ export const OPERATIONS = {
   deleteWebhookTarget: { method: "DELETE", path: "/{org}/webhook-targets/{webhookTargetId}", scope: "admin", target: "org" },
   listRepos: { method: "GET", path: "/{org}/repos", scope: "read", target: "org" },
   createRepo: { method: "POST", path: "/{org}/repos", scope: "write", target: "org" },
-  patchRepoTags: { method: "PATCH", path: "/{org}/repos/tags", scope: "write", target: "org" },
+  bulkUpdateRepoTags: { method: "PATCH", path: "/{org}/repos/tags", scope: "write", target: "org" },
   getRepo: { method: "GET", path: "/{org}/{repo}", scope: "read", target: "repo" },
   updateRepo: { method: "PATCH", path: "/{org}/{repo}", scope: "write", target: "repo" },
   deleteRepo: { method: "DELETE", path: "/{org}/{repo}", scope: "admin", target: "repo" },

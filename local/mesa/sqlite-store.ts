@@ -144,6 +144,10 @@ export class SqliteMetadataStore implements MetadataStore {
     this.run("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", at, id);
   }
 
+  updateApiKeyTags(id: string, tags: Record<string, string>): void {
+    this.run("UPDATE api_keys SET tags = ? WHERE id = ?", JSON.stringify(tags), id);
+  }
+
   insertRepo(r: Omit<RepoRecord, "seq">): RepoRecord {
     const res = this.run(
       "INSERT INTO repos (id, org_id, name, default_bookmark, tags, upstream, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",

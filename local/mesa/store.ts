@@ -54,7 +54,8 @@ export interface SyncRecord {
   direction: "pull" | "push";
   status: "queued" | "in_progress" | "completed" | "failed";
   attempt: number;
-  refGlobs: { branches?: string; tags?: string };
+  /** Both globs; `""` matches nothing. */
+  refGlobs: { branches: string; tags: string };
   error: string | null;
   createdAt: string;
   startedAt: string | null;
@@ -75,6 +76,7 @@ export interface MetadataStore {
   apiKeyById(id: string): ApiKeyRecord | undefined;
   listApiKeys(orgId: string): ApiKeyRecord[];
   revokeApiKey(id: string, at: string): void;
+  updateApiKeyTags(id: string, tags: Record<string, string>): void;
 
   insertRepo(repo: Omit<RepoRecord, "seq">): RepoRecord;
   repoByName(orgId: string, name: string): RepoRecord | undefined;

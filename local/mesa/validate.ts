@@ -87,12 +87,25 @@ export function decodeCursor(raw: string | null): number | undefined {
   return Number(m[1]);
 }
 
-/** Returns `body` as an object, or 400 naming what was expected. */
-export function requireObject(body: unknown): Record<string, unknown> {
-  if (typeof body !== "object" || body === null || Array.isArray(body)) {
-    throw mesaErrors.badRequest("request body must be a JSON object");
+/** Returns `value` (the request body, or its `field`) as an object, or 400 naming what was expected. */
+export function requireObject(value: unknown, field?: string): Record<string, unknown> {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw field === undefined
+      ? mesaErrors.badRequest("request body must be a JSON object")
+      : mesaErrors.badRequest(`\`${field}\` must be a JSON object`, { field });
   }
-  return body as Record<string, unknown>;
+  return value as Record<string, unknown>;
+}
+
+/** Returns `raw` when it is one of `allowed`, the fallback when absent; 400 naming the choices otherwise. */
+export function parseEnum<T extends string>(raw: string | null, field: string, allowed: readonly T[], fallback: T): T;
+export function parseEnum<T extends string>(raw: string | null, field: string, allowed: readonly T[]): T | undefined;
+export function parseEnum<T extends string>(raw: string | null, field: string, allowed: readonly T[], fallback?: T): T | undefined {
+  if (raw === null) return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) {
+    throw mesaErrors.badRequest(`\`${field}\` must be one of ${allowed.join(", ")} (got ${JSON.stringify(raw)})`, { field });
+  }
+  return raw as T;
 }
 
 /** Validates a `{k: string}` tag map (`allowNull` for patches where null removes a key). */

@@ -1,5 +1,5 @@
 import type { Handlers } from "../operations";
-import { createApiKey, listApiKeys, revokeApiKey } from "./api-keys";
+import { createApiKey, listApiKeys, revokeApiKey, updateApiKey } from "./api-keys";
 import { createBookmark, deleteBookmark, getBookmark, listBookmarks, moveBookmark } from "./bookmarks";
 import { createChange, getChange, listChanges, updateChange } from "./changes";
 import { getContent } from "./content";
@@ -7,6 +7,7 @@ import { getDiff } from "./diff";
 import { mergeBookmark } from "./merge";
 import { getOrg, whoami } from "./org";
 import { createRepo, deleteRepo, getRepo, listRepos, updateRepo } from "./repos";
+import { bulkUpdateRepoTags } from "./repo-tags";
 import { getRepoUpstreamSync, listRepoUpstreamSyncs, syncUpstream } from "./syncs";
 import * as unimplemented from "./unimplemented";
 
@@ -18,6 +19,8 @@ export const handlers: Handlers = {
   listApiKeys,
   createApiKey,
   revokeApiKey,
+  updateApiKey,
+  bulkUpdateRepoTags,
   listRepos,
   createRepo,
   getRepo,

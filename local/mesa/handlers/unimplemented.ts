@@ -8,8 +8,6 @@ const notImplemented =
     throw mesaErrors.notImplemented(operation);
   };
 
-export const updateApiKey = notImplemented("PATCH /{org}/api-keys/{id} (api key tags)");
-export const patchRepoTags = notImplemented("PATCH /{org}/repos/tags (bulk repo tags)");
 export const listWebhookTargets = notImplemented("webhookTargets.list");
 export const createWebhookTarget = notImplemented("webhookTargets.create");
 export const getWebhookTarget = notImplemented("GET /{org}/webhook-targets/{id}");
