@@ -11,10 +11,12 @@ import { KeyedMutex } from "./keyed-mutex";
 import { RepoStorage } from "./repo-storage";
 import { API_PREFIX, createMesaHandler } from "./server";
 import { SqliteMetadataStore } from "./sqlite-store";
+import { timerScheduler, WebhookDeliveries, type DeliveryScheduler } from "./webhooks/delivery";
 
 export { VIRTUAL_ROOT_CHANGE_ID, type IdGenerator } from "./ids";
 export { ADMIN_KEY_FILE, LOCAL_ORG } from "./bootstrap";
 export { hashApiKey } from "./auth";
+export { MAX_DELIVERY_ATTEMPTS, retryDelayMs, type DeliveryScheduler } from "./webhooks/delivery";
 
 /** Options of {@link startLocalMesa}. */
 export interface LocalMesaOptions {
@@ -32,6 +34,8 @@ export interface LocalMesaOptions {
   maxBodyBytes?: number;
   /** Waits used by latency faults. @default a timer */
   sleep?: (ms: number) => Promise<void>;
+  /** Schedules webhook retries (inject one to drive retries without waiting). @default real timers */
+  webhookScheduler?: DeliveryScheduler;
 }
 
 /** A running local Mesa backend. */
@@ -68,7 +72,16 @@ export async function startLocalMesa(opts: LocalMesaOptions = {}): Promise<Local
     const { org, apiKey } = await ensureLocalOrg(dir.path, { store, ids, now });
     const adminHash = hashApiKey(apiKey);
     const jose = await import("jose");
-    const services = { store, storage: new RepoStorage(reposDir, store), ids, now, repoLocks: new KeyedMutex() };
+    // The origin is known once listening; envelopes are only built after that.
+    let origin = "";
+    const webhooks = new WebhookDeliveries({
+      store,
+      ids,
+      now,
+      scheduler: opts.webhookScheduler ?? timerScheduler,
+      repoUrl: (orgSlug, repo) => `${origin}${API_PREFIX}/${orgSlug}/${repo}`,
+    });
+    const services = { store, storage: new RepoStorage(reposDir, store), ids, now, repoLocks: new KeyedMutex(), webhooks };
     const auth = new Authenticator({ store, jose, now });
     const faults = new FaultInjector({
       envelope: (status, message) => mesaErrors.forStatus(status, message).body(ids.uuid()),
@@ -81,6 +94,8 @@ export async function startLocalMesa(opts: LocalMesaOptions = {}): Promise<Local
     });
     const handler = createMesaHandler({ services, auth, faults, maxBodyBytes: opts.maxBodyBytes ?? 32 * 1024 * 1024 });
     const listener = await listenHttp(handler, { host: opts.host ?? "127.0.0.1", port: opts.port ?? 0 });
+    origin = listener.origin;
+    webhooks.resume();
     return {
       url: listener.origin + API_PREFIX,
       origin: listener.origin,
@@ -89,6 +104,7 @@ export async function startLocalMesa(opts: LocalMesaOptions = {}): Promise<Local
       dataDir: dir.path,
       stop: async () => {
         await listener.close();
+        await webhooks.stop();
         store.close();
         await dir.close();
       },

@@ -4,6 +4,7 @@ import type { IdGenerator } from "./ids";
 import type { RepoStorage } from "./repo-storage";
 import type { KeyedMutex } from "./keyed-mutex";
 import type { MetadataStore, OrgRecord, RepoRecord, Scope } from "./store";
+import type { WebhookDeliveries } from "./webhooks/delivery";
 
 /** How one operation is reached and guarded. */
 export interface OperationSpec {
@@ -66,6 +67,8 @@ export interface MesaServices {
   now: () => Date;
   /** Serializes read-modify-write sequences per repo id. */
   repoLocks: KeyedMutex;
+  /** Where handlers raise webhook events, after their write succeeded. */
+  webhooks: WebhookDeliveries;
 }
 
 /** What a handler receives: the verified caller and the validated target. */

@@ -9,11 +9,10 @@ import { getOrg, whoami } from "./org";
 import { createRepo, deleteRepo, getRepo, listRepos, updateRepo } from "./repos";
 import { bulkUpdateRepoTags } from "./repo-tags";
 import { getRepoUpstreamSync, listRepoUpstreamSyncs, syncUpstream } from "./syncs";
-import * as unimplemented from "./unimplemented";
+import { createWebhookTarget, deleteWebhookTarget, getWebhookTarget, listWebhookTargets, updateWebhookTarget } from "./webhook-targets";
 
 /** The handler of every operation in the table (a missing one fails to compile). */
 export const handlers: Handlers = {
-  ...unimplemented,
   whoami,
   getOrg,
   listApiKeys,
@@ -41,4 +40,9 @@ export const handlers: Handlers = {
   getChange,
   updateChange,
   getDiff,
+  listWebhookTargets,
+  createWebhookTarget,
+  getWebhookTarget,
+  updateWebhookTarget,
+  deleteWebhookTarget,
 };

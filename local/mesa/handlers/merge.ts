@@ -2,6 +2,8 @@ import { mesaErrors } from "../errors";
 import { truncateToSeconds } from "../git-repo";
 import type { Handler } from "../operations";
 import { requireObject, validateBookmarkName } from "../validate";
+import { bookmarkInfo } from "../webhooks/events";
+import { renderChange } from "./changes";
 
 /**
  * `POST /{org}/{repo}/bookmarks/merge`: merges `source` into `target` with git's three-way
@@ -24,7 +26,10 @@ export const mergeBookmark: Handler = async (ctx) => {
     const s = await storage.bookmarkTip(ctx.repo, source);
     const deleteSource = b.delete_source === true && source !== ctx.repo.defaultBookmark;
     const finish = async (mergeType: "merge_commit" | "no_op", commitOid: string, changeId: string) => {
-      if (deleteSource) await git.deleteRef(source, s.commitOid);
+      if (deleteSource && (await git.deleteRef(source, s.commitOid))) {
+        const bookmark = bookmarkInfo(ctx.repo, source, s.changeId, s.commitOid);
+        ctx.services.webhooks.emit({ type: "bookmark.deleted", org: ctx.org, repo: ctx.repo, data: { bookmark } });
+      }
       return {
         status: 200,
         body: { merge_type: mergeType, is_conflicted: false, commit_oid: commitOid, change_id: changeId, target, source, source_deleted: deleteSource },
@@ -48,6 +53,9 @@ export const mergeBookmark: Handler = async (ctx) => {
     });
     store.recordChangeCommit(ctx.repo.id, changeId, oid, at);
     if (!(await git.casRef(target, oid, t.commitOid))) throw mesaErrors.conflict(`Bookmark "${target}" moved during the merge; retry`);
+    const change = renderChange(ctx, changeId, await git.readCommit(oid));
+    ctx.services.webhooks.emit({ type: "change.created", org: ctx.org, repo: ctx.repo, data: { change } });
+    ctx.services.webhooks.emit({ type: "bookmark.merged", org: ctx.org, repo: ctx.repo, data: { bookmark: bookmarkInfo(ctx.repo, target, changeId, oid) } });
     return finish("merge_commit", oid, changeId);
   });
 };

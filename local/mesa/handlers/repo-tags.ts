@@ -3,6 +3,7 @@ import { mesaErrors } from "../errors";
 import type { Handler } from "../operations";
 import type { RepoRecord } from "../store";
 import { requireObject, validateTags } from "../validate";
+import { repoInfo, repoSnapshot } from "../webhooks/events";
 
 /**
  * `PATCH /{org}/repos/tags`: sets (`action: "set"`, with `value`) or removes one tag on each of
@@ -36,8 +37,11 @@ export const bulkUpdateRepoTags: Handler = async ({ org, principal, body, servic
       if (b.action === "set") tags[key] = b.value as string;
       else delete tags[key];
       if (JSON.stringify(tags) === JSON.stringify(current.tags)) continue;
-      services.store.updateRepo({ ...current, tags });
+      const next = { ...current, tags };
+      services.store.updateRepo(next);
       updated++;
+      const data = { repo: await repoInfo(next, services.storage), before: repoSnapshot(current), after: repoSnapshot(next) };
+      services.webhooks.emit({ type: "repo.updated", org, repo: next, data });
     }
     return { status: 200, body: { updated } };
   });

@@ -2,6 +2,8 @@ import { canAccessRepo } from "../auth";
 import { mesaErrors } from "../errors";
 import type { Handler, MesaServices } from "../operations";
 import { repoJson } from "../serialize";
+import { bookmarkInfo, repoInfo, repoSnapshot } from "../webhooks/events";
+import { VIRTUAL_ROOT_CHANGE_ID } from "../ids";
 import type { RepoRecord, UpstreamRecord } from "../store";
 import {
   decodeCursor,
@@ -73,6 +75,8 @@ export const createRepo: Handler = async ({ org, body, principal, services }) =>
     const rootOid = await services.storage.create({ ...draft, seq: 0 });
     await services.storage.gitFor(draft).casRef(defaultBookmark, rootOid, "0".repeat(40));
     const repo = services.store.insertRepo(draft);
+    services.webhooks.emit({ type: "repo.created", org, repo, data: { repo: await repoInfo(repo, services.storage) } });
+    services.webhooks.emit({ type: "bookmark.created", org, repo, data: { bookmark: bookmarkInfo(repo, defaultBookmark, VIRTUAL_ROOT_CHANGE_ID, rootOid) } });
     return { status: 201, body: await render(repo, services, org.slug) };
   });
 };
@@ -105,13 +109,19 @@ export const updateRepo: Handler = async ({ org, repo, body, services }) => {
     const clash = services.store.repoByName(org.id, next.name);
     if (clash && clash.id !== repo.id) throw mesaErrors.conflict(`Repo "${next.name}" already exists; pick another name`, { field: "name" });
     services.store.updateRepo(next);
+    const [before, after] = [repoSnapshot(repo), repoSnapshot(next)];
+    if (JSON.stringify(before) !== JSON.stringify(after)) {
+      services.webhooks.emit({ type: "repo.updated", org, repo: next, data: { repo: await repoInfo(next, services.storage), before, after } });
+    }
     return { status: 200, body: await render(next, services, org.slug) };
   });
 };
 
 /** `DELETE /{org}/{repo}`: removes metadata first, then the git directory. */
-export const deleteRepo: Handler = async ({ repo, services }) => {
+export const deleteRepo: Handler = async ({ org, repo, services }) => {
+  const info = await repoInfo(repo, services.storage);
   services.store.deleteRepo(repo.id);
   await services.storage.remove(repo);
+  services.webhooks.emit({ type: "repo.deleted", org, repo, data: { repo: info } });
   return { status: 200, body: { success: true } };
 };

@@ -1,6 +1,7 @@
 import { mesaErrors } from "../errors";
 import type { Handler } from "../operations";
 import { syncJson } from "../serialize";
+import { syncEvent } from "../webhooks/events";
 import type { SyncRecord } from "../store";
 import { decodeCursor, encodeCursor, parseLimit, requireObject } from "../validate";
 
@@ -27,7 +28,7 @@ function parseRefGlobs(raw: unknown): SyncRecord["refGlobs"] {
 }
 
 /** `POST /{org}/{repo}/upstream/syncs`: records the request and finishes it as `failed`. */
-export const syncUpstream: Handler = async ({ repo, body, services }) => {
+export const syncUpstream: Handler = async ({ org, repo, body, services }) => {
   const b = requireObject(body);
   if (!repo.upstream) throw mesaErrors.badRequest("repo has no upstream; set `upstream` with repos.update first", { field: "upstream" });
   if (b.direction !== "pull" && b.direction !== "push") {
@@ -47,6 +48,13 @@ export const syncUpstream: Handler = async ({ repo, body, services }) => {
     startedAt: at,
     finishedAt: at,
   });
+  // The run's life as the service reports it: queued, started, then failed (at once, here).
+  const stages: SyncRecord[] = [
+    { ...sync, status: "queued", error: null, startedAt: null, finishedAt: null },
+    { ...sync, status: "in_progress", error: null, finishedAt: null },
+    sync,
+  ];
+  for (const stage of stages) services.webhooks.emit({ ...syncEvent(stage), org, repo });
   return { status: 201, body: syncJson(sync) };
 };
 
