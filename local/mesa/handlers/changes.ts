@@ -5,6 +5,7 @@ import type { Handler, OperationContext } from "../operations";
 import { changeJson } from "../serialize";
 import { decodeCursor, encodeCursor, parseLimit, requireObject, validateBookmarkName } from "../validate";
 import { bookmarkInfo } from "../webhooks/events";
+import { parseResolutions, requireConflicted } from "./resolutions";
 import { checkEditsAgainstTree, parseFileEdits, parseSignature } from "./file-edits";
 
 /** A change as the API (and its webhook payloads) render it. */
@@ -91,7 +92,8 @@ export const getChange: Handler = async (ctx) => {
 export const updateChange: Handler = async (ctx) => {
   const b = requireObject(ctx.body);
   const { storage, store, now, repoLocks } = ctx.services;
-  if (b.resolutions !== undefined) throw mesaErrors.notImplemented("changes.patch with `resolutions`");
+  // No change here is ever conflicted (DIVERGENCES.md), so any resolution names a clean path.
+  requireConflicted(parseResolutions(b.resolutions), []);
   if (ctx.params.change_id === VIRTUAL_ROOT_CHANGE_ID) throw mesaErrors.badRequest("the virtual root change cannot be modified", { field: "change_id" });
   const edits = parseFileEdits(b.files);
   if (b.message !== undefined && typeof b.message !== "string") throw mesaErrors.badRequest("`message` must be a string", { field: "message" });

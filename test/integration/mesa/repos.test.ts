@@ -101,14 +101,3 @@ describe("api keys", () => {
     expect((await apiError(reader.repos.list())).status).toBe(401);
   });
 });
-
-describe("not implemented", () => {
-  it("answers conflicted merges with 501 in the Mesa envelope", async () => {
-    const repo = uniqueName();
-    await h.client.repos.create({ name: repo });
-    const err = await apiError(h.client.bookmarks.merge({ repo, target: "main", source: "other", allow_conflicted: true }));
-    expect(err.status).toBe(501);
-    expect(err.body).toMatchObject(mesaErrors.notImplemented("bookmarks.merge with `resolutions` or `allow_conflicted`").body());
-    expect((err.body as { error: { trace_id?: string } }).error.trace_id, "5xx answers carry a trace_id").toMatch(/\S/);
-  });
-});

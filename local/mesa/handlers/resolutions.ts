@@ -1,0 +1,65 @@
+import { mesaErrors } from "../errors";
+import type { GitRepo, TreeEdit } from "../git-repo";
+import { validateFilePath } from "../validate";
+
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** A validated whole-file resolution: new bytes, or one side of the merge taken as it is. */
+export type Resolution = { path: string; content: Buffer } | { path: string; take: "target" | "source" };
+
+/**
+ * Validates `resolutions` (400 naming the entry). Per-hunk variants answer 501: their `hunk_id`s
+ * come from MERGE_CONFLICT details this backend does not produce.
+ */
+export function parseResolutions(raw: unknown): Resolution[] {
+  if (raw === undefined) return [];
+  if (!Array.isArray(raw)) throw mesaErrors.badRequest("`resolutions` must be an array", { field: "resolutions" });
+  const seen = new Set<string>();
+  return raw.map((entry, i) => {
+    const field = `resolutions[${i}]`;
+    if (typeof entry !== "object" || entry === null || Array.isArray(entry)) throw mesaErrors.badRequest(`\`${field}\` must be an object`, { field });
+    const r = entry as Record<string, unknown>;
+    const path = validateFilePath(r.path, `${field}.path`);
+    if (seen.has(path)) throw mesaErrors.badRequest(`\`${field}.path\` "${path}" appears twice; send one resolution per path`, { field: `${field}.path` });
+    seen.add(path);
+    if (r.hunks !== undefined) {
+      if (!Array.isArray(r.hunks)) throw mesaErrors.badRequest(`\`${field}.hunks\` must be an array`, { field: `${field}.hunks` });
+      throw mesaErrors.notImplemented("per-hunk `resolutions` (`hunks`)");
+    }
+    if (r.encoding !== undefined && r.encoding !== "base64") throw mesaErrors.badRequest(`\`${field}.encoding\` must be base64`, { field: `${field}.encoding` });
+    if ((r.content === undefined) === (r.take === undefined)) {
+      throw mesaErrors.badRequest(`\`${field}\` needs exactly one of \`content\` (base64 bytes) and \`take\` (target or source)`, { field });
+    }
+    if (r.take !== undefined) {
+      if (r.take !== "target" && r.take !== "source") throw mesaErrors.badRequest(`\`${field}.take\` must be target or source`, { field: `${field}.take` });
+      return { path, take: r.take };
+    }
+    if (typeof r.content !== "string" || !BASE64.test(r.content)) {
+      throw mesaErrors.badRequest(`\`${field}.content\` must be base64-encoded file content`, { field: `${field}.content` });
+    }
+    return { path, content: Buffer.from(r.content, "base64") };
+  });
+}
+
+/** 400 unless every resolution names one of `conflicts` (a path that is not conflicted has nothing to resolve). */
+export function requireConflicted(resolutions: Resolution[], conflicts: string[]): void {
+  resolutions.forEach((r, i) => {
+    if (!conflicts.includes(r.path)) {
+      throw mesaErrors.badRequest(`\`resolutions[${i}].path\` "${r.path}" is not conflicted${conflicts.length ? ` (conflicted: ${conflicts.join(", ")})` : ""}`, {
+        field: `resolutions[${i}].path`,
+      });
+    }
+  });
+}
+
+/** The tree edits that apply whole-file resolutions to a merge of `target` and `source` commits. */
+export async function resolutionEdits(git: GitRepo, resolutions: Resolution[], sides: { target: string; source: string }): Promise<TreeEdit[]> {
+  return Promise.all(
+    resolutions.map(async (r): Promise<TreeEdit> => {
+      if ("content" in r) return { action: "upsert", path: r.path, content: r.content, mode: "100644" };
+      const entry = await git.entryAt(sides[r.take], r.path);
+      if (!entry || entry.type !== "blob") return { action: "delete", path: r.path };
+      return { action: "upsert", path: r.path, content: await git.readBlob(entry.oid), mode: entry.mode as "100644" | "100755" | "120000" };
+    }),
+  );
+}
