@@ -43,6 +43,7 @@ export const mergeBookmark: Handler = async (ctx) => {
     if (await git.isAncestor(s.commitOid, t.commitOid)) return finish("no_op", t.commitOid, t.changeId);
     const merged = await git.mergeTrees(t.commitOid, s.commitOid);
     requireConflicted(resolutions, merged.conflicts);
+    const edits = await resolutionEdits(git, resolutions, { target: t.commitOid, source: s.commitOid });
     const unresolved = merged.conflicts.filter((p) => !resolutions.some((r) => r.path === p));
     if (unresolved.length > 0) {
       if (b.allow_conflicted === true) throw mesaErrors.notImplemented("bookmarks.merge with `allow_conflicted` on a conflicting merge (conflicted changes)");
@@ -51,9 +52,7 @@ export const mergeBookmark: Handler = async (ctx) => {
         unresolved,
       );
     }
-    const tree = resolutions.length
-      ? await git.editTree(await git.listTree(merged.tree, true), await resolutionEdits(git, resolutions, { target: t.commitOid, source: s.commitOid }))
-      : merged.tree;
+    const tree = edits.length ? await git.editTree(await git.listTree(merged.tree, true), edits) : merged.tree;
     const at = now().toISOString();
     const sig = { name: ctx.principal.key.name ?? "Mesa", email: "local@mesa.local", date: truncateToSeconds(at) };
     const changeId = ids.changeId();

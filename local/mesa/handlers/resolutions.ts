@@ -4,13 +4,10 @@ import { validateFilePath } from "../validate";
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
-/** A validated whole-file resolution: new bytes, or one side of the merge taken as it is. */
-export type Resolution = { path: string; content: Buffer } | { path: string; take: "target" | "source" };
+/** A validated resolution: new bytes, one side of the merge taken as it is, or per-hunk (`hunks`). */
+export type Resolution = { path: string; content: Buffer } | { path: string; take: "target" | "source" } | { path: string; hunks: unknown[] };
 
-/**
- * Validates `resolutions` (400 naming the entry). Per-hunk variants answer 501: their `hunk_id`s
- * come from MERGE_CONFLICT details this backend does not produce.
- */
+/** Validates `resolutions` (400 naming the entry). */
 export function parseResolutions(raw: unknown): Resolution[] {
   if (raw === undefined) return [];
   if (!Array.isArray(raw)) throw mesaErrors.badRequest("`resolutions` must be an array", { field: "resolutions" });
@@ -24,7 +21,7 @@ export function parseResolutions(raw: unknown): Resolution[] {
     seen.add(path);
     if (r.hunks !== undefined) {
       if (!Array.isArray(r.hunks)) throw mesaErrors.badRequest(`\`${field}.hunks\` must be an array`, { field: `${field}.hunks` });
-      throw mesaErrors.notImplemented("per-hunk `resolutions` (`hunks`)");
+      return { path, hunks: r.hunks };
     }
     if (r.encoding !== undefined && r.encoding !== "base64") throw mesaErrors.badRequest(`\`${field}.encoding\` must be base64`, { field: `${field}.encoding` });
     if ((r.content === undefined) === (r.take === undefined)) {
@@ -52,10 +49,15 @@ export function requireConflicted(resolutions: Resolution[], conflicts: string[]
   });
 }
 
-/** The tree edits that apply whole-file resolutions to a merge of `target` and `source` commits. */
+/**
+ * The tree edits that apply whole-file resolutions to a merge of `target` and `source` commits.
+ * Per-hunk resolutions answer 501: their `hunk_id`s come from MERGE_CONFLICT details this backend
+ * does not produce.
+ */
 export async function resolutionEdits(git: GitRepo, resolutions: Resolution[], sides: { target: string; source: string }): Promise<TreeEdit[]> {
   return Promise.all(
     resolutions.map(async (r): Promise<TreeEdit> => {
+      if ("hunks" in r) throw mesaErrors.notImplemented("per-hunk `resolutions` (`hunks`)");
       if ("content" in r) return { action: "upsert", path: r.path, content: r.content, mode: "100644" };
       const entry = await git.entryAt(sides[r.take], r.path);
       if (!entry || entry.type !== "blob") return { action: "delete", path: r.path };

@@ -66,6 +66,8 @@ describe("merge resolutions", () => {
     const err = await apiError(h.client.changes.patch({ repo, change_id: ours.id, resolutions: [{ path: "c.txt", take: "target" }] }));
     expect(err).toMatchObject({ status: 400, code: ErrorCodes.badRequest });
     expect(err.message).toContain("not conflicted");
+    const hunks = await apiError(h.client.changes.patch({ repo, change_id: ours.id, resolutions: [{ path: "c.txt", hunks: [{ hunk_id: "h1", take: "source" }] }] }));
+    expect(hunks.status, "per-hunk too: nothing here is conflicted").toBe(400);
     expect((await h.client.changes.patch({ repo, change_id: ours.id, message: "renamed", resolutions: [] })).message).toBe("renamed");
   });
 });

@@ -40,6 +40,17 @@ describe("strict input answers 400 BAD_REQUEST naming the field", () => {
     }
   });
 
+  it("content metadata filters whose values are not strings", async () => {
+    const repo = uniqueName();
+    await h.client.repos.create({ name: repo });
+    for (const query of ["metadata[a][0]=x", "lang[0]=en"]) {
+      const res = await rest("GET", `local/${repo}/content?${query}`);
+      expect(res.status, query).toBe(400);
+      expect(res.body.error.details.field).toBe("metadata");
+    }
+    expect((await rest("GET", `local/${repo}/content?metadata[lang]=en`)).body.entries, "a string filter matches no entry").toEqual([]);
+  });
+
   it("createApiKey and createRepo bodies of the wrong types", async () => {
     for (const body of [{ scopes: null }, { repo_ids: null }, { tags: null }, { expires_in_seconds: "100" }, { name: 5 }]) {
       const err = await apiError(h.client.apiKeys.create(body as never));
