@@ -58,6 +58,38 @@ export function validateFilePath(path: unknown, field = "path"): string {
   return path;
 }
 
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/**
+ * Validates an optional array (`field`) of objects, each naming a distinct file `path`, and maps
+ * each with `parse(entry, path, entryField)`; 400 naming the entry otherwise.
+ */
+export function parsePathEntries<T>(raw: unknown, field: string, parse: (entry: Record<string, unknown>, path: string, entryField: string) => T): T[] {
+  if (raw === undefined) return [];
+  if (!Array.isArray(raw)) throw mesaErrors.badRequest(`\`${field}\` must be an array`, { field });
+  const seen = new Set<string>();
+  return raw.map((entry, i) => {
+    const entryField = `${field}[${i}]`;
+    if (typeof entry !== "object" || entry === null || Array.isArray(entry)) throw mesaErrors.badRequest(`\`${entryField}\` must be an object`, { field: entryField });
+    const e = entry as Record<string, unknown>;
+    const path = validateFilePath(e.path, `${entryField}.path`);
+    if (seen.has(path)) throw mesaErrors.badRequest(`\`${entryField}.path\` "${path}" appears twice; send one entry per path`, { field: `${entryField}.path` });
+    seen.add(path);
+    return parse(e, path, entryField);
+  });
+}
+
+/** The bytes of an entry's base64 `content` (with an optional `encoding: "base64"`); 400 otherwise. */
+export function decodeContent(entry: Record<string, unknown>, entryField: string): Buffer {
+  if (entry.encoding !== undefined && entry.encoding !== "base64") {
+    throw mesaErrors.badRequest(`\`${entryField}.encoding\` must be base64`, { field: `${entryField}.encoding` });
+  }
+  if (typeof entry.content !== "string" || !BASE64.test(entry.content)) {
+    throw mesaErrors.badRequest(`\`${entryField}.content\` must be base64-encoded file content`, { field: `${entryField}.content` });
+  }
+  return Buffer.from(entry.content, "base64");
+}
+
 /** Normalizes an optional directory path for content reads (`""` = root; a trailing `/` is dropped). */
 export function validateContentPath(path: string | null): string {
   if (path === null || path === "" || path === "/") return "";

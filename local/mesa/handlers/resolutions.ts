@@ -1,40 +1,23 @@
 import { mesaErrors } from "../errors";
 import type { GitRepo, TreeEdit } from "../git-repo";
-import { validateFilePath } from "../validate";
-
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+import { decodeContent, parsePathEntries } from "../validate";
 
 /** A validated resolution: new bytes, one side of the merge taken as it is, or per-hunk (`hunks`). */
 export type Resolution = { path: string; content: Buffer } | { path: string; take: "target" | "source" } | { path: string; hunks: unknown[] };
 
 /** Validates `resolutions` (400 naming the entry). */
 export function parseResolutions(raw: unknown): Resolution[] {
-  if (raw === undefined) return [];
-  if (!Array.isArray(raw)) throw mesaErrors.badRequest("`resolutions` must be an array", { field: "resolutions" });
-  const seen = new Set<string>();
-  return raw.map((entry, i) => {
-    const field = `resolutions[${i}]`;
-    if (typeof entry !== "object" || entry === null || Array.isArray(entry)) throw mesaErrors.badRequest(`\`${field}\` must be an object`, { field });
-    const r = entry as Record<string, unknown>;
-    const path = validateFilePath(r.path, `${field}.path`);
-    if (seen.has(path)) throw mesaErrors.badRequest(`\`${field}.path\` "${path}" appears twice; send one resolution per path`, { field: `${field}.path` });
-    seen.add(path);
+  return parsePathEntries(raw, "resolutions", (r, path, field): Resolution => {
     if (r.hunks !== undefined) {
       if (!Array.isArray(r.hunks)) throw mesaErrors.badRequest(`\`${field}.hunks\` must be an array`, { field: `${field}.hunks` });
       return { path, hunks: r.hunks };
     }
-    if (r.encoding !== undefined && r.encoding !== "base64") throw mesaErrors.badRequest(`\`${field}.encoding\` must be base64`, { field: `${field}.encoding` });
     if ((r.content === undefined) === (r.take === undefined)) {
       throw mesaErrors.badRequest(`\`${field}\` needs exactly one of \`content\` (base64 bytes) and \`take\` (target or source)`, { field });
     }
-    if (r.take !== undefined) {
-      if (r.take !== "target" && r.take !== "source") throw mesaErrors.badRequest(`\`${field}.take\` must be target or source`, { field: `${field}.take` });
-      return { path, take: r.take };
-    }
-    if (typeof r.content !== "string" || !BASE64.test(r.content)) {
-      throw mesaErrors.badRequest(`\`${field}.content\` must be base64-encoded file content`, { field: `${field}.content` });
-    }
-    return { path, content: Buffer.from(r.content, "base64") };
+    if (r.content !== undefined) return { path, content: decodeContent(r, field) };
+    if (r.take !== "target" && r.take !== "source") throw mesaErrors.badRequest(`\`${field}.take\` must be target or source`, { field: `${field}.take` });
+    return { path, take: r.take };
   });
 }
 
