@@ -42,3 +42,17 @@ else
 fi
 
 bash scripts/install-pulumi.sh | tail -n 1
+
+# Conformance tests (test/conformance): schemathesis in its own venv outside the repo, named by
+# the hash of the pinned requirements, so a changed pin gets a fresh venv and an unchanged one
+# costs nothing (`.installed` marks a finished install). pip takes its package index from the
+# machine's own pip configuration.
+conformance_requirements="test/conformance/requirements.txt"
+conformance_venv="$HOME/.cache/pulumi-superserve-mesa/schemathesis-$(sha256sum "$conformance_requirements" | cut -c1-12)"
+if [ ! -f "$conformance_venv/.installed" ]; then
+  log "installing schemathesis into $conformance_venv"
+  rm -rf "$conformance_venv"
+  python3 -m venv "$conformance_venv" >&2
+  "$conformance_venv/bin/pip" install --quiet -r "$conformance_requirements" >&2
+  touch "$conformance_venv/.installed"
+fi

@@ -37,7 +37,7 @@ export class MesaHttpError extends Error {
 }
 
 /** The vendor's error codes, keyed by what went wrong. */
-const ErrorCodes = {
+export const ErrorCodes = {
   badRequest: "BAD_REQUEST",
   unauthorized: "UNAUTHORIZED",
   forbidden: "FORBIDDEN",

@@ -12,8 +12,10 @@ import { randomIds, type IdGenerator } from "./ids";
 import { RepoStorage } from "./repo-storage";
 import { API_PREFIX, createMesaHandler } from "./server";
 import { SqliteMetadataStore } from "./sqlite-store";
+import { timerScheduler, WebhookDeliveries, type DeliveryScheduler } from "./webhooks/delivery";
 
 export { VIRTUAL_ROOT_CHANGE_ID, type IdGenerator } from "./ids";
+export { MAX_DELIVERY_ATTEMPTS, retryDelayMs, type DeliveryScheduler } from "./webhooks/delivery";
 
 /** Options of {@link startLocalMesa}. */
 export interface LocalMesaOptions {
@@ -31,6 +33,8 @@ export interface LocalMesaOptions {
   maxBodyBytes?: number;
   /** Waits used by latency faults. @default a timer */
   sleep?: (ms: number) => Promise<void>;
+  /** Schedules webhook retries (inject one to drive retries without waiting). @default real timers */
+  webhookScheduler?: DeliveryScheduler;
 }
 
 /** A running local Mesa backend. */
@@ -67,7 +71,16 @@ export async function startLocalMesa(opts: LocalMesaOptions = {}): Promise<Local
     const { org, apiKey } = await ensureLocalOrg(dir.path, { store, ids, clock });
     const adminHash = hashApiKey(apiKey);
     const jose = await import("jose");
-    const services = { store, storage: new RepoStorage(reposDir, store), ids, clock, repoLocks: new KeyedLock() };
+    // The origin is known once listening; envelopes are only built after that.
+    let origin = "";
+    const webhooks = new WebhookDeliveries({
+      store,
+      ids,
+      clock,
+      scheduler: opts.webhookScheduler ?? timerScheduler,
+      repoUrl: (orgSlug, repo) => `${origin}${API_PREFIX}/${orgSlug}/${repo}`,
+    });
+    const services = { store, storage: new RepoStorage(reposDir, store), ids, clock, repoLocks: new KeyedLock(), webhooks };
     const auth = new Authenticator({ store, jose, clock });
     const faults = new FaultInjector({
       envelope: (status, message) => mesaErrors.forStatus(status, message).body(ids.uuid()),
@@ -80,6 +93,8 @@ export async function startLocalMesa(opts: LocalMesaOptions = {}): Promise<Local
     });
     const handler = createMesaHandler({ services, auth, faults, maxBodyBytes: opts.maxBodyBytes ?? 32 * 1024 * 1024 });
     const listener = await listenHttp(handler, { host: opts.host ?? "127.0.0.1", port: opts.port ?? 0 });
+    origin = listener.origin;
+    webhooks.resume();
     return {
       url: listener.origin + API_PREFIX,
       origin: listener.origin,
@@ -88,6 +103,7 @@ export async function startLocalMesa(opts: LocalMesaOptions = {}): Promise<Local
       dataDir: dir.path,
       stop: async () => {
         await listener.close();
+        await webhooks.stop();
         store.close();
         await dir.close();
       },

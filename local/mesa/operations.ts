@@ -5,6 +5,7 @@ import type { Principal } from "./auth";
 import type { IdGenerator } from "./ids";
 import type { RepoStorage } from "./repo-storage";
 import type { MetadataStore, OrgRecord, RepoRecord, Scope } from "./store";
+import type { WebhookDeliveries } from "./webhooks/delivery";
 
 /** How one operation is reached and guarded. */
 interface OperationSpec {
@@ -35,7 +36,7 @@ export const OPERATIONS = {
   deleteWebhookTarget: { method: "DELETE", path: "/{org}/webhook-targets/{webhookTargetId}", scope: "admin", target: "org" },
   listRepos: { method: "GET", path: "/{org}/repos", scope: "read", target: "org" },
   createRepo: { method: "POST", path: "/{org}/repos", scope: "write", target: "org" },
-  patchRepoTags: { method: "PATCH", path: "/{org}/repos/tags", scope: "write", target: "org" },
+  bulkUpdateRepoTags: { method: "PATCH", path: "/{org}/repos/tags", scope: "write", target: "org" },
   getRepo: { method: "GET", path: "/{org}/{repo}", scope: "read", target: "repo" },
   updateRepo: { method: "PATCH", path: "/{org}/{repo}", scope: "write", target: "repo" },
   deleteRepo: { method: "DELETE", path: "/{org}/{repo}", scope: "admin", target: "repo" },
@@ -67,6 +68,8 @@ export interface MesaServices {
   clock: Clock;
   /** Serializes read-modify-write sequences per repo id. */
   repoLocks: KeyedLock;
+  /** Where handlers raise webhook events, after their write succeeded. */
+  webhooks: WebhookDeliveries;
 }
 
 /** What a handler receives: the verified caller and the validated target. */

@@ -29,7 +29,8 @@ export function syncJson(s: SyncRecord) {
     direction: s.direction,
     status: s.status,
     attempt: s.attempt,
-    ref_globs: s.refGlobs,
+    // Syncs stored before both globs were recorded lack the omitted one, which matched nothing.
+    ref_globs: { branches: s.refGlobs.branches ?? "", tags: s.refGlobs.tags ?? "" },
     stats: null,
     error: s.error,
     created_at: s.createdAt,

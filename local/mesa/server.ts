@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { RequestBodyError, readJsonBody } from "../shared/body";
 import type { FaultInjector } from "../shared/faults";
 import { bearerToken, sendJson, splitUrl, type RequestHandler } from "../shared/http-server";
+import { PathMethods } from "../shared/path-methods";
 import { RouteTable } from "../shared/router";
 import { canAccessRepo, hasScope, type Authenticator } from "./auth";
 import { MesaHttpError, mesaErrors } from "./errors";
@@ -26,6 +27,8 @@ function buildRoutes(): RouteTable<OperationId> {
   return table;
 }
 
+const pathMethods = () => new PathMethods(Object.values(OPERATIONS).map((op) => ({ method: op.method, pattern: API_PREFIX + op.path })));
+
 /**
  * The request pipeline, in this fixed order:
  * context → faults → route → auth → scope → org/repo → body → handler → serialize, and any
@@ -33,15 +36,16 @@ function buildRoutes(): RouteTable<OperationId> {
  */
 export function createMesaHandler(deps: MesaServerDeps): RequestHandler {
   const routes = buildRoutes();
+  const methods = pathMethods();
   const { services } = deps;
 
   async function dispatch(req: IncomingMessage, res: ServerResponse, rawPath: string, query: URLSearchParams): Promise<void> {
     const method = (req.method ?? "GET").toUpperCase();
+    // The path decides the methods (`/{org}/repos` has GET and POST only), before any route match.
+    const allowed = methods.allowed(rawPath);
+    if (allowed.length && !(allowed as string[]).includes(method)) throw mesaErrors.methodNotAllowed(allowed);
     const match = routes.match(method, rawPath);
-    if (!match) {
-      const allowed = routes.allowedMethods(rawPath);
-      throw allowed.length ? mesaErrors.methodNotAllowed(allowed) : mesaErrors.notFound(`Route ${method} ${rawPath}`);
-    }
+    if (!match) throw mesaErrors.notFound(`Route ${method} ${rawPath}`);
     const op = OPERATIONS[match.route];
     const principal = await deps.auth.authenticate(bearerToken(req));
     if (!hasScope(principal, op.scope)) {
@@ -60,7 +64,11 @@ export function createMesaHandler(deps: MesaServerDeps): RequestHandler {
       if (!repo || !canAccessRepo(principal, repo)) throw mesaErrors.notFound(`Repo "${match.params.repo}"`);
       ctx.repo = repo;
     }
-    ctx.body = method === "POST" || method === "PATCH" || method === "PUT" ? await readJsonBody(req, deps.maxBodyBytes) : undefined;
+    if (method === "POST" || method === "PATCH" || method === "PUT") {
+      ctx.body = await readJsonBody(req, deps.maxBodyBytes);
+      // Every POST and PATCH of the API declares a required JSON body (the SDK always sends one).
+      if (ctx.body === undefined) throw mesaErrors.badRequest("request body is required; send a JSON object (`{}` for no fields)");
+    }
     const result = await handlers[match.route](ctx);
     if (result.raw) {
       res.writeHead(result.status, { "content-type": result.raw.contentType, "content-length": String(result.raw.data.length) });

@@ -6,6 +6,8 @@ import type {
   OrgRecord,
   RepoRecord,
   SyncRecord,
+  WebhookDeliveryRecord,
+  WebhookTargetRecord,
 } from "./store";
 
 const SCHEMA = `
@@ -26,6 +28,13 @@ CREATE TABLE IF NOT EXISTS syncs (
   seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, repo_id TEXT NOT NULL, direction TEXT NOT NULL,
   status TEXT NOT NULL, attempt INTEGER NOT NULL, ref_globs TEXT NOT NULL, error TEXT, created_at TEXT NOT NULL,
   started_at TEXT, finished_at TEXT);
+CREATE TABLE IF NOT EXISTS webhook_targets (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, org_id TEXT NOT NULL, name TEXT, url TEXT NOT NULL,
+  events TEXT NOT NULL, repo_ids TEXT, secret TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS webhook_deliveries (
+  id TEXT PRIMARY KEY, target_id TEXT NOT NULL, event_type TEXT NOT NULL, body TEXT NOT NULL, attempts INTEGER NOT NULL,
+  status TEXT NOT NULL, next_attempt_at TEXT, last_error TEXT, created_at TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS webhook_deliveries_pending ON webhook_deliveries (status);
 `;
 
 type Row = Record<string, unknown>;
@@ -82,6 +91,31 @@ const toSync = (r: Row): SyncRecord => ({
   startedAt: (r.started_at as string | null) ?? null,
   finishedAt: (r.finished_at as string | null) ?? null,
   seq: r.seq as number,
+});
+
+const toTarget = (r: Row): WebhookTargetRecord => ({
+  id: r.id as string,
+  orgId: r.org_id as string,
+  name: (r.name as string | null) ?? null,
+  url: r.url as string,
+  events: json(r.events),
+  repoIds: r.repo_ids === null ? null : json(r.repo_ids),
+  secret: r.secret as string,
+  createdAt: r.created_at as string,
+  updatedAt: r.updated_at as string,
+  seq: r.seq as number,
+});
+
+const toDelivery = (r: Row): WebhookDeliveryRecord => ({
+  id: r.id as string,
+  targetId: r.target_id as string,
+  eventType: r.event_type as string,
+  body: r.body as string,
+  attempts: r.attempts as number,
+  status: r.status as WebhookDeliveryRecord["status"],
+  nextAttemptAt: (r.next_attempt_at as string | null) ?? null,
+  lastError: (r.last_error as string | null) ?? null,
+  createdAt: r.created_at as string,
 });
 
 /** {@link MetadataStore} in one SQLite file (WAL mode, synchronous=FULL so acknowledged writes survive a crash). */
@@ -142,6 +176,10 @@ export class SqliteMetadataStore implements MetadataStore {
   }
   revokeApiKey(id: string, at: string): void {
     this.run("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", at, id);
+  }
+
+  updateApiKeyTags(id: string, tags: Record<string, string>): void {
+    this.run("UPDATE api_keys SET tags = ? WHERE id = ?", JSON.stringify(tags), id);
   }
 
   insertRepo(r: Omit<RepoRecord, "seq">): RepoRecord {
@@ -223,6 +261,53 @@ export class SqliteMetadataStore implements MetadataStore {
   latestSync(repoId: string): SyncRecord | undefined {
     const r = this.get("SELECT * FROM syncs WHERE repo_id = ? ORDER BY seq DESC LIMIT 1", repoId);
     return r && toSync(r);
+  }
+
+  insertWebhookTarget(t: Omit<WebhookTargetRecord, "seq">): WebhookTargetRecord {
+    const res = this.run(
+      "INSERT INTO webhook_targets (id, org_id, name, url, events, repo_ids, secret, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      t.id, t.orgId, t.name, t.url, JSON.stringify(t.events), t.repoIds === null ? null : JSON.stringify(t.repoIds), t.secret, t.createdAt, t.updatedAt,
+    );
+    return { ...t, seq: Number(res.lastInsertRowid) };
+  }
+  webhookTargetById(id: string): WebhookTargetRecord | undefined {
+    const r = this.get("SELECT * FROM webhook_targets WHERE id = ?", id);
+    return r && toTarget(r);
+  }
+  listWebhookTargets(orgId: string, afterSeq: number): WebhookTargetRecord[] {
+    return this.all("SELECT * FROM webhook_targets WHERE org_id = ? AND seq > ? ORDER BY seq", orgId, afterSeq).map(toTarget);
+  }
+  updateWebhookTarget(t: WebhookTargetRecord): void {
+    this.run(
+      "UPDATE webhook_targets SET name = ?, url = ?, events = ?, repo_ids = ?, updated_at = ? WHERE id = ?",
+      t.name, t.url, JSON.stringify(t.events), t.repoIds === null ? null : JSON.stringify(t.repoIds), t.updatedAt, t.id,
+    );
+  }
+  deleteWebhookTarget(id: string): void {
+    this.transaction(() => {
+      this.run("DELETE FROM webhook_deliveries WHERE target_id = ?", id);
+      this.run("DELETE FROM webhook_targets WHERE id = ?", id);
+    });
+  }
+
+  insertWebhookDelivery(d: WebhookDeliveryRecord): void {
+    this.run(
+      "INSERT INTO webhook_deliveries (id, target_id, event_type, body, attempts, status, next_attempt_at, last_error, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      d.id, d.targetId, d.eventType, d.body, d.attempts, d.status, d.nextAttemptAt, d.lastError, d.createdAt,
+    );
+  }
+  webhookDeliveryById(id: string): WebhookDeliveryRecord | undefined {
+    const r = this.get("SELECT * FROM webhook_deliveries WHERE id = ?", id);
+    return r && toDelivery(r);
+  }
+  updateWebhookDelivery(d: WebhookDeliveryRecord): void {
+    this.run(
+      "UPDATE webhook_deliveries SET attempts = ?, status = ?, next_attempt_at = ?, last_error = ? WHERE id = ?",
+      d.attempts, d.status, d.nextAttemptAt, d.lastError, d.id,
+    );
+  }
+  pendingWebhookDeliveries(): WebhookDeliveryRecord[] {
+    return this.all("SELECT * FROM webhook_deliveries WHERE status = 'pending' ORDER BY created_at, id").map(toDelivery);
   }
 
   close(): void {

@@ -54,12 +54,43 @@ export interface SyncRecord {
   direction: "pull" | "push";
   status: "queued" | "in_progress" | "completed" | "failed";
   attempt: number;
-  refGlobs: { branches?: string; tags?: string };
+  /** Both globs; `""` matches nothing. */
+  refGlobs: { branches: string; tags: string };
   error: string | null;
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;
   seq: number;
+}
+
+export interface WebhookTargetRecord {
+  id: string;
+  orgId: string;
+  name: string | null;
+  url: string;
+  events: string[];
+  /** null = every repo of the org. */
+  repoIds: string[] | null;
+  /** The signing secret (HMAC-SHA256 key); answered only by the create call. */
+  secret: string;
+  createdAt: string;
+  updatedAt: string;
+  seq: number;
+}
+
+/** One event on its way to one target. */
+export interface WebhookDeliveryRecord {
+  id: string;
+  targetId: string;
+  eventType: string;
+  /** The exact JSON body sent (and signed) on every attempt. */
+  body: string;
+  attempts: number;
+  status: "pending" | "delivered" | "failed";
+  /** When the next attempt is due (pending deliveries only). */
+  nextAttemptAt: string | null;
+  lastError: string | null;
+  createdAt: string;
 }
 
 /** The metadata store; every method is atomic, {@link MetadataStore.transaction} groups several. */
@@ -75,6 +106,7 @@ export interface MetadataStore {
   apiKeyById(id: string): ApiKeyRecord | undefined;
   listApiKeys(orgId: string): ApiKeyRecord[];
   revokeApiKey(id: string, at: string): void;
+  updateApiKeyTags(id: string, tags: Record<string, string>): void;
 
   insertRepo(repo: Omit<RepoRecord, "seq">): RepoRecord;
   repoByName(orgId: string, name: string): RepoRecord | undefined;
@@ -96,6 +128,19 @@ export interface MetadataStore {
   /** Syncs newest first with `seq < beforeSeq`. */
   listSyncs(repoId: string, beforeSeq: number): SyncRecord[];
   latestSync(repoId: string): SyncRecord | undefined;
+
+  insertWebhookTarget(target: Omit<WebhookTargetRecord, "seq">): WebhookTargetRecord;
+  webhookTargetById(id: string): WebhookTargetRecord | undefined;
+  /** Targets with `seq > afterSeq`, in creation order. */
+  listWebhookTargets(orgId: string, afterSeq: number): WebhookTargetRecord[];
+  updateWebhookTarget(target: WebhookTargetRecord): void;
+  /** Removes the target and whatever is still to be delivered to it. */
+  deleteWebhookTarget(id: string): void;
+
+  insertWebhookDelivery(delivery: WebhookDeliveryRecord): void;
+  webhookDeliveryById(id: string): WebhookDeliveryRecord | undefined;
+  updateWebhookDelivery(delivery: WebhookDeliveryRecord): void;
+  pendingWebhookDeliveries(): WebhookDeliveryRecord[];
 
   close(): void;
 }

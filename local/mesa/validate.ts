@@ -58,6 +58,38 @@ export function validateFilePath(path: unknown, field = "path"): string {
   return path;
 }
 
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/**
+ * Validates an optional array (`field`) of objects, each naming a distinct file `path`, and maps
+ * each with `parse(entry, path, entryField)`; 400 naming the entry otherwise.
+ */
+export function parsePathEntries<T>(raw: unknown, field: string, parse: (entry: Record<string, unknown>, path: string, entryField: string) => T): T[] {
+  if (raw === undefined) return [];
+  if (!Array.isArray(raw)) throw mesaErrors.badRequest(`\`${field}\` must be an array`, { field });
+  const seen = new Set<string>();
+  return raw.map((entry, i) => {
+    const entryField = `${field}[${i}]`;
+    if (typeof entry !== "object" || entry === null || Array.isArray(entry)) throw mesaErrors.badRequest(`\`${entryField}\` must be an object`, { field: entryField });
+    const e = entry as Record<string, unknown>;
+    const path = validateFilePath(e.path, `${entryField}.path`);
+    if (seen.has(path)) throw mesaErrors.badRequest(`\`${entryField}.path\` "${path}" appears twice; send one entry per path`, { field: `${entryField}.path` });
+    seen.add(path);
+    return parse(e, path, entryField);
+  });
+}
+
+/** The bytes of an entry's base64 `content` (with an optional `encoding: "base64"`); 400 otherwise. */
+export function decodeContent(entry: Record<string, unknown>, entryField: string): Buffer {
+  if (entry.encoding !== undefined && entry.encoding !== "base64") {
+    throw mesaErrors.badRequest(`\`${entryField}.encoding\` must be base64`, { field: `${entryField}.encoding` });
+  }
+  if (typeof entry.content !== "string" || !BASE64.test(entry.content)) {
+    throw mesaErrors.badRequest(`\`${entryField}.content\` must be base64-encoded file content`, { field: `${entryField}.content` });
+  }
+  return Buffer.from(entry.content, "base64");
+}
+
 /** Normalizes an optional directory path for content reads (`""` = root; a trailing `/` is dropped). */
 export function validateContentPath(path: string | null): string {
   if (path === null || path === "" || path === "/") return "";
@@ -87,12 +119,25 @@ export function decodeCursor(raw: string | null): number | undefined {
   return Number(m[1]);
 }
 
-/** Returns `body` as an object, or 400 naming what was expected. */
-export function requireObject(body: unknown): Record<string, unknown> {
-  if (typeof body !== "object" || body === null || Array.isArray(body)) {
-    throw mesaErrors.badRequest("request body must be a JSON object");
+/** Returns `value` (the request body, or its `field`) as an object, or 400 naming what was expected. */
+export function requireObject(value: unknown, field?: string): Record<string, unknown> {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw field === undefined
+      ? mesaErrors.badRequest("request body must be a JSON object")
+      : mesaErrors.badRequest(`\`${field}\` must be a JSON object`, { field });
   }
-  return body as Record<string, unknown>;
+  return value as Record<string, unknown>;
+}
+
+/** Returns `raw` when it is one of `allowed`, the fallback when absent; 400 naming the choices otherwise. */
+export function parseEnum<T extends string>(raw: string | null, field: string, allowed: readonly T[], fallback: T): T;
+export function parseEnum<T extends string>(raw: string | null, field: string, allowed: readonly T[]): T | undefined;
+export function parseEnum<T extends string>(raw: string | null, field: string, allowed: readonly T[], fallback?: T): T | undefined {
+  if (raw === null) return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) {
+    throw mesaErrors.badRequest(`\`${field}\` must be one of ${allowed.join(", ")} (got ${JSON.stringify(raw)})`, { field });
+  }
+  return raw as T;
 }
 
 /** Validates a `{k: string}` tag map (`allowNull` for patches where null removes a key). */

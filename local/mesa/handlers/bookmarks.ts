@@ -1,6 +1,7 @@
 import { mesaErrors } from "../errors";
 import { ZERO_OID } from "../git-repo";
 import type { Handler, OperationContext } from "../operations";
+import { bookmarkInfo } from "../webhooks/events";
 import { decodeCursor, encodeCursor, parseLimit, requireObject, validateBookmarkName } from "../validate";
 
 const globToRegExp = (glob: string) =>
@@ -50,6 +51,8 @@ export const createBookmark: Handler = async (ctx) => {
   return repoLocks.run(ctx.repo.id, async () => {
     const created = await storage.gitFor(ctx.repo).casRef(name, target.commit.oid, ZERO_OID);
     if (!created) throw mesaErrors.conflict(`Bookmark "${name}" already exists (or clashes with "${name}/…"); move it instead`, { field: "name" });
+    const bookmark = bookmarkInfo(ctx.repo, name, target.changeId, target.commit.oid);
+    ctx.services.webhooks.emit({ type: "bookmark.created", org: ctx.org, repo: ctx.repo, data: { bookmark } });
     return { status: 201, body: bookmarkJson(ctx, name, target.changeId) };
   });
 };
@@ -66,6 +69,8 @@ export const deleteBookmark: Handler = async (ctx) => {
     if (!(await storage.gitFor(ctx.repo).deleteRef(name, tip.commitOid))) {
       throw mesaErrors.conflict(`Bookmark "${name}" moved while deleting; retry`);
     }
+    const bookmark = bookmarkInfo(ctx.repo, name, tip.changeId, tip.commitOid);
+    ctx.services.webhooks.emit({ type: "bookmark.deleted", org: ctx.org, repo: ctx.repo, data: { bookmark } });
     return { status: 200, body: { success: true } };
   });
 };
@@ -90,6 +95,10 @@ export const moveBookmark: Handler = async (ctx) => {
     }
     if (!(await git.casRef(name, target.commit.oid, tip.commitOid))) {
       throw mesaErrors.conflict(`Bookmark "${name}" moved concurrently; read it again and retry`, { bookmark: name });
+    }
+    if (tip.commitOid !== target.commit.oid) {
+      const data = { bookmark: bookmarkInfo(ctx.repo, name, target.changeId, target.commit.oid), from: { change_id: tip.changeId, commit_oid: tip.commitOid } };
+      ctx.services.webhooks.emit({ type: "bookmark.moved", org: ctx.org, repo: ctx.repo, data });
     }
     return { status: 200, body: { ...bookmarkJson(ctx, name, target.changeId), from_change_id: tip.changeId } };
   });

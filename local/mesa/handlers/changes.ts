@@ -4,9 +4,12 @@ import { VIRTUAL_ROOT_CHANGE_ID } from "../ids";
 import type { Handler, OperationContext } from "../operations";
 import { changeJson } from "../serialize";
 import { decodeCursor, encodeCursor, parseLimit, requireObject, validateBookmarkName } from "../validate";
+import { bookmarkInfo } from "../webhooks/events";
+import { parseResolutions, requireConflicted } from "./resolutions";
 import { checkEditsAgainstTree, parseFileEdits, parseSignature } from "./file-edits";
 
-function render(ctx: OperationContext, changeId: string, commit: CommitInfo) {
+/** A change as the API (and its webhook payloads) render it. */
+export function renderChange(ctx: OperationContext, changeId: string, commit: CommitInfo) {
   const { storage, store } = ctx.services;
   const rec = store.changeById(ctx.repo.id, changeId);
   if (!rec) throw mesaErrors.notFound(`Change ${changeId}`);
@@ -31,7 +34,7 @@ export const listChanges: Handler = async (ctx) => {
   return {
     status: 200,
     body: {
-      changes: page.map((c, i) => render(ctx, c.changeId, commits[i])),
+      changes: page.map((c, i) => renderChange(ctx, c.changeId, commits[i])),
       next_cursor: hasMore ? encodeCursor(offset + limit) : null,
       has_more: hasMore,
     },
@@ -67,7 +70,9 @@ export const createChange: Handler = async (ctx) => {
   const commit = { tree, parents: [base.commitOid], author, committer, changeId, message: (b.message) ?? "" };
   const oid = await git.writeCommit(commit);
   store.recordChangeCommit(ctx.repo.id, changeId, oid, at);
-  return { status: 201, body: render(ctx, changeId, { ...commit, oid }) };
+  const change = renderChange(ctx, changeId, { ...commit, oid });
+  ctx.services.webhooks.emit({ type: "change.created", org: ctx.org, repo: ctx.repo, data: { change } });
+  return { status: 201, body: change };
 };
 
 /** `GET /{org}/{repo}/changes/{change_id}`: the change plus the paths it touches. */
@@ -77,7 +82,7 @@ export const getChange: Handler = async (ctx) => {
   const git = storage.gitFor(ctx.repo);
   const parent = resolved.commit.parents[0];
   const files = parent ? await git.changedPaths(parent, resolved.commit.oid) : [];
-  return { status: 200, body: { ...render(ctx, resolved.changeId, resolved.commit), files, conflicts: [] } };
+  return { status: 200, body: { ...renderChange(ctx, resolved.changeId, resolved.commit), files, conflicts: [] } };
 };
 
 /**
@@ -87,7 +92,8 @@ export const getChange: Handler = async (ctx) => {
 export const updateChange: Handler = async (ctx) => {
   const b = requireObject(ctx.body);
   const { storage, store, clock, repoLocks } = ctx.services;
-  if (b.resolutions !== undefined) throw mesaErrors.notImplemented("changes.patch with `resolutions`");
+  // No change here is ever conflicted (DIVERGENCES.md), so any resolution names a clean path.
+  requireConflicted(parseResolutions(b.resolutions), []);
   if (ctx.params.change_id === VIRTUAL_ROOT_CHANGE_ID) throw mesaErrors.badRequest("the virtual root change cannot be modified", { field: "change_id" });
   const edits = parseFileEdits(b.files);
   if (b.message !== undefined && typeof b.message !== "string") throw mesaErrors.badRequest("`message` must be a string", { field: "message" });
@@ -112,9 +118,17 @@ export const updateChange: Handler = async (ctx) => {
     const oid = await git.writeCommit(next);
     // The mapping is written before the refs move, so no ref ever points at an unmapped commit.
     store.recordChangeCommit(ctx.repo.id, current.changeId, oid, at);
+    const moved: string[] = [];
     for (const [name, tip] of await git.listRefs()) {
-      if (tip === current.commit.oid) await git.casRef(name, oid, tip);
+      if (tip === current.commit.oid && (await git.casRef(name, oid, tip))) moved.push(name);
     }
-    return { status: 200, body: render(ctx, current.changeId, { ...next, oid }) };
+    const change = renderChange(ctx, current.changeId, { ...next, oid });
+    const { webhooks } = ctx.services;
+    webhooks.emit({ type: "change.evolved", org: ctx.org, repo: ctx.repo, data: { change, previous_current_commit_oid: current.commit.oid } });
+    for (const name of moved) {
+      const data = { bookmark: bookmarkInfo(ctx.repo, name, current.changeId, oid), from: { change_id: current.changeId, commit_oid: current.commit.oid } };
+      webhooks.emit({ type: "bookmark.moved", org: ctx.org, repo: ctx.repo, data });
+    }
+    return { status: 200, body: change };
   });
 };

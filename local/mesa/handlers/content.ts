@@ -43,7 +43,14 @@ export const getContent: Handler = async ({ repo, query, accept, services }) => 
   }
   if (wantsRaw) throw mesaErrors.notAcceptable(`"${path || "/"}" is a directory; request it with Accept: application/json`);
   const all = await git.listTree(entry.oid, depth > 1);
-  const filtered = [...query.keys()].some((k) => !KNOWN_QUERY.has(k));
+  const filters = [...query.keys()].filter((k) => !KNOWN_QUERY.has(k));
+  // A filter is `metadata[<key>]=<value>` or a bare `<key>=<value>`; a bracketed suffix beyond that
+  // (`k[0]`, `metadata[a][b]`) is a nested value, and metadata values are strings.
+  const nested = filters.find((k) => /\]$/.test(k) && !/^metadata\[[^[\]]+\]$/.test(k));
+  if (nested !== undefined) {
+    throw mesaErrors.badRequest(`metadata filter ${JSON.stringify(nested)} is not \`metadata[<key>]=<string>\`; filter values must be strings`, { field: "metadata" });
+  }
+  const filtered = filters.length > 0;
   const prefix = path === "" ? "" : `${path}/`;
   const entries = filtered ? [] : all.filter((e) => e.path.split("/").length <= depth).map((e) => entryJson(e, prefix + e.path));
   return {

@@ -1,37 +1,21 @@
 import { mesaErrors } from "../errors";
 import { truncateToSeconds, type Signature, type TreeEdit, type TreeEntry } from "../git-repo";
-import { validateFilePath } from "../validate";
-
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+import { decodeContent, parsePathEntries } from "../validate";
 
 /** Validates the `files` array of a change create/patch into tree edits (400 naming the entry). */
 export function parseFileEdits(raw: unknown): TreeEdit[] {
-  if (raw === undefined) return [];
-  if (!Array.isArray(raw)) throw mesaErrors.badRequest("`files` must be an array", { field: "files" });
-  const seen = new Set<string>();
-  return raw.map((entry, i) => {
-    const field = `files[${i}]`;
-    if (typeof entry !== "object" || entry === null) throw mesaErrors.badRequest(`\`${field}\` must be an object`, { field });
-    const f = entry as Record<string, unknown>;
-    const path = validateFilePath(f.path, `${field}.path`);
-    if (seen.has(path)) throw mesaErrors.badRequest(`\`${field}.path\` "${path}" appears twice; send one entry per path`, { field: `${field}.path` });
-    seen.add(path);
+  return parsePathEntries(raw, "files", (f, path, field): TreeEdit => {
     if (f.action === "delete") return { action: "delete", path };
     if (f.action !== undefined && f.action !== "upsert") {
       throw mesaErrors.badRequest(`\`${field}.action\` must be upsert or delete`, { field: `${field}.action` });
     }
-    if (f.encoding !== undefined && f.encoding !== "base64") {
-      throw mesaErrors.badRequest(`\`${field}.encoding\` must be base64`, { field: `${field}.encoding` });
-    }
-    if (typeof f.content !== "string" || !BASE64.test(f.content)) {
-      throw mesaErrors.badRequest(`\`${field}.content\` must be base64-encoded file content`, { field: `${field}.content` });
-    }
+    const content = decodeContent(f, field);
     const mode = f.mode ?? "100644";
     // 120000 (a symlink whose content is its target) is a local extension: see DIVERGENCES.md.
     if (mode !== "100644" && mode !== "100755" && mode !== "120000") {
       throw mesaErrors.badRequest(`\`${field}.mode\` must be 100644, 100755 or 120000 (symlink)`, { field: `${field}.mode` });
     }
-    return { action: "upsert", path, content: Buffer.from(f.content, "base64"), mode };
+    return { action: "upsert", path, content, mode };
   });
 }
 

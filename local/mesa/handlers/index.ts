@@ -1,5 +1,5 @@
 import type { Handlers } from "../operations";
-import { createApiKey, listApiKeys, revokeApiKey } from "./api-keys";
+import { createApiKey, listApiKeys, revokeApiKey, updateApiKey } from "./api-keys";
 import { createBookmark, deleteBookmark, getBookmark, listBookmarks, moveBookmark } from "./bookmarks";
 import { createChange, getChange, listChanges, updateChange } from "./changes";
 import { getContent } from "./content";
@@ -7,17 +7,19 @@ import { getDiff } from "./diff";
 import { mergeBookmark } from "./merge";
 import { getOrg, whoami } from "./org";
 import { createRepo, deleteRepo, getRepo, listRepos, updateRepo } from "./repos";
+import { bulkUpdateRepoTags } from "./repo-tags";
 import { getRepoUpstreamSync, listRepoUpstreamSyncs, syncUpstream } from "./syncs";
-import * as unimplemented from "./unimplemented";
+import { createWebhookTarget, deleteWebhookTarget, getWebhookTarget, listWebhookTargets, updateWebhookTarget } from "./webhook-targets";
 
 /** The handler of every operation in the table (a missing one fails to compile). */
 export const handlers: Handlers = {
-  ...unimplemented,
   whoami,
   getOrg,
   listApiKeys,
   createApiKey,
   revokeApiKey,
+  updateApiKey,
+  bulkUpdateRepoTags,
   listRepos,
   createRepo,
   getRepo,
@@ -38,4 +40,9 @@ export const handlers: Handlers = {
   getChange,
   updateChange,
   getDiff,
+  listWebhookTargets,
+  createWebhookTarget,
+  getWebhookTarget,
+  updateWebhookTarget,
+  deleteWebhookTarget,
 };

@@ -2,6 +2,9 @@ import { mesaErrors } from "../errors";
 import { truncateToSeconds } from "../git-repo";
 import type { Handler } from "../operations";
 import { requireObject, validateBookmarkName } from "../validate";
+import { bookmarkInfo } from "../webhooks/events";
+import { renderChange } from "./changes";
+import { parseResolutions, requireConflicted, resolutionEdits } from "./resolutions";
 
 /**
  * `POST /{org}/{repo}/bookmarks/merge`: merges `source` into `target` with git's three-way
@@ -12,8 +15,12 @@ export const mergeBookmark: Handler = async (ctx) => {
   const b = requireObject(ctx.body);
   const target = validateBookmarkName(b.target, "target");
   const source = validateBookmarkName(b.source, "source");
-  if (b.resolutions !== undefined || b.allow_conflicted === true) {
-    throw mesaErrors.notImplemented("bookmarks.merge with `resolutions` or `allow_conflicted`");
+  const resolutions = parseResolutions(b.resolutions);
+  if (b.allow_conflicted !== undefined && typeof b.allow_conflicted !== "boolean") {
+    throw mesaErrors.badRequest("`allow_conflicted` must be a boolean", { field: "allow_conflicted" });
+  }
+  if (b.delete_source !== undefined && typeof b.delete_source !== "boolean") {
+    throw mesaErrors.badRequest("`delete_source` must be a boolean", { field: "delete_source" });
   }
   if (b.message !== undefined && typeof b.message !== "string") throw mesaErrors.badRequest("`message` must be a string", { field: "message" });
   if (target === source) throw mesaErrors.badRequest("`source` and `target` must be different bookmarks", { field: "source" });
@@ -24,7 +31,10 @@ export const mergeBookmark: Handler = async (ctx) => {
     const s = await storage.bookmarkTip(ctx.repo, source);
     const deleteSource = b.delete_source === true && source !== ctx.repo.defaultBookmark;
     const finish = async (mergeType: "merge_commit" | "no_op", commitOid: string, changeId: string) => {
-      if (deleteSource) await git.deleteRef(source, s.commitOid);
+      if (deleteSource && (await git.deleteRef(source, s.commitOid))) {
+        const bookmark = bookmarkInfo(ctx.repo, source, s.changeId, s.commitOid);
+        ctx.services.webhooks.emit({ type: "bookmark.deleted", org: ctx.org, repo: ctx.repo, data: { bookmark } });
+      }
       return {
         status: 200,
         body: { merge_type: mergeType, is_conflicted: false, commit_oid: commitOid, change_id: changeId, target, source, source_deleted: deleteSource },
@@ -32,14 +42,22 @@ export const mergeBookmark: Handler = async (ctx) => {
     };
     if (await git.isAncestor(s.commitOid, t.commitOid)) return finish("no_op", t.commitOid, t.changeId);
     const merged = await git.mergeTrees(t.commitOid, s.commitOid);
-    if (merged.conflicts.length > 0) {
-      throw mesaErrors.mergeConflict(`merging "${source}" into "${target}" conflicts in ${merged.conflicts.length} path(s); resolve them in a change on "${target}" and merge again`, merged.conflicts);
+    requireConflicted(resolutions, merged.conflicts);
+    const edits = await resolutionEdits(git, resolutions, { target: t.commitOid, source: s.commitOid });
+    const unresolved = merged.conflicts.filter((p) => !resolutions.some((r) => r.path === p));
+    if (unresolved.length > 0) {
+      if (b.allow_conflicted === true) throw mesaErrors.notImplemented("bookmarks.merge with `allow_conflicted` on a conflicting merge (conflicted changes)");
+      throw mesaErrors.mergeConflict(
+        `merging "${source}" into "${target}" conflicts in ${unresolved.length} path(s); pass whole-file \`resolutions\` for them, or resolve them in a change on "${target}" and merge again`,
+        unresolved,
+      );
     }
+    const tree = edits.length ? await git.editTree(await git.listTree(merged.tree, true), edits) : merged.tree;
     const at = new Date(clock.now()).toISOString();
     const sig = { name: ctx.principal.key.name ?? "Mesa", email: "local@mesa.local", date: truncateToSeconds(at) };
     const changeId = ids.changeId();
     const oid = await git.writeCommit({
-      tree: merged.tree,
+      tree,
       parents: [t.commitOid, s.commitOid],
       author: sig,
       committer: sig,
@@ -48,6 +66,9 @@ export const mergeBookmark: Handler = async (ctx) => {
     });
     store.recordChangeCommit(ctx.repo.id, changeId, oid, at);
     if (!(await git.casRef(target, oid, t.commitOid))) throw mesaErrors.conflict(`Bookmark "${target}" moved during the merge; retry`);
+    const change = renderChange(ctx, changeId, await git.readCommit(oid));
+    ctx.services.webhooks.emit({ type: "change.created", org: ctx.org, repo: ctx.repo, data: { change } });
+    ctx.services.webhooks.emit({ type: "bookmark.merged", org: ctx.org, repo: ctx.repo, data: { bookmark: bookmarkInfo(ctx.repo, target, changeId, oid) } });
     return finish("merge_commit", oid, changeId);
   });
 };

@@ -2,6 +2,8 @@ import { canAccessRepo } from "../auth";
 import { mesaErrors } from "../errors";
 import type { Handler, MesaServices } from "../operations";
 import { repoJson } from "../serialize";
+import { bookmarkInfo, repoInfo, repoSnapshot } from "../webhooks/events";
+import { VIRTUAL_ROOT_CHANGE_ID } from "../ids";
 import type { RepoRecord, UpstreamRecord } from "../store";
 import {
   decodeCursor,
@@ -13,15 +15,16 @@ import {
   validateTags,
 } from "../validate";
 
-function parseUpstream(raw: unknown): UpstreamRecord | null {
-  if (raw === null) return null;
-  const u = requireObject(raw);
+/** Parses `upstream`; `null` (clear it) only where `allowNull` (PATCH). */
+function parseUpstream(raw: unknown, allowNull: boolean): UpstreamRecord | null {
+  if (raw === null && allowNull) return null;
+  const u = requireObject(raw, "upstream");
   if (typeof u.url !== "string" || !/^https?:\/\/\S+$/.test(u.url)) {
     throw mesaErrors.badRequest("`upstream.url` must be an http(s) URL", { field: "upstream.url" });
   }
-  const auth = u.auth === undefined || u.auth === null ? null : requireObject(u.auth);
-  if (auth && auth.kind === "token" && typeof auth.token !== "string") {
-    throw mesaErrors.badRequest("`upstream.auth.token` must be a string", { field: "upstream.auth.token" });
+  const auth = u.auth === undefined || u.auth === null ? null : requireObject(u.auth, "upstream.auth");
+  if (auth && auth.kind === "token" && (typeof auth.token !== "string" || (auth.token_username !== undefined && typeof auth.token_username !== "string"))) {
+    throw mesaErrors.badRequest("`upstream.auth` needs a string `token` (and an optional string `token_username`)", { field: "upstream.auth.token" });
   }
   if (auth && auth.kind === "username_password" && (typeof auth.username !== "string" || typeof auth.password !== "string")) {
     throw mesaErrors.badRequest("`upstream.auth` needs string `username` and `password`", { field: "upstream.auth" });
@@ -61,17 +64,19 @@ export const createRepo: Handler = async ({ org, body, principal, services }) =>
   if (principal.key.repoIds !== null || principal.tokenRepos !== null) {
     throw mesaErrors.forbidden("this credential is limited to specific repos and cannot create repos; use an unrestricted key");
   }
-  const b = requireObject(body ?? {});
+  const b = requireObject(body);
   const name = b.name === undefined ? `repo-${services.ids.id("r").slice(2, 12).toLowerCase().replace(/[^a-z0-9]/g, "0")}` : validateRepoName(b.name);
   const defaultBookmark = b.default_bookmark === undefined ? "main" : validateBookmarkName(b.default_bookmark, "default_bookmark");
   const tags = b.tags === undefined ? {} : (validateTags(b.tags, false) as Record<string, string>);
-  const upstream = b.upstream === undefined ? null : parseUpstream(b.upstream);
+  const upstream = b.upstream === undefined ? null : parseUpstream(b.upstream, false);
   return services.repoLocks.run(`org:${org.id}`, async () => {
     if (services.store.repoByName(org.id, name)) throw mesaErrors.conflict(`Repo "${name}" already exists; pick another name`, { field: "name" });
     const draft = { id: services.ids.id("repo"), orgId: org.id, name, defaultBookmark, tags, upstream, createdAt: new Date(services.clock.now()).toISOString() };
     const rootOid = await services.storage.create({ ...draft, seq: 0 });
     await services.storage.gitFor(draft).casRef(defaultBookmark, rootOid, "0".repeat(40));
     const repo = services.store.insertRepo(draft);
+    services.webhooks.emit({ type: "repo.created", org, repo, data: { repo: await repoInfo(repo, services.storage) } });
+    services.webhooks.emit({ type: "bookmark.created", org, repo, data: { bookmark: bookmarkInfo(repo, defaultBookmark, VIRTUAL_ROOT_CHANGE_ID, rootOid) } });
     return { status: 201, body: await render(repo, services, org.slug) };
   });
 };
@@ -84,7 +89,7 @@ export const getRepo: Handler = async ({ org, repo, services }) => ({
 
 /** `PATCH /{org}/{repo}`: rename, default bookmark, tag patch (null removes), upstream set/clear. */
 export const updateRepo: Handler = async ({ org, repo, body, services }) => {
-  const b = requireObject(body ?? {});
+  const b = requireObject(body);
   const next: RepoRecord = { ...repo, tags: { ...repo.tags } };
   if (b.name !== undefined) next.name = validateRepoName(b.name);
   if (b.default_bookmark !== undefined) {
@@ -99,18 +104,24 @@ export const updateRepo: Handler = async ({ org, repo, body, services }) => {
       else next.tags[k] = v;
     }
   }
-  if (b.upstream !== undefined) next.upstream = parseUpstream(b.upstream);
+  if (b.upstream !== undefined) next.upstream = parseUpstream(b.upstream, true);
   return services.repoLocks.run(`org:${org.id}`, async () => {
     const clash = services.store.repoByName(org.id, next.name);
     if (clash && clash.id !== repo.id) throw mesaErrors.conflict(`Repo "${next.name}" already exists; pick another name`, { field: "name" });
     services.store.updateRepo(next);
+    const [before, after] = [repoSnapshot(repo), repoSnapshot(next)];
+    if (JSON.stringify(before) !== JSON.stringify(after)) {
+      services.webhooks.emit({ type: "repo.updated", org, repo: next, data: { repo: await repoInfo(next, services.storage), before, after } });
+    }
     return { status: 200, body: await render(next, services, org.slug) };
   });
 };
 
 /** `DELETE /{org}/{repo}`: removes metadata first, then the git directory. */
-export const deleteRepo: Handler = async ({ repo, services }) => {
+export const deleteRepo: Handler = async ({ org, repo, services }) => {
+  const info = await repoInfo(repo, services.storage);
   services.store.deleteRepo(repo.id);
   await services.storage.remove(repo);
+  services.webhooks.emit({ type: "repo.deleted", org, repo, data: { repo: info } });
   return { status: 200, body: { success: true } };
 };

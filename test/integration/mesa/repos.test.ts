@@ -101,12 +101,3 @@ describe("api keys", () => {
     expect((await apiError(reader.repos.list())).status).toBe(401);
   });
 });
-
-describe("not implemented", () => {
-  it("answers webhook targets with 501 in the Mesa envelope", async () => {
-    const err = await apiError(h.client.webhookTargets.list());
-    expect(err.status).toBe(501);
-    expect(err.body).toMatchObject(mesaErrors.notImplemented("webhookTargets.list").body());
-    expect((err.body as { error: { trace_id?: string } }).error.trace_id, "5xx answers carry a trace_id").toMatch(/\S/);
-  });
-});
