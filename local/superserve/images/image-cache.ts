@@ -30,26 +30,23 @@ export function defaultImageCacheDir(): string {
 
 const sleep = (ms: number) => new Promise<void>((ok) => setTimeout(ok, ms));
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** The pid holding `lock`, or "stale" when its holder is gone (a lock without a pid for 10 s is stale too). */
 function lockOwner(lock: string): number | "stale" {
+  let pid: number;
   try {
-    const pid = Number(readFileSync(join(lock, "pid"), "utf8"));
-    return pid && isAlive(pid) ? pid : "stale";
+    pid = Number(readFileSync(join(lock, "pid"), "utf8"));
   } catch {
     try {
       return Date.now() - statSync(lock).mtimeMs > 10_000 ? "stale" : 0;
     } catch {
       return "stale";
     }
+  }
+  try {
+    process.kill(pid, 0); // throws when no such process
+    return pid;
+  } catch {
+    return "stale";
   }
 }
 

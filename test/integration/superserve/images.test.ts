@@ -38,6 +38,29 @@ describe("templates on real Debian images", () => {
     await sb.kill();
   }, 300_000);
 
+  it("builds the seed guide's custom template up to its installer step (ubuntu:24.04, emulated)", async () => {
+    const t = await Template.create({
+      ...h.conn,
+      name: unique("seed"),
+      from: "ubuntu:24.04",
+      steps: [{ run: "apt-get update && apt-get install -y --no-install-recommends ca-certificates curl git && rm -rf /var/lib/apt/lists/*" }],
+    });
+    await t.waitUntilReady({ pollIntervalMs: 100 });
+    const sb = await Sandbox.create({ ...h.conn, name: unique("seed"), fromTemplate: t.name });
+    const r = await sb.commands.run("curl --version | head -1 && git --version && ls /var/lib/apt/lists | grep -c Packages || true");
+    expect(r.stdout, "curl and git installed, package lists removed by the step").toMatch(/^curl [\d.]+[\s\S]*git version [\d.]+\n0\n$/);
+    await sb.kill();
+  }, 300_000);
+
+  it("runs pip install and npm install -g in build steps, and what they install works in the sandboxes", async () => {
+    const t = await Template.create({ ...h.conn, name: unique("pkgs"), from: "python:3.12", steps: [{ run: "pip install six" }, { run: "npm install -g left-pad" }] });
+    await t.waitUntilReady({ pollIntervalMs: 100 });
+    const sb = await Sandbox.create({ ...h.conn, name: unique("pkgs"), fromTemplate: t.name });
+    const r = await sb.commands.run(`python3 -c 'import six; print("six", six.__version__)' && node -e 'console.log(require("/usr/local/lib/node_modules/left-pad")("7", 3, "0"))'`);
+    expect(r.stdout, r.stderr).toMatch(/^six [\d.]+\n007\n$/);
+    await sb.kill();
+  }, 300_000);
+
   it("has no package lists in a fresh image: apt-get install without update fails with apt's own message", async () => {
     const t = await Template.create({ ...h.conn, name: unique("noupd"), from: "ubuntu:24.04", steps: [{ run: "apt-get install -y ripgrep" }] });
     const logs: string[] = [];
