@@ -1,6 +1,8 @@
 /**
- * `npm run local -- start|stop|status [--json]`: run the embedded local backends (Mesa and
+ * `npm run local -- start|stop [--all]|status [--json]`: run the embedded local backends (Mesa and
  * Superserve) in the background, with their data in `$PSM_LOCAL_DIR` or `./.local-data`.
+ * `stop` freezes the sandboxes with their processes and the next `start` takes them back (like a
+ * pause and resume on the service); `stop --all` ends every sandbox's processes as well.
  *
  * Ports: `PSM_MESA_PORT` (default 7780) and `PSM_SUPERSERVE_PORT` (default 7781).
  */
@@ -9,7 +11,7 @@ import { closeSync, mkdirSync, openSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { defaultLocalDir, readLocalEndpoints, type LocalEndpoints } from "./endpoints";
 
-const USAGE = "usage: npm run local -- start|stop|status [--json]";
+const USAGE = "usage: npm run local -- start | stop [--all] | status [--json]";
 const START_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 60_000;
 
@@ -77,31 +79,37 @@ async function start(localDir: string, json: boolean): Promise<void> {
   throw new Error(`the local backends did not start; the end of ${logPath}:\n${tail}`);
 }
 
-async function stop(localDir: string): Promise<void> {
+async function stop(localDir: string, all: boolean): Promise<void> {
   const endpoints = running(localDir);
   if (!endpoints) {
     console.log("local backends: not running");
     return;
   }
-  process.kill(endpoints.pid, "SIGTERM");
+  process.kill(endpoints.pid, all ? "SIGUSR1" : "SIGTERM");
   const deadline = Date.now() + STOP_TIMEOUT_MS;
   while (isAlive(endpoints.pid)) {
     if (Date.now() > deadline) throw new Error(`pid ${endpoints.pid} did not stop within ${STOP_TIMEOUT_MS / 1000} s`);
     await sleep(100);
   }
-  console.log("local backends: stopped (data kept in " + endpoints.dataDir + ")");
+  console.log(
+    all
+      ? `local backends: stopped, sandboxes ended (data kept in ${endpoints.dataDir})`
+      : `local backends: stopped, sandboxes frozen until the next start (data kept in ${endpoints.dataDir}; \`stop --all\` ends them)`,
+  );
 }
 
 async function main(argv: string[]): Promise<void> {
   const json = argv.includes("--json");
   const [command, ...rest] = argv.filter((a) => a !== "--json");
+  const all = command === "stop" && rest[0] === "--all";
+  if (all) rest.shift();
   if (rest.length > 0) throw new Error(`unexpected argument '${rest[0]}'\n${USAGE}`);
   const localDir = defaultLocalDir();
   switch (command) {
     case "start":
       return start(localDir, json);
     case "stop":
-      return stop(localDir);
+      return stop(localDir, all);
     case "status":
       return printStatus(localDir, running(localDir), json);
     default:

@@ -1,6 +1,8 @@
 /**
  * The process behind `npm run local -- start`: serves local Mesa and local Superserve from one data
- * directory until SIGTERM/SIGINT, then stops both cleanly (sandboxes come back paused next time).
+ * directory until a signal, then stops both cleanly. SIGTERM/SIGINT (`npm run local -- stop`)
+ * freeze the sandboxes with their processes, for the next start to take back (live restore);
+ * SIGUSR1 (`npm run local -- stop --all`) ends them (they come back paused, files kept).
  *
  * Usage: node dist/local/serve.js <localDir> <mesaPort> <superservePort>
  */
@@ -31,16 +33,18 @@ async function main(): Promise<void> {
   console.log(`local Mesa on ${mesa.url}, local Superserve on ${superserve.url}`);
 
   let stopping = false;
-  const stop = async (signal: string) => {
+  const stop = async (signal: string, keepSandboxes: boolean) => {
     if (stopping) return;
     stopping = true;
-    console.log(`${signal}: stopping the local backends`);
+    console.log(`${signal}: stopping the local backends (${keepSandboxes ? "sandboxes frozen for the next start" : "ending the sandboxes"})`);
     rmSync(endpointsPath(localDir), { force: true });
-    await Promise.allSettled([superserve.stop(), mesa.stop()]);
+    const results = await Promise.allSettled([superserve.stop({ keepSandboxes }), mesa.stop()]);
+    for (const r of results) if (r.status === "rejected") console.error(r.reason);
     process.exit(0);
   };
-  process.on("SIGTERM", () => void stop("SIGTERM"));
-  process.on("SIGINT", () => void stop("SIGINT"));
+  process.on("SIGTERM", () => void stop("SIGTERM", true));
+  process.on("SIGINT", () => void stop("SIGINT", true));
+  process.on("SIGUSR1", () => void stop("SIGUSR1", false));
 }
 
 main().catch((error: unknown) => {

@@ -32,10 +32,10 @@ export PULUMI_NODEJS_TRANSPILE_ONLY="${PULUMI_NODEJS_TRANSPILE_ONLY:-true}"
 
 # Where the providers find the local backends (absolute: the program runs from stacks/).
 export PSM_LOCAL_DIR="${PSM_LOCAL_DIR:-$ROOT/.local-data}"
-local_restarted=false
 if [ "$STACK" = "local" ]; then
+  # A restart keeps the sandboxes' processes (live restore): `npm run local -- stop` froze them,
+  # `start` takes them back, mounts included.
   step "starting the local backends (npm run local -- start)"
-  node dist/local/cli.js status --json | grep -q '"running": true' || local_restarted=true
   node dist/local/cli.js start
 fi
 
@@ -43,12 +43,6 @@ pulumi stack select --create "$STACK" --non-interactive >/dev/null
 
 case "$command" in
   up)
-    if [ "$local_restarted" = true ] && pulumi stack output --json --stack "$STACK" 2>/dev/null | grep -q sandboxId; then
-      # A restart of the local backends ended the sandboxes' processes (their mounts included)
-      # and left them paused; resumed, the refresh below sees the dead mounts and up remounts.
-      step "resuming the stack's sandboxes after the restart of the local backends"
-      pulumi stack output --json --stack "$STACK" | npx --no-install tsx scripts/resume-sandboxes.ts
-    fi
     step "pulumi up --stack $STACK"
     # --refresh: converge on what really exists (killed sandboxes, interrupted runs) first.
     pulumi up --yes --skip-preview --refresh --non-interactive --stack "$STACK" "$@"

@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # Everything the tests and the main job need, installed by the project itself (idempotent):
-# Debian packages, npm dependencies (from the lockfile), the compiled package, the Pulumi CLI.
+# Debian packages, npm dependencies (from the lockfile), the compiled package, the sandbox
+# images of the local Superserve, the Pulumi CLI.
 # Prints progress on stderr; the last line on stdout is the path of the `pulumi` binary.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 log() { echo "setup: $*" >&2; }
 
-# Debian packages: bubblewrap isolates local sandboxes; git stores local Mesa repos; chattr
-# (e2fsprogs) makes read-only mounts immutable;
-# python3/make/g++ build better-sqlite3 when no prebuilt binary can be downloaded.
-DEBIAN_PACKAGES=(bubblewrap git e2fsprogs python3 make g++ curl ca-certificates)
+# Debian packages: bubblewrap isolates local sandboxes; mmdebstrap builds their images from this
+# machine's apt sources; patchelf makes the copy of Node.js that runs the sandboxes' `mesa` load
+# its own libraries; git stores local Mesa repos; chattr (e2fsprogs) makes read-only mounts
+# immutable; python3/make/g++ build better-sqlite3 when no prebuilt binary can be downloaded.
+DEBIAN_PACKAGES=(bubblewrap mmdebstrap patchelf git e2fsprogs python3 make g++ curl ca-certificates)
 missing=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
@@ -40,6 +42,11 @@ else
   npm run --silent build >&2
   node scripts/link-self.mjs
 fi
+
+# The local Superserve's sandbox images (Debian, built with mmdebstrap, cached outside the repo in
+# ~/.cache/pulumi-superserve-mesa/images; minutes the first time, then nothing).
+log "sandbox images"
+node dist/local/superserve/images/build-images.js >&2
 
 bash scripts/install-pulumi.sh | tail -n 1
 

@@ -3,9 +3,19 @@ import { chmod } from "node:fs/promises";
 import { join } from "node:path";
 
 /**
+ * The first lines of the bundle: a shell/JavaScript polyglot that runs the bundle on the Node.js
+ * the local Superserve provides in every sandbox (read-only at /opt/superserve-local/runtime,
+ * whatever the image has), else on the `node` on PATH. For Node.js both lines are comments.
+ */
+const LAUNCHER = [
+  "#!/bin/sh",
+  `':' //; exec "$(if [ -x /opt/superserve-local/runtime/node ]; then echo /opt/superserve-local/runtime/node; else echo node; fi)" "$0" "$@"`,
+].join("\n");
+
+/**
  * Bundles the in-sandbox `mesa` command into ONE executable file, `<outDir>/mesa`, that runs on
- * the plain Node 20 of the host (node builtins and global fetch only, no node_modules), and
- * returns its path. Works from the TypeScript sources and from the compiled `dist/` alike.
+ * Node 20 (node builtins and global fetch only, no node_modules), and returns its path. Works
+ * from the TypeScript sources and from the compiled `dist/` alike.
  * Needs `esbuild` (a dependency of this package).
  */
 export async function buildMesaCli(outDir: string): Promise<string> {
@@ -20,7 +30,7 @@ export async function buildMesaCli(outDir: string): Promise<string> {
     platform: "node",
     target: "node20",
     format: "cjs",
-    banner: { js: "#!/usr/bin/env node" },
+    banner: { js: LAUNCHER },
     logLevel: "silent",
     legalComments: "none",
   });

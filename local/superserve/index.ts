@@ -17,9 +17,12 @@ import type { Services } from "./context";
 import { ExecConnect } from "./data/exec-connect";
 import { envelopeFor } from "./errors";
 import { randomIds, type IdGenerator } from "./ids";
+import { registerBuiltInTemplates } from "./builtin-templates";
+import { defaultImageCacheDir, ensureImages } from "./images/image-cache";
+import { IMAGE_RECIPES } from "./images/recipes";
 import { BwrapRuntime } from "./runtime/bwrap-runtime";
-import { FREEZER_ROOT, FreezerGroups } from "./runtime/freezer";
-import { prepareBase } from "./runtime/rootfs";
+import { sandboxCgroups } from "./runtime/cgroups";
+import { prepareSandboxNode } from "./runtime/sandbox-node";
 import { SandboxManager } from "./sandboxes";
 import { createSuperserveHandler } from "./server";
 import { SqliteStore } from "./store/sqlite-store";
@@ -41,6 +44,11 @@ export interface LocalSuperserveOptions {
   host?: string;
   /** Host directory mounted read-only at /opt/superserve-local/bin in every sandbox and put first on PATH. */
   sandboxTools?: string;
+  /**
+   * Where the sandbox images (and the tools' Node.js runtime) are cached, shared by every data dir.
+   * @default `$PSM_IMAGE_CACHE`, else `~/.cache/pulumi-superserve-mesa/images`
+   */
+  imageCache?: string;
   /** Milliseconds between SIGTERM and SIGKILL when a sandbox is deleted or stopped. @default 10000 */
   killGraceMs?: number;
   /** Time source for idle auto-pause and auto-delete. @default the system clock */
@@ -57,8 +65,12 @@ export interface LocalSuperserve {
   apiKey: string;
   /** The data directory in use. */
   dataDir: string;
-  /** Stops serving and ends every sandbox's processes; disks stay, sandboxes come back paused. */
-  stop(): Promise<void>;
+  /**
+   * Stops serving. By default ends every sandbox's processes (disks stay, sandboxes come back
+   * paused); with `keepSandboxes` (live restore, needs a `dataDir`) freezes them with their
+   * processes for the next start on the same data dir to take back.
+   */
+  stop(opts?: { keepSandboxes?: boolean }): Promise<void>;
 }
 
 /** Starts the local Superserve (control plane and data plane on one port). Needs root. */
@@ -73,21 +85,24 @@ export async function startLocalSuperserve(opts: LocalSuperserveOptions = {}): P
   const logsDir = join(dir.path, "build-logs");
   for (const d of [layersDir, logsDir]) mkdirSync(d, { recursive: true });
 
+  const imageCache = opts.imageCache ?? defaultImageCacheDir();
+  const images = await ensureImages(IMAGE_RECIPES, { cacheDir: imageCache, log: (line) => console.error(`local Superserve: ${line}`) });
   const instance = createHash("sha256").update(dir.path).digest("hex").slice(0, 12);
   const runtime = new BwrapRuntime({
     disksDir: join(dir.path, "disks"),
-    parts: await prepareBase(join(dir.path, "base")),
-    freezer: new FreezerGroups(join(FREEZER_ROOT, "superserve-local", instance)),
+    cgroups: sandboxCgroups(instance),
     ...(opts.sandboxTools && { toolsDir: opts.sandboxTools }),
+    nodeRuntimeDir: await prepareSandboxNode(join(imageCache, "node-runtime")),
     killGraceMs: opts.killGraceMs ?? 10_000,
   });
-  await runtime.reapLeftovers();
   const store = new SqliteStore(join(dir.path, "superserve.sqlite"));
+  const adopted = await runtime.adopt(new Set(store.listSandboxes().map((s) => s.id)));
   const logs = new BuildLogs(logsDir, clock);
+  registerBuiltInTemplates({ store, ids, clock, layersDir, images });
   const sandboxes = new SandboxManager({ store, runtime, clock, ids, layersDir });
-  const builder = new TemplateBuilder({ store, runtime, clock, ids, logs, layersDir });
+  const builder = new TemplateBuilder({ store, runtime, clock, ids, logs, layersDir, images });
   builder.recover();
-  sandboxes.recover();
+  await sandboxes.recover(adopted);
   const services: Services = { store, sandboxes, builder, logs, runtime, clock, ids, layersDir };
 
   const apiKeys = new ApiKeyAuthenticator(apiKey);
@@ -105,12 +120,13 @@ export async function startLocalSuperserve(opts: LocalSuperserveOptions = {}): P
     url: listener.origin,
     apiKey,
     dataDir: dir.path,
-    stop: async () => {
+    stop: async (stopOpts = {}) => {
       if (stopped) return;
+      if (stopOpts.keepSandboxes && !opts.dataDir) throw new Error("stop({ keepSandboxes: true }) needs a dataDir: a temp data dir is removed on stop");
       stopped = true;
       execConnect.closeAll();
       await listener.close();
-      await sandboxes.shutdown();
+      await sandboxes.shutdown({ keepSandboxes: stopOpts.keepSandboxes ?? false });
       store.close();
       await dir.close();
     },

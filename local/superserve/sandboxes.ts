@@ -46,11 +46,19 @@ export class SandboxManager {
     private readonly deps: { store: SuperserveStore; runtime: SandboxRuntime; clock: Clock; ids: IdGenerator; layersDir: string },
   ) {}
 
-  /** Marks every sandbox paused (their processes did not survive the restart) and arms the timers. */
-  recover(): void {
-    const { store, clock } = this.deps;
+  /**
+   * After a start: the sandboxes in `adopted` kept their processes across the restart (live
+   * restore): the active ones are thawed, the paused ones stay frozen. Every other sandbox lost
+   * its processes (a host reboot, `stop --all`) and is paused; resuming boots it again with its
+   * files. Arms the timers.
+   */
+  async recover(adopted: string[]): Promise<void> {
+    const { store, clock, runtime } = this.deps;
+    const alive = new Set(adopted);
     for (const s of store.listSandboxes()) {
-      if (s.status !== "paused") store.putSandbox({ ...s, status: "paused", paused_at: new Date(clock.now()).toISOString() });
+      if (alive.has(s.id) && s.status === "active") await runtime.thaw(s.id);
+      else if (alive.has(s.id) && !(await runtime.isFrozen(s.id))) await runtime.freeze(s.id);
+      else if (!alive.has(s.id) && s.status !== "paused") store.putSandbox({ ...s, status: "paused", paused_at: new Date(clock.now()).toISOString() });
       this.schedule(s.id);
     }
   }
@@ -186,11 +194,15 @@ export class SandboxManager {
     this.touch(id);
   }
 
-  /** Stops every sandbox's processes (disks stay; they come back paused). */
-  async shutdown(): Promise<void> {
+  /**
+   * Stops the timers, then either lets go of the sandboxes frozen with their processes, for the
+   * next start to adopt (`keepSandboxes`), or ends their processes (disks stay; they come back paused).
+   */
+  async shutdown(opts: { keepSandboxes: boolean }): Promise<void> {
     for (const t of this.timers.values()) t.cancel();
     this.timers.clear();
-    await this.deps.runtime.close();
+    if (opts.keepSandboxes) await this.deps.runtime.detach();
+    else await this.deps.runtime.close();
   }
 
   private touch(id: string): void {
@@ -200,8 +212,13 @@ export class SandboxManager {
 
   private async bootAndStart(s: SandboxRecord, deadlineMs: number): Promise<void> {
     const { runtime, store, layersDir } = this.deps;
-    await runtime.boot({ id: s.id, layers: [join(layersDir, s.build_id)] });
     const template = store.getTemplate(s.template_id);
+    const image = store.getBuild(s.build_id)?.image;
+    if (!image || !template) {
+      throw errors.conflict("template_outdated", `template ${template?.name ?? s.template_id} was built before the local Superserve had images; rebuild it and create the sandbox again`);
+    }
+    const limits = { vcpu: s.vcpu_count, memoryMib: s.memory_mib, diskMib: template.disk_mib };
+    await runtime.boot({ id: s.id, image, layers: [join(layersDir, s.build_id)], limits });
     if (template?.build_spec.start_cmd || template?.build_spec.ready_cmd) {
       await runStartCommands(runtime, s.id, this.commandEnv(s), template.build_spec, deadlineMs);
     }

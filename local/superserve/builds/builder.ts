@@ -1,10 +1,11 @@
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Clock } from "../../shared/clock";
 import { shellQuote } from "../../shared/shell-quote";
 import type { IdGenerator } from "../ids";
+import type { ImageSet } from "../images/image-cache";
+import { fromLogLine, resolveFrom } from "../images/from-reference";
 import { BASE_SANDBOX_ENV, SANDBOX_HOME } from "../runtime/sandbox-env";
 import type { SandboxRuntime } from "../runtime/types";
 import { runStartCommands, StartFailure } from "../start-commands";
@@ -32,8 +33,9 @@ export function buildSpecHash(spec: BuildSpec): string {
 class BuildFailure extends Error {}
 
 /**
- * Runs template builds: a build sandbox on the host's system directories, the steps in order,
- * start/ready commands checked, then its writable layer becomes the template's layer.
+ * Runs template builds: a build sandbox on the image `from` resolves to (with the host's network
+ * and the template's limits), the steps in order, start/ready commands checked, then its writable
+ * layer becomes the template's layer.
  */
 export class TemplateBuilder {
   private readonly running = new Map<string, AbortController>();
@@ -46,6 +48,7 @@ export class TemplateBuilder {
       ids: IdGenerator;
       logs: BuildLogs;
       layersDir: string;
+      images: ImageSet;
     },
   ) {}
 
@@ -100,9 +103,12 @@ export class TemplateBuilder {
     const spec = build.build_spec;
     const env: Record<string, string> = {};
     try {
-      store.putBuild({ ...build, status: "building", started_at: new Date(clock.now()).toISOString() });
-      log(`from ${JSON.stringify(spec.from)}: the local Superserve cannot pull images; the base is this host's system directories (${hostOs()}), read-only, under the build's writable layer`);
-      await runtime.boot({ id: build.id, layers: [] });
+      const resolved = resolveFrom(spec.from);
+      const image = this.deps.images.get(resolved.recipe.name)!.rootfs;
+      store.putBuild({ ...build, status: "building", image, started_at: new Date(clock.now()).toISOString() });
+      log(fromLogLine(spec.from, resolved));
+      const t = store.getTemplate(build.template_id)!;
+      await runtime.boot({ id: build.id, image, layers: [], limits: { vcpu: t.vcpu, memoryMib: t.memory_mib, diskMib: t.disk_mib } });
       let cwd = SANDBOX_HOME;
       let user: string | undefined;
       const steps = spec.steps ?? [];
@@ -199,13 +205,5 @@ export class TemplateBuilder {
     });
     void rm(join(this.deps.layersDir, buildId), { recursive: true, force: true });
     logs.finish(buildId, "cancelled", "build cancelled\n");
-  }
-}
-
-function hostOs(): string {
-  try {
-    return /^PRETTY_NAME="?([^"\n]*)"?$/m.exec(readFileSync("/etc/os-release", "utf8"))?.[1] ?? "Linux";
-  } catch {
-    return "Linux";
   }
 }

@@ -1,3 +1,4 @@
+import { DEFAULT_TEMPLATE } from "../builtin-templates";
 import type { ControlHandler } from "../context";
 import { errors } from "../errors";
 import { sandboxJson } from "../serialize";
@@ -20,7 +21,7 @@ export const createSandbox: ControlHandler = async (ctx) => {
   const autoDelete = optInt(body, "auto_delete_seconds", 0);
   const s = await ctx.services.sandboxes.create({
     name,
-    templateIdOrName: reqString(body, "from_template"),
+    templateIdOrName: optString(body, "from_template") ?? DEFAULT_TEMPLATE,
     metadata: stringMap(body, "metadata"),
     envVars: envMap(body, "env_vars"),
     secrets: envMap(body, "secrets"),

@@ -4,11 +4,20 @@ import type { ControlContext, ControlHandler } from "../context";
 import { errors } from "../errors";
 import { buildJson, templateJson } from "../serialize";
 import type { BuildSpec, BuildStep, TemplateRecord } from "../store/records";
-import { asObject, optInt, optString, reqString } from "../validate";
+import { isBuiltInName } from "../builtin-templates";
+import { templateShape } from "../template-shape";
+import { asObject, optString, reqString } from "../validate";
 
 function findTemplate(ctx: ControlContext): TemplateRecord {
   const t = ctx.services.store.getTemplate(ctx.params.id);
   if (!t) throw errors.notFound("template", ctx.params.id);
+  return t;
+}
+
+/** A template the team owns: the built-in ones are not found for deletes and rebuilds, as on the service. */
+function findOwnTemplate(ctx: ControlContext): TemplateRecord {
+  const t = findTemplate(ctx);
+  if (isBuiltInName(t.name)) throw errors.notFound("template", ctx.params.id);
   return t;
 }
 
@@ -51,15 +60,14 @@ export const createTemplate: ControlHandler = async (ctx) => {
   const body = asObject(ctx.body, "request body");
   const name = reqString(body, "name");
   if (!/^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$/.test(name)) throw errors.invalid("name", "use letters, digits, `.`, `_`, `-` and `/` (at most 128)");
+  if (isBuiltInName(name)) throw errors.badRequest("names starting with 'superserve/' are reserved");
   if (body.build_spec === undefined) throw errors.invalid("build_spec", "is required ({from, steps?, start_cmd?, ready_cmd?})");
   const spec = parseSpec(body.build_spec);
   if (store.getTemplate(name)) throw errors.conflict("template_exists", `a template named ${name} already exists; pick another name or delete it`);
   const template: TemplateRecord = {
     id: ids.id("tpl"),
     name,
-    vcpu: optInt(body, "vcpu", 1, 64) ?? 1,
-    memory_mib: optInt(body, "memory_mib", 128, 262144) ?? 1024,
-    disk_mib: optInt(body, "disk_mib", 256, 1048576) ?? 4096,
+    ...templateShape(body),
     build_spec: spec,
     status: "pending",
     created_at: new Date(clock.now()).toISOString(),
@@ -78,7 +86,7 @@ export const listTemplates: ControlHandler = async (ctx) => ({
 
 export const deleteTemplate: ControlHandler = async (ctx) => {
   const { store, builder } = ctx.services;
-  const t = findTemplate(ctx);
+  const t = findOwnTemplate(ctx);
   const users = store.listSandboxes().filter((s) => s.template_id === t.id);
   if (users.length > 0) throw errors.conflict("template_in_use", `template ${t.name} is used by sandbox ${users[0].id}; delete its sandboxes first`);
   const builds = store.listBuilds(t.id);
@@ -89,7 +97,7 @@ export const deleteTemplate: ControlHandler = async (ctx) => {
 };
 
 export const rebuildTemplate: ControlHandler = async (ctx) => {
-  const { build, created } = ctx.services.builder.start(findTemplate(ctx));
+  const { build, created } = ctx.services.builder.start(findOwnTemplate(ctx));
   return { status: created ? 201 : 200, body: buildJson(build) };
 };
 

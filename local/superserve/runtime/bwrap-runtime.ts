@@ -1,12 +1,13 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { mkdir, readFile, rename, rm } from "node:fs/promises";
+import { closeSync, openSync, readdirSync, readFileSync } from "node:fs";
+import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { constants as osConstants } from "node:os";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { shellQuote } from "../../shared/shell-quote";
-import { type FreezerGroups } from "./freezer";
-import { TOOLS_MOUNT, type OverlayPart } from "./rootfs";
+import type { SandboxCgroups } from "./cgroups";
+import { diskUsage } from "./disk-usage";
+import { hostBinds, rootOverlayCommand, TOOLS_MOUNT } from "./rootfs";
 import { SANDBOX_HOME, SANDBOX_PATH } from "./sandbox-env";
 import type { ExecOutput, ExecRequest, ExecResult, RunningCommand, SandboxBootSpec, SandboxRuntime } from "./types";
 
@@ -14,12 +15,12 @@ import type { ExecOutput, ExecRequest, ExecResult, RunningCommand, SandboxBootSp
 interface BwrapRuntimeOptions {
   /** Directory holding one disk directory per sandbox. */
   disksDir: string;
-  /** The overlay parts from {@link prepareBase}. */
-  parts: OverlayPart[];
-  /** The freezer groups of this instance. */
-  freezer: FreezerGroups;
+  /** The cgroups of this instance. */
+  cgroups: SandboxCgroups;
   /** Host directory mounted read-only at {@link TOOLS_MOUNT} in every sandbox. */
   toolsDir?: string;
+  /** Host directory with the tools' Node.js runtime, mounted read-only in every sandbox. */
+  nodeRuntimeDir?: string;
   /** Milliseconds between SIGTERM and SIGKILL when a sandbox stops. */
   killGraceMs: number;
 }
@@ -27,23 +28,51 @@ interface BwrapRuntimeOptions {
 /** Capabilities no sandbox process keeps: they would reach past the sandbox into the host. */
 const DROPPED_CAPS = ["sys_admin", "sys_module", "sys_rawio", "sys_boot", "sys_time", "mknod", "syslog", "mac_admin", "mac_override"];
 
-interface Running {
-  /** The bwrap process (host pid namespace). */
-  launcher: ChildProcess;
+/** What a later instance needs to adopt a running sandbox (`<disk>/runtime.json`). */
+interface RuntimeState {
   /** Pid (host view) of the sandbox's pid-namespace init, the target of nsenter. */
   nsPid: number;
+  /** Its start time (`/proc/<pid>/stat` field 22): a reused pid never matches. */
+  nsStart: string;
+  /** Pids that make up the sandbox itself. */
+  infra: number[];
+  /** `/proc/sys/kernel/random/boot_id` when it booted. */
+  bootId: string;
+  /** RLIMIT_FSIZE of its commands, in 512-byte blocks (`ulimit -f`). */
+  fileBlocks: number;
+}
+
+interface Running {
+  /** The bwrap process when this instance booted the sandbox; unset for an adopted one. */
+  launcher?: ChildProcess;
+  state: RuntimeState;
   /** Pids that make up the sandbox itself; SIGTERM spares them so the sandbox outlives its commands' shutdown. */
   infra: Set<number>;
-  exited: Promise<void>;
 }
 
 const sleep = (ms: number) => new Promise<void>((ok) => setTimeout(ok, ms));
 
+function bootId(): string {
+  return readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim();
+}
+
+/** Field 22 of /proc/<pid>/stat (start time in clock ticks since boot), or undefined when gone (or a zombie). */
+function startTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return fields[0] === "Z" || fields[0] === "X" ? undefined : fields[19];
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Sandboxes as bubblewrap containers: pid, mount, uts and ipc namespaces, hostname = id, the
- * host network. The root file system is a stack of overlays assembled in a private mount
- * namespace (so a crash never leaves mounts behind): the sandbox's writable layer over the
- * template layers over the host's system directories. Commands join the sandbox with nsenter.
+ * host network. The root file system is one overlay assembled in a private mount namespace (so a
+ * crash never leaves mounts behind): the sandbox's writable layer over the template layers over
+ * the image. Commands join the sandbox with nsenter and its cgroups (freezer, memory, CPU).
+ * Sandboxes do not die with this process: {@link detach} freezes them, {@link adopt} takes them back.
  */
 export class BwrapRuntime implements SandboxRuntime {
   private readonly running = new Map<string, Running>();
@@ -52,11 +81,15 @@ export class BwrapRuntime implements SandboxRuntime {
   constructor(private readonly opts: BwrapRuntimeOptions) {}
 
   isRunning(id: string): boolean {
-    return this.running.has(id);
+    const r = this.running.get(id);
+    if (!r) return false;
+    if (startTime(r.state.nsPid) === r.state.nsStart) return true;
+    this.running.delete(id);
+    return false;
   }
 
   async boot(spec: SandboxBootSpec): Promise<void> {
-    if (this.running.has(spec.id)) return;
+    if (this.isRunning(spec.id)) return;
     const pending = this.booting.get(spec.id);
     if (pending) return pending;
     const p = this.doBoot(spec).finally(() => this.booting.delete(spec.id));
@@ -65,49 +98,43 @@ export class BwrapRuntime implements SandboxRuntime {
   }
 
   private async doBoot(spec: SandboxBootSpec): Promise<void> {
+    const { cgroups } = this.opts;
     const disk = this.diskDir(spec.id);
-    const merged = join(disk, "merged");
-    await mkdir(merged, { recursive: true });
-    const mounts: string[] = [];
-    for (const part of this.opts.parts) {
-      const upper = join(disk, "upper", part.key);
-      const work = join(disk, "work", part.key);
-      await mkdir(upper, { recursive: true });
-      await mkdir(work, { recursive: true });
-      const lowers = [...spec.layers.map((l) => join(l, part.key)).filter((l) => existsSync(l)), ...part.base];
-      const target = part.target === "/" ? merged : join(merged, part.target);
-      const options = `lowerdir=${lowers.join(":")},upperdir=${upper},workdir=${work}`;
-      mounts.push(`mount -t overlay overlay -o ${shellQuote(options)} ${shellQuote(target)}`);
-    }
-    await this.opts.freezer.create(spec.id);
+    for (const d of ["merged", "upper", "work"]) await mkdir(join(disk, d), { recursive: true });
+    const mount = rootOverlayCommand(spec, disk);
+    await cgroups.create(spec.id, spec.limits);
+    const fileBlocks = spec.limits.diskMib * 2048;
     const bwrapArgs = [
       "--bind", ".", "/",
       "--proc", "/proc",
       "--dev", "/dev",
       "--unshare-pid", "--unshare-ipc", "--unshare-uts",
       "--hostname", spec.id,
-      "--die-with-parent", "--new-session",
+      "--new-session",
       "--clearenv", "--setenv", "HOME", SANDBOX_HOME, "--setenv", "PATH", SANDBOX_PATH,
-      "--chdir", SANDBOX_HOME,
-      ...(this.opts.toolsDir ? ["--ro-bind", this.opts.toolsDir, TOOLS_MOUNT] : []),
+      ...hostBinds(this.opts),
+      "--chdir", "/",
       ...DROPPED_CAPS.flatMap((c) => ["--cap-drop", `CAP_${c.toUpperCase()}`]),
       "--info-fd", "3",
-      "/bin/sh", "-c", `trap '' TERM INT HUP; echo ready; exec sleep infinity`,
+      "/bin/sh", "-c", `trap '' TERM INT HUP; echo ready; exec sleep infinity >/dev/null 2>&1`,
     ];
     const script = [
       "set -e",
-      `echo $$ > ${shellQuote(this.opts.freezer.procsFile(spec.id))}`,
-      ...mounts,
-      `cd ${shellQuote(merged)}`,
+      ...cgroups.procsFiles(spec.id).map((f) => `echo $$ > ${shellQuote(f)}`),
+      `ulimit -f ${fileBlocks}`,
+      mount,
+      `cd ${shellQuote(join(disk, "merged"))}`,
       `exec bwrap ${bwrapArgs.map(shellQuote).join(" ")}`,
     ].join("\n");
+    const logFile = join(disk, "launcher.log");
+    const log = openSync(logFile, "w");
     const launcher = spawn("/usr/bin/unshare", ["--mount", "--propagation", "private", "/bin/sh", "-c", script], {
-      stdio: ["ignore", "pipe", "pipe", "pipe"],
+      stdio: ["ignore", "pipe", log, "pipe"],
       env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" },
+      detached: true,
     });
+    closeSync(log);
     const exited = new Promise<void>((ok) => launcher.once("exit", () => ok()));
-    let stderr = "";
-    launcher.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
     const info = childPid(launcher.stdio[3] as Readable);
     info.catch(() => undefined);
     const ready = new Promise<boolean>((ok) => {
@@ -115,14 +142,18 @@ export class BwrapRuntime implements SandboxRuntime {
       void exited.then(() => ok(false));
     });
     if (!(await ready)) {
-      await this.opts.freezer.remove(spec.id);
+      await cgroups.remove(spec.id);
+      const stderr = await readFile(logFile, "utf8").catch(() => "");
       throw new Error(`sandbox ${spec.id} failed to boot: ${stderr.trim() || "bwrap exited"}`);
     }
     const nsPid = await info;
     const children = await readFile(`/proc/${nsPid}/task/${nsPid}/children`, "utf8").catch(() => "");
-    const infra = new Set([launcher.pid!, nsPid, ...children.split(" ").filter(Boolean).map(Number)]);
-    launcher.stdout!.resume();
-    this.running.set(spec.id, { launcher, nsPid, infra, exited });
+    const infra = [launcher.pid!, nsPid, ...children.split(" ").filter(Boolean).map(Number)];
+    // The sandbox's own processes are never the OOM killer's choice: a command past the memory limit is.
+    for (const pid of infra) await writeFile(`/proc/${pid}/oom_score_adj`, "-1000").catch(() => undefined);
+    const state: RuntimeState = { nsPid, nsStart: startTime(nsPid) ?? "", infra, bootId: bootId(), fileBlocks };
+    await writeFile(join(disk, "runtime.json"), JSON.stringify(state));
+    this.running.set(spec.id, { launcher, state, infra: new Set(infra) });
     void exited.then(() => {
       if (this.running.get(spec.id)?.launcher === launcher) this.running.delete(spec.id);
     });
@@ -187,16 +218,20 @@ export class BwrapRuntime implements SandboxRuntime {
   }
 
   async freeze(id: string): Promise<void> {
-    if (this.running.has(id)) await this.opts.freezer.freeze(id);
+    if (this.running.has(id)) await this.opts.cgroups.freeze(id);
   }
 
   async thaw(id: string): Promise<void> {
-    await this.opts.freezer.thaw(id);
+    await this.opts.cgroups.thaw(id);
+  }
+
+  isFrozen(id: string): Promise<boolean> {
+    return this.opts.cgroups.isFrozen(id);
   }
 
   async stop(id: string): Promise<void> {
     const r = this.running.get(id);
-    const freezer = this.opts.freezer;
+    const freezer = this.opts.cgroups;
     await freezer.thaw(id);
     const workload = async () => (await freezer.pids(id)).filter((p) => !r?.infra.has(p));
     for (const pid of await workload()) signal(pid, "SIGTERM");
@@ -208,9 +243,10 @@ export class BwrapRuntime implements SandboxRuntime {
       for (const pid of pids) signal(pid, "SIGKILL");
       await sleep(25);
     }
-    if (r) await r.exited;
+    for (let i = 0; r && i < 500 && startTime(r.state.nsPid) === r.state.nsStart; i++) await sleep(10);
     this.running.delete(id);
     await freezer.remove(id);
+    await rm(join(this.diskDir(id), "runtime.json"), { force: true });
   }
 
   async destroy(id: string): Promise<void> {
@@ -227,12 +263,37 @@ export class BwrapRuntime implements SandboxRuntime {
 
   async close(): Promise<void> {
     await Promise.all([...this.running.keys()].map((id) => this.stop(id)));
-    await this.opts.freezer.removeParent();
+    await this.opts.cgroups.removeParent();
   }
 
-  /** Ends processes of sandboxes left running by a previous instance that did not stop. */
-  async reapLeftovers(): Promise<void> {
-    for (const id of await this.opts.freezer.leftovers()) await this.stop(id);
+  async detach(): Promise<void> {
+    for (const [id, r] of this.running) {
+      await this.opts.cgroups.freeze(id);
+      if (r.launcher) {
+        for (const stream of r.launcher.stdio) stream?.destroy();
+        r.launcher.unref();
+      }
+    }
+    this.running.clear();
+  }
+
+  async adopt(known: Set<string>): Promise<string[]> {
+    const adopted: string[] = [];
+    const boot = bootId();
+    for (const id of await this.opts.cgroups.existing()) {
+      const state = await readFile(join(this.diskDir(id), "runtime.json"), "utf8")
+        .then((t) => JSON.parse(t) as RuntimeState)
+        .catch(() => undefined);
+      const alive = state && state.bootId === boot && startTime(state.nsPid) === state.nsStart;
+      if (known.has(id) && alive && (await this.opts.cgroups.pids(id)).includes(state.nsPid)) {
+        this.running.set(id, { state, infra: new Set(state.infra) });
+        adopted.push(id);
+      } else {
+        if (state) this.running.set(id, { state, infra: new Set(state.infra) });
+        await this.stop(id);
+      }
+    }
+    return adopted;
   }
 
   private diskDir(id: string): string {
@@ -242,11 +303,12 @@ export class BwrapRuntime implements SandboxRuntime {
   private spawnIn(id: string, argv: string[], o: { env: Record<string, string>; stdin?: boolean }): ChildProcess {
     const r = this.running.get(id);
     if (!r) throw new Error(`sandbox ${id} is not running`);
+    const enter = this.opts.cgroups.procsFiles(id).map((f) => `echo $$ > ${shellQuote(f)} && `).join("");
     return spawn(
       "/bin/sh",
       [
-        "-c", `echo $$ > "$0" && exec "$@"`, this.opts.freezer.procsFile(id),
-        "/usr/bin/nsenter", `--target=${r.nsPid}`, "--mount", "--uts", "--ipc", "--pid", "--root", "--",
+        "-c", `${enter}ulimit -f ${r.state.fileBlocks} && exec "$@"`, "sh",
+        "/usr/bin/nsenter", `--target=${r.state.nsPid}`, "--mount", "--uts", "--ipc", "--pid", "--root", "--",
         "/usr/bin/setpriv", "--bounding-set", DROPPED_CAPS.map((c) => `-${c}`).join(","), "--",
         ...argv,
       ],
@@ -355,11 +417,6 @@ function childPid(info: Readable): Promise<number> {
   });
 }
 
-async function diskUsage(dir: string): Promise<number> {
-  const child = spawn("/usr/bin/du", ["-sb", dir], { stdio: ["ignore", "pipe", "ignore"] });
-  const text = (await readAll(child.stdout)).toString();
-  return Number(text.split("\t")[0]) || 0;
-}
 
 /**
  * Remove a sandbox's disk. Files a process in the sandbox made immutable (`chattr +i`, as the

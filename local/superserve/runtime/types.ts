@@ -1,14 +1,19 @@
 import type { Readable } from "node:stream";
+import type { SandboxLimits } from "./cgroups";
 
 /** What a sandbox boots from. */
 export interface SandboxBootSpec {
   /** Sandbox id; also its hostname and the name of its disk directory. */
   id: string;
+  /** The image's root file system: the bottom, read-only layer. */
+  image: string;
   /**
-   * Read-only layer directories stacked between the host's system directories and the
-   * sandbox's own writable layer, top-most first (a template build's layer, or none).
+   * Read-only layer directories stacked between the image and the sandbox's own writable
+   * layer, top-most first (a template build's layer, or none).
    */
   layers: string[];
+  /** CPU, memory and file-size limits (the template's shape). */
+  limits: SandboxLimits;
 }
 
 /** One command to run inside a running sandbox. */
@@ -88,4 +93,18 @@ export interface SandboxRuntime {
   snapshot(id: string, layerDir: string): Promise<number>;
   /** Stops every running sandbox, keeping disks. */
   close(): Promise<void>;
+  /**
+   * Live restore, first half: freezes every running sandbox and lets go of it, so that its
+   * processes outlive this process; {@link adopt} takes them back.
+   */
+  detach(): Promise<void>;
+  /**
+   * Live restore, second half: takes back the sandboxes in `known` that an earlier instance
+   * detached (or left running when it died), frozen or not as they were; ends every other
+   * leftover (build sandboxes, deleted sandboxes, processes of an earlier boot). Answers the
+   * adopted ids.
+   */
+  adopt(known: Set<string>): Promise<string[]>;
+  /** True when the sandbox's processes are frozen. */
+  isFrozen(id: string): Promise<boolean>;
 }

@@ -46,6 +46,11 @@ export interface BuildRecord {
   finalized_at?: string;
   /** Environment accumulated by the build's `env` steps; every sandbox of the template gets it. */
   env: Record<string, string>;
+  /**
+   * Root file system of the image the build runs on (and its sandboxes boot from), set when
+   * the build starts; absent on builds of a local Superserve before images.
+   */
+  image?: string;
 }
 
 export interface SandboxRecord {

@@ -1,0 +1,81 @@
+/**
+ * Live restore: a stop of the local Superserve that keeps sandboxes freezes them with their
+ * processes; the next start on the same data dir takes them back, so a background process and
+ * the `mesa mount -d` daemon survive and an edit made after the restart reaches Mesa. A plain
+ * stop ends them (they come back paused, files kept), as after a host reboot.
+ */
+import type { Mesa } from "@mesadev/sdk" with { "resolution-mode": "import" };
+import { Sandbox } from "@superserve/sdk";
+import * as fs from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startLocalMesa } from "../../../local/mesa";
+import { buildMesaCli } from "../../../local/mesa-cli/bundle";
+import { routeSuperserveDataPlane, startLocalSuperserve, type LocalSuperserve } from "../../../local/superserve";
+import { eventually } from "../../helpers/eventually";
+import { remoteText, seedRepo } from "../../helpers/mesa-repos";
+import { unique } from "./harness";
+
+let work: string;
+let mesaServer: Awaited<ReturnType<typeof startLocalMesa>>;
+let mesa: Mesa;
+let ss: LocalSuperserve | undefined;
+
+const start = async () => {
+  ss = await startLocalSuperserve({ dataDir: join(work, "superserve"), port: 0, sandboxTools: join(work, "tools"), killGraceMs: 2000 });
+  routeSuperserveDataPlane(ss.url);
+  return { apiKey: ss.apiKey, baseUrl: ss.url };
+};
+
+/** The sandbox's status as listed (no activation). */
+const statusOf = async (id: string, conn: { apiKey: string; baseUrl: string }) => (await Sandbox.list(conn)).find((s) => s.id === id)?.status;
+
+beforeAll(async () => {
+  work = fs.mkdtempSync(join(tmpdir(), "ss-live-restore-"));
+  await buildMesaCli(join(work, "tools"));
+  mesaServer = await startLocalMesa({ dataDir: join(work, "mesa"), port: 0 });
+  const sdk = await import("@mesadev/sdk");
+  mesa = new sdk.Mesa({ apiKey: mesaServer.apiKey, apiUrl: mesaServer.url, org: mesaServer.org });
+});
+
+afterAll(async () => {
+  await ss?.stop();
+  await mesaServer?.stop();
+  fs.rmSync(work, { recursive: true, force: true });
+});
+
+describe("sandboxes across a restart of the local Superserve", () => {
+  it("keeps a background process and the mount daemon; an edit after the restart reaches Mesa", async () => {
+    const conn = await start();
+    const repo = await seedRepo(mesa, unique("live"), { "README.md": "hello\n" });
+    const { token } = await mesa.tokens.create({ scopes: ["read", "write"], repos: [`${mesaServer.org}/${repo}`], ttl_seconds: 900 });
+    const sb = await Sandbox.create({ ...conn, name: unique("live"), fromTemplate: "superserve/base" });
+    const mounted = await sb.commands.run("mesa mount -d -y", {
+      env: { MESA_ORG: mesaServer.org, MESA_API_KEY: token, MESA_API_URL: mesaServer.url },
+      timeoutMs: 60_000,
+    });
+    expect(mounted.exitCode, mounted.stderr).toBe(0);
+    const dir = `/home/user/.local/share/mesa/mnt/${mesaServer.org}/${repo}`;
+    await sb.commands.run("nohup sleep 1000 >/dev/null 2>&1 & echo $! > /tmp/bg.pid");
+    const before = (await sb.commands.run("cat /tmp/bg.pid /home/user/.local/state/mesa/run/mesa.pid")).stdout;
+
+    await ss!.stop({ keepSandboxes: true });
+    const again = await start();
+    expect(await statusOf(sb.id, again), "an active sandbox stays active across the restart").toBe("active");
+    const info = await Sandbox.connect(sb.id, again);
+    const after = await info.commands.run("cat /tmp/bg.pid /home/user/.local/state/mesa/run/mesa.pid; for p in $(cat /tmp/bg.pid /home/user/.local/state/mesa/run/mesa.pid); do kill -0 $p && echo alive; done");
+    expect(after.stdout, "the same background process and daemon, still running").toBe(`${before}alive\nalive\n`);
+    await info.commands.run(`echo after-restart > ${dir}/restart.txt`);
+    await eventually("the edit made after the restart to reach Mesa", async () =>
+      (await remoteText(mesa, repo, "restart.txt")) === "after-restart\n" ? true : undefined, 10_000);
+
+    await ss!.stop();
+    const third = await start();
+    expect(await statusOf(sb.id, third), "a plain stop ends the processes: the sandbox comes back paused").toBe("paused");
+    const cold = await Sandbox.connect(sb.id, third);
+    const resumed = await cold.commands.run("cat /tmp/bg.pid >/dev/null && echo files-kept; kill -0 $(cat /tmp/bg.pid) 2>/dev/null || echo process-gone");
+    expect(resumed.stdout).toBe("files-kept\nprocess-gone\n");
+    await cold.kill();
+  }, 180_000);
+});
