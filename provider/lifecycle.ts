@@ -284,8 +284,12 @@ export function defineProvider<I extends CommonInputs, O extends I>(
       const redact = redactorOf(inputs as unknown as CommonInputs);
       if (failures.length === 0 && def.verifyReferences) {
         const ctx = context(inputs as unknown as CommonInputs, redact, CHECK_LOOKUP_SECONDS);
+        // The deadline bounds the retries; the race bounds a request that hangs.
+        const timedOut = clock.sleep(CHECK_LOOKUP_SECONDS * 1000).then(() => {
+          throw new Error(`no answer within ${CHECK_LOOKUP_SECONDS} s`);
+        });
         try {
-          failures.push(...(await def.verifyReferences(inputs as unknown as I, ctx)));
+          failures.push(...(await Promise.race([def.verifyReferences(inputs as unknown as I, ctx), timedOut])));
         } catch (err) {
           ctx.log.warn(`could not verify at preview that the names this ${def.typeName} refers to exist (${describeError(err)}); \`pulumi up\` fails if they do not.`);
         }

@@ -20,11 +20,16 @@ const MIN_SECRET_LENGTH = 4;
 /** Replaces every secret value in a text. */
 export type Redactor = (text: string) => string;
 
-/** The string leaves of `value` (map keys are names, not values, and stay readable). */
+/**
+ * The string leaves of `value`. Map keys are names, not values, and stay readable; so does a
+ * union's discriminator `kind` (`upstream.auth.kind: "token"` names a variant, it is no secret).
+ */
 function leaves(value: unknown, out: string[]): void {
   if (typeof value === "string") out.push(value);
   else if (Array.isArray(value)) value.forEach((v) => leaves(v, out));
-  else if (value && typeof value === "object") Object.values(value).forEach((v) => leaves(v, out));
+  else if (value && typeof value === "object") {
+    for (const [key, v] of Object.entries(value)) if (key !== "kind") leaves(v, out);
+  }
 }
 
 /** A redactor for the secret values among `inputs[fields]`. */

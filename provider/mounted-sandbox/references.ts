@@ -34,8 +34,17 @@ export async function verifyReferences(inputs: MountedSandboxInputs, ctx: Operat
 
 async function templateFailure(template: string, ctx: OperationContext): Promise<CheckFailure | undefined> {
   const ss = await superserve(ctx);
+  const found = await ctx.retry(`read template ${template}`, async () => {
+    try {
+      await ss.sdk.Template.connect(template, ss.conn);
+      return true;
+    } catch (err) {
+      if (statusOf(err) === 404 || (err as Error)?.name === "NotFoundError") return false;
+      throw err;
+    }
+  });
+  if (found) return undefined;
   const templates = await ctx.retry("list templates", () => ss.sdk.Template.list(ss.conn));
-  if (templates.some((t) => t.name === template || t.id === template)) return undefined;
   return {
     property: "template",
     reason: `template '${template}' not found in this team; existing: ${existing(templates.map((t) => t.name))}. Name one of them, or pass a SuperserveTemplate resource.`,
