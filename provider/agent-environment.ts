@@ -32,11 +32,13 @@ export interface AgentSandboxesArgs extends Omit<MountedSandboxArgs, "template" 
 
 export interface AgentEnvironmentArgs {
   /**
-   * The Mesa repo the agents work in (created here).
+   * The Mesa repo the agents work in (created here). Its `forceDestroy` passes through: without
+   * it, deleting the repo fails while the sandboxes' forked bookmarks hold unmerged work.
    * @default an autonamed repo in the API key's org
    * @example
    * ```ts
    * { repo: { name: "agent-workspace", tags: { team: "agents" } } }
+   * { repo: { name: "scratch", forceDestroy: true }, protectRepo: false } // a throwaway environment
    * ```
    */
   repo?: MesaRepoArgs;
@@ -63,8 +65,9 @@ export interface AgentEnvironmentArgs {
   sandboxes?: AgentSandboxesArgs;
   /**
    * Protect the repo from deletion (`protect: true`): `pulumi destroy` then refuses to run until
-   * the protection is lifted. Set `false` to let destroy delete the repo and its history, or keep
-   * it with `transform: { repo: (_, opts) => { opts.retainOnDelete = true; } }`.
+   * the protection is lifted. Set `false` to let destroy delete the repo and its history (still
+   * refused while forks hold unmerged work, unless `repo.forceDestroy`), or keep it with
+   * `transform: { repo: (_, opts) => { opts.retainOnDelete = true; } }`.
    * @default true
    */
   protectRepo?: boolean;

@@ -84,6 +84,16 @@ function urnWithoutDependencies(name: string, type: string, parent: pulumi.Resou
   return pulumi.output(new Promise<string>((resolve) => urn.apply(resolve)));
 }
 
+/**
+ * Names of the top-level inputs whose values are secret (marked with `pulumi.secret` or derived
+ * from a secret, anywhere inside): the provider process sees plain values only, so it learns from
+ * this input which values to keep out of what it prints.
+ */
+function markedSecret(inputs: Record<string, unknown>): pulumi.Output<string[]> {
+  const marks = Object.entries(inputs).map(async ([key, value]) => (value !== undefined && (await pulumi.isSecret(pulumi.output(value))) ? key : undefined));
+  return pulumi.output(Promise.all(marks)).apply((keys) => keys.filter((key): key is string => key !== undefined));
+}
+
 /** What a resource class passes to {@link PackageResource}; `O` is its provider's outputs type. */
 export interface PackageResourceSpec<O extends object> {
   /** Type name, e.g. "MesaRepo". */
@@ -98,7 +108,8 @@ export interface PackageResourceSpec<O extends object> {
 
 /**
  * Base class of this package's resources: readable type token, serialized trampoline, the URN
- * input used to tag created objects, output declarations and secret outputs.
+ * input used to tag created objects, the names of the secret inputs, output declarations and
+ * secret outputs.
  */
 export abstract class PackageResource<O extends object> extends pulumi.dynamic.Resource {
   protected constructor(
@@ -109,7 +120,10 @@ export abstract class PackageResource<O extends object> extends pulumi.dynamic.R
   ) {
     const props: Record<string, unknown> = {};
     for (const output of spec.outputs) props[output] = undefined;
-    Object.assign(props, inputs, { pulumiUrn: urnWithoutDependencies(name, typeToken(spec.typeName), opts?.parent) });
+    Object.assign(props, inputs, {
+      pulumiUrn: urnWithoutDependencies(name, typeToken(spec.typeName), opts?.parent),
+      markedSecret: markedSecret(inputs),
+    });
     super(
       trampolineProvider(spec.implModule),
       name,

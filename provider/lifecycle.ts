@@ -3,7 +3,9 @@
  * tolerates unknowns, autonaming, credentials present), `diff` (exact replaces from a per-field
  * table, plus the resource's state diff), idempotent `create` with explicit adoption, `read` for
  * refresh, `update`, and `delete` that succeeds when the object is already gone — with deadlines
- * and retries around every call, and the Mesa org resolved in one place.
+ * and retries around every call, and the Mesa org resolved in one place. Names given by the
+ * program are verified against the services at `check` (bounded: a slow service only warns), and
+ * no secret value reaches what the engine prints (see `redact.ts`).
  *
  * A resource supplies a {@link ResourceDefinition} (in `<resource>/provider.ts`); {@link
  * defineProvider} turns it into the object the dynamic-provider trampoline (see `dynamic.ts`)
@@ -23,7 +25,8 @@ import {
 } from "./config";
 import { logSinkFromArgv, progressLog, type LogSink, type ProgressLog } from "./engine-log";
 import { autoname, hashSuffix, logicalNameOf, nameProblem, type NameRules, type SuffixSource } from "./naming";
-import { systemClock, withRetry, type FailureKind, type RetryClock } from "./retry";
+import { redactError, redactorFor, type Redactor } from "./redact";
+import { describeError, systemClock, withRetry, type FailureKind, type RetryClock } from "./retry";
 
 /** The placeholder the engine sends for values not known during preview. */
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -51,6 +54,8 @@ export interface CommonInputs {
   adopt?: { name: string };
   /** Set by `check` when the name was generated (a generated name is ours to adopt on retry). */
   autonamed?: boolean;
+  /** Top-level inputs whose values the program marked secret (set by the resource class). */
+  markedSecret?: string[];
 }
 
 /** How a change of an input affects the live object. */
@@ -61,11 +66,21 @@ export interface FieldRule {
   serviceDefault?: boolean;
 }
 
-/** One failed validation, naming the field and the fix. */
+/**
+ * One failed validation, naming the field and the fix. `property` is the field's path in the
+ * program's terms (`envVars.MESA_TOKEN`, `repos[0].fork`), or "" for the resource as a whole.
+ */
 export interface CheckFailure {
   property: string;
   reason: string;
 }
+
+/**
+ * Deadline of the lookups `check` makes ({@link ResourceDefinition.verifyReferences}), retries
+ * included. A service slower than this only costs a warning: preview goes on, and `up` fails
+ * with the service's own answer if the name really does not exist.
+ */
+export const CHECK_LOOKUP_SECONDS = 20;
 
 /** Services a resource talks to; `check` fails at preview when one has no credentials. */
 export type Service = "mesa" | "superserve";
@@ -92,12 +107,20 @@ export interface ResourceDefinition<I extends CommonInputs, O extends I> {
   services: readonly Service[];
   /** Every input except the common ones, with how it changes the object. */
   fields: { readonly [K in Exclude<keyof I, keyof CommonInputs>]-?: FieldRule };
+  /** Inputs stored encrypted in the state (the resource's `additionalSecretOutputs`): never printed. */
+  encryptedInputs: readonly (Exclude<keyof I, keyof CommonInputs> & string)[];
   /** Rules for `name`; when set, an unset name is autonamed in `check`. */
   nameRules?: NameRules;
   /** Deadline of one create/update/read/delete in seconds. */
   timeoutSeconds(inputs: I): number;
   /** Validate fields (skip unknown values) and fill defaults. */
   validate(inputs: I): CheckFailure[];
+  /**
+   * Check, against the services, that the objects valid inputs name exist (a template, a repo), so
+   * a typo fails at preview. Returns a failure only for a definite "not found"; a thrown error
+   * (the service slow or unreachable until {@link CHECK_LOOKUP_SECONDS}) becomes a warning.
+   */
+  verifyReferences?(inputs: I, ctx: OperationContext): Promise<CheckFailure[]>;
   /**
    * Fill defaults that only the service knows (e.g. the API key's org) into valid inputs, so they
    * stay known in previews: dependents would otherwise see them as unknown and plan replacements.
@@ -182,9 +205,24 @@ export function defineProvider<I extends CommonInputs, O extends I>(
   /** The configured Mesa org, else the API key's (`/whoami`). */
   const mesaOrgOfSettings = async () => resolveMesaOrg(await resolveMesaSettings(configInputs));
 
-  const context = (inputs: CommonInputs): OperationContext => {
-    const deadline = clock.now() + def.timeoutSeconds(inputs as I) * 1000;
-    const log = progressLog(environment.logSink, inputs.pulumiUrn ?? "");
+  /** Secret-bearing inputs of `inputs`: the ones stored encrypted and the ones the program marked secret. */
+  const secretFields = (inputs: CommonInputs): string[] => [...def.encryptedInputs, ...(Array.isArray(inputs.markedSecret) ? inputs.markedSecret : [])];
+  const redactorOf = (...inputs: CommonInputs[]): Redactor => {
+    const each = inputs.map((i) => redactorFor(i as unknown as Props, secretFields(i)));
+    return (text) => each.reduce((out, redact) => redact(out), text);
+  };
+  /** Run an operation, keeping secret values out of the error the host prints. */
+  const guarded = async <T>(redact: Redactor, run: () => Promise<T>): Promise<T> => {
+    try {
+      return await run();
+    } catch (err) {
+      throw redactError(err, redact);
+    }
+  };
+
+  const context = (inputs: CommonInputs, redact: Redactor, timeoutSeconds = def.timeoutSeconds(inputs as I)): OperationContext => {
+    const deadline = clock.now() + timeoutSeconds * 1000;
+    const log = redactedLog(progressLog(environment.logSink, inputs.pulumiUrn ?? ""), redact);
     const retry: OperationContext["retry"] = (operation, fn, classify) =>
       withRetry(fn, {
         operation,
@@ -243,7 +281,20 @@ export function defineProvider<I extends CommonInputs, O extends I>(
       if (failures.length === 0 && def.serviceDefaults) {
         await def.serviceDefaults(inputs as unknown as I, olds as Partial<I>, { mesaOrg: mesaOrgOfSettings });
       }
-      return { inputs, failures };
+      const redact = redactorOf(inputs as unknown as CommonInputs);
+      if (failures.length === 0 && def.verifyReferences) {
+        const ctx = context(inputs as unknown as CommonInputs, redact, CHECK_LOOKUP_SECONDS);
+        // The deadline bounds the retries; the race bounds a request that hangs.
+        const timedOut = clock.sleep(CHECK_LOOKUP_SECONDS * 1000).then(() => {
+          throw new Error(`no answer within ${CHECK_LOOKUP_SECONDS} s`);
+        });
+        try {
+          failures.push(...(await Promise.race([def.verifyReferences(inputs as unknown as I, ctx), timedOut])));
+        } catch (err) {
+          ctx.log.warn(`could not verify at preview that the names this ${def.typeName} refers to exist (${describeError(err)}); \`pulumi up\` fails if they do not.`);
+        }
+      }
+      return { inputs, failures: engineFailures(failures, secretFields(inputs as unknown as CommonInputs), redact) };
     },
 
     async diff(_id: string, olds: Props, news: Props) {
@@ -273,7 +324,8 @@ export function defineProvider<I extends CommonInputs, O extends I>(
 
     async create(props: Props) {
       const inputs = strip(props) as unknown as I;
-      const ctx = context(inputs);
+      const redact = redactorOf(inputs);
+      const ctx = context(inputs, redact);
       try {
         const result = inputs.adopt ? await def.adopt(inputs, ctx) : await def.create(inputs, ctx);
         return { id: result.id, outs: result.outs };
@@ -283,27 +335,51 @@ export function defineProvider<I extends CommonInputs, O extends I>(
           // without it the engine could not update or delete the recorded object later.
           (err.properties as Props)[PROVIDER_KEY] = props[PROVIDER_KEY];
         }
-        throw err;
+        throw redactError(err, redact);
       }
     },
 
     async read(id: string, props: Props) {
       const state = strip(props) as unknown as O;
-      const live = await def.read(id, state, context(state));
+      const redact = redactorOf(state);
+      const live = await guarded(redact, () => def.read(id, state, context(state, redact)));
       return live ? { id, props: live } : {};
     },
 
     async update(id: string, olds: Props, news: Props) {
       const state = strip(olds) as unknown as O;
       const inputs = strip(news) as unknown as I;
-      return { outs: await def.update(id, state, inputs, context(inputs)) };
+      const redact = redactorOf(state, inputs);
+      return { outs: await guarded(redact, () => def.update(id, state, inputs, context(inputs, redact))) };
     },
 
     async delete(id: string, props: Props) {
       const state = strip(props) as unknown as O;
-      await def.delete(id, state, context(state));
+      const redact = redactorOf(state);
+      await guarded(redact, () => def.delete(id, state, context(state, redact)));
     },
   };
+}
+
+/** A progress log that never prints a secret value. */
+function redactedLog(log: ProgressLog, redact: Redactor): ProgressLog {
+  return { info: (m) => log.info(redact(m)), status: (m) => log.status(redact(m)), warn: (m) => log.warn(redact(m)) };
+}
+
+/**
+ * Failures as the engine gets them. The engine prints a failure's `property` with the input's
+ * value ("property X value {…} has a problem"), secret or not; so a failure keeps `property`
+ * only when it is a top-level input holding no secret. Any other failure (a secret-bearing input,
+ * or a path such as `repos[0].fork`, whose value the engine would print as `{<nil>}`) names its
+ * path in the reason instead. Reasons never carry a secret value.
+ */
+function engineFailures(failures: CheckFailure[], secretFields: readonly string[], redact: Redactor): CheckFailure[] {
+  return failures.map(({ property, reason }) => {
+    const top = property.split(/[.[]/)[0];
+    const text = redact(reason);
+    if (property === "" || (top === property && !secretFields.includes(top))) return { property, reason: text };
+    return { property: "", reason: text.startsWith(property) ? text : `${property}: ${text}` };
+  });
 }
 
 function strip(props: Props): Props {

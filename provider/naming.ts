@@ -61,3 +61,30 @@ export function logicalNameOf(urn: string): string {
   const at = urn.lastIndexOf("::");
   return at < 0 ? urn : urn.slice(at + 2);
 }
+
+/** Longest bookmark name Mesa accepts. */
+const BOOKMARK_MAX_LENGTH = 200;
+
+/** Each rule of a bookmark name (git's ref-name rules, as Mesa applies them), with what breaks it. */
+const BOOKMARK_RULES: ReadonlyArray<[broken: (name: string) => boolean, what: string]> = [
+  [(n) => n.length === 0, "it is empty"],
+  [(n) => n.length > BOOKMARK_MAX_LENGTH, `it is longer than ${BOOKMARK_MAX_LENGTH} characters`],
+  [(n) => !/^[A-Za-z0-9._/-]+$/.test(n), "it has characters other than letters, digits, '.', '_', '-' and '/'"],
+  [(n) => !/^[A-Za-z0-9]/.test(n), "it does not start with a letter or digit"],
+  [(n) => n.includes(".."), "it contains '..'"],
+  [(n) => n.includes("//") || n.endsWith("/"), "it has an empty '/'-separated part"],
+  [(n) => n.split("/").some((part) => part.startsWith(".")), "a '/'-separated part starts with '.'"],
+  [(n) => n.endsWith(".lock") || n.endsWith("."), "it ends with '.lock' or '.'"],
+  [(n) => n === "HEAD", "HEAD is reserved"],
+];
+
+/**
+ * Why `name`, given as the program's `field`, is not a bookmark name Mesa accepts, or undefined
+ * when it is one.
+ */
+export function bookmarkProblem(field: string, name: unknown): string | undefined {
+  if (typeof name !== "string") return `${field} must be a bookmark name (a string), e.g. "main".`;
+  const broken = BOOKMARK_RULES.find(([rule]) => rule(name));
+  if (!broken) return undefined;
+  return `${field} "${name}" is not a valid bookmark name: ${broken[1]}. Use letters, digits, '.', '_', '-' and '/'-separated parts, e.g. "release-1" or "agents/reviewer".`;
+}

@@ -11,6 +11,7 @@ const env = new AgentEnvironment("agents", {
   repo: {
     name: config.get("repoName"),
     tags: { stack: pulumi.getStack(), project: pulumi.getProject() },
+    forceDestroy: config.getBoolean("forceDestroy"),
   },
   template: config.requireObject<SuperserveTemplateArgs>("template"),
   sandboxes: {

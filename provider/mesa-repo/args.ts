@@ -80,6 +80,19 @@ export interface MesaRepoArgs {
    */
   upstream?: pulumi.Input<{ url: pulumi.Input<string>; auth?: pulumi.Input<MesaRepoUpstreamAuth> }>;
   /**
+   * Delete the repo even when bookmarks other than the default one hold work the default bookmark
+   * does not have (such as the agents' forks). By default such a delete — by `pulumi destroy`,
+   * removing the resource, or a replacement — fails and names those bookmarks, so agent work is
+   * not lost by accident. The delete reads this setting from the state: set it and run
+   * `pulumi up` (an in-place update that changes nothing in Mesa) before `pulumi destroy`.
+   * @default `false`
+   * @example
+   * ```ts
+   * { forceDestroy: true }
+   * ```
+   */
+  forceDestroy?: pulumi.Input<boolean>;
+  /**
    * Take over an existing repo instead of creating one (`pulumi import` does not work for this
    * package's resources). The repo is then managed — and deleted on destroy — like one created
    * here; combine with `retainOnDelete: true` to leave it in place. Only read on create.

@@ -3,7 +3,7 @@
  * other inputs, each failure naming the field and the fix.
  */
 import { containsUnknown, URN_TAG, type CheckFailure } from "../lifecycle";
-import { nameProblem, type NameRules } from "../naming";
+import { bookmarkProblem, type NameRules } from "../naming";
 import type { MesaRepoInputs } from "./state";
 
 export const mesaRepoNameRules: NameRules = {
@@ -14,14 +14,10 @@ export const mesaRepoNameRules: NameRules = {
   reserved: ["repo", "repos", "api-key", "api-keys"],
 };
 
-const bookmarkRules: NameRules = {
-  what: "Default bookmark",
-  maxLength: 255,
-  pattern: /^[A-Za-z0-9][A-Za-z0-9._/-]*$/,
-  description: "use letters, digits, '.', '_', '/' and '-', starting with a letter or digit",
-};
-
-/** Validate the inputs (skipping values unknown during preview) and fill the default tags. */
+/**
+ * Validate the inputs (skipping values unknown during preview) and fill the defaults (tags,
+ * forceDestroy). `upstream` is stored encrypted: its failures name the field, never a value.
+ */
 export function validateRepoInputs(inputs: MesaRepoInputs): CheckFailure[] {
   const failures: CheckFailure[] = [];
   const bag = inputs as unknown as Record<string, unknown>;
@@ -32,7 +28,7 @@ export function validateRepoInputs(inputs: MesaRepoInputs): CheckFailure[] {
     }
   }
   if (inputs.defaultBookmark !== undefined && !containsUnknown(inputs.defaultBookmark)) {
-    const problem = typeof inputs.defaultBookmark === "string" ? nameProblem(inputs.defaultBookmark, bookmarkRules) : "Default bookmark must be a string.";
+    const problem = bookmarkProblem("defaultBookmark", inputs.defaultBookmark);
     if (problem) failures.push({ property: "defaultBookmark", reason: problem });
   }
   if (!containsUnknown(inputs.tags)) {
@@ -46,6 +42,10 @@ export function validateRepoInputs(inputs: MesaRepoInputs): CheckFailure[] {
     }
   }
   if (inputs.upstream !== undefined && !containsUnknown(inputs.upstream)) failures.push(...validateUpstream(inputs.upstream));
+  inputs.forceDestroy ??= false;
+  if (!containsUnknown(inputs.forceDestroy) && typeof inputs.forceDestroy !== "boolean") {
+    failures.push({ property: "forceDestroy", reason: "forceDestroy must be true or false." });
+  }
   if (inputs.timeoutSeconds !== undefined && !containsUnknown(inputs.timeoutSeconds)) {
     if (!Number.isInteger(inputs.timeoutSeconds) || inputs.timeoutSeconds < 1) {
       failures.push({ property: "timeoutSeconds", reason: "timeoutSeconds must be a positive whole number of seconds, e.g. 300." });
@@ -58,14 +58,19 @@ function validateUpstream(upstream: MesaRepoInputs["upstream"]): CheckFailure[] 
   if (typeof upstream !== "object" || upstream === null) return [{ property: "upstream", reason: 'upstream must be { url: "https://…", auth?: … }.' }];
   const failures: CheckFailure[] = [];
   if (!containsUnknown(upstream.url)) {
-    if (!URL.canParse(String(upstream.url)) || !["http:", "https:"].includes(new URL(String(upstream.url)).protocol)) failures.push({ property: "upstream", reason: 'upstream.url must be an http(s) git remote URL, e.g. "https://github.com/acme/app.git".' });
+    const url = URL.canParse(String(upstream.url)) ? new URL(String(upstream.url)) : undefined;
+    if (!url || !["http:", "https:"].includes(url.protocol)) {
+      failures.push({ property: "upstream.url", reason: 'upstream.url must be an http(s) git remote URL, e.g. "https://github.com/acme/app.git".' });
+    } else if (url.username || url.password) {
+      failures.push({ property: "upstream.url", reason: 'upstream.url must not carry credentials: remove the "user:password@" part and set upstream.auth, e.g. { kind: "token", token: config.requireSecret("githubToken") }.' });
+    }
   }
   const auth = upstream.auth as Record<string, unknown> | undefined;
   if (auth !== undefined && !containsUnknown(auth)) {
     const okToken = auth?.kind === "token" && typeof auth.token === "string" && auth.token !== "";
-    const okBasic = auth?.kind === "username_password" && typeof auth.username === "string" && typeof auth.password === "string";
+    const okBasic = auth?.kind === "username_password" && typeof auth.username === "string" && auth.username !== "" && typeof auth.password === "string" && auth.password !== "";
     if (!okToken && !okBasic) {
-      failures.push({ property: "upstream", reason: 'upstream.auth must be { kind: "token", token, tokenUsername? } or { kind: "username_password", username, password }.' });
+      failures.push({ property: "upstream.auth", reason: 'upstream.auth must be { kind: "token", token, tokenUsername? } or { kind: "username_password", username, password }, each a non-empty string.' });
     }
   }
   return failures;

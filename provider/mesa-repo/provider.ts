@@ -9,19 +9,21 @@ import { mesaRepoNameRules, validateRepoInputs } from "./check";
 import { adoptRepo, createRepo } from "./create";
 import { deleteRepo } from "./delete";
 import { readRepo } from "./read";
-import type { MesaRepoInputs, MesaRepoOutputs } from "./state";
+import { MESA_REPO_ENCRYPTED_INPUTS, type MesaRepoInputs, type MesaRepoOutputs } from "./state";
 import { updateRepo } from "./update";
 
 const mesaRepoDefinition: ResourceDefinition<MesaRepoInputs, MesaRepoOutputs> = {
   typeName: "MesaRepo",
   services: ["mesa"],
   nameRules: mesaRepoNameRules,
+  encryptedInputs: MESA_REPO_ENCRYPTED_INPUTS,
   fields: {
     name: { change: "update" },
     org: { change: "replace", serviceDefault: true },
     defaultBookmark: { change: "update", serviceDefault: true },
     tags: { change: "update" },
     upstream: { change: "update" },
+    forceDestroy: { change: "update" },
     timeoutSeconds: { change: "none" },
   },
   timeoutSeconds: (inputs) => inputs.timeoutSeconds ?? 300,

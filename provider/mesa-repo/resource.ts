@@ -1,23 +1,25 @@
 import * as pulumi from "@pulumi/pulumi";
 import { PackageResource, type PackageResourceSpec } from "../dynamic";
 import type { MesaRepoArgs } from "./args";
-import type { MesaRepoOutputs } from "./state";
+import { MESA_REPO_ENCRYPTED_INPUTS, type MesaRepoOutputs } from "./state";
 
 /** How the engine sees a MesaRepo: type name, provider module, outputs to declare and to encrypt. */
 const SPEC: PackageResourceSpec<MesaRepoOutputs> = {
   typeName: "MesaRepo",
   implModule: "mesa-repo/provider",
   outputs: ["org", "name", "defaultBookmark", "headChangeId", "tags"],
-  secretOutputs: ["upstream"],
+  secretOutputs: MESA_REPO_ENCRYPTED_INPUTS,
 };
 
 /**
  * A Mesa repository.
  *
  * Deleting a repo destroys its history. `pulumi destroy`, removing the resource from the program,
- * and a replacement (changing `org`) all delete it. Guard repos that hold real work with the
- * resource options `protect: true` (the engine refuses to delete it) or `retainOnDelete: true`
- * (the repo stays in Mesa when the resource is deleted).
+ * and a replacement (changing `org`) all delete it — but never while bookmarks other than the
+ * default hold work the default bookmark does not have (the agents' forks): the delete fails,
+ * naming them, unless `forceDestroy` is set. Guard repos that hold real work with the resource
+ * options `protect: true` (the engine refuses to delete it) or `retainOnDelete: true` (the repo
+ * stays in Mesa when the resource is deleted).
  *
  * @example
  * ```ts
@@ -49,6 +51,7 @@ export class MesaRepo extends PackageResource<MesaRepoOutputs> {
         defaultBookmark: args.defaultBookmark,
         tags: args.tags,
         upstream: args.upstream === undefined ? undefined : pulumi.secret(args.upstream),
+        forceDestroy: args.forceDestroy,
         adopt: args.adopt,
         timeoutSeconds: args.timeoutSeconds,
       },

@@ -14,8 +14,13 @@ export interface MesaRepoInputs extends CommonInputs {
   defaultBookmark?: string;
   tags: Record<string, string>;
   upstream?: { url: string; auth?: UpstreamAuth };
+  /** Delete the repo even when bookmarks other than the default hold work (set by `check`). */
+  forceDestroy: boolean;
   timeoutSeconds?: number;
 }
+
+/** Inputs stored encrypted in the state (the credentials live in `upstream.auth`); never printed. */
+export const MESA_REPO_ENCRYPTED_INPUTS = ["upstream"] as const;
 
 export interface MesaRepoOutputs extends MesaRepoInputs {
   org: string;

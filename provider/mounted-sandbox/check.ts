@@ -3,7 +3,7 @@
  * of the other inputs with their defaults, each failure naming the field and the fix.
  */
 import { containsUnknown, UNKNOWN, URN_TAG, type CheckFailure } from "../lifecycle";
-import type { NameRules } from "../naming";
+import { bookmarkProblem, type NameRules } from "../naming";
 import type { MesaCliPolicy } from "./mount-commands";
 import { SPEC_METADATA_KEY } from "./sandboxes";
 import { DEFAULT_TOKEN_TTL_SECONDS, ttlProblem } from "./token";
@@ -31,6 +31,13 @@ function isStringMap(value: unknown): value is Record<string, string> {
   return typeof value === "object" && value !== null && !Array.isArray(value) && Object.values(value).every((v) => typeof v === "string" || v === UNKNOWN);
 }
 
+/** Longest idle timeout the service accepts (7 days). */
+const MAX_TIMEOUT_SECONDS = 604_800;
+
+/** Metadata key prefixes the service reserves (compared case-insensitively). */
+const SERVICE_METADATA_PREFIXES = ["superserve.", "_superserve"];
+
+/** Failures name the key (`envVars.KEY`), never the value: `envVars` is stored encrypted. */
 function checkStringMap(inputs: Props, field: string, what: string, failures: CheckFailure[], keyPattern?: RegExp): void {
   const value = inputs[field];
   if (!known(value)) return;
@@ -40,16 +47,17 @@ function checkStringMap(inputs: Props, field: string, what: string, failures: Ch
   }
   if (keyPattern) {
     for (const key of Object.keys(value)) {
-      if (!keyPattern.test(key)) failures.push({ property: field, reason: `${field} key "${key}" is not a valid environment variable name (letters, digits and _, not starting with a digit).` });
+      if (!keyPattern.test(key)) failures.push({ property: `${field}.${key}`, reason: `${field} key "${key}" is not a valid environment variable name: use letters, digits and _, not starting with a digit (e.g. "AGENT_ROLE").` });
     }
   }
 }
 
-function checkSeconds(inputs: Props, field: string, failures: CheckFailure[], min: number): void {
+function checkSeconds(inputs: Props, field: string, failures: CheckFailure[], min: number, max = Number.MAX_SAFE_INTEGER): void {
   const value = inputs[field];
   if (!known(value)) return;
-  if (typeof value !== "number" || !Number.isInteger(value) || value < min) {
-    failures.push({ property: field, reason: `${field} must be a whole number of seconds, at least ${min}; got ${JSON.stringify(value)}.` });
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `at least ${min}` : `from ${min} to ${max}`;
+    failures.push({ property: field, reason: `${field} must be a whole number of seconds, ${range}; got ${JSON.stringify(value)}.` });
   }
 }
 
@@ -73,17 +81,20 @@ function checkRepos(inputs: Props, failures: CheckFailure[]): void {
     if (r.repo !== UNKNOWN && (typeof r.repo !== "string" || r.repo === "")) {
       failures.push({ property: `${at}.repo`, reason: `${at}.repo must be the Mesa repo's name (or a MesaRepo resource).` });
     }
-    for (const key of ["org", "bookmark"] as const) {
-      if (known(r[key]) && (typeof r[key] !== "string" || r[key] === "")) {
-        failures.push({ property: `${at}.${key}`, reason: `${at}.${key} must be a non-empty string, or unset.` });
-      }
+    if (known(r.org) && (typeof r.org !== "string" || r.org === "")) {
+      failures.push({ property: `${at}.org`, reason: `${at}.org must be a non-empty string, or unset.` });
     }
+    const bookmark = known(r.bookmark) ? bookmarkProblem(`${at}.bookmark`, r.bookmark) : undefined;
+    if (bookmark) failures.push({ property: `${at}.bookmark`, reason: `${bookmark} Leave it unset for the repo's default bookmark.` });
     if (known(r.readOnly) && typeof r.readOnly !== "boolean") {
       failures.push({ property: `${at}.readOnly`, reason: `${at}.readOnly must be true or false.` });
     }
     r.readOnly ??= false;
     if (known(r.fork) && typeof r.fork !== "boolean" && (typeof r.fork !== "string" || r.fork === "")) {
       failures.push({ property: `${at}.fork`, reason: `${at}.fork must be true (a bookmark of its own), false (the base bookmark) or a bookmark name.` });
+    } else if (typeof r.fork === "string" && r.fork !== UNKNOWN) {
+      const problem = bookmarkProblem(`${at}.fork`, r.fork);
+      if (problem) failures.push({ property: `${at}.fork`, reason: `${problem} Or set fork: true for "agents/<resource name>".` });
     }
     r.fork ??= r.readOnly !== true;
     if (r.readOnly === true && r.fork !== false && known(r.fork)) {
@@ -125,10 +136,17 @@ export function validateSandboxInputs(inputs: Props): CheckFailure[] {
       failures.push({ property: "metadata", reason: `metadata key "${reserved}" is reserved for the provider; use another key.` });
     }
   }
+  if (isStringMap(inputs.metadata)) {
+    for (const key of Object.keys(inputs.metadata)) {
+      if (SERVICE_METADATA_PREFIXES.some((prefix) => key.toLowerCase().startsWith(prefix))) {
+        failures.push({ property: "metadata", reason: `metadata key "${key}" is reserved by Superserve (keys starting with "superserve." or "_superserve"); use another key.` });
+      }
+    }
+  }
   const envVars = inputs.envVars;
   if (isStringMap(envVars)) {
     for (const key of Object.keys(envVars)) {
-      if (key.startsWith("MESA_")) failures.push({ property: "envVars", reason: `envVars key "${key}" is reserved: the mount's MESA_* settings are passed only to the mount command. Remove it.` });
+      if (key.startsWith("MESA_")) failures.push({ property: `envVars.${key}`, reason: `envVars key "${key}" is reserved: the mount's MESA_* settings are passed only to the mount command. Remove it.` });
     }
   }
   const network = inputs.network;
@@ -139,7 +157,7 @@ export function validateSandboxInputs(inputs: Props): CheckFailure[] {
       [n.allowOut, n.denyOut].some((list) => list !== undefined && (!Array.isArray(list) || list.some((h) => typeof h !== "string")));
     if (bad) failures.push({ property: "network", reason: 'network must be { allowOut?: string[], denyOut?: string[] }, e.g. { allowOut: ["api.mesa.dev"] }.' });
   }
-  checkSeconds(inputs, "timeoutSeconds", failures, 0);
+  checkSeconds(inputs, "timeoutSeconds", failures, 0, MAX_TIMEOUT_SECONDS);
   checkSeconds(inputs, "autoDeleteSeconds", failures, 0);
   inputs.mesaCli ??= "auto";
   if (known(inputs.mesaCli) && !POLICIES.includes(inputs.mesaCli as MesaCliPolicy)) {

@@ -22,6 +22,7 @@ export const SANDBOX_FIELDS: { readonly [K in Exclude<keyof MountedSandboxInputs
   mesaCli: { change: "none" },
   deleteWorkspaceOnDestroy: { change: "update" },
   mountTimeoutSeconds: { change: "none" },
+  namedReferences: { change: "none" },
 };
 
 /**

@@ -10,7 +10,8 @@ import { adoptSandbox, createSandbox } from "./create";
 import { deleteSandbox } from "./delete";
 import { SANDBOX_FIELDS, stateDiff } from "./diff";
 import { readSandbox } from "./read";
-import type { MountedSandboxInputs, MountedSandboxOutputs } from "./state";
+import { verifyReferences } from "./references";
+import { SANDBOX_ENCRYPTED_INPUTS, type MountedSandboxInputs, type MountedSandboxOutputs } from "./state";
 import { updateSandbox } from "./update";
 
 /** Default deadline of one create/update/delete. */
@@ -21,9 +22,11 @@ const mountedSandboxDefinition: ResourceDefinition<MountedSandboxInputs, Mounted
   services: ["mesa", "superserve"],
   nameRules: sandboxNameRules,
   fields: SANDBOX_FIELDS,
+  encryptedInputs: SANDBOX_ENCRYPTED_INPUTS,
   stateDiff,
   timeoutSeconds: (inputs) => Math.max(OPERATION_TIMEOUT_SECONDS, (inputs.mountTimeoutSeconds ?? 0) + 120),
   validate: (inputs) => validateSandboxInputs(inputs as unknown as Record<string, unknown>),
+  verifyReferences,
   create: createSandbox,
   adopt: adoptSandbox,
   read: readSandbox,

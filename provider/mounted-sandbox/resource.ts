@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { PackageResource, type PackageResourceSpec } from "../dynamic";
 import type { MesaRepoRef, MountedSandboxArgs, MountedSandboxRepoArgs, SuperserveTemplateRef } from "./args";
-import type { MountedSandboxOutputs } from "./state";
+import { SANDBOX_ENCRYPTED_INPUTS, type MountedSandboxOutputs } from "./state";
 
 function templateInput(template: MountedSandboxArgs["template"]): pulumi.Input<string> {
   return pulumi.CustomResource.isInstance(template) ? (template as SuperserveTemplateRef).name : (template as pulumi.Input<string>);
@@ -18,12 +18,25 @@ function repoInput(entry: MountedSandboxRepoArgs): pulumi.Input<Record<string, u
   };
 }
 
+/**
+ * Paths of the references given by a literal name (`template`, `repos[<i>].repo`): `check`
+ * verifies at preview that they exist. A resource or a computed value is left to the engine,
+ * which creates it first.
+ */
+function namedReferences(args: MountedSandboxArgs): string[] {
+  const paths = typeof args.template === "string" ? ["template"] : [];
+  args.repos.forEach((entry, i) => {
+    if (typeof entry.repo === "string") paths.push(`repos[${i}].repo`);
+  });
+  return paths;
+}
+
 /** How the engine sees a MountedSandbox: type name, provider module, outputs to declare and to encrypt. */
 const SPEC: PackageResourceSpec<MountedSandboxOutputs> = {
   typeName: "MountedSandbox",
   implModule: "mounted-sandbox/provider",
   outputs: ["sandboxId", "name", "status", "mounted", "org", "mountPaths", "bookmarks", "tokenExpiresAt"],
-  secretOutputs: ["envVars"],
+  secretOutputs: SANDBOX_ENCRYPTED_INPUTS,
 };
 
 /**
@@ -83,6 +96,7 @@ export class MountedSandbox extends PackageResource<MountedSandboxOutputs> {
         deleteWorkspaceOnDestroy: args.deleteWorkspaceOnDestroy,
         mountTimeoutSeconds: args.mountTimeoutSeconds,
         adopt: args.adopt,
+        namedReferences: namedReferences(args),
       },
       opts,
     );

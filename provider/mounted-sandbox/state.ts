@@ -43,7 +43,12 @@ export interface MountedSandboxInputs extends CommonInputs {
   deleteWorkspaceOnDestroy: boolean;
   /** Deadline for the whole mount (install, `mesa mount`, first files served), in seconds. */
   mountTimeoutSeconds: number;
+  /** Paths of the references the program gave by name (`template`, `repos[0].repo`): `check` verifies they exist. */
+  namedReferences?: string[];
 }
+
+/** Inputs stored encrypted in the state (environment values are often credentials); never printed. */
+export const SANDBOX_ENCRYPTED_INPUTS = ["envVars"] as const;
 
 /** Outputs: the inputs plus what the service reports. */
 export interface MountedSandboxOutputs extends MountedSandboxInputs {

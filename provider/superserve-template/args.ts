@@ -53,10 +53,10 @@ export interface SuperserveTemplateArgs {
    */
   steps?: pulumi.Input<pulumi.Input<SuperserveTemplateStep>[]>;
   /**
-   * Virtual CPUs of sandboxes made from the template.
+   * Virtual CPUs of sandboxes made from the template, 1 to 4.
    *
    * Caution: changing it replaces the template.
-   * @default the service's default
+   * @default the service's default (1)
    * @example
    * ```ts
    * { vcpu: 2 }
@@ -64,10 +64,10 @@ export interface SuperserveTemplateArgs {
    */
   vcpu?: pulumi.Input<number>;
   /**
-   * Memory of sandboxes made from the template, in MiB.
+   * Memory of sandboxes made from the template, in MiB: 256 to 4096.
    *
    * Caution: changing it replaces the template.
-   * @default the service's default
+   * @default the service's default (1024)
    * @example
    * ```ts
    * { memoryMib: 4096 }
@@ -75,13 +75,13 @@ export interface SuperserveTemplateArgs {
    */
   memoryMib?: pulumi.Input<number>;
   /**
-   * Disk of sandboxes made from the template, in MiB.
+   * Disk of sandboxes made from the template, in MiB: 1024 to 8192.
    *
    * Caution: changing it replaces the template.
-   * @default the service's default
+   * @default the service's default (4096)
    * @example
    * ```ts
-   * { diskMib: 16384 }
+   * { diskMib: 8192 }
    * ```
    */
   diskMib?: pulumi.Input<number>;

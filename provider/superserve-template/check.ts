@@ -9,9 +9,20 @@ import type { SuperserveTemplateInputs } from "./state";
 export const templateNameRules: NameRules = {
   what: "Template name",
   maxLength: 63,
-  pattern: /^[a-z0-9][a-z0-9._-]*$/,
-  description: "use lowercase letters, digits, '.', '_' and '-', starting with a letter or digit",
+  pattern: /^[a-z0-9]([a-z0-9._-]*[a-z0-9])?$/,
+  description: "use lowercase letters, digits, '.', '_' and '-', starting and ending with a letter or digit",
 };
+
+/**
+ * Ranges of the numeric inputs, with an example: the sizes are the limits Superserve documents for
+ * a template (`CreateTemplateRequest`: vcpu 1–4, memory 256–4096 MiB, disk 1024–8192 MiB).
+ */
+const SIZES: ReadonlyArray<[field: "vcpu" | "memoryMib" | "diskMib" | "buildTimeoutSeconds", min: number, max: number, example: string]> = [
+  ["vcpu", 1, 4, "2"],
+  ["memoryMib", 256, 4096, "2048"],
+  ["diskMib", 1024, 8192, "4096"],
+  ["buildTimeoutSeconds", 10, 86_400, "1800"],
+];
 
 /** Validate the inputs (skipping values unknown during preview) and fill the default steps. */
 export function validateTemplateInputs(inputs: SuperserveTemplateInputs): CheckFailure[] {
@@ -28,17 +39,11 @@ export function validateTemplateInputs(inputs: SuperserveTemplateInputs): CheckF
       if (problem) failures.push({ property: "steps", reason: `steps[${i}]: ${problem}` });
     });
   }
-  const sizes: [keyof SuperserveTemplateInputs, number, number, string][] = [
-    ["vcpu", 1, 64, "2"],
-    ["memoryMib", 128, 1_048_576, "2048"],
-    ["diskMib", 512, 10_485_760, "8192"],
-    ["buildTimeoutSeconds", 10, 86_400, "1800"],
-  ];
-  for (const [field, min, max, example] of sizes) {
+  for (const [field, min, max, example] of SIZES) {
     const value = inputs[field];
     if (value === undefined || containsUnknown(value)) continue;
     if (!Number.isInteger(value) || (value as number) < min || (value as number) > max) {
-      failures.push({ property: field, reason: `${field} must be a whole number from ${min} to ${max}, e.g. ${example}.` });
+      failures.push({ property: field, reason: `${field} must be a whole number from ${min} to ${max} (the service's limits), e.g. ${example}; got ${JSON.stringify(value)}.` });
     }
   }
   for (const field of ["startCmd", "readyCmd"] as const) {

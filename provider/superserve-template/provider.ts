@@ -16,6 +16,7 @@ const superserveTemplateDefinition: ResourceDefinition<SuperserveTemplateInputs,
   typeName: "SuperserveTemplate",
   services: ["superserve"],
   nameRules: templateNameRules,
+  encryptedInputs: [],
   fields: {
     name: { change: "replace" },
     from: { change: "replace" },

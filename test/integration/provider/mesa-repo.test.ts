@@ -5,6 +5,7 @@ import { startLocalMesa, type LocalMesa } from "../../../local/mesa";
 import type { LogSink } from "../../../provider/engine-log";
 import { systemClock } from "../../../provider/retry";
 import { createProvider } from "../../../provider/mesa-repo/provider";
+import { commitOnBookmark } from "../../helpers/mesa-repos";
 
 let mesa: LocalMesa;
 let client: Mesa;
@@ -128,5 +129,55 @@ describe("MesaRepo provider against local Mesa", () => {
   it("fails at once on a permanent error, naming the fix", async () => {
     const inputs = await checked({ pulumiUrn: urnFor("missing"), adopt: { name: `nope-${randomUUID().slice(0, 6)}` } });
     await expect(provider().create(inputs)).rejects.toThrow(/adopt: no Mesa repo named "nope-.*" in org "local"/);
+  });
+
+  describe("delete with agent work on other bookmarks", () => {
+    /** A repo created by the provider whose main holds a file, with bookmarks forked from main. */
+    async function repoWithForks(logical: string, forks: string[]) {
+      const inputs = await checked({ pulumiUrn: urnFor(`${logical}-${randomUUID().slice(0, 6)}`), org: mesa.org });
+      const created = await provider().create(inputs);
+      const repo = inputs.name as string;
+      const root = await client.bookmarks.get({ repo, bookmark: "main" });
+      await client.bookmarks.create({ repo, name: "seed", change_id: root.change_id });
+      await commitOnBookmark(client, repo, "seed", { "README.md": "seed\n" });
+      await client.bookmarks.move({ repo, bookmark: "main", change_id: (await client.bookmarks.get({ repo, bookmark: "seed" })).change_id });
+      const tip = await client.bookmarks.get({ repo, bookmark: "main" });
+      for (const fork of forks) await client.bookmarks.create({ repo, name: fork, change_id: tip.change_id });
+      return { ...created, inputs, repo };
+    }
+
+    it("refuses while forks hold work beyond the default bookmark, naming only those bookmarks", async () => {
+      const { id, outs, repo } = await repoWithForks("work", ["agents/a", "agents/b", "agents/idle"]);
+      await commitOnBookmark(client, repo, "agents/a", { "a.txt": "agent a\n" });
+      await commitOnBookmark(client, repo, "agents/b", { "b.txt": "agent b\n" });
+      const refused = provider().delete(id, outs);
+      await expect(refused).rejects.toThrow(/bookmarks agents\/a, agents\/b hold work that its default bookmark "main" does not have/);
+      await expect(provider().delete(id, outs)).rejects.toThrow("set forceDestroy: true on the MesaRepo");
+      await expect(provider().delete(id, outs), "the idle fork and the merged seed bookmark are not named").rejects.not.toThrow(/agents\/idle|seed/);
+      expect((await client.repos.get({ repo })).id, "the repo is still there").toBe(id);
+    });
+
+    it("deletes a repo whose other bookmarks hold nothing beyond the default bookmark", async () => {
+      const { id, outs, repo } = await repoWithForks("merged", ["agents/idle"]);
+      await commitOnBookmark(client, repo, "main", { "later.txt": "main moved on\n" });
+      await provider().delete(id, outs);
+      await expect(client.repos.get({ repo })).rejects.toMatchObject({ status: 404 });
+    });
+
+    it("forceDestroy: true is an update that makes no call, and then the delete goes through", async () => {
+      const { id, outs, inputs, repo } = await repoWithForks("forced", ["agents/a"]);
+      await commitOnBookmark(client, repo, "agents/a", { "a.txt": "agent a\n" });
+      const news = await checked({ ...inputs, forceDestroy: true });
+      const diff = await provider().diff(id, outs, news);
+      expect(diff, "an in-place update").toMatchObject({ changes: true, replaces: [] });
+      // A fault armed for the next request to Mesa, whatever it is: still armed after the update means no request.
+      await inject({ count: 1, latencyMs: 1 });
+      const updated = (await provider().update(id, outs, news)).outs as Record<string, unknown>;
+      const cleared = await fetch(`${mesa.origin}/_local/faults`, { method: "DELETE", headers: { Authorization: `Bearer ${mesa.apiKey}` } });
+      expect(((await cleared.json()) as { cleared: number }).cleared, "faults still armed: the update sent no request to Mesa").toBe(1);
+      expect(updated).toMatchObject({ forceDestroy: true, name: repo, headChangeId: outs.headChangeId });
+      await provider().delete(id, updated);
+      await expect(client.repos.get({ repo })).rejects.toMatchObject({ status: 404 });
+    });
   });
 });

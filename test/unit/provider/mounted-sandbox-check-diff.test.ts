@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import { silentLog } from "../../../provider/engine-log";
 import { UNKNOWN, type ProviderEnvironment } from "../../../provider/lifecycle";
 import { createProvider } from "../../../provider/mounted-sandbox/provider";
+import { failureOn } from "../../helpers/check-failures";
 
 const NOW = Date.parse("2025-06-01T10:00:00Z");
 const URN = "urn:pulumi:dev::proj::pulumi-nodejs:dynamic/superserve-mesa:MountedSandbox::agent-1";
@@ -58,21 +59,21 @@ describe("MountedSandbox check", () => {
     { field: "template", value: { template: "" }, message: /template must be a SuperserveTemplate resource or a template name or id/ },
     { field: "repos", value: { repos: [] }, message: /repos must list at least one repo/ },
     { field: "repos[0].repo", value: { repos: [{ repo: 5 }] }, message: /repos\[0\]\.repo must be the Mesa repo's name/ },
-    { field: "repos[0].bookmark", value: { repos: [{ repo: "w", bookmark: "" }] }, message: /must be a non-empty string/ },
+    { field: "repos[0].bookmark", value: { repos: [{ repo: "w", bookmark: "" }] }, message: /repos\[0\]\.bookmark "" is not a valid bookmark name: it is empty/ },
     { field: "repos[0].fork", value: { repos: [{ repo: "w", fork: 3 }] }, message: /fork must be true .* or a bookmark name/ },
     { field: "repos[0].fork", value: { repos: [{ repo: "w", fork: true, readOnly: true }] }, message: /read-only, so a fork would never receive work/ },
     { field: "repos[0].readOnly", value: { repos: [{ repo: "w", readOnly: "yes" }] }, message: /readOnly must be true or false/ },
     { field: "repos[1]", value: { repos: [{ repo: "w" }, { repo: "w" }] }, message: /mounts repo "w" a second time/ },
     { field: "repos", value: { repos: [{ repo: "a", org: "x" }, { repo: "b", org: "y" }] }, message: /must be in one Mesa org/ },
     { field: "tokenTtlSeconds", value: { tokenTtlSeconds: 86_401 }, message: /from 1 to 86400/ },
-    { field: "envVars", value: { envVars: { "1BAD": "x" } }, message: /not a valid environment variable name/ },
-    { field: "envVars", value: { envVars: { MESA_API_KEY: "x" } }, message: /reserved: the mount's MESA_\* settings/ },
+    { field: "envVars.1BAD", value: { envVars: { "1BAD": "x" } }, message: /not a valid environment variable name/ },
+    { field: "envVars.MESA_API_KEY", value: { envVars: { MESA_API_KEY: "x" } }, message: /reserved: the mount's MESA_\* settings/ },
     { field: "envVars", value: { envVars: ["x"] }, message: /envVars must be a map/ },
     { field: "secrets", value: { secrets: { KEY: 1 } }, message: /secrets must be a map/ },
     { field: "metadata", value: { metadata: { "pulumi-urn": "x" } }, message: /"pulumi-urn" is reserved/ },
     { field: "network", value: { network: { allowOut: "a.com" } }, message: /network must be \{ allowOut\?: string\[\]/ },
     { field: "network", value: { network: { allow: ["a.com"] } }, message: /network must be/ },
-    { field: "timeoutSeconds", value: { timeoutSeconds: -1 }, message: /timeoutSeconds must be a whole number of seconds, at least 0/ },
+    { field: "timeoutSeconds", value: { timeoutSeconds: -1 }, message: /timeoutSeconds must be a whole number of seconds, from 0 to 604800/ },
     { field: "autoDeleteSeconds", value: { autoDeleteSeconds: 1.5 }, message: /autoDeleteSeconds must be a whole number/ },
     { field: "mesaCli", value: { mesaCli: "sometimes" }, message: /mesaCli must be "auto"/ },
     { field: "deleteWorkspaceOnDestroy", value: { deleteWorkspaceOnDestroy: "no" }, message: /must be true or false/ },
@@ -80,7 +81,7 @@ describe("MountedSandbox check", () => {
     { field: "name", value: { name: "bad name!" }, message: /Sandbox name "bad name!" is not allowed/ },
   ])("refuses a bad $field with a message naming it", async ({ field, value, message }) => {
     const { failures } = await check(inputs(value));
-    const failure = failures.find((f) => f.property === field);
+    const failure = failureOn(failures, field);
     expect(failure, `a failure on ${field}, got ${JSON.stringify(failures)}`).toBeDefined();
     expect(failure!.reason).toMatch(message);
   });
