@@ -96,8 +96,11 @@ export interface OperationContext {
   /** `org` when set, else the configured Mesa org, else the API key's (asked with retries). */
   mesaOrg(org?: string): Promise<string>;
   superserve(): Promise<SuperserveSettings>;
-  /** Run `fn` with retries of transient failures until the operation's deadline. */
-  retry<T>(operation: string, fn: () => Promise<T>, classify?: (err: unknown) => FailureKind): Promise<T>;
+  /**
+   * Run `fn` with retries of transient failures until the operation's deadline; `fn` gets the
+   * attempt's number (from 1), so a non-idempotent call can look for what a lost attempt did.
+   */
+  retry<T>(operation: string, fn: (attempt: number) => Promise<T>, classify?: (err: unknown) => FailureKind): Promise<T>;
 }
 
 /** A resource's behaviour; the plumbing does the rest. */
@@ -193,6 +196,8 @@ export type ProviderMethods = Required<Omit<dynamic.ResourceProvider, "configure
 
 type Props = Record<string, unknown>;
 const PROVIDER_KEY = "__provider";
+/** How long `check` retries the one backend call it makes (the API key's org). */
+const CHECK_RETRY_MS = 60_000;
 
 /** Build the provider methods for a definition, with stack config from `configure`. */
 export function defineProvider<I extends CommonInputs, O extends I>(
@@ -204,6 +209,20 @@ export function defineProvider<I extends CommonInputs, O extends I>(
   const configInputs: ConfigInputs = { config, env: environment.env, cwd: environment.cwd, answers: environment.answers };
   /** The configured Mesa org, else the API key's (`/whoami`). */
   const mesaOrgOfSettings = async () => resolveMesaOrg(await resolveMesaSettings(configInputs));
+
+  /** Retries of transient failures until `deadline`, each reported as progress. */
+  const retryUntil = (deadline: number, log: ProgressLog): OperationContext["retry"] => (operation, fn, classify) =>
+    withRetry(fn, {
+      operation,
+      policy: { baseDelayMs: 250, maxDelayMs: 10_000, deadline },
+      clock,
+      classify,
+      onRetry: ({ attempt, delayMs, error }) =>
+        log.status(`${operation}: transient failure (${describeStatus(error)}), retry ${attempt} in ${delayMs} ms`),
+    });
+  /** The Mesa org `check` fills in, with retries: `check` has no deadline of its own, so one of a minute. */
+  const mesaOrgWithRetries = (urn: unknown) =>
+    retryUntil(clock.now() + CHECK_RETRY_MS, progressLog(environment.logSink, typeof urn === "string" ? urn : ""))("resolve the Mesa org of the API key", mesaOrgOfSettings);
 
   /** Secret-bearing inputs of `inputs`: the ones stored encrypted and the ones the program marked secret. */
   const secretFields = (inputs: CommonInputs): string[] => [...def.encryptedInputs, ...(Array.isArray(inputs.markedSecret) ? inputs.markedSecret : [])];
@@ -223,15 +242,7 @@ export function defineProvider<I extends CommonInputs, O extends I>(
   const context = (inputs: CommonInputs, redact: Redactor, timeoutSeconds = def.timeoutSeconds(inputs as I)): OperationContext => {
     const deadline = clock.now() + timeoutSeconds * 1000;
     const log = redactedLog(progressLog(environment.logSink, inputs.pulumiUrn ?? ""), redact);
-    const retry: OperationContext["retry"] = (operation, fn, classify) =>
-      withRetry(fn, {
-        operation,
-        policy: { baseDelayMs: 250, maxDelayMs: 10_000, deadline },
-        clock,
-        classify,
-        onRetry: ({ attempt, delayMs, error }) =>
-          log.status(`${operation}: transient failure (${describeStatus(error)}), retry ${attempt} in ${delayMs} ms`),
-      });
+    const retry = retryUntil(deadline, log);
     return {
       urn: inputs.pulumiUrn,
       deadline,
@@ -279,7 +290,7 @@ export function defineProvider<I extends CommonInputs, O extends I>(
         });
       }
       if (failures.length === 0 && def.serviceDefaults) {
-        await def.serviceDefaults(inputs as unknown as I, olds as Partial<I>, { mesaOrg: mesaOrgOfSettings });
+        await def.serviceDefaults(inputs as unknown as I, olds as Partial<I>, { mesaOrg: () => mesaOrgWithRetries(inputs.pulumiUrn) });
       }
       const redact = redactorOf(inputs as unknown as CommonInputs);
       if (failures.length === 0 && def.verifyReferences) {

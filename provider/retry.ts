@@ -67,6 +67,7 @@ export function statusOf(err: unknown): number | undefined {
  * `@superserve/sdk` (SandboxError: `statusCode`; TimeoutError; "Network error: …") or by fetch.
  */
 export function classifyFailure(err: unknown): FailureKind {
+  if (err instanceof ClassifiedError) return err.kind;
   const e = err as {
     headers?: unknown;
     name?: unknown;
@@ -91,6 +92,23 @@ export function classifyFailure(err: unknown): FailureKind {
     if (inner.transient) return inner;
   }
   return { transient: false };
+}
+
+/**
+ * An error re-thrown in words of its own (e.g. a vendor error whose text had to be redacted) that
+ * keeps the original's classification, so retries still see what it was.
+ */
+export class ClassifiedError extends Error {
+  /** The original's HTTP status, if any (for progress messages). */
+  readonly statusCode?: number;
+  constructor(
+    message: string,
+    readonly kind: FailureKind,
+  ) {
+    super(message);
+    this.name = "ClassifiedError";
+    this.statusCode = kind.status;
+  }
 }
 
 /**

@@ -16,7 +16,7 @@ export async function deleteSandbox(id: string, state: MountedSandboxOutputs, ct
     try {
       const sandbox = await ctx.retry(`connect to sandbox ${id}`, () => ss.sdk.Sandbox.connect(id, ss.conn));
       ctx.log.status(`flushing the mount of sandbox ${id}`);
-      await stopMount(sandbox, remainingMs(ctx));
+      await stopMount(sandbox, remainingMs(ctx), ctx);
     } catch (err) {
       ctx.log.warn(`sandbox ${id}: could not stop the mount cleanly (${err instanceof Error ? err.message : String(err)}); killing the sandbox, which SIGTERMs the daemon`);
     }

@@ -5,7 +5,7 @@
  */
 import type { CommonInputs, FieldRule, StateDiff } from "../lifecycle";
 import type { MountedSandboxInputs, MountedSandboxOutputs } from "./state";
-import { needsRemount } from "./token";
+import { remountReason } from "./token";
 
 /** How each input changes the sandbox. */
 export const SANDBOX_FIELDS: { readonly [K in Exclude<keyof MountedSandboxInputs, keyof CommonInputs>]-?: FieldRule } = {
@@ -26,10 +26,12 @@ export const SANDBOX_FIELDS: { readonly [K in Exclude<keyof MountedSandboxInputs
 };
 
 /**
- * The lifecycle's state-diff hook: a failed sandbox is replaced; a dead mount or a token due for
- * renewal ({@link needsRemount}) is an in-place update, which re-signs the token and remounts.
+ * The lifecycle's state-diff hook, reading the outputs as the last refresh left them (the engine
+ * compares inputs only, and `mounted` or `tokenExpiresAt` are no inputs): a failed sandbox is
+ * replaced; a mount not known to serve or a token due for renewal ({@link remountReason}) is an
+ * in-place update, which checks the mount and remounts it.
  */
 export function stateDiff(olds: Partial<MountedSandboxOutputs>, news: Partial<MountedSandboxInputs>, nowMs: number): StateDiff {
   if (olds.status === "failed") return { changes: true, replaces: ["status"] };
-  return { changes: needsRemount(olds, news, nowMs), replaces: [] };
+  return { changes: remountReason(olds, news, nowMs) !== undefined, replaces: [] };
 }

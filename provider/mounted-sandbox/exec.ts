@@ -1,7 +1,11 @@
 /**
- * Running the mount's shell commands in a sandbox, with every credential kept out of messages:
- * output quoted in errors is redacted of the given secrets, of JWTs and of API keys.
+ * Running the mount's shell commands in a sandbox (`POST /exec`), with the operation's retries of
+ * transient failures — every command given here must be safe to run twice — and every credential
+ * kept out of messages: output quoted in errors is redacted of the given secrets, of JWTs and of
+ * API keys.
  */
+import type { OperationContext } from "../lifecycle";
+import { ClassifiedError, classifyFailure } from "../retry";
 
 /** The part of the SDK's `Sandbox` the mount uses. */
 interface CommandRunner {
@@ -50,17 +54,21 @@ interface StepOptions {
   secrets?: readonly string[];
 }
 
-/** Run `cmd`; resolve with its stdout, or throw a {@link SandboxCommandError} with the redacted output tail. */
-export async function runStep(sandbox: CommandRunner, cmd: string, opts: StepOptions): Promise<string> {
-  let result: { stdout: string; stderr: string; exitCode: number };
-  try {
-    result = await sandbox.commands.run(cmd, { env: opts.env, timeoutMs: opts.timeoutMs });
-  } catch (err) {
-    const e = err as { message?: unknown; name?: unknown; statusCode?: unknown };
-    const wrapped = new Error(`${opts.step} failed: ${redact(String(e?.message ?? err), opts.secrets)}`);
-    // Keep what retry classification reads (status, timeout name), not the original error.
-    throw Object.assign(wrapped, { statusCode: e?.statusCode, name: typeof e?.name === "string" ? e.name : "Error" });
-  }
+/**
+ * Run `cmd`, retrying transient failures of the call (429, 5xx, dropped connections, timeouts)
+ * until the operation's deadline; resolve with its stdout, or throw a {@link SandboxCommandError}
+ * with the redacted output tail when it exits non-zero (never retried).
+ */
+export async function runStep(sandbox: CommandRunner, cmd: string, opts: StepOptions, ctx: Pick<OperationContext, "retry">): Promise<string> {
+  const result = await ctx.retry(opts.step, async () => {
+    try {
+      return await sandbox.commands.run(cmd, { env: opts.env, timeoutMs: opts.timeoutMs });
+    } catch (err) {
+      // Keep the classification, not the original error (whose text may quote the request).
+      const message = (err as { message?: unknown })?.message ?? err;
+      throw new ClassifiedError(`${opts.step} failed: ${redact(String(message), opts.secrets)}`, classifyFailure(err));
+    }
+  });
   if (result.exitCode === 0) return result.stdout;
   const output = redact(tail(`${result.stdout}\n${result.stderr}`), opts.secrets);
   throw new SandboxCommandError(opts.step, result.exitCode, output, opts.hints[result.exitCode] ?? opts.hints.default);

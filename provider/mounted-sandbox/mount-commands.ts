@@ -151,17 +151,27 @@ function probeTest(probe: ReadyProbe): string {
   return probe.entry === undefined ? `[ -d ${shellQuote(target)} ]` : `[ -e ${shellQuote(target)} ]`;
 }
 
-/** Shell lines that start the daemon, exiting {@link EXIT_START_FAILED} with the log's tail when it does not start. */
-function startLines(): string[] {
+/** Holds the id of the mount start the running daemon came from. */
+const START_MARKER = `${RUNTIME_DIR}/mount-start`;
+
+/**
+ * Shell lines that start the daemon, exiting {@link EXIT_START_FAILED} with the log's tail when it
+ * does not start. Safe to run twice: when the running daemon came from this same `startId` (a
+ * start whose answer was lost, run again by the retries), nothing is started.
+ */
+function startLines(startId: string): string[] {
+  const id = shellQuote(startId);
   return [
-    `mkdir -p ${RUNTIME_DIR} && rm -f ${FAILED_MARKER} || { echo "could not prepare ${RUNTIME_DIR}" >&2; exit ${EXIT_START_FAILED}; }`,
-    `mesa mount -d -y || { echo "mesa mount -d failed with exit code $?" >&2; ${LOG_TAIL}; exit ${EXIT_START_FAILED}; }`,
+    `if { ${DAEMON_ALIVE}; } && [ "$(cat ${START_MARKER} 2>/dev/null)" = ${id} ]; then echo "the daemon of this mount start already runs" >&2; else`,
+    `  mkdir -p ${RUNTIME_DIR} && rm -f ${FAILED_MARKER} && printf '%s\\n' ${id} > ${START_MARKER} || { echo "could not prepare ${RUNTIME_DIR}" >&2; exit ${EXIT_START_FAILED}; }`,
+    `  mesa mount -d -y || { echo "mesa mount -d failed with exit code $?" >&2; ${LOG_TAIL}; exit ${EXIT_START_FAILED}; }`,
+    "fi",
   ];
 }
 
-/** Starts the daemon (with the environment of {@link mountEnv}). */
-export function mountCommand(): string {
-  return [PATH_PREFIX, ...startLines()].join("\n");
+/** Starts the daemon (with the environment of {@link mountEnv}) unless the one of `startId` runs already. */
+export function mountCommand(startId: string): string {
+  return [PATH_PREFIX, ...startLines(startId)].join("\n");
 }
 
 /** Sets `end`, the deadline the wait loop checks. */
@@ -197,10 +207,10 @@ export function waitCommand(probes: readonly ReadyProbe[], seconds: number, poll
  * and wait until every probe is served, all within `seconds` from the start. Each failure exits
  * with its own code: {@link EXIT_NO_CLI}, {@link EXIT_INSTALL_FAILED}, {@link EXIT_START_FAILED},
  * {@link EXIT_MOUNT_FAILED} or {@link EXIT_TIMEOUT}. The installer runs without the mount's
- * environment (so never sees the token).
+ * environment (so never sees the token). Safe to run twice with the same `startId` (see {@link mountCommand}).
  */
-export function mountAndWaitCommand(policy: MesaCliPolicy, probes: readonly ReadyProbe[], seconds: number, pollSeconds = 0.2): string {
-  return [PATH_PREFIX, deadlineLine(seconds), ...installLines(policy), ...startLines(), ...waitLines(probes, seconds, pollSeconds)].join("\n");
+export function mountAndWaitCommand(policy: MesaCliPolicy, probes: readonly ReadyProbe[], seconds: number, startId: string, pollSeconds = 0.2): string {
+  return [PATH_PREFIX, deadlineLine(seconds), ...installLines(policy), ...startLines(startId), ...waitLines(probes, seconds, pollSeconds)].join("\n");
 }
 
 /** Prints `mounted` when the daemon runs, has not failed closed, and every repo directory exists; else `unmounted: <why>`. */

@@ -5,7 +5,9 @@
  * mount (SIGTERM, so it flushes its edits).
  */
 import type { Sandbox } from "@superserve/sdk";
+import { randomUUID } from "node:crypto";
 import type { OperationContext } from "../lifecycle";
+import { describeError } from "../retry";
 import { runStep } from "./exec";
 import {
   EXIT_INSTALL_FAILED,
@@ -13,10 +15,12 @@ import {
   EXIT_NO_CLI,
   EXIT_START_FAILED,
   EXIT_TIMEOUT,
+  healthCommand,
   installCommand,
   mountAndWaitCommand,
   mountCommand,
   mountEnv,
+  parseHealth,
   unmountCommand,
   waitCommand,
 } from "./mount-commands";
@@ -41,7 +45,10 @@ export async function prepareMesa(ctx: OperationContext, org: string | undefined
   const mesa = await mesaFor(ctx, org);
   const [prepared, signed] = await Promise.all([
     prepareRepos(mesa.mesa, mesa.org, repos, ctx.urn, (op, fn) => ctx.retry(op, fn)),
-    signToken(mesa.mesa, repos.map((r) => ({ org: mesa.org, repo: r.repo, readOnly: r.readOnly })), tokenTtlSeconds),
+    // Signing is local, but the SDK first asks `GET /whoami` for the API key's id.
+    ctx.retry("sign the mount's Mesa access token", () =>
+      signToken(mesa.mesa, repos.map((r) => ({ org: mesa.org, repo: r.repo, readOnly: r.readOnly })), tokenTtlSeconds),
+    ),
   ]);
   return { org: mesa.org, apiUrl: mesa.apiUrl, repos: prepared, ...signed };
 }
@@ -73,26 +80,48 @@ export async function mount(sandbox: Sandbox, prep: MesaPrep, inputs: MountedSan
   const secrets = [prep.token];
   const what = prep.repos.map((r) => `${r.org}/${r.repo}@${r.bookmark}`).join(", ");
   const probes = prep.repos.map((r) => r.probe);
+  // Every command below is safe to run twice (the retries do when an answer is lost): the start
+  // carries this id, so a second run finds the daemon of the first instead of starting another.
+  const startId = randomUUID();
   if (fresh) {
     ctx.log.status(`mounting ${what} (mesa CLI policy ${inputs.mesaCli})`);
-    await runStep(sandbox, mountAndWaitCommand(inputs.mesaCli, probes, waitSeconds()), { step: "install the mesa CLI and mount the repos", hints, env, timeoutMs: left() + 5000, secrets });
+    await runStep(sandbox, mountAndWaitCommand(inputs.mesaCli, probes, waitSeconds(), startId), { step: "install the mesa CLI and mount the repos", hints, env, timeoutMs: left() + 5000, secrets }, ctx);
     return;
   }
   ctx.log.status(`checking the mesa CLI (policy ${inputs.mesaCli})`);
-  await runStep(sandbox, installCommand(inputs.mesaCli), { step: "install the mesa CLI", hints, timeoutMs: left() });
-  await stopMount(sandbox, left());
+  await runStep(sandbox, installCommand(inputs.mesaCli), { step: "install the mesa CLI", hints, timeoutMs: left() }, ctx);
+  await stopMount(sandbox, left(), ctx);
   ctx.log.status(`mounting ${what}`);
-  await runStep(sandbox, mountCommand(), { step: "start `mesa mount -d`", hints, env, timeoutMs: left(), secrets });
-  await runStep(sandbox, waitCommand(probes, waitSeconds()), { step: "wait for the mount", hints, timeoutMs: left() + 5000, secrets });
+  await runStep(sandbox, mountCommand(startId), { step: "start `mesa mount -d`", hints, env, timeoutMs: left(), secrets }, ctx);
+  await runStep(sandbox, waitCommand(probes, waitSeconds()), { step: "wait for the mount", hints, timeoutMs: left() + 5000, secrets }, ctx);
 }
 
 /** SIGTERM the mount daemon (it flushes) and wait for it to exit; no-op when none runs. */
-export async function stopMount(sandbox: Sandbox, timeoutMs: number): Promise<void> {
-  await runStep(sandbox, unmountCommand(UNMOUNT_GRACE_SECONDS), {
-    step: "stop the mesa daemon",
-    hints: { default: "The daemon did not exit after SIGTERM; it may still be flushing edits to Mesa." },
-    timeoutMs: Math.max(timeoutMs, (UNMOUNT_GRACE_SECONDS + 10) * 1000),
-  });
+export async function stopMount(sandbox: Sandbox, timeoutMs: number, ctx: Pick<OperationContext, "retry">): Promise<void> {
+  await runStep(
+    sandbox,
+    unmountCommand(UNMOUNT_GRACE_SECONDS),
+    {
+      step: "stop the mesa daemon",
+      hints: { default: "The daemon did not exit after SIGTERM; it may still be flushing edits to Mesa." },
+      timeoutMs: Math.max(timeoutMs, (UNMOUNT_GRACE_SECONDS + 10) * 1000),
+    },
+    ctx,
+  );
+}
+
+/**
+ * Whether the mount serves the repos at `mountPaths` in a running sandbox (the health check is
+ * read-only, so retried like any call). A check that cannot be made counts as not mounted: only
+ * a mount seen serving is reported as mounted.
+ */
+export async function checkMount(sandbox: Sandbox, mountPaths: Record<string, string> | undefined, ctx: Pick<OperationContext, "retry">): Promise<{ mounted: boolean; reason?: string }> {
+  try {
+    const stdout = await runStep(sandbox, healthCommand(Object.values(mountPaths ?? {})), { step: "check the mount", hints: { default: "" }, timeoutMs: 30_000 }, ctx);
+    return parseHealth(stdout);
+  } catch (err) {
+    return { mounted: false, reason: `the mount could not be checked (${describeError(err)})` };
+  }
 }
 
 /** The outputs that describe the mount's repos. */

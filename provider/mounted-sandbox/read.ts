@@ -1,11 +1,12 @@
 /**
  * MountedSandbox `read` (refresh), which never wakes a paused sandbox: the state comes from
  * `Sandbox.list` (no side effects, unlike `Sandbox.connect`, which resumes a paused sandbox), and
- * the mount's health is checked only in an active sandbox.
+ * the mount's health is checked only in an active sandbox. A mount that cannot be checked (the
+ * sandbox is paused or resuming, or the check failed) is not reported as mounted, so the next
+ * `pulumi up` plans an update that checks it in the running sandbox and remounts it when needed.
  */
 import { URN_TAG, type OperationContext } from "../lifecycle";
-import { runStep } from "./exec";
-import { healthCommand, parseHealth } from "./mount-commands";
+import { checkMount } from "./mount";
 import { findById, normalizeNetwork, SPEC_METADATA_KEY, superserve, type ListedSandbox } from "./sandboxes";
 import type { MountedSandboxOutputs } from "./state";
 
@@ -13,12 +14,14 @@ export async function readSandbox(id: string, state: MountedSandboxOutputs, ctx:
   const ss = await superserve(ctx);
   const live = await findById(ss, ctx, id);
   if (!live) return undefined;
-  let mounted: boolean | undefined;
+  let mounted = false;
   if (live.status === "active") {
     const sandbox = await ctx.retry(`connect to sandbox ${id}`, () => ss.sdk.Sandbox.connect(id, ss.conn));
-    const health = parseHealth(await runStep(sandbox, healthCommand(Object.values(state.mountPaths ?? {})), { step: "check the mount", hints: { default: "" }, timeoutMs: 30_000 }));
+    const health = await checkMount(sandbox, state.mountPaths, ctx);
     mounted = health.mounted;
     if (!health.mounted) ctx.log.warn(`sandbox ${id}: ${health.reason}; \`pulumi up\` remounts it`);
+  } else if (state.mounted) {
+    ctx.log.info(`sandbox ${id} is ${live.status}: its mount cannot be checked without resuming it; \`pulumi up\` resumes it, checks the mount and remounts it when needed`);
   }
   return refreshedState(state, live, mounted);
 }
@@ -31,16 +34,10 @@ function userMetadata(metadata: Record<string, string>): Record<string, string> 
 
 /**
  * The state after a refresh: the service's status, metadata, network and timeouts over the
- * recorded state. `mounted` is the health check's answer when one ran (active sandboxes only),
- * otherwise the recorded value, so a paused sandbox shows drift on `status` alone.
+ * recorded state, and `mounted` as the health check found it (false when none could run).
  */
-function refreshedState(state: MountedSandboxOutputs, live: ListedSandbox, mounted: boolean | undefined): MountedSandboxOutputs {
-  const next: MountedSandboxOutputs = {
-    ...state,
-    sandboxId: live.id,
-    status: live.status,
-    mounted: mounted ?? state.mounted,
-  };
+function refreshedState(state: MountedSandboxOutputs, live: ListedSandbox, mounted: boolean): MountedSandboxOutputs {
+  const next: MountedSandboxOutputs = { ...state, sandboxId: live.id, status: live.status, mounted };
   const metadata = userMetadata(live.metadata);
   if (metadata) next.metadata = metadata;
   else delete next.metadata;

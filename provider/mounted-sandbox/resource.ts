@@ -47,7 +47,10 @@ const SPEC: PackageResourceSpec<MountedSandboxOutputs> = {
  * that command's environment, and waits until the repos are served. Edits in the mount are
  * persisted to Mesa as changes on the sandbox's bookmark. The token is never an output nor in
  * the state. `pulumi refresh` shows a killed sandbox as gone, a paused or failed one as drift on
- * `status`, and a stopped mount as `mounted: false` — without resuming paused sandboxes.
+ * `status`, and a stopped mount as `mounted: false` — without resuming paused sandboxes, whose
+ * mounts it therefore cannot check (`mounted: false` too). The next `pulumi up` (or `pulumi up
+ * --refresh`) repairs what the refresh found: it resumes such a sandbox, checks its mount and
+ * remounts it when it does not serve (after a restart that ended the sandbox's processes).
  *
  * @example
  * ```ts
@@ -66,7 +69,11 @@ export class MountedSandbox extends PackageResource<MountedSandboxOutputs> {
   declare readonly name: pulumi.Output<string>;
   /** `active`, `paused`, `resuming` or `failed`, as last created, updated or refreshed. */
   declare readonly status: pulumi.Output<string>;
-  /** Whether the mount served the repos when last checked (refresh checks active sandboxes only). */
+  /**
+   * Whether the mount was seen serving the repos when last checked. Refresh checks active
+   * sandboxes only; a paused one, or one whose check failed, is reported `false`, and the next
+   * `pulumi up` checks it in the running sandbox and remounts it when needed.
+   */
   declare readonly mounted: pulumi.Output<boolean>;
   /** The Mesa org of the mounted repos. */
   declare readonly org: pulumi.Output<string>;

@@ -51,19 +51,26 @@ export function tokenNeedsRenewal(expiresAt: string | undefined, ttlSeconds: num
   return expiresMs - nowMs <= ttlSeconds * 1000 * RENEWAL_FRACTION;
 }
 
+/** Why `up` must act on a sandbox's mount: its token must be re-signed, or the mount is not known to serve. */
+export type RemountReason = "token" | "mount";
+
 /**
- * Whether `up` must sign a new token and remount — the one renewal decision, made by `diff` (so
- * the plan shows an update) and by `update` (which then renews): the mount is dead, the token's
- * lifetime changed, or the token is due for renewal ({@link tokenNeedsRenewal}).
+ * What `up` must repair in a sandbox's mount — the one decision, made by `diff` (so the plan shows
+ * an update) and by `update` (which then acts): `"token"` when the token's lifetime changed or the
+ * token is due for renewal ({@link tokenNeedsRenewal}), which means signing a new one and
+ * remounting; `"mount"` when the mount is not known to serve (dead, or unverifiable while the
+ * sandbox was paused), which means checking it in the running sandbox and remounting when it
+ * does not serve; undefined when nothing is due.
  */
-export function needsRemount(
+export function remountReason(
   olds: Partial<Pick<MountedSandboxOutputs, "mounted" | "tokenTtlSeconds" | "tokenExpiresAt">>,
   news: Partial<Pick<MountedSandboxInputs, "tokenTtlSeconds">>,
   nowMs: number,
-): boolean {
-  if (olds.mounted === false) return true;
-  if (news.tokenTtlSeconds !== olds.tokenTtlSeconds) return true;
-  return tokenNeedsRenewal(olds.tokenExpiresAt, olds.tokenTtlSeconds ?? DEFAULT_TOKEN_TTL_SECONDS, nowMs);
+): RemountReason | undefined {
+  if (news.tokenTtlSeconds !== olds.tokenTtlSeconds) return "token";
+  if (tokenNeedsRenewal(olds.tokenExpiresAt, olds.tokenTtlSeconds ?? DEFAULT_TOKEN_TTL_SECONDS, nowMs)) return "token";
+  if (olds.mounted !== true) return "mount";
+  return undefined;
 }
 
 /** Why `ttl` is not an acceptable token lifetime, or undefined when it is. */

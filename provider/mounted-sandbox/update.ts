@@ -1,12 +1,14 @@
 /**
- * MountedSandbox `update`: metadata, network rules and timeouts are patched in place; the token is
- * renewed and the repos remounted when `needsRemount` (in `token.ts`) says so.
+ * MountedSandbox `update`: metadata, network rules and timeouts are patched in place; when
+ * `remountReason` (in `token.ts`) says the mount needs attention, the sandbox is resumed if it is
+ * paused, and the token renewed and the repos remounted — or, when only the mount's health was in
+ * doubt, the mount checked first and remounted only when it does not serve.
  */
 import type { OperationContext } from "../lifecycle";
-import { mount, mountOutputs, prepareMesa } from "./mount";
+import { checkMount, mount, mountOutputs, prepareMesa } from "./mount";
 import { findById, normalizeNetwork, sandboxMetadata, superserve } from "./sandboxes";
 import type { MountedSandboxInputs, MountedSandboxOutputs } from "./state";
-import { needsRemount } from "./token";
+import { remountReason } from "./token";
 
 export async function updateSandbox(id: string, olds: MountedSandboxOutputs, news: MountedSandboxInputs, ctx: OperationContext): Promise<MountedSandboxOutputs> {
   const ss = await superserve(ctx);
@@ -19,16 +21,23 @@ export async function updateSandbox(id: string, olds: MountedSandboxOutputs, new
   if (JSON.stringify(network ?? {}) !== JSON.stringify(normalizeNetwork(live.network) ?? {})) patch.network = network ?? { allowOut: [], denyOut: [] };
   if (news.timeoutSeconds !== undefined && news.timeoutSeconds !== live.timeoutSeconds) patch.timeoutSeconds = news.timeoutSeconds;
   if (news.autoDeleteSeconds !== undefined && news.autoDeleteSeconds !== live.autoDeleteSeconds) patch.autoDeleteSeconds = news.autoDeleteSeconds;
+  const reason = remountReason(olds, news, ctx.clock.now());
+  // Resume first: a paused sandbox refuses network changes, and the mount is checked in a running one.
+  if (reason && live.status !== "active") ctx.log.info(`sandbox ${id} is ${live.status}; resuming it to ${reason === "token" ? "renew its token and remount" : "check its mount"}`);
+  const sandbox = reason ? await ctx.retry(`connect to sandbox ${id}`, () => ss.sdk.Sandbox.connect(id, ss.conn)) : undefined;
   if (Object.keys(patch).length > 0) {
     await ctx.retry(`update sandbox ${id}`, () => ss.sdk.Sandbox.updateById(id, patch, ss.conn));
   }
-  const base: MountedSandboxOutputs = { ...olds, ...news, sandboxId: id, status: live.status };
-  if (!needsRemount(olds, news, ctx.clock.now())) return base;
-  if (live.status !== "active") {
-    ctx.log.warn(`sandbox ${id} is ${live.status}; its token is renewed and its mount restarted by the first \`pulumi up\` after it resumes`);
-    return base;
+  const base: MountedSandboxOutputs = { ...olds, ...news, sandboxId: id, status: sandbox ? "active" : live.status };
+  if (!sandbox) return base;
+  if (reason === "mount") {
+    const health = await checkMount(sandbox, olds.mountPaths, ctx);
+    if (health.mounted) {
+      ctx.log.info(`sandbox ${id}: the mount serves the repos`);
+      return { ...base, mounted: true };
+    }
+    ctx.log.status(`sandbox ${id}: ${health.reason}; remounting`);
   }
-  const sandbox = await ctx.retry(`connect to sandbox ${id}`, () => ss.sdk.Sandbox.connect(id, ss.conn));
   const prep = await prepareMesa(ctx, olds.org || undefined, news.repos, news.tokenTtlSeconds);
   await mount(sandbox, prep, news, false, ctx);
   ctx.log.info(`sandbox ${id}: token renewed (expires ${prep.expiresAt}) and repos remounted`);

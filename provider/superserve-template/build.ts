@@ -5,7 +5,7 @@
  */
 import { PartialCreateError, type OperationContext } from "../lifecycle";
 import { describeError } from "../retry";
-import { deleteTemplate, outputsOf, readBuild, type Template } from "./live-template";
+import { connect, deleteTemplate, outputsOf, readBuild, type Template } from "./live-template";
 import type { SuperserveTemplateInputs, SuperserveTemplateOutputs } from "./state";
 
 /** How many build log lines a failure message quotes. */
@@ -99,7 +99,12 @@ export async function finishExisting(ctx: OperationContext, inputs: SuperserveTe
     return { id: template.id, outs: outputsOf(inputs, template, await readBuild(ctx, template, buildId)) };
   }
   if (!buildId || template.status === "failed") {
-    const build = await ctx.retry(`rebuild template ${inputs.name}`, () => template.rebuild());
+    // A rebuild whose answer was lost may have started a build: a retry waits for that one.
+    const build = await ctx.retry(`rebuild template ${inputs.name}`, async (attempt) => {
+      const current = attempt > 1 ? await connect(ctx, template.id) : template;
+      if (current && current.latestBuildId && current.latestBuildId !== buildId) return { id: current.latestBuildId };
+      return template.rebuild();
+    });
     return { id: template.id, outs: await awaitBuild(ctx, inputs, template, build.id) };
   }
   return { id: template.id, outs: await awaitBuild(ctx, inputs, template, buildId) };

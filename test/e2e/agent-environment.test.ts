@@ -1,7 +1,7 @@
 /**
  * AgentEnvironment through the real Pulumi engine against local Mesa and local Superserve
  * (sandboxes carrying the bundled `mesa` CLI): up with 3 sandboxes, no-op up, in-place metadata
- * update, refresh after a kill / a pause / a stopped mount (no resume), token renewal, template
+ * update, refresh after a kill / a pause / a stopped mount (no resume) and the up that repairs them, token renewal, template
  * replacement keeping the work on the bookmarks, an interrupted up that converges, destroy that
  * keeps the bookmarks and leaves nothing running, and a plaintext scan of the state.
  */
@@ -154,17 +154,17 @@ describe("AgentEnvironment through the real engine", () => {
     const refresh = await project.stack.refresh({ color: "never" });
     expect(refresh.summary.result, refresh.stderr).toBe("succeeded");
     expect(await sandboxState(0), "the killed sandbox left the state").toBeUndefined();
-    expect((await sandboxState(1))?.status).toBe("paused");
+    expect(await sandboxState(1), "a paused sandbox's mount cannot be checked").toMatchObject({ status: "paused", mounted: false });
     expect((await sandboxState(2))?.mounted).toBe(false);
     expect((await liveSandboxes()).find((s) => s.id === paused)?.status, "refresh did not resume the paused sandbox").toBe("paused");
 
     const result = await up();
-    expect(result.summary.resourceChanges).toMatchObject({ create: 1, update: 1 });
+    expect(result.summary.resourceChanges, "up recreates the killed one, checks the paused one's mount and remounts the stopped one").toMatchObject({ create: 1, update: 2 });
     const boxes = await sandboxesOf();
     expect((await run(boxes[0].sandboxId, `cat ${boxes[0].mountPath}/agent0.txt`)).stdout, "the new sandbox continues agent 0's bookmark").toBe("work of agent 0\n");
+    expect(await sandboxState(1), "up resumed the paused sandbox; its mount survived the pause").toMatchObject({ status: "active", mounted: true });
     expect((await sandboxState(2))?.mounted).toBe(true);
     firstIds = boxes.map((b) => b.sandboxId);
-    await Sandbox.connect(paused, conn());
   });
 
   it("renews a token near its expiry and remounts", async () => {

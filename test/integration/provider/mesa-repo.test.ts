@@ -113,9 +113,22 @@ describe("MesaRepo provider against local Mesa", () => {
     expect(Date.now() - started, "the 429's Retry-After: 1 was honoured").toBeGreaterThanOrEqual(900);
     const all = await client.repos.list({ limit: 100 });
     expect(all.repos.filter((r) => r.name === inputs.name)).toHaveLength(1);
+    await inject({ method: "GET", path: `/${inputs.name}$`, count: 1, status: 429, retryAfterSeconds: 0 });
+    expect((await provider().read(id, outs)) as object, "refresh through a 429").toMatchObject({ id });
+    await inject({ method: "PATCH", path: `/${inputs.name}$`, count: 1, drop: true });
+    const updated = (await provider().update(id, outs, { ...inputs, tags: { after: "fault" } })).outs;
+    expect((await client.repos.get({ repo: inputs.name as string })).tags, "the update went through the dropped connection").toMatchObject({ after: "fault" });
     await inject({ method: "DELETE", count: 1, status: 500 });
-    await provider().delete(id, outs);
+    await provider().delete(id, updated);
     await expect(client.repos.get({ repo: inputs.name })).rejects.toMatchObject({ status: 404 });
+  });
+
+  it("check retries the API key's org lookup (GET /whoami) that fills in org", async () => {
+    await inject({ method: "GET", path: "/whoami$", count: 1, status: 503 });
+    await inject({ method: "GET", path: "/whoami$", count: 1, drop: true });
+    const inputs = await checked({ pulumiUrn: urnFor(`org-${randomUUID().slice(0, 6)}`) });
+    expect(inputs.org, "the org from whoami, despite the faults").toBe(mesa.org);
+    expect(logs.filter((l) => l.startsWith("resolve the Mesa org of the API key: transient failure")), "two retries").toHaveLength(2);
   });
 
   it("a dropped connection during create converges on one repo", async () => {

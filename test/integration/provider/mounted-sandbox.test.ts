@@ -3,7 +3,9 @@
  * `mesa` CLI on their PATH), observed through the unmodified SDKs: files written in the mount
  * reach Mesa, read-only repos refuse writes, refresh sees paused/killed sandboxes and dead mounts
  * without resuming anything, update renews the token and remounts, delete flushes before the kill
- * and keeps the fork, and an interrupted create is adopted.
+ * and keeps the fork, and an interrupted create is adopted; under injected faults every call of
+ * create, refresh, update and delete is retried; a restart of the local backends that ended the
+ * sandboxes' processes is seen by refresh (without resuming) and repaired by update.
  */
 import type { Mesa } from "@mesadev/sdk" with { "resolution-mode": "import" };
 import { Sandbox, Template } from "@superserve/sdk";
@@ -11,9 +13,10 @@ import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startLocalMesa, type LocalMesa } from "../../../local/mesa";
 import { buildMesaCli } from "../../../local/mesa-cli/bundle";
+import type { FaultSpec } from "../../../local/shared/faults";
 import { routeSuperserveDataPlane, startLocalSuperserve, type LocalSuperserve } from "../../../local/superserve";
 import type { LogSink } from "../../../provider/engine-log";
 import type { ProviderMethods } from "../../../provider/lifecycle";
@@ -30,6 +33,8 @@ let mesaServer: LocalMesa;
 let ss: LocalSuperserve;
 let mesa: Mesa;
 let template: string;
+let superserveDataDir: string;
+let tools: string;
 const tempDirs: string[] = [];
 const logs: string[] = [];
 const sink: LogSink = { send: (_s, m) => void logs.push(m) };
@@ -46,10 +51,11 @@ const conn = () => ({ apiKey: ss.apiKey, baseUrl: ss.url });
 const urnFor = (name: string) => `urn:pulumi:it::proj::pulumi-nodejs:dynamic/superserve-mesa:MountedSandbox::${name}`;
 
 beforeAll(async () => {
-  const tools = tempDir("psm-tools-");
+  tools = tempDir("psm-tools-");
   await buildMesaCli(tools);
   mesaServer = await startLocalMesa({ port: 0, dataDir: tempDir("psm-mesa-") });
-  ss = await startLocalSuperserve({ port: 0, dataDir: tempDir("psm-ss-"), sandboxTools: tools, killGraceMs: 10_000 });
+  superserveDataDir = tempDir("psm-ss-");
+  ss = await startLocalSuperserve({ port: 0, dataDir: superserveDataDir, sandboxTools: tools, killGraceMs: 10_000 });
   const sdk = await import("@mesadev/sdk");
   mesa = new sdk.Mesa({ apiKey: mesaServer.apiKey, apiUrl: mesaServer.url, org: mesaServer.org });
   routeSuperserveDataPlane(ss.url);
@@ -161,7 +167,12 @@ describe("MountedSandbox provider against the local backends", () => {
     await sandbox.pause();
     const paused = (await provider.read(id, repaired)).props as Record<string, any>;
     expect(paused.status, "refresh reports the pause").toBe("paused");
+    expect(paused.mounted, "a mount that cannot be checked is not reported as mounted").toBe(false);
     expect(await status(id), "refresh did not resume the sandbox").toBe("paused");
+    expect(await provider.diff(id, paused, inputs), "up plans to check the mount").toMatchObject({ changes: true, replaces: [] });
+    const resumed = (await provider.update(id, paused, inputs)).outs as Record<string, any>;
+    expect(resumed, "update resumed the sandbox and found the mount (kept by the pause) serving").toMatchObject({ status: "active", mounted: true, tokenExpiresAt: repaired.tokenExpiresAt });
+    expect(await status(id)).toBe("active");
 
     await Sandbox.killById(id, conn());
     expect((await provider.read(id, paused)).id ?? "", "a killed sandbox is gone").toBe("");
@@ -216,5 +227,135 @@ describe("MountedSandbox provider against the local backends", () => {
     const { id, outs } = await createSandbox(provider, logical, { repos: [{ repo }], deleteWorkspaceOnDestroy: true });
     await provider.delete(id, outs);
     await expect(mesa.bookmarks.get({ repo, bookmark: `agents/${logical}` })).rejects.toMatchObject({ status: 404 });
+  });
+});
+
+/** Arm a fault on one of the backends (see local/shared/faults.ts). */
+async function inject(backend: "mesa" | "superserve", spec: FaultSpec): Promise<void> {
+  const [origin, key] = backend === "mesa" ? [mesaServer.origin, mesaServer.apiKey] : [ss.url, ss.apiKey];
+  const res = await fetch(`${origin}/_local/faults`, { method: "POST", headers: { Authorization: `Bearer ${key}`, "Content-Type": "application/json" }, body: JSON.stringify(spec) });
+  expect(res.status, `fault ${JSON.stringify(spec)} armed on ${backend}`).toBe(201);
+}
+
+/** Remove the armed faults of both backends; returns how many were left unused (0: every one was hit). */
+async function clearFaults(): Promise<number> {
+  let left = 0;
+  for (const [origin, key] of [[mesaServer.origin, mesaServer.apiKey], [ss.url, ss.apiKey]]) {
+    const res = await fetch(`${origin}/_local/faults`, { method: "DELETE", headers: { Authorization: `Bearer ${key}` } });
+    left += ((await res.json()) as { cleared: number }).cleared;
+  }
+  return left;
+}
+
+/** The operations the provider retried (from its progress lines) since `from`. */
+function retried(from: number): string[] {
+  return [...new Set(logs.slice(from).map((l) => /^(.+): transient failure/.exec(l)?.[1]).filter((op): op is string => op !== undefined))];
+}
+
+describe("MountedSandbox provider under injected faults", () => {
+  afterEach(async () => void (await clearFaults()));
+
+  it("create retries every call: list, create, the token's whoami, the repo, bookmark and content reads, the fork and the mount exec", async () => {
+    const repo = await seedRepoIn(mesa, unique("ws"), { "f.txt": "faulty\n" });
+    const provider = providerFor();
+    const logical = unique("faults");
+    const checked = (await provider.check({}, { pulumiUrn: urnFor(logical), template, repos: [{ repo, org: mesaServer.org }] })).inputs as Record<string, unknown>;
+    await inject("superserve", { method: "GET", path: "^/sandboxes$", status: 503, count: 4 });
+    await inject("superserve", { method: "POST", path: "^/sandboxes$", status: 429, retryAfterSeconds: 1, count: 1 });
+    await inject("superserve", { method: "POST", path: "^/sandboxes$", drop: true, count: 1 });
+    await inject("superserve", { method: "POST", path: "^/exec$", status: 500, count: 1 });
+    await inject("superserve", { method: "POST", path: "^/exec$", drop: true, count: 1 });
+    await inject("mesa", { method: "GET", path: "/whoami$", status: 503, count: 1 });
+    await inject("mesa", { method: "GET", path: `/${repo}$`, status: 500, count: 1 });
+    await inject("mesa", { method: "GET", path: `/${repo}/bookmarks/main$`, status: 429, retryAfterSeconds: 0, count: 1 });
+    await inject("mesa", { method: "POST", path: `/${repo}/bookmarks$`, drop: true, count: 1 });
+    await inject("mesa", { method: "GET", path: `/${repo}/content$`, status: 503, count: 1 });
+    const from = logs.length;
+    const result = await provider.create(checked);
+    created.push(result.id);
+    const outs = result.outs as Record<string, any>;
+    expect(await clearFaults(), "every injected fault was hit").toBe(0);
+    expect(outs.mounted).toBe(true);
+    expect(retried(from).sort()).toEqual(
+      [
+        "list sandboxes",
+        `create sandbox ${checked.name}`,
+        "install the mesa CLI and mount the repos",
+        "sign the mount's Mesa access token",
+        `read Mesa repo ${mesaServer.org}/${repo}`,
+        `read bookmark main of ${mesaServer.org}/${repo}`,
+        `fork bookmark agents/${logical} of ${mesaServer.org}/${repo}`,
+        `list ${mesaServer.org}/${repo}`,
+      ].sort(),
+    );
+    const tagged = (await Sandbox.list({ ...conn(), metadata: { "pulumi-urn": urnFor(logical) } })).filter((s) => s.status !== "failed");
+    expect(tagged.map((s) => s.id), "exactly one sandbox despite the retried create").toEqual([result.id]);
+    expect((await run(result.id, `cat ${outs.mountPaths[repo]}/f.txt`)).stdout).toBe("faulty\n");
+    await provider.delete(result.id, outs);
+  });
+
+  it("refresh, update and delete retry their calls: list, connect, the health check, the remount, the kill and the fork's deletion", async () => {
+    const repo = await seedRepoIn(mesa, unique("ws"), { "g.txt": "g\n" });
+    const provider = providerFor();
+    const logical = unique("faulty-update");
+    const { id, inputs, outs } = await createSandbox(provider, logical, { repos: [{ repo, org: mesaServer.org }], deleteWorkspaceOnDestroy: true });
+
+    // The SDK itself retries a GET three times; the fourth 503 reaches the provider.
+    await inject("superserve", { method: "GET", path: "^/sandboxes$", status: 503, count: 4 });
+    await inject("superserve", { method: "POST", path: `^/sandboxes/${id}/activate$`, status: 500, count: 1 });
+    await inject("superserve", { method: "POST", path: "^/exec$", drop: true, count: 1 });
+    let from = logs.length;
+    const read = (await provider.read(id, outs)).props as Record<string, any>;
+    expect(await clearFaults(), "every injected fault was hit").toBe(0);
+    expect(read.mounted, "the health check went through the faults").toBe(true);
+    expect(retried(from).sort()).toEqual(["check the mount", `connect to sandbox ${id}`, "list sandboxes"]);
+
+    await run(id, 'kill -TERM "$(cat /home/user/.local/state/mesa/run/mesa.pid)"');
+    const dead = { ...read, mounted: false };
+    await inject("superserve", { method: "POST", path: `^/sandboxes/${id}/activate$`, drop: true, count: 1 });
+    await inject("superserve", { method: "POST", path: "^/exec$", status: 500, count: 4 });
+    await inject("mesa", { method: "GET", path: "/whoami$", status: 503, count: 1 });
+    from = logs.length;
+    const repaired = (await provider.update(id, dead, inputs)).outs as Record<string, any>;
+    expect(await clearFaults(), "every injected fault was hit").toBe(0);
+    expect(repaired.mounted).toBe(true);
+    expect(retried(from)).toEqual(expect.arrayContaining([`connect to sandbox ${id}`, "check the mount", "sign the mount's Mesa access token"]));
+    expect((await run(id, `cat ${outs.mountPaths[repo]}/g.txt`)).stdout).toBe("g\n");
+
+    // The SDK resends an exec once after a 503 (re-activating the sandbox); the second reaches the provider.
+    await inject("superserve", { method: "POST", path: "^/exec$", status: 503, count: 2 });
+    // The SDK itself retries a DELETE three times; the fourth 503 reaches the provider.
+    await inject("superserve", { method: "DELETE", path: `^/sandboxes/${id}$`, status: 503, count: 4 });
+    await inject("mesa", { method: "DELETE", path: `/${repo}/bookmarks/`, status: 500, count: 1 });
+    from = logs.length;
+    await provider.delete(id, repaired);
+    expect(await clearFaults(), "every injected fault was hit").toBe(0);
+    expect(retried(from).sort()).toEqual([`delete bookmark agents/${logical} of ${mesaServer.org}/${repo}`, `kill sandbox ${id}`, "stop the mesa daemon"]);
+    expect(await status(id), "the sandbox is gone").toBeUndefined();
+    await expect(mesa.bookmarks.get({ repo, bookmark: `agents/${logical}` })).rejects.toMatchObject({ status: 404 });
+  });
+});
+
+describe("MountedSandbox provider across a restart of the local backends", () => {
+  it("a restart that ended the sandbox's processes: refresh reports it paused and not mounted without resuming it; update resumes and remounts", async () => {
+    const repo = await seedRepoIn(mesa, unique("ws"), { "h.txt": "h\n" });
+    const logical = unique("restart");
+    const { id, inputs, outs } = await createSandbox(providerFor(), logical, { repos: [{ repo }] });
+    await ss.stop();
+    ss = await startLocalSuperserve({ port: 0, dataDir: superserveDataDir, sandboxTools: tools, killGraceMs: 10_000 });
+    routeSuperserveDataPlane(ss.url);
+    const provider = providerFor();
+
+    const refreshed = (await provider.read(id, outs)).props as Record<string, any>;
+    expect(refreshed, "the restart left the sandbox paused; its mount cannot be vouched for").toMatchObject({ status: "paused", mounted: false });
+    expect(await status(id), "refresh did not resume it").toBe("paused");
+    expect(await provider.diff(id, refreshed, inputs), "up plans the repair").toMatchObject({ changes: true, replaces: [] });
+
+    const repaired = (await provider.update(id, refreshed, inputs)).outs as Record<string, any>;
+    expect(repaired).toMatchObject({ status: "active", mounted: true });
+    const path = outs.mountPaths[repo];
+    await run(id, `echo "after the restart" > ${path}/after.txt`);
+    expect(await eventually("after.txt on the fork", () => remoteText(mesa, repo, "after.txt", `agents/${logical}`))).toBe("after the restart\n");
+    await provider.delete(id, repaired);
   });
 });

@@ -28,6 +28,8 @@ import {
   waitCommand,
 } from "../../../provider/mounted-sandbox/mount-commands";
 import { redact, runStep } from "../../../provider/mounted-sandbox/exec";
+import type { OperationContext } from "../../../provider/lifecycle";
+import { classifyFailure, withRetry } from "../../../provider/retry";
 import { tokenNeedsRenewal, tokenRequest, ttlProblem } from "../../../provider/mounted-sandbox/token";
 
 describe("the mount's token", () => {
@@ -116,7 +118,7 @@ describe("redaction", () => {
 
   it("puts the exit code, the hint and the redacted output tail in a failed step's error", async () => {
     const sandbox = { commands: { run: async () => ({ stdout: "token=SECRET-TOKEN\n", stderr: "boom\n", exitCode: 3 }) } };
-    const err = await runStep(sandbox, "x", { step: "start the mount", hints: { 3: "Check the log.", default: "?" }, timeoutMs: 1, secrets: ["SECRET-TOKEN"] }).catch((e: Error) => e);
+    const err = await runStep(sandbox, "x", { step: "start the mount", hints: { 3: "Check the log.", default: "?" }, timeoutMs: 1, secrets: ["SECRET-TOKEN"] }, once).catch((e: Error) => e);
     expect(err).toBeInstanceOf(Error);
     expect((err as Error).message).toMatch(/start the mount failed with exit code 3\. Check the log\./);
     expect((err as Error).message).toContain("boom");
@@ -125,11 +127,39 @@ describe("redaction", () => {
 
   it("redacts the token from SDK errors too, keeping the status for retry classification", async () => {
     const sandbox = { commands: { run: async () => { throw Object.assign(new Error("bad request with SECRET-TOKEN"), { statusCode: 503 }); } } };
-    const err = (await runStep(sandbox, "x", { step: "wait", hints: { default: "" }, timeoutMs: 1, secrets: ["SECRET-TOKEN"] }).catch((e) => e)) as Error & { statusCode?: number };
+    const err = (await runStep(sandbox, "x", { step: "wait", hints: { default: "" }, timeoutMs: 1, secrets: ["SECRET-TOKEN"] }, once).catch((e) => e)) as Error & { statusCode?: number };
     expect(err.message).not.toContain("SECRET-TOKEN");
     expect(err.statusCode).toBe(503);
+    expect(classifyFailure(err), "a 503 stays transient").toMatchObject({ transient: true, status: 503 });
+  });
+
+  it.each([
+    { what: "a dropped connection", error: () => new Error("Network error: fetch failed") },
+    { what: "a 429", error: () => Object.assign(new Error("rate limited"), { statusCode: 429 }) },
+    { what: "a timeout", error: () => Object.assign(new Error("Request timed out after 5000ms"), { name: "TimeoutError" }) },
+  ])("retries the exec after $what, then returns the command's output", async ({ error }) => {
+    let calls = 0;
+    const sandbox = { commands: { run: async () => (++calls === 1 ? Promise.reject(error()) : { stdout: "mounted\n", stderr: "", exitCode: 0 }) } };
+    const clock = { now: () => 0, sleep: async () => undefined, random: () => 0 };
+    const retry: Pick<OperationContext, "retry"> = { retry: (operation, fn) => withRetry(fn, { operation, clock, policy: { baseDelayMs: 1, maxDelayMs: 1, deadline: 1000 } }) };
+    expect(await runStep(sandbox, "x", { step: "check the mount", hints: { default: "" }, timeoutMs: 1 }, retry)).toBe("mounted\n");
+    expect(calls, "one retry").toBe(2);
+  });
+
+  it("never retries a command that ran and exited non-zero, nor a 400", async () => {
+    for (const run of [async () => ({ stdout: "", stderr: "no", exitCode: 5 }), async () => Promise.reject(Object.assign(new Error("bad"), { statusCode: 400 }))]) {
+      let calls = 0;
+      const sandbox = { commands: { run: () => (calls++, run()) } };
+      const clock = { now: () => 0, sleep: async () => undefined, random: () => 0 };
+      const retry: Pick<OperationContext, "retry"> = { retry: (operation, fn) => withRetry(fn, { operation, clock, policy: { baseDelayMs: 1, maxDelayMs: 1, deadline: 1000 } }) };
+      await expect(runStep(sandbox, "x", { step: "start", hints: { default: "" }, timeoutMs: 1 }, retry)).rejects.toThrow(/start failed/);
+      expect(calls, "no retry of a permanent failure").toBe(1);
+    }
   });
 });
+
+/** Runs the call once, as the retries do when it succeeds or fails permanently. */
+const once: Pick<OperationContext, "retry"> = { retry: (_operation, fn) => fn(1) };
 
 /**
  * The shell scripts use absolute in-sandbox paths; to run them on the host they are rewritten to
@@ -233,7 +263,7 @@ describe("the shell commands", () => {
     fakeMesa({ serve: true });
     writeFileSync(join(bin, "curl"), "#!/bin/sh\necho curl-called >&2; exit 9\n", { mode: 0o755 });
     try {
-      const result = sh(mountAndWaitCommand("auto", probe, 5, 0.05), { MESA_API_KEY: "SECRET-TOKEN" });
+      const result = sh(mountAndWaitCommand("auto", probe, 5, "start-1", 0.05), { MESA_API_KEY: "SECRET-TOKEN" });
       expect(result.status, result.stderr).toBe(0);
       expect(result.stderr, "the installer is not run when mesa is present").not.toContain("curl-called");
       expect(execFileSync("cat", [join(root, "mesa-calls")], { encoding: "utf8" })).toBe("mount -d -y\n");
@@ -242,15 +272,33 @@ describe("the shell commands", () => {
     }
   });
 
+  it("mount-and-wait run twice with the same start id (a retry after a lost answer) starts one daemon", () => {
+    fakeMesa({ serve: true });
+    try {
+      for (const run of [1, 2]) {
+        const result = sh(mountAndWaitCommand("never", probe, 5, "start-1", 0.05));
+        expect(result.status, `run ${run}: ${result.stderr}`).toBe(0);
+      }
+      expect(execFileSync("cat", [join(root, "mesa-calls")], { encoding: "utf8" }), "mesa mount -d ran once").toBe("mount -d -y\n");
+      killDaemon();
+      rmSync(join(root, "run", "mesa.pid"));
+      const restarted = sh(mountAndWaitCommand("never", probe, 5, "start-1", 0.05));
+      expect(restarted.status, restarted.stderr).toBe(0);
+      expect(execFileSync("cat", [join(root, "mesa-calls")], { encoding: "utf8" }), "a dead daemon is started again").toBe("mount -d -y\nmount -d -y\n");
+    } finally {
+      killDaemon();
+    }
+  });
+
   it("mount-and-wait exits with the no-CLI code under 'never' without starting anything", () => {
-    const result = sh(mountAndWaitCommand("never", probe, 1, 0.05));
+    const result = sh(mountAndWaitCommand("never", probe, 1, "start-1", 0.05));
     expect(result.status).toBe(EXIT_NO_CLI);
     expect(result.stderr).toMatch(/mesaCli is 'never'/);
   });
 
   it("mount-and-wait runs the installer without the mount's environment and reports its failure with its own code", () => {
     writeFileSync(join(bin, "curl"), `#!/bin/sh\nprintf '%s\\n' 'echo "key=\${MESA_API_KEY:-unset} org=\${MESA_ORG:-unset}" > ${join(root, "installer-env")}; exit 7'\n`, { mode: 0o755 });
-    const result = sh(mountAndWaitCommand("auto", probe, 1, 0.05), { MESA_API_KEY: "SECRET-TOKEN", MESA_ORG: "acme" });
+    const result = sh(mountAndWaitCommand("auto", probe, 1, "start-1", 0.05), { MESA_API_KEY: "SECRET-TOKEN", MESA_ORG: "acme" });
     expect(result.status, result.stderr).toBe(EXIT_INSTALL_FAILED);
     expect(result.stderr).toContain("installer failed with exit code 7");
     expect(execFileSync("cat", [join(root, "installer-env")], { encoding: "utf8" }).trim(), "the installer never sees the token").toBe("key=unset org=unset");
@@ -258,7 +306,7 @@ describe("the shell commands", () => {
 
   it("mount-and-wait reports a daemon that did not start with its own code", () => {
     fakeMesa({ serve: true, exitCode: 2 });
-    const result = sh(mountAndWaitCommand("never", probe, 1, 0.05));
+    const result = sh(mountAndWaitCommand("never", probe, 1, "start-1", 0.05));
     expect(result.status, result.stderr).toBe(EXIT_START_FAILED);
     expect(result.stderr).toContain("mesa mount -d failed with exit code 2");
   });
@@ -266,7 +314,7 @@ describe("the shell commands", () => {
   it("mount-and-wait times out when the repo is never served", () => {
     fakeMesa({ serve: false });
     try {
-      const result = sh(mountAndWaitCommand("never", probe, 1, 0.05));
+      const result = sh(mountAndWaitCommand("never", probe, 1, "start-1", 0.05));
       expect(result.status, result.stderr).toBe(EXIT_TIMEOUT);
       expect(result.stderr).toMatch(/did not serve the repos within 1 s/);
     } finally {

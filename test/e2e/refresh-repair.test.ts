@@ -1,0 +1,145 @@
+/**
+ * `pulumi up --refresh` repairs what the refresh finds, through the real engine, with the local
+ * backends run as a user runs them (`npm run local -- start|stop`, found by the providers through
+ * their endpoints file): a mount daemon killed inside a sandbox, and a stop/start of the local
+ * backends, are repaired by a plain `pulumi up --refresh` (an edit in the mount then reaches
+ * Mesa); `pulumi preview --refresh` does not resume a paused sandbox.
+ */
+import type { Mesa } from "@mesadev/sdk" with { "resolution-mode": "import" };
+import { Sandbox } from "@superserve/sdk";
+import { execFile } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readLocalEndpoints, type LocalEndpoints } from "../../local/endpoints";
+import { routeSuperserveDataPlane } from "../../local/superserve";
+import { eventually } from "../helpers/eventually";
+import { freePort } from "../helpers/free-port";
+import { remoteText } from "../helpers/mesa-repos";
+import { createTempProject, repoRoot, type TempProject } from "../helpers/pulumi";
+
+const repoName = `repair-${randomUUID().slice(0, 6)}`;
+let localDir: string;
+let localEnv: NodeJS.ProcessEnv;
+let endpoints: LocalEndpoints;
+let mesa: Mesa;
+let project: TempProject;
+
+const conn = () => ({ apiKey: endpoints.superserve.apiKey, baseUrl: endpoints.superserve.url });
+
+/** `npm run local -- <command>`, as the README documents it. */
+async function local(command: "start" | "stop"): Promise<void> {
+  await promisify(execFile)(process.execPath, [join(repoRoot, "dist", "local", "cli.js"), command], { env: localEnv, timeout: 180_000 });
+  if (command === "start") {
+    endpoints = readLocalEndpoints(localDir)!;
+    routeSuperserveDataPlane(endpoints.superserve.url);
+  }
+}
+
+type SandboxOut = { name: string; sandboxId: string; bookmark: string; mountPath: string };
+
+async function sandboxesOf(): Promise<SandboxOut[]> {
+  return (await project.stack.outputs()).sandboxes.value as SandboxOut[];
+}
+
+async function stateOf(sandboxId: string): Promise<Record<string, any> | undefined> {
+  const resources = ((await project.stack.exportStack()).deployment as { resources?: any[] }).resources ?? [];
+  return resources.find((r) => r.outputs?.sandboxId === sandboxId)?.outputs;
+}
+
+async function liveStatus(id: string): Promise<string | undefined> {
+  return (await Sandbox.list(conn())).find((s) => s.id === id)?.status;
+}
+
+async function run(id: string, cmd: string) {
+  return (await Sandbox.connect(id, conn())).commands.run(cmd, { timeoutMs: 30_000 });
+}
+
+async function upWithRefresh() {
+  const result = await project.stack.up({ color: "never", refresh: true });
+  expect(result.summary.result, result.stderr).toBe("succeeded");
+  return result;
+}
+
+/** Write a file in the sandbox's mount and wait for it on the sandbox's bookmark in Mesa. */
+async function editReachesMesa(box: SandboxOut, text: string): Promise<void> {
+  const file = `edit-${randomUUID().slice(0, 6)}.txt`;
+  const write = await run(box.sandboxId, `echo ${JSON.stringify(text)} > ${box.mountPath}/${file}`);
+  expect(write.exitCode, write.stderr).toBe(0);
+  expect(await eventually(`${file} on ${box.bookmark}`, () => remoteText(mesa, repoName, file, box.bookmark), 20_000, 250)).toBe(`${text}\n`);
+}
+
+beforeAll(async () => {
+  localDir = mkdtempSync(join(tmpdir(), "psm-repair-local-"));
+  localEnv = { ...process.env, PSM_LOCAL_DIR: localDir, PSM_MESA_PORT: String(await freePort()), PSM_SUPERSERVE_PORT: String(await freePort()) };
+  for (const key of ["MESA_API_KEY", "MESA_API_URL", "MESA_ORG", "SUPERSERVE_API_KEY", "SUPERSERVE_BASE_URL"]) delete localEnv[key];
+  await local("start");
+  const sdk = await import("@mesadev/sdk");
+  mesa = new sdk.Mesa({ apiKey: endpoints.mesa.apiKey, apiUrl: endpoints.mesa.url, org: endpoints.mesa.org });
+  project = await createTempProject({
+    name: `repair-${randomUUID().slice(0, 6)}`,
+    program: `import { AgentEnvironment } from "pulumi-superserve-mesa";
+
+const env = new AgentEnvironment("agents", {
+  repo: { name: ${JSON.stringify(repoName)} },
+  template: { from: "debian:12", steps: [{ run: "echo repair > /etc/agent-version" }] },
+  sandboxes: { count: 2 },
+  protectRepo: false,
+});
+export const sandboxes = env.sandboxes;
+`,
+    env: { PSM_LOCAL_DIR: localDir },
+  });
+}, 300_000);
+
+afterAll(async () => {
+  try {
+    await project?.dispose();
+  } finally {
+    await local("stop").catch(() => undefined);
+    rmSync(localDir, { recursive: true, force: true });
+  }
+}, 300_000);
+
+describe("pulumi up --refresh repairs dead mounts", () => {
+  let boxes: SandboxOut[] = [];
+
+  it("deploys two mounted sandboxes", async () => {
+    await upWithRefresh();
+    boxes = await sandboxesOf();
+    expect(boxes).toHaveLength(2);
+    for (const box of boxes) expect((await stateOf(box.sandboxId))?.mounted, `${box.name} mounted`).toBe(true);
+  });
+
+  it("remounts a sandbox whose mount daemon was killed", async () => {
+    const [box] = boxes;
+    await run(box.sandboxId, 'kill -KILL "$(cat /home/user/.local/state/mesa/run/mesa.pid)"');
+    const result = await upWithRefresh();
+    expect(result.summary.resourceChanges, "the dead mount planned as an update").toMatchObject({ update: 1 });
+    expect(await stateOf(box.sandboxId)).toMatchObject({ status: "active", mounted: true });
+    await editReachesMesa(box, "after the daemon died");
+  });
+
+  it("pulumi preview --refresh does not resume a paused sandbox", async () => {
+    const box = boxes[1];
+    await (await Sandbox.connect(box.sandboxId, conn())).pause();
+    const preview = await project.stack.preview({ color: "never", refresh: true });
+    expect(preview.changeSummary, "the unverifiable mount is planned as an update").toMatchObject({ update: 1 });
+    expect(await liveStatus(box.sandboxId), "the preview did not resume it").toBe("paused");
+  });
+
+  it("after the local backends are stopped and started, pulumi up --refresh brings every sandbox back mounted", async () => {
+    await local("stop");
+    await local("start");
+    await upWithRefresh();
+    for (const box of boxes) {
+      expect(await stateOf(box.sandboxId), `${box.name} after the restart`).toMatchObject({ status: "active", mounted: true });
+      await editReachesMesa(box, `${box.name} after the restart`);
+    }
+    const again = await upWithRefresh();
+    expect(again.summary.resourceChanges, "converged: nothing left to repair").not.toHaveProperty("update");
+  });
+});
