@@ -108,6 +108,7 @@ function removeStaleLocks() {
     if (running(lock.pid) && basename(argv0) === "pulumi") continue;
     console.error(`removing the stack lock of pulumi pid ${lock.pid}, which is no longer running (${file})`);
     rmSync(file, { force: true });
+    rmSync(`${file}.attrs`, { force: true }); // the file backend's metadata of the lock file
   }
 }
 
