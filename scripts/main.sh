@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job and its companions, on the stack in $STACK (default: local):
-#   npm run up        set everything up, start the local backends (local stack), `pulumi up`,
-#                     print the outputs and prove a sandbox's edit reaches Mesa
+#   npm run up        set everything up, start the local backends (local stack), clean up after a
+#                     killed run, `pulumi up`, print the outputs and prove a sandbox's edit reaches Mesa
 #   npm run preview   `pulumi preview --diff`
 #   npm run drift     `pulumi preview --refresh --diff`: what changed out of band
 #   npm run destroy   `pulumi destroy`

@@ -40,8 +40,8 @@ describe("the main job (npm run up on the local stack)", () => {
     const child = spawn("npm", args, { cwd: clone, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
     const run = new Promise<Run>((resolve) => {
       let output = "";
-      child.stdout!.on("data", (d: Buffer) => (output += d.toString()));
-      child.stderr!.on("data", (d: Buffer) => (output += d.toString()));
+      child.stdout.on("data", (d: Buffer) => (output += d.toString()));
+      child.stderr.on("data", (d: Buffer) => (output += d.toString()));
       const timer = setTimeout(() => child.kill("SIGTERM"), timeoutMs);
       child.on("close", (code) => {
         clearTimeout(timer);
