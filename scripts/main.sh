@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job and its companions, on the stack in $STACK (default: local):
-#   npm run up        set everything up, start the local backends (local stack), `pulumi up`,
-#                     print the outputs and prove a sandbox's edit reaches Mesa
+#   npm run up        set everything up, start the local backends (local stack), clean up after a
+#                     killed run, `pulumi up`, print the outputs and prove a sandbox's edit reaches Mesa
 #   npm run preview   `pulumi preview --diff`
 #   npm run drift     `pulumi preview --refresh --diff`: what changed out of band
 #   npm run destroy   `pulumi destroy`
@@ -14,6 +14,27 @@ command="${1:?usage: main.sh up|preview|drift|drift:demo|destroy [pulumi args…
 shift
 STACK="${STACK:-local}"
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*" >&2; }
+# An engine run: `pulumi "$@"` with PSM_ENGINE_RUN=<root>#<its pid> inherited by every process it
+# starts (language host, program, provider plugins: each in a process group of its own), so that
+# scripts/clean-killed-runs.mjs can end those of a killed run — before this run starts (a run killed
+# with this script) and after it ends (a CLI killed on its own) — and remove a killed run's lock.
+engine() {
+  node scripts/clean-killed-runs.mjs
+  local status=0
+  ( export PSM_ENGINE_RUN="$ROOT#$BASHPID"; exec pulumi "$@" ) || status=$?
+  node scripts/clean-killed-runs.mjs
+  return "$status"
+}
+# Number of creates a killed run left pending in the stack's state (the CLI records a create before
+# asking the provider, and a run killed before the answer leaves the record behind).
+pending_creates() {
+  pulumi stack export --stack "$STACK" | node -e '
+    let json = "";
+    process.stdin.on("data", (d) => (json += d)).on("end", () => {
+      const ops = JSON.parse(json).deployment.pending_operations ?? [];
+      console.log(ops.filter((op) => op.type === "creating").length);
+    });'
+}
 
 step "setting up (Debian packages, npm dependencies, the Pulumi CLI)"
 PULUMI="$(bash scripts/setup.sh)"
@@ -43,32 +64,41 @@ pulumi stack select --create "$STACK" --non-interactive >/dev/null
 
 case "$command" in
   up)
-    step "pulumi up --stack $STACK"
     # --refresh: converge on what really exists (killed sandboxes, interrupted runs) first.
-    pulumi up --yes --skip-preview --refresh --non-interactive --stack "$STACK" "$@"
+    refresh=(--refresh)
+    pending="$(pending_creates)"
+    if [ "$pending" -gt 0 ]; then
+      # Safe: every create adopts what an interrupted create of its URN made (README, "Killed runs").
+      step "clearing $pending pending create(s) of an interrupted run: the up adopts what they made"
+      engine refresh --clear-pending-creates --yes --skip-preview --non-interactive --stack "$STACK"
+      refresh=()   # just refreshed
+    fi
+    step "pulumi up --stack $STACK"
+    engine up --yes --skip-preview "${refresh[@]}" --non-interactive --stack "$STACK" "$@"
     step "stack outputs"
-    pulumi stack output --json --show-secrets=false --stack "$STACK"
+    outputs="$(pulumi stack output --json --stack "$STACK")"
+    printf '%s\n' "$outputs"
     step "proof: a file written in a sandbox's mount is read back from Mesa"
-    pulumi stack output --json --stack "$STACK" | npx --no-install tsx scripts/prove-environment.ts
+    printf '%s\n' "$outputs" | npx --no-install tsx scripts/prove-environment.ts
     ;;
   preview)
     step "pulumi preview --stack $STACK"
-    pulumi preview --diff --non-interactive --stack "$STACK" "$@"
+    engine preview --diff --non-interactive --stack "$STACK" "$@"
     ;;
   drift)
     step "pulumi preview --refresh --stack $STACK (drift since the last up)"
-    pulumi preview --refresh --diff --non-interactive --stack "$STACK" "$@"
+    engine preview --refresh --diff --non-interactive --stack "$STACK" "$@"
     ;;
   drift:demo)
     step "changing the environment out of band"
     pulumi stack output --json --stack "$STACK" | npx --no-install tsx scripts/drift-demo.ts
     step "pulumi preview --refresh --stack $STACK (what the drift preview shows)"
-    pulumi preview --refresh --diff --non-interactive --stack "$STACK" "$@"
+    engine preview --refresh --diff --non-interactive --stack "$STACK" "$@"
     echo "Run \`npm run up\` to converge again." >&2
     ;;
   destroy)
     step "pulumi destroy --stack $STACK"
-    pulumi destroy --yes --skip-preview --non-interactive --stack "$STACK" "$@"
+    engine destroy --yes --skip-preview --non-interactive --stack "$STACK" "$@"
     ;;
   *)
     echo "unknown command '$command' (up|preview|drift|drift:demo|destroy)" >&2

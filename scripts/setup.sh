@@ -28,7 +28,8 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 # npm dependencies, reinstalled only when the lockfile changed (`npm install` also runs `prepare`,
-# which builds dist/ and links the package to itself).
+# which builds dist/ and links the package to itself). dist/ is rebuilt only when a source changed
+# (scripts/build-if-changed.mjs compares content digests).
 stamp="node_modules/.psm-lock.sha256"
 want="$(sha256sum package-lock.json | cut -d' ' -f1)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
@@ -38,8 +39,8 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   npm install --no-audit --no-fund >&2
   echo "$want" > "$stamp"
 else
-  log "npm dependencies are up to date; building"
-  npm run --silent build >&2
+  log "npm dependencies are up to date"
+  node scripts/build-if-changed.mjs
   node scripts/link-self.mjs
 fi
 

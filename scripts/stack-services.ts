@@ -23,6 +23,8 @@ export async function readStackOutputs(): Promise<StackOutputs> {
 
 export interface StackServices {
   mesa: Mesa;
+  /** The Mesa REST base the providers use (undefined: the service's default). */
+  mesaApiUrl?: string;
   superserve: { connection: { apiKey: string; baseUrl?: string }; sdk: typeof import("@superserve/sdk") };
 }
 
@@ -30,8 +32,10 @@ export async function stackServices(org: string): Promise<StackServices> {
   const inputs = { env: process.env, cwd: process.cwd() };
   const superserve = await resolveSuperserveSettings(inputs);
   routeDataPlane(superserve);
+  const mesa = await resolveMesaSettings(inputs);
   return {
-    mesa: await mesaClient(await resolveMesaSettings(inputs), org),
+    mesa: await mesaClient(mesa, org),
+    mesaApiUrl: mesa.apiUrl,
     superserve: { connection: superserveConnection(superserve), sdk: superserveSdk() },
   };
 }

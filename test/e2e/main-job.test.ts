@@ -1,15 +1,17 @@
 /**
  * The main job, as a newcomer runs it: the README's `npm run up` in a fresh copy of the project,
- * its outputs and proof, a second run with no changes, the drift demo, convergence, destroy, and
- * nothing left running or orphaned in the local backends.
+ * its outputs and proof, a second run with no changes (no rebuild, no change on any agent's
+ * bookmark), the drift demo, convergence, a run killed mid-create and the run after it, destroy,
+ * and nothing left running or orphaned in the local backends.
  */
-import { execFileSync, spawn } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eventually } from "../helpers/eventually";
 import { freePort } from "../helpers/free-port";
-import { pulumiPath, repoRoot } from "../helpers/pulumi";
+import { processesWithEnv, pulumiPath, repoRoot } from "../helpers/pulumi";
 import type { LocalEndpoints } from "../../local/endpoints";
 
 interface Run {
@@ -22,9 +24,10 @@ describe("the main job (npm run up on the local stack)", () => {
   let localDir: string;
   let env: NodeJS.ProcessEnv;
 
-  function npm(args: string[], timeoutMs = 900_000): Promise<Run> {
-    return new Promise((resolve) => {
-      const child = spawn("npm", args, { cwd: clone, env, stdio: ["ignore", "pipe", "pipe"] });
+  /** `npm <args>` in the clone, in a process group of its own; `run` resolves when it ends. */
+  function spawnNpm(args: string[], timeoutMs = 900_000): { child: ChildProcess; run: Promise<Run> } {
+    const child = spawn("npm", args, { cwd: clone, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    const run = new Promise<Run>((resolve) => {
       let output = "";
       child.stdout.on("data", (d: Buffer) => (output += d.toString()));
       child.stderr.on("data", (d: Buffer) => (output += d.toString()));
@@ -34,10 +37,13 @@ describe("the main job (npm run up on the local stack)", () => {
         resolve({ code, output });
       });
     });
+    return { child, run };
   }
+  const npm = (args: string[], timeoutMs?: number): Promise<Run> => spawnNpm(args, timeoutMs).run;
 
-  function stackOutputs(): { repo: { org: string; name: string }; sandboxes: { name: string; sandboxId: string; bookmark: string; mountPath: string }[] } {
-    const out = execFileSync(pulumiPath(), ["stack", "output", "--json", "--stack", "local"], {
+  /** `pulumi <args> --stack local` in the clone, as scripts/main.sh runs it; its parsed JSON output. */
+  function pulumiJson<T>(args: string[]): T {
+    const out = execFileSync(pulumiPath(), [...args, "--stack", "local"], {
       cwd: clone,
       env: {
         ...env,
@@ -46,10 +52,54 @@ describe("the main job (npm run up on the local stack)", () => {
       },
       encoding: "utf8",
     });
-    return JSON.parse(out);
+    return JSON.parse(out) as T;
   }
 
+  const stackOutputs = () =>
+    pulumiJson<{ repo: { org: string; name: string }; sandboxes: { name: string; sandboxId: string; bookmark: string; mountPath: string }[] }>([
+      "stack",
+      "output",
+      "--json",
+    ]);
+
+  interface StateResource {
+    urn: string;
+    type: string;
+    id?: string;
+    outputs?: { sandboxId?: string };
+  }
+  const stackState = () =>
+    pulumiJson<{ deployment: { resources?: StateResource[]; pending_operations?: { type: string; resource: { urn: string } }[] } }>(["stack", "export"]).deployment;
+
   const endpoints = (): LocalEndpoints => JSON.parse(readFileSync(join(localDir, "endpoints.json"), "utf8"));
+
+  /** Every bookmark of the stack's repo → its head change id. */
+  async function bookmarkHeads(): Promise<Record<string, string>> {
+    const { mesa } = endpoints();
+    const { repo } = stackOutputs();
+    const res = await fetch(`${mesa.url}/${repo.org}/${repo.name}/bookmarks`, { headers: { Authorization: `Bearer ${mesa.apiKey}` } });
+    const body = (await res.json()) as { bookmarks: { name: string; change_id: string }[] };
+    return Object.fromEntries(body.bookmarks.map((b) => [b.name, b.change_id]));
+  }
+
+  async function liveSandboxes(): Promise<{ id: string; status: string; metadata: Record<string, string> }[]> {
+    const { superserve } = endpoints();
+    return (await (await fetch(`${superserve.url}/sandboxes`, { headers: { "X-API-Key": superserve.apiKey } })).json()) as {
+      id: string;
+      status: string;
+      metadata: Record<string, string>;
+    }[];
+  }
+
+  /** Processes of the clone's engine runs (scripts/main.sh marks them with PSM_ENGINE_RUN=<root>#<CLI pid>). */
+  const engineRunProcesses = () => processesWithEnv(`PSM_ENGINE_RUN=${clone}#`);
+  const commandOf = (pid: number) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ");
+    } catch {
+      return "(exited)";
+    }
+  };
 
   beforeAll(async () => {
     const root = mkdtempSync(join(tmpdir(), "psm-main-job-"));
@@ -102,12 +152,17 @@ describe("the main job (npm run up on the local stack)", () => {
     expect(new Set(outputs.sandboxes.map((s) => s.bookmark)).size).toBe(2);
   });
 
-  it("reports no changes when run again", async () => {
+  it("reports no changes when run again, rebuilds nothing and adds no change to any agent's bookmark", async () => {
+    const before = await bookmarkHeads();
+    expect(Object.keys(before).filter((name) => name.startsWith("proof/")), "the first run's proof removed its bookmark").toEqual([]);
     const run = await npm(["run", "up"]);
     expect(run.code, run.output.slice(-4000)).toBe(0);
     const summary = run.output.slice(run.output.lastIndexOf("Resources:"));
     expect(summary, run.output.slice(-4000)).toMatch(/\d+ unchanged/);
     expect(summary).not.toMatch(/created|updated|replaced|deleted/);
+    expect(run.output, "the package is not rebuilt").toMatch(/dist\/ is up to date with the sources; not rebuilding/);
+    expect(run.output).toMatch(/proof: wrote .* read it back from Mesa/);
+    expect(await bookmarkHeads(), "every bookmark where it was: the proof wrote on a bookmark of its own and removed it").toEqual(before);
   });
 
   it("converges after the local backends restart: sandboxes and their mounts live on, proof again", async () => {
@@ -135,6 +190,65 @@ describe("the main job (npm run up on the local stack)", () => {
     const after = await npm(["run", "drift"]);
     expect(after.code, after.output.slice(-4000)).toBe(0);
     expect(after.output.slice(after.output.lastIndexOf("Resources:"))).not.toMatch(/to create|to update|to replace|to delete/);
+  });
+
+  it("leaves nothing to clean after an npm run up killed mid-create: the next run converges", async () => {
+    // Two more sandboxes to create, and a kill of the run (npm, main.sh, the pulumi CLI and its
+    // language host) once the first of them exists in Superserve, as a CI runner's kill would:
+    // the provider plugins, in process groups of their own, survive it.
+    const config = join(clone, "stacks", "Pulumi.local.yaml");
+    writeFileSync(config, readFileSync(config, "utf8").replace('sandboxCount: "2"', 'sandboxCount: "4"'));
+    const existing = new Set((await liveSandboxes()).map((s) => s.id));
+    const killed = spawnNpm(["run", "up"]);
+    let ended = false;
+    void killed.run.then(() => (ended = true));
+    const outcome = await eventually(
+      "a new sandbox in Superserve (or the end of npm run up)",
+      async () => (ended ? "ended" : (await liveSandboxes()).some((s) => !existing.has(s.id)) && "created"),
+      600_000,
+      100,
+    );
+    expect(outcome, ended ? (await killed.run).output.slice(-3000) : "").toBe("created");
+    process.kill(-killed.child.pid!, "SIGKILL");
+    const plugins = (pid: number) => /dynamic-provider|pulumi-resource-pulumi-nodejs/.test(commandOf(pid));
+    for (const pid of engineRunProcesses().filter((pid) => !plugins(pid))) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "ESRCH") throw error; // exited on its own meanwhile
+      }
+    }
+    await killed.run;
+    const survivors = engineRunProcesses();
+    expect(survivors.length, "the killed run's provider plugins outlive it (the case to clean up)").toBeGreaterThan(0);
+    expect(survivors.every(plugins), survivors.map(commandOf).join("\n")).toBe(true);
+    const pendingBefore = (stackState().pending_operations ?? []).filter((op) => op.type === "creating");
+    expect(pendingBefore.length, "the killed run left pending creates").toBeGreaterThan(0);
+    const locks = join(clone, ".pulumi-state", ".pulumi", "locks");
+    const lockFiles = (dir: string): string[] =>
+      existsSync(dir) ? readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? lockFiles(join(dir, e.name)) : [join(dir, e.name)])) : [];
+    expect(lockFiles(locks).length, "the killed CLI left its lock").toBeGreaterThan(0);
+
+    const run = await npm(["run", "up"]);
+    expect(run.code, run.output.slice(-4000)).toBe(0);
+    expect(run.output).toMatch(new RegExp(`clearing ${pendingBefore.length} pending create`));
+    expect(run.output).not.toMatch(/pending operations from previous deployment/);
+    expect(run.output).toMatch(/proof: wrote .* read it back from Mesa/);
+    const state = stackState();
+    expect(state.pending_operations ?? [], "no pending operation left in the state").toEqual([]);
+    expect(engineRunProcesses().map(commandOf), "no process of any engine run left").toEqual([]);
+    expect(lockFiles(locks), "no lock left").toEqual([]);
+
+    const inState = (state.resources ?? []).filter((r) => r.type.endsWith("MountedSandbox"));
+    expect(inState).toHaveLength(4);
+    const live = await liveSandboxes();
+    expect(live.map((s) => s.id).sort(), "every live sandbox is in the state: no orphan, no duplicate").toEqual(inState.map((r) => r.id).sort());
+    expect(new Set(live.map((s) => s.metadata["pulumi-urn"])).size, "one sandbox per resource").toBe(4);
+    const { superserve, mesa } = endpoints();
+    const templates = (await (await fetch(`${superserve.url}/templates`, { headers: { "X-API-Key": superserve.apiKey } })).json()) as unknown[];
+    expect(templates, "one template").toHaveLength(1);
+    const repos = (await (await fetch(`${mesa.url}/${mesa.org}/repos`, { headers: { Authorization: `Bearer ${mesa.apiKey}` } })).json()) as { repos: unknown[] };
+    expect(repos.repos, "one repo").toHaveLength(1);
   });
 
   it("destroys everything and leaves nothing running or orphaned", async () => {

@@ -172,12 +172,20 @@ function filesUnder(dir: string): string[] {
 
 /** Ids of the processes (other than this one) whose environment names this state backend. */
 function engineProcesses(stateDir: string): number[] {
-  const marker = `PULUMI_BACKEND_URL=file://${stateDir}\0`;
+  return processesWithEnv(`PULUMI_BACKEND_URL=file://${stateDir}`, { exact: true });
+}
+
+/**
+ * Ids of the running processes (other than this one) with an environment entry that starts with
+ * `prefix` (or equals it, with `exact`), e.g. `PSM_ENGINE_RUN=<root>#` for scripts/main.sh's runs.
+ */
+export function processesWithEnv(prefix: string, { exact = false } = {}): number[] {
   return readdirSync("/proc")
     .filter((entry) => /^\d+$/.test(entry) && Number(entry) !== process.pid)
     .filter((pid) => {
       try {
-        return readFileSync(`/proc/${pid}/environ`, "utf8").includes(marker);
+        const entries = readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
+        return entries.some((entry) => (exact ? entry === prefix : entry.startsWith(prefix)));
       } catch {
         return false;
       }
