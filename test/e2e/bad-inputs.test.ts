@@ -7,6 +7,7 @@
  */
 import type { Mesa } from "@mesadev/sdk" with { "resolution-mode": "import" };
 import { Sandbox, Template } from "@superserve/sdk";
+import { teamTemplates } from "../helpers/templates";
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -77,7 +78,7 @@ async function pulumi(args: string[]): Promise<{ code: number; output: string }>
 /** Everything the backends hold besides the fixtures: must stay empty after a failed run. */
 async function created(): Promise<string[]> {
   const repos = (await mesa.repos.list({ limit: 100 })).repos.map((r) => `repo ${r.name}`).filter((r) => r !== `repo ${fixtureRepo}`);
-  const templates = (await Template.list(conn())).map((t) => `template ${t.name}`).filter((t) => t !== `template ${fixtureTemplate}`);
+  const templates = teamTemplates(await Template.list(conn())).map((t) => `template ${t.name}`).filter((t) => t !== `template ${fixtureTemplate}`);
   const sandboxes = (await Sandbox.list(conn())).map((s) => `sandbox ${s.name}`);
   return [...repos, ...templates, ...sandboxes];
 }

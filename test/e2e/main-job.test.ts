@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually } from "../helpers/eventually";
 import { freePort } from "../helpers/free-port";
 import { processesWithEnv, pulumiPath, repoRoot } from "../helpers/pulumi";
+import { teamTemplates } from "../helpers/templates";
 import type { LocalEndpoints } from "../../local/endpoints";
 
 interface Run {
@@ -245,8 +246,8 @@ describe("the main job (npm run up on the local stack)", () => {
     expect(live.map((s) => s.id).sort(), "every live sandbox is in the state: no orphan, no duplicate").toEqual(inState.map((r) => r.id).sort());
     expect(new Set(live.map((s) => s.metadata["pulumi-urn"])).size, "one sandbox per resource").toBe(4);
     const { superserve, mesa } = endpoints();
-    const templates = (await (await fetch(`${superserve.url}/templates`, { headers: { "X-API-Key": superserve.apiKey } })).json()) as unknown[];
-    expect(templates, "one template").toHaveLength(1);
+    const templates = (await (await fetch(`${superserve.url}/templates`, { headers: { "X-API-Key": superserve.apiKey } })).json()) as { name: string }[];
+    expect(teamTemplates(templates), "one template").toHaveLength(1);
     const repos = (await (await fetch(`${mesa.url}/${mesa.org}/repos`, { headers: { Authorization: `Bearer ${mesa.apiKey}` } })).json()) as { repos: unknown[] };
     expect(repos.repos, "one repo").toHaveLength(1);
   });
@@ -258,15 +259,12 @@ describe("the main job (npm run up on the local stack)", () => {
     const { mesa, superserve } = endpoints();
     const headers = { "X-API-Key": superserve.apiKey };
     const sandboxes = (await (await fetch(`${superserve.url}/sandboxes`, { headers })).json()) as unknown[];
-    const templates = (await (await fetch(`${superserve.url}/templates`, { headers })).json()) as unknown[];
+    const templates = (await (await fetch(`${superserve.url}/templates`, { headers })).json()) as { name: string }[];
     const repos = (await (await fetch(`${mesa.url}/${mesa.org}/repos`, { headers: { Authorization: `Bearer ${mesa.apiKey}` } })).json()) as {
       repos: unknown[];
     };
     expect(sandboxes, "no sandbox left").toEqual([]);
-    expect(
-      templates.filter((t) => !(t as { name: string }).name.startsWith("superserve/")),
-      "no template left but the built-in ones",
-    ).toEqual([]);
+    expect(teamTemplates(templates), "no template left but the built-in ones").toEqual([]);
     expect(repos.repos, "the local stack's repo is not protected, so destroy deletes it").toEqual([]);
 
     const pid = endpoints().pid;

@@ -6,6 +6,7 @@
  * (The same mistakes through the real engine, the AgentEnvironment's included: test/e2e/bad-inputs.)
  */
 import { Sandbox, Template } from "@superserve/sdk";
+import { teamTemplates } from "../../helpers/templates";
 import type { Mesa } from "@mesadev/sdk" with { "resolution-mode": "import" };
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -134,7 +135,7 @@ describe("bad inputs fail at check, naming the field and the fix", () => {
   it("created nothing", async () => {
     expect((await mesa.repos.list({ limit: 100 })).repos.map((r) => r.name)).toEqual([fixtureRepo]);
     const conn = { apiKey: ss.apiKey, baseUrl: ss.url };
-    expect((await Template.list(conn)).map((t) => t.name), "templates").toEqual([fixtureTemplate]);
+    expect(teamTemplates(await Template.list(conn)).map((t) => t.name), "templates").toEqual([fixtureTemplate]);
     expect(await Sandbox.list(conn), "sandboxes").toEqual([]);
   });
 });
