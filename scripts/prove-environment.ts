@@ -10,7 +10,8 @@
  *   pulumi stack output --json | npx tsx scripts/prove-environment.ts
  */
 import { randomUUID } from "node:crypto";
-import { statusOf } from "../provider/retry";
+import { statusOf, systemClock, withRetry } from "../provider/retry";
+import type { OperationContext } from "../provider/lifecycle";
 import { runStep } from "../provider/mounted-sandbox/exec";
 import { healthCommand, mountEnv, parseHealth, shellQuote } from "../provider/mounted-sandbox/mount-commands";
 import { signToken } from "../provider/mounted-sandbox/token";
@@ -62,8 +63,13 @@ runScript("proof", async () => {
   const { mesa, mesaApiUrl, superserve } = await stackServices(org);
   const box = await superserve.sdk.Sandbox.connect(sandbox.sandboxId, superserve.connection);
   const hints = { default: "Its output is above." };
+  // The proof's sandbox calls get the provider's retries of transient failures, for a minute each.
+  const retries: Pick<OperationContext, "retry"> = {
+    retry: (operation, fn, classify) =>
+      withRetry(fn, { operation, policy: { baseDelayMs: 250, maxDelayMs: 5_000, deadline: Date.now() + 60_000 }, clock: systemClock, classify }),
+  };
 
-  const health = parseHealth(await runStep(box, healthCommand([sandbox.mountPath]), { step: "check the agent's mount", hints, timeoutMs: 10_000 }));
+  const health = parseHealth(await runStep(box, healthCommand([sandbox.mountPath]), { step: "check the agent's mount", hints, timeoutMs: 10_000 }, retries));
   if (!health.mounted) throw new Error(`the agent's mount in sandbox ${sandbox.name} (${sandbox.mountPath}) is not serving: ${health.reason}`);
 
   const bookmark = `proof/${sandbox.bookmark}`;
@@ -92,7 +98,7 @@ runScript("proof", async () => {
         env,
         secrets: [token],
         timeoutMs: (MOUNT_SECONDS + 30) * 1000,
-      });
+      }, retries);
       const written = Date.now();
       while (Date.now() - written < DEADLINE_MS) {
         const tip = await mesa.bookmarks.get({ repo, bookmark });
@@ -109,7 +115,7 @@ runScript("proof", async () => {
       }
       throw new Error(`the file written in the proof's mount did not reach Mesa within ${DEADLINE_MS / 1000} s`);
     } finally {
-      await runStep(box, STOP_AND_REMOVE, { step: "stop the proof's mount and remove it", hints, timeoutMs: (STOP_SECONDS + 10) * 1000 });
+      await runStep(box, STOP_AND_REMOVE, { step: "stop the proof's mount and remove it", hints, timeoutMs: (STOP_SECONDS + 10) * 1000 }, retries);
     }
   } finally {
     await deleteBookmark();

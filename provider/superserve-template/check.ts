@@ -42,7 +42,7 @@ export function validateTemplateInputs(inputs: SuperserveTemplateInputs): CheckF
   for (const [field, min, max, example] of SIZES) {
     const value = inputs[field];
     if (value === undefined || containsUnknown(value)) continue;
-    if (!Number.isInteger(value) || (value as number) < min || (value as number) > max) {
+    if (!Number.isInteger(value) || (value) < min || (value) > max) {
       failures.push({ property: field, reason: `${field} must be a whole number from ${min} to ${max} (the service's limits), e.g. ${example}; got ${JSON.stringify(value)}.` });
     }
   }

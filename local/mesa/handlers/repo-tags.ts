@@ -22,7 +22,7 @@ export const bulkUpdateRepoTags: Handler = async ({ org, principal, body, servic
   if (b.value !== undefined && typeof b.value !== "string") throw mesaErrors.badRequest("`value` must be a string", { field: "value" });
   const { key } = b;
   validateTags({ [key]: b.value ?? "" }, false);
-  const repos = (b.repo_ids as string[]).map((id) => {
+  const repos = (b.repo_ids).map((id) => {
     const repo = services.store.repoById(id);
     if (!repo || repo.orgId !== org.id || !canAccessRepo(principal, repo)) {
       throw mesaErrors.badRequest(`\`repo_ids\`: no repo with id ${id}`, { field: "repo_ids" });

@@ -26,7 +26,7 @@ function parseEvents(raw: unknown): string[] {
 }
 
 function parseName(raw: unknown, allowNull: boolean): string | null {
-  if ((raw === null && allowNull) || (typeof raw === "string" && raw.length <= 200)) return raw as string | null;
+  if ((raw === null && allowNull) || (typeof raw === "string" && raw.length <= 200)) return raw;
   throw mesaErrors.badRequest(`\`name\` must be a string of at most 200 characters${allowNull ? " or null to clear it" : ""}`, { field: "name" });
 }
 
@@ -43,13 +43,13 @@ function parseRepoIds(ctx: OperationContext, raw: unknown): string[] | null {
   if (!Array.isArray(raw) || raw.length === 0 || !raw.every((id) => typeof id === "string")) {
     throw mesaErrors.badRequest("`repo_ids` must be a non-empty array of repo ids (omit it for an org-wide target)", { field: "repo_ids" });
   }
-  for (const id of raw as string[]) {
+  for (const id of raw) {
     const repo = ctx.services.store.repoById(id);
     if (!repo || repo.orgId !== ctx.org.id || !canAccessRepo(ctx.principal, repo)) {
       throw mesaErrors.badRequest(`\`repo_ids\`: no repo with id ${id}`, { field: "repo_ids" });
     }
   }
-  return [...new Set(raw as string[])];
+  return [...new Set(raw)];
 }
 
 const isRestricted = (p: Principal) => p.key.repoIds !== null || p.tokenRepos !== null;

@@ -22,7 +22,7 @@ const LANGUAGE_IMAGES = new Set(["python", "node"]);
 export function resolveFrom(from: string): ResolvedFrom {
   const ref = from.replace(/^(docker\.io\/)?(library\/)?/, "").replace(/@sha256:[0-9a-f]+$/, "");
   if (EXACT.has(ref)) return { recipe: DEBIAN_12, exact: true };
-  const repo = ref.split(":")[0]!;
+  const repo = ref.split(":")[0];
   return { recipe: LANGUAGE_IMAGES.has(repo) ? SUPERSERVE_BASE : DEBIAN_12, exact: false };
 }
 

@@ -39,8 +39,8 @@ function parseDeb822(text: string): AptEntry[] {
       else {
         const m = /^([A-Za-z-]+):\s*(.*)$/.exec(line);
         if (!m) continue;
-        last = m[1]!.toLowerCase();
-        fields.set(last, m[2]!.trim());
+        last = m[1].toLowerCase();
+        fields.set(last, m[2].trim());
       }
     }
     const words = (k: string) => (fields.get(k) ?? "").split(/\s+/).filter(Boolean);
@@ -58,7 +58,7 @@ function parseOneLine(text: string): AptEntry[] {
     const m = /^deb\s+(?:\[([^\]]*)\]\s+)?(\S+)\s+(\S+)\s*(.*)$/.exec(line);
     if (!m) continue;
     const signedBy = /signed-by=(\S+)/.exec(m[1] ?? "")?.[1];
-    out.push({ uris: [m[2]!], suites: [m[3]!], components: m[4]!.split(/\s+/).filter(Boolean), ...(signedBy && { signedBy }) });
+    out.push({ uris: [m[2]], suites: [m[3]], components: m[4].split(/\s+/).filter(Boolean), ...(signedBy && { signedBy }) });
   }
   return out;
 }
@@ -110,7 +110,7 @@ export function hostCodename(osRelease = "/etc/os-release"): string {
  * / `Acquire::Check-Date` set to false.
  */
 export function hostAptOptions(): string[] {
-  let dump = "";
+  let dump: string;
   try {
     dump = execFileSync("apt-config", ["dump"], { encoding: "utf8" });
   } catch {

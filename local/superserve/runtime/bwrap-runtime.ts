@@ -7,7 +7,7 @@ import type { Readable } from "node:stream";
 import { shellQuote } from "../../shared/shell-quote";
 import type { SandboxCgroups } from "./cgroups";
 import { diskUsage } from "./disk-usage";
-import { hostBinds, rootOverlayCommand, TOOLS_MOUNT } from "./rootfs";
+import { hostBinds, rootOverlayCommand } from "./rootfs";
 import { SANDBOX_HOME, SANDBOX_PATH } from "./sandbox-env";
 import type { ExecOutput, ExecRequest, ExecResult, RunningCommand, SandboxBootSpec, SandboxRuntime } from "./types";
 
@@ -17,7 +17,7 @@ interface BwrapRuntimeOptions {
   disksDir: string;
   /** The cgroups of this instance. */
   cgroups: SandboxCgroups;
-  /** Host directory mounted read-only at {@link TOOLS_MOUNT} in every sandbox. */
+  /** Host directory mounted read-only at `TOOLS_MOUNT` (rootfs.ts) in every sandbox. */
   toolsDir?: string;
   /** Host directory with the tools' Node.js runtime, mounted read-only in every sandbox. */
   nodeRuntimeDir?: string;

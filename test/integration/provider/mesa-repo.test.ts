@@ -117,7 +117,7 @@ describe("MesaRepo provider against local Mesa", () => {
     expect((await provider().read(id, outs)) as object, "refresh through a 429").toMatchObject({ id });
     await inject({ method: "PATCH", path: `/${inputs.name}$`, count: 1, drop: true });
     const updated = (await provider().update(id, outs, { ...inputs, tags: { after: "fault" } })).outs;
-    expect((await client.repos.get({ repo: inputs.name as string })).tags, "the update went through the dropped connection").toMatchObject({ after: "fault" });
+    expect((await client.repos.get({ repo: inputs.name })).tags, "the update went through the dropped connection").toMatchObject({ after: "fault" });
     await inject({ method: "DELETE", count: 1, status: 500 });
     await provider().delete(id, updated);
     await expect(client.repos.get({ repo: inputs.name })).rejects.toMatchObject({ status: 404 });
@@ -149,7 +149,7 @@ describe("MesaRepo provider against local Mesa", () => {
     async function repoWithForks(logical: string, forks: string[]) {
       const inputs = await checked({ pulumiUrn: urnFor(`${logical}-${randomUUID().slice(0, 6)}`), org: mesa.org });
       const created = await provider().create(inputs);
-      const repo = inputs.name as string;
+      const repo = inputs.name;
       const root = await client.bookmarks.get({ repo, bookmark: "main" });
       await client.bookmarks.create({ repo, name: "seed", change_id: root.change_id });
       await commitOnBookmark(client, repo, "seed", { "README.md": "seed\n" });

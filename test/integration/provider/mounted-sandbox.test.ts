@@ -200,7 +200,7 @@ describe("MountedSandbox provider against the local backends", () => {
     const provider = providerFor();
     const logical = unique("partial");
     const repo = unique("later");
-    const checked = (await provider.check({}, { pulumiUrn: urnFor(logical), template, repos: [{ repo, org: mesaServer.org }] })).inputs as Record<string, unknown>;
+    const checked = (await provider.check({}, { pulumiUrn: urnFor(logical), template, repos: [{ repo, org: mesaServer.org }] })).inputs as MountedSandboxInputs;
     const error = await provider.create(checked).then(
       () => undefined,
       (err: unknown) => err as { name?: string; id?: string; properties?: Record<string, any>; message: string },
@@ -259,7 +259,7 @@ describe("MountedSandbox provider under injected faults", () => {
     const repo = await seedRepoIn(mesa, unique("ws"), { "f.txt": "faulty\n" });
     const provider = providerFor();
     const logical = unique("faults");
-    const checked = (await provider.check({}, { pulumiUrn: urnFor(logical), template, repos: [{ repo, org: mesaServer.org }] })).inputs as Record<string, unknown>;
+    const checked = (await provider.check({}, { pulumiUrn: urnFor(logical), template, repos: [{ repo, org: mesaServer.org }] })).inputs as MountedSandboxInputs;
     await inject("superserve", { method: "GET", path: "^/sandboxes$", status: 503, count: 4 });
     await inject("superserve", { method: "POST", path: "^/sandboxes$", status: 429, retryAfterSeconds: 1, count: 1 });
     await inject("superserve", { method: "POST", path: "^/sandboxes$", drop: true, count: 1 });
