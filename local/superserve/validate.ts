@@ -13,9 +13,17 @@ export function reqString(o: Record<string, unknown>, field: string): string {
   return v;
 }
 
+/** A required string of 1 to `maxLength` characters (code points, whitespace counted: the spec's `minLength`/`maxLength`). */
+export function reqBoundedString(o: Record<string, unknown>, field: string, maxLength: number): string {
+  const v = o[field];
+  const length = typeof v === "string" ? [...v].length : 0;
+  if (typeof v !== "string" || length < 1 || length > maxLength) throw errors.invalid(field, `must be a string of 1 to ${maxLength} characters`);
+  return v;
+}
+
 export function optString(o: Record<string, unknown>, field: string): string | undefined {
   const v = o[field];
-  if (v === undefined || v === null) return undefined;
+  if (v === undefined) return undefined;
   if (typeof v !== "string") throw errors.invalid(field, "must be a string");
   return v;
 }
@@ -28,14 +36,14 @@ export function optInt(o: Record<string, unknown>, field: string, min: number, m
 }
 
 /** An integer, `null` (clear) or absent. */
-export function optNullableInt(o: Record<string, unknown>, field: string, min: number): number | null | undefined {
-  return o[field] === null ? null : optInt(o, field, min);
+export function optNullableInt(o: Record<string, unknown>, field: string, min: number, max?: number): number | null | undefined {
+  return o[field] === null ? null : optInt(o, field, min, max);
 }
 
 export function stringMap(o: Record<string, unknown>, field: string): Record<string, string> {
   const v = o[field];
-  if (v === undefined || v === null) return {};
-  if (typeof v !== "object" || Array.isArray(v)) throw errors.invalid(field, "must be an object of string values");
+  if (v === undefined) return {};
+  if (typeof v !== "object" || v === null || Array.isArray(v)) throw errors.invalid(field, "must be an object of string values");
   for (const [k, x] of Object.entries(v)) if (typeof x !== "string") throw errors.invalid(`${field}.${k}`, "must be a string");
   return v as Record<string, string>;
 }

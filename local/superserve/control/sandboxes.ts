@@ -1,10 +1,26 @@
 import type { ControlHandler } from "../context";
 import { errors } from "../errors";
 import { sandboxJson } from "../serialize";
-import { asObject, envMap, optInt, optNullableInt, optString, reqString, stringList, stringMap } from "../validate";
+import { asObject, envMap, optInt, optNullableInt, optString, reqBoundedString, reqString, stringList, stringMap } from "../validate";
+
+/** The template a create without `from_template` boots (the spec's default). */
+const DEFAULT_TEMPLATE = "superserve/base";
+
+/** Longest sandbox name (the spec's `maxLength`). */
+const MAX_NAME_LENGTH = 64;
+
+/** Longest `timeout_seconds` (the spec's maximum: 7 days). */
+const MAX_TIMEOUT_SECONDS = 604_800;
+
+/**
+ * The fields a PATCH may carry: the spec's `network` and `metadata`, and the lifetimes the SDK's
+ * `update` also sends (DIVERGENCES.md). Any other field is a 400, as the spec documents.
+ */
+const PATCHABLE = new Set(["network", "metadata", "timeout_seconds", "auto_delete_seconds"]);
 
 function network(o: Record<string, unknown>): { allow_out?: string[]; deny_out?: string[] } | undefined {
-  if (o.network === undefined || o.network === null) return undefined;
+  if (o.network === undefined) return undefined;
+  if (o.network === null) throw errors.invalid("network", "must be an object {allow_out?, deny_out?}");
   const n = asObject(o.network, "network");
   const allow = stringList(n, "allow_out");
   const deny = stringList(n, "deny_out");
@@ -14,13 +30,13 @@ function network(o: Record<string, unknown>): { allow_out?: string[]; deny_out?:
 export const createSandbox: ControlHandler = async (ctx) => {
   const body = asObject(ctx.body, "request body");
   if (body.from_snapshot !== undefined) throw errors.notImplemented("from_snapshot (creating a sandbox from a snapshot)");
-  const name = optString(body, "name") ?? "";
+  const name = reqBoundedString(body, "name", MAX_NAME_LENGTH);
   const net = network(body) ?? {};
-  const timeout = optInt(body, "timeout_seconds", 1);
+  const timeout = optInt(body, "timeout_seconds", 1, MAX_TIMEOUT_SECONDS);
   const autoDelete = optInt(body, "auto_delete_seconds", 0);
   const s = await ctx.services.sandboxes.create({
     name,
-    templateIdOrName: reqString(body, "from_template"),
+    templateIdOrName: optString(body, "from_template") ?? DEFAULT_TEMPLATE,
     metadata: stringMap(body, "metadata"),
     envVars: envMap(body, "env_vars"),
     secrets: envMap(body, "secrets"),
@@ -42,7 +58,10 @@ export const getSandbox: ControlHandler = async (ctx) => ({ status: 200, body: s
 
 export const patchSandbox: ControlHandler = async (ctx) => {
   const body = asObject(ctx.body, "request body");
-  const timeout = optNullableInt(body, "timeout_seconds", 1);
+  const unknown = Object.keys(body).find((k) => !PATCHABLE.has(k));
+  if (unknown !== undefined) throw errors.invalid(unknown, `is not a patchable field; send only ${[...PATCHABLE].join(", ")}`);
+  if (Object.keys(body).length === 0) throw errors.badRequest("the patch is empty: send a JSON body with at least one of network, metadata");
+  const timeout = optNullableInt(body, "timeout_seconds", 1, MAX_TIMEOUT_SECONDS);
   const autoDelete = optNullableInt(body, "auto_delete_seconds", 0);
   const net = network(body);
   await ctx.services.sandboxes.update(ctx.params.id, {

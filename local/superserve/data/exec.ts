@@ -1,9 +1,10 @@
+import { posix } from "node:path";
+import { shellQuote } from "../../shared/shell-quote";
 import type { DataContext, DataHandler, Services } from "../context";
-import { errors } from "../errors";
 import { SANDBOX_HOME } from "../runtime/sandbox-env";
 import type { ExecRequest } from "../runtime/types";
 import type { SandboxRecord } from "../store/records";
-import { asObject, envMap, optInt, optString, reqString } from "../validate";
+import { asObject, envMap, optInt, optString, reqString, stringList } from "../validate";
 
 /** Server default of `timeout_s` (vendor: 30 s). */
 const DEFAULT_TIMEOUT_S = 30;
@@ -11,14 +12,17 @@ const DEFAULT_TIMEOUT_S = 30;
 const MAX_CAPTURE_BYTES = 32 * 1024 * 1024;
 
 /**
- * The command a start body (`{command, working_dir?, env?, timeout_s?}`) asks for, in
- * `sandbox`'s environment. `timeout_s` falls back to `defaultTimeoutS` (unset = no limit).
+ * The command a start body (`{command, args?, working_dir?, env?, timeout_s?}`) asks for, in
+ * `sandbox`'s environment. With `args`, `command` is the program and no shell parses them (the
+ * spec's `ExecRequest`). `working_dir` is relative to the home directory (empty: the home).
+ * `timeout_s` falls back to `defaultTimeoutS` (unset = no limit).
  */
 export function execRequestFrom(body: unknown, services: Services, sandbox: SandboxRecord, defaultTimeoutS?: number): ExecRequest {
   const o = asObject(body, "request body");
-  const command = reqString(o, "command");
-  const cwd = optString(o, "working_dir") ?? SANDBOX_HOME;
-  if (!cwd.startsWith("/")) throw errors.invalid("working_dir", "must be an absolute path");
+  const program = reqString(o, "command");
+  const args = stringList(o, "args");
+  const command = args ? `exec ${[program, ...args].map(shellQuote).join(" ")}` : program;
+  const cwd = posix.resolve(SANDBOX_HOME, optString(o, "working_dir") ?? "");
   const timeoutSeconds = optInt(o, "timeout_s", 1, 86_400) ?? defaultTimeoutS;
   return {
     command,
