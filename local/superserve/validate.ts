@@ -13,11 +13,16 @@ export function reqString(o: Record<string, unknown>, field: string): string {
   return v;
 }
 
-/** A required string of 1 to `maxLength` characters (code points, whitespace counted: the spec's `minLength`/`maxLength`). */
-export function reqBoundedString(o: Record<string, unknown>, field: string, maxLength: number): string {
+/**
+ * A required string of at least one character, whitespace counted, and at most `maxLength` code
+ * points when given (the spec's `minLength: 1` and `maxLength`).
+ */
+export function reqBoundedString(o: Record<string, unknown>, field: string, maxLength?: number): string {
   const v = o[field];
   const length = typeof v === "string" ? [...v].length : 0;
-  if (typeof v !== "string" || length < 1 || length > maxLength) throw errors.invalid(field, `must be a string of 1 to ${maxLength} characters`);
+  if (typeof v !== "string" || length < 1 || (maxLength !== undefined && length > maxLength)) {
+    throw errors.invalid(field, `must be a non-empty string${maxLength === undefined ? "" : ` of at most ${maxLength} characters`}`);
+  }
   return v;
 }
 
@@ -55,9 +60,12 @@ export function stringList(o: Record<string, unknown>, field: string): string[] 
   return v as string[];
 }
 
-/** The env var names the sandbox accepts. */
+/** An environment map: names as the service takes them (non-empty, no `=` or NUL; the spec allows any key). */
 export function envMap(o: Record<string, unknown>, field: string): Record<string, string> {
   const m = stringMap(o, field);
-  for (const k of Object.keys(m)) if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw errors.invalid(`${field}.${k}`, "names must match [A-Za-z_][A-Za-z0-9_]*");
+  for (const [k, v] of Object.entries(m)) {
+    if (!/^[^=\0]+$/.test(k)) throw errors.invalid(`${field}[${JSON.stringify(k)}]`, "names must be non-empty, without `=` or NUL");
+    if (v.includes("\0")) throw errors.invalid(`${field}.${k}`, "values must not contain NUL");
+  }
   return m;
 }

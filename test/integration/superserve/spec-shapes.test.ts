@@ -82,6 +82,8 @@ describe("the local Superserve against the vendor's spec", () => {
     const run = await call("POST", `/sandboxes/${sb.id}/exec`, { command: "printf", args: ["%s|", "a b", "$HOME"], working_dir: "/etc" });
     expect([run.status, run.json], "args reach the program unparsed").toEqual([200, { stdout: "a b|$HOME|", stderr: "", exit_code: 0 }]);
     expect((await sb.getInfo()).status, "the exec resumed the sandbox").toBe("active");
+    const env = await call("POST", `/sandboxes/${sb.id}/exec`, { command: "printenv", args: ["MY_VAR"], env: { MY_VAR: "1" }, timeout_s: 0 });
+    expect(env.json, "timeout_s 0 is the default, as on the service").toEqual({ stdout: "1\n", stderr: "", exit_code: 0 });
     const stream = await call("POST", `/sandboxes/${sb.id}/exec/stream`, { command: "pwd; exit 3", working_dir: "" });
     expect(stream.headers.get("content-type")).toBe("text/event-stream");
     const events = stream.text.split("\n\n").filter(Boolean).map((e) => JSON.parse(e.replace(/^data: /, "")) as Record<string, unknown>);
