@@ -22,8 +22,12 @@ async function call(method: string, path: string, body?: unknown, key = true) {
     ...(body !== undefined && { body: typeof body === "string" ? body : JSON.stringify(body) }),
   });
   const text = await res.text();
-  return { status: res.status, headers: res.headers, text, json: text && res.headers.get("content-type")?.includes("json") ? (JSON.parse(text) as Record<string, any>) : undefined };
+  const json = text && res.headers.get("content-type")?.includes("json") ? (JSON.parse(text) as JsonAnswer) : undefined;
+  return { status: res.status, headers: res.headers, text, json };
 }
+
+/** A JSON answer: an object (a resource, or the error envelope) or, for lists, an array of objects. */
+type JsonAnswer = Record<string, unknown> & { error?: { code: string; message: string } } & { [index: number]: Record<string, unknown> | undefined };
 
 describe("the local Superserve against the vendor's spec", () => {
   it("uses UUIDs for sandboxes, templates, builds and the team; the SDK still connects by name", async () => {
@@ -48,7 +52,7 @@ describe("the local Superserve against the vendor's spec", () => {
     expect(created.status).toBe(202);
     expect(created.json?.status, "a new template is building (the 202's enum has no pending)").toBe("building");
     for (const field of ["size_bytes", "built_at", "error_message"]) expect(created.json).not.toHaveProperty(field);
-    const builds = await call("GET", `/templates/${created.json?.id}/builds`);
+    const builds = await call("GET", `/templates/${String(created.json?.id)}/builds`);
     expect(Object.values(builds.json?.[0] ?? {}), "no build field is null").not.toContain(null);
     await sb.kill();
   });
@@ -56,11 +60,11 @@ describe("the local Superserve against the vendor's spec", () => {
   it("takes the spec's required fields, defaults and limits", async () => {
     const noName = await call("POST", "/sandboxes", { from_template: template.name });
     expect(noName.status).toBe(400);
-    expect(noName.json?.error.message).toContain("`name`");
+    expect(noName.json?.error?.message).toContain("`name`");
     const longName = await call("POST", "/sandboxes", { name: "x".repeat(65), from_template: template.name });
     expect(longName.status, "name is at most 64 characters").toBe(400);
     const defaulted = await call("POST", "/sandboxes", { name: "x" });
-    expect(defaulted.json?.error.message ?? "", "without from_template the create boots superserve/base").not.toContain("from_template");
+    expect(defaulted.json?.error?.message ?? "", "without from_template the create boots superserve/base").not.toContain("from_template");
     expect((await call("POST", "/templates", { name: unique("big"), vcpu: 5, build_spec: { from: "debian:12" } })).status, "vcpu is at most 4").toBe(400);
     expect((await call("POST", "/templates", { name: "Upper", build_spec: { from: "debian:12" } })).status, "names are lowercase").toBe(400);
     const sb = await Sandbox.create({ ...h.conn, name: unique("patch"), fromTemplate: template.name });
@@ -69,7 +73,7 @@ describe("the local Superserve against the vendor's spec", () => {
     expect((await call("PATCH", `/sandboxes/${sb.id}`, { timeout_seconds: null })).status, "the SDK's null clear is accepted").toBe(204);
     const page = await call("GET", `/templates/${template.id}/builds?limit=0`);
     expect(page.status, "limit below 1 answers the operation's declared 404").toBe(404);
-    expect(page.json?.error.message).toContain("`limit`");
+    expect(page.json?.error?.message).toContain("`limit`");
     expect((await call("GET", `/templates/${template.id}/builds?limit=1`)).json).toHaveLength(1);
     await sb.kill();
   });
