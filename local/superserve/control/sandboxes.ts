@@ -18,6 +18,38 @@ const MAX_TIMEOUT_SECONDS = 604_800;
  */
 const PATCHABLE = new Set(["network", "metadata", "timeout_seconds", "auto_delete_seconds"]);
 
+/** The service's limits on a string map (`validateMetadata`, `validateEnvVars`; the spec documents metadata's). */
+interface MapLimits {
+  maxKeys: number;
+  maxKeyBytes: number;
+  maxValueBytes: number;
+  maxTotalBytes: number;
+  /** Key prefixes refused, compared case-insensitively. */
+  reserved: string[];
+}
+const METADATA_LIMITS: MapLimits = { maxKeys: 64, maxKeyBytes: 256, maxValueBytes: 2048, maxTotalBytes: 16_384, reserved: ["superserve.", "_superserve"] };
+const ENV_VARS_LIMITS: MapLimits = { maxKeys: 64, maxKeyBytes: 256, maxValueBytes: 8192, maxTotalBytes: 65_536, reserved: [] };
+
+/** `map` (the body's `field`) within `limits`; a 400 naming the field and the limit otherwise. */
+function withinLimits(field: string, map: Record<string, string>, limits: MapLimits): Record<string, string> {
+  const entries = Object.entries(map);
+  if (entries.length > limits.maxKeys) throw errors.invalid(field, `has ${entries.length} keys; at most ${limits.maxKeys}`);
+  let total = 0;
+  for (const [k, v] of entries) {
+    const name = `${field}[${JSON.stringify(k)}]`;
+    if (k === "") throw errors.invalid(field, "keys must not be empty");
+    if (Buffer.byteLength(k) > limits.maxKeyBytes) throw errors.invalid(name, `keys are at most ${limits.maxKeyBytes} bytes`);
+    if (Buffer.byteLength(v) > limits.maxValueBytes) throw errors.invalid(name, `values are at most ${limits.maxValueBytes} bytes`);
+    const reserved = limits.reserved.find((p) => k.toLowerCase().startsWith(p));
+    if (reserved) throw errors.invalid(name, `the prefix ${reserved} is reserved for the platform`);
+    total += Buffer.byteLength(k) + Buffer.byteLength(v);
+    if (total > limits.maxTotalBytes) throw errors.invalid(field, `is larger than ${limits.maxTotalBytes} bytes in total`);
+  }
+  return map;
+}
+
+const metadata = (body: Record<string, unknown>) => withinLimits("metadata", stringMap(body, "metadata"), METADATA_LIMITS);
+
 function network(o: Record<string, unknown>): { allow_out?: string[]; deny_out?: string[] } | undefined {
   if (o.network === undefined) return undefined;
   if (o.network === null) throw errors.invalid("network", "must be an object {allow_out?, deny_out?}");
@@ -37,8 +69,8 @@ export const createSandbox: ControlHandler = async (ctx) => {
   const s = await ctx.services.sandboxes.create({
     name,
     templateIdOrName: optString(body, "from_template") ?? DEFAULT_TEMPLATE,
-    metadata: stringMap(body, "metadata"),
-    envVars: envMap(body, "env_vars"),
+    metadata: metadata(body),
+    envVars: withinLimits("env_vars", envMap(body, "env_vars"), ENV_VARS_LIMITS),
     secrets: envMap(body, "secrets"),
     network: { allow_out: net.allow_out ?? [], deny_out: net.deny_out ?? [] },
     ...(timeout !== undefined && { timeoutSeconds: timeout }),
@@ -65,7 +97,7 @@ export const patchSandbox: ControlHandler = async (ctx) => {
   const autoDelete = optNullableInt(body, "auto_delete_seconds", 0);
   const net = network(body);
   await ctx.services.sandboxes.update(ctx.params.id, {
-    ...(body.metadata !== undefined && { metadata: stringMap(body, "metadata") }),
+    ...(body.metadata !== undefined && { metadata: metadata(body) }),
     ...(net && { network: net }),
     ...(timeout !== undefined && { timeoutSeconds: timeout }),
     ...(autoDelete !== undefined && { autoDeleteSeconds: autoDelete }),

@@ -63,6 +63,10 @@ describe("the local Superserve against the vendor's spec", () => {
     expect(noName.json?.error?.message).toContain("`name`");
     const longName = await call("POST", "/sandboxes", { name: "x".repeat(65), from_template: template.name });
     expect(longName.status, "name is at most 64 characters").toBe(400);
+    const many = Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`k${i}`, "v"]));
+    expect((await call("POST", "/sandboxes", { name: "x", from_template: template.name, metadata: many })).status, "metadata has at most 64 keys").toBe(400);
+    const reserved = await call("POST", "/sandboxes", { name: "x", from_template: template.name, metadata: { "Superserve.owner": "me" } });
+    expect(reserved.json?.error?.message, "superserve. keys are reserved").toContain("reserved");
     const defaulted = await call("POST", "/sandboxes", { name: "x" });
     expect(defaulted.json?.error?.message ?? "", "without from_template the create boots superserve/base").not.toContain("from_template");
     expect((await call("POST", "/templates", { name: unique("big"), vcpu: 5, build_spec: { from: "debian:12" } })).status, "vcpu is at most 4").toBe(400);
