@@ -71,6 +71,5 @@ export function secretJson(s: SecretRecord): Record<string, unknown> {
     hosts: s.hosts,
     created_at: s.created_at,
     updated_at: s.updated_at,
-    last_used_at: null,
   };
 }
