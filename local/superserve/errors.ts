@@ -30,8 +30,11 @@ export const errors = {
   badAccessToken: () =>
     new ApiError(401, "unauthorized", "invalid or expired access token: call POST /sandboxes/{id}/activate for a fresh one"),
   notFound: (kind: string, id: string) => new ApiError(404, "not_found", `${kind} ${JSON.stringify(id)} not found`),
+  /** A query value outside the spec's range where the spec declares no 400 (`listTemplateBuilds`): 404, no such page. */
+  noSuchPage: (field: string, fix: string) => new ApiError(404, "not_found", `no such page: invalid \`${field}\`: ${fix}`),
+  /** 405 with the `Allow` header (RFC 9110 §15.5.6) listing `allowed`. */
   methodNotAllowed: (method: string | undefined, path: string, allowed: string[]) =>
-    new ApiError(405, "method_not_allowed", `${method} is not supported on ${path}; use ${allowed.join(" or ")}`),
+    new ApiError(405, "method_not_allowed", `${method} is not supported on ${path}; use ${allowed.join(" or ")}`, { allow: allowed.join(", ") }),
   conflict: (code: string, message: string) => new ApiError(409, code, message),
   paused: (id: string) =>
     new ApiError(503, "sandbox_not_running", `sandbox ${id} is paused: resume it (POST /sandboxes/${id}/activate) and retry`),

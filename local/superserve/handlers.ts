@@ -23,6 +23,8 @@ import {
   listTemplates,
   rebuildTemplate,
 } from "./control/templates";
+import { execCommand, execCommandStream } from "./control/exec";
+import { health } from "./control/health";
 import { execStream, execSync } from "./data/exec";
 import { readFile, writeFile } from "./data/files";
 import type { Handlers } from "./operations";
@@ -50,6 +52,8 @@ export const handlers: Handlers = {
     networkLog,
     attachSecret,
     detachSecret,
+    execCommand,
+    execCommandStream,
     createSecret,
     listSecrets,
     getSecret,
@@ -60,4 +64,5 @@ export const handlers: Handlers = {
     listProviders,
   },
   data: { execSync, execStream, readFile, writeFile },
+  public: { health },
 };

@@ -1,8 +1,8 @@
 import type { HttpMethod } from "../shared/router";
 import type { ControlHandler, DataHandler } from "./context";
 
-/** Which credential an operation takes: the API key (control) or a sandbox access token (data). */
-type Plane = "control" | "data";
+/** Which credential an operation takes: the API key (control), a sandbox access token (data) or none (public). */
+type Plane = "control" | "data" | "public";
 
 /** How one operation is reached and guarded. */
 export interface OperationSpec {
@@ -16,8 +16,10 @@ export interface OperationSpec {
 
 /**
  * The operation table: every call `@superserve/sdk` 0.8.1 makes, one row per SDK request
- * (control plane on the SDK's `baseUrl`, data plane on its sandbox host). `commands.spawn`'s
- * WebSocket (`/exec/connect`) is an upgrade, not a request; see `data/exec-connect.ts`.
+ * (control plane on the SDK's `baseUrl`, data plane on its sandbox host), and the operations of
+ * the vendor's OpenAPI spec the SDK does not call (`health`, the control-plane exec pair).
+ * `commands.spawn`'s WebSocket (`/exec/connect`) is an upgrade, not a request; see
+ * `data/exec-connect.ts`.
  */
 export const OPERATIONS = {
   createTemplate: { method: "POST", path: "/templates", plane: "control", body: "json" },
@@ -41,6 +43,8 @@ export const OPERATIONS = {
   networkLog: { method: "GET", path: "/sandboxes/{id}/network", plane: "control" },
   attachSecret: { method: "POST", path: "/sandboxes/{id}/secrets", plane: "control", body: "json" },
   detachSecret: { method: "DELETE", path: "/sandboxes/{id}/secrets/{key}", plane: "control" },
+  execCommand: { method: "POST", path: "/sandboxes/{id}/exec", plane: "control", body: "json" },
+  execCommandStream: { method: "POST", path: "/sandboxes/{id}/exec/stream", plane: "control", body: "json" },
 
   createSecret: { method: "POST", path: "/secrets", plane: "control", body: "json" },
   listSecrets: { method: "GET", path: "/secrets", plane: "control" },
@@ -50,6 +54,7 @@ export const OPERATIONS = {
   secretAudit: { method: "GET", path: "/secrets/{name}/audit", plane: "control" },
   secretSandboxes: { method: "GET", path: "/secrets/{name}/sandboxes", plane: "control" },
   listProviders: { method: "GET", path: "/providers", plane: "control" },
+  health: { method: "GET", path: "/health", plane: "public" },
 
   execSync: { method: "POST", path: "/exec", plane: "data", body: "json" },
   execStream: { method: "POST", path: "/exec/stream", plane: "data", body: "json" },
@@ -67,4 +72,5 @@ type OperationsOf<P extends Plane> = { [K in OperationId]: (typeof OPERATIONS)[K
 export interface Handlers {
   control: Record<OperationsOf<"control">, ControlHandler>;
   data: Record<OperationsOf<"data">, DataHandler>;
+  public: Record<OperationsOf<"public">, ControlHandler>;
 }

@@ -1,14 +1,19 @@
 import type { BuildRecord, SandboxRecord, SecretRecord, TemplateRecord } from "./store/records";
 
-/** The team every local resource belongs to. */
-const LOCAL_TEAM_ID = "team-local";
+/** The team every local resource belongs to (a fixed UUID: the spec declares `team_id` a UUID). */
+const LOCAL_TEAM_ID = "00000000-0000-4000-8000-000000000001";
+
+/*
+ * An unset field is left out (`undefined` is dropped by JSON.stringify), never `null`: the spec
+ * omits a field that has no value.
+ */
 
 /** A sandbox as the SDK reads it (no token). */
 export function sandboxJson(s: SandboxRecord): Record<string, unknown> {
   const autoDeleteAt =
     s.status === "paused" && s.paused_at && s.auto_delete_seconds !== undefined
       ? new Date(Date.parse(s.paused_at) + s.auto_delete_seconds * 1000).toISOString()
-      : null;
+      : undefined;
   return {
     id: s.id,
     name: s.name,
@@ -16,8 +21,8 @@ export function sandboxJson(s: SandboxRecord): Record<string, unknown> {
     vcpu_count: s.vcpu_count,
     memory_mib: s.memory_mib,
     template_id: s.template_id,
-    timeout_seconds: s.timeout_seconds ?? null,
-    auto_delete_seconds: s.auto_delete_seconds ?? null,
+    timeout_seconds: s.timeout_seconds,
+    auto_delete_seconds: s.auto_delete_seconds,
     auto_delete_at: autoDeleteAt,
     network: s.network,
     metadata: s.metadata,
@@ -35,10 +40,10 @@ export function templateJson(t: TemplateRecord): Record<string, unknown> {
     vcpu: t.vcpu,
     memory_mib: t.memory_mib,
     disk_mib: t.disk_mib,
-    size_bytes: t.size_bytes ?? null,
-    error_message: t.error_message ?? null,
-    built_at: t.built_at ?? null,
-    latest_build_id: t.latest_build_id ?? null,
+    size_bytes: t.size_bytes,
+    error_message: t.error_message,
+    built_at: t.built_at,
+    latest_build_id: t.latest_build_id,
     created_at: t.created_at,
   };
 }
@@ -49,9 +54,9 @@ export function buildJson(b: BuildRecord): Record<string, unknown> {
     template_id: b.template_id,
     status: b.status,
     build_spec_hash: b.build_spec_hash,
-    error_message: b.error_message ?? null,
-    started_at: b.started_at ?? null,
-    finalized_at: b.finalized_at ?? null,
+    error_message: b.error_message,
+    started_at: b.started_at,
+    finalized_at: b.finalized_at,
     created_at: b.created_at,
   };
 }
@@ -66,6 +71,5 @@ export function secretJson(s: SecretRecord): Record<string, unknown> {
     hosts: s.hosts,
     created_at: s.created_at,
     updated_at: s.updated_at,
-    last_used_at: null,
   };
 }

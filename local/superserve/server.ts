@@ -9,6 +9,7 @@ import type { ControlHandler, DataHandler, Reply, Services } from "./context";
 import { EXEC_CONNECT_PATH, execSubprotocols, type ExecConnect } from "./data/exec-connect";
 import { errors, toApiError, type ApiError } from "./errors";
 import { handlers } from "./handlers";
+import { whileInUse } from "./in-use";
 import { OPERATIONS, type OperationSpec } from "./operations";
 import type { SandboxRecord } from "./store/records";
 
@@ -27,7 +28,7 @@ interface SuperserveServerDeps {
 /** Largest accepted JSON body, in bytes (413 above). */
 const MAX_JSON_BYTES = 1024 * 1024;
 
-type Route = { spec: OperationSpec } & ({ plane: "control"; handler: ControlHandler } | { plane: "data"; handler: DataHandler });
+type Route = { spec: OperationSpec } & ({ plane: "control" | "public"; handler: ControlHandler } | { plane: "data"; handler: DataHandler });
 
 function buildRoutes(): RouteTable<Route> {
   const specs: Readonly<Record<string, OperationSpec>> = OPERATIONS;
@@ -35,12 +36,14 @@ function buildRoutes(): RouteTable<Route> {
   const add = (route: Route) => table.add(route.spec.method, route.spec.path, route);
   for (const [id, handler] of Object.entries(handlers.control)) add({ spec: specs[id], plane: "control", handler });
   for (const [id, handler] of Object.entries(handlers.data)) add({ spec: specs[id], plane: "data", handler });
+  for (const [id, handler] of Object.entries(handlers.public)) add({ spec: specs[id], plane: "public", handler });
   return table;
 }
 
 /**
  * The request pipeline, in this fixed order:
- * faults → route → auth (API key on the control plane, access token on the data plane) →
+ * faults → route → auth (API key on the control plane, access token on the data plane, none on
+ * the public operations) →
  * JSON body → handler → serialize, and any error → the vendor's error envelope.
  * WebSocket upgrades (`commands.spawn`): route → subprotocol → access token → session, and any
  * error → the envelope as the upgrade's HTTP answer.
@@ -58,18 +61,14 @@ export function createSuperserveHandler(deps: SuperserveServerDeps): { request: 
     }
     const { route, params } = match;
     const base = { req, res, params, query, services };
-    if (route.plane === "control") {
-      apiKeys.authenticate(req);
+    if (route.plane !== "data") {
+      if (route.plane === "control") apiKeys.authenticate(req);
       writeReply(res, await route.handler({ ...base, body: await jsonBody(req, route.spec) }));
       return;
     }
     const sandbox = accessTokens.authenticate(req);
-    services.sandboxes.begin(sandbox.id);
-    try {
-      writeReply(res, await route.handler({ ...base, sandbox, body: await jsonBody(req, route.spec) }));
-    } finally {
-      services.sandboxes.end(sandbox.id);
-    }
+    const { handler } = route;
+    writeReply(res, await whileInUse(services.sandboxes, sandbox.id, async () => handler({ ...base, sandbox, body: await jsonBody(req, route.spec) })));
   }
 
   const request: RequestHandler = async (req, res) => {

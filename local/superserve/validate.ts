@@ -13,9 +13,22 @@ export function reqString(o: Record<string, unknown>, field: string): string {
   return v;
 }
 
+/**
+ * A required string of at least one character, whitespace counted, and at most `maxLength` code
+ * points when given (the spec's `minLength: 1` and `maxLength`).
+ */
+export function reqBoundedString(o: Record<string, unknown>, field: string, maxLength?: number): string {
+  const v = o[field];
+  const length = typeof v === "string" ? [...v].length : 0;
+  if (typeof v !== "string" || length < 1 || (maxLength !== undefined && length > maxLength)) {
+    throw errors.invalid(field, `must be a non-empty string${maxLength === undefined ? "" : ` of at most ${maxLength} characters`}`);
+  }
+  return v;
+}
+
 export function optString(o: Record<string, unknown>, field: string): string | undefined {
   const v = o[field];
-  if (v === undefined || v === null) return undefined;
+  if (v === undefined) return undefined;
   if (typeof v !== "string") throw errors.invalid(field, "must be a string");
   return v;
 }
@@ -28,14 +41,14 @@ export function optInt(o: Record<string, unknown>, field: string, min: number, m
 }
 
 /** An integer, `null` (clear) or absent. */
-export function optNullableInt(o: Record<string, unknown>, field: string, min: number): number | null | undefined {
-  return o[field] === null ? null : optInt(o, field, min);
+export function optNullableInt(o: Record<string, unknown>, field: string, min: number, max?: number): number | null | undefined {
+  return o[field] === null ? null : optInt(o, field, min, max);
 }
 
 export function stringMap(o: Record<string, unknown>, field: string): Record<string, string> {
   const v = o[field];
-  if (v === undefined || v === null) return {};
-  if (typeof v !== "object" || Array.isArray(v)) throw errors.invalid(field, "must be an object of string values");
+  if (v === undefined) return {};
+  if (typeof v !== "object" || v === null || Array.isArray(v)) throw errors.invalid(field, "must be an object of string values");
   for (const [k, x] of Object.entries(v)) if (typeof x !== "string") throw errors.invalid(`${field}.${k}`, "must be a string");
   return v as Record<string, string>;
 }
@@ -47,9 +60,12 @@ export function stringList(o: Record<string, unknown>, field: string): string[] 
   return v as string[];
 }
 
-/** The env var names the sandbox accepts. */
+/** An environment map: names as the service takes them (non-empty, no `=` or NUL; the spec allows any key). */
 export function envMap(o: Record<string, unknown>, field: string): Record<string, string> {
   const m = stringMap(o, field);
-  for (const k of Object.keys(m)) if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw errors.invalid(`${field}.${k}`, "names must match [A-Za-z_][A-Za-z0-9_]*");
+  for (const [k, v] of Object.entries(m)) {
+    if (!/^[^=\0]+$/.test(k)) throw errors.invalid(`${field}[${JSON.stringify(k)}]`, "names must be non-empty, without `=` or NUL");
+    if (v.includes("\0")) throw errors.invalid(`${field}.${k}`, "values must not contain NUL");
+  }
   return m;
 }

@@ -2,10 +2,55 @@ import { DEFAULT_TEMPLATE } from "../builtin-templates";
 import type { ControlHandler } from "../context";
 import { errors } from "../errors";
 import { sandboxJson } from "../serialize";
-import { asObject, envMap, optInt, optNullableInt, optString, reqString, stringList, stringMap } from "../validate";
+import { asObject, envMap, optInt, optNullableInt, optString, reqBoundedString, reqString, stringList, stringMap } from "../validate";
+
+/** Longest sandbox name (the spec's `maxLength`). */
+const MAX_NAME_LENGTH = 64;
+
+/** Longest `timeout_seconds` (the spec's maximum: 7 days). */
+const MAX_TIMEOUT_SECONDS = 604_800;
+
+/**
+ * The fields a PATCH may carry: the spec's `network` and `metadata`, and the lifetimes the SDK's
+ * `update` also sends (DIVERGENCES.md). Any other field is a 400, as the spec documents.
+ */
+const PATCHABLE = new Set(["network", "metadata", "timeout_seconds", "auto_delete_seconds"]);
+
+/** The service's limits on a string map (`validateMetadata`, `validateEnvVars`; the spec documents metadata's). */
+interface MapLimits {
+  maxKeys: number;
+  maxKeyBytes: number;
+  maxValueBytes: number;
+  maxTotalBytes: number;
+  /** Key prefixes refused, compared case-insensitively. */
+  reserved: string[];
+}
+const METADATA_LIMITS: MapLimits = { maxKeys: 64, maxKeyBytes: 256, maxValueBytes: 2048, maxTotalBytes: 16_384, reserved: ["superserve.", "_superserve"] };
+const ENV_VARS_LIMITS: MapLimits = { maxKeys: 64, maxKeyBytes: 256, maxValueBytes: 8192, maxTotalBytes: 65_536, reserved: [] };
+
+/** `map` (the body's `field`) within `limits`; a 400 naming the field and the limit otherwise. */
+function withinLimits(field: string, map: Record<string, string>, limits: MapLimits): Record<string, string> {
+  const entries = Object.entries(map);
+  if (entries.length > limits.maxKeys) throw errors.invalid(field, `has ${entries.length} keys; at most ${limits.maxKeys}`);
+  let total = 0;
+  for (const [k, v] of entries) {
+    const name = `${field}[${JSON.stringify(k)}]`;
+    if (k === "") throw errors.invalid(field, "keys must not be empty");
+    if (Buffer.byteLength(k) > limits.maxKeyBytes) throw errors.invalid(name, `keys are at most ${limits.maxKeyBytes} bytes`);
+    if (Buffer.byteLength(v) > limits.maxValueBytes) throw errors.invalid(name, `values are at most ${limits.maxValueBytes} bytes`);
+    const reserved = limits.reserved.find((p) => k.toLowerCase().startsWith(p));
+    if (reserved) throw errors.invalid(name, `the prefix ${reserved} is reserved for the platform`);
+    total += Buffer.byteLength(k) + Buffer.byteLength(v);
+    if (total > limits.maxTotalBytes) throw errors.invalid(field, `is larger than ${limits.maxTotalBytes} bytes in total`);
+  }
+  return map;
+}
+
+const metadata = (body: Record<string, unknown>) => withinLimits("metadata", stringMap(body, "metadata"), METADATA_LIMITS);
 
 function network(o: Record<string, unknown>): { allow_out?: string[]; deny_out?: string[] } | undefined {
-  if (o.network === undefined || o.network === null) return undefined;
+  if (o.network === undefined) return undefined;
+  if (o.network === null) throw errors.invalid("network", "must be an object {allow_out?, deny_out?}");
   const n = asObject(o.network, "network");
   const allow = stringList(n, "allow_out");
   const deny = stringList(n, "deny_out");
@@ -15,15 +60,15 @@ function network(o: Record<string, unknown>): { allow_out?: string[]; deny_out?:
 export const createSandbox: ControlHandler = async (ctx) => {
   const body = asObject(ctx.body, "request body");
   if (body.from_snapshot !== undefined) throw errors.notImplemented("from_snapshot (creating a sandbox from a snapshot)");
-  const name = optString(body, "name") ?? "";
+  const name = reqBoundedString(body, "name", MAX_NAME_LENGTH);
   const net = network(body) ?? {};
-  const timeout = optInt(body, "timeout_seconds", 1);
+  const timeout = optInt(body, "timeout_seconds", 1, MAX_TIMEOUT_SECONDS);
   const autoDelete = optInt(body, "auto_delete_seconds", 0);
   const s = await ctx.services.sandboxes.create({
     name,
     templateIdOrName: optString(body, "from_template") ?? DEFAULT_TEMPLATE,
-    metadata: stringMap(body, "metadata"),
-    envVars: envMap(body, "env_vars"),
+    metadata: metadata(body),
+    envVars: withinLimits("env_vars", envMap(body, "env_vars"), ENV_VARS_LIMITS),
     secrets: envMap(body, "secrets"),
     network: { allow_out: net.allow_out ?? [], deny_out: net.deny_out ?? [] },
     ...(timeout !== undefined && { timeoutSeconds: timeout }),
@@ -43,11 +88,14 @@ export const getSandbox: ControlHandler = async (ctx) => ({ status: 200, body: s
 
 export const patchSandbox: ControlHandler = async (ctx) => {
   const body = asObject(ctx.body, "request body");
-  const timeout = optNullableInt(body, "timeout_seconds", 1);
+  const unknown = Object.keys(body).find((k) => !PATCHABLE.has(k));
+  if (unknown !== undefined) throw errors.invalid(unknown, `is not a patchable field; send only ${[...PATCHABLE].join(", ")}`);
+  if (Object.keys(body).length === 0) throw errors.badRequest("the patch is empty: send a JSON body with at least one of network, metadata");
+  const timeout = optNullableInt(body, "timeout_seconds", 1, MAX_TIMEOUT_SECONDS);
   const autoDelete = optNullableInt(body, "auto_delete_seconds", 0);
   const net = network(body);
   await ctx.services.sandboxes.update(ctx.params.id, {
-    ...(body.metadata !== undefined && { metadata: stringMap(body, "metadata") }),
+    ...(body.metadata !== undefined && { metadata: metadata(body) }),
     ...(net && { network: net }),
     ...(timeout !== undefined && { timeoutSeconds: timeout }),
     ...(autoDelete !== undefined && { autoDeleteSeconds: autoDelete }),

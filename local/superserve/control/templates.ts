@@ -59,7 +59,9 @@ export const createTemplate: ControlHandler = async (ctx) => {
   const { store, builder, clock, ids } = ctx.services;
   const body = asObject(ctx.body, "request body");
   const name = reqString(body, "name");
-  if (!/^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$/.test(name)) throw errors.invalid("name", "use letters, digits, `.`, `_`, `-` and `/` (at most 128)");
+  if (name.length > 128 || !/^[a-z0-9]([a-z0-9._/-]*[a-z0-9])?$/.test(name)) {
+    throw errors.invalid("name", "use lowercase letters, digits, `.`, `_`, `-` and `/`, starting and ending with a letter or digit (at most 128)");
+  }
   if (isBuiltInName(name)) throw errors.badRequest("names starting with 'superserve/' are reserved");
   if (body.build_spec === undefined) throw errors.invalid("build_spec", "is required ({from, steps?, start_cmd?, ready_cmd?})");
   const spec = parseSpec(body.build_spec);
@@ -69,7 +71,8 @@ export const createTemplate: ControlHandler = async (ctx) => {
     name,
     ...templateShape(body),
     build_spec: spec,
-    status: "pending",
+    // As on the service: a template starts `building` (the 202's status enum has no `pending`).
+    status: "building",
     created_at: new Date(clock.now()).toISOString(),
   };
   store.putTemplate(template);
@@ -101,11 +104,15 @@ export const rebuildTemplate: ControlHandler = async (ctx) => {
   return { status: created ? 201 : 200, body: buildJson(build) };
 };
 
+/** Builds listed when `limit` is not given, and the most a page holds (the spec's default and maximum). */
+const DEFAULT_BUILDS_LIMIT = 20;
+const MAX_BUILDS_LIMIT = 100;
+
 export const listBuilds: ControlHandler = async (ctx) => {
   const t = findTemplate(ctx);
-  const limitRaw = ctx.query.get("limit");
-  const limit = limitRaw === null ? undefined : Number(limitRaw);
-  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw errors.invalid("limit", "must be a positive integer");
+  const limitRaw = ctx.query.get("limit") ?? String(DEFAULT_BUILDS_LIMIT);
+  const limit = Number(limitRaw);
+  if (!/^\d+$/.test(limitRaw) || limit < 1 || limit > MAX_BUILDS_LIMIT) throw errors.noSuchPage("limit", `must be an integer from 1 to ${MAX_BUILDS_LIMIT}`);
   return { status: 200, body: ctx.services.store.listBuilds(t.id, limit).map(buildJson) };
 };
 

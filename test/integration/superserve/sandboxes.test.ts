@@ -109,7 +109,7 @@ describe("sandboxes through the SDK", () => {
 
   it("rejects bad input and unknown ids", async () => {
     await expect(Sandbox.create({ ...h.conn, name: unique("x"), fromTemplate: "no-such-template" })).rejects.toBeInstanceOf(NotFoundError);
-    await expect(create({ envVars: { "bad-key": "1" } })).rejects.toThrow(/env_vars\.bad-key/);
+    await expect(create({ envVars: { "bad=key": "1" } }), "env names as the service takes them: no `=`").rejects.toThrow(/env_vars\["bad=key"\]/);
     await expect(Sandbox.connect("sbx-unknown", h.conn)).rejects.toBeInstanceOf(NotFoundError);
     await expect(Sandbox.list({ apiKey: "wrong", baseUrl: h.conn.baseUrl })).rejects.toBeInstanceOf(AuthenticationError);
   });
