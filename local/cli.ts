@@ -7,7 +7,7 @@
 import { spawn } from "node:child_process";
 import { closeSync, mkdirSync, openSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { defaultLocalDir, readLocalEndpoints, type LocalEndpoints } from "./endpoints";
+import { defaultLocalDir, readLocalEndpoints, type LocalEndpoints } from "pulumi-superserve-mesa/dist/provider/local-endpoints";
 
 const USAGE = "usage: npm run local -- start|stop|status [--json]";
 const START_TIMEOUT_MS = 60_000;

@@ -6,7 +6,8 @@
  */
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { endpointsPath, writeLocalEndpoints } from "./endpoints";
+import { endpointsPath } from "pulumi-superserve-mesa/dist/provider/local-endpoints";
+import { writeLocalEndpoints } from "./endpoints";
 import { startLocalMesa } from "./mesa";
 import { startLocalSuperserve } from "./superserve";
 import { prepareSandboxTools } from "./sandbox-tools";

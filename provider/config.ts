@@ -8,12 +8,12 @@
  * 2. environment variables: `MESA_API_KEY`, `MESA_ORG`, `MESA_API_URL`, `SUPERSERVE_API_KEY`,
  *    `SUPERSERVE_BASE_URL`;
  * 3. the local backends' `endpoints.json` (`$PSM_LOCAL_DIR`, else `<project dir>/.local-data`; the
- *    file and its location are defined in `local/endpoints.ts`),
+ *    file and its location are defined in `./local-endpoints.ts`),
  *    used only when no API key is configured, the backend answers, and the stack config does not
  *    set `localBackends: false`.
  */
 import { connect } from "node:net";
-import { defaultLocalDir, readLocalEndpoints, type LocalEndpoints } from "../local/endpoints";
+import { defaultLocalDir, readLocalEndpoints, type LocalEndpoints } from "./local-endpoints";
 
 /** Config namespace of this package. */
 export const CONFIG_NAMESPACE = "pulumi-superserve-mesa";
@@ -105,7 +105,7 @@ function localBackendsAllowed(inputs: ConfigInputs): boolean {
 }
 
 /**
- * The running local backends' endpoints (see `local/endpoints.ts`), or undefined when there is no
+ * The running local backends' endpoints (see `./local-endpoints.ts`), or undefined when there is no
  * readable endpoints file (a missing or corrupt file means "no local backends", never an error) or
  * the stack does not allow them.
  */

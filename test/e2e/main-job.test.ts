@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pulumiPath, repoRoot } from "../helpers/pulumi";
-import type { LocalEndpoints } from "../../local/endpoints";
+import type { LocalEndpoints } from "../../provider/local-endpoints";
 
 interface Run {
   code: number | null;

@@ -14,7 +14,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalMesa, type LocalMesa } from "../../../local/mesa";
 import { buildMesaCli } from "../../../local/mesa-cli/bundle";
-import { routeSuperserveDataPlane, startLocalSuperserve, type LocalSuperserve } from "../../../local/superserve";
+import { startLocalSuperserve, type LocalSuperserve } from "../../../local/superserve";
+import { routeDataPlaneTo } from "../../../provider/data-plane";
 import type { LogSink } from "../../../provider/engine-log";
 import type { ProviderMethods } from "../../../provider/lifecycle";
 import { systemClock } from "../../../provider/retry";
@@ -51,7 +52,7 @@ beforeAll(async () => {
   ss = await startLocalSuperserve({ port: 0, dataDir: tempDir("psm-ss-"), sandboxTools: tools, killGraceMs: 10_000 });
   const sdk = await import("@mesadev/sdk");
   mesa = new sdk.Mesa({ apiKey: mesaServer.apiKey, apiUrl: mesaServer.url, org: mesaServer.org });
-  routeSuperserveDataPlane(ss.url);
+  routeDataPlaneTo(ss.url);
   const t = await Template.create({ ...conn(), name: unique("tpl"), from: "debian:12", steps: [{ run: "echo ready > /etc/agent.txt" }] });
   await t.waitUntilReady({ pollIntervalMs: 100 });
   template = t.name;

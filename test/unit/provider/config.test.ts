@@ -2,7 +2,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { writeLocalEndpoints, type LocalEndpoints } from "../../../local/endpoints";
+import { writeLocalEndpoints } from "../../../local/endpoints";
+import type { LocalEndpoints } from "../../../provider/local-endpoints";
 import { resolveMesaSettings, resolveSuperserveSettings, type ConfigInputs } from "../../../provider/config";
 
 const dirs: string[] = [];
