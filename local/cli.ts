@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 /**
  * `npm run local -- start|stop|status [--json]`: run the embedded local backends (Mesa and
  * Superserve) in the background, with their data in `$PSM_LOCAL_DIR` or `./.local-data`.

@@ -2,7 +2,7 @@
  * The process behind `npm run local -- start`: serves local Mesa and local Superserve from one data
  * directory until SIGTERM/SIGINT, then stops both cleanly (sandboxes come back paused next time).
  *
- * Usage: node dist/local/serve.js <localDir> <mesaPort> <superservePort>
+ * Usage: node dist/serve.js (in this package) <localDir> <mesaPort> <superservePort>
  */
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";

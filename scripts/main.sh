@@ -35,8 +35,8 @@ export PSM_LOCAL_DIR="${PSM_LOCAL_DIR:-$ROOT/.local-data}"
 local_restarted=false
 if [ "$STACK" = "local" ]; then
   step "starting the local backends (npm run local -- start)"
-  node dist/local/cli.js status --json | grep -q '"running": true' || local_restarted=true
-  node dist/local/cli.js start
+  node local/dist/cli.js status --json | grep -q '"running": true' || local_restarted=true
+  node local/dist/cli.js start
 fi
 
 pulumi stack select --create "$STACK" --non-interactive >/dev/null
