@@ -1,5 +1,5 @@
 /**
- * The process behind `npm run local -- start`: serves local Mesa and local Superserve from one data
+ * The process behind `pulumi-superserve-mesa-local start`: serves local Mesa and local Superserve from one data
  * directory until SIGTERM/SIGINT, then stops both cleanly (sandboxes come back paused next time).
  *
  * Usage: node dist/serve.js (in this package) <localDir> <mesaPort> <superservePort>

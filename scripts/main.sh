@@ -34,7 +34,7 @@ export PULUMI_NODEJS_TRANSPILE_ONLY="${PULUMI_NODEJS_TRANSPILE_ONLY:-true}"
 export PSM_LOCAL_DIR="${PSM_LOCAL_DIR:-$ROOT/.local-data}"
 local_restarted=false
 if [ "$STACK" = "local" ]; then
-  step "starting the local backends (npm run local -- start)"
+  step "starting the local backends (pulumi-superserve-mesa-local start)"
   node local/dist/cli.js status --json | grep -q '"running": true' || local_restarted=true
   node local/dist/cli.js start
 fi
