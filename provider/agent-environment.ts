@@ -45,7 +45,7 @@ export interface AgentEnvironmentArgs {
    * continues on its predecessor's bookmark, so committed work is kept.
    * @example
    * ```ts
-   * { template: { from: "ubuntu:24.04", steps: [{ run: "apt-get install -y ripgrep" }] } }
+   * { template: { from: "ubuntu:24.04", steps: [{ run: "apt-get update && apt-get install -y ripgrep" }] } }
    * ```
    */
   template: SuperserveTemplateArgs;
@@ -138,7 +138,7 @@ export function targetsRealSuperserve(env: NodeJS.ProcessEnv = process.env): boo
  *
  * const env = new AgentEnvironment("agents", {
  *   repo: { name: "agent-workspace" },
- *   template: { from: "ubuntu:24.04", steps: [{ run: "apt-get install -y ripgrep" }] },
+ *   template: { from: "ubuntu:24.04", steps: [{ run: "apt-get update && apt-get install -y ripgrep" }] },
  *   sandboxes: { count: 3 },
  * });
  * export const mounts = env.mountPaths;
