@@ -16,7 +16,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startLocalMesa } from "../local/mesa";
 import { prepareSandboxTools } from "../local/sandbox-tools";
-import { routeSuperserveDataPlane, startLocalSuperserve } from "../local/superserve";
+import { startLocalSuperserve } from "../local/superserve";
+import { routeDataPlaneTo } from "../provider/data-plane";
 import { startFaultProxy, type FaultProxy } from "./fault-proxy";
 import { destroyArgs, environmentProgram, newProject, timePulumi, upArgs } from "./up-pulumi";
 
@@ -43,7 +44,7 @@ async function main(): Promise<void> {
   const proxies: FaultProxy[] = [];
   const mesaServer = await startLocalMesa({ port: 0, dataDir: join(work, "mesa") });
   const ss = await startLocalSuperserve({ port: 0, dataDir: join(work, "superserve"), sandboxTools: await prepareSandboxTools(join(work, "tools")) });
-  routeSuperserveDataPlane(ss.url);
+  routeDataPlaneTo(ss.url);
   const conn = { apiKey: ss.apiKey, baseUrl: ss.url };
   const results: RunResult[] = [];
   try {

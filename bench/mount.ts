@@ -14,7 +14,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildMesaCli } from "../local/mesa-cli/bundle";
 import { startLocalMesa } from "../local/mesa";
-import { routeSuperserveDataPlane, startLocalSuperserve } from "../local/superserve";
+import { startLocalSuperserve } from "../local/superserve";
+import { routeDataPlaneTo } from "../provider/data-plane";
 
 interface Figures {
   label?: string;
@@ -117,7 +118,7 @@ async function benchInSandboxes(
 ): Promise<Figures> {
   const { Sandbox, Template } = await import("@superserve/sdk");
   const ss = await startLocalSuperserve({ port: 0, sandboxTools: tools });
-  routeSuperserveDataPlane(ss.url);
+  routeDataPlaneTo(ss.url);
   const conn = { apiKey: ss.apiKey, baseUrl: ss.url };
   const figures: Figures = { label: "in sandboxes", files: 100, mountMs: [], editMs: [] };
   try {

@@ -3,7 +3,8 @@
  * exec round trip and a 1 MiB file write + read. Run as root: `npm run bench:superserve`.
  */
 import { Sandbox, Template } from "@superserve/sdk";
-import { routeSuperserveDataPlane, startLocalSuperserve } from "../local/superserve";
+import { startLocalSuperserve } from "../local/superserve";
+import { routeDataPlaneTo } from "../provider/data-plane";
 
 const N_CREATE = 10;
 const N_EXEC = 50;
@@ -16,7 +17,7 @@ function stats(ms: number[]): string {
 
 async function main(): Promise<void> {
   const ss = await startLocalSuperserve({ killGraceMs: 1000 });
-  routeSuperserveDataPlane(ss.url);
+  routeDataPlaneTo(ss.url);
   const conn = { apiKey: ss.apiKey, baseUrl: ss.url };
   try {
     let t = performance.now();

@@ -26,7 +26,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startLocalMesa, type LocalMesa } from "../local/mesa";
 import { prepareSandboxTools } from "../local/sandbox-tools";
-import { routeSuperserveDataPlane, startLocalSuperserve, type LocalSuperserve } from "../local/superserve";
+import { startLocalSuperserve, type LocalSuperserve } from "../local/superserve";
+import { routeDataPlaneTo } from "../provider/data-plane";
 import { repoRoot, type TempProject } from "../test/helpers/pulumi";
 import { removeDirectly, type DirectResult, type DirectSpec, type DirectTargets, type Sdks } from "./up-direct";
 import { BENCH_TEMPLATE, EMPTY_PROGRAM, destroyArgs, environmentProgram, newProject, resourcesProgram, timePulumi, upArgs } from "./up-pulumi";
@@ -163,7 +164,7 @@ async function main(): Promise<void> {
     const tools = await prepareSandboxTools(join(work, "tools"));
     mesaServer = await startLocalMesa({ port: 0, dataDir: join(work, "mesa") });
     ss = await startLocalSuperserve({ port: 0, dataDir: join(work, "superserve"), sandboxTools: tools });
-    routeSuperserveDataPlane(ss.url);
+    routeDataPlaneTo(ss.url);
     const targets: DirectTargets = {
       mesa: { url: mesaServer.url, org: mesaServer.org, apiKey: mesaServer.apiKey },
       superserve: { url: ss.url, apiKey: ss.apiKey },

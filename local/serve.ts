@@ -1,14 +1,15 @@
 /**
- * The process behind `npm run local -- start`: serves local Mesa and local Superserve from one data
- * directory until a signal, then stops both cleanly. SIGTERM/SIGINT (`npm run local -- stop`)
+ * The process behind `pulumi-superserve-mesa-local start`: serves local Mesa and local Superserve from one data
+ * directory until a signal, then stops both cleanly. SIGTERM/SIGINT (`stop`)
  * freeze the sandboxes with their processes, for the next start to take back (live restore);
- * SIGUSR1 (`npm run local -- stop --all`) ends them (they come back paused, files kept).
+ * SIGUSR1 (`stop --all`) ends them (they come back paused, files kept).
  *
- * Usage: node dist/local/serve.js <localDir> <mesaPort> <superservePort>
+ * Usage: node dist/serve.js (in this package) <localDir> <mesaPort> <superservePort>
  */
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { endpointsPath, writeLocalEndpoints } from "./endpoints";
+import { endpointsPath } from "pulumi-superserve-mesa/dist/provider/local-endpoints";
+import { writeLocalEndpoints } from "./endpoints";
 import { startLocalMesa } from "./mesa";
 import { startLocalSuperserve } from "./superserve";
 import { prepareSandboxTools } from "./sandbox-tools";

@@ -50,7 +50,7 @@ export interface AgentEnvironmentArgs {
    * continues on its predecessor's bookmark, so committed work is kept.
    * @example
    * ```ts
-   * { template: { from: "ubuntu:24.04", steps: [{ run: "apt-get install -y ripgrep" }] } }
+   * { template: { from: "ubuntu:24.04", steps: [{ run: "apt-get update && apt-get install -y ripgrep" }] } }
    * ```
    */
   template: SuperserveTemplateArgs;
@@ -143,7 +143,7 @@ function targetsRealSuperserve(env: NodeJS.ProcessEnv = process.env): boolean {
  *
  * const env = new AgentEnvironment("agents", {
  *   repo: { name: "agent-workspace" },
- *   template: { from: "ubuntu:24.04", steps: [{ run: "apt-get install -y ripgrep" }] },
+ *   template: { from: "ubuntu:24.04", steps: [{ run: "apt-get update && apt-get install -y ripgrep" }] },
  *   sandboxes: { count: 3 },
  * });
  * export const mounts = env.mountPaths;

@@ -8,12 +8,12 @@
  * 2. environment variables: `MESA_API_KEY`, `MESA_ORG`, `MESA_API_URL`, `SUPERSERVE_API_KEY`,
  *    `SUPERSERVE_BASE_URL`;
  * 3. the local backends' `endpoints.json` (`$PSM_LOCAL_DIR`, else `<project dir>/.local-data`; the
- *    file and its location are defined in `local/endpoints.ts`),
+ *    file and its location are defined in `./local-endpoints.ts`),
  *    used only when no API key is configured, the backend answers, and the stack config does not
  *    set `localBackends: false`.
  */
 import { connect } from "node:net";
-import { defaultLocalDir, readLocalEndpoints, type LocalEndpoints } from "../local/endpoints";
+import { defaultLocalDir, endpointsPath, LOCAL_DIR_ENV, readLocalEndpoints, type LocalEndpoints } from "./local-endpoints";
 
 /** Config namespace of this package. */
 export const CONFIG_NAMESPACE = "pulumi-superserve-mesa";
@@ -57,33 +57,64 @@ export interface SuperserveSettings {
   source: CredentialSource;
 }
 
+/**
+ * Where the local backends were looked for, and why they supplied no credentials (for the
+ * missing-credentials message).
+ */
+export interface LocalLookup {
+  /** The endpoints file read (`$PSM_LOCAL_DIR/endpoints.json`, else `<cwd>/.local-data/endpoints.json`). */
+  path: string;
+  /** `PSM_LOCAL_DIR` as set; undefined when unset. */
+  localDirEnv?: string;
+  /** False when the stack sets `localBackends: false` (the file is then not read). */
+  allowed: boolean;
+  /** What was found instead of a usable endpoint, e.g. "no such file". */
+  finding: string;
+}
+
 /** Thrown when no credentials are configured and no local backend answers. */
 export class MissingCredentialsError extends Error {
   constructor(
     readonly service: Service,
-    readonly localAllowed = true,
+    readonly lookup: LocalLookup,
   ) {
-    super(missingCredentialsMessage([service], localAllowed));
+    super(missingCredentialsMessage([{ service, lookup }]));
     this.name = "MissingCredentialsError";
   }
 }
 
 type Service = "Mesa" | "Superserve";
 
-const CREDENTIALS: Record<Service, { env: string; config: string }> = {
-  Mesa: { env: "MESA_API_KEY", config: "mesaApiKey" },
-  Superserve: { env: "SUPERSERVE_API_KEY", config: "superserveApiKey" },
+const CREDENTIALS: Record<Service, { env: string; config: string; local: "mesa" | "superserve" }> = {
+  Mesa: { env: "MESA_API_KEY", config: "mesaApiKey", local: "mesa" },
+  Superserve: { env: "SUPERSERVE_API_KEY", config: "superserveApiKey", local: "superserve" },
 };
 
-/** One message for every service without credentials: what to set, or what to start. */
-export function missingCredentialsMessage(services: readonly Service[], localAllowed: boolean): string {
-  const envs = services.map((s) => CREDENTIALS[s].env).join(" and ");
-  const configs = services.map((s) => `\`pulumi config set --secret ${CONFIG_NAMESPACE}:${CREDENTIALS[s].config} …\``).join(" and ");
+/** The command of the local backends' package (`pulumi-superserve-mesa-local`) that starts them. */
+export const START_LOCAL_BACKENDS = "npx pulumi-superserve-mesa-local start";
+
+const and = (items: readonly string[]) => items.join(" and ");
+
+/**
+ * One message for every service without credentials: every place looked in (stack config,
+ * environment, the local backends' endpoints file and `PSM_LOCAL_DIR`), what was found there, and
+ * what to set or start.
+ */
+export function missingCredentialsMessage(missing: readonly Pick<MissingCredentialsError, "service" | "lookup">[]): string {
+  const services = missing.map((m) => m.service);
+  const envs = and(services.map((s) => CREDENTIALS[s].env));
+  const configs = services.map((s) => `${CONFIG_NAMESPACE}:${CREDENTIALS[s].config}`);
+  const lookup = missing[0]!.lookup;
+  const set = `Set ${envs} or run ${and(configs.map((c) => `\`pulumi config set --secret ${c} …\``))}`;
+  const head = `No ${services.join(" or ")} credentials. Looked for ${and(configs.map((c) => `\`${c}\``))} (stack config), ${envs} (environment)`;
+  if (!lookup.allowed) {
+    return `${head}; the local backends are off for this stack (\`${CONFIG_NAMESPACE}:localBackends\` is false). ${set}.`;
+  }
+  const localDir = lookup.localDirEnv === undefined ? "PSM_LOCAL_DIR unset" : `PSM_LOCAL_DIR=${lookup.localDirEnv}`;
+  const findings = [...new Set(missing.map((m) => m.lookup.finding))].join("; ");
   return (
-    `No ${services.join(" or ")} credentials. Set ${envs} (or ${configs})` +
-    (localAllowed
-      ? ", or start the local backends with `npm run local -- start`."
-      : `. This stack does not fall back to the local backends (${CONFIG_NAMESPACE}:localBackends is false).`)
+    `${head} and the local backends' endpoints file ${lookup.path} (${localDir}): ${findings}. ${set}; ` +
+    `or start the local backends with \`${START_LOCAL_BACKENDS}\` in the project directory, or set PSM_LOCAL_DIR to the data directory of backends already running.`
   );
 }
 
@@ -105,18 +136,30 @@ function localBackendsAllowed(inputs: ConfigInputs): boolean {
 }
 
 /**
- * The running local backends' endpoints (see `local/endpoints.ts`), or undefined when there is no
- * readable endpoints file (a missing or corrupt file means "no local backends", never an error) or
- * the stack does not allow them.
+ * A service's endpoint from the running local backends (see `./local-endpoints.ts`) when one is
+ * published and answers; otherwise what the lookup found. A missing or corrupt file means "no
+ * local backends", never an error (the parser's message is not kept: it may quote the file's keys).
  */
-function localEndpoints(inputs: ConfigInputs): Partial<LocalEndpoints> | undefined {
-  if (!localBackendsAllowed(inputs)) return undefined;
+async function localEndpoint(inputs: ConfigInputs, service: Service): Promise<{ url: string; apiKey: string; org?: string } | LocalLookup> {
+  const localDir = defaultLocalDir(inputs.env, inputs.cwd);
+  const lookup = { path: endpointsPath(localDir), localDirEnv: inputs.env[LOCAL_DIR_ENV] || undefined, allowed: localBackendsAllowed(inputs) };
+  if (!lookup.allowed) return { ...lookup, finding: "not read" };
+  let endpoints: Partial<LocalEndpoints> | undefined;
   try {
-    return readLocalEndpoints(defaultLocalDir(inputs.env, inputs.cwd));
+    endpoints = readLocalEndpoints(localDir);
   } catch {
-    return undefined;
+    return { ...lookup, finding: "unreadable (not the JSON the local backends write)" };
   }
+  if (!endpoints) return { ...lookup, finding: "no such file" };
+  const endpoint: Partial<LocalEndpoints["mesa"]> | undefined = endpoints[CREDENTIALS[service].local];
+  if (!endpoint?.apiKey || !endpoint.url) return { ...lookup, finding: `no ${service} endpoint in it` };
+  if (!(await (inputs.answers ?? tcpAnswers)(endpoint.url))) {
+    return { ...lookup, finding: `nothing answers at its ${service} URL ${endpoint.url} (the backends of pid ${endpoints.pid} stopped?)` };
+  }
+  return { url: endpoint.url, apiKey: endpoint.apiKey, org: endpoint.org };
 }
+
+const isLookup = (found: { url: string } | LocalLookup): found is LocalLookup => "finding" in found;
 
 /** True when something accepts TCP connections at the URL's host and port (no HTTP request is sent). */
 function tcpAnswers(url: string, timeoutMs = 1500): Promise<boolean> {
@@ -140,26 +183,22 @@ export async function resolveMesaSettings(inputs: ConfigInputs): Promise<MesaSet
   const url = pick(inputs, "mesaApiUrl", "MESA_API_URL");
   const org = pick(inputs, "mesaOrg", "MESA_ORG");
   if (key) return { apiKey: key.value, apiUrl: url?.value, org: org?.value, source: key.source };
-  const local = localEndpoints(inputs)?.mesa;
-  if (local?.apiKey && local.url && (await (inputs.answers ?? tcpAnswers)(local.url))) {
-    return { apiKey: local.apiKey, apiUrl: url?.value ?? local.url, org: org?.value ?? local.org, source: "local backends" };
-  }
-  throw new MissingCredentialsError("Mesa", localBackendsAllowed(inputs));
+  const local = await localEndpoint(inputs, "Mesa");
+  if (isLookup(local)) throw new MissingCredentialsError("Mesa", local);
+  return { apiKey: local.apiKey, apiUrl: url?.value ?? local.url, org: org?.value ?? local.org, source: "local backends" };
 }
 
 /** Resolve the Superserve API key and base URL; throws {@link MissingCredentialsError} when there are none. */
 export async function resolveSuperserveSettings(inputs: ConfigInputs): Promise<SuperserveSettings> {
   const key = pick(inputs, "superserveApiKey", "SUPERSERVE_API_KEY");
   const url = pick(inputs, "superserveBaseUrl", "SUPERSERVE_BASE_URL");
-  let settings: Omit<SuperserveSettings, "dataPlaneOrigin"> | undefined;
+  let settings: Omit<SuperserveSettings, "dataPlaneOrigin">;
   if (key) settings = { apiKey: key.value, baseUrl: url?.value, source: key.source };
   else {
-    const local = localEndpoints(inputs)?.superserve;
-    if (local?.apiKey && local.url && (await (inputs.answers ?? tcpAnswers)(local.url))) {
-      settings = { apiKey: local.apiKey, baseUrl: url?.value ?? local.url, source: "local backends" };
-    }
+    const local = await localEndpoint(inputs, "Superserve");
+    if (isLookup(local)) throw new MissingCredentialsError("Superserve", local);
+    settings = { apiKey: local.apiKey, baseUrl: url?.value ?? local.url, source: "local backends" };
   }
-  if (!settings) throw new MissingCredentialsError("Superserve", localBackendsAllowed(inputs));
   const baseUrl = settings.baseUrl?.replace(/\/+$/, "");
   return { ...settings, baseUrl, dataPlaneOrigin: baseUrl && !isSuperserveHost(baseUrl) ? new URL(baseUrl).origin : undefined };
 }

@@ -5,8 +5,8 @@
  * host (the local backend), those calls must go to that host instead. The SDK uses the global
  * fetch/WebSocket, which honour undici's global dispatcher, so routing means installing a
  * dispatcher that rewrites the data-plane origins. The provider installs it only when
- * {@link SuperserveSettings.dataPlaneOrigin} is set; the local backend's tests use the same code
- * (re-exported from `local/superserve`).
+ * {@link SuperserveSettings.dataPlaneOrigin} is set; the tests and benchmarks that drive the SDK
+ * against the local backend in-process use the same code ({@link routeDataPlaneTo}).
  */
 import { Agent, getGlobalDispatcher, setGlobalDispatcher, type Dispatcher } from "undici";
 import type { SuperserveSettings } from "./config";

@@ -286,7 +286,7 @@ export function defineProvider<I extends CommonInputs, O extends I>(
       if (missing.length > 0) {
         failures.push({
           property: "",
-          reason: missingCredentialsMessage(missing.map((m) => m.service), missing.every((m) => m.localAllowed)),
+          reason: missingCredentialsMessage(missing),
         });
       }
       if (failures.length === 0 && def.serviceDefaults) {

@@ -40,7 +40,9 @@ function digestOfSources() {
 
 const digest = digestOfSources();
 const recorded = existsSync(stampFile) ? readFileSync(stampFile, "utf8").trim() : undefined;
-if (recorded === digest) {
+/** The build's outputs: the provider's dist/ (holding the record) and the local backends' local/dist/. */
+const outputsPresent = existsSync(join(root, "local", "dist", "cli.js"));
+if (recorded === digest && outputsPresent) {
   console.error("build: dist/ is up to date with the sources; not rebuilding");
   process.exit(0);
 }

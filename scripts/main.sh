@@ -54,10 +54,10 @@ export PULUMI_NODEJS_TRANSPILE_ONLY="${PULUMI_NODEJS_TRANSPILE_ONLY:-true}"
 # Where the providers find the local backends (absolute: the program runs from stacks/).
 export PSM_LOCAL_DIR="${PSM_LOCAL_DIR:-$ROOT/.local-data}"
 if [ "$STACK" = "local" ]; then
-  # A restart keeps the sandboxes' processes (live restore): `npm run local -- stop` froze them,
-  # `start` takes them back, mounts included.
-  step "starting the local backends (npm run local -- start)"
-  node dist/local/cli.js start
+  # A restart keeps the sandboxes' processes (live restore): `stop` froze them, `start` takes
+  # them back, mounts included.
+  step "starting the local backends (pulumi-superserve-mesa-local start)"
+  node local/dist/cli.js start
 fi
 
 pulumi stack select --create "$STACK" --non-interactive >/dev/null

@@ -47,7 +47,7 @@ fi
 # The local Superserve's sandbox images (Debian, built with mmdebstrap, cached outside the repo in
 # ~/.cache/pulumi-superserve-mesa/images; minutes the first time, then nothing).
 log "sandbox images"
-node dist/local/superserve/images/build-images.js >&2
+node local/dist/superserve/images/build-images.js >&2
 
 bash scripts/install-pulumi.sh | tail -n 1
 

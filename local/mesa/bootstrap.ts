@@ -8,7 +8,7 @@ import type { MetadataStore, OrgRecord } from "./store";
 
 /** Slug of the organization created on first start. */
 const LOCAL_ORG = "local";
-/** File (mode 0600) in the data dir holding the raw admin key, for `npm run local -- status`. */
+/** File (mode 0600) in the data dir holding the raw admin key, for `pulumi-superserve-mesa-local status`. */
 const ADMIN_KEY_FILE = "admin-key";
 
 /**

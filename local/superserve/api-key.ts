@@ -4,7 +4,7 @@ import { join } from "node:path";
 
 /**
  * The instance's API key: generated on first start and kept raw in `<dataDir>/api-key` (mode
- * 0600) so `npm run local -- status --json` can print it. Prefixed `ss_local_` so it can never
+ * 0600) so `pulumi-superserve-mesa-local status --json` can print it. Prefixed `ss_local_` so it can never
  * be mistaken for (or parsed by the SDK as) a region-tagged `ss_live_` key.
  */
 export function loadOrCreateApiKey(dataDir: string): string {

@@ -26,7 +26,7 @@ export const errors = {
   invalid: (field: string, fix: string) => new ApiError(400, "bad_request", `invalid \`${field}\`: ${fix}`),
   badRequest: (message: string) => new ApiError(400, "bad_request", message),
   missingApiKey: () =>
-    new ApiError(401, "unauthorized", "missing or invalid API key: send the local key as X-API-Key (see `npm run local -- status --json`)"),
+    new ApiError(401, "unauthorized", "missing or invalid API key: send the local key as X-API-Key (see `npx pulumi-superserve-mesa-local status --json`)"),
   badAccessToken: () =>
     new ApiError(401, "unauthorized", "invalid or expired access token: call POST /sandboxes/{id}/activate for a fresh one"),
   notFound: (kind: string, id: string) => new ApiError(404, "not_found", `${kind} ${JSON.stringify(id)} not found`),

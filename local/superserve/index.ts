@@ -27,10 +27,6 @@ import { SandboxManager } from "./sandboxes";
 import { createSuperserveHandler } from "./server";
 import { SqliteStore } from "./store/sqlite-store";
 
-export {
-  dataPlaneDispatcher as superserveDataPlaneDispatcher,
-  routeDataPlaneTo as routeSuperserveDataPlane,
-} from "../../provider/data-plane";
 export { ManualClock, systemClock, type Clock, type Timer } from "../shared/clock";
 export { ApiError, errors } from "./errors";
 

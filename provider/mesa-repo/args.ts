@@ -23,7 +23,8 @@ export type MesaRepoUpstreamAuth =
 
 export interface MesaRepoArgs {
   /**
-   * Name of the repo in its org.
+   * Name of the repo in its org. The names `repo`, `repos`, `api-key` and `api-keys` (in any case)
+   * are reserved by the service.
    *
    * Renaming updates the repo in place (its id, history and bookmarks stay).
    * @default `<resource name>-<hash>` (7 hex digits of the URN and the inputs that force replacement), chosen once and kept across updates.

@@ -126,7 +126,9 @@ export interface MountedSandboxArgs {
    */
   network?: pulumi.Input<{ allowOut?: pulumi.Input<pulumi.Input<string>[]>; denyOut?: pulumi.Input<pulumi.Input<string>[]> }>;
   /**
-   * Free-form metadata of the sandbox; updated in place. The key `pulumi-urn` is reserved.
+   * Free-form metadata of the sandbox; updated in place. The keys `pulumi-urn` (the resource's URN,
+   * how a retried create finds its sandbox) and `pulumi-spec` (a digest of the inputs that force a
+   * replacement) are reserved: the provider sets them.
    * @default `{}`
    */
   metadata?: pulumi.Input<Record<string, pulumi.Input<string>>>;

@@ -14,7 +14,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalMesa, type LocalMesa } from "../../local/mesa";
 import { buildMesaCli } from "../../local/mesa-cli/bundle";
-import { routeSuperserveDataPlane, startLocalSuperserve, type LocalSuperserve } from "../../local/superserve";
+import { startLocalSuperserve, type LocalSuperserve } from "../../local/superserve";
+import { routeDataPlaneTo } from "../../provider/data-plane";
 import { eventually as eventuallyWithin } from "../helpers/eventually";
 import { remoteText } from "../helpers/mesa-repos";
 import { createTempProject, type TempProject } from "../helpers/pulumi";
@@ -95,7 +96,7 @@ beforeAll(async () => {
   await buildMesaCli(tools);
   mesaServer = await startLocalMesa({ port: 0, dataDir: mkTemp("psm-e2e-mesa-") });
   ss = await startLocalSuperserve({ port: 0, dataDir: mkTemp("psm-e2e-ss-"), sandboxTools: tools, killGraceMs: 10_000 });
-  routeSuperserveDataPlane(ss.url);
+  routeDataPlaneTo(ss.url);
   const sdk = await import("@mesadev/sdk");
   mesa = new sdk.Mesa({ apiKey: mesaServer.apiKey, apiUrl: mesaServer.url, org: mesaServer.org });
   project = await createTempProject({

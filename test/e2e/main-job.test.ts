@@ -13,7 +13,7 @@ import { eventually } from "../helpers/eventually";
 import { freePort } from "../helpers/free-port";
 import { processesWithEnv, pulumiPath, repoRoot } from "../helpers/pulumi";
 import { teamTemplates } from "../helpers/templates";
-import type { LocalEndpoints } from "../../local/endpoints";
+import type { LocalEndpoints } from "../../provider/local-endpoints";
 
 interface Run {
   code: number | null;

@@ -14,8 +14,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readLocalEndpoints, type LocalEndpoints } from "../../local/endpoints";
-import { routeSuperserveDataPlane } from "../../local/superserve";
+import { routeDataPlaneTo } from "../../provider/data-plane";
+import { readLocalEndpoints, type LocalEndpoints } from "../../provider/local-endpoints";
 import { eventually } from "../helpers/eventually";
 import { freePort } from "../helpers/free-port";
 import { remoteText } from "../helpers/mesa-repos";
@@ -35,7 +35,7 @@ async function local(command: "start" | "stop"): Promise<void> {
   await promisify(execFile)(process.execPath, [join(repoRoot, "dist", "local", "cli.js"), command], { env: localEnv, timeout: 180_000 });
   if (command === "start") {
     endpoints = readLocalEndpoints(localDir)!;
-    routeSuperserveDataPlane(endpoints.superserve.url);
+    routeDataPlaneTo(endpoints.superserve.url);
   }
 }
 

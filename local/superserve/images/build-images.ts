@@ -1,5 +1,5 @@
 /**
- * `node dist/local/superserve/images/build-images.js`: builds the sandbox images (and the tools'
+ * `node local/dist/superserve/images/build-images.js`: builds the sandbox images (and the tools'
  * Node.js runtime) into the cache unless they are there, and prints each one. Run by
  * `scripts/setup.sh`, so that the first start of the local Superserve does not wait for them.
  */

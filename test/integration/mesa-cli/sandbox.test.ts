@@ -11,7 +11,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildMesaCli } from "../../../local/mesa-cli/bundle";
 import { startLocalMesa } from "../../../local/mesa";
-import { routeSuperserveDataPlane, startLocalSuperserve } from "../../../local/superserve";
+import { startLocalSuperserve } from "../../../local/superserve";
+import { routeDataPlaneTo } from "../../../provider/data-plane";
 import { commitOnBookmark, remoteText as remoteTextOf, seedRepo as seedRepoIn } from "../../helpers/mesa-repos";
 import { eventually, uniqueName } from "./harness";
 
@@ -34,7 +35,7 @@ const sandboxes: Sandbox[] = [];
 async function startBackends(): Promise<void> {
   mesaServer = await startLocalMesa({ dataDir: join(work, "mesa"), port: 0 });
   ss = await startLocalSuperserve({ dataDir: join(work, "superserve"), port: 0, sandboxTools: join(work, "tools") });
-  routeSuperserveDataPlane(ss.url);
+  routeDataPlaneTo(ss.url);
   conn = { apiKey: ss.apiKey, baseUrl: ss.url };
   const sdk = await import("@mesadev/sdk");
   mesa = new sdk.Mesa({ apiKey: mesaServer.apiKey, apiUrl: mesaServer.url, org: mesaServer.org });

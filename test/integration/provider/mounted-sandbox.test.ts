@@ -17,7 +17,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startLocalMesa, type LocalMesa } from "../../../local/mesa";
 import { buildMesaCli } from "../../../local/mesa-cli/bundle";
 import type { FaultSpec } from "../../../local/shared/faults";
-import { routeSuperserveDataPlane, startLocalSuperserve, type LocalSuperserve } from "../../../local/superserve";
+import { startLocalSuperserve, type LocalSuperserve } from "../../../local/superserve";
+import { routeDataPlaneTo } from "../../../provider/data-plane";
 import type { LogSink } from "../../../provider/engine-log";
 import type { ProviderMethods } from "../../../provider/lifecycle";
 import { systemClock } from "../../../provider/retry";
@@ -58,7 +59,7 @@ beforeAll(async () => {
   ss = await startLocalSuperserve({ port: 0, dataDir: superserveDataDir, sandboxTools: tools, killGraceMs: 10_000 });
   const sdk = await import("@mesadev/sdk");
   mesa = new sdk.Mesa({ apiKey: mesaServer.apiKey, apiUrl: mesaServer.url, org: mesaServer.org });
-  routeSuperserveDataPlane(ss.url);
+  routeDataPlaneTo(ss.url);
   const t = await Template.create({ ...conn(), name: unique("tpl"), from: "debian:12", steps: [{ run: "echo ready > /etc/agent.txt" }] });
   await t.waitUntilReady({ pollIntervalMs: 100 });
   template = t.name;
@@ -343,7 +344,7 @@ describe("MountedSandbox provider across a restart of the local backends", () =>
     const { id, inputs, outs } = await createSandbox(providerFor(), logical, { repos: [{ repo }] });
     await ss.stop();
     ss = await startLocalSuperserve({ port: 0, dataDir: superserveDataDir, sandboxTools: tools, killGraceMs: 10_000 });
-    routeSuperserveDataPlane(ss.url);
+    routeDataPlaneTo(ss.url);
     const provider = providerFor();
 
     const refreshed = (await provider.read(id, outs)).props as Record<string, any>;

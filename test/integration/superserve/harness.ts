@@ -2,13 +2,14 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Template } from "@superserve/sdk";
-import { routeSuperserveDataPlane, startLocalSuperserve, type LocalSuperserve, type LocalSuperserveOptions } from "../../../local/superserve";
+import { startLocalSuperserve, type LocalSuperserve, type LocalSuperserveOptions } from "../../../local/superserve";
+import { routeDataPlaneTo } from "../../../provider/data-plane";
 
 /** A fresh local Superserve on port 0 with a temp data dir, its data plane routed in this process. */
 export async function startServer(opts: LocalSuperserveOptions = {}): Promise<{ ss: LocalSuperserve; conn: { apiKey: string; baseUrl: string }; dataDir: string; cleanup(): Promise<void> }> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), "ss-it-"));
   const ss = await startLocalSuperserve({ killGraceMs: 1000, ...opts, dataDir });
-  routeSuperserveDataPlane(ss.url);
+  routeDataPlaneTo(ss.url);
   return {
     ss,
     conn: { apiKey: ss.apiKey, baseUrl: ss.url },

@@ -12,7 +12,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalMesa } from "../../../local/mesa";
 import { buildMesaCli } from "../../../local/mesa-cli/bundle";
-import { routeSuperserveDataPlane, startLocalSuperserve, type LocalSuperserve } from "../../../local/superserve";
+import { startLocalSuperserve, type LocalSuperserve } from "../../../local/superserve";
+import { routeDataPlaneTo } from "../../../provider/data-plane";
 import { eventually } from "../../helpers/eventually";
 import { remoteText, seedRepo } from "../../helpers/mesa-repos";
 import { unique } from "./harness";
@@ -24,7 +25,7 @@ let ss: LocalSuperserve | undefined;
 
 const start = async () => {
   ss = await startLocalSuperserve({ dataDir: join(work, "superserve"), port: 0, sandboxTools: join(work, "tools"), killGraceMs: 2000 });
-  routeSuperserveDataPlane(ss.url);
+  routeDataPlaneTo(ss.url);
   return { apiKey: ss.apiKey, baseUrl: ss.url };
 };
 

@@ -4,9 +4,9 @@
 // Input by env (the API key never goes on argv): SUPERSERVE_API_KEY, SUPERSERVE_BASE_URL,
 // SANDBOX_ID, SCENARIOS (comma-separated names below). Prints one JSON object: scenario → result.
 import { Sandbox } from "@superserve/sdk";
-import { routeSuperserveDataPlane } from "../../../local/superserve/index.ts";
+import { routeDataPlaneTo } from "../../../provider/data-plane.ts";
 
-routeSuperserveDataPlane(process.env.SUPERSERVE_BASE_URL);
+routeDataPlaneTo(process.env.SUPERSERVE_BASE_URL);
 const sandbox = await Sandbox.connect(process.env.SANDBOX_ID);
 
 const scenarios = {

@@ -60,7 +60,7 @@ function protectionOf(resource: pulumi.Resource): boolean {
 
 const readmeArgs = {
   repo: { name: "agent-workspace" },
-  template: { from: "ubuntu:24.04", steps: [{ run: "apt-get install -y ripgrep" }] },
+  template: { from: "ubuntu:24.04", steps: [{ run: "apt-get update && apt-get install -y ripgrep" }] },
   sandboxes: { count: 3 },
 };
 
@@ -105,7 +105,7 @@ describe("AgentEnvironment", () => {
     const local = registered.find((r) => r.name === "local-template")!;
     expect(real.inputs.steps.at(-1).run).toContain("https://mesa.dev/install.sh");
     expect(real.inputs.steps.at(-1).run).toContain("sh -s -- --yes");
-    expect(local.inputs.steps).toEqual([{ run: "apt-get install -y ripgrep" }]);
+    expect(local.inputs.steps).toEqual([{ run: "apt-get update && apt-get install -y ripgrep" }]);
   });
 
   it("applies transforms to the children's args and options", async () => {

@@ -79,7 +79,9 @@ describe("MesaRepo check", () => {
     const bare = mesaRepoProvider(undefined, environment({}));
     const { failures } = await check(bare, {});
     expect(failures).toHaveLength(1);
-    expect(failures?.[0]?.reason).toMatch(/^No Mesa credentials\. Set MESA_API_KEY .*or start the local backends with `npm run local -- start`\.$/);
+    expect(failures?.[0]?.reason).toMatch(
+      /^No Mesa credentials\. Looked for .*MESA_API_KEY \(environment\) and the local backends' endpoints file \/nonexistent\/\.local-data\/endpoints\.json \(PSM_LOCAL_DIR unset\): no such file\. .*start the local backends with `npx pulumi-superserve-mesa-local start`/,
+    );
   });
 });
 

@@ -2,7 +2,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { writeLocalEndpoints, type LocalEndpoints } from "../../../local/endpoints";
+import { writeLocalEndpoints } from "../../../local/endpoints";
+import type { LocalEndpoints } from "../../../provider/local-endpoints";
 import { resolveMesaSettings, resolveSuperserveSettings, type ConfigInputs } from "../../../provider/config";
 
 const dirs: string[] = [];
@@ -68,12 +69,26 @@ describe("credential resolution", () => {
     expect(staging.dataPlaneOrigin, "a superserve.ai base URL must not be rerouted").toBeUndefined();
   });
 
-  it("ignores local endpoints whose backend does not answer, with one message saying what to do", async () => {
-    await expect(resolveMesaSettings(inputs({ endpoints: localEndpoints, answers: false }))).rejects.toThrow(
-      "No Mesa credentials. Set MESA_API_KEY (or `pulumi config set --secret pulumi-superserve-mesa:mesaApiKey …`), or start the local backends with `npm run local -- start`.",
+  it("ignores local endpoints whose backend does not answer, with one message naming every place it looked", async () => {
+    const unanswered = inputs({ endpoints: localEndpoints, answers: false });
+    await expect(resolveMesaSettings(unanswered)).rejects.toThrow(
+      "No Mesa credentials. Looked for `pulumi-superserve-mesa:mesaApiKey` (stack config), MESA_API_KEY (environment) and the local backends' endpoints file " +
+        `${join(unanswered.env.PSM_LOCAL_DIR!, "endpoints.json")} (PSM_LOCAL_DIR=${unanswered.env.PSM_LOCAL_DIR}): ` +
+        "nothing answers at its Mesa URL http://127.0.0.1:7001/v1 (the backends of pid 4242 stopped?). " +
+        "Set MESA_API_KEY or run `pulumi config set --secret pulumi-superserve-mesa:mesaApiKey …`; " +
+        "or start the local backends with `npx pulumi-superserve-mesa-local start` in the project directory, or set PSM_LOCAL_DIR to the data directory of backends already running.",
     );
-    await expect(resolveSuperserveSettings(inputs({}))).rejects.toThrow(
-      "No Superserve credentials. Set SUPERSERVE_API_KEY (or `pulumi config set --secret pulumi-superserve-mesa:superserveApiKey …`), or start the local backends with `npm run local -- start`.",
+    const none = inputs({});
+    await expect(resolveSuperserveSettings(none)).rejects.toThrow(
+      "No Superserve credentials. Looked for `pulumi-superserve-mesa:superserveApiKey` (stack config), SUPERSERVE_API_KEY (environment) and the local backends' endpoints file " +
+        `${join(none.env.PSM_LOCAL_DIR!, "endpoints.json")} (PSM_LOCAL_DIR=${none.env.PSM_LOCAL_DIR}): no such file.`,
+    );
+  });
+
+  it("says where it looked when PSM_LOCAL_DIR is unset and the backends run elsewhere", async () => {
+    const cwd = localDir();
+    await expect(resolveMesaSettings({ env: {}, cwd, answers: async () => true })).rejects.toThrow(
+      `the local backends' endpoints file ${join(cwd, ".local-data", "endpoints.json")} (PSM_LOCAL_DIR unset): no such file.`,
     );
   });
 
@@ -85,11 +100,19 @@ describe("credential resolution", () => {
     expect(s.source).toBe("local backends");
   });
 
-  it("treats a corrupt endpoints.json as no local backends, with the same message", async () => {
+  it("treats a corrupt endpoints.json as no local backends, without quoting it", async () => {
     const dir = localDir();
-    writeFileSync(join(dir, "endpoints.json"), '{"mesa": {"url": "http://127.0.0.1:7001/v1", "apiK');
-    await expect(resolveMesaSettings({ env: { PSM_LOCAL_DIR: dir }, cwd: dir, answers: async () => true })).rejects.toThrow(
-      "No Mesa credentials. Set MESA_API_KEY",
+    writeFileSync(join(dir, "endpoints.json"), '{"mesa": {"url": "http://127.0.0.1:7001/v1", "apiKey": "mesa_secret_k');
+    const failure = resolveMesaSettings({ env: { PSM_LOCAL_DIR: dir }, cwd: dir, answers: async () => true });
+    await expect(failure).rejects.toThrow(`${join(dir, "endpoints.json")} (PSM_LOCAL_DIR=${dir}): unreadable (not the JSON the local backends write).`);
+    await expect(failure).rejects.not.toThrow("mesa_secret_k");
+  });
+
+  it("names a file that lacks the service's endpoint", async () => {
+    const dir = localDir();
+    writeFileSync(join(dir, "endpoints.json"), JSON.stringify({ pid: 1, mesa: localEndpoints.mesa }));
+    await expect(resolveSuperserveSettings({ env: { PSM_LOCAL_DIR: dir }, cwd: dir, answers: async () => true })).rejects.toThrow(
+      "(PSM_LOCAL_DIR=" + dir + "): no Superserve endpoint in it.",
     );
   });
 });
@@ -97,8 +120,12 @@ describe("credential resolution", () => {
 describe("stacks meant for the real services", () => {
   it("never fall back to the local backends when the stack config sets localBackends: false", async () => {
     const cloud = inputs({ config: { "pulumi-superserve-mesa:localBackends": "false" }, endpoints: localEndpoints });
-    await expect(resolveMesaSettings(cloud)).rejects.toThrow(/No Mesa credentials\. Set MESA_API_KEY .*does not fall back to the local backends/);
-    await expect(resolveSuperserveSettings(cloud)).rejects.toThrow(/No Superserve credentials\. Set SUPERSERVE_API_KEY .*localBackends is false/);
+    await expect(resolveMesaSettings(cloud)).rejects.toThrow(
+      "No Mesa credentials. Looked for `pulumi-superserve-mesa:mesaApiKey` (stack config), MESA_API_KEY (environment); " +
+        "the local backends are off for this stack (`pulumi-superserve-mesa:localBackends` is false). " +
+        "Set MESA_API_KEY or run `pulumi config set --secret pulumi-superserve-mesa:mesaApiKey …`.",
+    );
+    await expect(resolveSuperserveSettings(cloud)).rejects.toThrow(/^No Superserve credentials\. .*SUPERSERVE_API_KEY .*localBackends` is false/);
   });
 
   it("still use the configured keys", async () => {

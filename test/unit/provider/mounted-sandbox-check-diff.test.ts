@@ -97,7 +97,9 @@ describe("MountedSandbox check", () => {
     const bare = createProvider(undefined, { ...environment, env: {}, answers: async () => false });
     const { failures } = await bare.check({}, inputs());
     expect(failures, "one failure for both services").toHaveLength(1);
-    expect(failures?.[0]?.reason).toMatch(/^No Mesa or Superserve credentials\. Set MESA_API_KEY and SUPERSERVE_API_KEY .*npm run local -- start/);
+    expect(failures?.[0]?.reason).toMatch(
+      /^No Mesa or Superserve credentials\. Looked for `pulumi-superserve-mesa:mesaApiKey` and `pulumi-superserve-mesa:superserveApiKey` \(stack config\), MESA_API_KEY and SUPERSERVE_API_KEY \(environment\) and the local backends' endpoints file .*Set MESA_API_KEY and SUPERSERVE_API_KEY or run .*npx pulumi-superserve-mesa-local start/,
+    );
   });
 });
 
