@@ -104,7 +104,7 @@ export function missingCredentialsMessage(missing: readonly Pick<MissingCredenti
   const services = missing.map((m) => m.service);
   const envs = and(services.map((s) => CREDENTIALS[s].env));
   const configs = services.map((s) => `${CONFIG_NAMESPACE}:${CREDENTIALS[s].config}`);
-  const lookup = missing[0]!.lookup;
+  const lookup = missing[0].lookup;
   const set = `Set ${envs} or run ${and(configs.map((c) => `\`pulumi config set --secret ${c} …\``))}`;
   const head = `No ${services.join(" or ")} credentials. Looked for ${and(configs.map((c) => `\`${c}\``))} (stack config), ${envs} (environment)`;
   if (!lookup.allowed) {
