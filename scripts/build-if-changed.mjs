@@ -40,8 +40,9 @@ function digestOfSources() {
 
 const digest = digestOfSources();
 const recorded = existsSync(stampFile) ? readFileSync(stampFile, "utf8").trim() : undefined;
-/** The build's outputs: the provider's dist/ (holding the record) and the local backends' local/dist/. */
-const outputsPresent = existsSync(join(root, "local", "dist", "cli.js"));
+/** Every workspace's dist/ must be there too (the root's holds the record): a removed one builds again. */
+const workspaces = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).workspaces ?? [];
+const outputsPresent = workspaces.every((ws) => existsSync(join(root, ws, "dist")));
 if (recorded === digest && outputsPresent) {
   console.error("build: dist/ is up to date with the sources; not rebuilding");
   process.exit(0);

@@ -17,12 +17,18 @@ describe("the local backends' command line", () => {
       help: false,
       command: "start",
       json: false,
+      all: false,
       localDir: "/project/.local-data",
       providersLookElsewhere: false,
       ports: { mesa: 7780, superserve: 7781 },
       requestedPorts: { mesa: undefined, superserve: undefined },
     });
     expect(parseCli(["status", "--json"], { PSM_LOCAL_DIR: "/data/psm" }, cwd)).toMatchObject({ json: true, localDir: "/data/psm", providersLookElsewhere: false });
+  });
+
+  it("takes --all on stop only", () => {
+    expect(parseCli(["stop", "--all"], {}, cwd)).toMatchObject({ command: "stop", all: true });
+    expect(() => parseCli(["start", "--all"], {}, cwd)).toThrow(/--all applies to stop only/);
   });
 
   it("takes flags over the environment", () => {
