@@ -6,7 +6,13 @@
  * carry a Mesa access token (`Authorization: Bearer eyJ…`: the mount daemon inside a sandbox) are
  * passed through and not counted: the benchmark measures the provider, not the `mesa` CLI.
  */
-import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import {
+  createServer,
+  request,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from "node:http";
 import type { AddressInfo } from "node:net";
 
 type Fault = "429" | "503" | "500" | "drop";
@@ -33,14 +39,21 @@ function fromMountDaemon(req: IncomingMessage): boolean {
 
 function answerFault(res: ServerResponse, fault: Exclude<Fault, "drop">): void {
   const status = Number(fault);
-  const code = status === 429 ? "RATE_LIMITED" : status === 503 ? "SERVICE_UNAVAILABLE" : "INTERNAL";
+  const code =
+    status === 429 ? "RATE_LIMITED" : status === 503 ? "SERVICE_UNAVAILABLE" : "INTERNAL";
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (status === 429) headers["retry-after"] = "1";
-  res.writeHead(status, headers).end(JSON.stringify({ error: { code, message: `injected fault ${status}` } }));
+  res
+    .writeHead(status, headers)
+    .end(JSON.stringify({ error: { code, message: `injected fault ${status}` } }));
 }
 
 /** Start a proxy to `target` (an origin such as `http://127.0.0.1:7070`) failing `rate` of the provider's requests. */
-export async function startFaultProxy(target: string, rate: number, random: () => number = Math.random): Promise<FaultProxy> {
+export async function startFaultProxy(
+  target: string,
+  rate: number,
+  random: () => number = Math.random,
+): Promise<FaultProxy> {
   const upstream = new URL(target);
   const counts: FaultCounts = { requests: 0, faults: 0 };
   let current = rate;
@@ -57,7 +70,13 @@ export async function startFaultProxy(target: string, rate: number, random: () =
       }
     }
     const forward = request(
-      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host } },
+      {
+        host: upstream.hostname,
+        port: upstream.port,
+        method: req.method,
+        path: req.url,
+        headers: { ...req.headers, host: upstream.host },
+      },
       (answer) => {
         res.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(res);

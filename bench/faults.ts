@@ -21,7 +21,12 @@ import { routeDataPlaneTo } from "../provider/data-plane";
 import { startFaultProxy, type FaultProxy } from "./fault-proxy";
 import { destroyArgs, environmentProgram, newProject, timePulumi, upArgs } from "./up-pulumi";
 
-function numberFrom(name: string, fallback: number, valid: (n: number) => boolean, what: string): number {
+function numberFrom(
+  name: string,
+  fallback: number,
+  valid: (n: number) => boolean,
+  what: string,
+): number {
   const n = Number(process.env[name] ?? fallback);
   if (!valid(n)) throw new Error(`${name} must be ${what}; got "${process.env[name]}"`);
   return n;
@@ -37,13 +42,32 @@ interface RunResult {
 }
 
 async function main(): Promise<void> {
-  const runs = numberFrom("BENCH_FAULTS_RUNS", 10, (n) => Number.isInteger(n) && n >= 1, "a whole number ≥ 1");
-  const rate = numberFrom("BENCH_FAULTS_RATE", 0.2, (n) => n >= 0 && n < 1, "a probability in [0, 1)");
-  const count = numberFrom("BENCH_FAULTS_SANDBOXES", 3, (n) => Number.isInteger(n) && n >= 1, "a whole number ≥ 1");
+  const runs = numberFrom(
+    "BENCH_FAULTS_RUNS",
+    10,
+    (n) => Number.isInteger(n) && n >= 1,
+    "a whole number ≥ 1",
+  );
+  const rate = numberFrom(
+    "BENCH_FAULTS_RATE",
+    0.2,
+    (n) => n >= 0 && n < 1,
+    "a probability in [0, 1)",
+  );
+  const count = numberFrom(
+    "BENCH_FAULTS_SANDBOXES",
+    3,
+    (n) => Number.isInteger(n) && n >= 1,
+    "a whole number ≥ 1",
+  );
   const work = mkdtempSync(join(tmpdir(), "bench-faults-"));
   const proxies: FaultProxy[] = [];
   const mesaServer = await startLocalMesa({ port: 0, dataDir: join(work, "mesa") });
-  const ss = await startLocalSuperserve({ port: 0, dataDir: join(work, "superserve"), sandboxTools: await prepareSandboxTools(join(work, "tools")) });
+  const ss = await startLocalSuperserve({
+    port: 0,
+    dataDir: join(work, "superserve"),
+    sandboxTools: await prepareSandboxTools(join(work, "tools")),
+  });
   routeDataPlaneTo(ss.url);
   const conn = { apiKey: ss.apiKey, baseUrl: ss.url };
   const results: RunResult[] = [];
@@ -58,7 +82,9 @@ async function main(): Promise<void> {
       SUPERSERVE_BASE_URL: ssProxy.origin,
       SUPERSERVE_API_KEY: ss.apiKey,
     };
-    console.log(`bench:faults — ${runs} first \`pulumi up\`s of ${count} sandboxes, ${Math.round(rate * 100)} % of the provider's requests to both backends failing`);
+    console.log(
+      `bench:faults — ${runs} first \`pulumi up\`s of ${count} sandboxes, ${Math.round(rate * 100)} % of the provider's requests to both backends failing`,
+    );
     for (let i = 1; i <= runs; i++) {
       const id = `bf${i}-${Date.now().toString(36)}`;
       const project = await newProject(`bench-${id}`, environmentProgram(id, count), env);
@@ -81,11 +107,17 @@ async function main(): Promise<void> {
       const active = live.filter((s) => s.status === "active" && state.includes(s.id)).length;
       const outputs = error ? {} : await project.stack.outputs();
       const boxes = (outputs.sandboxes?.value ?? []) as Array<{ sandboxId: string }>;
-      if (!error && (active !== count || boxes.length !== count)) error = `${active} of ${count} sandboxes active and in the state`;
+      if (!error && (active !== count || boxes.length !== count))
+        error = `${active} of ${count} sandboxes active and in the state`;
       results.push({ ok: !error, requests, faults, orphans, ms, error });
-      console.log(`  run ${String(i).padStart(2)}: ${error ? "FAILED" : "ok    "} ${String(requests).padStart(4)} requests, ${String(faults).padStart(3)} faults, ${orphans} orphans, ${(ms / 1000).toFixed(1)} s${error ? `\n    ${error.split("\n").slice(-6).join("\n    ")}` : ""}`);
-      await timePulumi(project, destroyArgs(count + 3), "destroy").catch((err: unknown) => console.error(`  destroy of ${id} failed: ${String(err)}`));
-      for (const s of await Sandbox.list({ ...conn, metadata: { bench: id } })) await Sandbox.killById(s.id, conn);
+      console.log(
+        `  run ${String(i).padStart(2)}: ${error ? "FAILED" : "ok    "} ${String(requests).padStart(4)} requests, ${String(faults).padStart(3)} faults, ${orphans} orphans, ${(ms / 1000).toFixed(1)} s${error ? `\n    ${error.split("\n").slice(-6).join("\n    ")}` : ""}`,
+      );
+      await timePulumi(project, destroyArgs(count + 3), "destroy").catch((err: unknown) =>
+        console.error(`  destroy of ${id} failed: ${String(err)}`),
+      );
+      for (const s of await Sandbox.list({ ...conn, metadata: { bench: id } }))
+        await Sandbox.killById(s.id, conn);
       rmSync(project.dir, { recursive: true, force: true });
     }
   } finally {
@@ -98,7 +130,13 @@ async function main(): Promise<void> {
   const times = results.map((r) => r.ms / 1000).sort((a, b) => a - b);
   console.log(
     `\nruns ${results.length}, successes ${results.filter((r) => r.ok).length}, requests ${sum((r) => r.requests)}, ` +
-      `faults injected ${sum((r) => r.faults)} (${((100 * sum((r) => r.faults)) / Math.max(1, sum((r) => r.requests))).toFixed(1)} %), ` +
+      `faults injected ${sum((r) => r.faults)} (${(
+        (100 * sum((r) => r.faults)) /
+        Math.max(
+          1,
+          sum((r) => r.requests),
+        )
+      ).toFixed(1)} %), ` +
       `orphans ${sum((r) => r.orphans)}, time per up median ${times[Math.floor(times.length / 2)].toFixed(1)} s / max ${times[times.length - 1].toFixed(1)} s`,
   );
   if (results.some((r) => !r.ok || r.orphans > 0)) process.exitCode = 1;

@@ -25,7 +25,13 @@ async function main() {
     const author = { name: "Bench", email: "bench@example.com" };
     const mib = Buffer.alloc(1024 * 1024);
     for (let i = 0; i < mib.length; i++) mib[i] = (i * 7919) & 0xff;
-    const big = await client.changes.create({ repo, base_change_id: VIRTUAL_ROOT_CHANGE_ID, message: "1 MiB", author, files: [{ path: "big.bin", content: mib.toString("base64") }] });
+    const big = await client.changes.create({
+      repo,
+      base_change_id: VIRTUAL_ROOT_CHANGE_ID,
+      message: "1 MiB",
+      author,
+      files: [{ path: "big.bin", content: mib.toString("base64") }],
+    });
 
     const results = {
       "repos.get": await measure(200, () => client.repos.get({ repo })),
@@ -35,15 +41,22 @@ async function main() {
           base_change_id: big.id,
           message: `bench ${i}`,
           author,
-          files: Array.from({ length: 10 }, (_, f) => ({ path: `src/f${f}.txt`, content: Buffer.from(`run ${i} file ${f}\n`.repeat(20)).toString("base64") })),
+          files: Array.from({ length: 10 }, (_, f) => ({
+            path: `src/f${f}.txt`,
+            content: Buffer.from(`run ${i} file ${f}\n`.repeat(20)).toString("base64"),
+          })),
         }),
       ),
-      "content.get (1 MiB file)": await measure(100, () => client.content.get({ repo, change_id: big.id, path: "big.bin" })),
+      "content.get (1 MiB file)": await measure(100, () =>
+        client.content.get({ repo, change_id: big.id, path: "big.bin" }),
+      ),
     };
     console.log(`local Mesa on ${mesa.origin} (node ${process.version}, git CLI, SQLite)`);
     console.log("operation                    runs   median ms   p95 ms");
     for (const [name, r] of Object.entries(results)) {
-      console.log(`${name.padEnd(28)} ${String(r.n).padStart(4)} ${r.median.toFixed(2).padStart(11)} ${r.p95.toFixed(2).padStart(8)}`);
+      console.log(
+        `${name.padEnd(28)} ${String(r.n).padStart(4)} ${r.median.toFixed(2).padStart(11)} ${r.p95.toFixed(2).padStart(8)}`,
+      );
     }
   } finally {
     await mesa.stop();

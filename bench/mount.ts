@@ -44,13 +44,29 @@ async function main(): Promise<void> {
       for (let start = 0; start < size; start += 1000) {
         const files = Array.from({ length: Math.min(1000, size - start) }, (_, k) => {
           const i = start + k;
-          return { path: `d${Math.floor(i / 100)}/f${i}.txt`, content: Buffer.from(`file ${i}\n`).toString("base64"), encoding: "base64" as const };
+          return {
+            path: `d${Math.floor(i / 100)}/f${i}.txt`,
+            content: Buffer.from(`file ${i}\n`).toString("base64"),
+            encoding: "base64" as const,
+          };
         });
-        const change = await mesa.changes.create({ repo, base_change_id: base, message: "seed", author: { name: "bench", email: "bench@local" }, files });
+        const change = await mesa.changes.create({
+          repo,
+          base_change_id: base,
+          message: "seed",
+          author: { name: "bench", email: "bench@local" },
+          files,
+        });
         base = change.id;
       }
       await mesa.bookmarks.move({ repo, bookmark: "main", change_id: base });
-      const token = (await mesa.tokens.create({ scopes: ["read", "write"], repos: [`${server.org}/${repo}`], ttl_seconds: 3600 })).token;
+      const token = (
+        await mesa.tokens.create({
+          scopes: ["read", "write"],
+          repos: [`${server.org}/${repo}`],
+          ttl_seconds: 3600,
+        })
+      ).token;
       const figures: Figures = { files: size, mountMs: [], editMs: [] };
       const roundsHere = size > 1000 ? Math.max(1, Math.ceil(rounds / 2)) : rounds;
       for (let round = 0; round < roundsHere; round++) {
@@ -65,7 +81,10 @@ async function main(): Promise<void> {
         const root = join(home, ".local/share/mesa/mnt", server.org, repo);
         const started = performance.now();
         const code = await run(bin, ["mount", "-d", "-y"], env);
-        if (code !== 0) throw new Error(`mesa mount -d exited ${code}; see ${home}/.local/state/mesa/run/daemon.log`);
+        if (code !== 0)
+          throw new Error(
+            `mesa mount -d exited ${code}; see ${home}/.local/state/mesa/run/daemon.log`,
+          );
         fs.readFileSync(join(root, "d0/f0.txt"));
         figures.mountMs.push(performance.now() - started);
         if (round === roundsHere - 1) {
@@ -76,7 +95,9 @@ async function main(): Promise<void> {
             fs.writeFileSync(join(root, path), text);
             for (;;) {
               const tip = await mesa.bookmarks.get({ repo, bookmark: "main" });
-              const got = (await mesa.content.get({ repo, path, change_id: tip.change_id })) as { content: string };
+              const got = (await mesa.content.get({ repo, path, change_id: tip.change_id })) as {
+                content: string;
+              };
               if (Buffer.from(got.content, "base64").toString() === text) break;
               await new Promise((r) => setTimeout(r, 10));
             }
@@ -101,8 +122,12 @@ async function main(): Promise<void> {
   }
   const small = results.filter((r) => r.files === 100);
   if (small.length > 0) {
-    console.log(`target mount ready < 1000 ms at 100 files: ${small.every((r) => percentile(r.mountMs, 50) < 1000) ? "met" : "MISSED"}`);
-    console.log(`target edit visible < 2000 ms: ${results.every((r) => percentile(r.editMs, 95) < 2000) ? "met" : "MISSED"}`);
+    console.log(
+      `target mount ready < 1000 ms at 100 files: ${small.every((r) => percentile(r.mountMs, 50) < 1000) ? "met" : "MISSED"}`,
+    );
+    console.log(
+      `target edit visible < 2000 ms: ${results.every((r) => percentile(r.editMs, 95) < 2000) ? "met" : "MISSED"}`,
+    );
   }
 }
 
@@ -124,20 +149,49 @@ async function benchInSandboxes(
   try {
     const repo = `bench-sbx-${Date.now().toString(36)}`;
     await mesa.repos.create({ name: repo, default_bookmark: "main" });
-    const files = Array.from({ length: 100 }, (_, i) => ({ path: `d${Math.floor(i / 10)}/f${i}.txt`, content: Buffer.from(`file ${i}\n`).toString("base64"), encoding: "base64" as const }));
-    const change = await mesa.changes.create({ repo, base_change_id: "z".repeat(32), message: "seed", author: { name: "bench", email: "bench@local" }, files });
+    const files = Array.from({ length: 100 }, (_, i) => ({
+      path: `d${Math.floor(i / 10)}/f${i}.txt`,
+      content: Buffer.from(`file ${i}\n`).toString("base64"),
+      encoding: "base64" as const,
+    }));
+    const change = await mesa.changes.create({
+      repo,
+      base_change_id: "z".repeat(32),
+      message: "seed",
+      author: { name: "bench", email: "bench@local" },
+      files,
+    });
     await mesa.bookmarks.move({ repo, bookmark: "main", change_id: change.id });
-    const token = (await mesa.tokens.create({ scopes: ["read", "write"], repos: [`${server.org}/${repo}`], ttl_seconds: 3600 })).token;
-    const template = await Template.create({ ...conn, name: `bench-mount-${Date.now().toString(36)}`, from: "debian:12", steps: [{ run: "true" }] });
+    const token = (
+      await mesa.tokens.create({
+        scopes: ["read", "write"],
+        repos: [`${server.org}/${repo}`],
+        ttl_seconds: 3600,
+      })
+    ).token;
+    const template = await Template.create({
+      ...conn,
+      name: `bench-mount-${Date.now().toString(36)}`,
+      from: "debian:12",
+      steps: [{ run: "true" }],
+    });
     await template.waitUntilReady({ pollIntervalMs: 50 });
     const dir = `/home/user/.local/share/mesa/mnt/${server.org}/${repo}`;
     const env = { MESA_ORG: server.org, MESA_API_KEY: token, MESA_API_URL: server.url };
     for (let round = 0; round < rounds; round++) {
-      const sb = await Sandbox.create({ ...conn, name: `bench-mount-${round}-${Date.now().toString(36)}`, fromTemplate: template.name });
+      const sb = await Sandbox.create({
+        ...conn,
+        name: `bench-mount-${round}-${Date.now().toString(36)}`,
+        fromTemplate: template.name,
+      });
       await sb.commands.run("true");
       const started = performance.now();
-      const mounted = await sb.commands.run(`mesa mount -d -y && cat ${dir}/d0/f0.txt`, { env, timeoutMs: 60_000 });
-      if (mounted.exitCode !== 0) throw new Error(`mesa mount -d in a sandbox exited ${mounted.exitCode}: ${mounted.stderr}`);
+      const mounted = await sb.commands.run(`mesa mount -d -y && cat ${dir}/d0/f0.txt`, {
+        env,
+        timeoutMs: 60_000,
+      });
+      if (mounted.exitCode !== 0)
+        throw new Error(`mesa mount -d in a sandbox exited ${mounted.exitCode}: ${mounted.stderr}`);
       figures.mountMs.push(performance.now() - started);
       if (round === rounds - 1) {
         for (let e = 0; e < edits; e++) {
@@ -147,7 +201,9 @@ async function benchInSandboxes(
           await sb.commands.run(`echo '${text}' > ${dir}/${path}`);
           for (;;) {
             const tip = await mesa.bookmarks.get({ repo, bookmark: "main" });
-            const got = (await mesa.content.get({ repo, path, change_id: tip.change_id })) as { content: string };
+            const got = (await mesa.content.get({ repo, path, change_id: tip.change_id })) as {
+              content: string;
+            };
             if (Buffer.from(got.content, "base64").toString() === `${text}\n`) break;
             await new Promise((r) => setTimeout(r, 10));
           }
@@ -163,8 +219,11 @@ async function benchInSandboxes(
 }
 
 function report(f: Figures): void {
-  const fmt = (xs: number[]) => `median ${percentile(xs, 50).toFixed(0)} ms, p95 ${percentile(xs, 95).toFixed(0)} ms (n=${xs.length})`;
-  console.log(`${f.files} files${f.label ? ` (${f.label})` : ""}: mount ready ${fmt(f.mountMs)}; edit visible ${fmt(f.editMs)}`);
+  const fmt = (xs: number[]) =>
+    `median ${percentile(xs, 50).toFixed(0)} ms, p95 ${percentile(xs, 95).toFixed(0)} ms (n=${xs.length})`;
+  console.log(
+    `${f.files} files${f.label ? ` (${f.label})` : ""}: mount ready ${fmt(f.mountMs)}; edit visible ${fmt(f.editMs)}`,
+  );
 }
 
 function percentile(xs: number[], p: number): number {

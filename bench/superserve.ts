@@ -21,9 +21,16 @@ async function main(): Promise<void> {
   const conn = { apiKey: ss.apiKey, baseUrl: ss.url };
   try {
     let t = performance.now();
-    const tpl = await Template.create({ ...conn, name: `bench-${Date.now()}`, from: "debian:12", steps: [{ run: "echo hi > /etc/bench.txt" }] });
+    const tpl = await Template.create({
+      ...conn,
+      name: `bench-${Date.now()}`,
+      from: "debian:12",
+      steps: [{ run: "echo hi > /etc/bench.txt" }],
+    });
     await tpl.waitUntilReady({ pollIntervalMs: 20 });
-    console.log(`template build (one step, create → ready): ${(performance.now() - t).toFixed(0)} ms`);
+    console.log(
+      `template build (one step, create → ready): ${(performance.now() - t).toFixed(0)} ms`,
+    );
 
     const create: number[] = [];
     const sandboxes: Sandbox[] = [];

@@ -19,7 +19,11 @@ function required(name: string): string {
 
 async function main(): Promise<void> {
   const targets: DirectTargets = {
-    mesa: { url: required("MESA_API_URL"), org: required("MESA_ORG"), apiKey: required("MESA_API_KEY") },
+    mesa: {
+      url: required("MESA_API_URL"),
+      org: required("MESA_ORG"),
+      apiKey: required("MESA_API_KEY"),
+    },
     superserve: { url: required("SUPERSERVE_BASE_URL"), apiKey: required("SUPERSERVE_API_KEY") },
   };
   const spec = JSON.parse(required("BENCH_DIRECT_SPEC")) as DirectSpec;

@@ -56,9 +56,17 @@ export interface Sdks {
 const MOUNT_TIMEOUT_SECONDS = 120;
 
 /** Build the environment with the SDKs directly. Throws on the first failure (nothing is rolled back). */
-export async function buildDirectly(sdks: Sdks, targets: DirectTargets, spec: DirectSpec): Promise<DirectResult> {
+export async function buildDirectly(
+  sdks: Sdks,
+  targets: DirectTargets,
+  spec: DirectSpec,
+): Promise<DirectResult> {
   const started = performance.now();
-  const mesa: Mesa = new sdks.mesa.Mesa({ apiKey: targets.mesa.apiKey, apiUrl: targets.mesa.url, org: targets.mesa.org });
+  const mesa: Mesa = new sdks.mesa.Mesa({
+    apiKey: targets.mesa.apiKey,
+    apiUrl: targets.mesa.url,
+    org: targets.mesa.org,
+  });
   const conn = { apiKey: targets.superserve.apiKey, baseUrl: targets.superserve.url };
   const { Sandbox, Template } = sdks.superserve;
   const repoName = `${spec.name}-repo`;
@@ -70,7 +78,12 @@ export async function buildDirectly(sdks: Sdks, targets: DirectTargets, spec: Di
       return mesa.bookmarks.get({ repo: repo.name, bookmark: repo.default_bookmark });
     })(),
     (async () => {
-      const t = await Template.create({ ...conn, name: templateName, from: spec.template.from, steps: spec.template.steps });
+      const t = await Template.create({
+        ...conn,
+        name: templateName,
+        from: spec.template.from,
+        steps: spec.template.steps,
+      });
       await t.waitUntilReady();
       return t;
     })(),
@@ -86,9 +99,18 @@ export async function buildDirectly(sdks: Sdks, targets: DirectTargets, spec: Di
     const t0 = performance.now();
     const bookmark = `agents/${spec.name}-sandbox-${i}`;
     const [token, , sandbox] = await Promise.all([
-      mesa.tokens.create({ scopes: ["read", "write"], repos: [`${targets.mesa.org}/${repoName}`], ttl_seconds: 3600 }),
+      mesa.tokens.create({
+        scopes: ["read", "write"],
+        repos: [`${targets.mesa.org}/${repoName}`],
+        ttl_seconds: 3600,
+      }),
       mesa.bookmarks.create({ repo: repoName, name: bookmark, change_id: base.change_id }),
-      Sandbox.create({ ...conn, name: `${spec.name}-sandbox-${i}`, fromTemplate: template, metadata: spec.metadata }),
+      Sandbox.create({
+        ...conn,
+        name: `${spec.name}-sandbox-${i}`,
+        fromTemplate: template,
+        metadata: spec.metadata,
+      }),
     ]);
     const result = await sandbox.commands.run(mountAndWait, {
       env: {
@@ -100,7 +122,9 @@ export async function buildDirectly(sdks: Sdks, targets: DirectTargets, spec: Di
       timeoutMs: (MOUNT_TIMEOUT_SECONDS + 30) * 1000,
     });
     if (result.exitCode !== 0) {
-      throw new Error(`sandbox ${sandbox.id}: mount failed with exit code ${result.exitCode}: ${result.stderr.trim().split("\n").slice(-5).join(" | ")}`);
+      throw new Error(
+        `sandbox ${sandbox.id}: mount failed with exit code ${result.exitCode}: ${result.stderr.trim().split("\n").slice(-5).join(" | ")}`,
+      );
     }
     return { id: sandbox.id, bookmark, ms: performance.now() - t0 };
   };
@@ -117,12 +141,20 @@ export async function buildDirectly(sdks: Sdks, targets: DirectTargets, spec: Di
 }
 
 /** Remove what {@link buildDirectly} made: sandboxes tagged with `metadata`, the template, the repo. */
-export async function removeDirectly(sdks: Sdks, targets: DirectTargets, spec: Pick<DirectSpec, "name" | "metadata">): Promise<void> {
+export async function removeDirectly(
+  sdks: Sdks,
+  targets: DirectTargets,
+  spec: Pick<DirectSpec, "name" | "metadata">,
+): Promise<void> {
   const conn = { apiKey: targets.superserve.apiKey, baseUrl: targets.superserve.url };
   const { Sandbox, Template } = sdks.superserve;
   const tagged = await Sandbox.list({ ...conn, metadata: spec.metadata });
   await Promise.all(tagged.map((s) => Sandbox.killById(s.id, conn).catch(() => undefined)));
   await Template.deleteById(`${spec.name}-template`, conn).catch(() => undefined);
-  const mesa: Mesa = new sdks.mesa.Mesa({ apiKey: targets.mesa.apiKey, apiUrl: targets.mesa.url, org: targets.mesa.org });
+  const mesa: Mesa = new sdks.mesa.Mesa({
+    apiKey: targets.mesa.apiKey,
+    apiUrl: targets.mesa.url,
+    org: targets.mesa.org,
+  });
   await mesa.repos.delete({ repo: `${spec.name}-repo` }).catch(() => undefined);
 }

@@ -7,7 +7,10 @@ import { join } from "node:path";
 import { createTempProject, type TempProject } from "../test/helpers/pulumi";
 
 /** The template both the program and the direct script build. */
-export const BENCH_TEMPLATE = { from: "debian:12", steps: [{ run: "echo bench > /etc/agent-version" }] };
+export const BENCH_TEMPLATE = {
+  from: "debian:12",
+  steps: [{ run: "echo bench > /etc/agent-version" }],
+};
 
 /** An AgentEnvironment with `count` sandboxes, every name derived from `id`. */
 export function environmentProgram(id: string, count: number): string {
@@ -52,7 +55,11 @@ export interface PulumiRun {
 }
 
 /** Create a project (not timed): a temp dir, a file backend and a stack. */
-export function newProject(name: string, program: string, env: Record<string, string>): Promise<TempProject> {
+export function newProject(
+  name: string,
+  program: string,
+  env: Record<string, string>,
+): Promise<TempProject> {
   return createTempProject({ name, program, env, stackName: "bench" });
 }
 
@@ -60,7 +67,11 @@ export function newProject(name: string, program: string, env: Record<string, st
  * Run `pulumi <args>` in the project; resolve with the wall time. Output goes to `<dir>/<label>.log`;
  * a non-zero exit rejects with the log's tail.
  */
-export function timePulumi(project: TempProject, args: string[], label: string): Promise<PulumiRun> {
+export function timePulumi(
+  project: TempProject,
+  args: string[],
+  label: string,
+): Promise<PulumiRun> {
   const logPath = join(project.dir, `${label}.log`);
   const fd = openSync(logPath, "w");
   const started = performance.now();
@@ -74,7 +85,11 @@ export function timePulumi(project: TempProject, args: string[], label: string):
       closeSync(fd);
       const log = readFileSync(logPath, "utf8");
       if (code !== 0) {
-        reject(new Error(`pulumi ${args.join(" ")} exited ${code}; last lines of ${logPath}:\n${log.trim().split("\n").slice(-25).join("\n")}`));
+        reject(
+          new Error(
+            `pulumi ${args.join(" ")} exited ${code}; last lines of ${logPath}:\n${log.trim().split("\n").slice(-25).join("\n")}`,
+          ),
+        );
         return;
       }
       resolve({ ms, summary: summaryOf(log) });
@@ -97,10 +112,28 @@ function summaryOf(log: string): string {
 
 /** `pulumi up` without a preview (what `npm run up` and the Automation API run), with `--parallel`. */
 export function upArgs(parallel: number): string[] {
-  return ["up", "--yes", "--skip-preview", "--non-interactive", "--color", "never", "--parallel", String(parallel)];
+  return [
+    "up",
+    "--yes",
+    "--skip-preview",
+    "--non-interactive",
+    "--color",
+    "never",
+    "--parallel",
+    String(parallel),
+  ];
 }
 
 /** `pulumi destroy` without a preview. */
 export function destroyArgs(parallel: number): string[] {
-  return ["destroy", "--yes", "--skip-preview", "--non-interactive", "--color", "never", "--parallel", String(parallel)];
+  return [
+    "destroy",
+    "--yes",
+    "--skip-preview",
+    "--non-interactive",
+    "--color",
+    "never",
+    "--parallel",
+    String(parallel),
+  ];
 }

@@ -29,8 +29,23 @@ import { prepareSandboxTools } from "../local/sandbox-tools";
 import { startLocalSuperserve, type LocalSuperserve } from "../local/superserve";
 import { routeDataPlaneTo } from "../provider/data-plane";
 import { repoRoot, type TempProject } from "../test/helpers/pulumi";
-import { removeDirectly, type DirectResult, type DirectSpec, type DirectTargets, type Sdks } from "./up-direct";
-import { BENCH_TEMPLATE, EMPTY_PROGRAM, destroyArgs, environmentProgram, newProject, resourcesProgram, timePulumi, upArgs } from "./up-pulumi";
+import {
+  removeDirectly,
+  type DirectResult,
+  type DirectSpec,
+  type DirectTargets,
+  type Sdks,
+} from "./up-direct";
+import {
+  BENCH_TEMPLATE,
+  EMPTY_PROGRAM,
+  destroyArgs,
+  environmentProgram,
+  newProject,
+  resourcesProgram,
+  timePulumi,
+  upArgs,
+} from "./up-pulumi";
 import { printReport, type Measurement, type Timeline } from "./up-report";
 import { runNode } from "./up-process";
 
@@ -47,13 +62,15 @@ interface Bench {
 
 function numbers(value: string | undefined, fallback: string): number[] {
   const list = (value ?? fallback).split(",").map((s) => Number(s.trim()));
-  if (list.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`BENCH_UP_SIZES must be whole numbers ≥ 1, comma-separated; got "${value}"`);
+  if (list.some((n) => !Number.isInteger(n) || n < 1))
+    throw new Error(`BENCH_UP_SIZES must be whole numbers ≥ 1, comma-separated; got "${value}"`);
   return list;
 }
 
 function count(name: string, fallback: number): number {
   const n = Number(process.env[name] ?? fallback);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a whole number ≥ 1; got "${process.env[name]}"`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new Error(`${name} must be a whole number ≥ 1; got "${process.env[name]}"`);
   return n;
 }
 
@@ -76,14 +93,26 @@ async function bundleScript(dir: string): Promise<string> {
 }
 
 /** When the backends saw the run's repo, template and sandboxes appear, relative to `startEpoch`. */
-async function timelineOf(bench: Bench, id: string, startEpoch: number, endMs: number): Promise<Timeline> {
+async function timelineOf(
+  bench: Bench,
+  id: string,
+  startEpoch: number,
+  endMs: number,
+): Promise<Timeline> {
   const conn = { apiKey: bench.targets.superserve.apiKey, baseUrl: bench.targets.superserve.url };
-  const mesa = new bench.sdks.mesa.Mesa({ apiKey: bench.targets.mesa.apiKey, apiUrl: bench.targets.mesa.url, org: bench.targets.mesa.org });
+  const mesa = new bench.sdks.mesa.Mesa({
+    apiKey: bench.targets.mesa.apiKey,
+    apiUrl: bench.targets.mesa.url,
+    org: bench.targets.mesa.org,
+  });
   const repo = (await mesa.repos.get({ repo: `${id}-repo` })) as { created_at?: string };
   const template = await bench.sdks.superserve.Template.connect(`${id}-template`, conn);
-  const buildInfo = template.latestBuildId ? await template.getBuild(template.latestBuildId) : undefined;
+  const buildInfo = template.latestBuildId
+    ? await template.getBuild(template.latestBuildId)
+    : undefined;
   const boxes = await bench.sdks.superserve.Sandbox.list({ ...conn, metadata: { bench: id } });
-  const at = (d: Date | string | undefined) => (d === undefined ? NaN : new Date(d).getTime() - startEpoch);
+  const at = (d: Date | string | undefined) =>
+    d === undefined ? NaN : new Date(d).getTime() - startEpoch;
   const created = boxes.map((b) => at(b.createdAt)).sort((a, b) => a - b);
   return {
     repoMs: at(repo.created_at),
@@ -100,19 +129,36 @@ async function timelineOf(bench: Bench, id: string, startEpoch: number, endMs: n
 async function sweep(bench: Bench, id: string): Promise<number> {
   const conn = { apiKey: bench.targets.superserve.apiKey, baseUrl: bench.targets.superserve.url };
   const left = await bench.sdks.superserve.Sandbox.list({ ...conn, metadata: { bench: id } });
-  await Promise.all(left.map((s) => bench.sdks.superserve.Sandbox.killById(s.id, conn).catch(() => undefined)));
+  await Promise.all(
+    left.map((s) => bench.sdks.superserve.Sandbox.killById(s.id, conn).catch(() => undefined)),
+  );
   return left.length;
 }
 
 async function runScript(bench: Bench, n: number): Promise<Measurement> {
   const id = `bs${++bench.runs}-${Date.now().toString(36)}`;
-  const spec: DirectSpec = { name: id, count: n, template: BENCH_TEMPLATE, metadata: { bench: id } };
+  const spec: DirectSpec = {
+    name: id,
+    count: n,
+    template: BENCH_TEMPLATE,
+    metadata: { bench: id },
+  };
   const startEpoch = Date.now();
-  const run = await runNode(bench.script, { ...process.env, ...bench.env, BENCH_DIRECT_SPEC: JSON.stringify(spec) });
+  const run = await runNode(bench.script, {
+    ...process.env,
+    ...bench.env,
+    BENCH_DIRECT_SPEC: JSON.stringify(spec),
+  });
   try {
-    if (run.code !== 0) throw new Error(`the direct script failed (exit ${run.code}): ${run.stderr.trim()}`);
-    const result = JSON.parse(run.stdout.trim().split("\n").pop()!) as DirectResult & { loadedMs: number };
-    if (result.sandboxIds.length !== n) throw new Error(`the direct script made ${result.sandboxIds.length} sandboxes, expected ${n}`);
+    if (run.code !== 0)
+      throw new Error(`the direct script failed (exit ${run.code}): ${run.stderr.trim()}`);
+    const result = JSON.parse(run.stdout.trim().split("\n").pop()!) as DirectResult & {
+      loadedMs: number;
+    };
+    if (result.sandboxIds.length !== n)
+      throw new Error(
+        `the direct script made ${result.sandboxIds.length} sandboxes, expected ${n}`,
+      );
     const timeline = await timelineOf(bench, id, startEpoch, run.ms);
     const sorted = [...result.sandboxMs].sort((a, b) => a - b);
     return {
@@ -127,19 +173,28 @@ async function runScript(bench: Bench, n: number): Promise<Measurement> {
   }
 }
 
-async function runPulumi(bench: Bench, n: number, parallel: number, noop: (project: TempProject) => Promise<void>): Promise<Measurement> {
+async function runPulumi(
+  bench: Bench,
+  n: number,
+  parallel: number,
+  noop: (project: TempProject) => Promise<void>,
+): Promise<Measurement> {
   const id = `bp${++bench.runs}-${Date.now().toString(36)}`;
-  const program = bench.program === "resources" ? resourcesProgram(id, n) : environmentProgram(id, n);
+  const program =
+    bench.program === "resources" ? resourcesProgram(id, n) : environmentProgram(id, n);
   const project = await newProject(`bench-${id}`, program, bench.env);
   try {
     const startEpoch = Date.now();
     const up = await timePulumi(project, upArgs(parallel), "up");
     const timeline = await timelineOf(bench, id, startEpoch, up.ms);
-    if (timeline.activeSandboxes !== n) throw new Error(`pulumi up left ${timeline.activeSandboxes} active sandboxes, expected ${n}`);
+    if (timeline.activeSandboxes !== n)
+      throw new Error(`pulumi up left ${timeline.activeSandboxes} active sandboxes, expected ${n}`);
     await noop(project);
     return { method: "pulumi", n, ms: up.ms, timeline, note: up.summary };
   } finally {
-    await timePulumi(project, destroyArgs(parallel), "destroy").catch((err: unknown) => console.error(`destroy of ${id} failed: ${String(err)}`));
+    await timePulumi(project, destroyArgs(parallel), "destroy").catch((err: unknown) =>
+      console.error(`destroy of ${id} failed: ${String(err)}`),
+    );
     const left = await sweep(bench, id);
     if (left > 0) console.error(`destroy of ${id} left ${left} sandboxes; killed them`);
     rmSync(project.dir, { recursive: true, force: true });
@@ -150,10 +205,12 @@ async function main(): Promise<void> {
   const sizes = numbers(process.env.BENCH_UP_SIZES, "1,10,50");
   const repeat = count("BENCH_UP_REPEAT", 2);
   const noopRepeat = count("BENCH_UP_NOOP_REPEAT", 3);
-  const parallelFor = (n: number) => (process.env.BENCH_UP_PARALLEL ? count("BENCH_UP_PARALLEL", 1) : n + 3);
+  const parallelFor = (n: number) =>
+    process.env.BENCH_UP_PARALLEL ? count("BENCH_UP_PARALLEL", 1) : n + 3;
   const largest = Math.max(...sizes);
   const program = process.env.BENCH_UP_PROGRAM ?? "component";
-  if (program !== "component" && program !== "resources") throw new Error(`BENCH_UP_PROGRAM must be "component" or "resources"; got "${program}"`);
+  if (program !== "component" && program !== "resources")
+    throw new Error(`BENCH_UP_PROGRAM must be "component" or "resources"; got "${program}"`);
 
   const work = mkdtempSync(join(tmpdir(), "bench-up-"));
   let mesaServer: LocalMesa | undefined;
@@ -163,7 +220,11 @@ async function main(): Promise<void> {
   try {
     const tools = await prepareSandboxTools(join(work, "tools"));
     mesaServer = await startLocalMesa({ port: 0, dataDir: join(work, "mesa") });
-    ss = await startLocalSuperserve({ port: 0, dataDir: join(work, "superserve"), sandboxTools: tools });
+    ss = await startLocalSuperserve({
+      port: 0,
+      dataDir: join(work, "superserve"),
+      sandboxTools: tools,
+    });
     routeDataPlaneTo(ss.url);
     const targets: DirectTargets = {
       mesa: { url: mesaServer.url, org: mesaServer.org, apiKey: mesaServer.apiKey },
@@ -177,7 +238,15 @@ async function main(): Promise<void> {
       SUPERSERVE_API_KEY: targets.superserve.apiKey,
     };
     const mesaSdk = await import("@mesadev/sdk");
-    const bench: Bench = { work, targets, env, sdks: { mesa: mesaSdk, superserve: superserveSdk }, script: await bundleScript(join(work, "direct")), runs: 0, program };
+    const bench: Bench = {
+      work,
+      targets,
+      env,
+      sdks: { mesa: mesaSdk, superserve: superserveSdk },
+      script: await bundleScript(join(work, "direct")),
+      runs: 0,
+      program,
+    };
 
     empty = await newProject("bench-empty", EMPTY_PROGRAM, env);
     await timePulumi(empty, upArgs(parallelFor(0)), "first-up");
@@ -200,20 +269,32 @@ async function main(): Promise<void> {
       }
     };
 
-    console.log(`bench:up — program: ${program}, sizes ${sizes.join(", ")}, ${repeat} run(s) each, --parallel ${process.env.BENCH_UP_PARALLEL ?? "N + 3"}, work dir ${work}`);
+    console.log(
+      `bench:up — program: ${program}, sizes ${sizes.join(", ")}, ${repeat} run(s) each, --parallel ${process.env.BENCH_UP_PARALLEL ?? "N + 3"}, work dir ${work}`,
+    );
     let turn = 0;
     for (let r = 0; r < repeat; r++) {
       for (const n of sizes) {
         const withNoop = n === largest && r === repeat - 1;
         const steps = [
           async () => measurements.push(await runScript(bench, n)),
-          async () => measurements.push(await runPulumi(bench, n, parallelFor(n), withNoop ? (p) => noop(p, n) : async () => undefined)),
+          async () =>
+            measurements.push(
+              await runPulumi(
+                bench,
+                n,
+                parallelFor(n),
+                withNoop ? (p) => noop(p, n) : async () => undefined,
+              ),
+            ),
         ];
         if (turn++ % 2 === 1) steps.reverse();
         for (const step of steps) {
           await step();
           const last = measurements[measurements.length - 1];
-          console.log(`  ${last.method.padEnd(6)} N=${String(n).padStart(2)}: ${last.ms.toFixed(0).padStart(6)} ms  (${last.note})`);
+          console.log(
+            `  ${last.method.padEnd(6)} N=${String(n).padStart(2)}: ${last.ms.toFixed(0).padStart(6)} ms  (${last.note})`,
+          );
         }
       }
     }

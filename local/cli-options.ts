@@ -5,7 +5,10 @@
  */
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { defaultLocalDir, LOCAL_DIR_ENV } from "pulumi-superserve-mesa/dist/provider/local-endpoints";
+import {
+  defaultLocalDir,
+  LOCAL_DIR_ENV,
+} from "pulumi-superserve-mesa/dist/provider/local-endpoints";
 
 export const COMMAND_NAME = "pulumi-superserve-mesa-local";
 export const START_HINT = `npx ${COMMAND_NAME} start`;
@@ -82,7 +85,8 @@ function parse(argv: readonly string[]) {
     return parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const unknown = code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" && /'([^']+)'/.exec((error as Error).message)?.[1];
+    const unknown =
+      code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" && /'([^']+)'/.exec((error as Error).message)?.[1];
     const message = unknown ? `unknown option '${unknown}'` : (error as Error).message;
     throw new UsageError(`${message}. ${MORE}`);
   }
@@ -92,33 +96,54 @@ function parse(argv: readonly string[]) {
 function port(value: string, source: string): number {
   const n = /^\d+$/.test(value.trim()) ? Number(value) : NaN;
   if (!(n >= 0 && n <= 65535)) {
-    throw new UsageError(`${source} must be a port number from 0 to 65535 (0 picks a free port), got '${value}'.`);
+    throw new UsageError(
+      `${source} must be a port number from 0 to 65535 (0 picks a free port), got '${value}'.`,
+    );
   }
   return n;
 }
 
-function requestedPort(flag: string, flagValue: string | undefined, envName: string, env: NodeJS.ProcessEnv): number | undefined {
+function requestedPort(
+  flag: string,
+  flagValue: string | undefined,
+  envName: string,
+  env: NodeJS.ProcessEnv,
+): number | undefined {
   if (flagValue !== undefined) return port(flagValue, `--${flag}`);
   const fromEnv = env[envName];
   return fromEnv ? port(fromEnv, envName) : undefined;
 }
 
 /** Parse `argv` (without node and the script) against `env` and `cwd`; throws {@link UsageError}. */
-export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): CliRequest {
+export function parseCli(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+  cwd = process.cwd(),
+): CliRequest {
   const { values, positionals } = parse(argv);
   if (values.help) return { help: true };
   const [command, ...extra] = positionals;
-  if (command === undefined) throw new UsageError(`missing command: start, stop or status. ${MORE}`);
-  if (!COMMANDS.includes(command as Command)) throw new UsageError(`unknown command '${command}': use start, stop or status. ${MORE}`);
-  if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}' after '${command}'. ${MORE}`);
-  if (values.all && command !== "stop") throw new UsageError(`--all applies to stop only (it ends the sandboxes' processes). ${MORE}`);
+  if (command === undefined)
+    throw new UsageError(`missing command: start, stop or status. ${MORE}`);
+  if (!COMMANDS.includes(command as Command))
+    throw new UsageError(`unknown command '${command}': use start, stop or status. ${MORE}`);
+  if (extra.length > 0)
+    throw new UsageError(`unexpected argument '${extra[0]}' after '${command}'. ${MORE}`);
+  if (values.all && command !== "stop")
+    throw new UsageError(`--all applies to stop only (it ends the sandboxes' processes). ${MORE}`);
   if (command !== "start") {
-    const portFlag = (["mesa-port", "superserve-port"] as const).find((flag) => values[flag] !== undefined);
-    if (portFlag) throw new UsageError(`--${portFlag} applies to start only; ${command} finds the running backends through the data directory.`);
+    const portFlag = (["mesa-port", "superserve-port"] as const).find(
+      (flag) => values[flag] !== undefined,
+    );
+    if (portFlag)
+      throw new UsageError(
+        `--${portFlag} applies to start only; ${command} finds the running backends through the data directory.`,
+      );
   }
 
   const dataDir = values["data-dir"];
-  if (dataDir !== undefined && dataDir.trim() === "") throw new UsageError(`--data-dir needs a directory, e.g. --data-dir ./.local-data.`);
+  if (dataDir !== undefined && dataDir.trim() === "")
+    throw new UsageError(`--data-dir needs a directory, e.g. --data-dir ./.local-data.`);
   const providersDir = defaultLocalDir(env, cwd);
   const localDir = dataDir === undefined ? providersDir : resolve(cwd, dataDir);
 
@@ -127,12 +152,22 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = proce
     command === "start"
       ? {
           mesa: requestedPort("mesa-port", values["mesa-port"], "PSM_MESA_PORT", env),
-          superserve: requestedPort("superserve-port", values["superserve-port"], "PSM_SUPERSERVE_PORT", env),
+          superserve: requestedPort(
+            "superserve-port",
+            values["superserve-port"],
+            "PSM_SUPERSERVE_PORT",
+            env,
+          ),
         }
       : {};
-  const ports = { mesa: requestedPorts.mesa ?? DEFAULT_PORTS.mesa, superserve: requestedPorts.superserve ?? DEFAULT_PORTS.superserve };
+  const ports = {
+    mesa: requestedPorts.mesa ?? DEFAULT_PORTS.mesa,
+    superserve: requestedPorts.superserve ?? DEFAULT_PORTS.superserve,
+  };
   if (command === "start" && ports.mesa !== 0 && ports.mesa === ports.superserve) {
-    throw new UsageError(`the Mesa and Superserve ports must differ (both ${ports.mesa}); set --mesa-port or --superserve-port.`);
+    throw new UsageError(
+      `the Mesa and Superserve ports must differ (both ${ports.mesa}); set --mesa-port or --superserve-port.`,
+    );
   }
   return {
     help: false,

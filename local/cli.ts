@@ -8,7 +8,11 @@
 import { spawn } from "node:child_process";
 import { closeSync, mkdirSync, openSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { LOCAL_DIR_ENV, readLocalEndpoints, type LocalEndpoints } from "pulumi-superserve-mesa/dist/provider/local-endpoints";
+import {
+  LOCAL_DIR_ENV,
+  readLocalEndpoints,
+  type LocalEndpoints,
+} from "pulumi-superserve-mesa/dist/provider/local-endpoints";
 import { HELP, parseCli, START_HINT, UsageError, type CliRequest } from "./cli-options";
 
 const START_TIMEOUT_MS = 60_000;
@@ -39,11 +43,19 @@ function startCommand(run: Run): string {
 
 function printStatus(run: Run, endpoints: LocalEndpoints | undefined): void {
   if (run.json) {
-    console.log(JSON.stringify(endpoints ? { running: true, ...endpoints } : { running: false, dataDir: run.localDir }, null, 2));
+    console.log(
+      JSON.stringify(
+        endpoints ? { running: true, ...endpoints } : { running: false, dataDir: run.localDir },
+        null,
+        2,
+      ),
+    );
     return;
   }
   if (!endpoints) {
-    console.log(`local backends: stopped (data in ${run.localDir}). Start them with: ${startCommand(run)}`);
+    console.log(
+      `local backends: stopped (data in ${run.localDir}). Start them with: ${startCommand(run)}`,
+    );
     return;
   }
   console.log(
@@ -68,8 +80,12 @@ function checkPorts(run: Run, endpoints: LocalEndpoints): void {
     ] as const
   ).filter(([, wanted, url]) => wanted !== undefined && wanted !== 0 && wanted !== portOf(url));
   if (wrong.length > 0) {
-    const what = wrong.map(([name, wanted, url]) => `${name} on ${url}, not port ${wanted}`).join("; ");
-    throw new UsageError(`the local backends in ${run.localDir} already run (pid ${endpoints.pid}): ${what}. Stop them first to change ports.`);
+    const what = wrong
+      .map(([name, wanted, url]) => `${name} on ${url}, not port ${wanted}`)
+      .join("; ");
+    throw new UsageError(
+      `the local backends in ${run.localDir} already run (pid ${endpoints.pid}): ${what}. Stop them first to change ports.`,
+    );
   }
 }
 
@@ -84,7 +100,12 @@ async function start(run: Run): Promise<void> {
   const log = openSync(logPath, "a");
   const child = spawn(
     process.execPath,
-    [join(__dirname, "serve.js"), run.localDir, String(run.ports.mesa), String(run.ports.superserve)],
+    [
+      join(__dirname, "serve.js"),
+      run.localDir,
+      String(run.ports.mesa),
+      String(run.ports.superserve),
+    ],
     { detached: true, stdio: ["ignore", log, log] },
   );
   closeSync(log);
@@ -95,7 +116,9 @@ async function start(run: Run): Promise<void> {
     if (endpoints?.pid === child.pid) {
       printStatus(run, endpoints);
       if (run.providersLookElsewhere && !run.json) {
-        console.error(`note: the providers look in $${LOCAL_DIR_ENV}, else <project dir>/.local-data; run pulumi with ${LOCAL_DIR_ENV}=${run.localDir}`);
+        console.error(
+          `note: the providers look in $${LOCAL_DIR_ENV}, else <project dir>/.local-data; run pulumi with ${LOCAL_DIR_ENV}=${run.localDir}`,
+        );
       }
       return;
     }
@@ -112,14 +135,19 @@ async function stop(run: Run): Promise<void> {
     process.kill(endpoints.pid, run.all ? "SIGUSR1" : "SIGTERM");
     const deadline = Date.now() + STOP_TIMEOUT_MS;
     while (isAlive(endpoints.pid)) {
-      if (Date.now() > deadline) throw new Error(`pid ${endpoints.pid} did not stop within ${STOP_TIMEOUT_MS / 1000} s`);
+      if (Date.now() > deadline)
+        throw new Error(`pid ${endpoints.pid} did not stop within ${STOP_TIMEOUT_MS / 1000} s`);
       await sleep(100);
     }
   }
   if (run.json) console.log(JSON.stringify({ running: false, dataDir: run.localDir }, null, 2));
   else if (!endpoints) console.log("local backends: not running");
-  else if (run.all) console.log(`local backends: stopped, sandboxes ended (data kept in ${run.localDir})`);
-  else console.log(`local backends: stopped, sandboxes frozen until the next start (data kept in ${run.localDir}; \`stop --all\` ends them)`);
+  else if (run.all)
+    console.log(`local backends: stopped, sandboxes ended (data kept in ${run.localDir})`);
+  else
+    console.log(
+      `local backends: stopped, sandboxes frozen until the next start (data kept in ${run.localDir}; \`stop --all\` ends them)`,
+    );
 }
 
 async function main(argv: string[]): Promise<void> {

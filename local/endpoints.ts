@@ -3,10 +3,15 @@
  * provider package's contract (`pulumi-superserve-mesa/dist/provider/local-endpoints`), which the
  * providers read to find the embedded default when no credentials are configured.
  */
-import { endpointsPath, type LocalEndpoints } from "pulumi-superserve-mesa/dist/provider/local-endpoints";
+import {
+  endpointsPath,
+  type LocalEndpoints,
+} from "pulumi-superserve-mesa/dist/provider/local-endpoints";
 import { writeFileAtomic } from "./shared/atomic-write";
 
 /** Atomically write the endpoints file, readable by the owner only (it holds API keys). */
 export function writeLocalEndpoints(localDir: string, endpoints: LocalEndpoints): void {
-  writeFileAtomic(endpointsPath(localDir), JSON.stringify(endpoints, null, 2) + "\n", { mode: 0o600 });
+  writeFileAtomic(endpointsPath(localDir), JSON.stringify(endpoints, null, 2) + "\n", {
+    mode: 0o600,
+  });
 }

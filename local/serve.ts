@@ -19,7 +19,10 @@ async function main(): Promise<void> {
   if (!localDir) throw new Error("usage: serve.js <localDir> <mesaPort> <superservePort>");
   mkdirSync(localDir, { recursive: true });
 
-  const mesa = await startLocalMesa({ dataDir: join(localDir, "mesa"), port: Number(mesaPort ?? 0) });
+  const mesa = await startLocalMesa({
+    dataDir: join(localDir, "mesa"),
+    port: Number(mesaPort ?? 0),
+  });
   const superserve = await startLocalSuperserve({
     dataDir: join(localDir, "superserve"),
     port: Number(superservePort ?? 0),
@@ -37,7 +40,9 @@ async function main(): Promise<void> {
   const stop = async (signal: string, keepSandboxes: boolean) => {
     if (stopping) return;
     stopping = true;
-    console.log(`${signal}: stopping the local backends (${keepSandboxes ? "sandboxes frozen for the next start" : "ending the sandboxes"})`);
+    console.log(
+      `${signal}: stopping the local backends (${keepSandboxes ? "sandboxes frozen for the next start" : "ending the sandboxes"})`,
+    );
     rmSync(endpointsPath(localDir), { force: true });
     const results = await Promise.allSettled([superserve.stop({ keepSandboxes }), mesa.stop()]);
     for (const r of results) if (r.status === "rejected") console.error(r.reason);

@@ -12,10 +12,14 @@ import { SuperserveTemplate } from "./superserve-template/resource";
  * Adjust a child's args and resource options before it is created: either a partial object
  * merged into the args, or a function that edits `args` and `opts` in place.
  */
-export type Transform<T> = Partial<T> | ((args: T, opts: pulumi.CustomResourceOptions, name: string) => void);
+export type Transform<T> =
+  Partial<T> | ((args: T, opts: pulumi.CustomResourceOptions, name: string) => void);
 
 /** The sandboxes of an environment, and what they share. */
-export interface AgentSandboxesArgs extends Omit<MountedSandboxArgs, "template" | "repos" | "name" | "adopt"> {
+export interface AgentSandboxesArgs extends Omit<
+  MountedSandboxArgs,
+  "template" | "repos" | "name" | "adopt"
+> {
   /**
    * How many sandboxes to run. Each works on its own bookmark, `agents/<environment>-sandbox-<i>`,
    * forked from `bookmark`; lowering the count destroys the last sandboxes and keeps their
@@ -108,7 +112,12 @@ export interface AgentSandboxInfo {
   mountPath: string;
 }
 
-function applyTransform<T extends object>(transform: Transform<T> | undefined, args: T, opts: pulumi.CustomResourceOptions, name: string): void {
+function applyTransform<T extends object>(
+  transform: Transform<T> | undefined,
+  args: T,
+  opts: pulumi.CustomResourceOptions,
+  name: string,
+): void {
   if (transform === undefined) return;
   if (typeof transform === "function") transform(args, opts, name);
   else Object.assign(args, transform);
@@ -165,28 +174,44 @@ export class AgentEnvironment extends pulumi.ComponentResource {
     super("pulumi-superserve-mesa:index:AgentEnvironment", name, {}, opts);
     const count = args.sandboxes?.count ?? 1;
     if (!Number.isInteger(count) || count < 0) {
-      throw new Error(`AgentEnvironment ${name}: sandboxes.count must be a whole number, 0 or more; got ${count}.`);
+      throw new Error(
+        `AgentEnvironment ${name}: sandboxes.count must be a whole number, 0 or more; got ${count}.`,
+      );
     }
     this.repo = this.createRepo(name, args);
     this.template = this.createTemplate(name, args);
-    this.sandboxResources = Array.from({ length: count }, (_, i) => this.createSandbox(name, i, args));
+    this.sandboxResources = Array.from({ length: count }, (_, i) =>
+      this.createSandbox(name, i, args),
+    );
     this.sandboxes = pulumi.all(
       this.sandboxResources.map((s) =>
-        pulumi.all([s.name, s.sandboxId, s.bookmarks, s.mountPaths, this.repo.name]).apply(([sandboxName, sandboxId, bookmarks, paths, repoName]) => ({
-          name: sandboxName,
-          sandboxId,
-          bookmark: bookmarks[repoName],
-          mountPath: paths[repoName],
-        })),
+        pulumi
+          .all([s.name, s.sandboxId, s.bookmarks, s.mountPaths, this.repo.name])
+          .apply(([sandboxName, sandboxId, bookmarks, paths, repoName]) => ({
+            name: sandboxName,
+            sandboxId,
+            bookmark: bookmarks[repoName],
+            mountPath: paths[repoName],
+          })),
       ),
     );
-    this.mountPaths = this.sandboxes.apply((list) => Object.fromEntries(list.map((s) => [s.name, s.mountPath])));
-    this.registerOutputs({ repo: this.repo, template: this.template, sandboxes: this.sandboxes, mountPaths: this.mountPaths });
+    this.mountPaths = this.sandboxes.apply((list) =>
+      Object.fromEntries(list.map((s) => [s.name, s.mountPath])),
+    );
+    this.registerOutputs({
+      repo: this.repo,
+      template: this.template,
+      sandboxes: this.sandboxes,
+      mountPaths: this.mountPaths,
+    });
   }
 
   private createRepo(name: string, args: AgentEnvironmentArgs): MesaRepo {
     const repoArgs: MesaRepoArgs = { ...args.repo };
-    const repoOpts: pulumi.CustomResourceOptions = { parent: this, protect: args.protectRepo ?? true };
+    const repoOpts: pulumi.CustomResourceOptions = {
+      parent: this,
+      protect: args.protectRepo ?? true,
+    };
     applyTransform(args.transform?.repo, repoArgs, repoOpts, `${name}-repo`);
     return new MesaRepo(`${name}-repo`, repoArgs, repoOpts);
   }

@@ -11,7 +11,11 @@ import type { MesaSettings, SuperserveSettings } from "./config";
  */
 export async function mesaClient(settings: MesaSettings, org?: string): Promise<Mesa> {
   const { Mesa: MesaClient } = await import("@mesadev/sdk");
-  return new MesaClient({ apiKey: settings.apiKey, apiUrl: settings.apiUrl, org: org ?? settings.org });
+  return new MesaClient({
+    apiKey: settings.apiKey,
+    apiUrl: settings.apiUrl,
+    org: org ?? settings.org,
+  });
 }
 
 /** The org to use: the configured one, else the API key's (via `/whoami`). */
@@ -22,8 +26,13 @@ export async function resolveMesaOrg(settings: MesaSettings): Promise<string> {
 }
 
 /** Connection options for `@superserve/sdk` calls (every static SDK method accepts them). */
-export function superserveConnection(settings: SuperserveSettings): { apiKey: string; baseUrl?: string } {
-  return settings.baseUrl ? { apiKey: settings.apiKey, baseUrl: settings.baseUrl } : { apiKey: settings.apiKey };
+export function superserveConnection(settings: SuperserveSettings): {
+  apiKey: string;
+  baseUrl?: string;
+} {
+  return settings.baseUrl
+    ? { apiKey: settings.apiKey, baseUrl: settings.baseUrl }
+    : { apiKey: settings.apiKey };
 }
 
 /** The `@superserve/sdk` module (CommonJS build). */

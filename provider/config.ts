@@ -13,7 +13,13 @@
  *    set `localBackends: false`.
  */
 import { connect } from "node:net";
-import { defaultLocalDir, endpointsPath, LOCAL_DIR_ENV, readLocalEndpoints, type LocalEndpoints } from "./local-endpoints";
+import {
+  defaultLocalDir,
+  endpointsPath,
+  LOCAL_DIR_ENV,
+  readLocalEndpoints,
+  type LocalEndpoints,
+} from "./local-endpoints";
 
 /** Config namespace of this package. */
 export const CONFIG_NAMESPACE = "pulumi-superserve-mesa";
@@ -85,10 +91,11 @@ export class MissingCredentialsError extends Error {
 
 type Service = "Mesa" | "Superserve";
 
-const CREDENTIALS: Record<Service, { env: string; config: string; local: "mesa" | "superserve" }> = {
-  Mesa: { env: "MESA_API_KEY", config: "mesaApiKey", local: "mesa" },
-  Superserve: { env: "SUPERSERVE_API_KEY", config: "superserveApiKey", local: "superserve" },
-};
+const CREDENTIALS: Record<Service, { env: string; config: string; local: "mesa" | "superserve" }> =
+  {
+    Mesa: { env: "MESA_API_KEY", config: "mesaApiKey", local: "mesa" },
+    Superserve: { env: "SUPERSERVE_API_KEY", config: "superserveApiKey", local: "superserve" },
+  };
 
 /** The command of the local backends' package (`pulumi-superserve-mesa-local`) that starts them. */
 export const START_LOCAL_BACKENDS = "npx pulumi-superserve-mesa-local start";
@@ -100,7 +107,9 @@ const and = (items: readonly string[]) => items.join(" and ");
  * environment, the local backends' endpoints file and `PSM_LOCAL_DIR`), what was found there, and
  * what to set or start.
  */
-export function missingCredentialsMessage(missing: readonly Pick<MissingCredentialsError, "service" | "lookup">[]): string {
+export function missingCredentialsMessage(
+  missing: readonly Pick<MissingCredentialsError, "service" | "lookup">[],
+): string {
   const services = missing.map((m) => m.service);
   const envs = and(services.map((s) => CREDENTIALS[s].env));
   const configs = services.map((s) => `${CONFIG_NAMESPACE}:${CREDENTIALS[s].config}`);
@@ -110,7 +119,10 @@ export function missingCredentialsMessage(missing: readonly Pick<MissingCredenti
   if (!lookup.allowed) {
     return `${head}; the local backends are off for this stack (\`${CONFIG_NAMESPACE}:localBackends\` is false). ${set}.`;
   }
-  const localDir = lookup.localDirEnv === undefined ? "PSM_LOCAL_DIR unset" : `PSM_LOCAL_DIR=${lookup.localDirEnv}`;
+  const localDir =
+    lookup.localDirEnv === undefined
+      ? "PSM_LOCAL_DIR unset"
+      : `PSM_LOCAL_DIR=${lookup.localDirEnv}`;
   const findings = [...new Set(missing.map((m) => m.lookup.finding))].join("; ");
   return (
     `${head} and the local backends' endpoints file ${lookup.path} (${localDir}): ${findings}. ${set}; ` +
@@ -118,7 +130,11 @@ export function missingCredentialsMessage(missing: readonly Pick<MissingCredenti
   );
 }
 
-function pick(inputs: ConfigInputs, configKey: string, envKey: string): { value: string; source: CredentialSource } | undefined {
+function pick(
+  inputs: ConfigInputs,
+  configKey: string,
+  envKey: string,
+): { value: string; source: CredentialSource } | undefined {
   const fromConfig = inputs.config?.get(`${CONFIG_NAMESPACE}:${configKey}`)?.trim();
   if (fromConfig) return { value: fromConfig, source: "stack config" };
   const fromEnv = inputs.env[envKey]?.trim();
@@ -140,9 +156,16 @@ function localBackendsAllowed(inputs: ConfigInputs): boolean {
  * published and answers; otherwise what the lookup found. A missing or corrupt file means "no
  * local backends", never an error (the parser's message is not kept: it may quote the file's keys).
  */
-async function localEndpoint(inputs: ConfigInputs, service: Service): Promise<{ url: string; apiKey: string; org?: string } | LocalLookup> {
+async function localEndpoint(
+  inputs: ConfigInputs,
+  service: Service,
+): Promise<{ url: string; apiKey: string; org?: string } | LocalLookup> {
   const localDir = defaultLocalDir(inputs.env, inputs.cwd);
-  const lookup = { path: endpointsPath(localDir), localDirEnv: inputs.env[LOCAL_DIR_ENV] || undefined, allowed: localBackendsAllowed(inputs) };
+  const lookup = {
+    path: endpointsPath(localDir),
+    localDirEnv: inputs.env[LOCAL_DIR_ENV] || undefined,
+    allowed: localBackendsAllowed(inputs),
+  };
   if (!lookup.allowed) return { ...lookup, finding: "not read" };
   let endpoints: Partial<LocalEndpoints> | undefined;
   try {
@@ -151,10 +174,15 @@ async function localEndpoint(inputs: ConfigInputs, service: Service): Promise<{ 
     return { ...lookup, finding: "unreadable (not the JSON the local backends write)" };
   }
   if (!endpoints) return { ...lookup, finding: "no such file" };
-  const endpoint: Partial<LocalEndpoints["mesa"]> | undefined = endpoints[CREDENTIALS[service].local];
-  if (!endpoint?.apiKey || !endpoint.url) return { ...lookup, finding: `no ${service} endpoint in it` };
+  const endpoint: Partial<LocalEndpoints["mesa"]> | undefined =
+    endpoints[CREDENTIALS[service].local];
+  if (!endpoint?.apiKey || !endpoint.url)
+    return { ...lookup, finding: `no ${service} endpoint in it` };
   if (!(await (inputs.answers ?? tcpAnswers)(endpoint.url))) {
-    return { ...lookup, finding: `nothing answers at its ${service} URL ${endpoint.url} (the backends of pid ${endpoints.pid} stopped?)` };
+    return {
+      ...lookup,
+      finding: `nothing answers at its ${service} URL ${endpoint.url} (the backends of pid ${endpoints.pid} stopped?)`,
+    };
   }
   return { url: endpoint.url, apiKey: endpoint.apiKey, org: endpoint.org };
 }
@@ -185,7 +213,12 @@ export async function resolveMesaSettings(inputs: ConfigInputs): Promise<MesaSet
   if (key) return { apiKey: key.value, apiUrl: url?.value, org: org?.value, source: key.source };
   const local = await localEndpoint(inputs, "Mesa");
   if (isLookup(local)) throw new MissingCredentialsError("Mesa", local);
-  return { apiKey: local.apiKey, apiUrl: url?.value ?? local.url, org: org?.value ?? local.org, source: "local backends" };
+  return {
+    apiKey: local.apiKey,
+    apiUrl: url?.value ?? local.url,
+    org: org?.value ?? local.org,
+    source: "local backends",
+  };
 }
 
 /** Resolve the Superserve API key and base URL; throws {@link MissingCredentialsError} when there are none. */
@@ -200,7 +233,11 @@ export async function resolveSuperserveSettings(inputs: ConfigInputs): Promise<S
     settings = { apiKey: local.apiKey, baseUrl: url?.value ?? local.url, source: "local backends" };
   }
   const baseUrl = settings.baseUrl?.replace(/\/+$/, "");
-  return { ...settings, baseUrl, dataPlaneOrigin: baseUrl && !isSuperserveHost(baseUrl) ? new URL(baseUrl).origin : undefined };
+  return {
+    ...settings,
+    baseUrl,
+    dataPlaneOrigin: baseUrl && !isSuperserveHost(baseUrl) ? new URL(baseUrl).origin : undefined,
+  };
 }
 
 /** True when the URL's host is superserve.ai or one of its subdomains (the real service). */

@@ -36,7 +36,10 @@ export function dataPlaneDispatcher(origin: string): Dispatcher {
     if (!isDataPlaneHost(from.hostname)) return dispatch(opts, handler);
     const headers = Array.isArray(opts.headers)
       ? [...opts.headers, ORIGINAL_HOST_HEADER, from.host]
-      : { ...(opts.headers as Record<string, string> | undefined), [ORIGINAL_HOST_HEADER]: from.host };
+      : {
+          ...(opts.headers as Record<string, string> | undefined),
+          [ORIGINAL_HOST_HEADER]: from.host,
+        };
     return dispatch({ ...opts, origin, headers }, handler);
   });
 }

@@ -79,7 +79,11 @@ interface Trampoline {
  * parent, and depending on a component means depending on all of its children: two children of
  * one component that each carried their parent's URN as an input would wait for each other forever.
  */
-function urnWithoutDependencies(name: string, type: string, parent: pulumi.Resource | undefined): pulumi.Output<string> {
+function urnWithoutDependencies(
+  name: string,
+  type: string,
+  parent: pulumi.Resource | undefined,
+): pulumi.Output<string> {
   const urn = pulumi.createUrn(name, type, parent);
   return pulumi.output(new Promise<string>((resolve) => urn.apply(resolve)));
 }
@@ -90,8 +94,12 @@ function urnWithoutDependencies(name: string, type: string, parent: pulumi.Resou
  * this input which values to keep out of what it prints.
  */
 function markedSecret(inputs: Record<string, unknown>): pulumi.Output<string[]> {
-  const marks = Object.entries(inputs).map(async ([key, value]) => (value !== undefined && (await pulumi.isSecret(pulumi.output(value))) ? key : undefined));
-  return pulumi.output(Promise.all(marks)).apply((keys) => keys.filter((key): key is string => key !== undefined));
+  const marks = Object.entries(inputs).map(async ([key, value]) =>
+    value !== undefined && (await pulumi.isSecret(pulumi.output(value))) ? key : undefined,
+  );
+  return pulumi
+    .output(Promise.all(marks))
+    .apply((keys) => keys.filter((key): key is string => key !== undefined));
 }
 
 /** What a resource class passes to {@link PackageResource}; `O` is its provider's outputs type. */
@@ -128,7 +136,13 @@ export abstract class PackageResource<O extends object> extends pulumi.dynamic.R
       trampolineProvider(spec.implModule),
       name,
       props,
-      { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), ...(spec.secretOutputs ?? [])] },
+      {
+        ...opts,
+        additionalSecretOutputs: [
+          ...(opts?.additionalSecretOutputs ?? []),
+          ...(spec.secretOutputs ?? []),
+        ],
+      },
       TYPE_MODULE,
       spec.typeName,
     );

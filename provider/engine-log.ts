@@ -42,15 +42,21 @@ export function progressLog(sink: LogSink, urn: string): ProgressLog {
  */
 function engineLogSink(address: string): LogSink {
   const pulumiDir = dirname(require.resolve("@pulumi/pulumi/package.json"));
-  const grpc = require(require.resolve("@grpc/grpc-js", { paths: [pulumiDir] })) as typeof import("@grpc/grpc-js");
-  const engrpc = require("@pulumi/pulumi/proto/engine_grpc_pb") as typeof import("@pulumi/pulumi/proto/engine_grpc_pb");
-  const engproto = require("@pulumi/pulumi/proto/engine_pb") as typeof import("@pulumi/pulumi/proto/engine_pb");
+  const grpc = require(
+    require.resolve("@grpc/grpc-js", { paths: [pulumiDir] }),
+  ) as typeof import("@grpc/grpc-js");
+  const engrpc =
+    require("@pulumi/pulumi/proto/engine_grpc_pb") as typeof import("@pulumi/pulumi/proto/engine_grpc_pb");
+  const engproto =
+    require("@pulumi/pulumi/proto/engine_pb") as typeof import("@pulumi/pulumi/proto/engine_pb");
   const client = new engrpc.EngineClient(address, grpc.credentials.createInsecure());
   let queue = Promise.resolve();
   return {
     send(severity, message, urn, ephemeral) {
       const req = new engproto.LogRequest();
-      req.setSeverity(severity === "warning" ? engproto.LogSeverity.WARNING : engproto.LogSeverity.INFO);
+      req.setSeverity(
+        severity === "warning" ? engproto.LogSeverity.WARNING : engproto.LogSeverity.INFO,
+      );
       req.setMessage(message);
       req.setUrn(urn);
       req.setEphemeral(ephemeral);
@@ -68,6 +74,8 @@ const stderrLogSink: LogSink = {
 
 /** The engine sink when `argv` carries the engine address (as the dynamic provider host's does), else stderr. */
 export function logSinkFromArgv(argv: readonly string[]): LogSink {
-  const address = argv.slice(2).find((a) => /^[\w.-]+:\d+$/.test(a) || /^\[[\d:a-f]+\]:\d+$/i.test(a));
+  const address = argv
+    .slice(2)
+    .find((a) => /^[\w.-]+:\d+$/.test(a) || /^\[[\d:a-f]+\]:\d+$/i.test(a));
   return address ? engineLogSink(address) : stderrLogSink;
 }

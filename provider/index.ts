@@ -6,5 +6,16 @@ export type { MesaRepoArgs, MesaRepoUpstreamAuth } from "./mesa-repo/args";
 export { SuperserveTemplate } from "./superserve-template/resource";
 export type { SuperserveTemplateArgs, SuperserveTemplateStep } from "./superserve-template/args";
 export { MountedSandbox } from "./mounted-sandbox/resource";
-export type { MountedSandboxArgs, MountedSandboxRepoArgs, MesaRepoRef, SuperserveTemplateRef } from "./mounted-sandbox/args";
-export { AgentEnvironment, type AgentEnvironmentArgs, type AgentSandboxesArgs, type AgentSandboxInfo, type Transform } from "./agent-environment";
+export type {
+  MountedSandboxArgs,
+  MountedSandboxRepoArgs,
+  MesaRepoRef,
+  SuperserveTemplateRef,
+} from "./mounted-sandbox/args";
+export {
+  AgentEnvironment,
+  type AgentEnvironmentArgs,
+  type AgentSandboxesArgs,
+  type AgentSandboxInfo,
+  type Transform,
+} from "./agent-environment";

@@ -24,7 +24,14 @@ import {
   type SuperserveSettings,
 } from "./config";
 import { logSinkFromArgv, progressLog, type LogSink, type ProgressLog } from "./engine-log";
-import { autoname, hashSuffix, logicalNameOf, nameProblem, type NameRules, type SuffixSource } from "./naming";
+import {
+  autoname,
+  hashSuffix,
+  logicalNameOf,
+  nameProblem,
+  type NameRules,
+  type SuffixSource,
+} from "./naming";
 import { redactError, redactorFor, type Redactor } from "./redact";
 import { describeError, systemClock, withRetry, type FailureKind, type RetryClock } from "./retry";
 
@@ -100,7 +107,11 @@ export interface OperationContext {
    * Run `fn` with retries of transient failures until the operation's deadline; `fn` gets the
    * attempt's number (from 1), so a non-idempotent call can look for what a lost attempt did.
    */
-  retry<T>(operation: string, fn: (attempt: number) => Promise<T>, classify?: (err: unknown) => FailureKind): Promise<T>;
+  retry<T>(
+    operation: string,
+    fn: (attempt: number) => Promise<T>,
+    classify?: (err: unknown) => FailureKind,
+  ): Promise<T>;
 }
 
 /** A resource's behaviour; the plumbing does the rest. */
@@ -128,7 +139,11 @@ export interface ResourceDefinition<I extends CommonInputs, O extends I> {
    * Fill defaults that only the service knows (e.g. the API key's org) into valid inputs, so they
    * stay known in previews: dependents would otherwise see them as unknown and plan replacements.
    */
-  serviceDefaults?(inputs: I, olds: Partial<I>, services: { mesaOrg(): Promise<string> }): Promise<void>;
+  serviceDefaults?(
+    inputs: I,
+    olds: Partial<I>,
+    services: { mesaOrg(): Promise<string> },
+  ): Promise<void>;
   /**
    * What the field table cannot see: state that `up` must repair even when no input changed (a
    * failed object to replace, an expiring credential to renew). Merged into `diff`.
@@ -206,26 +221,41 @@ export function defineProvider<I extends CommonInputs, O extends I>(
   environment: ProviderEnvironment = processEnvironment(),
 ): ProviderMethods {
   const { clock } = environment;
-  const configInputs: ConfigInputs = { config, env: environment.env, cwd: environment.cwd, answers: environment.answers };
+  const configInputs: ConfigInputs = {
+    config,
+    env: environment.env,
+    cwd: environment.cwd,
+    answers: environment.answers,
+  };
   /** The configured Mesa org, else the API key's (`/whoami`). */
   const mesaOrgOfSettings = async () => resolveMesaOrg(await resolveMesaSettings(configInputs));
 
   /** Retries of transient failures until `deadline`, each reported as progress. */
-  const retryUntil = (deadline: number, log: ProgressLog): OperationContext["retry"] => (operation, fn, classify) =>
-    withRetry(fn, {
-      operation,
-      policy: { baseDelayMs: 250, maxDelayMs: 10_000, deadline },
-      clock,
-      classify,
-      onRetry: ({ attempt, delayMs, error }) =>
-        log.status(`${operation}: transient failure (${describeStatus(error)}), retry ${attempt} in ${delayMs} ms`),
-    });
+  const retryUntil =
+    (deadline: number, log: ProgressLog): OperationContext["retry"] =>
+    (operation, fn, classify) =>
+      withRetry(fn, {
+        operation,
+        policy: { baseDelayMs: 250, maxDelayMs: 10_000, deadline },
+        clock,
+        classify,
+        onRetry: ({ attempt, delayMs, error }) =>
+          log.status(
+            `${operation}: transient failure (${describeStatus(error)}), retry ${attempt} in ${delayMs} ms`,
+          ),
+      });
   /** The Mesa org `check` fills in, with retries: `check` has no deadline of its own, so one of a minute. */
   const mesaOrgWithRetries = (urn: unknown) =>
-    retryUntil(clock.now() + CHECK_RETRY_MS, progressLog(environment.logSink, typeof urn === "string" ? urn : ""))("resolve the Mesa org of the API key", mesaOrgOfSettings);
+    retryUntil(
+      clock.now() + CHECK_RETRY_MS,
+      progressLog(environment.logSink, typeof urn === "string" ? urn : ""),
+    )("resolve the Mesa org of the API key", mesaOrgOfSettings);
 
   /** Secret-bearing inputs of `inputs`: the ones stored encrypted and the ones the program marked secret. */
-  const secretFields = (inputs: CommonInputs): string[] => [...def.encryptedInputs, ...(Array.isArray(inputs.markedSecret) ? inputs.markedSecret : [])];
+  const secretFields = (inputs: CommonInputs): string[] => [
+    ...def.encryptedInputs,
+    ...(Array.isArray(inputs.markedSecret) ? inputs.markedSecret : []),
+  ];
   const redactorOf = (...inputs: CommonInputs[]): Redactor => {
     const each = inputs.map((i) => redactorFor(i as unknown as Props, secretFields(i)));
     return (text) => each.reduce((out, redact) => redact(out), text);
@@ -239,7 +269,11 @@ export function defineProvider<I extends CommonInputs, O extends I>(
     }
   };
 
-  const context = (inputs: CommonInputs, redact: Redactor, timeoutSeconds = def.timeoutSeconds(inputs as I)): OperationContext => {
+  const context = (
+    inputs: CommonInputs,
+    redact: Redactor,
+    timeoutSeconds = def.timeoutSeconds(inputs as I),
+  ): OperationContext => {
     const deadline = clock.now() + timeoutSeconds * 1000;
     const log = redactedLog(progressLog(environment.logSink, inputs.pulumiUrn ?? ""), redact);
     const retry = retryUntil(deadline, log);
@@ -249,7 +283,8 @@ export function defineProvider<I extends CommonInputs, O extends I>(
       clock,
       log,
       mesa: () => resolveMesaSettings(configInputs),
-      mesaOrg: async (org) => org ?? (await retry("resolve the Mesa org of the API key", mesaOrgOfSettings)),
+      mesaOrg: async (org) =>
+        org ?? (await retry("resolve the Mesa org of the API key", mesaOrgOfSettings)),
       superserve: () => resolveSuperserveSettings(configInputs),
       retry,
     };
@@ -263,11 +298,18 @@ export function defineProvider<I extends CommonInputs, O extends I>(
       delete inputs[PROVIDER_KEY];
       const failures: CheckFailure[] = [];
       if (typeof inputs.pulumiUrn !== "string" || inputs.pulumiUrn === "") {
-        failures.push({ property: "pulumiUrn", reason: "Internal input missing; construct the resource through this package's classes." });
+        failures.push({
+          property: "pulumiUrn",
+          reason: "Internal input missing; construct the resource through this package's classes.",
+        });
       }
       failures.push(...checkAdopt(inputs.adopt));
       if (def.nameRules) {
-        const replaceFields = fieldNames.filter((f) => f !== "name" && (def.fields[f as Exclude<keyof I, keyof CommonInputs>]).change === "replace");
+        const replaceFields = fieldNames.filter(
+          (f) =>
+            f !== "name" &&
+            def.fields[f as Exclude<keyof I, keyof CommonInputs>].change === "replace",
+        );
         nameDefaults(def.nameRules, olds, inputs, replaceFields, environment.suffix, failures);
       }
       failures.push(...def.validate(inputs as unknown as I));
@@ -290,7 +332,9 @@ export function defineProvider<I extends CommonInputs, O extends I>(
         });
       }
       if (failures.length === 0 && def.serviceDefaults) {
-        await def.serviceDefaults(inputs as unknown as I, olds as Partial<I>, { mesaOrg: () => mesaOrgWithRetries(inputs.pulumiUrn) });
+        await def.serviceDefaults(inputs as unknown as I, olds as Partial<I>, {
+          mesaOrg: () => mesaOrgWithRetries(inputs.pulumiUrn),
+        });
       }
       const redact = redactorOf(inputs as unknown as CommonInputs);
       if (failures.length === 0 && def.verifyReferences) {
@@ -300,12 +344,19 @@ export function defineProvider<I extends CommonInputs, O extends I>(
           throw new Error(`no answer within ${CHECK_LOOKUP_SECONDS} s`);
         });
         try {
-          failures.push(...(await Promise.race([def.verifyReferences(inputs as unknown as I, ctx), timedOut])));
+          failures.push(
+            ...(await Promise.race([def.verifyReferences(inputs as unknown as I, ctx), timedOut])),
+          );
         } catch (err) {
-          ctx.log.warn(`could not verify at preview that the names this ${def.typeName} refers to exist (${describeError(err)}); \`pulumi up\` fails if they do not.`);
+          ctx.log.warn(
+            `could not verify at preview that the names this ${def.typeName} refers to exist (${describeError(err)}); \`pulumi up\` fails if they do not.`,
+          );
         }
       }
-      return { inputs, failures: engineFailures(failures, secretFields(inputs as unknown as CommonInputs), redact) };
+      return {
+        inputs,
+        failures: engineFailures(failures, secretFields(inputs as unknown as CommonInputs), redact),
+      };
     },
 
     async diff(_id: string, olds: Props, news: Props) {
@@ -361,7 +412,9 @@ export function defineProvider<I extends CommonInputs, O extends I>(
       const state = strip(olds) as unknown as O;
       const inputs = strip(news) as unknown as I;
       const redact = redactorOf(state, inputs);
-      return { outs: await guarded(redact, () => def.update(id, state, inputs, context(inputs, redact))) };
+      return {
+        outs: await guarded(redact, () => def.update(id, state, inputs, context(inputs, redact))),
+      };
     },
 
     async delete(id: string, props: Props) {
@@ -374,7 +427,11 @@ export function defineProvider<I extends CommonInputs, O extends I>(
 
 /** A progress log that never prints a secret value. */
 function redactedLog(log: ProgressLog, redact: Redactor): ProgressLog {
-  return { info: (m) => log.info(redact(m)), status: (m) => log.status(redact(m)), warn: (m) => log.warn(redact(m)) };
+  return {
+    info: (m) => log.info(redact(m)),
+    status: (m) => log.status(redact(m)),
+    warn: (m) => log.warn(redact(m)),
+  };
 }
 
 /**
@@ -384,11 +441,16 @@ function redactedLog(log: ProgressLog, redact: Redactor): ProgressLog {
  * or a path such as `repos[0].fork`, whose value the engine would print as `{<nil>}`) names its
  * path in the reason instead. Reasons never carry a secret value.
  */
-function engineFailures(failures: CheckFailure[], secretFields: readonly string[], redact: Redactor): CheckFailure[] {
+function engineFailures(
+  failures: CheckFailure[],
+  secretFields: readonly string[],
+  redact: Redactor,
+): CheckFailure[] {
   return failures.map(({ property, reason }) => {
     const top = property.split(/[.[]/)[0];
     const text = redact(reason);
-    if (property === "" || (top === property && !secretFields.includes(top))) return { property, reason: text };
+    if (property === "" || (top === property && !secretFields.includes(top)))
+      return { property, reason: text };
     return { property: "", reason: text.startsWith(property) ? text : `${property}: ${text}` };
   });
 }
@@ -401,25 +463,40 @@ function strip(props: Props): Props {
 
 function describeStatus(err: unknown): string {
   const e = err as { status?: number; statusCode?: number; message?: string };
-  return e?.status ?? e?.statusCode ? `HTTP ${e.status ?? e.statusCode}` : (e?.message ?? "network error");
+  return (e?.status ?? e?.statusCode)
+    ? `HTTP ${e.status ?? e.statusCode}`
+    : (e?.message ?? "network error");
 }
 
 function checkAdopt(adopt: unknown): CheckFailure[] {
   if (adopt === undefined || containsUnknown(adopt)) return [];
   const name = (adopt as { name?: unknown })?.name;
   if (typeof adopt !== "object" || adopt === null || typeof name !== "string" || name === "") {
-    return [{ property: "adopt", reason: 'adopt must be { name: "<existing name>" }, naming the object to take over.' }];
+    return [
+      {
+        property: "adopt",
+        reason: 'adopt must be { name: "<existing name>" }, naming the object to take over.',
+      },
+    ];
   }
   return [];
 }
 
 /** Fill `name`: the user's, the adopted object's, the previous autoname, or a fresh autoname. */
-function nameDefaults(rules: NameRules, olds: Props, inputs: Props, replaceFields: string[], suffix: SuffixSource, failures: CheckFailure[]): void {
+function nameDefaults(
+  rules: NameRules,
+  olds: Props,
+  inputs: Props,
+  replaceFields: string[],
+  suffix: SuffixSource,
+  failures: CheckFailure[],
+): void {
   const name = inputs.name;
   if (name === UNKNOWN) return;
   if (name !== undefined) {
     inputs.autonamed = false;
-    if (typeof name !== "string") failures.push({ property: "name", reason: `${rules.what} must be a string.` });
+    if (typeof name !== "string")
+      failures.push({ property: "name", reason: `${rules.what} must be a string.` });
     else {
       const problem = nameProblem(name, rules);
       if (problem) failures.push({ property: "name", reason: problem });
@@ -437,7 +514,9 @@ function nameDefaults(rules: NameRules, olds: Props, inputs: Props, replaceField
   } else {
     const urn = typeof inputs.pulumiUrn === "string" ? inputs.pulumiUrn : "resource";
     const seed = [urn, ...replaceFields.map((f) => inputs[f] ?? null)];
-    inputs.name = containsUnknown(seed) ? UNKNOWN : autoname(logicalNameOf(urn), JSON.stringify(seed), rules, suffix);
+    inputs.name = containsUnknown(seed)
+      ? UNKNOWN
+      : autoname(logicalNameOf(urn), JSON.stringify(seed), rules, suffix);
   }
   inputs.autonamed = true;
 }
@@ -445,7 +524,8 @@ function nameDefaults(rules: NameRules, olds: Props, inputs: Props, replaceField
 /** Structural equality of JSON values, treating absent and undefined alike. */
 function sameValue(a: unknown, b: unknown): boolean {
   if (a === b) return true;
-  if (a === undefined || b === undefined || a === null || b === null) return (a ?? null) === (b ?? null);
+  if (a === undefined || b === undefined || a === null || b === null)
+    return (a ?? null) === (b ?? null);
   if (Array.isArray(a) || Array.isArray(b)) {
     if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
     return a.every((v, i) => sameValue(v, b[i]));

@@ -25,13 +25,19 @@ export type SuffixSource = (seed: string) => string;
  * gets the same name on the next run, so the object it left behind is found and adopted; a
  * replacement changes a seeded input and so gets a new name (create-before-delete works).
  */
-export const hashSuffix: SuffixSource = (seed) => createHash("sha256").update(seed).digest("hex").slice(0, 7);
+export const hashSuffix: SuffixSource = (seed) =>
+  createHash("sha256").update(seed).digest("hex").slice(0, 7);
 
 /**
  * `<logical>-<suffix>`, with characters the service refuses replaced by `-` and the logical part
  * shortened so the whole fits `rules.maxLength`.
  */
-export function autoname(logicalName: string, seed: string, rules: NameRules, suffix: SuffixSource = hashSuffix): string {
+export function autoname(
+  logicalName: string,
+  seed: string,
+  rules: NameRules,
+  suffix: SuffixSource = hashSuffix,
+): string {
   const tail = `-${suffix(seed)}`;
   let base = logicalName
     .toLowerCase()
@@ -69,11 +75,17 @@ const BOOKMARK_MAX_LENGTH = 200;
 const BOOKMARK_RULES: ReadonlyArray<[broken: (name: string) => boolean, what: string]> = [
   [(n) => n.length === 0, "it is empty"],
   [(n) => n.length > BOOKMARK_MAX_LENGTH, `it is longer than ${BOOKMARK_MAX_LENGTH} characters`],
-  [(n) => !/^[A-Za-z0-9._/-]+$/.test(n), "it has characters other than letters, digits, '.', '_', '-' and '/'"],
+  [
+    (n) => !/^[A-Za-z0-9._/-]+$/.test(n),
+    "it has characters other than letters, digits, '.', '_', '-' and '/'",
+  ],
   [(n) => !/^[A-Za-z0-9]/.test(n), "it does not start with a letter or digit"],
   [(n) => n.includes(".."), "it contains '..'"],
   [(n) => n.includes("//") || n.endsWith("/"), "it has an empty '/'-separated part"],
-  [(n) => n.split("/").some((part) => part.startsWith(".")), "a '/'-separated part starts with '.'"],
+  [
+    (n) => n.split("/").some((part) => part.startsWith(".")),
+    "a '/'-separated part starts with '.'",
+  ],
   [(n) => n.endsWith(".lock") || n.endsWith("."), "it ends with '.lock' or '.'"],
   [(n) => n === "HEAD", "HEAD is reserved"],
 ];

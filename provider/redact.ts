@@ -36,7 +36,9 @@ function leaves(value: unknown, out: string[]): void {
 export function redactorFor(inputs: Record<string, unknown>, fields: Iterable<string>): Redactor {
   const values: string[] = [];
   for (const field of new Set(fields)) leaves(inputs[field], values);
-  const secrets = [...new Set(values.filter((v) => v.length >= MIN_SECRET_LENGTH))].sort((a, b) => b.length - a.length);
+  const secrets = [...new Set(values.filter((v) => v.length >= MIN_SECRET_LENGTH))].sort(
+    (a, b) => b.length - a.length,
+  );
   if (secrets.length === 0) return (text) => text;
   return (text) => secrets.reduce((out, secret) => out.split(secret).join(REDACTED), text);
 }

@@ -171,7 +171,10 @@ interface RetryOptions {
  * attempt. The n-th retry waits `random() * min(maxDelay, base * 2^n)`, or exactly the server's
  * Retry-After when it sent one (capped by the deadline).
  */
-export async function withRetry<T>(op: (attempt: number) => Promise<T>, options: RetryOptions): Promise<T> {
+export async function withRetry<T>(
+  op: (attempt: number) => Promise<T>,
+  options: RetryOptions,
+): Promise<T> {
   const { policy, clock } = options;
   const classify = options.classify ?? classifyFailure;
   for (let attempt = 1; ; attempt++) {

@@ -11,7 +11,16 @@
 //   node scripts/build-if-changed.mjs      (in the project's root; `prepare` and scripts/setup.sh run it)
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  lstatSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 
 const root = process.cwd();
@@ -25,13 +34,22 @@ function digestOfSources() {
   const hash = createHash("sha256");
   const walk = (dir, rel) => {
     for (const name of readdirSync(dir).sort()) {
-      if (SKIP_ANYWHERE.has(name) || (rel === "" && SKIP_AT_ROOT.has(name)) || name.endsWith(".log")) continue;
+      if (
+        SKIP_ANYWHERE.has(name) ||
+        (rel === "" && SKIP_AT_ROOT.has(name)) ||
+        name.endsWith(".log")
+      )
+        continue;
       const path = join(dir, name);
       const relPath = rel === "" ? name : `${rel}/${name}`;
       const stat = lstatSync(path);
       if (stat.isDirectory()) walk(path, relPath);
       else if (stat.isSymbolicLink()) hash.update(`link\0${relPath}\0${readlinkSync(path)}\0`);
-      else if (stat.isFile()) hash.update(`file\0${relPath}\0${stat.mode & 0o111 ? "x" : "-"}\0`).update(readFileSync(path)).update("\0");
+      else if (stat.isFile())
+        hash
+          .update(`file\0${relPath}\0${stat.mode & 0o111 ? "x" : "-"}\0`)
+          .update(readFileSync(path))
+          .update("\0");
     }
   };
   walk(root, "");
@@ -47,9 +65,16 @@ if (recorded === digest && outputsPresent) {
   console.error("build: dist/ is up to date with the sources; not rebuilding");
   process.exit(0);
 }
-console.error(recorded ? "build: sources changed since the last build; building" : "build: no record of a build of these sources; building");
+console.error(
+  recorded
+    ? "build: sources changed since the last build; building"
+    : "build: no record of a build of these sources; building",
+);
 rmSync(stampFile, { force: true });
-const build = spawnSync("npm", ["run", "--silent", "build"], { cwd: root, stdio: ["ignore", 2, 2] });
+const build = spawnSync("npm", ["run", "--silent", "build"], {
+  cwd: root,
+  stdio: ["ignore", 2, 2],
+});
 if (build.status !== 0) {
   console.error(`build: npm run build failed (${build.signal ?? `exit ${build.status}`})`);
   process.exit(build.status || 1);

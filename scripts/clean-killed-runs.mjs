@@ -36,7 +36,9 @@ function procFile(pid, file) {
 /** Running (not exited, not a zombie waiting for its parent). */
 function running(pid) {
   const stat = procFile(pid, "stat");
-  return stat !== undefined && stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+  return (
+    stat !== undefined && stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z"
+  );
 }
 
 /** The marker of an engine run in a process's environment, if any. */
@@ -55,7 +57,10 @@ function orphans() {
     if (!marker) continue;
     const cli = marker.slice(prefix.length);
     if (markerOf(cli) === marker && running(cli)) continue;
-    found.push({ pid: Number(entry), command: (procFile(entry, "cmdline") ?? "").split("\0").filter(Boolean).join(" ") });
+    found.push({
+      pid: Number(entry),
+      command: (procFile(entry, "cmdline") ?? "").split("\0").filter(Boolean).join(" "),
+    });
   }
   return found;
 }
@@ -79,7 +84,9 @@ async function endOrphans() {
     left = left.filter(({ pid }) => running(pid));
   }
   if (left.length > 0) {
-    throw new Error(`processes ${left.map(({ pid }) => pid).join(", ")} of a killed pulumi run did not exit after SIGKILL within ${EXIT_DEADLINE_MS / 1000} s`);
+    throw new Error(
+      `processes ${left.map(({ pid }) => pid).join(", ")} of a killed pulumi run did not exit after SIGKILL within ${EXIT_DEADLINE_MS / 1000} s`,
+    );
   }
 }
 
@@ -90,7 +97,13 @@ function lockFiles(dir) {
   } catch {
     return [];
   }
-  return entries.flatMap((e) => (e.isDirectory() ? lockFiles(join(dir, e.name)) : e.name.endsWith(".json") ? [join(dir, e.name)] : []));
+  return entries.flatMap((e) =>
+    e.isDirectory()
+      ? lockFiles(join(dir, e.name))
+      : e.name.endsWith(".json")
+        ? [join(dir, e.name)]
+        : [],
+  );
 }
 
 function removeStaleLocks() {
@@ -106,7 +119,9 @@ function removeStaleLocks() {
     if (lock.hostname !== hostname() || !Number.isInteger(lock.pid)) continue;
     const argv0 = (procFile(lock.pid, "cmdline") ?? "").split("\0")[0];
     if (running(lock.pid) && basename(argv0) === "pulumi") continue;
-    console.error(`removing the stack lock of pulumi pid ${lock.pid}, which is no longer running (${file})`);
+    console.error(
+      `removing the stack lock of pulumi pid ${lock.pid}, which is no longer running (${file})`,
+    );
     rmSync(file, { force: true });
     rmSync(`${file}.attrs`, { force: true }); // the file backend's metadata of the lock file
   }

@@ -25,5 +25,7 @@ runScript("drift demo", async () => {
     console.log(`killed sandbox ${second.name} (${second.sandboxId})`);
   }
   await mesa.repos.update({ repo: outputs.repo.name, tags: { "edited-by": "drift-demo" } });
-  console.log(`added the tag edited-by=drift-demo to repo ${outputs.repo.org}/${outputs.repo.name}`);
+  console.log(
+    `added the tag edited-by=drift-demo to repo ${outputs.repo.org}/${outputs.repo.name}`,
+  );
 });

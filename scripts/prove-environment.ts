@@ -13,7 +13,12 @@ import { randomUUID } from "node:crypto";
 import { statusOf, systemClock, withRetry } from "../provider/retry";
 import type { OperationContext } from "../provider/lifecycle";
 import { runStep } from "../provider/mounted-sandbox/exec";
-import { healthCommand, mountEnv, parseHealth, shellQuote } from "../provider/mounted-sandbox/mount-commands";
+import {
+  healthCommand,
+  mountEnv,
+  parseHealth,
+  shellQuote,
+} from "../provider/mounted-sandbox/mount-commands";
 import { signToken } from "../provider/mounted-sandbox/token";
 import { readStackOutputs, runScript, stackServices } from "./stack-services";
 
@@ -58,7 +63,8 @@ const STOP_AND_REMOVE = [
 runScript("proof", async () => {
   const outputs = await readStackOutputs();
   const sandbox = outputs.sandboxes?.[0];
-  if (!sandbox) throw new Error("the stack has no sandboxes to prove (set agent-environment:sandboxCount ≥ 1)");
+  if (!sandbox)
+    throw new Error("the stack has no sandboxes to prove (set agent-environment:sandboxCount ≥ 1)");
   const { org, name: repo } = outputs.repo;
   const { mesa, mesaApiUrl, superserve } = await stackServices(org);
   const box = await superserve.sdk.Sandbox.connect(sandbox.sandboxId, superserve.connection);
@@ -66,11 +72,26 @@ runScript("proof", async () => {
   // The proof's sandbox calls get the provider's retries of transient failures, for a minute each.
   const retries: Pick<OperationContext, "retry"> = {
     retry: (operation, fn, classify) =>
-      withRetry(fn, { operation, policy: { baseDelayMs: 250, maxDelayMs: 5_000, deadline: Date.now() + 60_000 }, clock: systemClock, classify }),
+      withRetry(fn, {
+        operation,
+        policy: { baseDelayMs: 250, maxDelayMs: 5_000, deadline: Date.now() + 60_000 },
+        clock: systemClock,
+        classify,
+      }),
   };
 
-  const health = parseHealth(await runStep(box, healthCommand([sandbox.mountPath]), { step: "check the agent's mount", hints, timeoutMs: 10_000 }, retries));
-  if (!health.mounted) throw new Error(`the agent's mount in sandbox ${sandbox.name} (${sandbox.mountPath}) is not serving: ${health.reason}`);
+  const health = parseHealth(
+    await runStep(
+      box,
+      healthCommand([sandbox.mountPath]),
+      { step: "check the agent's mount", hints, timeoutMs: 10_000 },
+      retries,
+    ),
+  );
+  if (!health.mounted)
+    throw new Error(
+      `the agent's mount in sandbox ${sandbox.name} (${sandbox.mountPath}) is not serving: ${health.reason}`,
+    );
 
   const bookmark = `proof/${sandbox.bookmark}`;
   const deleteBookmark = () =>
@@ -84,7 +105,12 @@ runScript("proof", async () => {
     const { token } = await signToken(mesa, [{ org, repo, readOnly: false }], TOKEN_TTL_SECONDS);
     const marker = `written by an agent in ${sandbox.name} at ${new Date().toISOString()} (${randomUUID()})`;
     const env = {
-      ...mountEnv({ org, token, repos: [{ org, repo, bookmark, readOnly: false }], apiUrl: mesaApiUrl }),
+      ...mountEnv({
+        org,
+        token,
+        repos: [{ org, repo, bookmark, readOnly: false }],
+        apiUrl: mesaApiUrl,
+      }),
       MESA_MOUNT_POINT: `${PROOF_DIR}/mnt`,
       MESA_RUNTIME_DIR: `${PROOF_DIR}/run`,
       MESA_DAEMON_LOG_FILE: `${PROOF_DIR}/run/daemon.log`,
@@ -92,18 +118,29 @@ runScript("proof", async () => {
       PROOF: marker,
     };
     try {
-      await runStep(box, mountAndWriteCommand(`${PROOF_DIR}/mnt/${org}/${repo}`), {
-        step: `mount ${org}/${repo} on bookmark ${bookmark} and write ${PROOF_FILE} in it`,
-        hints,
-        env,
-        secrets: [token],
-        timeoutMs: (MOUNT_SECONDS + 30) * 1000,
-      }, retries);
+      await runStep(
+        box,
+        mountAndWriteCommand(`${PROOF_DIR}/mnt/${org}/${repo}`),
+        {
+          step: `mount ${org}/${repo} on bookmark ${bookmark} and write ${PROOF_FILE} in it`,
+          hints,
+          env,
+          secrets: [token],
+          timeoutMs: (MOUNT_SECONDS + 30) * 1000,
+        },
+        retries,
+      );
       const written = Date.now();
       while (Date.now() - written < DEADLINE_MS) {
         const tip = await mesa.bookmarks.get({ repo, bookmark });
-        const content = await mesa.content.get({ repo, path: PROOF_FILE, change_id: tip.change_id }).catch(() => undefined);
-        if (content && "content" in content && Buffer.from(content.content, "base64").toString("utf8").trim() === marker) {
+        const content = await mesa.content
+          .get({ repo, path: PROOF_FILE, change_id: tip.change_id })
+          .catch(() => undefined);
+        if (
+          content &&
+          "content" in content &&
+          Buffer.from(content.content, "base64").toString("utf8").trim() === marker
+        ) {
           console.log(
             `proof: wrote ${PROOF_FILE} in sandbox ${sandbox.name} (${sandbox.sandboxId}) in a mount of its own on bookmark ${bookmark} ` +
               `(forked from ${sandbox.bookmark}) and read it back from Mesa ${org}/${repo} (change ${tip.change_id}) after ${Date.now() - written} ms; ` +
@@ -113,9 +150,20 @@ runScript("proof", async () => {
         }
         await new Promise((r) => setTimeout(r, 200));
       }
-      throw new Error(`the file written in the proof's mount did not reach Mesa within ${DEADLINE_MS / 1000} s`);
+      throw new Error(
+        `the file written in the proof's mount did not reach Mesa within ${DEADLINE_MS / 1000} s`,
+      );
     } finally {
-      await runStep(box, STOP_AND_REMOVE, { step: "stop the proof's mount and remove it", hints, timeoutMs: (STOP_SECONDS + 10) * 1000 }, retries);
+      await runStep(
+        box,
+        STOP_AND_REMOVE,
+        {
+          step: "stop the proof's mount and remove it",
+          hints,
+          timeoutMs: (STOP_SECONDS + 10) * 1000,
+        },
+        retries,
+      );
     }
   } finally {
     await deleteBookmark();

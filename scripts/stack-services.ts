@@ -25,7 +25,10 @@ export interface StackServices {
   mesa: Mesa;
   /** The Mesa REST base the providers use (undefined: the service's default). */
   mesaApiUrl?: string;
-  superserve: { connection: { apiKey: string; baseUrl?: string }; sdk: typeof import("@superserve/sdk") };
+  superserve: {
+    connection: { apiKey: string; baseUrl?: string };
+    sdk: typeof import("@superserve/sdk");
+  };
 }
 
 export async function stackServices(org: string): Promise<StackServices> {

@@ -25,6 +25,10 @@ const env = new AgentEnvironment("agents", {
 /** The Mesa repo the agents work in. */
 export const repo = { id: env.repo.id, org: env.repo.org, name: env.repo.name };
 /** The template the sandboxes boot from. */
-export const template = { id: env.template.id, name: env.template.name, buildId: env.template.buildId };
+export const template = {
+  id: env.template.id,
+  name: env.template.name,
+  buildId: env.template.buildId,
+};
 /** Per sandbox: id, bookmark and where the repo is mounted inside it. */
 export const sandboxes = env.sandboxes;

@@ -84,7 +84,8 @@ export function parseArgs(argv: readonly string[]): Command {
     if (subArgs[0] === "stats") return { kind: "print", text: STATS_HELP, exitCode: 0 };
     return { kind: "print", text: TOP_HELP, exitCode: 0 };
   }
-  if (sub === "-V" || sub === "--version") return { kind: "print", text: `mesa ${VERSION}\n`, exitCode: 0 };
+  if (sub === "-V" || sub === "--version")
+    return { kind: "print", text: `mesa ${VERSION}\n`, exitCode: 0 };
   if (sub.startsWith("-")) return unexpected(sub, TOP_USAGE);
   if (sub === "mount") return parseMount(subArgs, configPath);
   if (sub === "stats") return parseStats(subArgs, configPath);
@@ -110,7 +111,8 @@ function parseStats(args: string[], configPath: string | undefined): Command {
   for (let i = 0; i < args.length; i++) {
     const [flag, inline] = splitInline(args[i]);
     if (flag === "-h" || flag === "--help") return { kind: "print", text: STATS_HELP, exitCode: 0 };
-    if (flag !== "--format" && flag !== "--pid" && flag !== "--pid-file") return unexpected(args[i], STATS_USAGE);
+    if (flag !== "--format" && flag !== "--pid" && flag !== "--pid-file")
+      return unexpected(args[i], STATS_USAGE);
     const value = inline ?? args[++i];
     if (value === undefined) {
       const placeholder = flag === "--format" ? "<FORMAT>" : flag === "--pid" ? "<PID>" : "<FILE>";
@@ -126,7 +128,10 @@ function parseStats(args: string[], configPath: string | undefined): Command {
       format = value;
     } else if (flag === "--pid") {
       if (!/^\d+$/.test(value)) {
-        return usageError(`invalid value '${value}' for '--pid <PID>': invalid digit found in string`, STATS_USAGE);
+        return usageError(
+          `invalid value '${value}' for '--pid <PID>': invalid digit found in string`,
+          STATS_USAGE,
+        );
       }
       pid = Number(value);
     } else {
@@ -134,7 +139,10 @@ function parseStats(args: string[], configPath: string | undefined): Command {
     }
   }
   if (pid !== undefined && pidFile !== undefined) {
-    return usageError("the argument '--pid <PID>' cannot be used with '--pid-file <FILE>'", STATS_USAGE);
+    return usageError(
+      "the argument '--pid <PID>' cannot be used with '--pid-file <FILE>'",
+      STATS_USAGE,
+    );
   }
   return { kind: "stats", format, pid, pidFile, configPath };
 }

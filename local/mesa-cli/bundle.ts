@@ -20,8 +20,11 @@ const LAUNCHER = [
  */
 export async function buildMesaCli(outDir: string): Promise<string> {
   const { build } = await import("esbuild");
-  const entry = [join(__dirname, "main.ts"), join(__dirname, "main.js")].find((path) => existsSync(path));
-  if (entry === undefined) throw new Error(`cannot find the mesa CLI entry (main.ts or main.js) in ${__dirname}`);
+  const entry = [join(__dirname, "main.ts"), join(__dirname, "main.js")].find((path) =>
+    existsSync(path),
+  );
+  if (entry === undefined)
+    throw new Error(`cannot find the mesa CLI entry (main.ts or main.js) in ${__dirname}`);
   const outfile = join(outDir, "mesa");
   await build({
     entryPoints: [entry],

@@ -36,16 +36,25 @@ const DEFAULT_API_URL = "https://api.mesa.dev/v1";
 /** Reads the mount configuration from `env`; throws {@link ConfigError} naming the variable to fix. */
 export function readMountConfig(env: NodeJS.ProcessEnv, daemonize: boolean): MountConfig {
   const org = env.MESA_ORG?.trim();
-  if (!org) throw new ConfigError("MESA_ORG is not set: set it to the organization to mount (e.g. MESA_ORG=local)");
+  if (!org)
+    throw new ConfigError(
+      "MESA_ORG is not set: set it to the organization to mount (e.g. MESA_ORG=local)",
+    );
   const credential = (env.MESA_API_KEY ?? env.MESA_ACCESS_TOKEN)?.trim();
   if (!credential) {
-    throw new ConfigError("MESA_API_KEY is not set: set it to an API key (mesa_…) or an access token from mesa.tokens.create");
+    throw new ConfigError(
+      "MESA_API_KEY is not set: set it to an API key (mesa_…) or an access token from mesa.tokens.create",
+    );
   }
   const home = env.HOME ?? "/home/user";
-  const expand = (path: string): string => (path === "~" || path.startsWith("~/") ? home + path.slice(1) : path);
-  const apiUrl = env.MESA_API_URL?.trim() || serviceDomainUrl(env.MESA_SERVICE_DOMAIN) || DEFAULT_API_URL;
+  const expand = (path: string): string =>
+    path === "~" || path.startsWith("~/") ? home + path.slice(1) : path;
+  const apiUrl =
+    env.MESA_API_URL?.trim() || serviceDomainUrl(env.MESA_SERVICE_DOMAIN) || DEFAULT_API_URL;
   if (!/^https?:\/\//.test(apiUrl)) {
-    throw new ConfigError(`MESA_API_URL '${apiUrl}' is not an http(s) URL: set it to the REST base, e.g. http://127.0.0.1:7000/v1`);
+    throw new ConfigError(
+      `MESA_API_URL '${apiUrl}' is not an http(s) URL: set it to the REST base, e.g. http://127.0.0.1:7000/v1`,
+    );
   }
   const runtimeDir = runtimeDirFrom(env);
   const logFile = env.MESA_DAEMON_LOG_FILE?.trim()
@@ -73,7 +82,8 @@ export function readMountConfig(env: NodeJS.ProcessEnv, daemonize: boolean): Mou
 export function runtimeDirFrom(env: NodeJS.ProcessEnv): string {
   const home = env.HOME ?? "/home/user";
   const dir =
-    env.MESA_RUNTIME_DIR?.trim() || (env.XDG_RUNTIME_DIR ? join(env.XDG_RUNTIME_DIR, "mesa") : `${home}/.local/state/mesa/run`);
+    env.MESA_RUNTIME_DIR?.trim() ||
+    (env.XDG_RUNTIME_DIR ? join(env.XDG_RUNTIME_DIR, "mesa") : `${home}/.local/state/mesa/run`);
   return dir === "~" || dir.startsWith("~/") ? home + dir.slice(1) : dir;
 }
 
@@ -88,7 +98,10 @@ export function parseRepoRevs(value: string): Map<string, RepoRev> {
       );
     }
     const [, repo, kind, rev] = match;
-    revs.set(repo, kind === "bookmark" ? { kind: "bookmark", name: rev } : { kind: "change-id", id: rev });
+    revs.set(
+      repo,
+      kind === "bookmark" ? { kind: "bookmark", name: rev } : { kind: "change-id", id: rev },
+    );
   }
   return revs;
 }
@@ -108,6 +121,7 @@ function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): nu
   const raw = env[name];
   if (raw === undefined || raw === "") return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0) throw new ConfigError(`${name} '${raw}' must be a positive integer (milliseconds)`);
+  if (!Number.isInteger(value) || value <= 0)
+    throw new ConfigError(`${name} '${raw}' must be a positive integer (milliseconds)`);
   return value;
 }

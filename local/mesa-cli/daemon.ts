@@ -51,7 +51,8 @@ export async function runMount(config: MountConfig, hooks: MountHooks): Promise<
   }
   const api = new MesaApi({ apiUrl: config.apiUrl, credential: config.credential });
   const repos = await listMountableRepos(api, config, claims?.repos ?? null);
-  const scopes = claims?.scopes ?? (await api.whoami().catch(() => ({ scopes: ["read", "write"] }))).scopes;
+  const scopes =
+    claims?.scopes ?? (await api.whoami().catch(() => ({ scopes: ["read", "write"] }))).scopes;
   const writable = canWrite(scopes);
   const stats: DaemonStats = {
     pid: process.pid,
@@ -61,7 +62,10 @@ export async function runMount(config: MountConfig, hooks: MountHooks): Promise<
     startedAt: new Date().toISOString(),
     state: "ok",
     reason: null,
-    tokenExpiresAt: claims && Number.isFinite(claims.expiresAtMs) ? new Date(claims.expiresAtMs).toISOString() : null,
+    tokenExpiresAt:
+      claims && Number.isFinite(claims.expiresAtMs)
+        ? new Date(claims.expiresAtMs).toISOString()
+        : null,
     repos: [],
   };
   fs.mkdirSync(config.runtimeDir, { recursive: true });
@@ -104,7 +108,10 @@ export async function runMount(config: MountConfig, hooks: MountHooks): Promise<
         api,
         org: config.org,
         repo: repo.name,
-        rev: config.repoRevs.get(`${config.org}/${repo.name}`) ?? { kind: "bookmark", name: repo.default_bookmark },
+        rev: config.repoRevs.get(`${config.org}/${repo.name}`) ?? {
+          kind: "bookmark",
+          name: repo.default_bookmark,
+        },
         root: join(config.mountPoint, config.org, repo.name),
         readOnly: !writable || config.readOnlyRepos.has(`${config.org}/${repo.name}`),
         stateFile: join(config.stateDir, "state", mountKey, config.org, `${repo.name}.json`),
@@ -123,7 +130,9 @@ export async function runMount(config: MountConfig, hooks: MountHooks): Promise<
     } catch (error) {
       const { repo, rev } = sync.snapshot();
       if (error instanceof MesaApiError && error.status === 404) {
-        throw new ConfigError(`cannot check out ${repo} at ${rev} (${error.message}): check MESA_REPO_REVS`);
+        throw new ConfigError(
+          `cannot check out ${repo} at ${rev} (${error.message}): check MESA_REPO_REVS`,
+        );
       }
       throw error;
     }
@@ -137,10 +146,18 @@ export async function runMount(config: MountConfig, hooks: MountHooks): Promise<
   const timers: NodeJS.Timeout[] = [];
   if (claims !== undefined && Number.isFinite(claims.expiresAtMs)) {
     const untilExpiry = claims.expiresAtMs - Date.now();
-    timers.push(setTimeout(() => void Promise.all(syncs.map((sync) => sync.flush(claims.expiresAtMs - 200))), Math.max(0, untilExpiry - 1500)));
     timers.push(
       setTimeout(
-        () => failAll(`the access token expired at ${new Date(claims.expiresAtMs).toISOString()}; mint a new token and run \`mesa mount\` again`),
+        () => void Promise.all(syncs.map((sync) => sync.flush(claims.expiresAtMs - 200))),
+        Math.max(0, untilExpiry - 1500),
+      ),
+    );
+    timers.push(
+      setTimeout(
+        () =>
+          failAll(
+            `the access token expired at ${new Date(claims.expiresAtMs).toISOString()}; mint a new token and run \`mesa mount\` again`,
+          ),
         Math.max(0, untilExpiry),
       ),
     );
@@ -153,10 +170,17 @@ export async function runMount(config: MountConfig, hooks: MountHooks): Promise<
     log(`${signal}: flushing pending edits`);
     const deadline = Date.now() + SHUTDOWN_FLUSH_MS;
     const flushed = await Promise.race([
-      Promise.all(syncs.map((sync) => sync.flush(deadline - 500))).then((done) => done.every(Boolean)),
-      new Promise<boolean>((resolve) => setTimeout(() => resolve(false), SHUTDOWN_FLUSH_MS).unref()),
+      Promise.all(syncs.map((sync) => sync.flush(deadline - 500))).then((done) =>
+        done.every(Boolean),
+      ),
+      new Promise<boolean>((resolve) =>
+        setTimeout(() => resolve(false), SHUTDOWN_FLUSH_MS).unref(),
+      ),
     ]);
-    if (!flushed) log(`not every edit could be written within ${SHUTDOWN_FLUSH_MS} ms; unsynced edits stay in the working copy and are written by the next \`mesa mount\``);
+    if (!flushed)
+      log(
+        `not every edit could be written within ${SHUTDOWN_FLUSH_MS} ms; unsynced edits stay in the working copy and are written by the next \`mesa mount\``,
+      );
     for (const timer of timers) clearTimeout(timer);
     clearInterval(keepAlive);
     clearTimeout(statsTimer);
@@ -170,12 +194,19 @@ export async function runMount(config: MountConfig, hooks: MountHooks): Promise<
   hooks.onReady(summary);
 }
 
-async function listMountableRepos(api: MesaApi, config: MountConfig, tokenRepos: string[] | null): Promise<RepoInfo[]> {
+async function listMountableRepos(
+  api: MesaApi,
+  config: MountConfig,
+  tokenRepos: string[] | null,
+): Promise<RepoInfo[]> {
   let repos: RepoInfo[];
   try {
     repos = await api.listRepos(config.org);
   } catch (error) {
-    if (error instanceof MesaApiError && (error.status === 401 || error.status === 403 || error.status === 404)) {
+    if (
+      error instanceof MesaApiError &&
+      (error.status === 401 || error.status === 403 || error.status === 404)
+    ) {
       throw new ConfigError(
         `Mesa refused to list the repos of '${config.org}' (${error.message}): check MESA_ORG and that MESA_API_KEY is a valid, unexpired key or token for it`,
       );

@@ -12,7 +12,11 @@ const READY_FD = 3;
  * stdout so `commands.run` does not wait for it) and resolves once the child reports that the
  * initial checkout is done, or rejects with its error and the tail of its log.
  */
-export function spawnDaemon(options: { script: string; args: string[]; logFile: string }): Promise<string> {
+export function spawnDaemon(options: {
+  script: string;
+  args: string[];
+  logFile: string;
+}): Promise<string> {
   fs.mkdirSync(dirname(options.logFile), { recursive: true });
   const logFd = fs.openSync(options.logFile, "a");
   const child = spawn(process.execPath, [options.script, ...options.args], {

@@ -28,7 +28,9 @@ export class DirWatcher {
     for (const dir of wanted) {
       if (this.watchers.has(dir)) continue;
       try {
-        const watcher = fs.watch(join(this.root, dir), { persistent: false }, () => this.onEvent(dir));
+        const watcher = fs.watch(join(this.root, dir), { persistent: false }, () =>
+          this.onEvent(dir),
+        );
         watcher.on("error", () => {
           watcher.close();
           this.watchers.delete(dir);

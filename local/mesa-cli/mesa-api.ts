@@ -138,7 +138,12 @@ export class MesaApi {
   }
 
   /** `PATCH /{org}/{repo}/bookmarks/{bookmark}` with `{change_id}`. */
-  moveBookmark(org: string, repo: string, bookmark: string, changeId: string): Promise<BookmarkInfo> {
+  moveBookmark(
+    org: string,
+    repo: string,
+    bookmark: string,
+    changeId: string,
+  ): Promise<BookmarkInfo> {
     return this.request("PATCH", `/${enc(org)}/${enc(repo)}/bookmarks/${enc(bookmark)}`, {
       change_id: changeId,
     });
@@ -169,14 +174,24 @@ export class MesaApi {
   }
 
   /** Every entry under `path` ('' = root) up to `depth` levels (flat, with full paths). */
-  async listTree(org: string, repo: string, changeId: string, path: string, depth: number): Promise<DirEntry[]> {
+  async listTree(
+    org: string,
+    repo: string,
+    changeId: string,
+    path: string,
+    depth: number,
+  ): Promise<DirEntry[]> {
     const query = `?change_id=${enc(changeId)}&depth=${depth}${path === "" ? "" : `&path=${enc(path)}`}`;
     const dir: { type: string; entries?: DirEntry[] } = await this.request(
       "GET",
       `/${enc(org)}/${enc(repo)}/content${query}`,
     );
     if (dir.type !== "dir") {
-      throw new MesaApiError(500, "UNEXPECTED", `expected a directory at '${path}', got ${dir.type}`);
+      throw new MesaApiError(
+        500,
+        "UNEXPECTED",
+        `expected a directory at '${path}', got ${dir.type}`,
+      );
     }
     return dir.entries ?? [];
   }
@@ -191,8 +206,16 @@ export class MesaApi {
 
   /** Bytes of the file or symlink `path` at `changeId`. */
   async readFile(org: string, repo: string, changeId: string, path: string): Promise<FileContent> {
-    const file: { type: "file" | "symlink"; path: string; sha: string; mode: string; content: string } =
-      await this.request("GET", `/${enc(org)}/${enc(repo)}/content?change_id=${enc(changeId)}&path=${enc(path)}`);
+    const file: {
+      type: "file" | "symlink";
+      path: string;
+      sha: string;
+      mode: string;
+      content: string;
+    } = await this.request(
+      "GET",
+      `/${enc(org)}/${enc(repo)}/content?change_id=${enc(changeId)}&path=${enc(path)}`,
+    );
     return { ...file, content: Buffer.from(file.content ?? "", "base64") };
   }
 
@@ -224,7 +247,9 @@ export class MesaApi {
       if (!transient || attempt === this.attempts) throw error;
       lastError = error;
       const retryAfter = Number(response.headers.get("retry-after"));
-      await this.sleep(Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : backoff(attempt));
+      await this.sleep(
+        Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : backoff(attempt),
+      );
     }
     throw lastError instanceof MesaApiError ? lastError : networkError(method, path, lastError);
   }
@@ -247,14 +272,22 @@ function backoff(attempt: number): number {
 
 function networkError(method: string, path: string, error: unknown): MesaApiError {
   const reason = error instanceof Error ? error.message : String(error);
-  return new MesaApiError(0, "NETWORK", `${method} ${path.split("?")[0]} failed: ${reason}; check MESA_API_URL`);
+  return new MesaApiError(
+    0,
+    "NETWORK",
+    `${method} ${path.split("?")[0]} failed: ${reason}; check MESA_API_URL`,
+  );
 }
 
 function decodeError(status: number, text: string): MesaApiError {
   try {
     const parsed = JSON.parse(text) as { error?: { code?: string; message?: string } };
     if (parsed.error?.message !== undefined) {
-      return new MesaApiError(status, parsed.error.code, `${parsed.error.code ?? status}: ${parsed.error.message}`);
+      return new MesaApiError(
+        status,
+        parsed.error.code,
+        `${parsed.error.code ?? status}: ${parsed.error.message}`,
+      );
     }
   } catch {
     // Not JSON: fall through to the raw text.

@@ -12,7 +12,9 @@ type Runner = (file: string, args: string[]) => Promise<void>;
 const execRunner: Runner = (file, args) =>
   new Promise((resolve, reject) => {
     execFile(file, args, { timeout: 60_000 }, (error, _stdout, stderr) =>
-      error ? reject(new Error(`${file} ${args.join(" ")}: ${String(stderr).trim() || error.message}`)) : resolve(),
+      error
+        ? reject(new Error(`${file} ${args.join(" ")}: ${String(stderr).trim() || error.message}`))
+        : resolve(),
     );
   });
 
@@ -35,7 +37,8 @@ export class ReadOnlyGuard {
 
   /** Refuses writes from now on; returns the method that took effect. */
   async lock(): Promise<LockMethod> {
-    this.method = (await this.tryBindMount()) ?? (await this.tryImmutable()) ?? this.lockPermissions();
+    this.method =
+      (await this.tryBindMount()) ?? (await this.tryImmutable()) ?? this.lockPermissions();
     return this.method;
   }
 
@@ -55,7 +58,8 @@ export class ReadOnlyGuard {
       await this.run("umount", [this.root]).catch(() => undefined);
       this.bound = false;
     }
-    if (this.method === "immutable") await this.run("chattr", ["-R", "-f", "-i", this.root]).catch(() => undefined);
+    if (this.method === "immutable")
+      await this.run("chattr", ["-R", "-f", "-i", this.root]).catch(() => undefined);
     this.method = undefined;
   }
 

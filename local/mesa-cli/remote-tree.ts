@@ -11,7 +11,11 @@ export interface RemoteRef {
 }
 
 /** Runs `task` over `items` with at most `limit` in flight. */
-export async function forEachLimit<T>(items: readonly T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
+export async function forEachLimit<T>(
+  items: readonly T[],
+  limit: number,
+  task: (item: T) => Promise<void>,
+): Promise<void> {
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < items.length) {
@@ -40,7 +44,8 @@ export async function listRemoteTree(ref: RemoteRef, concurrency = 4): Promise<T
       }
       // A directory listed without any entry below it was cut off by the depth limit (git has no empty dirs).
       const listed = entries.map((entry) => entry.path);
-      for (const sub of dirs) if (!listed.some((path) => path.startsWith(`${sub}/`))) next.push(sub);
+      for (const sub of dirs)
+        if (!listed.some((path) => path.startsWith(`${sub}/`))) next.push(sub);
     });
     pending = next;
   }
@@ -70,7 +75,8 @@ export async function fetchFiles(
       const expected = remote.get(entry.path);
       if (!wanted.has(entry.path) || expected === undefined || entry.status !== "added") continue;
       const bytes = rebuildAdded(entry.hunks);
-      if (bytes !== undefined && gitBlobSha(bytes) === expected.sha) fetched.set(entry.path, { mode: expected.mode, bytes });
+      if (bytes !== undefined && gitBlobSha(bytes) === expected.sha)
+        fetched.set(entry.path, { mode: expected.mode, bytes });
     }
   }
   const rest = paths.filter((path) => !fetched.has(path));
@@ -88,7 +94,9 @@ export function prefetchAll(ref: RemoteRef): Promise<DiffInfo | undefined> {
 }
 
 /** The bytes of a file added in a diff, from its `added` lines; undefined when they are not all there. */
-function rebuildAdded(hunks: { lines: { kind: string; text: string }[] }[] | null): Buffer | undefined {
+function rebuildAdded(
+  hunks: { lines: { kind: string; text: string }[] }[] | null,
+): Buffer | undefined {
   if (hunks === null) return undefined;
   if (hunks.length === 0) return Buffer.alloc(0);
   if (hunks.length !== 1) return undefined;
@@ -97,14 +105,18 @@ function rebuildAdded(hunks: { lines: { kind: string; text: string }[] }[] | nul
   let finalNewline = true;
   for (const line of lines) {
     if (line.kind === "added") text.push(line.text);
-    else if (line.kind === "annotation" && /No newline at end of file/.test(line.text)) finalNewline = false;
+    else if (line.kind === "annotation" && /No newline at end of file/.test(line.text))
+      finalNewline = false;
     else return undefined;
   }
   return Buffer.from(text.join("\n") + (finalNewline && text.length > 0 ? "\n" : ""), "utf8");
 }
 
 /** Downloads one file or symlink. */
-async function fetchEntry(ref: RemoteRef, path: string): Promise<{ mode: FileMode; bytes: Buffer }> {
+async function fetchEntry(
+  ref: RemoteRef,
+  path: string,
+): Promise<{ mode: FileMode; bytes: Buffer }> {
   const file = await ref.api.readFile(ref.org, ref.repo, ref.changeId, path);
   return { mode: toMode(file.type, file.mode), bytes: file.content };
 }

@@ -128,7 +128,10 @@ export class RepoSync {
     if (saved !== undefined) {
       const local = this.tree.current().tree;
       for (const path of changedPaths(new Map(saved.base), local)) keep.add(path);
-      if (keep.size > 0) this.options.log(`${this.stats.repo}: ${keep.size} unsynced edit(s) from a previous run will be written`);
+      if (keep.size > 0)
+        this.options.log(
+          `${this.stats.repo}: ${keep.size} unsynced edit(s) from a previous run will be written`,
+        );
     }
     const tip = await this.readTip();
     await this.applyRemote(tip, keep);
@@ -191,7 +194,9 @@ export class RepoSync {
     this.watcher.close();
     this.stats.pendingPaths = changedPaths(this.base, this.tree.current().tree).length;
     this.stats.lockedBy = await this.guard.lock().catch(() => null);
-    this.options.log(`${this.stats.repo}: FAILED CLOSED: ${reason}; ${this.stats.pendingPaths} edit(s) not written`);
+    this.options.log(
+      `${this.stats.repo}: FAILED CLOSED: ${reason}; ${this.stats.pendingPaths} edit(s) not written`,
+    );
     this.options.onUpdate();
   }
 
@@ -244,7 +249,9 @@ export class RepoSync {
       return;
     }
     if (error instanceof MesaApiError && error.status === 403) {
-      await this.failClosed(`Mesa refused a write (${message}); the credential may not write ${this.stats.repo}`);
+      await this.failClosed(
+        `Mesa refused a write (${message}); the credential may not write ${this.stats.repo}`,
+      );
       return;
     }
     this.stats.lastError = message;
@@ -257,7 +264,9 @@ export class RepoSync {
       await this.pullIfMoved();
       const scan = this.tree.current();
       this.watcher.update(scan.dirs);
-      const paths = changedPaths(this.base, scan.tree).filter((path) => this.rejected.get(path) !== (scan.tree.get(path)?.sha ?? ""));
+      const paths = changedPaths(this.base, scan.tree).filter(
+        (path) => this.rejected.get(path) !== (scan.tree.get(path)?.sha ?? ""),
+      );
       this.stats.pendingPaths = paths.length;
       this.stats.files = scan.tree.size;
       if (paths.length === 0) {
@@ -271,8 +280,11 @@ export class RepoSync {
         this.stats.lastSyncAt = new Date().toISOString();
         this.saveState();
       } catch (error) {
-        if (!(error instanceof MesaApiError) || error.status !== 409 || attempt >= MAX_ATTEMPTS) throw error;
-        this.options.log(`${this.stats.repo}: ${error.message}; fetching the new tip and re-applying ${paths.length} edit(s)`);
+        if (!(error instanceof MesaApiError) || error.status !== 409 || attempt >= MAX_ATTEMPTS)
+          throw error;
+        this.options.log(
+          `${this.stats.repo}: ${error.message}; fetching the new tip and re-applying ${paths.length} edit(s)`,
+        );
       }
     }
   }
@@ -295,7 +307,13 @@ export class RepoSync {
       const op: FileOp =
         read === undefined
           ? { path, action: "delete" }
-          : { path, action: "upsert", content: read.bytes.toString("base64"), encoding: "base64", mode: read.entry.mode };
+          : {
+              path,
+              action: "upsert",
+              content: read.bytes.toString("base64"),
+              encoding: "base64",
+              mode: read.entry.mode,
+            };
       const size = read === undefined ? path.length : Math.ceil(read.bytes.length / 3) * 4;
       if (batch.length > 0 && (batch.length >= maxFiles || bytes + size > maxBytes)) await send();
       batch.push({ op, entry: read?.entry });
@@ -319,7 +337,10 @@ export class RepoSync {
         this.tip = change.id;
         this.stats.changeId = change.id;
       } else {
-        const change = await api.patchChange(org, repo, rev.id, { files, base_commit_oid: this.tip });
+        const change = await api.patchChange(org, repo, rev.id, {
+          files,
+          base_commit_oid: this.tip,
+        });
         this.tip = change.current_commit_oid;
       }
     } catch (error) {
@@ -331,7 +352,9 @@ export class RepoSync {
       const { op, entry } = batch[0];
       this.rejected.set(op.path, entry?.sha ?? "");
       this.stats.lastError = `'${op.path}' refused: ${error.message}`;
-      this.options.log(`${this.stats.repo}: Mesa refused '${op.path}' (${error.message}); it stays local until it changes`);
+      this.options.log(
+        `${this.stats.repo}: Mesa refused '${op.path}' (${error.message}); it stays local until it changes`,
+      );
       return;
     }
     for (const { op, entry } of batch) {
@@ -341,7 +364,9 @@ export class RepoSync {
     }
     this.stats.changesWritten++;
     this.stats.filesUploaded += files.length;
-    this.options.log(`${this.stats.repo}: wrote ${files.length} file op(s) as ${this.stats.changeId || this.tip}`);
+    this.options.log(
+      `${this.stats.repo}: wrote ${files.length} file op(s) as ${this.stats.changeId || this.tip}`,
+    );
   }
 
   /**
@@ -352,7 +377,11 @@ export class RepoSync {
     const { api, org, repo } = this.options;
     const current = await api.getBookmark(org, repo, bookmark);
     if (current.change_id !== this.tip) {
-      throw new MesaApiError(409, "BOOKMARK_MOVED", `bookmark '${bookmark}' moved to ${current.change_id} while writing`);
+      throw new MesaApiError(
+        409,
+        "BOOKMARK_MOVED",
+        `bookmark '${bookmark}' moved to ${current.change_id} while writing`,
+      );
     }
     await api.moveBookmark(org, repo, bookmark, changeId);
   }
@@ -374,13 +403,20 @@ export class RepoSync {
     this.saveState();
     this.options.log(
       `${this.stats.repo}: brought in ${this.stats.changeId}` +
-        (overlapping > 0 ? `; ${overlapping} path(s) edited on both sides keep the local version` : ""),
+        (overlapping > 0
+          ? `; ${overlapping} path(s) edited on both sides keep the local version`
+          : ""),
     );
   }
 
   /** Makes the working copy equal to `tip` except for `keep`; returns how many kept paths the remote also changed. */
   private async applyRemote(tip: string, keep: ReadonlySet<string>): Promise<number> {
-    const ref: RemoteRef = { api: this.options.api, org: this.options.org, repo: this.options.repo, changeId: this.changeIdOf(tip) };
+    const ref: RemoteRef = {
+      api: this.options.api,
+      org: this.options.org,
+      repo: this.options.repo,
+      changeId: this.changeIdOf(tip),
+    };
     const local = this.tree.current().tree;
     const bulk = local.size === 0 ? prefetchAll(ref) : undefined;
     const remote = await listRemoteTree(ref);
@@ -435,14 +471,20 @@ export class RepoSync {
   private loadState(): SavedState | undefined {
     try {
       const saved = JSON.parse(fs.readFileSync(this.options.stateFile, "utf8")) as SavedState;
-      return saved.rev === revLabel(this.options.rev) && Array.isArray(saved.base) ? saved : undefined;
+      return saved.rev === revLabel(this.options.rev) && Array.isArray(saved.base)
+        ? saved
+        : undefined;
     } catch {
       return undefined;
     }
   }
 
   private saveState(): void {
-    const state: SavedState = { rev: revLabel(this.options.rev), tip: this.tip, base: [...this.base] };
+    const state: SavedState = {
+      rev: revLabel(this.options.rev),
+      tip: this.tip,
+      base: [...this.base],
+    };
     fs.mkdirSync(dirname(this.options.stateFile), { recursive: true });
     writeFileAtomic(this.options.stateFile, JSON.stringify(state));
   }
@@ -457,7 +499,9 @@ function revLabel(rev: RepoRev): string {
 }
 
 function describe(files: FileOp[]): string {
-  const names = files.slice(0, 3).map((file) => (file.action === "delete" ? `-${file.path}` : file.path));
+  const names = files
+    .slice(0, 3)
+    .map((file) => (file.action === "delete" ? `-${file.path}` : file.path));
   const more = files.length > 3 ? ` (+${files.length - 3} more)` : "";
   return `mesa mount: ${names.join(", ")}${more}`;
 }

@@ -25,16 +25,22 @@ export function runStats(options: {
     try {
       pid = Number(fs.readFileSync(pidFile, "utf8").trim());
     } catch {
-      return fail(`error: no mesa daemon: cannot read PID file ${pidFile}; start one with \`mesa mount -d\``);
+      return fail(
+        `error: no mesa daemon: cannot read PID file ${pidFile}; start one with \`mesa mount -d\``,
+      );
     }
   }
-  if (!alive(pid)) return fail(`error: no mesa daemon runs with pid ${pid}; start one with \`mesa mount -d\``);
+  if (!alive(pid))
+    return fail(`error: no mesa daemon runs with pid ${pid}; start one with \`mesa mount -d\``);
   const dir = options.pidFile !== undefined ? dirname(options.pidFile) : options.runtimeDir;
   const stats = readStatsFile(statsFilePath(dir, pid));
   if (stats === undefined) {
-    return fail(`error: process ${pid} publishes no mesa stats in ${dir}; is it a mesa daemon with this MESA_RUNTIME_DIR?`);
+    return fail(
+      `error: process ${pid} publishes no mesa stats in ${dir}; is it a mesa daemon with this MESA_RUNTIME_DIR?`,
+    );
   }
-  const stdout = options.format === "json" ? `${JSON.stringify(stats, null, 2)}\n` : formatText(stats);
+  const stdout =
+    options.format === "json" ? `${JSON.stringify(stats, null, 2)}\n` : formatText(stats);
   return { stdout, stderr: "", exitCode: stats.state === "failed" ? 3 : 0 };
 }
 

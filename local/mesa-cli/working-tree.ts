@@ -136,10 +136,17 @@ export class WorkingTree {
       }
     }
     for (const path of [...this.files.keys()]) {
-      if (path.startsWith(prefix) && !path.slice(prefix.length).includes("/") && !seen.has(path)) this.files.delete(path);
+      if (path.startsWith(prefix) && !path.slice(prefix.length).includes("/") && !seen.has(path))
+        this.files.delete(path);
     }
     for (const sub of [...this.dirs]) {
-      if (sub !== dir && sub.startsWith(prefix) && !sub.slice(prefix.length).includes("/") && !seen.has(sub)) this.forgetDir(sub);
+      if (
+        sub !== dir &&
+        sub.startsWith(prefix) &&
+        !sub.slice(prefix.length).includes("/") &&
+        !seen.has(sub)
+      )
+        this.forgetDir(sub);
     }
   }
 
@@ -173,7 +180,10 @@ export class WorkingTree {
       }
       if (!stat.isFile()) return undefined;
       const bytes = fs.readFileSync(abs);
-      return { entry: { mode: stat.mode & 0o100 ? "100755" : "100644", sha: gitBlobSha(bytes) }, bytes };
+      return {
+        entry: { mode: stat.mode & 0o100 ? "100755" : "100644", sha: gitBlobSha(bytes) },
+        bytes,
+      };
     } catch {
       return undefined;
     }
@@ -191,7 +201,10 @@ export class WorkingTree {
       return;
     }
     if (existing?.isSymbolicLink()) fs.rmSync(abs, { force: true });
-    const tmpPath = join(dirname(abs), `${TMP_PREFIX}${process.pid}-${Math.random().toString(36).slice(2)}`);
+    const tmpPath = join(
+      dirname(abs),
+      `${TMP_PREFIX}${process.pid}-${Math.random().toString(36).slice(2)}`,
+    );
     writeFileAtomic(abs, bytes, { mode: mode === "100755" ? 0o755 : 0o644, tmpPath });
   }
 
@@ -212,7 +225,11 @@ export class WorkingTree {
     }
   }
 
-  private readEntry(path: string, startNs: bigint, old: CachedEntry | undefined): CachedEntry | undefined {
+  private readEntry(
+    path: string,
+    startNs: bigint,
+    old: CachedEntry | undefined,
+  ): CachedEntry | undefined {
     let stat: fs.BigIntStats;
     try {
       stat = fs.lstatSync(join(this.root, path), { bigint: true });
@@ -229,7 +246,8 @@ export class WorkingTree {
     if (old !== undefined && !old.racy && sameKey(old.key, key)) return old;
     const read = this.read(path);
     if (read === undefined) return undefined;
-    const racy = startNs - (stat.mtimeNs > stat.ctimeNs ? stat.mtimeNs : stat.ctimeNs) < RACY_WINDOW_NS;
+    const racy =
+      startNs - (stat.mtimeNs > stat.ctimeNs ? stat.mtimeNs : stat.ctimeNs) < RACY_WINDOW_NS;
     return { key, entry: read.entry, racy };
   }
 
@@ -239,7 +257,8 @@ export class WorkingTree {
     for (const part of parts) {
       rel = rel === "" ? part : `${rel}/${part}`;
       const stat = lstatOrUndefined(join(this.root, rel));
-      if (stat !== undefined && !stat.isDirectory()) fs.rmSync(join(this.root, rel), { force: true });
+      if (stat !== undefined && !stat.isDirectory())
+        fs.rmSync(join(this.root, rel), { force: true });
     }
     fs.mkdirSync(join(this.root, dirname(path)), { recursive: true });
   }
@@ -262,7 +281,13 @@ function isDirectory(abs: string): boolean {
 }
 
 function sameKey(a: StatKey, b: StatKey): boolean {
-  return a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs && a.ino === b.ino && a.mode === b.mode;
+  return (
+    a.size === b.size &&
+    a.mtimeNs === b.mtimeNs &&
+    a.ctimeNs === b.ctimeNs &&
+    a.ino === b.ino &&
+    a.mode === b.mode
+  );
 }
 
 function lstatOrUndefined(path: string): fs.Stats | undefined {

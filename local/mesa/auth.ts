@@ -44,14 +44,14 @@ type Jose = typeof import("jose", { with: { "resolution-mode": "import" } });
 
 /** Verifies bearer credentials: raw API keys and the SDK-signed HS256 access tokens. */
 export class Authenticator {
-  constructor(
-    private readonly deps: { store: MetadataStore; jose: Jose; clock: Clock },
-  ) {}
+  constructor(private readonly deps: { store: MetadataStore; jose: Jose; clock: Clock }) {}
 
   /** Resolves the principal of a bearer credential or throws a 401 Mesa error. */
   async authenticate(bearer: string | undefined): Promise<Principal> {
     if (!bearer) {
-      throw mesaErrors.unauthorized("missing credentials; send `Authorization: Bearer <api key or access token>`");
+      throw mesaErrors.unauthorized(
+        "missing credentials; send `Authorization: Bearer <api key or access token>`",
+      );
     }
     return bearer.startsWith("eyJ") && bearer.split(".").length === 3
       ? this.verifyAccessToken(bearer)
@@ -60,13 +60,20 @@ export class Authenticator {
 
   private activeKey(key: ApiKeyRecord | undefined): ApiKeyRecord | undefined {
     if (!key || key.revokedAt !== null) return undefined;
-    if (key.expiresAt !== null && Date.parse(key.expiresAt) <= this.deps.clock.now()) return undefined;
+    if (key.expiresAt !== null && Date.parse(key.expiresAt) <= this.deps.clock.now())
+      return undefined;
     return key;
   }
 
-  private principalFor(key: ApiKeyRecord, scopes: Scope[], tokenRepos: string[] | null, via: Principal["via"]): Principal {
+  private principalFor(
+    key: ApiKeyRecord,
+    scopes: Scope[],
+    tokenRepos: string[] | null,
+    via: Principal["via"],
+  ): Principal {
     const org = this.deps.store.orgById(key.orgId);
-    if (!org) throw mesaErrors.unauthorized("the API key's organization no longer exists; use another key");
+    if (!org)
+      throw mesaErrors.unauthorized("the API key's organization no longer exists; use another key");
     return { org, key, scopes, tokenRepos, via };
   }
 
@@ -74,7 +81,9 @@ export class Authenticator {
     const hash = hashApiKey(raw);
     const key = this.activeKey(this.deps.store.apiKeyByHash(hash));
     if (!key || !constantTimeEqual(key.keyHash, hash)) {
-      throw mesaErrors.unauthorized("invalid, revoked or expired API key; create a new key and retry");
+      throw mesaErrors.unauthorized(
+        "invalid, revoked or expired API key; create a new key and retry",
+      );
     }
     return this.principalFor(key, key.scopes, null, "api_key");
   }
@@ -90,7 +99,10 @@ export class Authenticator {
           const m = /^(.+)\.v1$/.exec(header.kid ?? "");
           if (!m) throw mesaErrors.unauthorized("access token `kid` must be `<api key id>.v1`");
           key = this.activeKey(store.apiKeyById(m[1]));
-          if (!key) throw mesaErrors.unauthorized("access token was signed by an unknown, revoked or expired API key");
+          if (!key)
+            throw mesaErrors.unauthorized(
+              "access token was signed by an unknown, revoked or expired API key",
+            );
           return new TextEncoder().encode(key.keyHash);
         },
         {
@@ -115,17 +127,24 @@ export class Authenticator {
     const k = key as ApiKeyRecord;
     const iat = payload.iat as number;
     const exp = payload.exp as number;
-    if (payload.iss !== k.id) throw mesaErrors.unauthorized("access token `iss` must equal the signing key id");
+    if (payload.iss !== k.id)
+      throw mesaErrors.unauthorized("access token `iss` must equal the signing key id");
     if (exp - iat > MAX_TOKEN_TTL_SECONDS) {
-      throw mesaErrors.unauthorized(`access token lifetime exceeds ${MAX_TOKEN_TTL_SECONDS} seconds; use a shorter ttl`);
+      throw mesaErrors.unauthorized(
+        `access token lifetime exceeds ${MAX_TOKEN_TTL_SECONDS} seconds; use a shorter ttl`,
+      );
     }
     if (iat > clock.now() / 1000 + CLOCK_SKEW_SECONDS) {
-      throw mesaErrors.unauthorized("access token `iat` is in the future; check the signer's clock");
+      throw mesaErrors.unauthorized(
+        "access token `iat` is in the future; check the signer's clock",
+      );
     }
     const requested = Array.isArray(payload.scopes) ? (payload.scopes as unknown[]) : [];
     const scopes = k.scopes.filter((s) => requested.includes(s));
     const repos = payload.repos;
-    const tokenRepos = Array.isArray(repos) ? repos.filter((r): r is string => typeof r === "string") : null;
+    const tokenRepos = Array.isArray(repos)
+      ? repos.filter((r): r is string => typeof r === "string")
+      : null;
     return this.principalFor(k, scopes, tokenRepos, "access_token");
   }
 }

@@ -22,11 +22,19 @@ export async function ensureLocalOrg(
   const { store, ids, clock } = deps;
   let org = store.orgBySlug(LOCAL_ORG);
   if (!org) {
-    org = { id: ids.id("org"), slug: LOCAL_ORG, name: "Local", createdAt: new Date(clock.now()).toISOString() };
+    org = {
+      id: ids.id("org"),
+      slug: LOCAL_ORG,
+      name: "Local",
+      createdAt: new Date(clock.now()).toISOString(),
+    };
     store.insertOrg(org);
   }
   const file = join(dataDir, ADMIN_KEY_FILE);
-  let apiKey = await readFile(file, "utf8").then((s) => s.trim(), () => "");
+  let apiKey = await readFile(file, "utf8").then(
+    (s) => s.trim(),
+    () => "",
+  );
   if (!apiKey) {
     apiKey = ids.apiKey();
     writeFileAtomic(file, `${apiKey}\n`, { mode: 0o600 });

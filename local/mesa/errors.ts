@@ -61,9 +61,15 @@ export const mesaErrors = {
   forbidden: (message: string) => new MesaHttpError(403, ErrorCodes.forbidden, message),
   notFound: (what: string) => new MesaHttpError(404, ErrorCodes.notFound, `${what} not found`),
   methodNotAllowed: (allowed: string[]) =>
-    new MesaHttpError(405, ErrorCodes.methodNotAllowed, `method not allowed; use ${allowed.join(", ")}`, undefined, {
-      allow: allowed.join(", "),
-    }),
+    new MesaHttpError(
+      405,
+      ErrorCodes.methodNotAllowed,
+      `method not allowed; use ${allowed.join(", ")}`,
+      undefined,
+      {
+        allow: allowed.join(", "),
+      },
+    ),
   notAcceptable: (message: string) => new MesaHttpError(406, ErrorCodes.notAcceptable, message),
   conflict: (message: string, details?: Record<string, unknown>) =>
     new MesaHttpError(409, ErrorCodes.conflict, message, details),

@@ -46,7 +46,11 @@ export function runGit(
     child.stderr.on("data", (b: Buffer) => err.push(b));
     child.on("error", reject);
     child.on("close", (code) =>
-      resolve({ code: code ?? 1, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString("utf8") }),
+      resolve({
+        code: code ?? 1,
+        stdout: Buffer.concat(out),
+        stderr: Buffer.concat(err).toString("utf8"),
+      }),
     );
     child.stdin.on("error", () => undefined);
     child.stdin.end(opts.input ?? "");

@@ -43,7 +43,8 @@ export type TreeEdit =
   | { action: "delete"; path: string };
 
 /** Drops sub-second precision, which git commits cannot store. */
-export const truncateToSeconds = (iso: string) => new Date(Math.floor(Date.parse(iso) / 1000) * 1000).toISOString();
+export const truncateToSeconds = (iso: string) =>
+  new Date(Math.floor(Date.parse(iso) / 1000) * 1000).toISOString();
 
 const toGitDate = (iso: string) => `${Math.floor(Date.parse(iso) / 1000)} +0000`;
 const fromGitDate = (raw: string) => new Date(Number(raw.split(" ")[0]) * 1000).toISOString();
@@ -74,9 +75,12 @@ export class GitRepo {
       await mkdir(dir);
       const files = contents.map((_, i) => join(dir, String(i)));
       await Promise.all(contents.map((c, i) => writeFile(files[i], c)));
-      const out = await git(this.gitDir, ["hash-object", "-w", "--no-filters", "--stdin-paths"], { input: files.join("\n") + "\n" });
+      const out = await git(this.gitDir, ["hash-object", "-w", "--no-filters", "--stdin-paths"], {
+        input: files.join("\n") + "\n",
+      });
       const oids = out.toString().split("\n").filter(Boolean);
-      if (oids.length !== contents.length) throw new Error(`git hash-object wrote ${oids.length} blobs, expected ${contents.length}`);
+      if (oids.length !== contents.length)
+        throw new Error(`git hash-object wrote ${oids.length} blobs, expected ${contents.length}`);
       return oids;
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -88,16 +92,24 @@ export class GitRepo {
    * returns the new tree id. Blobs are written first, then the tree is built in a temporary index.
    */
   async editTree(base: TreeEntry[], edits: TreeEdit[]): Promise<string> {
-    const upserts = edits.filter((e): e is Extract<TreeEdit, { action: "upsert" }> => e.action === "upsert");
+    const upserts = edits.filter(
+      (e): e is Extract<TreeEdit, { action: "upsert" }> => e.action === "upsert",
+    );
     const blobs = await this.writeBlobs(upserts.map((e) => e.content));
-    const entries = new Map(base.filter((e) => e.type !== "tree").map((e) => [e.path, `${e.mode} ${e.oid}\t${e.path}`]));
+    const entries = new Map(
+      base.filter((e) => e.type !== "tree").map((e) => [e.path, `${e.mode} ${e.oid}\t${e.path}`]),
+    );
     for (const e of edits) if (e.action === "delete") entries.delete(e.path);
     upserts.forEach((e, i) => entries.set(e.path, `${e.mode} ${blobs[i]}\t${e.path}`));
     const index = join(this.gitDir, `index-${randomUUID()}`);
     const env = { GIT_INDEX_FILE: index };
     try {
       const lines = [...entries.values()];
-      if (lines.length > 0) await git(this.gitDir, ["update-index", "-z", "--index-info"], { env, input: lines.join("\0") + "\0" });
+      if (lines.length > 0)
+        await git(this.gitDir, ["update-index", "-z", "--index-info"], {
+          env,
+          input: lines.join("\0") + "\0",
+        });
       return (await git(this.gitDir, ["write-tree"], { env })).toString().trim();
     } finally {
       await rm(index, { force: true });
@@ -114,7 +126,9 @@ export class GitRepo {
       `committer ${sig(c.committer)}\n` +
       (c.changeId ? `change-id ${c.changeId}\n` : "") +
       `\n${c.message}`;
-    return (await git(this.gitDir, ["hash-object", "-t", "commit", "-w", "--stdin"], { input: text }))
+    return (
+      await git(this.gitDir, ["hash-object", "-t", "commit", "-w", "--stdin"], { input: text })
+    )
       .toString()
       .trim();
   }
@@ -148,7 +162,11 @@ export class GitRepo {
 
   /** Every bookmark (branch) and the commit it points at. */
   async listRefs(): Promise<Map<string, string>> {
-    const out = await git(this.gitDir, ["for-each-ref", "--format=%(objectname) %(refname)", "refs/heads/"]);
+    const out = await git(this.gitDir, [
+      "for-each-ref",
+      "--format=%(objectname) %(refname)",
+      "refs/heads/",
+    ]);
     const refs = new Map<string, string>();
     for (const line of out.toString("utf8").split("\n")) {
       if (!line) continue;
@@ -160,7 +178,12 @@ export class GitRepo {
 
   /** The commit a bookmark points at, or undefined when the bookmark does not exist. */
   async readRef(bookmark: string): Promise<string | undefined> {
-    const r = await runGit(this.gitDir, ["rev-parse", "--verify", "-q", `refs/heads/${bookmark}^{commit}`]);
+    const r = await runGit(this.gitDir, [
+      "rev-parse",
+      "--verify",
+      "-q",
+      `refs/heads/${bookmark}^{commit}`,
+    ]);
     return r.code === 0 ? r.stdout.toString().trim() : undefined;
   }
 
@@ -234,14 +257,31 @@ export class GitRepo {
 
   /** Paths that differ between two commits or trees. */
   async changedPaths(base: string, head: string): Promise<string[]> {
-    const out = await git(this.gitDir, ["diff-tree", "-r", "-z", "--name-only", "--no-renames", base, head]);
+    const out = await git(this.gitDir, [
+      "diff-tree",
+      "-r",
+      "-z",
+      "--name-only",
+      "--no-renames",
+      base,
+      head,
+    ]);
     return out.toString("utf8").split("\0").filter(Boolean);
   }
 
   /** Unified diff (3 lines of context, no rename detection) between two trees or commits. */
   async diff(base: string, head: string): Promise<string> {
     return (
-      await git(this.gitDir, ["diff-tree", "-r", "-p", "--no-renames", "--no-color", "--full-index", base, head])
+      await git(this.gitDir, [
+        "diff-tree",
+        "-r",
+        "-p",
+        "--no-renames",
+        "--no-color",
+        "--full-index",
+        base,
+        head,
+      ])
     ).toString("utf8");
   }
 
@@ -250,7 +290,15 @@ export class GitRepo {
    * Returns the merged tree, or the conflicting paths.
    */
   async mergeTrees(target: string, source: string): Promise<{ tree: string; conflicts: string[] }> {
-    const r = await runGit(this.gitDir, ["merge-tree", "--write-tree", "--name-only", "-z", "--no-messages", target, source]);
+    const r = await runGit(this.gitDir, [
+      "merge-tree",
+      "--write-tree",
+      "--name-only",
+      "-z",
+      "--no-messages",
+      target,
+      source,
+    ]);
     if (r.code > 1) throw new Error(`git merge-tree failed: ${r.stderr.trim()}`);
     const parts = r.stdout.toString("utf8").split("\0").filter(Boolean);
     return { tree: parts[0], conflicts: r.code === 1 ? parts.slice(1) : [] };

@@ -80,7 +80,14 @@ export async function startLocalMesa(opts: LocalMesaOptions = {}): Promise<Local
       scheduler: opts.webhookScheduler ?? timerScheduler,
       repoUrl: (orgSlug, repo) => `${origin}${API_PREFIX}/${orgSlug}/${repo}`,
     });
-    const services = { store, storage: new RepoStorage(reposDir, store), ids, clock, repoLocks: new KeyedLock(), webhooks };
+    const services = {
+      store,
+      storage: new RepoStorage(reposDir, store),
+      ids,
+      clock,
+      repoLocks: new KeyedLock(),
+      webhooks,
+    };
     const auth = new Authenticator({ store, jose, clock });
     const faults = new FaultInjector({
       envelope: (status, message) => mesaErrors.forStatus(status, message).body(ids.uuid()),
@@ -91,8 +98,16 @@ export async function startLocalMesa(opts: LocalMesaOptions = {}): Promise<Local
       newId: () => ids.id("fault"),
       ...(opts.sleep && { sleep: opts.sleep }),
     });
-    const handler = createMesaHandler({ services, auth, faults, maxBodyBytes: opts.maxBodyBytes ?? 32 * 1024 * 1024 });
-    const listener = await listenHttp(handler, { host: opts.host ?? "127.0.0.1", port: opts.port ?? 0 });
+    const handler = createMesaHandler({
+      services,
+      auth,
+      faults,
+      maxBodyBytes: opts.maxBodyBytes ?? 32 * 1024 * 1024,
+    });
+    const listener = await listenHttp(handler, {
+      host: opts.host ?? "127.0.0.1",
+      port: opts.port ?? 0,
+    });
     origin = listener.origin;
     webhooks.resume();
     return {

@@ -58,9 +58,16 @@ export class RepoStorage {
    * Resolves a change id to its current commit id without reading the commit; 400 for a malformed
    * id, 404 for an unknown one.
    */
-  resolveOid(repo: RepoRecord, changeId: unknown, field: string): { changeId: string; commitOid: string } {
+  resolveOid(
+    repo: RepoRecord,
+    changeId: unknown,
+    field: string,
+  ): { changeId: string; commitOid: string } {
     if (typeof changeId !== "string" || !isChangeId(changeId)) {
-      throw mesaErrors.badRequest(`\`${field}\` must be a change id of 32 letters k-z (got ${JSON.stringify(changeId)})`, { field });
+      throw mesaErrors.badRequest(
+        `\`${field}\` must be a change id of 32 letters k-z (got ${JSON.stringify(changeId)})`,
+        { field },
+      );
     }
     const rec = this.store.changeById(repo.id, changeId);
     if (!rec) throw mesaErrors.notFound(`Change ${changeId}`);
@@ -81,7 +88,10 @@ export class RepoStorage {
   }
 
   /** The change a bookmark points at; 404 naming the bookmark when it does not exist. */
-  async bookmarkTip(repo: RepoRecord, bookmark: string): Promise<{ commitOid: string; changeId: string }> {
+  async bookmarkTip(
+    repo: RepoRecord,
+    bookmark: string,
+  ): Promise<{ commitOid: string; changeId: string }> {
     const commitOid = await this.gitFor(repo).readRef(bookmark);
     if (!commitOid) throw mesaErrors.notFound(`Bookmark "${bookmark}"`);
     return { commitOid, changeId: this.changeIdOf(repo, commitOid) };

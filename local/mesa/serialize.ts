@@ -3,7 +3,12 @@ import type { RepoStorage } from "./repo-storage";
 import type { ApiKeyRecord, ChangeRecord, MetadataStore, RepoRecord, SyncRecord } from "./store";
 
 /** Repo JSON as the API returns it. */
-export async function repoJson(repo: RepoRecord, storage: RepoStorage, store: MetadataStore, orgSlug: string) {
+export async function repoJson(
+  repo: RepoRecord,
+  storage: RepoStorage,
+  store: MetadataStore,
+  orgSlug: string,
+) {
   const latest = repo.upstream ? store.latestSync(repo.id) : undefined;
   return {
     id: repo.id,

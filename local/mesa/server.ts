@@ -7,7 +7,12 @@ import { RouteTable } from "../shared/router";
 import { canAccessRepo, hasScope, type Authenticator } from "./auth";
 import { MesaHttpError, mesaErrors } from "./errors";
 import { handlers } from "./handlers";
-import { OPERATIONS, type MesaServices, type OperationContext, type OperationId } from "./operations";
+import {
+  OPERATIONS,
+  type MesaServices,
+  type OperationContext,
+  type OperationId,
+} from "./operations";
 
 /** Everything the request pipeline needs. */
 interface MesaServerDeps {
@@ -23,11 +28,15 @@ export const API_PREFIX = "/v1";
 
 function buildRoutes(): RouteTable<OperationId> {
   const table = new RouteTable<OperationId>();
-  for (const [id, op] of Object.entries(OPERATIONS)) table.add(op.method, API_PREFIX + op.path, id as OperationId);
+  for (const [id, op] of Object.entries(OPERATIONS))
+    table.add(op.method, API_PREFIX + op.path, id as OperationId);
   return table;
 }
 
-const pathMethods = () => new PathMethods(Object.values(OPERATIONS).map((op) => ({ method: op.method, pattern: API_PREFIX + op.path })));
+const pathMethods = () =>
+  new PathMethods(
+    Object.values(OPERATIONS).map((op) => ({ method: op.method, pattern: API_PREFIX + op.path })),
+  );
 
 /**
  * The request pipeline, in this fixed order:
@@ -39,39 +48,63 @@ export function createMesaHandler(deps: MesaServerDeps): RequestHandler {
   const methods = pathMethods();
   const { services } = deps;
 
-  async function dispatch(req: IncomingMessage, res: ServerResponse, rawPath: string, query: URLSearchParams): Promise<void> {
+  async function dispatch(
+    req: IncomingMessage,
+    res: ServerResponse,
+    rawPath: string,
+    query: URLSearchParams,
+  ): Promise<void> {
     const method = (req.method ?? "GET").toUpperCase();
     // The path decides the methods (`/{org}/repos` has GET and POST only), before any route match.
     const allowed = methods.allowed(rawPath);
-    if (allowed.length && !(allowed as string[]).includes(method)) throw mesaErrors.methodNotAllowed(allowed);
+    if (allowed.length && !(allowed as string[]).includes(method))
+      throw mesaErrors.methodNotAllowed(allowed);
     const match = routes.match(method, rawPath);
     if (!match) throw mesaErrors.notFound(`Route ${method} ${rawPath}`);
     const op = OPERATIONS[match.route];
     const principal = await deps.auth.authenticate(bearerToken(req));
     if (!hasScope(principal, op.scope)) {
-      throw mesaErrors.forbidden(`this operation needs the \`${op.scope}\` scope; the credential has [${principal.scopes.join(", ")}]`);
+      throw mesaErrors.forbidden(
+        `this operation needs the \`${op.scope}\` scope; the credential has [${principal.scopes.join(", ")}]`,
+      );
     }
-    const ctx = { services, principal, params: match.params, query, accept: req.headers.accept ?? "" } as OperationContext;
+    const ctx = {
+      services,
+      principal,
+      params: match.params,
+      query,
+      accept: req.headers.accept ?? "",
+    } as OperationContext;
     if (op.target !== "none") {
       const org = services.store.orgBySlug(match.params.org);
       if (!org) throw mesaErrors.notFound(`Organization "${match.params.org}"`);
-      if (org.id !== principal.org.id) throw mesaErrors.forbidden(`the credential belongs to organization "${principal.org.slug}", not "${org.slug}"`);
+      if (org.id !== principal.org.id)
+        throw mesaErrors.forbidden(
+          `the credential belongs to organization "${principal.org.slug}", not "${org.slug}"`,
+        );
       ctx.org = org;
     }
     if (op.target === "repo") {
       const repo = services.store.repoByName(ctx.org.id, match.params.repo);
       // A repo outside the credential's reach is reported as missing, so that its existence does not leak.
-      if (!repo || !canAccessRepo(principal, repo)) throw mesaErrors.notFound(`Repo "${match.params.repo}"`);
+      if (!repo || !canAccessRepo(principal, repo))
+        throw mesaErrors.notFound(`Repo "${match.params.repo}"`);
       ctx.repo = repo;
     }
     if (method === "POST" || method === "PATCH" || method === "PUT") {
       ctx.body = await readJsonBody(req, deps.maxBodyBytes);
       // Every POST and PATCH of the API declares a required JSON body (the SDK always sends one).
-      if (ctx.body === undefined) throw mesaErrors.badRequest("request body is required; send a JSON object (`{}` for no fields)");
+      if (ctx.body === undefined)
+        throw mesaErrors.badRequest(
+          "request body is required; send a JSON object (`{}` for no fields)",
+        );
     }
     const result = await handlers[match.route](ctx);
     if (result.raw) {
-      res.writeHead(result.status, { "content-type": result.raw.contentType, "content-length": String(result.raw.data.length) });
+      res.writeHead(result.status, {
+        "content-type": result.raw.contentType,
+        "content-length": String(result.raw.data.length),
+      });
       res.end(result.raw.data);
     } else {
       sendJson(res, result.status, result.body);

@@ -153,14 +153,28 @@ export class SqliteMetadataStore implements MetadataStore {
     return r && toOrg(r);
   }
   insertOrg(o: OrgRecord): void {
-    this.run("INSERT INTO orgs (id, slug, name, created_at) VALUES (?, ?, ?, ?)", o.id, o.slug, o.name, o.createdAt);
+    this.run(
+      "INSERT INTO orgs (id, slug, name, created_at) VALUES (?, ?, ?, ?)",
+      o.id,
+      o.slug,
+      o.name,
+      o.createdAt,
+    );
   }
 
   insertApiKey(k: ApiKeyRecord): void {
     this.run(
       "INSERT INTO api_keys (id, org_id, name, key_hash, scopes, repo_ids, tags, expires_at, revoked_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-      k.id, k.orgId, k.name, k.keyHash, JSON.stringify(k.scopes), k.repoIds === null ? null : JSON.stringify(k.repoIds),
-      JSON.stringify(k.tags), k.expiresAt, k.revokedAt, k.createdAt,
+      k.id,
+      k.orgId,
+      k.name,
+      k.keyHash,
+      JSON.stringify(k.scopes),
+      k.repoIds === null ? null : JSON.stringify(k.repoIds),
+      JSON.stringify(k.tags),
+      k.expiresAt,
+      k.revokedAt,
+      k.createdAt,
     );
   }
   apiKeyByHash(hash: string): ApiKeyRecord | undefined {
@@ -172,7 +186,9 @@ export class SqliteMetadataStore implements MetadataStore {
     return r && toKey(r);
   }
   listApiKeys(orgId: string): ApiKeyRecord[] {
-    return this.all("SELECT * FROM api_keys WHERE org_id = ? ORDER BY created_at, id", orgId).map(toKey);
+    return this.all("SELECT * FROM api_keys WHERE org_id = ? ORDER BY created_at, id", orgId).map(
+      toKey,
+    );
   }
   revokeApiKey(id: string, at: string): void {
     this.run("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", at, id);
@@ -185,7 +201,13 @@ export class SqliteMetadataStore implements MetadataStore {
   insertRepo(r: Omit<RepoRecord, "seq">): RepoRecord {
     const res = this.run(
       "INSERT INTO repos (id, org_id, name, default_bookmark, tags, upstream, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-      r.id, r.orgId, r.name, r.defaultBookmark, JSON.stringify(r.tags), r.upstream && JSON.stringify(r.upstream), r.createdAt,
+      r.id,
+      r.orgId,
+      r.name,
+      r.defaultBookmark,
+      JSON.stringify(r.tags),
+      r.upstream && JSON.stringify(r.upstream),
+      r.createdAt,
     );
     return { ...r, seq: Number(res.lastInsertRowid) };
   }
@@ -198,7 +220,11 @@ export class SqliteMetadataStore implements MetadataStore {
     return r && toRepo(r);
   }
   listRepos(orgId: string, afterSeq: number): RepoRecord[] {
-    return this.all("SELECT * FROM repos WHERE org_id = ? AND seq > ? ORDER BY seq", orgId, afterSeq).map(toRepo);
+    return this.all(
+      "SELECT * FROM repos WHERE org_id = ? AND seq > ? ORDER BY seq",
+      orgId,
+      afterSeq,
+    ).map(toRepo);
   }
   countRepos(orgId: string): number {
     return (this.get("SELECT COUNT(*) AS n FROM repos WHERE org_id = ?", orgId)?.n as number) ?? 0;
@@ -206,49 +232,82 @@ export class SqliteMetadataStore implements MetadataStore {
   updateRepo(r: RepoRecord): void {
     this.run(
       "UPDATE repos SET name = ?, default_bookmark = ?, tags = ?, upstream = ? WHERE id = ?",
-      r.name, r.defaultBookmark, JSON.stringify(r.tags), r.upstream && JSON.stringify(r.upstream), r.id,
+      r.name,
+      r.defaultBookmark,
+      JSON.stringify(r.tags),
+      r.upstream && JSON.stringify(r.upstream),
+      r.id,
     );
   }
   deleteRepo(id: string): void {
     this.transaction(() => {
-      for (const table of ["change_commits", "changes", "syncs"]) this.run(`DELETE FROM ${table} WHERE repo_id = ?`, id);
+      for (const table of ["change_commits", "changes", "syncs"])
+        this.run(`DELETE FROM ${table} WHERE repo_id = ?`, id);
       this.run("DELETE FROM repos WHERE id = ?", id);
     });
   }
 
   recordChangeCommit(repoId: string, changeId: string, commitOid: string, at: string): void {
     this.transaction(() => {
-      this.run("INSERT OR REPLACE INTO change_commits (repo_id, commit_oid, change_id) VALUES (?, ?, ?)", repoId, commitOid, changeId);
+      this.run(
+        "INSERT OR REPLACE INTO change_commits (repo_id, commit_oid, change_id) VALUES (?, ?, ?)",
+        repoId,
+        commitOid,
+        changeId,
+      );
       this.run(
         `INSERT INTO changes (repo_id, change_id, commit_oid, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (repo_id, change_id) DO UPDATE SET commit_oid = excluded.commit_oid, updated_at = excluded.updated_at`,
-        repoId, changeId, commitOid, at, at,
+        repoId,
+        changeId,
+        commitOid,
+        at,
+        at,
       );
     });
   }
   changeByCommit(repoId: string, commitOid: string): ChangeRecord | undefined {
     const r = this.get(
       "SELECT c.* FROM change_commits m JOIN changes c ON c.repo_id = m.repo_id AND c.change_id = m.change_id WHERE m.repo_id = ? AND m.commit_oid = ?",
-      repoId, commitOid,
+      repoId,
+      commitOid,
     );
     return r && toChange(r);
   }
   changeById(repoId: string, changeId: string): ChangeRecord | undefined {
-    const r = this.get("SELECT * FROM changes WHERE repo_id = ? AND change_id = ?", repoId, changeId);
+    const r = this.get(
+      "SELECT * FROM changes WHERE repo_id = ? AND change_id = ?",
+      repoId,
+      changeId,
+    );
     return r && toChange(r);
   }
 
   insertSync(s: Omit<SyncRecord, "seq">): SyncRecord {
     const res = this.run(
       "INSERT INTO syncs (id, repo_id, direction, status, attempt, ref_globs, error, created_at, started_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-      s.id, s.repoId, s.direction, s.status, s.attempt, JSON.stringify(s.refGlobs), s.error, s.createdAt, s.startedAt, s.finishedAt,
+      s.id,
+      s.repoId,
+      s.direction,
+      s.status,
+      s.attempt,
+      JSON.stringify(s.refGlobs),
+      s.error,
+      s.createdAt,
+      s.startedAt,
+      s.finishedAt,
     );
     return { ...s, seq: Number(res.lastInsertRowid) };
   }
   updateSync(s: SyncRecord): void {
     this.run(
       "UPDATE syncs SET status = ?, attempt = ?, error = ?, started_at = ?, finished_at = ? WHERE id = ?",
-      s.status, s.attempt, s.error, s.startedAt, s.finishedAt, s.id,
+      s.status,
+      s.attempt,
+      s.error,
+      s.startedAt,
+      s.finishedAt,
+      s.id,
     );
   }
   syncById(repoId: string, id: string): SyncRecord | undefined {
@@ -256,7 +315,11 @@ export class SqliteMetadataStore implements MetadataStore {
     return r && toSync(r);
   }
   listSyncs(repoId: string, beforeSeq: number): SyncRecord[] {
-    return this.all("SELECT * FROM syncs WHERE repo_id = ? AND seq < ? ORDER BY seq DESC", repoId, beforeSeq).map(toSync);
+    return this.all(
+      "SELECT * FROM syncs WHERE repo_id = ? AND seq < ? ORDER BY seq DESC",
+      repoId,
+      beforeSeq,
+    ).map(toSync);
   }
   latestSync(repoId: string): SyncRecord | undefined {
     const r = this.get("SELECT * FROM syncs WHERE repo_id = ? ORDER BY seq DESC LIMIT 1", repoId);
@@ -266,7 +329,15 @@ export class SqliteMetadataStore implements MetadataStore {
   insertWebhookTarget(t: Omit<WebhookTargetRecord, "seq">): WebhookTargetRecord {
     const res = this.run(
       "INSERT INTO webhook_targets (id, org_id, name, url, events, repo_ids, secret, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-      t.id, t.orgId, t.name, t.url, JSON.stringify(t.events), t.repoIds === null ? null : JSON.stringify(t.repoIds), t.secret, t.createdAt, t.updatedAt,
+      t.id,
+      t.orgId,
+      t.name,
+      t.url,
+      JSON.stringify(t.events),
+      t.repoIds === null ? null : JSON.stringify(t.repoIds),
+      t.secret,
+      t.createdAt,
+      t.updatedAt,
     );
     return { ...t, seq: Number(res.lastInsertRowid) };
   }
@@ -275,12 +346,21 @@ export class SqliteMetadataStore implements MetadataStore {
     return r && toTarget(r);
   }
   listWebhookTargets(orgId: string, afterSeq: number): WebhookTargetRecord[] {
-    return this.all("SELECT * FROM webhook_targets WHERE org_id = ? AND seq > ? ORDER BY seq", orgId, afterSeq).map(toTarget);
+    return this.all(
+      "SELECT * FROM webhook_targets WHERE org_id = ? AND seq > ? ORDER BY seq",
+      orgId,
+      afterSeq,
+    ).map(toTarget);
   }
   updateWebhookTarget(t: WebhookTargetRecord): void {
     this.run(
       "UPDATE webhook_targets SET name = ?, url = ?, events = ?, repo_ids = ?, updated_at = ? WHERE id = ?",
-      t.name, t.url, JSON.stringify(t.events), t.repoIds === null ? null : JSON.stringify(t.repoIds), t.updatedAt, t.id,
+      t.name,
+      t.url,
+      JSON.stringify(t.events),
+      t.repoIds === null ? null : JSON.stringify(t.repoIds),
+      t.updatedAt,
+      t.id,
     );
   }
   deleteWebhookTarget(id: string): void {
@@ -293,7 +373,15 @@ export class SqliteMetadataStore implements MetadataStore {
   insertWebhookDelivery(d: WebhookDeliveryRecord): void {
     this.run(
       "INSERT INTO webhook_deliveries (id, target_id, event_type, body, attempts, status, next_attempt_at, last_error, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-      d.id, d.targetId, d.eventType, d.body, d.attempts, d.status, d.nextAttemptAt, d.lastError, d.createdAt,
+      d.id,
+      d.targetId,
+      d.eventType,
+      d.body,
+      d.attempts,
+      d.status,
+      d.nextAttemptAt,
+      d.lastError,
+      d.createdAt,
     );
   }
   webhookDeliveryById(id: string): WebhookDeliveryRecord | undefined {
@@ -303,11 +391,17 @@ export class SqliteMetadataStore implements MetadataStore {
   updateWebhookDelivery(d: WebhookDeliveryRecord): void {
     this.run(
       "UPDATE webhook_deliveries SET attempts = ?, status = ?, next_attempt_at = ?, last_error = ? WHERE id = ?",
-      d.attempts, d.status, d.nextAttemptAt, d.lastError, d.id,
+      d.attempts,
+      d.status,
+      d.nextAttemptAt,
+      d.lastError,
+      d.id,
     );
   }
   pendingWebhookDeliveries(): WebhookDeliveryRecord[] {
-    return this.all("SELECT * FROM webhook_deliveries WHERE status = 'pending' ORDER BY created_at, id").map(toDelivery);
+    return this.all(
+      "SELECT * FROM webhook_deliveries WHERE status = 'pending' ORDER BY created_at, id",
+    ).map(toDelivery);
   }
 
   close(): void {

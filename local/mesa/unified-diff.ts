@@ -29,7 +29,15 @@ export function parseUnifiedDiff(text: string): DiffEntry[] {
     if (line.startsWith("diff --git ")) {
       const m = /^diff --git (?:"?a\/)(.*?)"? (?:"?b\/)(.*?)"?$/.exec(line);
       const path = m ? unquote(m[2]) : line.slice(11);
-      current = { path, status: "modified", old_path: null, is_conflicted: false, omitted_reason: null, hunks: [], conflict_hunks: null };
+      current = {
+        path,
+        status: "modified",
+        old_path: null,
+        is_conflicted: false,
+        omitted_reason: null,
+        hunks: [],
+        conflict_hunks: null,
+      };
       hunk = undefined;
       entries.push(current);
     } else if (!current) {

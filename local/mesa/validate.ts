@@ -5,14 +5,20 @@ const RESERVED_REPO_NAMES = new Set(["repo", "repos", "api-key", "api-keys", "we
 
 /** Throws 400 unless `name` is a valid repo name (letters, digits, `.`, `_`, `-`; ≤ 100). */
 export function validateRepoName(name: unknown, field = "name"): string {
-  if (typeof name !== "string" || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(name) || name.endsWith(".git")) {
+  if (
+    typeof name !== "string" ||
+    !/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(name) ||
+    name.endsWith(".git")
+  ) {
     throw mesaErrors.badRequest(
       `\`${field}\` must be 1-100 characters of letters, digits, '.', '_' or '-', starting with a letter or digit (got ${JSON.stringify(name)})`,
       { field },
     );
   }
   if (RESERVED_REPO_NAMES.has(name.toLowerCase())) {
-    throw mesaErrors.badRequest(`\`${field}\` "${name}" is reserved; pick another repo name`, { field });
+    throw mesaErrors.badRequest(`\`${field}\` "${name}" is reserved; pick another repo name`, {
+      field,
+    });
   }
   return name;
 }
@@ -46,14 +52,22 @@ export function validateFilePath(path: unknown, field = "path"): string {
     throw mesaErrors.badRequest(`\`${field}\` must be a non-empty repo-relative path`, { field });
   }
   if (path.startsWith("/")) {
-    throw mesaErrors.badRequest(`\`${field}\` "${path}" is absolute; use a repo-relative path such as "src/a.ts"`, { field });
+    throw mesaErrors.badRequest(
+      `\`${field}\` "${path}" is absolute; use a repo-relative path such as "src/a.ts"`,
+      { field },
+    );
   }
   const segments = path.split("/");
   if (segments.some((s) => s === ".." || s === "." || s === "")) {
-    throw mesaErrors.badRequest(`\`${field}\` "${path}" contains a '..', '.' or empty segment; use a normalized repo-relative path`, { field });
+    throw mesaErrors.badRequest(
+      `\`${field}\` "${path}" contains a '..', '.' or empty segment; use a normalized repo-relative path`,
+      { field },
+    );
   }
   if (path.includes("\0") || segments.some((s) => s === ".git")) {
-    throw mesaErrors.badRequest(`\`${field}\` "${path}" contains a NUL byte or a '.git' segment`, { field });
+    throw mesaErrors.badRequest(`\`${field}\` "${path}" contains a NUL byte or a '.git' segment`, {
+      field,
+    });
   }
   return path;
 }
@@ -64,16 +78,25 @@ const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$
  * Validates an optional array (`field`) of objects, each naming a distinct file `path`, and maps
  * each with `parse(entry, path, entryField)`; 400 naming the entry otherwise.
  */
-export function parsePathEntries<T>(raw: unknown, field: string, parse: (entry: Record<string, unknown>, path: string, entryField: string) => T): T[] {
+export function parsePathEntries<T>(
+  raw: unknown,
+  field: string,
+  parse: (entry: Record<string, unknown>, path: string, entryField: string) => T,
+): T[] {
   if (raw === undefined) return [];
   if (!Array.isArray(raw)) throw mesaErrors.badRequest(`\`${field}\` must be an array`, { field });
   const seen = new Set<string>();
   return raw.map((entry, i) => {
     const entryField = `${field}[${i}]`;
-    if (typeof entry !== "object" || entry === null || Array.isArray(entry)) throw mesaErrors.badRequest(`\`${entryField}\` must be an object`, { field: entryField });
+    if (typeof entry !== "object" || entry === null || Array.isArray(entry))
+      throw mesaErrors.badRequest(`\`${entryField}\` must be an object`, { field: entryField });
     const e = entry as Record<string, unknown>;
     const path = validateFilePath(e.path, `${entryField}.path`);
-    if (seen.has(path)) throw mesaErrors.badRequest(`\`${entryField}.path\` "${path}" appears twice; send one entry per path`, { field: `${entryField}.path` });
+    if (seen.has(path))
+      throw mesaErrors.badRequest(
+        `\`${entryField}.path\` "${path}" appears twice; send one entry per path`,
+        { field: `${entryField}.path` },
+      );
     seen.add(path);
     return parse(e, path, entryField);
   });
@@ -82,10 +105,14 @@ export function parsePathEntries<T>(raw: unknown, field: string, parse: (entry: 
 /** The bytes of an entry's base64 `content` (with an optional `encoding: "base64"`); 400 otherwise. */
 export function decodeContent(entry: Record<string, unknown>, entryField: string): Buffer {
   if (entry.encoding !== undefined && entry.encoding !== "base64") {
-    throw mesaErrors.badRequest(`\`${entryField}.encoding\` must be base64`, { field: `${entryField}.encoding` });
+    throw mesaErrors.badRequest(`\`${entryField}.encoding\` must be base64`, {
+      field: `${entryField}.encoding`,
+    });
   }
   if (typeof entry.content !== "string" || !BASE64.test(entry.content)) {
-    throw mesaErrors.badRequest(`\`${entryField}.content\` must be base64-encoded file content`, { field: `${entryField}.content` });
+    throw mesaErrors.badRequest(`\`${entryField}.content\` must be base64-encoded file content`, {
+      field: `${entryField}.content`,
+    });
   }
   return Buffer.from(entry.content, "base64");
 }
@@ -101,7 +128,10 @@ export function parseLimit(raw: string | null, fallback = 50): number {
   if (raw === null) return fallback;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1 || n > 100) {
-    throw mesaErrors.badRequest(`\`limit\` must be an integer from 1 to 100 (got ${JSON.stringify(raw)})`, { field: "limit" });
+    throw mesaErrors.badRequest(
+      `\`limit\` must be an integer from 1 to 100 (got ${JSON.stringify(raw)})`,
+      { field: "limit" },
+    );
   }
   return n;
 }
@@ -115,7 +145,11 @@ export function encodeCursor(position: number): string {
 export function decodeCursor(raw: string | null): number | undefined {
   if (raw === null || raw === "") return undefined;
   const m = /^p:(\d+)$/.exec(Buffer.from(raw, "base64url").toString("utf8"));
-  if (!m) throw mesaErrors.badRequest("`cursor` is not a cursor returned by this API; restart from the first page", { field: "cursor" });
+  if (!m)
+    throw mesaErrors.badRequest(
+      "`cursor` is not a cursor returned by this API; restart from the first page",
+      { field: "cursor" },
+    );
   return Number(m[1]);
 }
 
@@ -130,12 +164,29 @@ export function requireObject(value: unknown, field?: string): Record<string, un
 }
 
 /** Returns `raw` when it is one of `allowed`, the fallback when absent; 400 naming the choices otherwise. */
-export function parseEnum<T extends string>(raw: string | null, field: string, allowed: readonly T[], fallback: T): T;
-export function parseEnum<T extends string>(raw: string | null, field: string, allowed: readonly T[]): T | undefined;
-export function parseEnum<T extends string>(raw: string | null, field: string, allowed: readonly T[], fallback?: T): T | undefined {
+export function parseEnum<T extends string>(
+  raw: string | null,
+  field: string,
+  allowed: readonly T[],
+  fallback: T,
+): T;
+export function parseEnum<T extends string>(
+  raw: string | null,
+  field: string,
+  allowed: readonly T[],
+): T | undefined;
+export function parseEnum<T extends string>(
+  raw: string | null,
+  field: string,
+  allowed: readonly T[],
+  fallback?: T,
+): T | undefined {
   if (raw === null) return fallback;
   if (!(allowed as readonly string[]).includes(raw)) {
-    throw mesaErrors.badRequest(`\`${field}\` must be one of ${allowed.join(", ")} (got ${JSON.stringify(raw)})`, { field });
+    throw mesaErrors.badRequest(
+      `\`${field}\` must be one of ${allowed.join(", ")} (got ${JSON.stringify(raw)})`,
+      { field },
+    );
   }
   return raw as T;
 }
@@ -147,9 +198,13 @@ export function validateTags(tags: unknown, allowNull: boolean): Record<string, 
     throw mesaErrors.badRequest("`tags` must be an object of string values", { field: "tags" });
   }
   for (const [k, v] of Object.entries(obj)) {
-    if (!/^[A-Za-z0-9._:/-]{1,128}$/.test(k)) throw mesaErrors.badRequest(`tag key ${JSON.stringify(k)} is invalid`, { field: "tags" });
+    if (!/^[A-Za-z0-9._:/-]{1,128}$/.test(k))
+      throw mesaErrors.badRequest(`tag key ${JSON.stringify(k)} is invalid`, { field: "tags" });
     if (!(typeof v === "string" || (allowNull && v === null))) {
-      throw mesaErrors.badRequest(`tag \`${k}\` must be a string${allowNull ? " or null to remove it" : ""}`, { field: `tags.${k}` });
+      throw mesaErrors.badRequest(
+        `tag \`${k}\` must be a string${allowNull ? " or null to remove it" : ""}`,
+        { field: `tags.${k}` },
+      );
     }
   }
   return obj as Record<string, string | null>;

@@ -12,7 +12,11 @@ interface AtomicWriteOptions {
  * Replaces `path` so that readers see the old content or the new, never a part: writes a
  * temporary file beside it, then renames that over `path`.
  */
-export function writeFileAtomic(path: string, data: string | Buffer, opts: AtomicWriteOptions = {}): void {
+export function writeFileAtomic(
+  path: string,
+  data: string | Buffer,
+  opts: AtomicWriteOptions = {},
+): void {
   const tmp = opts.tmpPath ?? `${path}.${process.pid}.tmp`;
   if (opts.mode === undefined) {
     writeFileSync(tmp, data);

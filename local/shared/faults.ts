@@ -62,21 +62,25 @@ export function parseFaultSpec(body: unknown): FaultSpec {
   const b = body as Record<string, unknown>;
   const known = ["method", "path", "count", "status", "retryAfterSeconds", "latencyMs", "drop"];
   for (const key of Object.keys(b)) {
-    if (!known.includes(key)) throw new FaultSpecError(`unknown field \`${key}\`; allowed: ${known.join(", ")}`);
+    if (!known.includes(key))
+      throw new FaultSpecError(`unknown field \`${key}\`; allowed: ${known.join(", ")}`);
   }
   const isNonNegInt = (v: unknown) => typeof v === "number" && Number.isInteger(v) && v >= 0;
   if (!isNonNegInt(b.count) || (b.count as number) < 1) {
     throw new FaultSpecError("`count` must be an integer ≥ 1 (how many requests get the fault)");
   }
   if (b.method !== undefined && (typeof b.method !== "string" || !/^[A-Za-z]+$/.test(b.method))) {
-    throw new FaultSpecError("`method` must be an HTTP method such as \"GET\"");
+    throw new FaultSpecError('`method` must be an HTTP method such as "GET"');
   }
   if (b.path !== undefined) {
-    if (typeof b.path !== "string") throw new FaultSpecError("`path` must be a regular expression string");
+    if (typeof b.path !== "string")
+      throw new FaultSpecError("`path` must be a regular expression string");
     try {
       new RegExp(b.path);
     } catch (err) {
-      throw new FaultSpecError(`\`path\` is not a valid regular expression: ${(err as Error).message}`);
+      throw new FaultSpecError(
+        `\`path\` is not a valid regular expression: ${(err as Error).message}`,
+      );
     }
   }
   if (b.status !== undefined && ![429, 500, 503].includes(b.status as number)) {
@@ -99,7 +103,7 @@ export function parseFaultSpec(body: unknown): FaultSpec {
   }
   return {
     count: b.count as number,
-    ...(b.method !== undefined && { method: (b.method).toUpperCase() }),
+    ...(b.method !== undefined && { method: b.method.toUpperCase() }),
     ...(b.path !== undefined && { path: b.path }),
     ...(b.status !== undefined && { status: b.status as 429 | 500 | 503 }),
     ...(b.retryAfterSeconds !== undefined && { retryAfterSeconds: b.retryAfterSeconds as number }),
@@ -193,12 +197,19 @@ export class FaultInjector {
     return true;
   }
 
-  private async serveAdmin(req: IncomingMessage, res: ServerResponse, method: string): Promise<void> {
+  private async serveAdmin(
+    req: IncomingMessage,
+    res: ServerResponse,
+    method: string,
+  ): Promise<void> {
     const fail = (status: number, message: string) =>
       sendJson(res, status, this.opts.envelope(status, message));
     if (!this.opts.isAdmin(req)) {
       req.resume();
-      return fail(401, "the faults endpoint needs the backend's admin key as `Authorization: Bearer <key>`");
+      return fail(
+        401,
+        "the faults endpoint needs the backend's admin key as `Authorization: Bearer <key>`",
+      );
     }
     if (method === "DELETE") {
       req.resume();

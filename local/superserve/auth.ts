@@ -22,7 +22,10 @@ export class ApiKeyAuthenticator {
 
   /** True for the fault admin endpoint's caller: the API key as `Authorization: Bearer` or `X-API-Key`. */
   isAdmin(req: IncomingMessage): boolean {
-    return this.matches(req.headers.authorization?.replace(/^Bearer\s+/i, "")) || this.matches(header(req, "x-api-key"));
+    return (
+      this.matches(req.headers.authorization?.replace(/^Bearer\s+/i, "")) ||
+      this.matches(header(req, "x-api-key"))
+    );
   }
 
   private matches(given: string | undefined): boolean {
@@ -44,8 +47,13 @@ export class AccessTokenAuthenticator {
 
   /** The sandbox of a data-plane request: 400 unnamed, 404 unknown, 401 stale token, 503 paused. */
   authenticate(req: IncomingMessage): SandboxRecord {
-    const id = header(req, "x-superserve-sandbox-id") ?? sandboxIdFromHost(header(req, "x-superserve-original-host"));
-    if (!id) throw errors.badRequest("missing X-Superserve-Sandbox-Id: send the sandbox id with every data-plane request");
+    const id =
+      header(req, "x-superserve-sandbox-id") ??
+      sandboxIdFromHost(header(req, "x-superserve-original-host"));
+    if (!id)
+      throw errors.badRequest(
+        "missing X-Superserve-Sandbox-Id: send the sandbox id with every data-plane request",
+      );
     return this.verify(id, header(req, "x-access-token") ?? "");
   }
 
@@ -54,9 +62,13 @@ export class AccessTokenAuthenticator {
    * sandbox has it, 404 unknown host sandbox, 401 stale token, 503 paused.
    */
   authenticateUpgrade(req: IncomingMessage, subprotocols: string[]): SandboxRecord {
-    const token = subprotocols.find((p) => p.startsWith(TOKEN_SUBPROTOCOL_PREFIX))?.slice(TOKEN_SUBPROTOCOL_PREFIX.length);
+    const token = subprotocols
+      .find((p) => p.startsWith(TOKEN_SUBPROTOCOL_PREFIX))
+      ?.slice(TOKEN_SUBPROTOCOL_PREFIX.length);
     if (!token) throw errors.badAccessToken();
-    const id = sandboxIdFromHost(header(req, "x-superserve-original-host") ?? header(req, "host")) ?? this.sandboxIdForToken(token);
+    const id =
+      sandboxIdFromHost(header(req, "x-superserve-original-host") ?? header(req, "host")) ??
+      this.sandboxIdForToken(token);
     if (!id) throw errors.badAccessToken();
     return this.verify(id, token);
   }
@@ -71,7 +83,8 @@ export class AccessTokenAuthenticator {
 
   /** The sandbox whose access token is `token` (for clients that do not name the sandbox in the host). */
   private sandboxIdForToken(token: string): string | undefined {
-    return this.deps.store.listSandboxes().find((s) => constantTimeEqual(s.access_token, token))?.id;
+    return this.deps.store.listSandboxes().find((s) => constantTimeEqual(s.access_token, token))
+      ?.id;
   }
 }
 

@@ -41,7 +41,13 @@ export function isBuiltInName(name: string): boolean {
  * its image. Runs at every start: a template whose image changed (a new recipe) gets a new build;
  * sandboxes on the earlier one keep it.
  */
-export function registerBuiltInTemplates(deps: { store: SuperserveStore; ids: IdGenerator; clock: Clock; layersDir: string; images: ImageSet }): void {
+export function registerBuiltInTemplates(deps: {
+  store: SuperserveStore;
+  ids: IdGenerator;
+  clock: Clock;
+  layersDir: string;
+  images: ImageSet;
+}): void {
   const { store, ids, clock, layersDir, images } = deps;
   const now = new Date(clock.now()).toISOString();
   for (const def of BUILT_IN_TEMPLATES) {
@@ -76,7 +82,14 @@ export function registerBuiltInTemplates(deps: { store: SuperserveStore; ids: Id
     mkdirSync(join(layersDir, build.id), { recursive: true });
     store.transaction(() => {
       store.putBuild(build);
-      store.putTemplate({ ...template, status: "ready", built_at: now, size_bytes: image.sizeBytes, latest_build_id: build.id, ready_build_id: build.id });
+      store.putTemplate({
+        ...template,
+        status: "ready",
+        built_at: now,
+        size_bytes: image.sizeBytes,
+        latest_build_id: build.id,
+        ready_build_id: build.id,
+      });
     });
   }
 }

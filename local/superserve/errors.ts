@@ -23,24 +23,48 @@ export class ApiError extends Error {
 
 /** The one factory for every error the local Superserve answers with (tests assert against it). */
 export const errors = {
-  invalid: (field: string, fix: string) => new ApiError(400, "bad_request", `invalid \`${field}\`: ${fix}`),
+  invalid: (field: string, fix: string) =>
+    new ApiError(400, "bad_request", `invalid \`${field}\`: ${fix}`),
   badRequest: (message: string) => new ApiError(400, "bad_request", message),
   missingApiKey: () =>
-    new ApiError(401, "unauthorized", "missing or invalid API key: send the local key as X-API-Key (see `npx pulumi-superserve-mesa-local status --json`)"),
+    new ApiError(
+      401,
+      "unauthorized",
+      "missing or invalid API key: send the local key as X-API-Key (see `npx pulumi-superserve-mesa-local status --json`)",
+    ),
   badAccessToken: () =>
-    new ApiError(401, "unauthorized", "invalid or expired access token: call POST /sandboxes/{id}/activate for a fresh one"),
-  notFound: (kind: string, id: string) => new ApiError(404, "not_found", `${kind} ${JSON.stringify(id)} not found`),
+    new ApiError(
+      401,
+      "unauthorized",
+      "invalid or expired access token: call POST /sandboxes/{id}/activate for a fresh one",
+    ),
+  notFound: (kind: string, id: string) =>
+    new ApiError(404, "not_found", `${kind} ${JSON.stringify(id)} not found`),
   /** A query value outside the spec's range where the spec declares no 400 (`listTemplateBuilds`): 404, no such page. */
-  noSuchPage: (field: string, fix: string) => new ApiError(404, "not_found", `no such page: invalid \`${field}\`: ${fix}`),
+  noSuchPage: (field: string, fix: string) =>
+    new ApiError(404, "not_found", `no such page: invalid \`${field}\`: ${fix}`),
   /** 405 with the `Allow` header (RFC 9110 §15.5.6) listing `allowed`. */
   methodNotAllowed: (method: string | undefined, path: string, allowed: string[]) =>
-    new ApiError(405, "method_not_allowed", `${method} is not supported on ${path}; use ${allowed.join(" or ")}`, { allow: allowed.join(", ") }),
+    new ApiError(
+      405,
+      "method_not_allowed",
+      `${method} is not supported on ${path}; use ${allowed.join(" or ")}`,
+      { allow: allowed.join(", ") },
+    ),
   conflict: (code: string, message: string) => new ApiError(409, code, message),
   paused: (id: string) =>
-    new ApiError(503, "sandbox_not_running", `sandbox ${id} is paused: resume it (POST /sandboxes/${id}/activate) and retry`),
+    new ApiError(
+      503,
+      "sandbox_not_running",
+      `sandbox ${id} is paused: resume it (POST /sandboxes/${id}/activate) and retry`,
+    ),
   tooLarge: (message: string) => new ApiError(413, "payload_too_large", message),
   notImplemented: (what: string) =>
-    new ApiError(501, "not_implemented", `${what} is not available in the local Superserve; use the hosted service for it`),
+    new ApiError(
+      501,
+      "not_implemented",
+      `${what} is not available in the local Superserve; use the hosted service for it`,
+    ),
   internal: (message: string) => new ApiError(500, "internal_error", message),
 };
 
@@ -51,6 +75,7 @@ export function toApiError(err: unknown): ApiError {
 
 /** Builds the envelope for a status and message (used by fault injection). */
 export function envelopeFor(status: number, message: string): ErrorBody {
-  const code = status === 429 ? "rate_limited" : status === 503 ? "service_unavailable" : "internal_error";
+  const code =
+    status === 429 ? "rate_limited" : status === 503 ? "service_unavailable" : "internal_error";
   return { error: { code, message } };
 }

@@ -11,7 +11,16 @@ import {
   pauseSandbox,
   resumeSandbox,
 } from "./control/sandboxes";
-import { createSecret, deleteSecret, getSecret, listProviders, listSecrets, rotateSecret, secretAudit, secretSandboxes } from "./control/secrets";
+import {
+  createSecret,
+  deleteSecret,
+  getSecret,
+  listProviders,
+  listSecrets,
+  rotateSecret,
+  secretAudit,
+  secretSandboxes,
+} from "./control/secrets";
 import {
   buildLogs,
   cancelBuild,

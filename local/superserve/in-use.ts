@@ -1,7 +1,11 @@
 import type { SandboxManager } from "./sandboxes";
 
 /** Runs `work` with the sandbox counted as in use: its idle auto-pause does not fire meanwhile. */
-export async function whileInUse<T>(sandboxes: SandboxManager, sandboxId: string, work: () => Promise<T>): Promise<T> {
+export async function whileInUse<T>(
+  sandboxes: SandboxManager,
+  sandboxId: string,
+  work: () => Promise<T>,
+): Promise<T> {
   sandboxes.begin(sandboxId);
   try {
     return await work();

@@ -70,10 +70,16 @@ export interface LocalSuperserve {
 }
 
 /** Starts the local Superserve (control plane and data plane on one port). Needs root. */
-export async function startLocalSuperserve(opts: LocalSuperserveOptions = {}): Promise<LocalSuperserve> {
-  if (process.getuid?.() !== 0) throw new Error("the local Superserve needs root (namespaces, overlayfs, cgroups); run it as root");
+export async function startLocalSuperserve(
+  opts: LocalSuperserveOptions = {},
+): Promise<LocalSuperserve> {
+  if (process.getuid?.() !== 0)
+    throw new Error(
+      "the local Superserve needs root (namespaces, overlayfs, cgroups); run it as root",
+    );
   const dir = await openDataDir("superserve", opts.dataDir);
-  if (/[,:]/.test(dir.path)) throw new Error(`dataDir ${dir.path} must not contain ',' or ':' (overlayfs option syntax)`);
+  if (/[,:]/.test(dir.path))
+    throw new Error(`dataDir ${dir.path} must not contain ',' or ':' (overlayfs option syntax)`);
   const clock = opts.clock ?? systemClock;
   const ids = opts.ids ?? randomIds;
   const apiKey = loadOrCreateApiKey(dir.path);
@@ -82,7 +88,10 @@ export async function startLocalSuperserve(opts: LocalSuperserveOptions = {}): P
   for (const d of [layersDir, logsDir]) mkdirSync(d, { recursive: true });
 
   const imageCache = opts.imageCache ?? defaultImageCacheDir();
-  const images = await ensureImages(IMAGE_RECIPES, { cacheDir: imageCache, log: (line) => console.error(`local Superserve: ${line}`) });
+  const images = await ensureImages(IMAGE_RECIPES, {
+    cacheDir: imageCache,
+    log: (line) => console.error(`local Superserve: ${line}`),
+  });
   const instance = createHash("sha256").update(dir.path).digest("hex").slice(0, 12);
   const runtime = new BwrapRuntime({
     disksDir: join(dir.path, "disks"),
@@ -110,7 +119,11 @@ export async function startLocalSuperserve(opts: LocalSuperserveOptions = {}): P
     faults: new FaultInjector({ envelope: envelopeFor, isAdmin: (req) => apiKeys.isAdmin(req) }),
     execConnect,
   });
-  const listener = await listenHttp(request, { host: opts.host ?? "127.0.0.1", port: opts.port ?? 0, onUpgrade: upgrade });
+  const listener = await listenHttp(request, {
+    host: opts.host ?? "127.0.0.1",
+    port: opts.port ?? 0,
+    onUpgrade: upgrade,
+  });
   let stopped = false;
   return {
     url: listener.origin,
@@ -118,7 +131,10 @@ export async function startLocalSuperserve(opts: LocalSuperserveOptions = {}): P
     dataDir: dir.path,
     stop: async (stopOpts = {}) => {
       if (stopped) return;
-      if (stopOpts.keepSandboxes && !opts.dataDir) throw new Error("stop({ keepSandboxes: true }) needs a dataDir: a temp data dir is removed on stop");
+      if (stopOpts.keepSandboxes && !opts.dataDir)
+        throw new Error(
+          "stop({ keepSandboxes: true }) needs a dataDir: a temp data dir is removed on stop",
+        );
       stopped = true;
       execConnect.closeAll();
       await listener.close();

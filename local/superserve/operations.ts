@@ -44,7 +44,12 @@ export const OPERATIONS = {
   attachSecret: { method: "POST", path: "/sandboxes/{id}/secrets", plane: "control", body: "json" },
   detachSecret: { method: "DELETE", path: "/sandboxes/{id}/secrets/{key}", plane: "control" },
   execCommand: { method: "POST", path: "/sandboxes/{id}/exec", plane: "control", body: "json" },
-  execCommandStream: { method: "POST", path: "/sandboxes/{id}/exec/stream", plane: "control", body: "json" },
+  execCommandStream: {
+    method: "POST",
+    path: "/sandboxes/{id}/exec/stream",
+    plane: "control",
+    body: "json",
+  },
 
   createSecret: { method: "POST", path: "/secrets", plane: "control", body: "json" },
   listSecrets: { method: "GET", path: "/secrets", plane: "control" },
@@ -66,7 +71,9 @@ export const OPERATIONS = {
 type OperationId = keyof typeof OPERATIONS;
 
 /** The operations of one plane. */
-type OperationsOf<P extends Plane> = { [K in OperationId]: (typeof OPERATIONS)[K]["plane"] extends P ? K : never }[OperationId];
+type OperationsOf<P extends Plane> = {
+  [K in OperationId]: (typeof OPERATIONS)[K]["plane"] extends P ? K : never;
+}[OperationId];
 
 /** One handler per operation, grouped by plane; a missing or misplaced one fails to compile. */
 export interface Handlers {

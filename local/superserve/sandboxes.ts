@@ -43,7 +43,13 @@ export class SandboxManager {
   private readonly inFlight = new Map<string, number>();
 
   constructor(
-    private readonly deps: { store: SuperserveStore; runtime: SandboxRuntime; clock: Clock; ids: IdGenerator; layersDir: string },
+    private readonly deps: {
+      store: SuperserveStore;
+      runtime: SandboxRuntime;
+      clock: Clock;
+      ids: IdGenerator;
+      layersDir: string;
+    },
   ) {}
 
   /**
@@ -58,7 +64,12 @@ export class SandboxManager {
     for (const s of store.listSandboxes()) {
       if (alive.has(s.id) && s.status === "active") await runtime.thaw(s.id);
       else if (alive.has(s.id) && !(await runtime.isFrozen(s.id))) await runtime.freeze(s.id);
-      else if (!alive.has(s.id) && s.status !== "paused") store.putSandbox({ ...s, status: "paused", paused_at: new Date(clock.now()).toISOString() });
+      else if (!alive.has(s.id) && s.status !== "paused")
+        store.putSandbox({
+          ...s,
+          status: "paused",
+          paused_at: new Date(clock.now()).toISOString(),
+        });
       this.schedule(s.id);
     }
   }
@@ -68,10 +79,17 @@ export class SandboxManager {
     const template = store.getTemplate(input.templateIdOrName);
     if (!template) throw errors.notFound("template", input.templateIdOrName);
     if (template.status !== "ready" || !template.ready_build_id) {
-      throw errors.conflict("template_not_ready", `template ${template.name} is not ready (status ${template.status}); wait for its build (Template.waitUntilReady) and retry`);
+      throw errors.conflict(
+        "template_not_ready",
+        `template ${template.name} is not ready (status ${template.status}); wait for its build (Template.waitUntilReady) and retry`,
+      );
     }
     for (const [key, name] of Object.entries(input.secrets)) {
-      if (!store.getSecret(name)) throw errors.invalid(`secrets.${key}`, `secret ${JSON.stringify(name)} does not exist; create it first`);
+      if (!store.getSecret(name))
+        throw errors.invalid(
+          `secrets.${key}`,
+          `secret ${JSON.stringify(name)} does not exist; create it first`,
+        );
     }
     const id = ids.id("sbx");
     const record: SandboxRecord = {
@@ -83,7 +101,9 @@ export class SandboxManager {
       vcpu_count: template.vcpu,
       memory_mib: template.memory_mib,
       ...(input.timeoutSeconds !== undefined && { timeout_seconds: input.timeoutSeconds }),
-      ...(input.autoDeleteSeconds !== undefined && { auto_delete_seconds: input.autoDeleteSeconds }),
+      ...(input.autoDeleteSeconds !== undefined && {
+        auto_delete_seconds: input.autoDeleteSeconds,
+      }),
       network: input.network,
       metadata: input.metadata,
       env_vars: input.envVars,
@@ -98,7 +118,8 @@ export class SandboxManager {
       } catch (err) {
         await runtime.destroy(id);
         store.deleteSandbox(id);
-        if (err instanceof StartFailure) throw errors.conflict(err.code, `sandbox did not start: ${err.message}`);
+        if (err instanceof StartFailure)
+          throw errors.conflict(err.code, `sandbox did not start: ${err.message}`);
         throw err;
       }
       this.touch(id);
@@ -118,7 +139,11 @@ export class SandboxManager {
       const s = this.get(id);
       if (s.status === "paused") return;
       await this.deps.runtime.freeze(id);
-      this.deps.store.putSandbox({ ...s, status: "paused", paused_at: new Date(this.deps.clock.now()).toISOString() });
+      this.deps.store.putSandbox({
+        ...s,
+        status: "paused",
+        paused_at: new Date(this.deps.clock.now()).toISOString(),
+      });
       this.schedule(id);
     });
   }
@@ -129,12 +154,17 @@ export class SandboxManager {
       const s = this.get(id);
       if (s.status === "paused" || !this.deps.runtime.isRunning(id)) {
         if (this.deps.runtime.isRunning(id)) await this.deps.runtime.thaw(id);
-        else await this.bootAndStart(s, CREATE_READY_DEADLINE_MS).catch((err: unknown) => {
-          if (!(err instanceof StartFailure)) throw err;
-        });
+        else
+          await this.bootAndStart(s, CREATE_READY_DEADLINE_MS).catch((err: unknown) => {
+            if (!(err instanceof StartFailure)) throw err;
+          });
       }
       const { paused_at: _paused, ...rest } = s;
-      const next: SandboxRecord = { ...rest, status: "active", access_token: this.deps.ids.accessToken() };
+      const next: SandboxRecord = {
+        ...rest,
+        status: "active",
+        access_token: this.deps.ids.accessToken(),
+      };
       this.deps.store.putSandbox(next);
       this.touch(id);
       return next;
@@ -146,8 +176,15 @@ export class SandboxManager {
       const s = { ...this.get(id) };
       if (patch.metadata) s.metadata = patch.metadata;
       if (patch.network) {
-        if (s.status === "paused") throw errors.conflict("sandbox_paused", "the network policy of a paused sandbox cannot change; resume it first");
-        s.network = { allow_out: patch.network.allow_out ?? s.network.allow_out, deny_out: patch.network.deny_out ?? s.network.deny_out };
+        if (s.status === "paused")
+          throw errors.conflict(
+            "sandbox_paused",
+            "the network policy of a paused sandbox cannot change; resume it first",
+          );
+        s.network = {
+          allow_out: patch.network.allow_out ?? s.network.allow_out,
+          deny_out: patch.network.deny_out ?? s.network.deny_out,
+        };
       }
       if (patch.timeoutSeconds !== undefined) {
         if (patch.timeoutSeconds === null) delete s.timeout_seconds;
@@ -177,9 +214,20 @@ export class SandboxManager {
   commandEnv(s: SandboxRecord, extra: Record<string, string> = {}): Record<string, string> {
     const build = this.deps.store.getBuild(s.build_id);
     const secrets = Object.fromEntries(
-      Object.entries(s.secrets).map(([key, name]) => [key, this.deps.store.getSecret(name)?.value ?? ""]),
+      Object.entries(s.secrets).map(([key, name]) => [
+        key,
+        this.deps.store.getSecret(name)?.value ?? "",
+      ]),
     );
-    return { ...BASE_SANDBOX_ENV, HOSTNAME: s.id, USER: "root", ...build?.env, ...s.env_vars, ...secrets, ...extra };
+    return {
+      ...BASE_SANDBOX_ENV,
+      HOSTNAME: s.id,
+      USER: "root",
+      ...build?.env,
+      ...s.env_vars,
+      ...secrets,
+      ...extra,
+    };
   }
 
   /** Marks the start of data-plane work (the idle timer does not fire meanwhile). */
@@ -215,7 +263,10 @@ export class SandboxManager {
     const template = store.getTemplate(s.template_id);
     const image = store.getBuild(s.build_id)?.image;
     if (!image || !template) {
-      throw errors.conflict("template_outdated", `template ${template?.name ?? s.template_id} was built before the local Superserve had images; rebuild it and create the sandbox again`);
+      throw errors.conflict(
+        "template_outdated",
+        `template ${template?.name ?? s.template_id} was built before the local Superserve had images; rebuild it and create the sandbox again`,
+      );
     }
     const limits = { vcpu: s.vcpu_count, memoryMib: s.memory_mib, diskMib: template.disk_mib };
     await runtime.boot({ id: s.id, image, layers: [join(layersDir, s.build_id)], limits });
@@ -234,13 +285,19 @@ export class SandboxManager {
     if (s.status === "active" && s.timeout_seconds) {
       const idleSince = this.lastActivity.get(id) ?? clock.now();
       const wait = idleSince + s.timeout_seconds * 1000 - clock.now();
-      this.timers.set(id, clock.setTimer(Math.max(0, wait), () => {
-        if ((this.inFlight.get(id) ?? 0) > 0) return this.touch(id);
-        void this.pause(id).catch(() => undefined);
-      }));
+      this.timers.set(
+        id,
+        clock.setTimer(Math.max(0, wait), () => {
+          if ((this.inFlight.get(id) ?? 0) > 0) return this.touch(id);
+          void this.pause(id).catch(() => undefined);
+        }),
+      );
     } else if (s.status === "paused" && s.auto_delete_seconds !== undefined && s.paused_at) {
       const wait = Date.parse(s.paused_at) + s.auto_delete_seconds * 1000 - clock.now();
-      this.timers.set(id, clock.setTimer(Math.max(0, wait), () => void this.remove(id).catch(() => undefined)));
+      this.timers.set(
+        id,
+        clock.setTimer(Math.max(0, wait), () => void this.remove(id).catch(() => undefined)),
+      );
     }
   }
 }

@@ -26,7 +26,11 @@ export function sandboxJson(s: SandboxRecord): Record<string, unknown> {
     auto_delete_at: autoDeleteAt,
     network: s.network,
     metadata: s.metadata,
-    secrets: Object.entries(s.secrets).map(([env_key, secret_name]) => ({ env_key, secret_name, revoked: false })),
+    secrets: Object.entries(s.secrets).map(([env_key, secret_name]) => ({
+      env_key,
+      secret_name,
+      revoked: false,
+    })),
     created_at: s.created_at,
   };
 }

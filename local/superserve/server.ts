@@ -2,7 +2,12 @@ import { STATUS_CODES, type IncomingMessage, type ServerResponse } from "node:ht
 import type { Duplex } from "node:stream";
 import { readJsonBody, RequestBodyError } from "../shared/body";
 import type { FaultInjector } from "../shared/faults";
-import { sendJson, splitUrl, type RequestHandler, type UpgradeHandler } from "../shared/http-server";
+import {
+  sendJson,
+  splitUrl,
+  type RequestHandler,
+  type UpgradeHandler,
+} from "../shared/http-server";
 import { RouteTable } from "../shared/router";
 import type { AccessTokenAuthenticator, ApiKeyAuthenticator } from "./auth";
 import type { ControlHandler, DataHandler, Reply, Services } from "./context";
@@ -28,15 +33,20 @@ interface SuperserveServerDeps {
 /** Largest accepted JSON body, in bytes (413 above). */
 const MAX_JSON_BYTES = 1024 * 1024;
 
-type Route = { spec: OperationSpec } & ({ plane: "control" | "public"; handler: ControlHandler } | { plane: "data"; handler: DataHandler });
+type Route = { spec: OperationSpec } & (
+  { plane: "control" | "public"; handler: ControlHandler } | { plane: "data"; handler: DataHandler }
+);
 
 function buildRoutes(): RouteTable<Route> {
   const specs: Readonly<Record<string, OperationSpec>> = OPERATIONS;
   const table = new RouteTable<Route>();
   const add = (route: Route) => table.add(route.spec.method, route.spec.path, route);
-  for (const [id, handler] of Object.entries(handlers.control)) add({ spec: specs[id], plane: "control", handler });
-  for (const [id, handler] of Object.entries(handlers.data)) add({ spec: specs[id], plane: "data", handler });
-  for (const [id, handler] of Object.entries(handlers.public)) add({ spec: specs[id], plane: "public", handler });
+  for (const [id, handler] of Object.entries(handlers.control))
+    add({ spec: specs[id], plane: "control", handler });
+  for (const [id, handler] of Object.entries(handlers.data))
+    add({ spec: specs[id], plane: "data", handler });
+  for (const [id, handler] of Object.entries(handlers.public))
+    add({ spec: specs[id], plane: "public", handler });
   return table;
 }
 
@@ -48,16 +58,26 @@ function buildRoutes(): RouteTable<Route> {
  * WebSocket upgrades (`commands.spawn`): route → subprotocol → access token → session, and any
  * error → the envelope as the upgrade's HTTP answer.
  */
-export function createSuperserveHandler(deps: SuperserveServerDeps): { request: RequestHandler; upgrade: UpgradeHandler } {
+export function createSuperserveHandler(deps: SuperserveServerDeps): {
+  request: RequestHandler;
+  upgrade: UpgradeHandler;
+} {
   const routes = buildRoutes();
   const { services, apiKeys, accessTokens } = deps;
 
-  async function dispatch(req: IncomingMessage, res: ServerResponse, rawPath: string, query: URLSearchParams): Promise<void> {
+  async function dispatch(
+    req: IncomingMessage,
+    res: ServerResponse,
+    rawPath: string,
+    query: URLSearchParams,
+  ): Promise<void> {
     const match = routes.match(req.method ?? "GET", rawPath);
     if (!match) {
       req.resume();
       const allowed = routes.allowedMethods(rawPath);
-      throw allowed.length ? errors.methodNotAllowed(req.method, rawPath, allowed) : errors.notFound("route", `${req.method} ${rawPath}`);
+      throw allowed.length
+        ? errors.methodNotAllowed(req.method, rawPath, allowed)
+        : errors.notFound("route", `${req.method} ${rawPath}`);
     }
     const { route, params } = match;
     const base = { req, res, params, query, services };
@@ -68,7 +88,12 @@ export function createSuperserveHandler(deps: SuperserveServerDeps): { request: 
     }
     const sandbox = accessTokens.authenticate(req);
     const { handler } = route;
-    writeReply(res, await whileInUse(services.sandboxes, sandbox.id, async () => handler({ ...base, sandbox, body: await jsonBody(req, route.spec) })));
+    writeReply(
+      res,
+      await whileInUse(services.sandboxes, sandbox.id, async () =>
+        handler({ ...base, sandbox, body: await jsonBody(req, route.spec) }),
+      ),
+    );
   }
 
   const request: RequestHandler = async (req, res) => {
@@ -111,7 +136,8 @@ async function jsonBody(req: IncomingMessage, spec: OperationSpec): Promise<unkn
   try {
     return await readJsonBody(req, MAX_JSON_BYTES);
   } catch (err) {
-    if (err instanceof RequestBodyError) throw err.status === 413 ? errors.tooLarge(err.message) : errors.badRequest(err.message);
+    if (err instanceof RequestBodyError)
+      throw err.status === 413 ? errors.tooLarge(err.message) : errors.badRequest(err.message);
     throw err;
   }
 }

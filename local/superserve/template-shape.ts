@@ -20,7 +20,8 @@ export function templateShape(body: Record<string, unknown>): Shape {
   for (const field of Object.keys(TEMPLATE_SHAPE) as (keyof Shape)[]) {
     const { min, max } = TEMPLATE_SHAPE[field];
     const v = body[field] ?? TEMPLATE_SHAPE[field].default;
-    if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) throw errors.badRequest(`${field} must be ${min}-${max}`);
+    if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max)
+      throw errors.badRequest(`${field} must be ${min}-${max}`);
     shape[field] = v;
   }
   return shape;

@@ -13,14 +13,19 @@ import { bookmarksWithUnmergedWork } from "./unmerged-work";
 /** Bookmarks named in the refusal; the rest are counted. */
 const NAMED_BOOKMARKS = 10;
 
-export async function deleteRepo(id: string, state: MesaRepoOutputs, ctx: OperationContext): Promise<void> {
+export async function deleteRepo(
+  id: string,
+  state: MesaRepoOutputs,
+  ctx: OperationContext,
+): Promise<void> {
   const live = await findRepo(ctx, state.org, state.name, id);
   if (!live) return;
   const settings = await ctx.mesa();
   const mesa = await mesaClient(settings, live.org);
   if (state.forceDestroy !== true) {
     const holding = await bookmarksWithUnmergedWork(ctx, mesa, live);
-    if (holding.length > 0) throw new Error(refusal(live.org, live.name, live.default_bookmark, holding));
+    if (holding.length > 0)
+      throw new Error(refusal(live.org, live.name, live.default_bookmark, holding));
   }
   await ctx.retry(`delete Mesa repo ${live.org}/${live.name}`, async () => {
     try {
@@ -33,7 +38,8 @@ export async function deleteRepo(id: string, state: MesaRepoOutputs, ctx: Operat
 
 function refusal(org: string, name: string, defaultBookmark: string, bookmarks: string[]): string {
   const named = bookmarks.slice(0, NAMED_BOOKMARKS).join(", ");
-  const more = bookmarks.length > NAMED_BOOKMARKS ? ` and ${bookmarks.length - NAMED_BOOKMARKS} more` : "";
+  const more =
+    bookmarks.length > NAMED_BOOKMARKS ? ` and ${bookmarks.length - NAMED_BOOKMARKS} more` : "";
   return (
     `Mesa repo ${org}/${name} was not deleted: bookmarks ${named}${more} hold work that its default bookmark "${defaultBookmark}" does not have ` +
     `(such as the agents' forks), and deleting the repo would lose it. Merge that work into "${defaultBookmark}" or delete those bookmarks; ` +

@@ -39,8 +39,15 @@ function userTags(tags: LiveRepo["tags"]): Record<string, string> {
 export function outputsOf(inputs: MesaRepoInputs, live: LiveRepo): MesaRepoOutputs {
   let upstream = inputs.upstream;
   if (!live.upstream) upstream = undefined;
-  else if (!upstream || upstream.url !== live.upstream.url || (upstream.auth?.kind ?? null) !== live.upstream.auth_kind) {
-    upstream = { url: live.upstream.url, auth: upstream?.auth?.kind === live.upstream.auth_kind ? upstream.auth : undefined };
+  else if (
+    !upstream ||
+    upstream.url !== live.upstream.url ||
+    (upstream.auth?.kind ?? null) !== live.upstream.auth_kind
+  ) {
+    upstream = {
+      url: live.upstream.url,
+      auth: upstream?.auth?.kind === live.upstream.auth_kind ? upstream.auth : undefined,
+    };
   }
   const outs: MesaRepoOutputs = {
     ...inputs,
@@ -56,7 +63,12 @@ export function outputsOf(inputs: MesaRepoInputs, live: LiveRepo): MesaRepoOutpu
 }
 
 /** The repo by name, or (renamed out of band) by id; undefined when it no longer exists. */
-export async function findRepo(ctx: OperationContext, org: string, name: string, id?: string): Promise<LiveRepo | undefined> {
+export async function findRepo(
+  ctx: OperationContext,
+  org: string,
+  name: string,
+  id?: string,
+): Promise<LiveRepo | undefined> {
   const settings = await ctx.mesa();
   return ctx.retry(`read Mesa repo ${org}/${name}`, async () => {
     const mesa = await mesaClient(settings, org);
@@ -67,7 +79,7 @@ export async function findRepo(ctx: OperationContext, org: string, name: string,
       if (statusOf(err) !== 404) throw err;
     }
     if (!id) return undefined;
-    for (let cursor: string | undefined; ; ) {
+    for (let cursor: string | undefined; ;) {
       const page = await mesa.repos.list({ limit: 100, cursor });
       const match = (page.repos as LiveRepo[]).find((r) => r.id === id);
       if (match) return match;
@@ -78,26 +90,38 @@ export async function findRepo(ctx: OperationContext, org: string, name: string,
 }
 
 /** Patch a live repo to match the inputs (only what differs). */
-export async function reconcile(ctx: OperationContext, live: LiveRepo, inputs: MesaRepoInputs, previousUpstream?: MesaRepoInputs["upstream"]): Promise<LiveRepo> {
+export async function reconcile(
+  ctx: OperationContext,
+  live: LiveRepo,
+  inputs: MesaRepoInputs,
+  previousUpstream?: MesaRepoInputs["upstream"],
+): Promise<LiveRepo> {
   const patch: Record<string, unknown> = {};
   if (inputs.name !== live.name) patch.name = inputs.name;
-  if (inputs.defaultBookmark !== undefined && inputs.defaultBookmark !== live.default_bookmark) patch.default_bookmark = inputs.defaultBookmark;
+  if (inputs.defaultBookmark !== undefined && inputs.defaultBookmark !== live.default_bookmark)
+    patch.default_bookmark = inputs.defaultBookmark;
   const tagPatch: Record<string, string | null> = {};
   const current = live.tags ?? {};
-  for (const key of Object.keys(current)) if (key !== URN_TAG && !(key in inputs.tags)) tagPatch[key] = null;
-  for (const [key, value] of Object.entries({ ...inputs.tags, [URN_TAG]: ctx.urn })) if (current[key] !== value) tagPatch[key] = value;
+  for (const key of Object.keys(current))
+    if (key !== URN_TAG && !(key in inputs.tags)) tagPatch[key] = null;
+  for (const [key, value] of Object.entries({ ...inputs.tags, [URN_TAG]: ctx.urn }))
+    if (current[key] !== value) tagPatch[key] = value;
   if (Object.keys(tagPatch).length > 0) patch.tags = tagPatch;
   const liveKind = live.upstream?.auth_kind ?? null;
   const wanted = inputs.upstream;
   if (!wanted && live.upstream) patch.upstream = null;
-  else if (wanted && (wanted.url !== live.upstream?.url || (wanted.auth?.kind ?? null) !== liveKind || JSON.stringify(wanted.auth) !== JSON.stringify(previousUpstream?.auth))) {
+  else if (
+    wanted &&
+    (wanted.url !== live.upstream?.url ||
+      (wanted.auth?.kind ?? null) !== liveKind ||
+      JSON.stringify(wanted.auth) !== JSON.stringify(previousUpstream?.auth))
+  ) {
     patch.upstream = { ...apiUpstream(wanted), auth: apiUpstream(wanted)!.auth ?? null };
   }
   if (Object.keys(patch).length === 0) return live;
   const settings = await ctx.mesa();
   return ctx.retry(`update Mesa repo ${live.org}/${live.name}`, async () => {
     const mesa = await mesaClient(settings, live.org);
-    return (await mesa.repos.update({ repo: live.name, ...patch }));
+    return await mesa.repos.update({ repo: live.name, ...patch });
   });
 }
-

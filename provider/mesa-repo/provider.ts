@@ -4,7 +4,12 @@
  * documented args are in `resource.ts` and `args.ts`.
  */
 import type { ConfigSource } from "../config";
-import { defineProvider, type ProviderEnvironment, type ProviderMethods, type ResourceDefinition } from "../lifecycle";
+import {
+  defineProvider,
+  type ProviderEnvironment,
+  type ProviderMethods,
+  type ResourceDefinition,
+} from "../lifecycle";
 import { mesaRepoNameRules, validateRepoInputs } from "./check";
 import { adoptRepo, createRepo } from "./create";
 import { deleteRepo } from "./delete";
@@ -42,6 +47,9 @@ const mesaRepoDefinition: ResourceDefinition<MesaRepoInputs, MesaRepoOutputs> = 
 };
 
 /** Entry point of the trampoline (see `../dynamic.ts`). */
-export function createProvider(config: ConfigSource | undefined, environment?: ProviderEnvironment): ProviderMethods {
+export function createProvider(
+  config: ConfigSource | undefined,
+  environment?: ProviderEnvironment,
+): ProviderMethods {
   return defineProvider(mesaRepoDefinition, config, environment);
 }

@@ -9,7 +9,11 @@ import type { MesaRepoInputs, MesaRepoOutputs } from "./state";
 /** True when `news` asks nothing of the live repo that `olds` (the recorded outputs) does not have. */
 function sameRemote(olds: MesaRepoOutputs, news: MesaRepoInputs): boolean {
   const canonical = (v: unknown) =>
-    JSON.stringify(v ?? null, (_key, x: unknown) => (x && typeof x === "object" && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort()) : x));
+    JSON.stringify(v ?? null, (_key, x: unknown) =>
+      x && typeof x === "object" && !Array.isArray(x)
+        ? Object.fromEntries(Object.entries(x).sort())
+        : x,
+    );
   const same = (a: unknown, b: unknown) => canonical(a) === canonical(b);
   return (
     olds.name === news.name &&
@@ -20,10 +24,25 @@ function sameRemote(olds: MesaRepoOutputs, news: MesaRepoInputs): boolean {
   );
 }
 
-export async function updateRepo(id: string, olds: MesaRepoOutputs, news: MesaRepoInputs, ctx: OperationContext): Promise<MesaRepoOutputs> {
-  if (sameRemote(olds, news)) return { ...olds, ...news, org: olds.org, defaultBookmark: olds.defaultBookmark, headChangeId: olds.headChangeId };
+export async function updateRepo(
+  id: string,
+  olds: MesaRepoOutputs,
+  news: MesaRepoInputs,
+  ctx: OperationContext,
+): Promise<MesaRepoOutputs> {
+  if (sameRemote(olds, news))
+    return {
+      ...olds,
+      ...news,
+      org: olds.org,
+      defaultBookmark: olds.defaultBookmark,
+      headChangeId: olds.headChangeId,
+    };
   const live = await findRepo(ctx, olds.org, olds.name, id);
-  if (!live) throw new Error(`Mesa repo ${olds.org}/${olds.name} (${id}) no longer exists. Run \`pulumi refresh\` to drop it from the stack, then \`pulumi up\` to create it again.`);
+  if (!live)
+    throw new Error(
+      `Mesa repo ${olds.org}/${olds.name} (${id}) no longer exists. Run \`pulumi refresh\` to drop it from the stack, then \`pulumi up\` to create it again.`,
+    );
   const final = await reconcile(ctx, live, news, olds.upstream);
   return outputsOf(news, final);
 }

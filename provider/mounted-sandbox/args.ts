@@ -124,7 +124,10 @@ export interface MountedSandboxArgs {
    * { network: { allowOut: ["*.mesa.dev", "registry.npmjs.org"] } }
    * ```
    */
-  network?: pulumi.Input<{ allowOut?: pulumi.Input<pulumi.Input<string>[]>; denyOut?: pulumi.Input<pulumi.Input<string>[]> }>;
+  network?: pulumi.Input<{
+    allowOut?: pulumi.Input<pulumi.Input<string>[]>;
+    denyOut?: pulumi.Input<pulumi.Input<string>[]>;
+  }>;
   /**
    * Free-form metadata of the sandbox; updated in place. The keys `pulumi-urn` (the resource's URN,
    * how a retried create finds its sandbox) and `pulumi-spec` (a digest of the inputs that force a

@@ -6,12 +6,33 @@
 import type { Sandbox, SandboxInfo } from "@superserve/sdk";
 import { PartialCreateError, type OperationContext } from "../lifecycle";
 import { mount, mountOutputs, prepareMesa } from "./mount";
-import { listTagged, normalizeNetwork, sandboxMetadata, specDigest, superserve, SPEC_METADATA_KEY } from "./sandboxes";
+import {
+  listTagged,
+  normalizeNetwork,
+  sandboxMetadata,
+  specDigest,
+  superserve,
+  SPEC_METADATA_KEY,
+} from "./sandboxes";
 import type { MountedSandboxInputs, MountedSandboxOutputs } from "./state";
 import type { PreparedRepo } from "./workspace";
 
-function outputsOf(inputs: MountedSandboxInputs, sandbox: { id: string; status: string }, org: string, repos: PreparedRepo[], mounted: boolean, tokenExpiresAt: string): MountedSandboxOutputs {
-  return { ...inputs, sandboxId: sandbox.id, status: sandbox.status, mounted, tokenExpiresAt, ...mountOutputs(org, repos) };
+function outputsOf(
+  inputs: MountedSandboxInputs,
+  sandbox: { id: string; status: string },
+  org: string,
+  repos: PreparedRepo[],
+  mounted: boolean,
+  tokenExpiresAt: string,
+): MountedSandboxOutputs {
+  return {
+    ...inputs,
+    sandboxId: sandbox.id,
+    status: sandbox.status,
+    mounted,
+    tokenExpiresAt,
+    ...mountOutputs(org, repos),
+  };
 }
 
 /** A sandbox `create` or `adopt` got; `fresh` when this operation created it (no daemon can run in it). */
@@ -25,25 +46,58 @@ interface ObtainedSandbox {
  * exists, any failure — of the Mesa preparation too — is a partial create carrying its id, so the
  * engine records it and the next `pulumi up` finishes the mount instead of leaking the sandbox.
  */
-async function finishCreate(obtain: () => Promise<ObtainedSandbox>, inputs: MountedSandboxInputs, ctx: OperationContext): Promise<{ id: string; outs: MountedSandboxOutputs }> {
-  const [obtained, prepared] = await Promise.allSettled([obtain(), prepareMesa(ctx, inputs.repos[0].org, inputs.repos, inputs.tokenTtlSeconds)]);
+async function finishCreate(
+  obtain: () => Promise<ObtainedSandbox>,
+  inputs: MountedSandboxInputs,
+  ctx: OperationContext,
+): Promise<{ id: string; outs: MountedSandboxOutputs }> {
+  const [obtained, prepared] = await Promise.allSettled([
+    obtain(),
+    prepareMesa(ctx, inputs.repos[0].org, inputs.repos, inputs.tokenTtlSeconds),
+  ]);
   if (obtained.status === "rejected") throw obtained.reason;
   const { sandbox, fresh } = obtained.value;
   try {
     if (prepared.status === "rejected") throw prepared.reason;
     const prep = prepared.value;
     await mount(sandbox, prep, inputs, fresh, ctx);
-    ctx.log.info(`sandbox ${sandbox.id} mounted ${prep.repos.map((r) => `${r.repo}@${r.bookmark}`).join(", ")}`);
-    return { id: sandbox.id, outs: outputsOf(inputs, { id: sandbox.id, status: "active" }, prep.org, prep.repos, true, prep.expiresAt) };
+    ctx.log.info(
+      `sandbox ${sandbox.id} mounted ${prep.repos.map((r) => `${r.repo}@${r.bookmark}`).join(", ")}`,
+    );
+    return {
+      id: sandbox.id,
+      outs: outputsOf(
+        inputs,
+        { id: sandbox.id, status: "active" },
+        prep.org,
+        prep.repos,
+        true,
+        prep.expiresAt,
+      ),
+    };
   } catch (err) {
     const prep = prepared.status === "fulfilled" ? prepared.value : undefined;
-    const outs = outputsOf(inputs, { id: sandbox.id, status: "active" }, prep?.org ?? inputs.repos[0].org ?? "", prep?.repos ?? [], false, "");
-    throw new PartialCreateError(sandbox.id, outs as unknown as Record<string, unknown>, `sandbox ${sandbox.id} was created but not mounted: ${err instanceof Error ? err.message : String(err)}. Run \`pulumi up\` again to retry the mount.`);
+    const outs = outputsOf(
+      inputs,
+      { id: sandbox.id, status: "active" },
+      prep?.org ?? inputs.repos[0].org ?? "",
+      prep?.repos ?? [],
+      false,
+      "",
+    );
+    throw new PartialCreateError(
+      sandbox.id,
+      outs as unknown as Record<string, unknown>,
+      `sandbox ${sandbox.id} was created but not mounted: ${err instanceof Error ? err.message : String(err)}. Run \`pulumi up\` again to retry the mount.`,
+    );
   }
 }
 
 /** Create the sandbox (or adopt the one an earlier, interrupted create of this URN left behind) and mount the repos. */
-export async function createSandbox(inputs: MountedSandboxInputs, ctx: OperationContext): Promise<{ id: string; outs: MountedSandboxOutputs }> {
+export async function createSandbox(
+  inputs: MountedSandboxInputs,
+  ctx: OperationContext,
+): Promise<{ id: string; outs: MountedSandboxOutputs }> {
   return finishCreate(
     async () => {
       const ss = await superserve(ctx);
@@ -51,7 +105,9 @@ export async function createSandbox(inputs: MountedSandboxInputs, ctx: Operation
       const sandbox = await ctx.retry(`create sandbox ${inputs.name}`, async () => {
         const spec = specDigest(inputs);
         const earlier = (await listTagged(ss, ctx)).find(
-          (s) => s.metadata[SPEC_METADATA_KEY] === spec && (s.status === "active" || s.status === "paused" || s.status === "resuming"),
+          (s) =>
+            s.metadata[SPEC_METADATA_KEY] === spec &&
+            (s.status === "active" || s.status === "paused" || s.status === "resuming"),
         );
         if (earlier) {
           adopted = true;
@@ -70,7 +126,11 @@ export async function createSandbox(inputs: MountedSandboxInputs, ctx: Operation
           autoDeleteSeconds: inputs.autoDeleteSeconds,
         });
       });
-      ctx.log.info(adopted ? `adopted sandbox ${sandbox.id} from an earlier interrupted run` : `created sandbox ${sandbox.id}`);
+      ctx.log.info(
+        adopted
+          ? `adopted sandbox ${sandbox.id} from an earlier interrupted run`
+          : `created sandbox ${sandbox.id}`,
+      );
       return { sandbox, fresh: !adopted };
     },
     inputs,
@@ -79,18 +139,34 @@ export async function createSandbox(inputs: MountedSandboxInputs, ctx: Operation
 }
 
 /** Take over the existing sandbox named by `inputs.adopt` (id or name), tag it, and mount the repos into it. */
-export async function adoptSandbox(inputs: MountedSandboxInputs, ctx: OperationContext): Promise<{ id: string; outs: MountedSandboxOutputs }> {
+export async function adoptSandbox(
+  inputs: MountedSandboxInputs,
+  ctx: OperationContext,
+): Promise<{ id: string; outs: MountedSandboxOutputs }> {
   return finishCreate(
     async () => {
       const ss = await superserve(ctx);
       const wanted = inputs.adopt!.name;
-      const all: SandboxInfo[] = await ctx.retry("list sandboxes", () => ss.sdk.Sandbox.list(ss.conn));
-      const live = all.find((s) => s.id === wanted) ?? all.find((s) => s.name === wanted && s.status !== "failed");
-      if (!live) throw new Error(`adopt: no sandbox with id or name "${wanted}". Check it with Sandbox.list, or remove adopt to create a new sandbox.`);
-      await ctx.retry(`tag sandbox ${live.id}`, () =>
-        ss.sdk.Sandbox.updateById(live.id, { metadata: { ...live.metadata, ...sandboxMetadata(inputs, ctx.urn) } }, ss.conn),
+      const all: SandboxInfo[] = await ctx.retry("list sandboxes", () =>
+        ss.sdk.Sandbox.list(ss.conn),
       );
-      const sandbox = await ctx.retry(`connect to sandbox ${live.id}`, () => ss.sdk.Sandbox.connect(live.id, ss.conn));
+      const live =
+        all.find((s) => s.id === wanted) ??
+        all.find((s) => s.name === wanted && s.status !== "failed");
+      if (!live)
+        throw new Error(
+          `adopt: no sandbox with id or name "${wanted}". Check it with Sandbox.list, or remove adopt to create a new sandbox.`,
+        );
+      await ctx.retry(`tag sandbox ${live.id}`, () =>
+        ss.sdk.Sandbox.updateById(
+          live.id,
+          { metadata: { ...live.metadata, ...sandboxMetadata(inputs, ctx.urn) } },
+          ss.conn,
+        ),
+      );
+      const sandbox = await ctx.retry(`connect to sandbox ${live.id}`, () =>
+        ss.sdk.Sandbox.connect(live.id, ss.conn),
+      );
       ctx.log.info(`adopted existing sandbox ${live.id}`);
       return { sandbox, fresh: false };
     },

@@ -8,7 +8,9 @@ import type { MountedSandboxInputs, MountedSandboxOutputs } from "./state";
 import { remountReason } from "./token";
 
 /** How each input changes the sandbox. */
-export const SANDBOX_FIELDS: { readonly [K in Exclude<keyof MountedSandboxInputs, keyof CommonInputs>]-?: FieldRule } = {
+export const SANDBOX_FIELDS: {
+  readonly [K in Exclude<keyof MountedSandboxInputs, keyof CommonInputs>]-?: FieldRule;
+} = {
   name: { change: "replace" },
   template: { change: "replace" },
   repos: { change: "replace" },
@@ -31,7 +33,11 @@ export const SANDBOX_FIELDS: { readonly [K in Exclude<keyof MountedSandboxInputs
  * replaced; a mount not known to serve or a token due for renewal ({@link remountReason}) is an
  * in-place update, which checks the mount and remounts it.
  */
-export function stateDiff(olds: Partial<MountedSandboxOutputs>, news: Partial<MountedSandboxInputs>, nowMs: number): StateDiff {
+export function stateDiff(
+  olds: Partial<MountedSandboxOutputs>,
+  news: Partial<MountedSandboxInputs>,
+  nowMs: number,
+): StateDiff {
   if (olds.status === "failed") return { changes: true, replaces: ["status"] };
   return { changes: remountReason(olds, news, nowMs) !== undefined, replaces: [] };
 }

@@ -10,7 +10,10 @@ import { ClassifiedError, classifyFailure } from "../retry";
 /** The part of the SDK's `Sandbox` the mount uses. */
 interface CommandRunner {
   commands: {
-    run(cmd: string, opts?: { env?: Record<string, string>; timeoutMs?: number }): Promise<{ stdout: string; stderr: string; exitCode: number }>;
+    run(
+      cmd: string,
+      opts?: { env?: Record<string, string>; timeoutMs?: number },
+    ): Promise<{ stdout: string; stderr: string; exitCode: number }>;
   };
 }
 
@@ -37,7 +40,9 @@ class SandboxCommandError extends Error {
     output: string,
     hint: string,
   ) {
-    super(`${step} failed with exit code ${exitCode}. ${hint}${output ? `\n--- output (last lines) ---\n${output}` : ""}`);
+    super(
+      `${step} failed with exit code ${exitCode}. ${hint}${output ? `\n--- output (last lines) ---\n${output}` : ""}`,
+    );
     this.name = "SandboxCommandError";
   }
 }
@@ -59,17 +64,30 @@ interface StepOptions {
  * until the operation's deadline; resolve with its stdout, or throw a {@link SandboxCommandError}
  * with the redacted output tail when it exits non-zero (never retried).
  */
-export async function runStep(sandbox: CommandRunner, cmd: string, opts: StepOptions, ctx: Pick<OperationContext, "retry">): Promise<string> {
+export async function runStep(
+  sandbox: CommandRunner,
+  cmd: string,
+  opts: StepOptions,
+  ctx: Pick<OperationContext, "retry">,
+): Promise<string> {
   const result = await ctx.retry(opts.step, async () => {
     try {
       return await sandbox.commands.run(cmd, { env: opts.env, timeoutMs: opts.timeoutMs });
     } catch (err) {
       // Keep the classification, not the original error (whose text may quote the request).
       const message = (err as { message?: unknown })?.message ?? err;
-      throw new ClassifiedError(`${opts.step} failed: ${redact(String(message), opts.secrets)}`, classifyFailure(err));
+      throw new ClassifiedError(
+        `${opts.step} failed: ${redact(String(message), opts.secrets)}`,
+        classifyFailure(err),
+      );
     }
   });
   if (result.exitCode === 0) return result.stdout;
   const output = redact(tail(`${result.stdout}\n${result.stderr}`), opts.secrets);
-  throw new SandboxCommandError(opts.step, result.exitCode, output, opts.hints[result.exitCode] ?? opts.hints.default);
+  throw new SandboxCommandError(
+    opts.step,
+    result.exitCode,
+    output,
+    opts.hints[result.exitCode] ?? opts.hints.default,
+  );
 }

@@ -121,7 +121,9 @@ const LOG_TAIL = `tail -n 20 ${LOG_FILE} >&2 2>/dev/null || true`;
 /** Shell lines that make `mesa` available per `policy`, exiting {@link EXIT_NO_CLI} or {@link EXIT_INSTALL_FAILED}. */
 function installLines(policy: MesaCliPolicy): string[] {
   if (policy === "never") {
-    return [`${HAVE_CLI} || { echo "the mesa CLI is not installed in this sandbox and mesaCli is 'never': install it in the template, or set mesaCli to 'auto'" >&2; exit ${EXIT_NO_CLI}; }`];
+    return [
+      `${HAVE_CLI} || { echo "the mesa CLI is not installed in this sandbox and mesaCli is 'never': install it in the template, or set mesaCli to 'auto'" >&2; exit ${EXIT_NO_CLI}; }`,
+    ];
   }
   const run = `( unset ${MOUNT_ENV_NAMES.join(" ")}; ${INSTALLER} ) >&2 || { echo "the official mesa installer failed with exit code $?" >&2; exit ${EXIT_INSTALL_FAILED}; }`;
   return [
@@ -148,7 +150,9 @@ const DAEMON_ALIVE = `[ -s ${PID_FILE} ] && kill -0 "$(cat ${PID_FILE})" 2>/dev/
 
 function probeTest(probe: ReadyProbe): string {
   const target = probe.entry === undefined ? probe.path : `${probe.path}/${probe.entry}`;
-  return probe.entry === undefined ? `[ -d ${shellQuote(target)} ]` : `[ -e ${shellQuote(target)} ]`;
+  return probe.entry === undefined
+    ? `[ -d ${shellQuote(target)} ]`
+    : `[ -e ${shellQuote(target)} ]`;
 }
 
 /** Holds the id of the mount start the running daemon came from. */
@@ -197,7 +201,11 @@ function waitLines(probes: readonly ReadyProbe[], seconds: number, pollSeconds: 
  * Waits up to `seconds` until the daemon runs and every probe is served; on failure prints the
  * daemon log's tail to stderr and exits {@link EXIT_TIMEOUT} or {@link EXIT_MOUNT_FAILED}.
  */
-export function waitCommand(probes: readonly ReadyProbe[], seconds: number, pollSeconds = 0.2): string {
+export function waitCommand(
+  probes: readonly ReadyProbe[],
+  seconds: number,
+  pollSeconds = 0.2,
+): string {
   return [deadlineLine(seconds), ...waitLines(probes, seconds, pollSeconds)].join("\n");
 }
 
@@ -209,8 +217,20 @@ export function waitCommand(probes: readonly ReadyProbe[], seconds: number, poll
  * {@link EXIT_MOUNT_FAILED} or {@link EXIT_TIMEOUT}. The installer runs without the mount's
  * environment (so never sees the token). Safe to run twice with the same `startId` (see {@link mountCommand}).
  */
-export function mountAndWaitCommand(policy: MesaCliPolicy, probes: readonly ReadyProbe[], seconds: number, startId: string, pollSeconds = 0.2): string {
-  return [PATH_PREFIX, deadlineLine(seconds), ...installLines(policy), ...startLines(startId), ...waitLines(probes, seconds, pollSeconds)].join("\n");
+export function mountAndWaitCommand(
+  policy: MesaCliPolicy,
+  probes: readonly ReadyProbe[],
+  seconds: number,
+  startId: string,
+  pollSeconds = 0.2,
+): string {
+  return [
+    PATH_PREFIX,
+    deadlineLine(seconds),
+    ...installLines(policy),
+    ...startLines(startId),
+    ...waitLines(probes, seconds, pollSeconds),
+  ].join("\n");
 }
 
 /** Prints `mounted` when the daemon runs, has not failed closed, and every repo directory exists; else `unmounted: <why>`. */
@@ -228,7 +248,10 @@ export function healthCommand(paths: readonly string[]): string {
 export function parseHealth(stdout: string): { mounted: boolean; reason?: string } {
   const line = stdout.trim().split("\n").pop() ?? "";
   if (line === "mounted") return { mounted: true };
-  return { mounted: false, reason: line.replace(/^unmounted:\s*/, "") || "no answer from the health check" };
+  return {
+    mounted: false,
+    reason: line.replace(/^unmounted:\s*/, "") || "no answer from the health check",
+  };
 }
 
 /** Exit code of {@link unmountCommand} when the daemon outlived the grace period. */

@@ -4,14 +4,23 @@
  * public class and its documented args are in `resource.ts` and `args.ts`.
  */
 import type { ConfigSource } from "../config";
-import { defineProvider, type ProviderEnvironment, type ProviderMethods, type ResourceDefinition } from "../lifecycle";
+import {
+  defineProvider,
+  type ProviderEnvironment,
+  type ProviderMethods,
+  type ResourceDefinition,
+} from "../lifecycle";
 import { sandboxNameRules, validateSandboxInputs } from "./check";
 import { adoptSandbox, createSandbox } from "./create";
 import { deleteSandbox } from "./delete";
 import { SANDBOX_FIELDS, stateDiff } from "./diff";
 import { readSandbox } from "./read";
 import { verifyReferences } from "./references";
-import { SANDBOX_ENCRYPTED_INPUTS, type MountedSandboxInputs, type MountedSandboxOutputs } from "./state";
+import {
+  SANDBOX_ENCRYPTED_INPUTS,
+  type MountedSandboxInputs,
+  type MountedSandboxOutputs,
+} from "./state";
 import { updateSandbox } from "./update";
 
 /** Default deadline of one create/update/delete. */
@@ -24,7 +33,8 @@ const mountedSandboxDefinition: ResourceDefinition<MountedSandboxInputs, Mounted
   fields: SANDBOX_FIELDS,
   encryptedInputs: SANDBOX_ENCRYPTED_INPUTS,
   stateDiff,
-  timeoutSeconds: (inputs) => Math.max(OPERATION_TIMEOUT_SECONDS, (inputs.mountTimeoutSeconds ?? 0) + 120),
+  timeoutSeconds: (inputs) =>
+    Math.max(OPERATION_TIMEOUT_SECONDS, (inputs.mountTimeoutSeconds ?? 0) + 120),
   validate: (inputs) => validateSandboxInputs(inputs as unknown as Record<string, unknown>),
   verifyReferences,
   create: createSandbox,
@@ -35,6 +45,9 @@ const mountedSandboxDefinition: ResourceDefinition<MountedSandboxInputs, Mounted
 };
 
 /** Entry point of the trampoline (see `../dynamic.ts`). */
-export function createProvider(config: ConfigSource | undefined, environment?: ProviderEnvironment): ProviderMethods {
+export function createProvider(
+  config: ConfigSource | undefined,
+  environment?: ProviderEnvironment,
+): ProviderMethods {
   return defineProvider(mountedSandboxDefinition, config, environment);
 }

@@ -7,28 +7,44 @@
  */
 import { URN_TAG, type OperationContext } from "../lifecycle";
 import { checkMount } from "./mount";
-import { findById, normalizeNetwork, SPEC_METADATA_KEY, superserve, type ListedSandbox } from "./sandboxes";
+import {
+  findById,
+  normalizeNetwork,
+  SPEC_METADATA_KEY,
+  superserve,
+  type ListedSandbox,
+} from "./sandboxes";
 import type { MountedSandboxOutputs } from "./state";
 
-export async function readSandbox(id: string, state: MountedSandboxOutputs, ctx: OperationContext): Promise<MountedSandboxOutputs | undefined> {
+export async function readSandbox(
+  id: string,
+  state: MountedSandboxOutputs,
+  ctx: OperationContext,
+): Promise<MountedSandboxOutputs | undefined> {
   const ss = await superserve(ctx);
   const live = await findById(ss, ctx, id);
   if (!live) return undefined;
   let mounted = false;
   if (live.status === "active") {
-    const sandbox = await ctx.retry(`connect to sandbox ${id}`, () => ss.sdk.Sandbox.connect(id, ss.conn));
+    const sandbox = await ctx.retry(`connect to sandbox ${id}`, () =>
+      ss.sdk.Sandbox.connect(id, ss.conn),
+    );
     const health = await checkMount(sandbox, state.mountPaths, ctx);
     mounted = health.mounted;
     if (!health.mounted) ctx.log.warn(`sandbox ${id}: ${health.reason}; \`pulumi up\` remounts it`);
   } else if (state.mounted) {
-    ctx.log.info(`sandbox ${id} is ${live.status}: its mount cannot be checked without resuming it; \`pulumi up\` resumes it, checks the mount and remounts it when needed`);
+    ctx.log.info(
+      `sandbox ${id} is ${live.status}: its mount cannot be checked without resuming it; \`pulumi up\` resumes it, checks the mount and remounts it when needed`,
+    );
   }
   return refreshedState(state, live, mounted);
 }
 
 /** The user's metadata (without the URN tag). */
 function userMetadata(metadata: Record<string, string>): Record<string, string> | undefined {
-  const rest = Object.fromEntries(Object.entries(metadata).filter(([k]) => k !== URN_TAG && k !== SPEC_METADATA_KEY));
+  const rest = Object.fromEntries(
+    Object.entries(metadata).filter(([k]) => k !== URN_TAG && k !== SPEC_METADATA_KEY),
+  );
   return Object.keys(rest).length > 0 ? rest : undefined;
 }
 
@@ -36,8 +52,17 @@ function userMetadata(metadata: Record<string, string>): Record<string, string> 
  * The state after a refresh: the service's status, metadata, network and timeouts over the
  * recorded state, and `mounted` as the health check found it (false when none could run).
  */
-function refreshedState(state: MountedSandboxOutputs, live: ListedSandbox, mounted: boolean): MountedSandboxOutputs {
-  const next: MountedSandboxOutputs = { ...state, sandboxId: live.id, status: live.status, mounted };
+function refreshedState(
+  state: MountedSandboxOutputs,
+  live: ListedSandbox,
+  mounted: boolean,
+): MountedSandboxOutputs {
+  const next: MountedSandboxOutputs = {
+    ...state,
+    sandboxId: live.id,
+    status: live.status,
+    mounted,
+  };
   const metadata = userMetadata(live.metadata);
   if (metadata) next.metadata = metadata;
   else delete next.metadata;
@@ -49,7 +74,11 @@ function refreshedState(state: MountedSandboxOutputs, live: ListedSandbox, mount
   return next;
 }
 
-function setOptional(target: MountedSandboxOutputs, key: "timeoutSeconds" | "autoDeleteSeconds", value: number | undefined): void {
+function setOptional(
+  target: MountedSandboxOutputs,
+  key: "timeoutSeconds" | "autoDeleteSeconds",
+  value: number | undefined,
+): void {
   if (value === undefined || value === null) delete target[key];
   else target[key] = value;
 }

@@ -17,22 +17,32 @@ const LISTED_NAMES = 10;
 function existing(names: string[]): string {
   const sorted = [...new Set(names)].sort();
   if (sorted.length === 0) return "none";
-  return sorted.length > LISTED_NAMES ? `${sorted.slice(0, LISTED_NAMES).join(", ")}, …` : sorted.join(", ");
+  return sorted.length > LISTED_NAMES
+    ? `${sorted.slice(0, LISTED_NAMES).join(", ")}, …`
+    : sorted.join(", ");
 }
 
 /** The program's references given by name (see `namedReferences` in `resource.ts`) that do not exist. */
-export async function verifyReferences(inputs: MountedSandboxInputs, ctx: OperationContext): Promise<CheckFailure[]> {
+export async function verifyReferences(
+  inputs: MountedSandboxInputs,
+  ctx: OperationContext,
+): Promise<CheckFailure[]> {
   const named = new Set(inputs.namedReferences ?? []);
   const lookups: Promise<CheckFailure | undefined>[] = [];
-  if (named.has("template") && inputs.template !== UNKNOWN) lookups.push(templateFailure(inputs.template, ctx));
+  if (named.has("template") && inputs.template !== UNKNOWN)
+    lookups.push(templateFailure(inputs.template, ctx));
   inputs.repos.forEach((entry, i) => {
     const at = `repos[${i}].repo`;
-    if (named.has(at) && entry.repo !== UNKNOWN && entry.org !== UNKNOWN) lookups.push(repoFailure(at, entry.repo, entry.org, ctx));
+    if (named.has(at) && entry.repo !== UNKNOWN && entry.org !== UNKNOWN)
+      lookups.push(repoFailure(at, entry.repo, entry.org, ctx));
   });
   return (await Promise.all(lookups)).filter((f): f is CheckFailure => f !== undefined);
 }
 
-async function templateFailure(template: string, ctx: OperationContext): Promise<CheckFailure | undefined> {
+async function templateFailure(
+  template: string,
+  ctx: OperationContext,
+): Promise<CheckFailure | undefined> {
   const ss = await superserve(ctx);
   const found = await ctx.retry(`read template ${template}`, async () => {
     try {
@@ -51,7 +61,12 @@ async function templateFailure(template: string, ctx: OperationContext): Promise
   };
 }
 
-async function repoFailure(at: string, repo: string, org: string | undefined, ctx: OperationContext): Promise<CheckFailure | undefined> {
+async function repoFailure(
+  at: string,
+  repo: string,
+  org: string | undefined,
+  ctx: OperationContext,
+): Promise<CheckFailure | undefined> {
   const mesa = await mesaFor(ctx, org);
   const found = await ctx.retry(`read Mesa repo ${mesa.org}/${repo}`, async () => {
     try {
@@ -63,7 +78,9 @@ async function repoFailure(at: string, repo: string, org: string | undefined, ct
     }
   });
   if (found) return undefined;
-  const page = await ctx.retry(`list the repos of Mesa org ${mesa.org}`, () => mesa.mesa.repos.list({ limit: 100 }));
+  const page = await ctx.retry(`list the repos of Mesa org ${mesa.org}`, () =>
+    mesa.mesa.repos.list({ limit: 100 }),
+  );
   return {
     property: at,
     reason: `repo '${repo}' not found in Mesa org '${mesa.org}'; existing: ${existing(page.repos.map((r) => r.name))}. Name one of them, or pass a MesaRepo resource.`,

@@ -1,16 +1,25 @@
 import * as pulumi from "@pulumi/pulumi";
 import { PackageResource, type PackageResourceSpec } from "../dynamic";
-import type { MesaRepoRef, MountedSandboxArgs, MountedSandboxRepoArgs, SuperserveTemplateRef } from "./args";
+import type {
+  MesaRepoRef,
+  MountedSandboxArgs,
+  MountedSandboxRepoArgs,
+  SuperserveTemplateRef,
+} from "./args";
 import { SANDBOX_ENCRYPTED_INPUTS, type MountedSandboxOutputs } from "./state";
 
 function templateInput(template: MountedSandboxArgs["template"]): pulumi.Input<string> {
-  return pulumi.CustomResource.isInstance(template) ? (template as SuperserveTemplateRef).name : (template as pulumi.Input<string>);
+  return pulumi.CustomResource.isInstance(template)
+    ? (template as SuperserveTemplateRef).name
+    : (template as pulumi.Input<string>);
 }
 
 function repoInput(entry: MountedSandboxRepoArgs): pulumi.Input<Record<string, unknown>> {
-  const ref = pulumi.CustomResource.isInstance(entry.repo) ? (entry.repo as MesaRepoRef) : undefined;
+  const ref = pulumi.CustomResource.isInstance(entry.repo)
+    ? (entry.repo as MesaRepoRef)
+    : undefined;
   return {
-    repo: ref ? ref.name : (entry.repo),
+    repo: ref ? ref.name : entry.repo,
     org: ref?.org,
     bookmark: entry.bookmark,
     fork: entry.fork,
@@ -35,7 +44,16 @@ function namedReferences(args: MountedSandboxArgs): string[] {
 const SPEC: PackageResourceSpec<MountedSandboxOutputs> = {
   typeName: "MountedSandbox",
   implModule: "mounted-sandbox/provider",
-  outputs: ["sandboxId", "name", "status", "mounted", "org", "mountPaths", "bookmarks", "tokenExpiresAt"],
+  outputs: [
+    "sandboxId",
+    "name",
+    "status",
+    "mounted",
+    "org",
+    "mountPaths",
+    "bookmarks",
+    "tokenExpiresAt",
+  ],
   secretOutputs: SANDBOX_ENCRYPTED_INPUTS,
 };
 

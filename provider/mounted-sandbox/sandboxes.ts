@@ -18,8 +18,16 @@ import type { MountedSandboxInputs, SandboxNetwork } from "./state";
 export const SPEC_METADATA_KEY = "pulumi-spec";
 
 /** Digest of the replace-forcing inputs (a SHA-256, so env values are not readable from it). */
-export function specDigest(inputs: Pick<MountedSandboxInputs, "name" | "template" | "repos" | "envVars" | "secrets">): string {
-  const spec = JSON.stringify([inputs.name, inputs.template, inputs.repos, inputs.envVars ?? {}, inputs.secrets ?? {}]);
+export function specDigest(
+  inputs: Pick<MountedSandboxInputs, "name" | "template" | "repos" | "envVars" | "secrets">,
+): string {
+  const spec = JSON.stringify([
+    inputs.name,
+    inputs.template,
+    inputs.repos,
+    inputs.envVars ?? {},
+    inputs.secrets ?? {},
+  ]);
   return createHash("sha256").update(spec).digest("hex").slice(0, 32);
 }
 
@@ -64,11 +72,17 @@ export async function superserve(ctx: OperationContext): Promise<Superserve> {
 
 /** Sandboxes tagged with this URN (how an interrupted create or a replacement is recognised). */
 export async function listTagged(ss: Superserve, ctx: OperationContext): Promise<ListedSandbox[]> {
-  return ctx.retry("list sandboxes", () => ss.sdk.Sandbox.list({ ...ss.conn, metadata: { [URN_TAG]: ctx.urn } }));
+  return ctx.retry("list sandboxes", () =>
+    ss.sdk.Sandbox.list({ ...ss.conn, metadata: { [URN_TAG]: ctx.urn } }),
+  );
 }
 
 /** The sandbox with this id (refresh, update, delete), or undefined when it is gone. */
-export async function findById(ss: Superserve, ctx: OperationContext, id: string): Promise<ListedSandbox | undefined> {
+export async function findById(
+  ss: Superserve,
+  ctx: OperationContext,
+  id: string,
+): Promise<ListedSandbox | undefined> {
   const tagged = (await listTagged(ss, ctx)).find((s) => s.id === id);
   if (tagged) return tagged;
   const all: SandboxInfo[] = await ctx.retry("list sandboxes", () => ss.sdk.Sandbox.list(ss.conn));

@@ -44,7 +44,11 @@ export function tokenRequest(repos: readonly TokenRepo[], ttlSeconds: number): T
  * True when a token expiring at `expiresAt` (ISO 8601) should be re-signed at `nowMs`: it has
  * expired, less than 10% of `ttlSeconds` is left, or the expiry is unknown.
  */
-export function tokenNeedsRenewal(expiresAt: string | undefined, ttlSeconds: number, nowMs: number): boolean {
+export function tokenNeedsRenewal(
+  expiresAt: string | undefined,
+  ttlSeconds: number,
+  nowMs: number,
+): boolean {
   if (!expiresAt) return true;
   const expiresMs = Date.parse(expiresAt);
   if (Number.isNaN(expiresMs)) return true;
@@ -68,7 +72,10 @@ export function remountReason(
   nowMs: number,
 ): RemountReason | undefined {
   if (news.tokenTtlSeconds !== olds.tokenTtlSeconds) return "token";
-  if (tokenNeedsRenewal(olds.tokenExpiresAt, olds.tokenTtlSeconds ?? DEFAULT_TOKEN_TTL_SECONDS, nowMs)) return "token";
+  if (
+    tokenNeedsRenewal(olds.tokenExpiresAt, olds.tokenTtlSeconds ?? DEFAULT_TOKEN_TTL_SECONDS, nowMs)
+  )
+    return "token";
   if (olds.mounted !== true) return "mount";
   return undefined;
 }
@@ -82,7 +89,11 @@ export function ttlProblem(ttl: unknown): string | undefined {
 }
 
 /** Sign the mount's token: exactly these repos, read-only when all are. */
-export async function signToken(mesa: Mesa, repos: ReadonlyArray<Pick<MountedRepo, "org" | "repo" | "readOnly">>, ttlSeconds: number): Promise<{ token: string; expiresAt: string }> {
+export async function signToken(
+  mesa: Mesa,
+  repos: ReadonlyArray<Pick<MountedRepo, "org" | "repo" | "readOnly">>,
+  ttlSeconds: number,
+): Promise<{ token: string; expiresAt: string }> {
   const request = tokenRequest(
     repos.map((r) => ({ fullName: `${r.org}/${r.repo}`, readOnly: r.readOnly })),
     ttlSeconds,

@@ -10,25 +10,46 @@ import { findById, normalizeNetwork, sandboxMetadata, superserve } from "./sandb
 import type { MountedSandboxInputs, MountedSandboxOutputs } from "./state";
 import { remountReason } from "./token";
 
-export async function updateSandbox(id: string, olds: MountedSandboxOutputs, news: MountedSandboxInputs, ctx: OperationContext): Promise<MountedSandboxOutputs> {
+export async function updateSandbox(
+  id: string,
+  olds: MountedSandboxOutputs,
+  news: MountedSandboxInputs,
+  ctx: OperationContext,
+): Promise<MountedSandboxOutputs> {
   const ss = await superserve(ctx);
   const live = await findById(ss, ctx, id);
-  if (!live) throw new Error(`sandbox ${id} no longer exists. Run \`pulumi refresh\` to drop it from the stack, then \`pulumi up\` to create a new one.`);
+  if (!live)
+    throw new Error(
+      `sandbox ${id} no longer exists. Run \`pulumi refresh\` to drop it from the stack, then \`pulumi up\` to create a new one.`,
+    );
   const patch: Parameters<typeof ss.sdk.Sandbox.updateById>[1] = {};
   const metadata = sandboxMetadata(news, ctx.urn);
   if (JSON.stringify(metadata) !== JSON.stringify(live.metadata)) patch.metadata = metadata;
   const network = normalizeNetwork(news.network);
-  if (JSON.stringify(network ?? {}) !== JSON.stringify(normalizeNetwork(live.network) ?? {})) patch.network = network ?? { allowOut: [], denyOut: [] };
-  if (news.timeoutSeconds !== undefined && news.timeoutSeconds !== live.timeoutSeconds) patch.timeoutSeconds = news.timeoutSeconds;
-  if (news.autoDeleteSeconds !== undefined && news.autoDeleteSeconds !== live.autoDeleteSeconds) patch.autoDeleteSeconds = news.autoDeleteSeconds;
+  if (JSON.stringify(network ?? {}) !== JSON.stringify(normalizeNetwork(live.network) ?? {}))
+    patch.network = network ?? { allowOut: [], denyOut: [] };
+  if (news.timeoutSeconds !== undefined && news.timeoutSeconds !== live.timeoutSeconds)
+    patch.timeoutSeconds = news.timeoutSeconds;
+  if (news.autoDeleteSeconds !== undefined && news.autoDeleteSeconds !== live.autoDeleteSeconds)
+    patch.autoDeleteSeconds = news.autoDeleteSeconds;
   const reason = remountReason(olds, news, ctx.clock.now());
   // Resume first: a paused sandbox refuses network changes, and the mount is checked in a running one.
-  if (reason && live.status !== "active") ctx.log.info(`sandbox ${id} is ${live.status}; resuming it to ${reason === "token" ? "renew its token and remount" : "check its mount"}`);
-  const sandbox = reason ? await ctx.retry(`connect to sandbox ${id}`, () => ss.sdk.Sandbox.connect(id, ss.conn)) : undefined;
+  if (reason && live.status !== "active")
+    ctx.log.info(
+      `sandbox ${id} is ${live.status}; resuming it to ${reason === "token" ? "renew its token and remount" : "check its mount"}`,
+    );
+  const sandbox = reason
+    ? await ctx.retry(`connect to sandbox ${id}`, () => ss.sdk.Sandbox.connect(id, ss.conn))
+    : undefined;
   if (Object.keys(patch).length > 0) {
     await ctx.retry(`update sandbox ${id}`, () => ss.sdk.Sandbox.updateById(id, patch, ss.conn));
   }
-  const base: MountedSandboxOutputs = { ...olds, ...news, sandboxId: id, status: sandbox ? "active" : live.status };
+  const base: MountedSandboxOutputs = {
+    ...olds,
+    ...news,
+    sandboxId: id,
+    status: sandbox ? "active" : live.status,
+  };
   if (!sandbox) return base;
   if (reason === "mount") {
     const health = await checkMount(sandbox, olds.mountPaths, ctx);
@@ -41,5 +62,10 @@ export async function updateSandbox(id: string, olds: MountedSandboxOutputs, new
   const prep = await prepareMesa(ctx, olds.org || undefined, news.repos, news.tokenTtlSeconds);
   await mount(sandbox, prep, news, false, ctx);
   ctx.log.info(`sandbox ${id}: token renewed (expires ${prep.expiresAt}) and repos remounted`);
-  return { ...base, ...mountOutputs(prep.org, prep.repos), mounted: true, tokenExpiresAt: prep.expiresAt };
+  return {
+    ...base,
+    ...mountOutputs(prep.org, prep.repos),
+    mounted: true,
+    tokenExpiresAt: prep.expiresAt,
+  };
 }

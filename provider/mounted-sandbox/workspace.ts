@@ -13,7 +13,10 @@ import { mountPath, type MountedRepo, type ReadyProbe } from "./mount-commands";
 import type { SandboxRepo } from "./state";
 
 /** Mesa access for one operation, in the repos' org. */
-export async function mesaFor(ctx: OperationContext, org: string | undefined): Promise<{ mesa: Mesa; org: string; apiUrl?: string }> {
+export async function mesaFor(
+  ctx: OperationContext,
+  org: string | undefined,
+): Promise<{ mesa: Mesa; org: string; apiUrl?: string }> {
   const settings = await ctx.mesa();
   const resolved = await ctx.mesaOrg(org);
   return { mesa: await mesaClient(settings, resolved), org: resolved, apiUrl: settings.apiUrl };
@@ -23,7 +26,10 @@ export async function mesaFor(ctx: OperationContext, org: string | undefined): P
 const FORK_PREFIX = "agents/";
 
 /** The fork bookmark of a repo entry, or undefined when the entry does not fork. */
-export function forkBookmarkName(entry: Pick<SandboxRepo, "fork">, urn: string): string | undefined {
+export function forkBookmarkName(
+  entry: Pick<SandboxRepo, "fork">,
+  urn: string,
+): string | undefined {
   if (entry.fork === false) return undefined;
   return typeof entry.fork === "string" ? entry.fork : `${FORK_PREFIX}${logicalNameOf(urn)}`;
 }
@@ -44,11 +50,23 @@ export interface PreparedRepo extends MountedRepo {
  * replacement continuing the same workspace). Repos are prepared concurrently; the result keeps
  * their order.
  */
-export async function prepareRepos(mesa: Mesa, org: string, repos: readonly SandboxRepo[], urn: string, retry: Retry): Promise<PreparedRepo[]> {
+export async function prepareRepos(
+  mesa: Mesa,
+  org: string,
+  repos: readonly SandboxRepo[],
+  urn: string,
+  retry: Retry,
+): Promise<PreparedRepo[]> {
   return Promise.all(repos.map((entry) => prepareRepo(mesa, org, entry, urn, retry)));
 }
 
-async function prepareRepo(mesa: Mesa, org: string, entry: SandboxRepo, urn: string, retry: Retry): Promise<PreparedRepo> {
+async function prepareRepo(
+  mesa: Mesa,
+  org: string,
+  entry: SandboxRepo,
+  urn: string,
+  retry: Retry,
+): Promise<PreparedRepo> {
   const fork = forkBookmarkName(entry, urn);
   const [repoInfo, existingFork] = await Promise.all([
     retry(`read Mesa repo ${org}/${entry.repo}`, () => mesa.repos.get({ org, repo: entry.repo })),
@@ -61,48 +79,93 @@ async function prepareRepo(mesa: Mesa, org: string, entry: SandboxRepo, urn: str
   } else {
     const baseBookmark = await getBookmark(mesa, org, entry.repo, base, retry);
     if (!baseBookmark) {
-      throw new Error(`repos: bookmark "${base}" does not exist in Mesa repo ${org}/${entry.repo}; set bookmark to an existing one, or leave it unset for the repo's default bookmark.`);
+      throw new Error(
+        `repos: bookmark "${base}" does not exist in Mesa repo ${org}/${entry.repo}; set bookmark to an existing one, or leave it unset for the repo's default bookmark.`,
+      );
     }
     changeId = baseBookmark.change_id;
   }
   const [, first] = await Promise.all([
-    fork && !existingFork ? createBookmark(mesa, org, entry.repo, fork, changeId, retry) : undefined,
+    fork && !existingFork
+      ? createBookmark(mesa, org, entry.repo, fork, changeId, retry)
+      : undefined,
     firstEntry(mesa, org, entry.repo, changeId, retry),
   ]);
   const probe: ReadyProbe = { path: mountPath(org, entry.repo), entry: first };
-  return { org, repo: entry.repo, bookmark: fork ?? base, readOnly: entry.readOnly, changeId, probe };
+  return {
+    org,
+    repo: entry.repo,
+    bookmark: fork ?? base,
+    readOnly: entry.readOnly,
+    changeId,
+    probe,
+  };
 }
 
-async function getBookmark(mesa: Mesa, org: string, repo: string, bookmark: string, retry: Retry): Promise<{ change_id: string } | undefined> {
+async function getBookmark(
+  mesa: Mesa,
+  org: string,
+  repo: string,
+  bookmark: string,
+  retry: Retry,
+): Promise<{ change_id: string } | undefined> {
   try {
-    return await retry(`read bookmark ${bookmark} of ${org}/${repo}`, () => mesa.bookmarks.get({ org, repo, bookmark }));
+    return await retry(`read bookmark ${bookmark} of ${org}/${repo}`, () =>
+      mesa.bookmarks.get({ org, repo, bookmark }),
+    );
   } catch (err) {
     if (statusOf(err) === 404) return undefined;
     throw err;
   }
 }
 
-async function createBookmark(mesa: Mesa, org: string, repo: string, name: string, changeId: string, retry: Retry): Promise<void> {
+async function createBookmark(
+  mesa: Mesa,
+  org: string,
+  repo: string,
+  name: string,
+  changeId: string,
+  retry: Retry,
+): Promise<void> {
   try {
-    await retry(`fork bookmark ${name} of ${org}/${repo}`, () => mesa.bookmarks.create({ org, repo, name, change_id: changeId }));
+    await retry(`fork bookmark ${name} of ${org}/${repo}`, () =>
+      mesa.bookmarks.create({ org, repo, name, change_id: changeId }),
+    );
   } catch (err) {
     if (statusOf(err) !== 409) throw err;
   }
 }
 
-async function firstEntry(mesa: Mesa, org: string, repo: string, changeId: string, retry: Retry): Promise<string | undefined> {
-  const content = await retry(`list ${org}/${repo}`, () => mesa.content.get({ org, repo, change_id: changeId, depth: 1 }));
+async function firstEntry(
+  mesa: Mesa,
+  org: string,
+  repo: string,
+  changeId: string,
+  retry: Retry,
+): Promise<string | undefined> {
+  const content = await retry(`list ${org}/${repo}`, () =>
+    mesa.content.get({ org, repo, change_id: changeId, depth: 1 }),
+  );
   if (content.type !== "dir") return undefined;
-  const names = content.entries.map((e) => e.name).filter((n) => n !== ".mesaignore").sort();
+  const names = content.entries
+    .map((e) => e.name)
+    .filter((n) => n !== ".mesaignore")
+    .sort();
   return names[0];
 }
 
-
 /** Delete the forked bookmarks (deleteWorkspaceOnDestroy); already-deleted ones are fine. */
-export async function deleteForks(mesa: Mesa, org: string, bookmarks: ReadonlyArray<{ repo: string; bookmark: string }>, retry: Retry): Promise<void> {
+export async function deleteForks(
+  mesa: Mesa,
+  org: string,
+  bookmarks: ReadonlyArray<{ repo: string; bookmark: string }>,
+  retry: Retry,
+): Promise<void> {
   for (const { repo, bookmark } of bookmarks) {
     try {
-      await retry(`delete bookmark ${bookmark} of ${org}/${repo}`, () => mesa.bookmarks.delete({ org, repo, bookmark }));
+      await retry(`delete bookmark ${bookmark} of ${org}/${repo}`, () =>
+        mesa.bookmarks.delete({ org, repo, bookmark }),
+      );
     } catch (err) {
       if (statusOf(err) !== 404) throw err;
     }

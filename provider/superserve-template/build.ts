@@ -22,7 +22,12 @@ function buildFailure(errorMessage: string | undefined): { code: string; message
 }
 
 /** Wait for the latest build of `template`, streaming its log; cleans up and throws on failure. */
-async function awaitBuild(ctx: OperationContext, inputs: SuperserveTemplateInputs, template: Template, buildId: string): Promise<SuperserveTemplateOutputs> {
+async function awaitBuild(
+  ctx: OperationContext,
+  inputs: SuperserveTemplateInputs,
+  template: Template,
+  buildId: string,
+): Promise<SuperserveTemplateOutputs> {
   const started = ctx.clock.now();
   const deadline = Math.min(ctx.deadline, started + (inputs.buildTimeoutSeconds ?? 1800) * 1000);
   const tail: string[] = [];
@@ -54,19 +59,26 @@ async function awaitBuild(ctx: OperationContext, inputs: SuperserveTemplateInput
       if (build.status === "failed" || build.status === "cancelled") {
         abort.abort();
         await logs;
-        const { code, message } = build.status === "cancelled" ? { code: "cancelled", message: "the build was cancelled" } : buildFailure(build.errorMessage);
+        const { code, message } =
+          build.status === "cancelled"
+            ? { code: "cancelled", message: "the build was cancelled" }
+            : buildFailure(build.errorMessage);
         await cleanUp(ctx, template.id, inputs);
         throw new Error(
-          `Template ${inputs.name} failed to build (${code}): ${message}. Fix the step and run \`pulumi up\` again.` + logTail(tail),
+          `Template ${inputs.name} failed to build (${code}): ${message}. Fix the step and run \`pulumi up\` again.` +
+            logTail(tail),
         );
       }
       if (ctx.clock.now() + pollMs >= deadline) {
         abort.abort();
-        await ctx.retry(`cancel build ${buildId}`, () => template.cancelBuild(buildId)).catch(() => undefined);
+        await ctx
+          .retry(`cancel build ${buildId}`, () => template.cancelBuild(buildId))
+          .catch(() => undefined);
         await cleanUp(ctx, template.id, inputs);
         throw new Error(
           `Template ${inputs.name} did not finish building within ${Math.round((deadline - started) / 1000)}s; the build was cancelled and the template deleted. ` +
-            "Raise buildTimeoutSeconds, or make the steps faster." + logTail(tail),
+            "Raise buildTimeoutSeconds, or make the steps faster." +
+            logTail(tail),
         );
       }
       await ctx.clock.sleep(pollMs);
@@ -76,7 +88,11 @@ async function awaitBuild(ctx: OperationContext, inputs: SuperserveTemplateInput
   }
 }
 
-async function cleanUp(ctx: OperationContext, id: string, inputs: SuperserveTemplateInputs): Promise<void> {
+async function cleanUp(
+  ctx: OperationContext,
+  id: string,
+  inputs: SuperserveTemplateInputs,
+): Promise<void> {
   try {
     await deleteTemplate(ctx, id);
   } catch (err) {
@@ -93,20 +109,27 @@ function logTail(lines: string[]): string {
 }
 
 /** Bring an existing template (ours, or adopted) to a finished build. */
-export async function finishExisting(ctx: OperationContext, inputs: SuperserveTemplateInputs, template: Template): Promise<{ id: string; outs: SuperserveTemplateOutputs }> {
+export async function finishExisting(
+  ctx: OperationContext,
+  inputs: SuperserveTemplateInputs,
+  template: Template,
+): Promise<{ id: string; outs: SuperserveTemplateOutputs }> {
   const buildId = template.latestBuildId;
   if (template.status === "ready" && buildId) {
-    return { id: template.id, outs: outputsOf(inputs, template, await readBuild(ctx, template, buildId)) };
+    return {
+      id: template.id,
+      outs: outputsOf(inputs, template, await readBuild(ctx, template, buildId)),
+    };
   }
   if (!buildId || template.status === "failed") {
     // A rebuild whose answer was lost may have started a build: a retry waits for that one.
     const build = await ctx.retry(`rebuild template ${inputs.name}`, async (attempt) => {
       const current = attempt > 1 ? await connect(ctx, template.id) : template;
-      if (current && current.latestBuildId && current.latestBuildId !== buildId) return { id: current.latestBuildId };
+      if (current && current.latestBuildId && current.latestBuildId !== buildId)
+        return { id: current.latestBuildId };
       return template.rebuild();
     });
     return { id: template.id, outs: await awaitBuild(ctx, inputs, template, build.id) };
   }
   return { id: template.id, outs: await awaitBuild(ctx, inputs, template, buildId) };
 }
-

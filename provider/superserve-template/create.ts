@@ -13,7 +13,10 @@ import { connect } from "./live-template";
 import type { SuperserveTemplateInputs, SuperserveTemplateOutputs } from "./state";
 
 /** Create the template (or adopt the one an earlier, interrupted attempt created) and wait for its build. */
-export async function createTemplate(inputs: SuperserveTemplateInputs, ctx: OperationContext): Promise<{ id: string; outs: SuperserveTemplateOutputs }> {
+export async function createTemplate(
+  inputs: SuperserveTemplateInputs,
+  ctx: OperationContext,
+): Promise<{ id: string; outs: SuperserveTemplateOutputs }> {
   const conn = superserveConnection(await ctx.superserve());
   let sent = false;
   const template = await ctx.retry(
@@ -49,14 +52,23 @@ export async function createTemplate(inputs: SuperserveTemplateInputs, ctx: Oper
 }
 
 /** Take over the existing template named by `inputs.adopt` and bring it to a finished build. */
-export async function adoptTemplate(inputs: SuperserveTemplateInputs, ctx: OperationContext): Promise<{ id: string; outs: SuperserveTemplateOutputs }> {
+export async function adoptTemplate(
+  inputs: SuperserveTemplateInputs,
+  ctx: OperationContext,
+): Promise<{ id: string; outs: SuperserveTemplateOutputs }> {
   const template = await connect(ctx, inputs.adopt!.name);
   if (!template) {
-    throw new Error(`adopt: no Superserve template named "${inputs.adopt!.name}". Check the name, or remove adopt to create a new template.`);
+    throw new Error(
+      `adopt: no Superserve template named "${inputs.adopt!.name}". Check the name, or remove adopt to create a new template.`,
+    );
   }
   if (template.name !== inputs.name) {
-    throw new Error(`adopt: the template is named "${template.name}" but name is "${inputs.name}"; templates cannot be renamed. Set name to "${template.name}" or leave it unset.`);
+    throw new Error(
+      `adopt: the template is named "${template.name}" but name is "${inputs.name}"; templates cannot be renamed. Set name to "${template.name}" or leave it unset.`,
+    );
   }
-  ctx.log.info(`Adopted existing template ${template.name}; its build spec is not compared with this resource's inputs (Superserve does not report it).`);
+  ctx.log.info(
+    `Adopted existing template ${template.name}; its build spec is not compared with this resource's inputs (Superserve does not report it).`,
+  );
   return finishExisting(ctx, inputs, template);
 }

@@ -3,6 +3,10 @@ import type { OperationContext } from "../lifecycle";
 import { deleteTemplate } from "./live-template";
 import type { SuperserveTemplateOutputs } from "./state";
 
-export async function deleteTemplateResource(id: string, _state: SuperserveTemplateOutputs, ctx: OperationContext): Promise<void> {
+export async function deleteTemplateResource(
+  id: string,
+  _state: SuperserveTemplateOutputs,
+  ctx: OperationContext,
+): Promise<void> {
   await deleteTemplate(ctx, id);
 }

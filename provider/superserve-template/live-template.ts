@@ -9,13 +9,19 @@ import type { SuperserveTemplateInputs, SuperserveTemplateOutputs } from "./stat
 
 export type Template = Awaited<ReturnType<ReturnType<typeof superserveSdk>["Template"]["connect"]>>;
 
-const isNotFound = (err: unknown) => statusOf(err) === 404 || (err as Error)?.name === "NotFoundError";
+const isNotFound = (err: unknown) =>
+  statusOf(err) === 404 || (err as Error)?.name === "NotFoundError";
 
 export function readBuild(ctx: OperationContext, template: Template, buildId: string) {
-  return ctx.retry(`read build ${buildId} of template ${template.name}`, () => template.getBuild(buildId));
+  return ctx.retry(`read build ${buildId} of template ${template.name}`, () =>
+    template.getBuild(buildId),
+  );
 }
 
-export async function connect(ctx: OperationContext, nameOrId: string): Promise<Template | undefined> {
+export async function connect(
+  ctx: OperationContext,
+  nameOrId: string,
+): Promise<Template | undefined> {
   const conn = superserveConnection(await ctx.superserve());
   return ctx.retry(`read template ${nameOrId}`, async () => {
     try {
@@ -29,12 +35,24 @@ export async function connect(ctx: OperationContext, nameOrId: string): Promise<
 
 export async function deleteTemplate(ctx: OperationContext, id: string): Promise<void> {
   const conn = superserveConnection(await ctx.superserve());
-  await ctx.retry(`delete template ${id}`, () => superserveSdk().Template.deleteById(id, conn), conflictIsTransient);
+  await ctx.retry(
+    `delete template ${id}`,
+    () => superserveSdk().Template.deleteById(id, conn),
+    conflictIsTransient,
+  );
 }
 
 export function outputsOf(
   inputs: SuperserveTemplateInputs,
-  info: { name: string; status: string; builtAt?: Date; sizeBytes?: number; vcpu: number; memoryMib: number; diskMib: number },
+  info: {
+    name: string;
+    status: string;
+    builtAt?: Date;
+    sizeBytes?: number;
+    vcpu: number;
+    memoryMib: number;
+    diskMib: number;
+  },
   build: { id: string; buildSpecHash: string } | undefined,
   previous?: SuperserveTemplateOutputs,
 ): SuperserveTemplateOutputs {
@@ -50,7 +68,7 @@ export function outputsOf(
   };
   if (info.builtAt) outs.builtAt = info.builtAt.toISOString();
   if (info.sizeBytes !== undefined) outs.sizeBytes = info.sizeBytes;
-  for (const key of ["vcpu", "memoryMib", "diskMib"] as const) if (outs[key] === undefined) delete outs[key];
+  for (const key of ["vcpu", "memoryMib", "diskMib"] as const)
+    if (outs[key] === undefined) delete outs[key];
   return outs;
 }
-

@@ -4,7 +4,12 @@
  * class and its documented args are in `resource.ts` and `args.ts`.
  */
 import type { ConfigSource } from "../config";
-import { defineProvider, type ProviderEnvironment, type ProviderMethods, type ResourceDefinition } from "../lifecycle";
+import {
+  defineProvider,
+  type ProviderEnvironment,
+  type ProviderMethods,
+  type ResourceDefinition,
+} from "../lifecycle";
 import { templateNameRules, validateTemplateInputs } from "./check";
 import { adoptTemplate, createTemplate } from "./create";
 import { deleteTemplateResource } from "./delete";
@@ -12,7 +17,10 @@ import { readTemplate } from "./read";
 import type { SuperserveTemplateInputs, SuperserveTemplateOutputs } from "./state";
 import { updateTemplate } from "./update";
 
-const superserveTemplateDefinition: ResourceDefinition<SuperserveTemplateInputs, SuperserveTemplateOutputs> = {
+const superserveTemplateDefinition: ResourceDefinition<
+  SuperserveTemplateInputs,
+  SuperserveTemplateOutputs
+> = {
   typeName: "SuperserveTemplate",
   services: ["superserve"],
   nameRules: templateNameRules,
@@ -39,6 +47,9 @@ const superserveTemplateDefinition: ResourceDefinition<SuperserveTemplateInputs,
 };
 
 /** Entry point of the trampoline (see `../dynamic.ts`). */
-export function createProvider(config: ConfigSource | undefined, environment?: ProviderEnvironment): ProviderMethods {
+export function createProvider(
+  config: ConfigSource | undefined,
+  environment?: ProviderEnvironment,
+): ProviderMethods {
   return defineProvider(superserveTemplateDefinition, config, environment);
 }

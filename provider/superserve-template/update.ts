@@ -4,6 +4,16 @@
  */
 import type { SuperserveTemplateInputs, SuperserveTemplateOutputs } from "./state";
 
-export async function updateTemplate(_id: string, olds: SuperserveTemplateOutputs, news: SuperserveTemplateInputs): Promise<SuperserveTemplateOutputs> {
-  return { ...olds, buildTimeoutSeconds: news.buildTimeoutSeconds, verboseBuildLogs: news.verboseBuildLogs, adopt: news.adopt, pulumiUrn: news.pulumiUrn };
+export async function updateTemplate(
+  _id: string,
+  olds: SuperserveTemplateOutputs,
+  news: SuperserveTemplateInputs,
+): Promise<SuperserveTemplateOutputs> {
+  return {
+    ...olds,
+    buildTimeoutSeconds: news.buildTimeoutSeconds,
+    verboseBuildLogs: news.verboseBuildLogs,
+    adopt: news.adopt,
+    pulumiUrn: news.pulumiUrn,
+  };
 }

@@ -5,7 +5,13 @@ import { join } from "node:path";
 import type { Mesa } from "@mesadev/sdk" with { "resolution-mode": "import" };
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalMesa, VIRTUAL_ROOT_CHANGE_ID, type LocalMesa } from "../../local/mesa";
-import { formatFailures, judge, runSpec, type AllowedDivergence, type SpecParameters } from "./spec-run";
+import {
+  formatFailures,
+  judge,
+  runSpec,
+  type AllowedDivergence,
+  type SpecParameters,
+} from "./spec-run";
 
 /**
  * The local Mesa against the vendor's (reconstructed) OpenAPI spec: every operation, generated
@@ -17,10 +23,13 @@ const SPEC = join(__dirname, "specs", "mesa-openapi.json");
 
 /** `METHOD /path` of every operation id in the spec. */
 function operationLabels(): Map<string, string> {
-  const spec = JSON.parse(readFileSync(SPEC, "utf8")) as { paths: Record<string, Record<string, { operationId: string }>> };
+  const spec = JSON.parse(readFileSync(SPEC, "utf8")) as {
+    paths: Record<string, Record<string, { operationId: string }>>;
+  };
   const labels = new Map<string, string>();
   for (const [path, methods] of Object.entries(spec.paths)) {
-    for (const [method, op] of Object.entries(methods)) labels.set(op.operationId, `${method.toUpperCase()} ${path}`);
+    for (const [method, op] of Object.entries(methods))
+      labels.set(op.operationId, `${method.toUpperCase()} ${path}`);
   }
   return labels;
 }
@@ -45,9 +54,21 @@ const b64 = (s: string) => Buffer.from(s).toString("base64");
 async function seed(client: Mesa, org: string, receiverUrl: string) {
   const repo = "conformance";
   await client.repos.create({ name: repo, upstream: { url: "https://example.com/upstream.git" } });
-  const first = await client.changes.create({ repo, base_change_id: VIRTUAL_ROOT_CHANGE_ID, message: "first", author: AUTHOR, files: [{ path: "README.md", content: b64("hello\n") }] });
+  const first = await client.changes.create({
+    repo,
+    base_change_id: VIRTUAL_ROOT_CHANGE_ID,
+    message: "first",
+    author: AUTHOR,
+    files: [{ path: "README.md", content: b64("hello\n") }],
+  });
   await client.bookmarks.move({ repo, bookmark: "main", change_id: first.id });
-  const second = await client.changes.create({ repo, base_change_id: first.id, message: "second", author: AUTHOR, files: [{ path: "docs/a.md", content: b64("a\n") }] });
+  const second = await client.changes.create({
+    repo,
+    base_change_id: first.id,
+    message: "second",
+    author: AUTHOR,
+    files: [{ path: "docs/a.md", content: b64("a\n") }],
+  });
   await client.bookmarks.create({ repo, name: "feature", change_id: second.id });
   await client.bookmarks.create({ repo, name: "doomed", change_id: first.id });
   const sync = await client.repos.syncUpstream({ repo, direction: "pull" });
@@ -57,13 +78,23 @@ async function seed(client: Mesa, org: string, receiverUrl: string) {
   for (const name of ["doomed-repo", "patched-repo"]) await client.repos.create({ name });
   const kept = await client.apiKeys.create({ name: "conformance-kept", scopes: ["read"] });
   const doomed = await client.apiKeys.create({ name: "conformance-doomed", scopes: ["read"] });
-  const target = await client.webhookTargets.create({ url: receiverUrl, events: ["repo.created", "change.created", "bookmark.moved"] });
+  const target = await client.webhookTargets.create({
+    url: receiverUrl,
+    events: ["repo.created", "change.created", "bookmark.moved"],
+  });
   const doomedTarget = await client.webhookTargets.create({ url: receiverUrl });
   // Half the generated values of these fields are real ones, so success paths run too.
   const real = (dictionary: string) => ({ dictionary, probability: 0.5 });
-  const webhookBody: SpecParameters = { "body.url": real("receivers"), "body.repo_ids[*]": real("repoIds") };
+  const webhookBody: SpecParameters = {
+    "body.url": real("receivers"),
+    "body.repo_ids[*]": real("repoIds"),
+  };
   return {
-    dictionaries: { receivers: [receiverUrl], repoIds: [conformance.id], mergeBookmarks: ["merge-target", "merge-source"] },
+    dictionaries: {
+      receivers: [receiverUrl],
+      repoIds: [conformance.id],
+      mergeBookmarks: ["merge-target", "merge-source"],
+    },
     parameters: {
       "path.org": org,
       "path.repo": repo,
@@ -85,7 +116,10 @@ async function seed(client: Mesa, org: string, receiverUrl: string) {
       updateWebhookTarget: webhookBody,
       createApiKey: { "body.repo_ids[*]": real("repoIds") },
       bulkUpdateRepoTags: { "body.repo_ids[*]": real("repoIds") },
-      mergeBookmark: { "body.target": real("mergeBookmarks"), "body.source": real("mergeBookmarks") },
+      mergeBookmark: {
+        "body.target": real("mergeBookmarks"),
+        "body.source": real("mergeBookmarks"),
+      },
     } satisfies Record<string, SpecParameters>,
   };
 }
@@ -108,12 +142,30 @@ afterAll(async () => {
 
 describe("local Mesa against the vendor's OpenAPI spec", () => {
   it("passes every check on every operation, outside the documented divergences", async () => {
-    const fixtures = await seed(client, mesa.org, `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`);
-    const runKey = await client.apiKeys.create({ name: "spec-run", scopes: ["read", "write", "admin"] });
-    const report = await runSpec({ spec: SPEC, baseUrl: mesa.url, credential: { header: "Authorization", value: `Bearer ${runKey.key}` }, maxExamples: 25, workers: 1, timeoutMs: 300_000, skipChecks: SKIPPED_CHECKS, ...fixtures });
+    const fixtures = await seed(
+      client,
+      mesa.org,
+      `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`,
+    );
+    const runKey = await client.apiKeys.create({
+      name: "spec-run",
+      scopes: ["read", "write", "admin"],
+    });
+    const report = await runSpec({
+      spec: SPEC,
+      baseUrl: mesa.url,
+      credential: { header: "Authorization", value: `Bearer ${runKey.key}` },
+      maxExamples: 25,
+      workers: 1,
+      timeoutMs: 300_000,
+      skipChecks: SKIPPED_CHECKS,
+      ...fixtures,
+    });
     const verdict = judge(report, ALLOWED);
     const labels = operationLabels();
-    const sdkLabels = [...labels].filter(([id]) => !NOT_IN_SDK.includes(id)).map(([, label]) => label);
+    const sdkLabels = [...labels]
+      .filter(([id]) => !NOT_IN_SDK.includes(id))
+      .map(([, label]) => label);
     const passingSdk = sdkLabels.filter((l) => verdict.passing.includes(l));
     console.log(
       `Mesa spec run: ${passingSdk.length}/${sdkLabels.length} SDK-used operations and ${verdict.passing.length}/${labels.size} ` +
@@ -121,9 +173,14 @@ describe("local Mesa against the vendor's OpenAPI spec", () => {
     );
 
     expect(report.errors, "schemathesis could test every operation").toEqual([]);
-    expect([...report.operations.keys()].sort(), "every operation of the spec ran").toEqual([...labels.values()].sort());
+    expect([...report.operations.keys()].sort(), "every operation of the spec ran").toEqual(
+      [...labels.values()].sort(),
+    );
     expect(verdict.serverErrors, "no operation answered 5xx").toEqual([]);
-    expect(verdict.failing.size === 0 ? "" : formatFailures(verdict.failing), "failures outside the allow-list").toBe("");
+    expect(
+      verdict.failing.size === 0 ? "" : formatFailures(verdict.failing),
+      "failures outside the allow-list",
+    ).toBe("");
     // The run could not harm what it did not own: the server's own admin key still works.
     expect((await client.whoami()).key_name).toBe("local-admin");
   });

@@ -11,7 +11,11 @@ import { formatFailures, judge, runSpec } from "./spec-run";
  */
 
 /** Operations of the spec that `@superserve/sdk` 0.8.1 never calls (specs/README.md). */
-const NOT_IN_SDK = ["GET /health", "POST /sandboxes/{sandbox_id}/exec", "POST /sandboxes/{sandbox_id}/exec/stream"];
+const NOT_IN_SDK = [
+  "GET /health",
+  "POST /sandboxes/{sandbox_id}/exec",
+  "POST /sandboxes/{sandbox_id}/exec/stream",
+];
 
 async function main() {
   const ss = await startLocalSuperserve({ killGraceMs: 1000 });
@@ -19,21 +23,37 @@ async function main() {
     const call = async (method: string, path: string, body?: unknown) => {
       const res = await fetch(`${ss.url}${path}`, {
         method,
-        headers: { "x-api-key": ss.apiKey, ...(body !== undefined && { "content-type": "application/json" }) },
+        headers: {
+          "x-api-key": ss.apiKey,
+          ...(body !== undefined && { "content-type": "application/json" }),
+        },
         ...(body !== undefined && { body: JSON.stringify(body) }),
       });
       if (!res.ok) throw new Error(`${method} ${path} answered ${res.status}: ${await res.text()}`);
       return (await res.json()) as Record<string, any>;
     };
     // The local backend has no curated `superserve/base`: sandboxes come from a template built here.
-    const template = await call("POST", "/templates", { name: "spec-run", build_spec: { from: "debian:12", steps: [{ run: "true" }] } });
-    const doomedTemplate = await call("POST", "/templates", { name: "spec-run-doomed", build_spec: { from: "debian:12", steps: [{ run: "true" }] } });
-    for (let polls = 0; (await call("GET", `/templates/${template.id}`)).status !== "ready"; polls++) {
+    const template = await call("POST", "/templates", {
+      name: "spec-run",
+      build_spec: { from: "debian:12", steps: [{ run: "true" }] },
+    });
+    const doomedTemplate = await call("POST", "/templates", {
+      name: "spec-run-doomed",
+      build_spec: { from: "debian:12", steps: [{ run: "true" }] },
+    });
+    for (
+      let polls = 0;
+      (await call("GET", `/templates/${template.id}`)).status !== "ready";
+      polls++
+    ) {
       if (polls > 600) throw new Error("the seed template did not build within 2 minutes");
       await new Promise((ok) => setTimeout(ok, 200));
     }
     const kept = await call("POST", "/sandboxes", { name: "spec-run", from_template: "spec-run" });
-    const doomed = await call("POST", "/sandboxes", { name: "spec-run-doomed", from_template: "spec-run" });
+    const doomed = await call("POST", "/sandboxes", {
+      name: "spec-run-doomed",
+      from_template: "spec-run",
+    });
     const report = await runSpec({
       spec: join(__dirname, "specs", "superserve-openapi.yaml"),
       baseUrl: ss.url,

@@ -84,12 +84,17 @@ export interface SpecRunReport {
 
 /** The venv scripts/setup.sh installs schemathesis into (named by the requirements' hash). */
 export async function schemathesisBin(): Promise<string> {
-  const hash = createHash("sha256").update(await readFile(REQUIREMENTS)).digest("hex").slice(0, 12);
+  const hash = createHash("sha256")
+    .update(await readFile(REQUIREMENTS))
+    .digest("hex")
+    .slice(0, 12);
   const venv = join(homedir(), ".cache", "pulumi-superserve-mesa", `schemathesis-${hash}`);
   try {
     await readFile(join(venv, ".installed"));
   } catch {
-    throw new Error(`schemathesis is not installed in ${venv}; run \`bash scripts/setup.sh\` (npm test does)`);
+    throw new Error(
+      `schemathesis is not installed in ${venv}; run \`bash scripts/setup.sh\` (npm test does)`,
+    );
   }
   return join(venv, "bin", "st");
 }
@@ -101,7 +106,9 @@ const tomlValue = (v: SpecParameters[string]): string =>
       ? JSON.stringify(v)
       : String(v);
 const tomlTable = (values: SpecParameters) =>
-  `{ ${Object.entries(values).map(([k, v]) => `${JSON.stringify(k)} = ${tomlValue(v)}`).join(", ")} }`;
+  `{ ${Object.entries(values)
+    .map(([k, v]) => `${JSON.stringify(k)} = ${tomlValue(v)}`)
+    .join(", ")} }`;
 
 /** The schemathesis config file of a run (the credential stays a `${…}` placeholder). */
 export function schemathesisConfig(opts: SpecRunOptions, reportDir: string): string {
@@ -121,13 +128,23 @@ export function schemathesisConfig(opts: SpecRunOptions, reportDir: string): str
     ...(opts.skipChecks ?? []).map((c) => `${c}.enabled = false`),
   ];
   if (opts.parameters && Object.keys(opts.parameters).length) {
-    lines.push("[parameters]", ...Object.entries(opts.parameters).map(([k, v]) => `${JSON.stringify(k)} = ${tomlValue(v)}`));
+    lines.push(
+      "[parameters]",
+      ...Object.entries(opts.parameters).map(([k, v]) => `${JSON.stringify(k)} = ${tomlValue(v)}`),
+    );
   }
   for (const [name, values] of Object.entries(opts.dictionaries ?? {})) {
-    lines.push(`[dictionaries.${JSON.stringify(name)}]`, `values = [${values.map((v) => JSON.stringify(v)).join(", ")}]`);
+    lines.push(
+      `[dictionaries.${JSON.stringify(name)}]`,
+      `values = [${values.map((v) => JSON.stringify(v)).join(", ")}]`,
+    );
   }
   for (const [operationId, params] of Object.entries(opts.operationParameters ?? {})) {
-    lines.push("[[operations]]", `include-operation-id = ${JSON.stringify(operationId)}`, `parameters = ${tomlTable(params)}`);
+    lines.push(
+      "[[operations]]",
+      `include-operation-id = ${JSON.stringify(operationId)}`,
+      `parameters = ${tomlTable(params)}`,
+    );
   }
   return `${lines.join("\n")}\n`;
 }
@@ -139,29 +156,53 @@ interface Interaction {
 
 function describeRequest(i: Interaction | undefined): string {
   if (!i?.request) return "(no request)";
-  const body = i.request.body?.$base64 ? ` ${Buffer.from(i.request.body.$base64, "base64").toString("utf8").slice(0, 300)}` : "";
+  const body = i.request.body?.$base64
+    ? ` ${Buffer.from(i.request.body.$base64, "base64").toString("utf8").slice(0, 300)}`
+    : "";
   return `${i.request.method} ${i.request.uri}${body}`;
 }
 
 /** Folds the run's NDJSON event stream into per-operation outcomes. */
-export async function readNdjsonReport(file: string): Promise<Pick<SpecRunReport, "operations" | "errors">> {
+export async function readNdjsonReport(
+  file: string,
+): Promise<Pick<SpecRunReport, "operations" | "errors">> {
   const operations = new Map<string, OperationOutcome>();
   const errors: string[] = [];
   const lines = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
   for await (const line of lines) {
-    if (!line.includes('"ScenarioFinished"') && !line.includes('"NonFatalError"') && !line.includes('"FatalError"')) continue;
+    if (
+      !line.includes('"ScenarioFinished"') &&
+      !line.includes('"NonFatalError"') &&
+      !line.includes('"FatalError"')
+    )
+      continue;
     const event = JSON.parse(line) as Record<string, Record<string, unknown>>;
     if (event.NonFatalError || event.FatalError) {
-      const e = (event.NonFatalError ?? event.FatalError) as { label?: string; info?: { message?: string } };
+      const e = (event.NonFatalError ?? event.FatalError) as {
+        label?: string;
+        info?: { message?: string };
+      };
       errors.push(`${e.label ?? "run"}: ${e.info?.message ?? JSON.stringify(e).slice(0, 500)}`);
       continue;
     }
     const recorder = event.ScenarioFinished.recorder as {
       label: string;
-      checks?: Record<string, { name: string; status: string; failure_info?: { failure?: { title?: string; message?: string } } }[]>;
+      checks?: Record<
+        string,
+        {
+          name: string;
+          status: string;
+          failure_info?: { failure?: { title?: string; message?: string } };
+        }[]
+      >;
       interactions?: Record<string, Interaction>;
     };
-    const outcome = operations.get(recorder.label) ?? { label: recorder.label, cases: 0, statuses: {}, failures: [] };
+    const outcome = operations.get(recorder.label) ?? {
+      label: recorder.label,
+      cases: 0,
+      statuses: {},
+      failures: [],
+    };
     operations.set(recorder.label, outcome);
     for (const interaction of Object.values(recorder.interactions ?? {})) {
       const status = String(interaction.response?.status_code ?? "none");
@@ -175,7 +216,13 @@ export async function readNdjsonReport(file: string): Promise<Pick<SpecRunReport
         const message = c.failure_info?.failure?.message ?? "";
         if (outcome.failures.some((f) => f.check === c.name && f.message === message)) continue;
         const interaction = recorder.interactions?.[caseId];
-        outcome.failures.push({ check: c.name, title, message, request: describeRequest(interaction), status: interaction?.response?.status_code });
+        outcome.failures.push({
+          check: c.name,
+          title,
+          message,
+          request: describeRequest(interaction),
+          status: interaction?.response?.status_code,
+        });
       }
     }
   }
@@ -192,12 +239,20 @@ export async function runSpec(opts: SpecRunOptions): Promise<SpecRunReport> {
     await writeFile(config, schemathesisConfig(opts, join(dir, "reports")));
     const output: string[] = [];
     const code = await new Promise<number | null>((done, fail) => {
-      const child = spawn(st, ["--config-file", config, "run", opts.spec, "--url", opts.baseUrl, "--no-color"], {
-        // The temp dir as cwd keeps schemathesis' own cache (`.schemathesis/`) out of the repo.
-        cwd: dir,
-        env: { ...process.env, SPEC_RUN_CREDENTIAL: opts.credential.value, SCHEMATHESIS_TELEMETRY: "false" },
-        stdio: ["ignore", "pipe", "pipe"],
-      });
+      const child = spawn(
+        st,
+        ["--config-file", config, "run", opts.spec, "--url", opts.baseUrl, "--no-color"],
+        {
+          // The temp dir as cwd keeps schemathesis' own cache (`.schemathesis/`) out of the repo.
+          cwd: dir,
+          env: {
+            ...process.env,
+            SPEC_RUN_CREDENTIAL: opts.credential.value,
+            SCHEMATHESIS_TELEMETRY: "false",
+          },
+          stdio: ["ignore", "pipe", "pipe"],
+        },
+      );
       const keep = (chunk: Buffer) => {
         output.push(chunk.toString("utf8"));
         if (output.length > 200) output.shift();
@@ -211,14 +266,22 @@ export async function runSpec(opts: SpecRunOptions): Promise<SpecRunReport> {
         done(exitCode);
       });
     });
-    if (code === null) throw new Error(`schemathesis ran longer than ${opts.timeoutMs ?? 300_000} ms and was stopped; lower maxExamples`);
+    if (code === null)
+      throw new Error(
+        `schemathesis ran longer than ${opts.timeoutMs ?? 300_000} ms and was stopped; lower maxExamples`,
+      );
     const reports = await readdir(join(dir, "reports")).catch(() => [] as string[]);
     const ndjson = reports.find((f) => f.endsWith(".ndjson"));
     // Exit code 1 means "failures found", which the report lists; anything else is a broken run.
     if (!ndjson || (code !== 0 && code !== 1)) {
-      throw new Error(`schemathesis exited with ${code}; its output ended with:\n${output.join("").slice(-4000)}`);
+      throw new Error(
+        `schemathesis exited with ${code}; its output ended with:\n${output.join("").slice(-4000)}`,
+      );
     }
-    return { ...(await readNdjsonReport(join(dir, "reports", ndjson))), elapsedMs: Date.now() - started };
+    return {
+      ...(await readNdjsonReport(join(dir, "reports", ndjson))),
+      elapsedMs: Date.now() - started,
+    };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -252,8 +315,14 @@ export function judge(report: SpecRunReport, allowed: AllowedDivergence[]): Spec
   const failing = new Map<string, CheckFailure[]>();
   const serverErrors: string[] = [];
   for (const op of report.operations.values()) {
-    if (Object.keys(op.statuses).some((s) => s.startsWith("5") && s !== "501")) serverErrors.push(op.label);
-    const left = op.failures.filter((f) => !allowed.some((a) => a.operation === op.label && a.check === f.check && a.message.test(f.message)));
+    if (Object.keys(op.statuses).some((s) => s.startsWith("5") && s !== "501"))
+      serverErrors.push(op.label);
+    const left = op.failures.filter(
+      (f) =>
+        !allowed.some(
+          (a) => a.operation === op.label && a.check === f.check && a.message.test(f.message),
+        ),
+    );
     if (left.length) failing.set(op.label, left);
     else passing.push(op.label);
   }
@@ -264,7 +333,13 @@ export function judge(report: SpecRunReport, allowed: AllowedDivergence[]): Spec
 export function formatFailures(failing: Map<string, CheckFailure[]>): string {
   return [...failing]
     .map(([label, failures]) =>
-      [`${label}:`, ...failures.map((f) => `  - ${f.check} (${f.status ?? "no response"}): ${f.message.split("\n")[0]}\n      ${f.request}`)].join("\n"),
+      [
+        `${label}:`,
+        ...failures.map(
+          (f) =>
+            `  - ${f.check} (${f.status ?? "no response"}): ${f.message.split("\n")[0]}\n      ${f.request}`,
+        ),
+      ].join("\n"),
     )
     .join("\n");
 }

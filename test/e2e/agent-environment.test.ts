@@ -20,7 +20,8 @@ import { eventually as eventuallyWithin } from "../helpers/eventually";
 import { remoteText } from "../helpers/mesa-repos";
 import { createTempProject, type TempProject } from "../helpers/pulumi";
 
-const eventually = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000) => eventuallyWithin(what, probe, timeoutMs, 250);
+const eventually = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000) =>
+  eventuallyWithin(what, probe, timeoutMs, 250);
 
 let mesaServer: LocalMesa;
 let ss: LocalSuperserve;
@@ -38,7 +39,12 @@ interface Knobs {
   version?: string;
 }
 
-function program({ count = 3, metadata = { team: "agents" }, ttl, version = "v1" }: Knobs = {}): string {
+function program({
+  count = 3,
+  metadata = { team: "agents" },
+  ttl,
+  version = "v1",
+}: Knobs = {}): string {
   return `import { AgentEnvironment } from "pulumi-superserve-mesa";
 
 const env = new AgentEnvironment("agents", {
@@ -65,7 +71,9 @@ async function sandboxesOf(): Promise<SandboxOut[]> {
   return (await project.stack.outputs()).sandboxes.value as SandboxOut[];
 }
 
-async function stateResources(): Promise<Array<{ urn: string; type: string; id?: string; outputs?: Record<string, any> }>> {
+async function stateResources(): Promise<
+  Array<{ urn: string; type: string; id?: string; outputs?: Record<string, any> }>
+> {
   const exported = await project.stack.exportStack();
   return (exported.deployment as { resources?: any[] }).resources ?? [];
 }
@@ -74,7 +82,9 @@ async function sandboxState(index: number): Promise<Record<string, any> | undefi
   return (await stateResources()).find((r) => r.urn.endsWith(`::agents-sandbox-${index}`))?.outputs;
 }
 
-async function liveSandboxes(): Promise<Array<{ id: string; status: string; metadata: Record<string, string> }>> {
+async function liveSandboxes(): Promise<
+  Array<{ id: string; status: string; metadata: Record<string, string> }>
+> {
   const all = await Sandbox.list(conn());
   return all.filter((s) => (s.metadata["pulumi-urn"] ?? "").includes("::agents-sandbox-"));
 }
@@ -83,7 +93,6 @@ async function run(id: string, cmd: string) {
   const sandbox = await Sandbox.connect(id, conn());
   return sandbox.commands.run(cmd, { timeoutMs: 30_000 });
 }
-
 
 async function up() {
   const result = await project.stack.up({ color: "never" });
@@ -95,20 +104,31 @@ beforeAll(async () => {
   const tools = mkTemp("psm-e2e-tools-");
   await buildMesaCli(tools);
   mesaServer = await startLocalMesa({ port: 0, dataDir: mkTemp("psm-e2e-mesa-") });
-  ss = await startLocalSuperserve({ port: 0, dataDir: mkTemp("psm-e2e-ss-"), sandboxTools: tools, killGraceMs: 10_000 });
+  ss = await startLocalSuperserve({
+    port: 0,
+    dataDir: mkTemp("psm-e2e-ss-"),
+    sandboxTools: tools,
+    killGraceMs: 10_000,
+  });
   routeDataPlaneTo(ss.url);
   const sdk = await import("@mesadev/sdk");
   mesa = new sdk.Mesa({ apiKey: mesaServer.apiKey, apiUrl: mesaServer.url, org: mesaServer.org });
   project = await createTempProject({
     name: `agents-${randomUUID().slice(0, 6)}`,
     program: program(),
-    env: { MESA_API_KEY: mesaServer.apiKey, MESA_API_URL: mesaServer.url, SUPERSERVE_API_KEY: ss.apiKey, SUPERSERVE_BASE_URL: ss.url },
+    env: {
+      MESA_API_KEY: mesaServer.apiKey,
+      MESA_API_URL: mesaServer.url,
+      SUPERSERVE_API_KEY: ss.apiKey,
+      SUPERSERVE_BASE_URL: ss.url,
+    },
   });
 });
 
 afterAll(async () => {
   await project?.dispose().catch(() => undefined);
-  for (const s of (await Sandbox.list(conn()).catch(() => [])) ?? []) await Sandbox.killById(s.id, conn()).catch(() => undefined);
+  for (const s of (await Sandbox.list(conn()).catch(() => [])) ?? [])
+    await Sandbox.killById(s.id, conn()).catch(() => undefined);
   await ss?.stop();
   await mesaServer?.stop();
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
@@ -119,18 +139,35 @@ describe("AgentEnvironment through the real engine", () => {
 
   it("creates a repo, a template and 3 sandboxes, each with the repo mounted on its own bookmark", async () => {
     const result = await up();
-    expect(result.summary.resourceChanges, "stack, component, repo, template and 3 sandboxes").toEqual({ create: 7 });
+    expect(
+      result.summary.resourceChanges,
+      "stack, component, repo, template and 3 sandboxes",
+    ).toEqual({ create: 7 });
     const boxes = await sandboxesOf();
-    expect(boxes.map((b) => b.bookmark)).toEqual(["agents/agents-sandbox-0", "agents/agents-sandbox-1", "agents/agents-sandbox-2"]);
+    expect(boxes.map((b) => b.bookmark)).toEqual([
+      "agents/agents-sandbox-0",
+      "agents/agents-sandbox-1",
+      "agents/agents-sandbox-2",
+    ]);
     expect(new Set(boxes.map((b) => b.mountPath))).toEqual(new Set([MOUNT()]));
     expect(Object.keys(result.outputs.mounts.value)).toEqual(boxes.map((b) => b.name));
     firstIds = boxes.map((b) => b.sandboxId);
     for (const box of boxes) {
-      expect((await run(box.sandboxId, `test -d ${box.mountPath} && echo ok`)).stdout.trim(), `${box.name} has the mount`).toBe("ok");
+      expect(
+        (await run(box.sandboxId, `test -d ${box.mountPath} && echo ok`)).stdout.trim(),
+        `${box.name} has the mount`,
+      ).toBe("ok");
     }
     await run(boxes[0].sandboxId, `echo "work of agent 0" > ${boxes[0].mountPath}/agent0.txt`);
-    expect(await eventually("agent0.txt on agent 0's bookmark", () => remoteText(mesa, repoName, "agent0.txt", "agents/agents-sandbox-0"))).toBe("work of agent 0\n");
-    expect(await remoteText(mesa, repoName, "agent0.txt", "agents/agents-sandbox-1"), "sandboxes do not share a bookmark").toBeUndefined();
+    expect(
+      await eventually("agent0.txt on agent 0's bookmark", () =>
+        remoteText(mesa, repoName, "agent0.txt", "agents/agents-sandbox-0"),
+      ),
+    ).toBe("work of agent 0\n");
+    expect(
+      await remoteText(mesa, repoName, "agent0.txt", "agents/agents-sandbox-1"),
+      "sandboxes do not share a bookmark",
+    ).toBeUndefined();
   });
 
   it("changes nothing on a second up", async () => {
@@ -155,15 +192,30 @@ describe("AgentEnvironment through the real engine", () => {
     const refresh = await project.stack.refresh({ color: "never" });
     expect(refresh.summary.result, refresh.stderr).toBe("succeeded");
     expect(await sandboxState(0), "the killed sandbox left the state").toBeUndefined();
-    expect(await sandboxState(1), "a paused sandbox's mount cannot be checked").toMatchObject({ status: "paused", mounted: false });
+    expect(await sandboxState(1), "a paused sandbox's mount cannot be checked").toMatchObject({
+      status: "paused",
+      mounted: false,
+    });
     expect((await sandboxState(2))?.mounted).toBe(false);
-    expect((await liveSandboxes()).find((s) => s.id === paused)?.status, "refresh did not resume the paused sandbox").toBe("paused");
+    expect(
+      (await liveSandboxes()).find((s) => s.id === paused)?.status,
+      "refresh did not resume the paused sandbox",
+    ).toBe("paused");
 
     const result = await up();
-    expect(result.summary.resourceChanges, "up recreates the killed one, checks the paused one's mount and remounts the stopped one").toMatchObject({ create: 1, update: 2 });
+    expect(
+      result.summary.resourceChanges,
+      "up recreates the killed one, checks the paused one's mount and remounts the stopped one",
+    ).toMatchObject({ create: 1, update: 2 });
     const boxes = await sandboxesOf();
-    expect((await run(boxes[0].sandboxId, `cat ${boxes[0].mountPath}/agent0.txt`)).stdout, "the new sandbox continues agent 0's bookmark").toBe("work of agent 0\n");
-    expect(await sandboxState(1), "up resumed the paused sandbox; its mount survived the pause").toMatchObject({ status: "active", mounted: true });
+    expect(
+      (await run(boxes[0].sandboxId, `cat ${boxes[0].mountPath}/agent0.txt`)).stdout,
+      "the new sandbox continues agent 0's bookmark",
+    ).toBe("work of agent 0\n");
+    expect(
+      await sandboxState(1),
+      "up resumed the paused sandbox; its mount survived the pause",
+    ).toMatchObject({ status: "active", mounted: true });
     expect((await sandboxState(2))?.mounted).toBe(true);
     firstIds = boxes.map((b) => b.sandboxId);
   });
@@ -186,22 +238,34 @@ describe("AgentEnvironment through the real engine", () => {
     const result = await up();
     expect(result.summary.resourceChanges).toMatchObject({ replace: 4 });
     const boxes = await sandboxesOf();
-    for (const id of boxes.map((b) => b.sandboxId)) expect(firstIds, "new sandboxes").not.toContain(id);
+    for (const id of boxes.map((b) => b.sandboxId))
+      expect(firstIds, "new sandboxes").not.toContain(id);
     expect((await run(boxes[0].sandboxId, "cat /etc/agent-version")).stdout.trim()).toBe("v2");
-    expect((await run(boxes[0].sandboxId, `cat ${boxes[0].mountPath}/agent0.txt`)).stdout).toBe("work of agent 0\n");
-    expect((await liveSandboxes()).map((s) => s.id).sort(), "the old sandboxes are gone").toEqual(boxes.map((b) => b.sandboxId).sort());
+    expect((await run(boxes[0].sandboxId, `cat ${boxes[0].mountPath}/agent0.txt`)).stdout).toBe(
+      "work of agent 0\n",
+    );
+    expect((await liveSandboxes()).map((s) => s.id).sort(), "the old sandboxes are gone").toEqual(
+      boxes.map((b) => b.sandboxId).sort(),
+    );
   });
 
   it("converges after an up killed mid-create, with nothing orphaned", async () => {
     project.writeProgram(program({ metadata: { team: "platform" }, version: "v2", count: 4 }));
     const child = project.spawnPulumi(["up", "--yes", "--skip-preview"]);
-    await eventually("the 4th sandbox being created", async () =>
-      (await liveSandboxes()).some((s) => s.metadata["pulumi-urn"].endsWith("::agents-sandbox-3")),
-    60_000);
+    await eventually(
+      "the 4th sandbox being created",
+      async () =>
+        (await liveSandboxes()).some((s) =>
+          s.metadata["pulumi-urn"].endsWith("::agents-sandbox-3"),
+        ),
+      60_000,
+    );
     await project.killPulumi(child);
     const result = await up();
     expect(result.summary.result).toBe("succeeded");
-    const fourth = (await liveSandboxes()).filter((s) => s.metadata["pulumi-urn"].endsWith("::agents-sandbox-3"));
+    const fourth = (await liveSandboxes()).filter((s) =>
+      s.metadata["pulumi-urn"].endsWith("::agents-sandbox-3"),
+    );
     expect(fourth, "exactly one 4th sandbox").toHaveLength(1);
     expect((await sandboxesOf()).map((b) => b.sandboxId)).toContain(fourth[0].id);
     expect((await liveSandboxes()).length, "no orphans").toBe(4);
@@ -212,15 +276,23 @@ describe("AgentEnvironment through the real engine", () => {
     const exported = JSON.stringify(await project.stack.exportStack());
     const jwt = /eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\./;
     for (const secret of [mesaServer.apiKey, ss.apiKey, jwt]) {
-      expect(typeof secret === "string" ? exported.includes(secret) : secret.test(exported), `${secret} in stack export`).toBe(false);
+      expect(
+        typeof secret === "string" ? exported.includes(secret) : secret.test(exported),
+        `${secret} in stack export`,
+      ).toBe(false);
       expect(project.stateFilesContaining(secret), `state files containing ${secret}`).toEqual([]);
     }
     const result = await project.stack.destroy({ color: "never" });
     expect(result.summary.result, result.stderr).toBe("succeeded");
     expect(await liveSandboxes(), "nothing left running").toEqual([]);
     for (let i = 0; i < 4; i++) {
-      await expect(mesa.bookmarks.get({ repo: repoName, bookmark: `agents/agents-sandbox-${i}` }), `bookmark of sandbox ${i} kept`).resolves.toBeDefined();
+      await expect(
+        mesa.bookmarks.get({ repo: repoName, bookmark: `agents/agents-sandbox-${i}` }),
+        `bookmark of sandbox ${i} kept`,
+      ).resolves.toBeDefined();
     }
-    expect(await remoteText(mesa, repoName, "agent0.txt", "agents/agents-sandbox-0")).toBe("work of agent 0\n");
+    expect(await remoteText(mesa, repoName, "agent0.txt", "agents/agents-sandbox-0")).toBe(
+      "work of agent 0\n",
+    );
   });
 });

@@ -38,13 +38,23 @@ beforeAll(async () => {
   const sdk = await import("@mesadev/sdk");
   mesa = new sdk.Mesa({ apiKey: mesaServer.apiKey, apiUrl: mesaServer.url, org: mesaServer.org });
   await mesa.repos.create({ name: fixtureRepo });
-  const template = await Template.create({ ...conn(), name: fixtureTemplate, from: "debian:12", steps: [{ run: "true" }] });
+  const template = await Template.create({
+    ...conn(),
+    name: fixtureTemplate,
+    from: "debian:12",
+    steps: [{ run: "true" }],
+  });
   await template.waitUntilReady({ pollIntervalMs: 100 });
   project = await createTempProject({
     name: `bad-${randomUUID().slice(0, 6)}`,
     program: "export {};\n",
     config: { canary: { value: CANARY, secret: true } },
-    env: { MESA_API_KEY: mesaServer.apiKey, MESA_API_URL: mesaServer.url, SUPERSERVE_API_KEY: ss.apiKey, SUPERSERVE_BASE_URL: ss.url },
+    env: {
+      MESA_API_KEY: mesaServer.apiKey,
+      MESA_API_URL: mesaServer.url,
+      SUPERSERVE_API_KEY: ss.apiKey,
+      SUPERSERVE_BASE_URL: ss.url,
+    },
   });
 });
 
@@ -77,8 +87,12 @@ async function pulumi(args: string[]): Promise<{ code: number; output: string }>
 
 /** Everything the backends hold besides the fixtures: must stay empty after a failed run. */
 async function created(): Promise<string[]> {
-  const repos = (await mesa.repos.list({ limit: 100 })).repos.map((r) => `repo ${r.name}`).filter((r) => r !== `repo ${fixtureRepo}`);
-  const templates = teamTemplates(await Template.list(conn())).map((t) => `template ${t.name}`).filter((t) => t !== `template ${fixtureTemplate}`);
+  const repos = (await mesa.repos.list({ limit: 100 })).repos
+    .map((r) => `repo ${r.name}`)
+    .filter((r) => r !== `repo ${fixtureRepo}`);
+  const templates = teamTemplates(await Template.list(conn()))
+    .map((t) => `template ${t.name}`)
+    .filter((t) => t !== `template ${fixtureTemplate}`);
   const sandboxes = (await Sandbox.list(conn())).map((s) => `sandbox ${s.name}`);
   return [...repos, ...templates, ...sandboxes];
 }
@@ -88,16 +102,36 @@ const sandbox = (extra: string) =>
 
 /** [mistake, program body, what the output must say (field and fix)]. */
 const mistakes: [string, string, RegExp[]][] = [
-  ["a reserved MESA_ variable holding a secret", sandbox(`, envVars: { MESA_TOKEN: canary }`), [/envVars\.MESA_TOKEN/, /reserved.*Remove it/]],
-  ["an environment variable name with a space", sandbox(`, envVars: { "BAD NAME": canary }`), [/envVars\.BAD NAME/, /e\.g\. "AGENT_ROLE"/]],
+  [
+    "a reserved MESA_ variable holding a secret",
+    sandbox(`, envVars: { MESA_TOKEN: canary }`),
+    [/envVars\.MESA_TOKEN/, /reserved.*Remove it/],
+  ],
+  [
+    "an environment variable name with a space",
+    sandbox(`, envVars: { "BAD NAME": canary }`),
+    [/envVars\.BAD NAME/, /e\.g\. "AGENT_ROLE"/],
+  ],
   [
     "an upstream URL that is no URL, with a secret token",
     `new MesaRepo("repo", { upstream: { url: "not a url", auth: { kind: "token", token: canary } } });`,
     [/upstream\.url/, /e\.g\. "https:\/\/github\.com\/acme\/app\.git"/],
   ],
-  ["a bad repo name marked secret", `new MesaRepo("repo", { name: pulumi.interpolate\`\${canary} !\` });`, [/name: Mesa repo name "\[secret\]"/, /use letters, digits/]],
-  ["a template that does not exist", sandbox("").replace(fixtureTemplate, "no-such-template"), [/template 'no-such-template' not found in this team; existing: /, new RegExp(fixtureTemplate)]],
-  ["a fork climbing out with '..'", sandbox("").replace(`}] })`, `, fork: "agents/../main" }] })`), [/repos\[0\]\.fork "agents\/\.\.\/main"/, /contains '\.\.'/]],
+  [
+    "a bad repo name marked secret",
+    `new MesaRepo("repo", { name: pulumi.interpolate\`\${canary} !\` });`,
+    [/name: Mesa repo name "\[secret\]"/, /use letters, digits/],
+  ],
+  [
+    "a template that does not exist",
+    sandbox("").replace(fixtureTemplate, "no-such-template"),
+    [/template 'no-such-template' not found in this team; existing: /, new RegExp(fixtureTemplate)],
+  ],
+  [
+    "a fork climbing out with '..'",
+    sandbox("").replace(`}] })`, `, fork: "agents/../main" }] })`),
+    [/repos\[0\]\.fork "agents\/\.\.\/main"/, /contains '\.\.'/],
+  ],
   [
     "AgentEnvironment: a default bookmark with '..' and a secret in a reserved variable",
     `new AgentEnvironment("agents", {
@@ -106,22 +140,38 @@ const mistakes: [string, string, RegExp[]][] = [
   sandboxes: { envVars: { MESA_TOKEN: canary } },
   protectRepo: false,
 });`,
-    [/property defaultBookmark value .* "release\.\.1" is not a valid bookmark name: it contains '\.\.'/, /e\.g\. "release-1"/],
+    [
+      /property defaultBookmark value .* "release\.\.1" is not a valid bookmark name: it contains '\.\.'/,
+      /e\.g\. "release-1"/,
+    ],
   ],
-  ["AgentEnvironment: 8 vCPUs", `new AgentEnvironment("agents", { template: { from: "debian:12", vcpu: 8 }, protectRepo: false });`, [/property vcpu/, /from 1 to 4 \(the service's limits\)/]],
+  [
+    "AgentEnvironment: 8 vCPUs",
+    `new AgentEnvironment("agents", { template: { from: "debian:12", vcpu: 8 }, protectRepo: false });`,
+    [/property vcpu/, /from 1 to 4 \(the service's limits\)/],
+  ],
 ];
 
 describe("bad programs through the real engine", () => {
-  it.each(mistakes)("%s: preview and up fail naming the field and the fix, print no secret, create nothing", async (_mistake, body, says) => {
-    project.writeProgram(program(body));
-    for (const args of [["preview", "--diff"], ["up", "--yes", "--diff"]]) {
-      const { code, output } = await pulumi(args);
-      expect(code, `pulumi ${args[0]} fails:\n${output}`).not.toBe(0);
-      for (const pattern of says) expect(output, `pulumi ${args[0]} output`).toMatch(pattern);
-      expect(output.includes(CANARY), `the canary in the output of pulumi ${args[0]}:\n${output}`).toBe(false);
-    }
-    expect(await created(), "nothing created").toEqual([]);
-  });
+  it.each(mistakes)(
+    "%s: preview and up fail naming the field and the fix, print no secret, create nothing",
+    async (_mistake, body, says) => {
+      project.writeProgram(program(body));
+      for (const args of [
+        ["preview", "--diff"],
+        ["up", "--yes", "--diff"],
+      ]) {
+        const { code, output } = await pulumi(args);
+        expect(code, `pulumi ${args[0]} fails:\n${output}`).not.toBe(0);
+        for (const pattern of says) expect(output, `pulumi ${args[0]} output`).toMatch(pattern);
+        expect(
+          output.includes(CANARY),
+          `the canary in the output of pulumi ${args[0]}:\n${output}`,
+        ).toBe(false);
+      }
+      expect(await created(), "nothing created").toEqual([]);
+    },
+  );
 
   it("an error at create about a marked-secret name does not print it", async () => {
     await mesa.repos.create({ name: CANARY });
@@ -154,7 +204,9 @@ export const name = repo.name;`);
     const destroy = await pulumi(["destroy", "--yes", "--skip-preview"]);
     outputs.push(destroy.output);
     expect(destroy.code, destroy.output).not.toBe(0);
-    expect(destroy.output).toMatch(/bookmarks agents\/coder hold work that its default bookmark "main" does not have/);
+    expect(destroy.output).toMatch(
+      /bookmarks agents\/coder hold work that its default bookmark "main" does not have/,
+    );
     expect(destroy.output).toContain("set forceDestroy: true on the MesaRepo");
     expect((await mesa.repos.get({ repo: name })).name, "the repo is kept").toBe(name);
   });
@@ -169,7 +221,11 @@ export const name = repo.name;`);
     outputs.push(destroy.output);
     expect(destroy.code, destroy.output).toBe(0);
     await expect(mesa.repos.get({ repo: name })).rejects.toMatchObject({ status: 404 });
-    for (const output of outputs) expect(output.includes(CANARY), `the canary in:\n${output}`).toBe(false);
-    expect(project.stateFilesContaining(CANARY), "state files with the canary in plaintext").toEqual([]);
+    for (const output of outputs)
+      expect(output.includes(CANARY), `the canary in:\n${output}`).toBe(false);
+    expect(
+      project.stateFilesContaining(CANARY),
+      "state files with the canary in plaintext",
+    ).toEqual([]);
   });
 });

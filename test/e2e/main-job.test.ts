@@ -5,7 +5,16 @@
  * and nothing left running or orphaned in the local backends.
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -26,8 +35,16 @@ describe("the main job (npm run up on the local stack)", () => {
   let env: NodeJS.ProcessEnv;
 
   /** `npm <args>` in the clone, in a process group of its own; `run` resolves when it ends. */
-  function spawnNpm(args: string[], timeoutMs = 900_000): { child: ChildProcess; run: Promise<Run> } {
-    const child = spawn("npm", args, { cwd: clone, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+  function spawnNpm(
+    args: string[],
+    timeoutMs = 900_000,
+  ): { child: ChildProcess; run: Promise<Run> } {
+    const child = spawn("npm", args, {
+      cwd: clone,
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    });
     const run = new Promise<Run>((resolve) => {
       let output = "";
       child.stdout.on("data", (d: Buffer) => (output += d.toString()));
@@ -57,11 +74,10 @@ describe("the main job (npm run up on the local stack)", () => {
   }
 
   const stackOutputs = () =>
-    pulumiJson<{ repo: { org: string; name: string }; sandboxes: { name: string; sandboxId: string; bookmark: string; mountPath: string }[] }>([
-      "stack",
-      "output",
-      "--json",
-    ]);
+    pulumiJson<{
+      repo: { org: string; name: string };
+      sandboxes: { name: string; sandboxId: string; bookmark: string; mountPath: string }[];
+    }>(["stack", "output", "--json"]);
 
   interface StateResource {
     urn: string;
@@ -70,22 +86,34 @@ describe("the main job (npm run up on the local stack)", () => {
     outputs?: { sandboxId?: string };
   }
   const stackState = () =>
-    pulumiJson<{ deployment: { resources?: StateResource[]; pending_operations?: { type: string; resource: { urn: string } }[] } }>(["stack", "export"]).deployment;
+    pulumiJson<{
+      deployment: {
+        resources?: StateResource[];
+        pending_operations?: { type: string; resource: { urn: string } }[];
+      };
+    }>(["stack", "export"]).deployment;
 
-  const endpoints = (): LocalEndpoints => JSON.parse(readFileSync(join(localDir, "endpoints.json"), "utf8"));
+  const endpoints = (): LocalEndpoints =>
+    JSON.parse(readFileSync(join(localDir, "endpoints.json"), "utf8"));
 
   /** Every bookmark of the stack's repo → its head change id. */
   async function bookmarkHeads(): Promise<Record<string, string>> {
     const { mesa } = endpoints();
     const { repo } = stackOutputs();
-    const res = await fetch(`${mesa.url}/${repo.org}/${repo.name}/bookmarks`, { headers: { Authorization: `Bearer ${mesa.apiKey}` } });
+    const res = await fetch(`${mesa.url}/${repo.org}/${repo.name}/bookmarks`, {
+      headers: { Authorization: `Bearer ${mesa.apiKey}` },
+    });
     const body = (await res.json()) as { bookmarks: { name: string; change_id: string }[] };
     return Object.fromEntries(body.bookmarks.map((b) => [b.name, b.change_id]));
   }
 
-  async function liveSandboxes(): Promise<{ id: string; status: string; metadata: Record<string, string> }[]> {
+  async function liveSandboxes(): Promise<
+    { id: string; status: string; metadata: Record<string, string> }[]
+  > {
     const { superserve } = endpoints();
-    return (await (await fetch(`${superserve.url}/sandboxes`, { headers: { "X-API-Key": superserve.apiKey } })).json()) as {
+    return (await (
+      await fetch(`${superserve.url}/sandboxes`, { headers: { "X-API-Key": superserve.apiKey } })
+    ).json()) as {
       id: string;
       status: string;
       metadata: Record<string, string>;
@@ -109,7 +137,11 @@ describe("the main job (npm run up on the local stack)", () => {
     mkdirSync(clone);
     // A fresh copy of the project as committed or about to be (tracked + untracked, not ignored),
     // with the already-installed node_modules hard-linked in (npm install is not what is tested).
-    const files = execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], { cwd: repoRoot })
+    const files = execFileSync(
+      "git",
+      ["ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+      { cwd: repoRoot },
+    )
       .toString()
       .split("\0")
       .filter(Boolean);
@@ -129,7 +161,14 @@ describe("the main job (npm run up on the local stack)", () => {
       PSM_SUPERSERVE_PORT: String(await freePort()),
       STACK: "local",
     };
-    for (const key of ["PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE", "MESA_API_KEY", "SUPERSERVE_API_KEY", "MESA_API_URL", "SUPERSERVE_BASE_URL"]) {
+    for (const key of [
+      "PULUMI_BACKEND_URL",
+      "PULUMI_CONFIG_PASSPHRASE",
+      "MESA_API_KEY",
+      "SUPERSERVE_API_KEY",
+      "MESA_API_URL",
+      "SUPERSERVE_BASE_URL",
+    ]) {
       delete env[key];
     }
   });
@@ -143,11 +182,15 @@ describe("the main job (npm run up on the local stack)", () => {
   it("builds the environment and proves an edit in a sandbox's mount reaches Mesa", async () => {
     const run = await npm(["run", "up"]);
     expect(run.code, run.output.slice(-4000)).toBe(0);
-    expect(run.output).toMatch(/proof: wrote .*agent-environment-proof in sandbox .* read it back from Mesa/);
+    expect(run.output).toMatch(
+      /proof: wrote .*agent-environment-proof in sandbox .* read it back from Mesa/,
+    );
     const outputs = stackOutputs();
     expect(outputs.sandboxes).toHaveLength(2);
     for (const sandbox of outputs.sandboxes) {
-      expect(sandbox.mountPath).toBe(`/home/user/.local/share/mesa/mnt/${outputs.repo.org}/${outputs.repo.name}`);
+      expect(sandbox.mountPath).toBe(
+        `/home/user/.local/share/mesa/mnt/${outputs.repo.org}/${outputs.repo.name}`,
+      );
       expect(sandbox.bookmark, "each sandbox works on its own bookmark").not.toBe("main");
     }
     expect(new Set(outputs.sandboxes.map((s) => s.bookmark)).size).toBe(2);
@@ -155,15 +198,23 @@ describe("the main job (npm run up on the local stack)", () => {
 
   it("reports no changes when run again, rebuilds nothing and adds no change to any agent's bookmark", async () => {
     const before = await bookmarkHeads();
-    expect(Object.keys(before).filter((name) => name.startsWith("proof/")), "the first run's proof removed its bookmark").toEqual([]);
+    expect(
+      Object.keys(before).filter((name) => name.startsWith("proof/")),
+      "the first run's proof removed its bookmark",
+    ).toEqual([]);
     const run = await npm(["run", "up"]);
     expect(run.code, run.output.slice(-4000)).toBe(0);
     const summary = run.output.slice(run.output.lastIndexOf("Resources:"));
     expect(summary, run.output.slice(-4000)).toMatch(/\d+ unchanged/);
     expect(summary).not.toMatch(/created|updated|replaced|deleted/);
-    expect(run.output, "the package is not rebuilt").toMatch(/dist\/ is up to date with the sources; not rebuilding/);
+    expect(run.output, "the package is not rebuilt").toMatch(
+      /dist\/ is up to date with the sources; not rebuilding/,
+    );
     expect(run.output).toMatch(/proof: wrote .* read it back from Mesa/);
-    expect(await bookmarkHeads(), "every bookmark where it was: the proof wrote on a bookmark of its own and removed it").toEqual(before);
+    expect(
+      await bookmarkHeads(),
+      "every bookmark where it was: the proof wrote on a bookmark of its own and removed it",
+    ).toEqual(before);
   });
 
   it("converges after the local backends restart: sandboxes and their mounts live on, proof again", async () => {
@@ -190,7 +241,9 @@ describe("the main job (npm run up on the local stack)", () => {
     expect(converge.code, converge.output.slice(-4000)).toBe(0);
     const after = await npm(["run", "drift"]);
     expect(after.code, after.output.slice(-4000)).toBe(0);
-    expect(after.output.slice(after.output.lastIndexOf("Resources:"))).not.toMatch(/to create|to update|to replace|to delete/);
+    expect(after.output.slice(after.output.lastIndexOf("Resources:"))).not.toMatch(
+      /to create|to update|to replace|to delete/,
+    );
   });
 
   it("leaves nothing to clean after an npm run up killed mid-create: the next run converges", async () => {
@@ -198,20 +251,25 @@ describe("the main job (npm run up on the local stack)", () => {
     // language host) once the first of them exists in Superserve, as a CI runner's kill would:
     // the provider plugins, in process groups of their own, survive it.
     const config = join(clone, "stacks", "Pulumi.local.yaml");
-    writeFileSync(config, readFileSync(config, "utf8").replace('sandboxCount: "2"', 'sandboxCount: "4"'));
+    writeFileSync(
+      config,
+      readFileSync(config, "utf8").replace('sandboxCount: "2"', 'sandboxCount: "4"'),
+    );
     const existing = new Set((await liveSandboxes()).map((s) => s.id));
     const killed = spawnNpm(["run", "up"]);
     let ended = false;
     void killed.run.then(() => (ended = true));
     const outcome = await eventually(
       "a new sandbox in Superserve (or the end of npm run up)",
-      async () => (ended ? "ended" : (await liveSandboxes()).some((s) => !existing.has(s.id)) && "created"),
+      async () =>
+        ended ? "ended" : (await liveSandboxes()).some((s) => !existing.has(s.id)) && "created",
       600_000,
       100,
     );
     expect(outcome, ended ? (await killed.run).output.slice(-3000) : "").toBe("created");
     process.kill(-killed.child.pid!, "SIGKILL");
-    const plugins = (pid: number) => /dynamic-provider|pulumi-resource-pulumi-nodejs/.test(commandOf(pid));
+    const plugins = (pid: number) =>
+      /dynamic-provider|pulumi-resource-pulumi-nodejs/.test(commandOf(pid));
     for (const pid of engineRunProcesses().filter((pid) => !plugins(pid))) {
       try {
         process.kill(pid, "SIGKILL");
@@ -221,13 +279,22 @@ describe("the main job (npm run up on the local stack)", () => {
     }
     await killed.run;
     const survivors = engineRunProcesses();
-    expect(survivors.length, "the killed run's provider plugins outlive it (the case to clean up)").toBeGreaterThan(0);
+    expect(
+      survivors.length,
+      "the killed run's provider plugins outlive it (the case to clean up)",
+    ).toBeGreaterThan(0);
     expect(survivors.every(plugins), survivors.map(commandOf).join("\n")).toBe(true);
-    const pendingBefore = (stackState().pending_operations ?? []).filter((op) => op.type === "creating");
+    const pendingBefore = (stackState().pending_operations ?? []).filter(
+      (op) => op.type === "creating",
+    );
     expect(pendingBefore.length, "the killed run left pending creates").toBeGreaterThan(0);
     const locks = join(clone, ".pulumi-state", ".pulumi", "locks");
     const lockFiles = (dir: string): string[] =>
-      existsSync(dir) ? readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? lockFiles(join(dir, e.name)) : [join(dir, e.name)])) : [];
+      existsSync(dir)
+        ? readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+            e.isDirectory() ? lockFiles(join(dir, e.name)) : [join(dir, e.name)],
+          )
+        : [];
     expect(lockFiles(locks).length, "the killed CLI left its lock").toBeGreaterThan(0);
 
     const run = await npm(["run", "up"]);
@@ -243,12 +310,24 @@ describe("the main job (npm run up on the local stack)", () => {
     const inState = (state.resources ?? []).filter((r) => r.type.endsWith("MountedSandbox"));
     expect(inState).toHaveLength(4);
     const live = await liveSandboxes();
-    expect(live.map((s) => s.id).sort(), "every live sandbox is in the state: no orphan, no duplicate").toEqual(inState.map((r) => r.id).sort());
-    expect(new Set(live.map((s) => s.metadata["pulumi-urn"])).size, "one sandbox per resource").toBe(4);
+    expect(
+      live.map((s) => s.id).sort(),
+      "every live sandbox is in the state: no orphan, no duplicate",
+    ).toEqual(inState.map((r) => r.id).sort());
+    expect(
+      new Set(live.map((s) => s.metadata["pulumi-urn"])).size,
+      "one sandbox per resource",
+    ).toBe(4);
     const { superserve, mesa } = endpoints();
-    const templates = (await (await fetch(`${superserve.url}/templates`, { headers: { "X-API-Key": superserve.apiKey } })).json()) as { name: string }[];
+    const templates = (await (
+      await fetch(`${superserve.url}/templates`, { headers: { "X-API-Key": superserve.apiKey } })
+    ).json()) as { name: string }[];
     expect(teamTemplates(templates), "one template").toHaveLength(1);
-    const repos = (await (await fetch(`${mesa.url}/${mesa.org}/repos`, { headers: { Authorization: `Bearer ${mesa.apiKey}` } })).json()) as { repos: unknown[] };
+    const repos = (await (
+      await fetch(`${mesa.url}/${mesa.org}/repos`, {
+        headers: { Authorization: `Bearer ${mesa.apiKey}` },
+      })
+    ).json()) as { repos: unknown[] };
     expect(repos.repos, "one repo").toHaveLength(1);
   });
 
@@ -258,14 +337,24 @@ describe("the main job (npm run up on the local stack)", () => {
 
     const { mesa, superserve } = endpoints();
     const headers = { "X-API-Key": superserve.apiKey };
-    const sandboxes = (await (await fetch(`${superserve.url}/sandboxes`, { headers })).json()) as unknown[];
-    const templates = (await (await fetch(`${superserve.url}/templates`, { headers })).json()) as { name: string }[];
-    const repos = (await (await fetch(`${mesa.url}/${mesa.org}/repos`, { headers: { Authorization: `Bearer ${mesa.apiKey}` } })).json()) as {
+    const sandboxes = (await (
+      await fetch(`${superserve.url}/sandboxes`, { headers })
+    ).json()) as unknown[];
+    const templates = (await (await fetch(`${superserve.url}/templates`, { headers })).json()) as {
+      name: string;
+    }[];
+    const repos = (await (
+      await fetch(`${mesa.url}/${mesa.org}/repos`, {
+        headers: { Authorization: `Bearer ${mesa.apiKey}` },
+      })
+    ).json()) as {
       repos: unknown[];
     };
     expect(sandboxes, "no sandbox left").toEqual([]);
     expect(teamTemplates(templates), "no template left but the built-in ones").toEqual([]);
-    expect(repos.repos, "the local stack's repo is not protected, so destroy deletes it").toEqual([]);
+    expect(repos.repos, "the local stack's repo is not protected, so destroy deletes it").toEqual(
+      [],
+    );
 
     const pid = endpoints().pid;
     const stop = await npm(["run", "local", "--", "stop", "--all"], 120_000);

@@ -33,7 +33,10 @@ async function repoNamed(name: string) {
 /** The repo the stack holds now, read from its outputs: each test starts from the stack, not from another test's variables. */
 async function stackRepo(): Promise<{ name: string; repoId: string }> {
   const outputs = await project.stack.outputs();
-  if (outputs.name === undefined) throw new Error("the stack holds no MesaRepo: this test continues the stack of the tests before it in this file");
+  if (outputs.name === undefined)
+    throw new Error(
+      "the stack holds no MesaRepo: this test continues the stack of the tests before it in this file",
+    );
   return { name: outputs.name.value, repoId: outputs.repoId.value };
 }
 
@@ -43,7 +46,10 @@ async function reposTaggedWith(urnPart: string) {
 }
 
 beforeAll(async () => {
-  mesa = await startLocalMesa({ port: 0, sleep: () => new Promise<void>((release) => held.push(release)) });
+  mesa = await startLocalMesa({
+    port: 0,
+    sleep: () => new Promise<void>((release) => held.push(release)),
+  });
   const { Mesa: MesaClient } = await import("@mesadev/sdk");
   client = new MesaClient({ apiKey: mesa.apiKey, apiUrl: mesa.url, org: mesa.org });
   project = await createTempProject({
@@ -67,7 +73,10 @@ describe("MesaRepo through the real engine", () => {
     const name = up.outputs.name.value;
     expect(name).toMatch(/^workspace-[0-9a-f]{7}$/);
     expect(up.outputs.org.value).toBe(mesa.org);
-    expect((await repoNamed(name))?.tags).toMatchObject({ team: "agents", "pulumi-urn": expect.stringContaining("::workspace") });
+    expect((await repoNamed(name))?.tags).toMatchObject({
+      team: "agents",
+      "pulumi-urn": expect.stringContaining("::workspace"),
+    });
     const again = await project.stack.up({ color: "never" });
     expect(again.summary.resourceChanges, "no-op up").toEqual({ same: 2 });
   });
@@ -116,7 +125,9 @@ describe("MesaRepo through the real engine", () => {
   });
 
   it("an up killed mid-create converges on the next up without orphans", async () => {
-    project.writeProgram(program(`{ tags: { team: "platform" } }`).replace('"workspace"', '"interrupted"'));
+    project.writeProgram(
+      program(`{ tags: { team: "platform" } }`).replace('"workspace"', '"interrupted"'),
+    );
     // A latency fault on the create; its wait (the injected sleep) lasts until the test releases it.
     const armed = await fetch(`${mesa.origin}/_local/faults`, {
       method: "POST",
@@ -125,29 +136,43 @@ describe("MesaRepo through the real engine", () => {
     });
     const answer = await armed.text();
     expect(armed.status, `the fault is armed: ${answer}`).toBe(201);
-    expect(JSON.parse(answer), "the answer names the armed fault").toMatchObject({ id: expect.any(String) });
+    expect(JSON.parse(answer), "the answer names the armed fault").toMatchObject({
+      id: expect.any(String),
+    });
     const child = project.spawnPulumi(["up", "--yes", "--skip-preview", "--non-interactive"]);
     let output = "";
     child.stdout!.on("data", (d) => (output += d));
-    await eventually("the engine to be creating the repo, its request held at Mesa", () => held.length > 0 && output.includes("interrupted creating"), 60_000, 250).catch(
-      (error: Error) => {
-        throw new Error(`${error.message}; engine output so far:\n${output}`);
-      },
-    );
+    await eventually(
+      "the engine to be creating the repo, its request held at Mesa",
+      () => held.length > 0 && output.includes("interrupted creating"),
+      60_000,
+      250,
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}; engine output so far:\n${output}`);
+    });
     // Released in the same tick as the kill: Mesa goes on with the create while the engine dies
     // before it hears the answer (local Mesa drops a request whose client is already gone).
     releaseHeld();
     await project.killPulumi(child);
     const afterKill = await project.stack.exportStack();
-    const recorded = (afterKill.deployment.resources ?? []).filter((r: { urn: string }) => r.urn.endsWith("::interrupted"));
+    const recorded = (afterKill.deployment.resources ?? []).filter((r: { urn: string }) =>
+      r.urn.endsWith("::interrupted"),
+    );
     expect(recorded, "the killed up recorded no repo for the resource").toEqual([]);
-    const orphan = await eventually("the interrupted create's repo at Mesa", async () => (await reposTaggedWith("::interrupted"))[0]?.name, 10_000);
+    const orphan = await eventually(
+      "the interrupted create's repo at Mesa",
+      async () => (await reposTaggedWith("::interrupted"))[0]?.name,
+      10_000,
+    );
     const up = await project.stack.up({ color: "never" });
     const name = up.outputs.name.value;
     expect(name, "the next up adopted the repo of the interrupted create").toBe(orphan);
     expect(up.stdout).toContain("created by an earlier interrupted run");
     const tagged = await reposTaggedWith("::interrupted");
-    expect(tagged.map((r) => r.name), "exactly one repo for the resource").toEqual([name]);
+    expect(
+      tagged.map((r) => r.name),
+      "exactly one repo for the resource",
+    ).toEqual([name]);
   });
 
   it("keeps API keys out of the state and the serialized provider small", async () => {
@@ -155,7 +180,8 @@ describe("MesaRepo through the real engine", () => {
     expect(exported).not.toContain(mesa.apiKey);
     const providers = [...exported.matchAll(/"__provider":"((?:[^"\\]|\\.)*)"/g)].map((m) => m[1]);
     expect(providers.length).toBeGreaterThan(0);
-    for (const p of providers) expect(p.length, "the serialized provider is a small trampoline").toBeLessThan(4000);
+    for (const p of providers)
+      expect(p.length, "the serialized provider is a small trampoline").toBeLessThan(4000);
     expect(project.stateFilesContaining(mesa.apiKey), "state files with the API key").toEqual([]);
   });
 

@@ -20,7 +20,10 @@ let dataDir: string;
 
 const TYPE = "pulumi-nodejs:dynamic/superserve-mesa:SuperserveTemplate";
 
-const program = (resourceName: string, steps: string[]) => `import { SuperserveTemplate } from "pulumi-superserve-mesa";
+const program = (
+  resourceName: string,
+  steps: string[],
+) => `import { SuperserveTemplate } from "pulumi-superserve-mesa";
 const template = new SuperserveTemplate(${JSON.stringify(resourceName)}, {
   from: "ubuntu:24.04",
   steps: ${JSON.stringify(steps.map((run) => ({ run })))},
@@ -34,10 +37,15 @@ export const status = template.status;
 const conn = () => ({ apiKey: server.apiKey, baseUrl: server.url });
 
 async function templates(): Promise<{ id: string; name: string; status: string }[]> {
-  return (await superserveSdk().Template.list(conn())).map((t) => ({ id: t.id, name: t.name, status: t.status }));
+  return (await superserveSdk().Template.list(conn())).map((t) => ({
+    id: t.id,
+    name: t.name,
+    status: t.status,
+  }));
 }
 
-const namesStartingWith = async (prefix: string) => (await templates()).filter((t) => t.name.startsWith(prefix)).map((t) => t.name);
+const namesStartingWith = async (prefix: string) =>
+  (await templates()).filter((t) => t.name.startsWith(prefix)).map((t) => t.name);
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), "psm-e2e-ss-"));
@@ -67,9 +75,17 @@ describe("SuperserveTemplate through the real engine", () => {
     expect(firstName).toMatch(/^agent-base-[0-9a-f]{7}$/);
     expect(up.outputs.status.value, "up returned after the build finished").toBe("ready");
     expect(up.stdout, "build start is reported").toContain(`Building template ${firstName}`);
-    expect(up.stdout, "build log lines are shown (verboseBuildLogs)").toContain("build: hello-from-build");
+    expect(up.stdout, "build log lines are shown (verboseBuildLogs)").toContain(
+      "build: hello-from-build",
+    );
     expect(up.stdout, "build end is reported").toContain(`Template ${firstName} is ready`);
-    expect(await templates()).toContainEqual(expect.objectContaining({ name: firstName, status: "ready", id: up.outputs.templateId.value }));
+    expect(await templates()).toContainEqual(
+      expect.objectContaining({
+        name: firstName,
+        status: "ready",
+        id: up.outputs.templateId.value,
+      }),
+    );
 
     const again = await project.stack.up({ color: "never" });
     expect(again.summary.resourceChanges, "no-op up").toEqual({ same: 2 });
@@ -86,9 +102,14 @@ describe("SuperserveTemplate through the real engine", () => {
     expect(up.summary.resourceChanges).toMatchObject({ replace: 1 });
     const secondName = up.outputs.name.value;
     expect(secondName, "a new autoname for the new build").not.toBe(firstName);
-    expect(ops.indexOf("create-replacement"), `create before delete, got ${ops.join(", ")}`).toBeGreaterThanOrEqual(0);
+    expect(
+      ops.indexOf("create-replacement"),
+      `create before delete, got ${ops.join(", ")}`,
+    ).toBeGreaterThanOrEqual(0);
     expect(ops.indexOf("create-replacement")).toBeLessThan(ops.indexOf("delete-replaced"));
-    expect(await namesStartingWith("agent-base-"), "only the new template is left").toEqual([secondName]);
+    expect(await namesStartingWith("agent-base-"), "only the new template is left").toEqual([
+      secondName,
+    ]);
     firstName = secondName;
   });
 
@@ -135,12 +156,23 @@ describe("SuperserveTemplate through the real engine", () => {
     let output = "";
     child.stdout!.on("data", (d) => (output += d));
     child.stderr!.on("data", (d) => (output += d));
-    await eventually("the interrupted template to be building", async () => (await namesStartingWith("interrupted-")).length > 0, 60_000, 250);
-    expect((await templates()).find((t) => t.name.startsWith("interrupted-"))?.status, `killed mid-build; engine output so far:\n${output}`).toBe("building");
+    await eventually(
+      "the interrupted template to be building",
+      async () => (await namesStartingWith("interrupted-")).length > 0,
+      60_000,
+      250,
+    );
+    expect(
+      (await templates()).find((t) => t.name.startsWith("interrupted-"))?.status,
+      `killed mid-build; engine output so far:\n${output}`,
+    ).toBe("building");
     await project.killPulumi(child);
     const up = await project.stack.up({ color: "never" });
     expect(up.outputs.slow_status.value).toBe("ready");
-    expect(await namesStartingWith("interrupted-"), "exactly one template for the resource").toEqual([up.outputs.slow_name.value]);
+    expect(
+      await namesStartingWith("interrupted-"),
+      "exactly one template for the resource",
+    ).toEqual([up.outputs.slow_name.value]);
     expect(up.stdout).toContain("created by an earlier interrupted attempt");
   });
 
@@ -148,7 +180,10 @@ describe("SuperserveTemplate through the real engine", () => {
     // The Automation API's exportStack() decrypts secrets (--show-secrets); the CLI's plain export does not.
     const exported = await project.runPulumi(["stack", "export"]);
     expect(exported).toContain(TYPE);
-    expect(exported, "the key from secret config is stored encrypted (default provider inputs)").toContain('"ciphertext"');
+    expect(
+      exported,
+      "the key from secret config is stored encrypted (default provider inputs)",
+    ).toContain('"ciphertext"');
     expect(exported).not.toContain(server.apiKey);
     expect(project.stateFilesContaining(server.apiKey), "state files with the API key").toEqual([]);
   });
@@ -157,6 +192,11 @@ describe("SuperserveTemplate through the real engine", () => {
     await project.stack.destroy({ color: "never" });
     expect(await namesStartingWith("agent-base-")).toEqual([]);
     expect(await namesStartingWith("interrupted-")).toEqual([]);
-    await eventually("the engine's processes to have exited", () => project.engineProcesses().length === 0, 10_000, 250);
+    await eventually(
+      "the engine's processes to have exited",
+      () => project.engineProcesses().length === 0,
+      10_000,
+      250,
+    );
   });
 });

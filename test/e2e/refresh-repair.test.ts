@@ -32,7 +32,11 @@ const conn = () => ({ apiKey: endpoints.superserve.apiKey, baseUrl: endpoints.su
 
 /** `npm run local -- <command>`, as the README documents it. */
 async function local(command: "start" | "stop"): Promise<void> {
-  await promisify(execFile)(process.execPath, [join(repoRoot, "dist", "local", "cli.js"), command], { env: localEnv, timeout: 180_000 });
+  await promisify(execFile)(
+    process.execPath,
+    [join(repoRoot, "dist", "local", "cli.js"), command],
+    { env: localEnv, timeout: 180_000 },
+  );
   if (command === "start") {
     endpoints = readLocalEndpoints(localDir)!;
     routeDataPlaneTo(endpoints.superserve.url);
@@ -46,7 +50,8 @@ async function sandboxesOf(): Promise<SandboxOut[]> {
 }
 
 async function stateOf(sandboxId: string): Promise<Record<string, any> | undefined> {
-  const resources = ((await project.stack.exportStack()).deployment as { resources?: any[] }).resources ?? [];
+  const resources =
+    ((await project.stack.exportStack()).deployment as { resources?: any[] }).resources ?? [];
   return resources.find((r) => r.outputs?.sandboxId === sandboxId)?.outputs;
 }
 
@@ -69,16 +74,39 @@ async function editReachesMesa(box: SandboxOut, text: string): Promise<void> {
   const file = `edit-${randomUUID().slice(0, 6)}.txt`;
   const write = await run(box.sandboxId, `echo ${JSON.stringify(text)} > ${box.mountPath}/${file}`);
   expect(write.exitCode, write.stderr).toBe(0);
-  expect(await eventually(`${file} on ${box.bookmark}`, () => remoteText(mesa, repoName, file, box.bookmark), 20_000, 250)).toBe(`${text}\n`);
+  expect(
+    await eventually(
+      `${file} on ${box.bookmark}`,
+      () => remoteText(mesa, repoName, file, box.bookmark),
+      20_000,
+      250,
+    ),
+  ).toBe(`${text}\n`);
 }
 
 beforeAll(async () => {
   localDir = mkdtempSync(join(tmpdir(), "psm-repair-local-"));
-  localEnv = { ...process.env, PSM_LOCAL_DIR: localDir, PSM_MESA_PORT: String(await freePort()), PSM_SUPERSERVE_PORT: String(await freePort()) };
-  for (const key of ["MESA_API_KEY", "MESA_API_URL", "MESA_ORG", "SUPERSERVE_API_KEY", "SUPERSERVE_BASE_URL"]) delete localEnv[key];
+  localEnv = {
+    ...process.env,
+    PSM_LOCAL_DIR: localDir,
+    PSM_MESA_PORT: String(await freePort()),
+    PSM_SUPERSERVE_PORT: String(await freePort()),
+  };
+  for (const key of [
+    "MESA_API_KEY",
+    "MESA_API_URL",
+    "MESA_ORG",
+    "SUPERSERVE_API_KEY",
+    "SUPERSERVE_BASE_URL",
+  ])
+    delete localEnv[key];
   await local("start");
   const sdk = await import("@mesadev/sdk");
-  mesa = new sdk.Mesa({ apiKey: endpoints.mesa.apiKey, apiUrl: endpoints.mesa.url, org: endpoints.mesa.org });
+  mesa = new sdk.Mesa({
+    apiKey: endpoints.mesa.apiKey,
+    apiUrl: endpoints.mesa.url,
+    org: endpoints.mesa.org,
+  });
   project = await createTempProject({
     name: `repair-${randomUUID().slice(0, 6)}`,
     program: `import { AgentEnvironment } from "pulumi-superserve-mesa";
@@ -111,14 +139,17 @@ describe("pulumi up --refresh repairs dead mounts", () => {
     await upWithRefresh();
     boxes = await sandboxesOf();
     expect(boxes).toHaveLength(2);
-    for (const box of boxes) expect((await stateOf(box.sandboxId))?.mounted, `${box.name} mounted`).toBe(true);
+    for (const box of boxes)
+      expect((await stateOf(box.sandboxId))?.mounted, `${box.name} mounted`).toBe(true);
   });
 
   it("remounts a sandbox whose mount daemon was killed", async () => {
     const [box] = boxes;
     await run(box.sandboxId, 'kill -KILL "$(cat /home/user/.local/state/mesa/run/mesa.pid)"');
     const result = await upWithRefresh();
-    expect(result.summary.resourceChanges, "the dead mount planned as an update").toMatchObject({ update: 1 });
+    expect(result.summary.resourceChanges, "the dead mount planned as an update").toMatchObject({
+      update: 1,
+    });
     expect(await stateOf(box.sandboxId)).toMatchObject({ status: "active", mounted: true });
     await editReachesMesa(box, "after the daemon died");
   });
@@ -127,7 +158,9 @@ describe("pulumi up --refresh repairs dead mounts", () => {
     const box = boxes[1];
     await (await Sandbox.connect(box.sandboxId, conn())).pause();
     const preview = await project.stack.preview({ color: "never", refresh: true });
-    expect(preview.changeSummary, "the unverifiable mount is planned as an update").toMatchObject({ update: 1 });
+    expect(preview.changeSummary, "the unverifiable mount is planned as an update").toMatchObject({
+      update: 1,
+    });
     expect(await liveStatus(box.sandboxId), "the preview did not resume it").toBe("paused");
   });
 
@@ -136,10 +169,15 @@ describe("pulumi up --refresh repairs dead mounts", () => {
     await local("start");
     await upWithRefresh();
     for (const box of boxes) {
-      expect(await stateOf(box.sandboxId), `${box.name} after the restart`).toMatchObject({ status: "active", mounted: true });
+      expect(await stateOf(box.sandboxId), `${box.name} after the restart`).toMatchObject({
+        status: "active",
+        mounted: true,
+      });
       await editReachesMesa(box, `${box.name} after the restart`);
     }
     const again = await upWithRefresh();
-    expect(again.summary.resourceChanges, "converged: nothing left to repair").not.toHaveProperty("update");
+    expect(again.summary.resourceChanges, "converged: nothing left to repair").not.toHaveProperty(
+      "update",
+    );
   });
 });

@@ -16,6 +16,9 @@ export function namesField(failure: EngineFailure, field: string): boolean {
 }
 
 /** The failure naming `field`, if any. */
-export function failureOn<F extends EngineFailure>(failures: readonly F[] | undefined, field: string): F | undefined {
+export function failureOn<F extends EngineFailure>(
+  failures: readonly F[] | undefined,
+  field: string,
+): F | undefined {
   return (failures ?? []).find((f) => namesField(f, field));
 }

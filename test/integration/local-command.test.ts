@@ -20,7 +20,14 @@ function run(...args: string[]): { code: number | null; stdout: string; stderr: 
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-const json = (out: string) => JSON.parse(out) as { running: boolean; pid?: number; dataDir: string; mesa?: { url: string }; superserve?: { url: string; apiKey: string } };
+const json = (out: string) =>
+  JSON.parse(out) as {
+    running: boolean;
+    pid?: number;
+    dataDir: string;
+    mesa?: { url: string };
+    superserve?: { url: string; apiKey: string };
+  };
 
 afterAll(() => {
   run("stop", "--data-dir", dataDir);
@@ -29,13 +36,27 @@ afterAll(() => {
 
 describe("pulumi-superserve-mesa-local", () => {
   it("starts, reports, refuses other ports while running, and stops", async () => {
-    expect(json(run("status", "--json", "--data-dir", dataDir).stdout)).toEqual({ running: false, dataDir });
+    expect(json(run("status", "--json", "--data-dir", dataDir).stdout)).toEqual({
+      running: false,
+      dataDir,
+    });
 
-    const started = run("start", "--json", "--data-dir", dataDir, "--mesa-port", "0", "--superserve-port", "0");
+    const started = run(
+      "start",
+      "--json",
+      "--data-dir",
+      dataDir,
+      "--mesa-port",
+      "0",
+      "--superserve-port",
+      "0",
+    );
     expect(started.code, started.stderr).toBe(0);
     const status = json(started.stdout);
     expect(status).toMatchObject({ running: true, dataDir });
-    const templates = await fetch(`${status.superserve!.url}/templates`, { headers: { "X-API-Key": status.superserve!.apiKey } });
+    const templates = await fetch(`${status.superserve!.url}/templates`, {
+      headers: { "X-API-Key": status.superserve!.apiKey },
+    });
     expect(templates.status, "the started Superserve answers with its key").toBe(200);
 
     const again = run("start", "--json", "--data-dir", dataDir);
@@ -43,7 +64,13 @@ describe("pulumi-superserve-mesa-local", () => {
     expect(json(again.stdout).pid, "a second start reports the running backends").toBe(status.pid);
 
     const mesaPort = Number(new URL(status.mesa!.url).port);
-    const otherPort = run("start", "--data-dir", dataDir, "--mesa-port", String(mesaPort === 65535 ? 65534 : mesaPort + 1));
+    const otherPort = run(
+      "start",
+      "--data-dir",
+      dataDir,
+      "--mesa-port",
+      String(mesaPort === 65535 ? 65534 : mesaPort + 1),
+    );
     expect(otherPort.code).toBe(2);
     expect(otherPort.stderr).toContain("already run");
     expect(otherPort.stderr).toContain("Stop them first to change ports");
@@ -52,7 +79,9 @@ describe("pulumi-superserve-mesa-local", () => {
     expect(stopped.code, stopped.stderr).toBe(0);
     expect(json(stopped.stdout)).toEqual({ running: false, dataDir });
     expect(() => process.kill(status.pid!, 0), "the backends' process has exited").toThrow();
-    expect(run("status", "--data-dir", dataDir).stdout).toContain(`stopped (data in ${dataDir}). Start them with: npx pulumi-superserve-mesa-local start --data-dir ${dataDir}`);
+    expect(run("status", "--data-dir", dataDir).stdout).toContain(
+      `stopped (data in ${dataDir}). Start them with: npx pulumi-superserve-mesa-local start --data-dir ${dataDir}`,
+    );
   });
 
   it("says why it did not start, with the end of its log", async () => {
@@ -60,9 +89,19 @@ describe("pulumi-superserve-mesa-local", () => {
     await new Promise<void>((resolve) => busy.listen(0, "127.0.0.1", resolve));
     const { port } = busy.address() as { port: number };
     try {
-      const r = run("start", "--data-dir", dataDir, "--mesa-port", String(port), "--superserve-port", "0");
+      const r = run(
+        "start",
+        "--data-dir",
+        dataDir,
+        "--mesa-port",
+        String(port),
+        "--superserve-port",
+        "0",
+      );
       expect(r.code).toBe(1);
-      expect(r.stderr).toContain(`the local backends did not start; the end of ${join(dataDir, "local.log")}`);
+      expect(r.stderr).toContain(
+        `the local backends did not start; the end of ${join(dataDir, "local.log")}`,
+      );
       expect(r.stderr).toContain("EADDRINUSE");
     } finally {
       busy.close();

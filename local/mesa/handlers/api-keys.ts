@@ -3,7 +3,14 @@ import { mesaErrors } from "../errors";
 import type { Handler } from "../operations";
 import { apiKeyJson } from "../serialize";
 import type { ApiKeyRecord, Scope } from "../store";
-import { decodeCursor, encodeCursor, parseEnum, parseLimit, requireObject, validateTags } from "../validate";
+import {
+  decodeCursor,
+  encodeCursor,
+  parseEnum,
+  parseLimit,
+  requireObject,
+  validateTags,
+} from "../validate";
 
 const SCOPES = ["read", "write", "admin"] as const satisfies readonly Scope[];
 
@@ -25,7 +32,10 @@ export const listApiKeys: Handler = async ({ org, query, services }) => {
   const scope = parseEnum(query.get("scope"), "scope", SCOPES);
   const repoId = query.get("repo_id");
   const name = query.get("query");
-  if (name === "") throw mesaErrors.badRequest("`query` must not be empty; omit it to list every key", { field: "query" });
+  if (name === "")
+    throw mesaErrors.badRequest("`query` must not be empty; omit it to list every key", {
+      field: "query",
+    });
   const now = services.clock.now();
   const keys = services.store
     .listApiKeys(org.id)
@@ -37,7 +47,11 @@ export const listApiKeys: Handler = async ({ org, query, services }) => {
   const hasMore = keys.length > offset + limit;
   return {
     status: 200,
-    body: { api_keys: page.map(apiKeyJson), next_cursor: hasMore ? encodeCursor(offset + limit) : null, has_more: hasMore },
+    body: {
+      api_keys: page.map(apiKeyJson),
+      next_cursor: hasMore ? encodeCursor(offset + limit) : null,
+      has_more: hasMore,
+    },
   };
 };
 
@@ -45,11 +59,19 @@ export const listApiKeys: Handler = async ({ org, query, services }) => {
 export const createApiKey: Handler = async ({ org, body, services }) => {
   const b = requireObject(body);
   if (b.name !== undefined && (typeof b.name !== "string" || b.name.length > 200)) {
-    throw mesaErrors.badRequest("`name` must be a string of at most 200 characters", { field: "name" });
+    throw mesaErrors.badRequest("`name` must be a string of at most 200 characters", {
+      field: "name",
+    });
   }
   const scopes = (b.scopes === undefined ? ["read", "write"] : b.scopes) as unknown;
-  if (!Array.isArray(scopes) || scopes.length === 0 || !scopes.every((s) => (SCOPES as readonly unknown[]).includes(s))) {
-    throw mesaErrors.badRequest("`scopes` must be a non-empty array of read, write, admin", { field: "scopes" });
+  if (
+    !Array.isArray(scopes) ||
+    scopes.length === 0 ||
+    !scopes.every((s) => (SCOPES as readonly unknown[]).includes(s))
+  ) {
+    throw mesaErrors.badRequest("`scopes` must be a non-empty array of read, write, admin", {
+      field: "scopes",
+    });
   }
   let repoIds: string[] | null = null;
   if (b.repo_ids !== undefined) {
@@ -57,13 +79,19 @@ export const createApiKey: Handler = async ({ org, body, services }) => {
       throw mesaErrors.badRequest("`repo_ids` must be an array of repo ids", { field: "repo_ids" });
     }
     for (const id of b.repo_ids) {
-      if (services.store.repoById(id)?.orgId !== org.id) throw mesaErrors.badRequest(`\`repo_ids\`: no repo with id ${id}`, { field: "repo_ids" });
+      if (services.store.repoById(id)?.orgId !== org.id)
+        throw mesaErrors.badRequest(`\`repo_ids\`: no repo with id ${id}`, { field: "repo_ids" });
     }
     repoIds = b.repo_ids;
   }
   const ttl = b.expires_in_seconds;
-  if (ttl !== undefined && (typeof ttl !== "number" || !Number.isInteger(ttl) || ttl < 100 || ttl > 31_536_000)) {
-    throw mesaErrors.badRequest("`expires_in_seconds` must be an integer from 100 to 31536000", { field: "expires_in_seconds" });
+  if (
+    ttl !== undefined &&
+    (typeof ttl !== "number" || !Number.isInteger(ttl) || ttl < 100 || ttl > 31_536_000)
+  ) {
+    throw mesaErrors.badRequest("`expires_in_seconds` must be an integer from 100 to 31536000", {
+      field: "expires_in_seconds",
+    });
   }
   const tags = b.tags === undefined ? {} : (validateTags(b.tags, false) as Record<string, string>);
   const now = services.clock.now();
@@ -71,12 +99,12 @@ export const createApiKey: Handler = async ({ org, body, services }) => {
   const record = {
     id: services.ids.id("key"),
     orgId: org.id,
-    name: (b.name) ?? null,
+    name: b.name ?? null,
     keyHash: hashApiKey(raw),
     scopes: [...new Set(scopes as Scope[])],
     repoIds,
     tags,
-    expiresAt: ttl === undefined ? null : new Date(now + (ttl) * 1000).toISOString(),
+    expiresAt: ttl === undefined ? null : new Date(now + ttl * 1000).toISOString(),
     revokedAt: null,
     createdAt: new Date(now).toISOString(),
   };
@@ -106,7 +134,11 @@ export const revokeApiKey: Handler = async ({ org, params, services }) => {
 /** `PATCH /{org}/api-keys/{id}`: merges a tag patch into the key's tags (`null` removes a tag). */
 export const updateApiKey: Handler = async ({ org, params, body, services }) => {
   const b = requireObject(body);
-  if (b.tags === undefined) throw mesaErrors.badRequest("`tags` is required: an object of tag values (null removes a tag)", { field: "tags" });
+  if (b.tags === undefined)
+    throw mesaErrors.badRequest(
+      "`tags` is required: an object of tag values (null removes a tag)",
+      { field: "tags" },
+    );
   const key = services.store.apiKeyById(params.id);
   if (!key || key.orgId !== org.id) throw mesaErrors.notFound(`API key ${params.id}`);
   const tags = { ...key.tags };

@@ -2,10 +2,21 @@ import { mesaErrors } from "../errors";
 import { ZERO_OID } from "../git-repo";
 import type { Handler, OperationContext } from "../operations";
 import { bookmarkInfo } from "../webhooks/events";
-import { decodeCursor, encodeCursor, parseLimit, requireObject, validateBookmarkName } from "../validate";
+import {
+  decodeCursor,
+  encodeCursor,
+  parseLimit,
+  requireObject,
+  validateBookmarkName,
+} from "../validate";
 
 const globToRegExp = (glob: string) =>
-  new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`);
+  new RegExp(
+    `^${glob
+      .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+      .replace(/\*/g, ".*")
+      .replace(/\?/g, ".")}$`,
+  );
 
 const bookmarkJson = (ctx: OperationContext, name: string, changeId: string) => ({
   name,
@@ -28,7 +39,9 @@ export const listBookmarks: Handler = async (ctx) => {
   return {
     status: 200,
     body: {
-      bookmarks: page.map(([name, oid]) => bookmarkJson(ctx, name, services.storage.changeIdOf(repo, oid))),
+      bookmarks: page.map(([name, oid]) =>
+        bookmarkJson(ctx, name, services.storage.changeIdOf(repo, oid)),
+      ),
       next_cursor: hasMore ? encodeCursor(offset + limit) : null,
       has_more: hasMore,
     },
@@ -50,9 +63,18 @@ export const createBookmark: Handler = async (ctx) => {
   const target = await storage.resolve(ctx.repo, b.change_id, "change_id");
   return repoLocks.run(ctx.repo.id, async () => {
     const created = await storage.gitFor(ctx.repo).casRef(name, target.commit.oid, ZERO_OID);
-    if (!created) throw mesaErrors.conflict(`Bookmark "${name}" already exists (or clashes with "${name}/…"); move it instead`, { field: "name" });
+    if (!created)
+      throw mesaErrors.conflict(
+        `Bookmark "${name}" already exists (or clashes with "${name}/…"); move it instead`,
+        { field: "name" },
+      );
     const bookmark = bookmarkInfo(ctx.repo, name, target.changeId, target.commit.oid);
-    ctx.services.webhooks.emit({ type: "bookmark.created", org: ctx.org, repo: ctx.repo, data: { bookmark } });
+    ctx.services.webhooks.emit({
+      type: "bookmark.created",
+      org: ctx.org,
+      repo: ctx.repo,
+      data: { bookmark },
+    });
     return { status: 201, body: bookmarkJson(ctx, name, target.changeId) };
   });
 };
@@ -61,7 +83,10 @@ export const createBookmark: Handler = async (ctx) => {
 export const deleteBookmark: Handler = async (ctx) => {
   const name = validateBookmarkName(ctx.params.bookmark, "bookmark");
   if (name === ctx.repo.defaultBookmark) {
-    throw mesaErrors.badRequest(`"${name}" is the default bookmark; set another default_bookmark before deleting it`, { field: "bookmark" });
+    throw mesaErrors.badRequest(
+      `"${name}" is the default bookmark; set another default_bookmark before deleting it`,
+      { field: "bookmark" },
+    );
   }
   const { storage, repoLocks } = ctx.services;
   return repoLocks.run(ctx.repo.id, async () => {
@@ -70,7 +95,12 @@ export const deleteBookmark: Handler = async (ctx) => {
       throw mesaErrors.conflict(`Bookmark "${name}" moved while deleting; retry`);
     }
     const bookmark = bookmarkInfo(ctx.repo, name, tip.changeId, tip.commitOid);
-    ctx.services.webhooks.emit({ type: "bookmark.deleted", org: ctx.org, repo: ctx.repo, data: { bookmark } });
+    ctx.services.webhooks.emit({
+      type: "bookmark.deleted",
+      org: ctx.org,
+      repo: ctx.repo,
+      data: { bookmark },
+    });
     return { status: 200, body: { success: true } };
   });
 };
@@ -94,12 +124,20 @@ export const moveBookmark: Handler = async (ctx) => {
       );
     }
     if (!(await git.casRef(name, target.commit.oid, tip.commitOid))) {
-      throw mesaErrors.conflict(`Bookmark "${name}" moved concurrently; read it again and retry`, { bookmark: name });
+      throw mesaErrors.conflict(`Bookmark "${name}" moved concurrently; read it again and retry`, {
+        bookmark: name,
+      });
     }
     if (tip.commitOid !== target.commit.oid) {
-      const data = { bookmark: bookmarkInfo(ctx.repo, name, target.changeId, target.commit.oid), from: { change_id: tip.changeId, commit_oid: tip.commitOid } };
+      const data = {
+        bookmark: bookmarkInfo(ctx.repo, name, target.changeId, target.commit.oid),
+        from: { change_id: tip.changeId, commit_oid: tip.commitOid },
+      };
       ctx.services.webhooks.emit({ type: "bookmark.moved", org: ctx.org, repo: ctx.repo, data });
     }
-    return { status: 200, body: { ...bookmarkJson(ctx, name, target.changeId), from_change_id: tip.changeId } };
+    return {
+      status: 200,
+      body: { ...bookmarkJson(ctx, name, target.changeId), from_change_id: tip.changeId },
+    };
   });
 };

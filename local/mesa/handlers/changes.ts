@@ -3,7 +3,13 @@ import type { CommitInfo } from "../git-repo";
 import { VIRTUAL_ROOT_CHANGE_ID } from "../ids";
 import type { Handler, OperationContext } from "../operations";
 import { changeJson } from "../serialize";
-import { decodeCursor, encodeCursor, parseLimit, requireObject, validateBookmarkName } from "../validate";
+import {
+  decodeCursor,
+  encodeCursor,
+  parseLimit,
+  requireObject,
+  validateBookmarkName,
+} from "../validate";
 import { bookmarkInfo } from "../webhooks/events";
 import { parseResolutions, requireConflicted } from "./resolutions";
 import { checkEditsAgainstTree, parseFileEdits, parseSignature } from "./file-edits";
@@ -13,7 +19,11 @@ export function renderChange(ctx: OperationContext, changeId: string, commit: Co
   const { storage, store } = ctx.services;
   const rec = store.changeById(ctx.repo.id, changeId);
   if (!rec) throw mesaErrors.notFound(`Change ${changeId}`);
-  return changeJson(rec, commit, commit.parents.map((p) => storage.changeIdOf(ctx.repo, p)));
+  return changeJson(
+    rec,
+    commit,
+    commit.parents.map((p) => storage.changeIdOf(ctx.repo, p)),
+  );
 }
 
 /** `GET /{org}/{repo}/changes`: changes reachable from a bookmark (default: the default bookmark), newest first. */
@@ -51,7 +61,8 @@ export const createChange: Handler = async (ctx) => {
       field: b.author === undefined ? "author" : "message",
     });
   }
-  if (b.message !== undefined && typeof b.message !== "string") throw mesaErrors.badRequest("`message` must be a string", { field: "message" });
+  if (b.message !== undefined && typeof b.message !== "string")
+    throw mesaErrors.badRequest("`message` must be a string", { field: "message" });
   const at = new Date(clock.now()).toISOString();
   const fallback = { name: ctx.principal.key.name ?? "Mesa", email: "local@mesa.local", date: at };
   const author = parseSignature(b.author, "author", fallback);
@@ -67,11 +78,23 @@ export const createChange: Handler = async (ctx) => {
     tree = (await git.readCommit(base.commitOid)).tree;
   }
   const changeId = ids.changeId();
-  const commit = { tree, parents: [base.commitOid], author, committer, changeId, message: (b.message) ?? "" };
+  const commit = {
+    tree,
+    parents: [base.commitOid],
+    author,
+    committer,
+    changeId,
+    message: b.message ?? "",
+  };
   const oid = await git.writeCommit(commit);
   store.recordChangeCommit(ctx.repo.id, changeId, oid, at);
   const change = renderChange(ctx, changeId, { ...commit, oid });
-  ctx.services.webhooks.emit({ type: "change.created", org: ctx.org, repo: ctx.repo, data: { change } });
+  ctx.services.webhooks.emit({
+    type: "change.created",
+    org: ctx.org,
+    repo: ctx.repo,
+    data: { change },
+  });
   return { status: 201, body: change };
 };
 
@@ -82,7 +105,10 @@ export const getChange: Handler = async (ctx) => {
   const git = storage.gitFor(ctx.repo);
   const parent = resolved.commit.parents[0];
   const files = parent ? await git.changedPaths(parent, resolved.commit.oid) : [];
-  return { status: 200, body: { ...renderChange(ctx, resolved.changeId, resolved.commit), files, conflicts: [] } };
+  return {
+    status: 200,
+    body: { ...renderChange(ctx, resolved.changeId, resolved.commit), files, conflicts: [] },
+  };
 };
 
 /**
@@ -94,27 +120,49 @@ export const updateChange: Handler = async (ctx) => {
   const { storage, store, clock, repoLocks } = ctx.services;
   // No change here is ever conflicted (DIVERGENCES.md), so any resolution names a clean path.
   requireConflicted(parseResolutions(b.resolutions), []);
-  if (ctx.params.change_id === VIRTUAL_ROOT_CHANGE_ID) throw mesaErrors.badRequest("the virtual root change cannot be modified", { field: "change_id" });
+  if (ctx.params.change_id === VIRTUAL_ROOT_CHANGE_ID)
+    throw mesaErrors.badRequest("the virtual root change cannot be modified", {
+      field: "change_id",
+    });
   const edits = parseFileEdits(b.files);
-  if (b.message !== undefined && typeof b.message !== "string") throw mesaErrors.badRequest("`message` must be a string", { field: "message" });
-  if (b.base_commit_oid !== undefined && (typeof b.base_commit_oid !== "string" || !/^[0-9a-f]{40}$/.test(b.base_commit_oid))) {
-    throw mesaErrors.badRequest("`base_commit_oid` must be a 40-hex commit id", { field: "base_commit_oid" });
+  if (b.message !== undefined && typeof b.message !== "string")
+    throw mesaErrors.badRequest("`message` must be a string", { field: "message" });
+  if (
+    b.base_commit_oid !== undefined &&
+    (typeof b.base_commit_oid !== "string" || !/^[0-9a-f]{40}$/.test(b.base_commit_oid))
+  ) {
+    throw mesaErrors.badRequest("`base_commit_oid` must be a 40-hex commit id", {
+      field: "base_commit_oid",
+    });
   }
   return repoLocks.run(ctx.repo.id, async () => {
     const current = await storage.resolve(ctx.repo, ctx.params.change_id, "change_id");
     if (b.base_commit_oid !== undefined && b.base_commit_oid !== current.commit.oid) {
-      throw mesaErrors.conflict(`change ${current.changeId} is now at commit ${current.commit.oid}, not base_commit_oid; read it again and retry`, {
-        current_commit_oid: current.commit.oid,
-      });
+      throw mesaErrors.conflict(
+        `change ${current.changeId} is now at commit ${current.commit.oid}, not base_commit_oid; read it again and retry`,
+        {
+          current_commit_oid: current.commit.oid,
+        },
+      );
     }
     const git = storage.gitFor(ctx.repo);
     const listing = edits.length ? await git.listTree(current.commit.tree, true) : [];
     checkEditsAgainstTree(listing, edits);
     const at = new Date(clock.now()).toISOString();
     const author = parseSignature(b.author, "author", current.commit.author);
-    const committer = parseSignature(b.committer, "committer", { ...current.commit.committer, date: at });
+    const committer = parseSignature(b.committer, "committer", {
+      ...current.commit.committer,
+      date: at,
+    });
     const tree = edits.length ? await git.editTree(listing, edits) : current.commit.tree;
-    const next = { ...current.commit, tree, author, committer, message: (b.message as string | undefined) ?? current.commit.message, changeId: current.changeId };
+    const next = {
+      ...current.commit,
+      tree,
+      author,
+      committer,
+      message: (b.message as string | undefined) ?? current.commit.message,
+      changeId: current.changeId,
+    };
     const oid = await git.writeCommit(next);
     // The mapping is written before the refs move, so no ref ever points at an unmapped commit.
     store.recordChangeCommit(ctx.repo.id, current.changeId, oid, at);
@@ -124,9 +172,17 @@ export const updateChange: Handler = async (ctx) => {
     }
     const change = renderChange(ctx, current.changeId, { ...next, oid });
     const { webhooks } = ctx.services;
-    webhooks.emit({ type: "change.evolved", org: ctx.org, repo: ctx.repo, data: { change, previous_current_commit_oid: current.commit.oid } });
+    webhooks.emit({
+      type: "change.evolved",
+      org: ctx.org,
+      repo: ctx.repo,
+      data: { change, previous_current_commit_oid: current.commit.oid },
+    });
     for (const name of moved) {
-      const data = { bookmark: bookmarkInfo(ctx.repo, name, current.changeId, oid), from: { change_id: current.changeId, commit_oid: current.commit.oid } };
+      const data = {
+        bookmark: bookmarkInfo(ctx.repo, name, current.changeId, oid),
+        from: { change_id: current.changeId, commit_oid: current.commit.oid },
+      };
       webhooks.emit({ type: "bookmark.moved", org: ctx.org, repo: ctx.repo, data });
     }
     return { status: 200, body: change };

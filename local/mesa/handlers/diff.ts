@@ -6,14 +6,23 @@ import { parseUnifiedDiff } from "../unified-diff";
 export const getDiff: Handler = async ({ repo, query, services }) => {
   const conflicts = query.get("conflicts") ?? "include";
   if (!["include", "only", "exclude"].includes(conflicts)) {
-    throw mesaErrors.badRequest("`conflicts` must be include, only or exclude", { field: "conflicts" });
+    throw mesaErrors.badRequest("`conflicts` must be include, only or exclude", {
+      field: "conflicts",
+    });
   }
   const { storage } = services;
   const base = await storage.resolve(repo, query.get("base_change_id"), "base_change_id");
   const head = await storage.resolve(repo, query.get("head_change_id"), "head_change_id");
-  const entries = conflicts === "only" ? [] : parseUnifiedDiff(await storage.gitFor(repo).diff(base.commit.oid, head.commit.oid));
+  const entries =
+    conflicts === "only"
+      ? []
+      : parseUnifiedDiff(await storage.gitFor(repo).diff(base.commit.oid, head.commit.oid));
   const count = (kind: string) =>
-    entries.reduce((n, e) => n + (e.hunks ?? []).reduce((m, h) => m + h.lines.filter((l) => l.kind === kind).length, 0), 0);
+    entries.reduce(
+      (n, e) =>
+        n + (e.hunks ?? []).reduce((m, h) => m + h.lines.filter((l) => l.kind === kind).length, 0),
+      0,
+    );
   return {
     status: 200,
     body: {

@@ -18,19 +18,30 @@ function parseRefGlobs(raw: unknown): SyncRecord["refGlobs"] {
   const globs = requireObject(raw, "ref_globs");
   for (const field of ["branches", "tags"] as const) {
     if (globs[field] !== undefined && typeof globs[field] !== "string") {
-      throw mesaErrors.badRequest(`\`ref_globs.${field}\` must be a glob string such as "*"`, { field: `ref_globs.${field}` });
+      throw mesaErrors.badRequest(`\`ref_globs.${field}\` must be a glob string such as "*"`, {
+        field: `ref_globs.${field}`,
+      });
     }
   }
   if (globs.branches === undefined && globs.tags === undefined) {
-    throw mesaErrors.badRequest("`ref_globs` needs `branches` and/or `tags` (omit `ref_globs` to sync everything)", { field: "ref_globs" });
+    throw mesaErrors.badRequest(
+      "`ref_globs` needs `branches` and/or `tags` (omit `ref_globs` to sync everything)",
+      { field: "ref_globs" },
+    );
   }
-  return { branches: (globs.branches as string | undefined) ?? "", tags: (globs.tags as string | undefined) ?? "" };
+  return {
+    branches: (globs.branches as string | undefined) ?? "",
+    tags: (globs.tags as string | undefined) ?? "",
+  };
 }
 
 /** `POST /{org}/{repo}/upstream/syncs`: records the request and finishes it as `failed`. */
 export const syncUpstream: Handler = async ({ org, repo, body, services }) => {
   const b = requireObject(body);
-  if (!repo.upstream) throw mesaErrors.badRequest("repo has no upstream; set `upstream` with repos.update first", { field: "upstream" });
+  if (!repo.upstream)
+    throw mesaErrors.badRequest("repo has no upstream; set `upstream` with repos.update first", {
+      field: "upstream",
+    });
   if (b.direction !== "pull" && b.direction !== "push") {
     throw mesaErrors.badRequest("`direction` must be pull or push", { field: "direction" });
   }
@@ -67,7 +78,11 @@ export const listRepoUpstreamSyncs: Handler = async ({ repo, query, services }) 
   const hasMore = all.length > limit;
   return {
     status: 200,
-    body: { syncs: page.map(syncJson), next_cursor: hasMore ? encodeCursor(page[page.length - 1].seq) : null, has_more: hasMore },
+    body: {
+      syncs: page.map(syncJson),
+      next_cursor: hasMore ? encodeCursor(page[page.length - 1].seq) : null,
+      has_more: hasMore,
+    },
   };
 };
 

@@ -19,15 +19,25 @@ const targetJson = (t: WebhookTargetRecord) => ({
 });
 
 function parseEvents(raw: unknown): string[] {
-  if (!Array.isArray(raw) || raw.length === 0 || !raw.every((e) => (WEBHOOK_EVENTS as readonly unknown[]).includes(e))) {
-    throw mesaErrors.badRequest(`\`events\` must be a non-empty array of ${WEBHOOK_EVENTS.join(", ")}`, { field: "events" });
+  if (
+    !Array.isArray(raw) ||
+    raw.length === 0 ||
+    !raw.every((e) => (WEBHOOK_EVENTS as readonly unknown[]).includes(e))
+  ) {
+    throw mesaErrors.badRequest(
+      `\`events\` must be a non-empty array of ${WEBHOOK_EVENTS.join(", ")}`,
+      { field: "events" },
+    );
   }
   return [...new Set(raw as string[])];
 }
 
 function parseName(raw: unknown, allowNull: boolean): string | null {
   if ((raw === null && allowNull) || (typeof raw === "string" && raw.length <= 200)) return raw;
-  throw mesaErrors.badRequest(`\`name\` must be a string of at most 200 characters${allowNull ? " or null to clear it" : ""}`, { field: "name" });
+  throw mesaErrors.badRequest(
+    `\`name\` must be a string of at most 200 characters${allowNull ? " or null to clear it" : ""}`,
+    { field: "name" },
+  );
 }
 
 /**
@@ -37,11 +47,17 @@ function parseName(raw: unknown, allowNull: boolean): string | null {
 function parseRepoIds(ctx: OperationContext, raw: unknown): string[] | null {
   const restricted = isRestricted(ctx.principal);
   if (raw === null || raw === undefined) {
-    if (restricted) throw mesaErrors.forbidden("a repo-scoped credential can only manage targets limited to its repos; set `repo_ids`");
+    if (restricted)
+      throw mesaErrors.forbidden(
+        "a repo-scoped credential can only manage targets limited to its repos; set `repo_ids`",
+      );
     return null;
   }
   if (!Array.isArray(raw) || raw.length === 0 || !raw.every((id) => typeof id === "string")) {
-    throw mesaErrors.badRequest("`repo_ids` must be a non-empty array of repo ids (omit it for an org-wide target)", { field: "repo_ids" });
+    throw mesaErrors.badRequest(
+      "`repo_ids` must be a non-empty array of repo ids (omit it for an org-wide target)",
+      { field: "repo_ids" },
+    );
   }
   for (const id of raw) {
     const repo = ctx.services.store.repoById(id);
@@ -85,7 +101,11 @@ export const listWebhookTargets: Handler = async (ctx) => {
   const hasMore = visible.length > limit;
   return {
     status: 200,
-    body: { webhook_targets: page.map(targetJson), next_cursor: hasMore ? encodeCursor(page[page.length - 1].seq) : null, has_more: hasMore },
+    body: {
+      webhook_targets: page.map(targetJson),
+      next_cursor: hasMore ? encodeCursor(page[page.length - 1].seq) : null,
+      has_more: hasMore,
+    },
   };
 };
 
@@ -112,7 +132,10 @@ export const createWebhookTarget: Handler = async (ctx) => {
 };
 
 /** `GET /{org}/webhook-targets/{webhookTargetId}`. */
-export const getWebhookTarget: Handler = async (ctx) => ({ status: 200, body: targetJson(findTarget(ctx)) });
+export const getWebhookTarget: Handler = async (ctx) => ({
+  status: 200,
+  body: targetJson(findTarget(ctx)),
+});
 
 /** `PATCH /{org}/webhook-targets/{webhookTargetId}`: name (null clears), url, events, repo_ids (null = org-wide). */
 export const updateWebhookTarget: Handler = async (ctx) => {

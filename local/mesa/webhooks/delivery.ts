@@ -59,7 +59,11 @@ export class WebhookDeliveries {
     const { store, ids, clock } = this.deps;
     const targets = store
       .listWebhookTargets(event.org.id, 0)
-      .filter((t) => t.events.includes(event.type) && (t.repoIds === null || t.repoIds.includes(event.repo.id)));
+      .filter(
+        (t) =>
+          t.events.includes(event.type) &&
+          (t.repoIds === null || t.repoIds.includes(event.repo.id)),
+      );
     if (targets.length === 0) return;
     const at = new Date(clock.now()).toISOString();
     const body = JSON.stringify({
@@ -67,7 +71,11 @@ export class WebhookDeliveries {
       type: event.type,
       occurred_at: at,
       organization: { id: event.org.id, slug: event.org.slug, name: event.org.name },
-      repository: { id: event.repo.id, name: event.repo.name, url: this.deps.repoUrl(event.org.slug, event.repo.name) },
+      repository: {
+        id: event.repo.id,
+        name: event.repo.name,
+        url: this.deps.repoUrl(event.org.slug, event.repo.name),
+      },
       data: event.data,
     });
     for (const target of targets) {
@@ -120,15 +128,32 @@ export class WebhookDeliveries {
     const error = await this.post(target, delivery.body);
     const attempts = delivery.attempts + 1;
     if (error === undefined) {
-      store.updateWebhookDelivery({ ...delivery, attempts, status: "delivered", nextAttemptAt: null, lastError: null });
+      store.updateWebhookDelivery({
+        ...delivery,
+        attempts,
+        status: "delivered",
+        nextAttemptAt: null,
+        lastError: null,
+      });
       return;
     }
     if (attempts >= MAX_DELIVERY_ATTEMPTS) {
-      store.updateWebhookDelivery({ ...delivery, attempts, status: "failed", nextAttemptAt: null, lastError: error });
+      store.updateWebhookDelivery({
+        ...delivery,
+        attempts,
+        status: "failed",
+        nextAttemptAt: null,
+        lastError: error,
+      });
       return;
     }
     const delay = retryDelayMs(attempts);
-    store.updateWebhookDelivery({ ...delivery, attempts, nextAttemptAt: new Date(clock.now() + delay).toISOString(), lastError: error });
+    store.updateWebhookDelivery({
+      ...delivery,
+      attempts,
+      nextAttemptAt: new Date(clock.now() + delay).toISOString(),
+      lastError: error,
+    });
     this.schedule(id, delay);
   }
 

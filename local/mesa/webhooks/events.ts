@@ -43,10 +43,19 @@ export async function repoInfo(repo: RepoRecord, storage: RepoStorage) {
 }
 
 /** The `before` / `after` of repo.updated. */
-export const repoSnapshot = (repo: RepoRecord) => ({ name: repo.name, default_bookmark: repo.defaultBookmark, tags: repo.tags });
+export const repoSnapshot = (repo: RepoRecord) => ({
+  name: repo.name,
+  default_bookmark: repo.defaultBookmark,
+  tags: repo.tags,
+});
 
 /** The `bookmark` of bookmark.* payloads. */
-export const bookmarkInfo = (repo: RepoRecord, name: string, changeId: string, commitOid: string) => ({
+export const bookmarkInfo = (
+  repo: RepoRecord,
+  name: string,
+  changeId: string,
+  commitOid: string,
+) => ({
   name,
   is_default: name === repo.defaultBookmark,
   change_id: changeId,
@@ -54,7 +63,9 @@ export const bookmarkInfo = (repo: RepoRecord, name: string, changeId: string, c
 });
 
 /** A sync.* event of `sync` in the state its status says. */
-export const syncEvent = (sync: SyncRecord): { type: WebhookEventType; data: Record<string, unknown> } => ({
+export const syncEvent = (
+  sync: SyncRecord,
+): { type: WebhookEventType; data: Record<string, unknown> } => ({
   type: `sync.${sync.status}` as WebhookEventType,
   data: { sync: syncJson(sync) },
 });

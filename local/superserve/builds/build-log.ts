@@ -33,14 +33,23 @@ export class BuildLogs {
 
   /** Appends the final event. */
   finish(buildId: string, status: "ready" | "failed" | "cancelled", text: string): void {
-    this.append(buildId, { timestamp: new Date(this.clock.now()).toISOString(), stream: "system", text, finished: true, status });
+    this.append(buildId, {
+      timestamp: new Date(this.clock.now()).toISOString(),
+      stream: "system",
+      text,
+      finished: true,
+      status,
+    });
   }
 
   /** Every event so far. */
   read(buildId: string): BuildLogEvent[] {
     const file = this.file(buildId);
     if (!existsSync(file)) return [];
-    return readFileSync(file, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as BuildLogEvent);
+    return readFileSync(file, "utf8")
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as BuildLogEvent);
   }
 
   /** Calls `fn` for each new event until unsubscribed. */
@@ -51,7 +60,14 @@ export class BuildLogs {
 
   /** The last `n` lines of output, for error messages. */
   tail(buildId: string, n: number): string {
-    return this.read(buildId).filter((e) => e.stream !== "system").map((e) => e.text).join("").split("\n").filter(Boolean).slice(-n).join("\n");
+    return this.read(buildId)
+      .filter((e) => e.stream !== "system")
+      .map((e) => e.text)
+      .join("")
+      .split("\n")
+      .filter(Boolean)
+      .slice(-n)
+      .join("\n");
   }
 
   private append(buildId: string, e: BuildLogEvent): void {

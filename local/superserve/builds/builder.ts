@@ -25,9 +25,15 @@ export function buildSpecHash(spec: BuildSpec): string {
     Array.isArray(v)
       ? v.map(canonical)
       : v && typeof v === "object"
-        ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])]))
+        ? Object.fromEntries(
+            Object.keys(v)
+              .sort()
+              .map((k) => [k, canonical((v as Record<string, unknown>)[k])]),
+          )
         : v;
-  return createHash("sha256").update(JSON.stringify(canonical(spec))).digest("hex");
+  return createHash("sha256")
+    .update(JSON.stringify(canonical(spec)))
+    .digest("hex");
 }
 
 class BuildFailure extends Error {}
@@ -58,7 +64,10 @@ export class TemplateBuilder {
     for (const t of store.listTemplates()) {
       for (const b of store.listBuilds(t.id)) {
         if (b.status === "pending" || b.status === "building" || b.status === "snapshotting") {
-          this.fail(b.id, "build_failed: interrupted because the local Superserve stopped; rebuild the template");
+          this.fail(
+            b.id,
+            "build_failed: interrupted because the local Superserve stopped; rebuild the template",
+          );
         }
       }
     }
@@ -68,7 +77,9 @@ export class TemplateBuilder {
   start(template: TemplateRecord): { build: BuildRecord; created: boolean } {
     const { store, clock, ids } = this.deps;
     const hash = buildSpecHash(template.build_spec);
-    const inFlight = store.listBuilds(template.id).find((b) => b.build_spec_hash === hash && this.running.has(b.id));
+    const inFlight = store
+      .listBuilds(template.id)
+      .find((b) => b.build_spec_hash === hash && this.running.has(b.id));
     if (inFlight) return { build: inFlight, created: false };
     const build: BuildRecord = {
       id: ids.id("bld"),
@@ -81,7 +92,11 @@ export class TemplateBuilder {
     };
     store.transaction(() => {
       store.putBuild(build);
-      store.putTemplate({ ...store.getTemplate(template.id)!, latest_build_id: build.id, status: "building" });
+      store.putTemplate({
+        ...store.getTemplate(template.id)!,
+        latest_build_id: build.id,
+        status: "building",
+      });
     });
     const abort = new AbortController();
     this.running.set(build.id, abort);
@@ -99,16 +114,27 @@ export class TemplateBuilder {
 
   private async run(build: BuildRecord, signal: AbortSignal): Promise<void> {
     const { store, runtime, logs, clock } = this.deps;
-    const log = (text: string) => logs.write(build.id, "system", text.endsWith("\n") ? text : `${text}\n`);
+    const log = (text: string) =>
+      logs.write(build.id, "system", text.endsWith("\n") ? text : `${text}\n`);
     const spec = build.build_spec;
     const env: Record<string, string> = {};
     try {
       const resolved = resolveFrom(spec.from);
       const image = this.deps.images.get(resolved.recipe.name)!.rootfs;
-      store.putBuild({ ...build, status: "building", image, started_at: new Date(clock.now()).toISOString() });
+      store.putBuild({
+        ...build,
+        status: "building",
+        image,
+        started_at: new Date(clock.now()).toISOString(),
+      });
       log(fromLogLine(spec.from, resolved));
       const t = store.getTemplate(build.template_id)!;
-      await runtime.boot({ id: build.id, image, layers: [], limits: { vcpu: t.vcpu, memoryMib: t.memory_mib, diskMib: t.disk_mib } });
+      await runtime.boot({
+        id: build.id,
+        image,
+        layers: [],
+        limits: { vcpu: t.vcpu, memoryMib: t.memory_mib, diskMib: t.disk_mib },
+      });
       let cwd = SANDBOX_HOME;
       let user: string | undefined;
       const steps = spec.steps ?? [];
@@ -120,7 +146,10 @@ export class TemplateBuilder {
           const r = await runtime.exec(
             build.id,
             { command, cwd, env: baseEnv, ...(as && { user: as }) },
-            { onStdout: (c) => logs.write(build.id, "stdout", c.toString()), onStderr: (c) => logs.write(build.id, "stderr", c.toString()) },
+            {
+              onStdout: (c) => logs.write(build.id, "stdout", c.toString()),
+              onStderr: (c) => logs.write(build.id, "stderr", c.toString()),
+            },
             signal,
           );
           return r.exitCode;
@@ -129,7 +158,10 @@ export class TemplateBuilder {
           log(`step ${n}/${steps.length}: run ${step.run}`);
           const code = await exec(step.run, user);
           if (signal.aborted) return;
-          if (code !== 0) throw new BuildFailure(`step_failed: step ${n} (run ${JSON.stringify(step.run)}) exited with code ${code}`);
+          if (code !== 0)
+            throw new BuildFailure(
+              `step_failed: step ${n} (run ${JSON.stringify(step.run)}) exited with code ${code}`,
+            );
         } else if ("env" in step) {
           log(`step ${n}/${steps.length}: env ${step.env.key}`);
           env[step.env.key] = step.env.value;
@@ -140,20 +172,37 @@ export class TemplateBuilder {
           cwd = "/";
           const code = await exec(`mkdir -p -- ${shellQuote(dir)}`);
           cwd = code === 0 ? dir : saved;
-          if (code !== 0) throw new BuildFailure(`step_failed: step ${n} (workdir ${dir}) could not create the directory`);
+          if (code !== 0)
+            throw new BuildFailure(
+              `step_failed: step ${n} (workdir ${dir}) could not create the directory`,
+            );
         } else if ("user" in step) {
           const name = step.user.name;
           log(`step ${n}/${steps.length}: user ${name}${step.user.sudo ? " (sudo)" : ""}`);
           const q = shellQuote(name);
-          const sudo = step.user.sudo ? ` && mkdir -p /etc/sudoers.d && echo ${q}' ALL=(ALL) NOPASSWD:ALL' > /etc/sudoers.d/${q}` : "";
-          const code = await exec(`(id -u ${q} >/dev/null 2>&1 || useradd -m -s /bin/sh ${q})${sudo}`);
-          if (code !== 0) throw new BuildFailure(`step_failed: step ${n} (user ${name}) could not create the user`);
+          const sudo = step.user.sudo
+            ? ` && mkdir -p /etc/sudoers.d && echo ${q}' ALL=(ALL) NOPASSWD:ALL' > /etc/sudoers.d/${q}`
+            : "";
+          const code = await exec(
+            `(id -u ${q} >/dev/null 2>&1 || useradd -m -s /bin/sh ${q})${sudo}`,
+          );
+          if (code !== 0)
+            throw new BuildFailure(
+              `step_failed: step ${n} (user ${name}) could not create the user`,
+            );
           user = name;
         }
       }
       if (spec.start_cmd || spec.ready_cmd) {
         const startEnv = { ...BASE_SANDBOX_ENV, ...env };
-        await runStartCommands(runtime, build.id, startEnv, spec, BUILD_READY_DEADLINE_MS, log).catch((err: unknown) => {
+        await runStartCommands(
+          runtime,
+          build.id,
+          startEnv,
+          spec,
+          BUILD_READY_DEADLINE_MS,
+          log,
+        ).catch((err: unknown) => {
           if (err instanceof StartFailure) throw new BuildFailure(`${err.code}: ${err.message}`);
           throw err;
         });
@@ -168,14 +217,21 @@ export class TemplateBuilder {
         const t = store.getTemplate(build.template_id);
         if (t && t.latest_build_id === build.id) {
           const { error_message: _e, ...rest } = t;
-          store.putTemplate({ ...rest, status: "ready", built_at: now, size_bytes: size, ready_build_id: build.id });
+          store.putTemplate({
+            ...rest,
+            status: "ready",
+            built_at: now,
+            size_bytes: size,
+            ready_build_id: build.id,
+          });
         }
       });
       logs.finish(build.id, "ready", `build ready (${size} bytes)\n`);
     } catch (err) {
       if (signal.aborted) return;
       await runtime.destroy(build.id).catch(() => undefined);
-      const reason = err instanceof BuildFailure ? err.message : `build_failed: ${(err as Error).message}`;
+      const reason =
+        err instanceof BuildFailure ? err.message : `build_failed: ${(err as Error).message}`;
       const tail = logs.tail(build.id, ERROR_TAIL_LINES);
       this.fail(build.id, tail ? `${reason}\n${tail}` : reason);
     } finally {
@@ -187,9 +243,15 @@ export class TemplateBuilder {
     const { store, clock, logs } = this.deps;
     store.transaction(() => {
       const b = store.getBuild(buildId)!;
-      store.putBuild({ ...b, status: "failed", error_message: message, finalized_at: new Date(clock.now()).toISOString() });
+      store.putBuild({
+        ...b,
+        status: "failed",
+        error_message: message,
+        finalized_at: new Date(clock.now()).toISOString(),
+      });
       const t = store.getTemplate(b.template_id);
-      if (t && t.latest_build_id === buildId) store.putTemplate({ ...t, status: "failed", error_message: message });
+      if (t && t.latest_build_id === buildId)
+        store.putTemplate({ ...t, status: "failed", error_message: message });
     });
     logs.finish(buildId, "failed", `build failed: ${message.split("\n")[0]}\n`);
   }
@@ -199,9 +261,18 @@ export class TemplateBuilder {
     const b = store.getBuild(buildId);
     if (!b || b.status === "cancelled") return;
     store.transaction(() => {
-      store.putBuild({ ...b, status: "cancelled", finalized_at: new Date(clock.now()).toISOString() });
+      store.putBuild({
+        ...b,
+        status: "cancelled",
+        finalized_at: new Date(clock.now()).toISOString(),
+      });
       const t = store.getTemplate(b.template_id);
-      if (t && t.latest_build_id === buildId) store.putTemplate({ ...t, status: "failed", error_message: "build_failed: the build was cancelled" });
+      if (t && t.latest_build_id === buildId)
+        store.putTemplate({
+          ...t,
+          status: "failed",
+          error_message: "build_failed: the build was cancelled",
+        });
     });
     void rm(join(this.deps.layersDir, buildId), { recursive: true, force: true });
     logs.finish(buildId, "cancelled", "build cancelled\n");

@@ -11,7 +11,10 @@ function onSandboxInPath(handler: DataHandler): ControlHandler {
   return async (ctx) => {
     const { sandboxes, runtime } = ctx.services;
     const found = sandboxes.get(ctx.params.id);
-    const sandbox = found.status === "active" && runtime.isRunning(found.id) ? found : await sandboxes.activate(found.id);
+    const sandbox =
+      found.status === "active" && runtime.isRunning(found.id)
+        ? found
+        : await sandboxes.activate(found.id);
     return whileInUse(sandboxes, sandbox.id, () => handler({ ...ctx, sandbox }));
   };
 }

@@ -4,4 +4,7 @@ import type { ControlHandler } from "../context";
 const API_VERSION = "0.1.0";
 
 /** `GET /health`: no credential, as on the service. */
-export const health: ControlHandler = async () => ({ status: 200, body: { status: "ok", version: API_VERSION } });
+export const health: ControlHandler = async () => ({
+  status: 200,
+  body: { status: "ok", version: API_VERSION },
+});

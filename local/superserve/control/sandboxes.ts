@@ -2,7 +2,17 @@ import { DEFAULT_TEMPLATE } from "../builtin-templates";
 import type { ControlHandler } from "../context";
 import { errors } from "../errors";
 import { sandboxJson } from "../serialize";
-import { asObject, envMap, optInt, optNullableInt, optString, reqBoundedString, reqString, stringList, stringMap } from "../validate";
+import {
+  asObject,
+  envMap,
+  optInt,
+  optNullableInt,
+  optString,
+  reqBoundedString,
+  reqString,
+  stringList,
+  stringMap,
+} from "../validate";
 
 /** Longest sandbox name (the spec's `maxLength`). */
 const MAX_NAME_LENGTH = 64;
@@ -25,32 +35,56 @@ interface MapLimits {
   /** Key prefixes refused, compared case-insensitively. */
   reserved: string[];
 }
-const METADATA_LIMITS: MapLimits = { maxKeys: 64, maxKeyBytes: 256, maxValueBytes: 2048, maxTotalBytes: 16_384, reserved: ["superserve.", "_superserve"] };
-const ENV_VARS_LIMITS: MapLimits = { maxKeys: 64, maxKeyBytes: 256, maxValueBytes: 8192, maxTotalBytes: 65_536, reserved: [] };
+const METADATA_LIMITS: MapLimits = {
+  maxKeys: 64,
+  maxKeyBytes: 256,
+  maxValueBytes: 2048,
+  maxTotalBytes: 16_384,
+  reserved: ["superserve.", "_superserve"],
+};
+const ENV_VARS_LIMITS: MapLimits = {
+  maxKeys: 64,
+  maxKeyBytes: 256,
+  maxValueBytes: 8192,
+  maxTotalBytes: 65_536,
+  reserved: [],
+};
 
 /** `map` (the body's `field`) within `limits`; a 400 naming the field and the limit otherwise. */
-function withinLimits(field: string, map: Record<string, string>, limits: MapLimits): Record<string, string> {
+function withinLimits(
+  field: string,
+  map: Record<string, string>,
+  limits: MapLimits,
+): Record<string, string> {
   const entries = Object.entries(map);
-  if (entries.length > limits.maxKeys) throw errors.invalid(field, `has ${entries.length} keys; at most ${limits.maxKeys}`);
+  if (entries.length > limits.maxKeys)
+    throw errors.invalid(field, `has ${entries.length} keys; at most ${limits.maxKeys}`);
   let total = 0;
   for (const [k, v] of entries) {
     const name = `${field}[${JSON.stringify(k)}]`;
     if (k === "") throw errors.invalid(field, "keys must not be empty");
-    if (Buffer.byteLength(k) > limits.maxKeyBytes) throw errors.invalid(name, `keys are at most ${limits.maxKeyBytes} bytes`);
-    if (Buffer.byteLength(v) > limits.maxValueBytes) throw errors.invalid(name, `values are at most ${limits.maxValueBytes} bytes`);
+    if (Buffer.byteLength(k) > limits.maxKeyBytes)
+      throw errors.invalid(name, `keys are at most ${limits.maxKeyBytes} bytes`);
+    if (Buffer.byteLength(v) > limits.maxValueBytes)
+      throw errors.invalid(name, `values are at most ${limits.maxValueBytes} bytes`);
     const reserved = limits.reserved.find((p) => k.toLowerCase().startsWith(p));
     if (reserved) throw errors.invalid(name, `the prefix ${reserved} is reserved for the platform`);
     total += Buffer.byteLength(k) + Buffer.byteLength(v);
-    if (total > limits.maxTotalBytes) throw errors.invalid(field, `is larger than ${limits.maxTotalBytes} bytes in total`);
+    if (total > limits.maxTotalBytes)
+      throw errors.invalid(field, `is larger than ${limits.maxTotalBytes} bytes in total`);
   }
   return map;
 }
 
-const metadata = (body: Record<string, unknown>) => withinLimits("metadata", stringMap(body, "metadata"), METADATA_LIMITS);
+const metadata = (body: Record<string, unknown>) =>
+  withinLimits("metadata", stringMap(body, "metadata"), METADATA_LIMITS);
 
-function network(o: Record<string, unknown>): { allow_out?: string[]; deny_out?: string[] } | undefined {
+function network(
+  o: Record<string, unknown>,
+): { allow_out?: string[]; deny_out?: string[] } | undefined {
   if (o.network === undefined) return undefined;
-  if (o.network === null) throw errors.invalid("network", "must be an object {allow_out?, deny_out?}");
+  if (o.network === null)
+    throw errors.invalid("network", "must be an object {allow_out?, deny_out?}");
   const n = asObject(o.network, "network");
   const allow = stringList(n, "allow_out");
   const deny = stringList(n, "deny_out");
@@ -59,7 +93,8 @@ function network(o: Record<string, unknown>): { allow_out?: string[]; deny_out?:
 
 export const createSandbox: ControlHandler = async (ctx) => {
   const body = asObject(ctx.body, "request body");
-  if (body.from_snapshot !== undefined) throw errors.notImplemented("from_snapshot (creating a sandbox from a snapshot)");
+  if (body.from_snapshot !== undefined)
+    throw errors.notImplemented("from_snapshot (creating a sandbox from a snapshot)");
   const name = reqBoundedString(body, "name", MAX_NAME_LENGTH);
   const net = network(body) ?? {};
   const timeout = optInt(body, "timeout_seconds", 1, MAX_TIMEOUT_SECONDS);
@@ -79,18 +114,31 @@ export const createSandbox: ControlHandler = async (ctx) => {
 
 export const listSandboxes: ControlHandler = async (ctx) => {
   const filters: [string, string][] = [];
-  for (const [k, v] of ctx.query) if (k.startsWith("metadata.")) filters.push([k.slice("metadata.".length), v]);
-  const all = ctx.services.store.listSandboxes().filter((s) => filters.every(([k, v]) => s.metadata[k] === v));
+  for (const [k, v] of ctx.query)
+    if (k.startsWith("metadata.")) filters.push([k.slice("metadata.".length), v]);
+  const all = ctx.services.store
+    .listSandboxes()
+    .filter((s) => filters.every(([k, v]) => s.metadata[k] === v));
   return { status: 200, body: all.map(sandboxJson) };
 };
 
-export const getSandbox: ControlHandler = async (ctx) => ({ status: 200, body: sandboxJson(ctx.services.sandboxes.get(ctx.params.id)) });
+export const getSandbox: ControlHandler = async (ctx) => ({
+  status: 200,
+  body: sandboxJson(ctx.services.sandboxes.get(ctx.params.id)),
+});
 
 export const patchSandbox: ControlHandler = async (ctx) => {
   const body = asObject(ctx.body, "request body");
   const unknown = Object.keys(body).find((k) => !PATCHABLE.has(k));
-  if (unknown !== undefined) throw errors.invalid(unknown, `is not a patchable field; send only ${[...PATCHABLE].join(", ")}`);
-  if (Object.keys(body).length === 0) throw errors.badRequest("the patch is empty: send a JSON body with at least one of network, metadata");
+  if (unknown !== undefined)
+    throw errors.invalid(
+      unknown,
+      `is not a patchable field; send only ${[...PATCHABLE].join(", ")}`,
+    );
+  if (Object.keys(body).length === 0)
+    throw errors.badRequest(
+      "the patch is empty: send a JSON body with at least one of network, metadata",
+    );
   const timeout = optNullableInt(body, "timeout_seconds", 1, MAX_TIMEOUT_SECONDS);
   const autoDelete = optNullableInt(body, "auto_delete_seconds", 0);
   const net = network(body);

@@ -14,9 +14,14 @@ export const createSecret: ControlHandler = async (ctx) => {
   const { store, clock, ids } = ctx.services;
   const body = asObject(ctx.body, "request body");
   const name = reqString(body, "name");
-  if (!/^[A-Za-z0-9_./-]{1,128}$/.test(name)) throw errors.invalid("name", "use letters, digits, `_`, `.`, `-`, `/`");
+  if (!/^[A-Za-z0-9_./-]{1,128}$/.test(name))
+    throw errors.invalid("name", "use letters, digits, `_`, `.`, `-`, `/`");
   const value = reqString(body, "value");
-  if (store.getSecret(name)) throw errors.conflict("secret_exists", `secret ${name} already exists; rotate it or pick another name`);
+  if (store.getSecret(name))
+    throw errors.conflict(
+      "secret_exists",
+      `secret ${name} already exists; rotate it or pick another name`,
+    );
   const auth = body.auth === undefined ? {} : asObject(body.auth, "auth");
   const now = new Date(clock.now()).toISOString();
   const s: SecretRecord = {
@@ -34,13 +39,23 @@ export const createSecret: ControlHandler = async (ctx) => {
   return { status: 201, body: secretJson(s) };
 };
 
-export const getSecret: ControlHandler = async (ctx) => ({ status: 200, body: secretJson(find(ctx)) });
+export const getSecret: ControlHandler = async (ctx) => ({
+  status: 200,
+  body: secretJson(find(ctx)),
+});
 
-export const listSecrets: ControlHandler = async (ctx) => ({ status: 200, body: ctx.services.store.listSecrets().map(secretJson) });
+export const listSecrets: ControlHandler = async (ctx) => ({
+  status: 200,
+  body: ctx.services.store.listSecrets().map(secretJson),
+});
 
 export const rotateSecret: ControlHandler = async (ctx) => {
   const body = asObject(ctx.body, "request body");
-  const s = { ...find(ctx), value: reqString(body, "value"), updated_at: new Date(ctx.services.clock.now()).toISOString() };
+  const s = {
+    ...find(ctx),
+    value: reqString(body, "value"),
+    updated_at: new Date(ctx.services.clock.now()).toISOString(),
+  };
   ctx.services.store.putSecret(s);
   return { status: 200, body: secretJson(s) };
 };
@@ -57,9 +72,11 @@ export const secretAudit: ControlHandler = async (ctx) => {
 
 export const secretSandboxes: ControlHandler = async (ctx) => {
   const s = find(ctx);
-  const bindings = ctx.services.store
-    .listSandboxes()
-    .flatMap((b) => Object.entries(b.secrets).filter(([, n]) => n === s.name).map(([env_key]) => ({ sandbox_id: b.id, sandbox_name: b.name, env_key, status: "active" })));
+  const bindings = ctx.services.store.listSandboxes().flatMap((b) =>
+    Object.entries(b.secrets)
+      .filter(([, n]) => n === s.name)
+      .map(([env_key]) => ({ sandbox_id: b.id, sandbox_name: b.name, env_key, status: "active" })),
+  );
   return { status: 200, body: bindings };
 };
 

@@ -22,8 +22,11 @@ const DISCONNECT_KILL_MS = 2000;
 
 /** The subprotocols an upgrade offers; 400 unless `superserve.exec.v1` is one of them. */
 export function execSubprotocols(req: IncomingMessage): string[] {
-  const offered = String(req.headers["sec-websocket-protocol"] ?? "").split(",").map((p) => p.trim());
-  if (!offered.includes(EXEC_SUBPROTOCOL)) throw errors.badRequest(`offer the subprotocol ${EXEC_SUBPROTOCOL} in Sec-WebSocket-Protocol`);
+  const offered = String(req.headers["sec-websocket-protocol"] ?? "")
+    .split(",")
+    .map((p) => p.trim());
+  if (!offered.includes(EXEC_SUBPROTOCOL))
+    throw errors.badRequest(`offer the subprotocol ${EXEC_SUBPROTOCOL} in Sec-WebSocket-Protocol`);
   return offered;
 }
 
@@ -66,22 +69,36 @@ export class ExecConnect {
     ws.on("message", (data: RawData, isBinary: boolean) => {
       const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
       if (!command) {
-        if (isBinary) return fail("bad_request", "send the start frame {command, working_dir?, env?, timeout_s?} as text first");
+        if (isBinary)
+          return fail(
+            "bad_request",
+            "send the start frame {command, working_dir?, env?, timeout_s?} as text first",
+          );
         let start;
         try {
           start = execRequestFrom(parseJson(bytes), this.services, sandbox);
         } catch (err) {
-          return fail("bad_request", err instanceof ApiError ? err.message : (err as Error).message);
+          return fail(
+            "bad_request",
+            err instanceof ApiError ? err.message : (err as Error).message,
+          );
         }
-        command = runtime.start(sandbox.id, { ...start, stdin }, {
-          onStdout: (c) => frame(CH_STDOUT, c),
-          onStderr: (c) => frame(CH_STDERR, c),
-        });
+        command = runtime.start(
+          sandbox.id,
+          { ...start, stdin },
+          {
+            onStdout: (c) => frame(CH_STDOUT, c),
+            onStderr: (c) => frame(CH_STDERR, c),
+          },
+        );
         void command.done.then((r) => {
           finished = true;
           clearTimeout(disconnectKill);
           if (ws.readyState !== ws.OPEN) return;
-          const timeout = r.timedOut && { error: `command timed out after ${start.timeoutSeconds} s`, code: "timeout" };
+          const timeout = r.timedOut && {
+            error: `command timed out after ${start.timeoutSeconds} s`,
+            code: "timeout",
+          };
           ws.send(JSON.stringify({ finished: true, exit_code: r.exitCode, ...timeout }));
           ws.close(1000);
         });
@@ -96,7 +113,13 @@ export class ExecConnect {
       else if (msg?.type === "signal") {
         const name = typeof msg.name === "string" ? msg.name : "SIGTERM";
         if (name in osConstants.signals) command.kill(name as NodeJS.Signals);
-        else ws.send(JSON.stringify({ error: `unknown signal ${JSON.stringify(name)}: use a name such as SIGTERM or SIGKILL`, code: "bad_request" }));
+        else
+          ws.send(
+            JSON.stringify({
+              error: `unknown signal ${JSON.stringify(name)}: use a name such as SIGTERM or SIGKILL`,
+              code: "bad_request",
+            }),
+          );
       }
     });
 
@@ -117,7 +140,9 @@ function parseJson(bytes: Buffer): unknown {
   try {
     return JSON.parse(bytes.toString("utf8"));
   } catch {
-    throw errors.badRequest("the start frame must be JSON: {command, working_dir?, env?, timeout_s?}");
+    throw errors.badRequest(
+      "the start frame must be JSON: {command, working_dir?, env?, timeout_s?}",
+    );
   }
 }
 

@@ -20,18 +20,30 @@ const MAX_CAPTURE_BYTES = 32 * 1024 * 1024;
  * spec's `ExecRequest`). `working_dir` is relative to the home directory (empty: the home).
  * `timeout_s` falls back to `defaultTimeoutS` (unset = no limit).
  */
-export function execRequestFrom(body: unknown, services: Services, sandbox: SandboxRecord, defaultTimeoutS?: number): ExecRequest {
+export function execRequestFrom(
+  body: unknown,
+  services: Services,
+  sandbox: SandboxRecord,
+  defaultTimeoutS?: number,
+): ExecRequest {
   const o = asObject(body, "request body");
   const program = withoutNul("command", reqBoundedString(o, "command"));
   const args = stringList(o, "args")?.map((a, i) => withoutNul(`args[${i}]`, a));
   const command = args ? `exec ${[program, ...args].map(shellQuote).join(" ")}` : program;
-  const cwd = posix.resolve(SANDBOX_HOME, withoutNul("working_dir", optString(o, "working_dir") ?? ""));
+  const cwd = posix.resolve(
+    SANDBOX_HOME,
+    withoutNul("working_dir", optString(o, "working_dir") ?? ""),
+  );
   // As on the service: a `timeout_s` of 0 or less means the default; above `timeout`'s range it is capped.
   const asked = o.timeout_s;
   if (asked !== undefined && (typeof asked !== "number" || !Number.isInteger(asked))) {
-    throw errors.invalid("timeout_s", "must be an integer number of seconds (0 or less: the default)");
+    throw errors.invalid(
+      "timeout_s",
+      "must be an integer number of seconds (0 or less: the default)",
+    );
   }
-  const timeoutSeconds = asked === undefined || asked <= 0 ? defaultTimeoutS : Math.min(asked, MAX_TIMEOUT_S);
+  const timeoutSeconds =
+    asked === undefined || asked <= 0 ? defaultTimeoutS : Math.min(asked, MAX_TIMEOUT_S);
   return {
     command,
     cwd,
@@ -70,7 +82,11 @@ export const execSync: DataHandler = async (ctx) => {
   );
   return {
     status: 200,
-    body: { stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8"), exit_code: r.exitCode },
+    body: {
+      stdout: Buffer.concat(out).toString("utf8"),
+      stderr: Buffer.concat(err).toString("utf8"),
+      exit_code: r.exitCode,
+    },
   };
 };
 
@@ -86,9 +102,19 @@ export const execStream: DataHandler = async (ctx) => {
   const r = await ctx.services.runtime.exec(
     ctx.sandbox.id,
     req,
-    { onStdout: (c) => send({ stdout: c.toString("utf8") }), onStderr: (c) => send({ stderr: c.toString("utf8") }) },
+    {
+      onStdout: (c) => send({ stdout: c.toString("utf8") }),
+      onStderr: (c) => send({ stderr: c.toString("utf8") }),
+    },
     abort.signal,
   );
-  send({ finished: true, exit_code: r.exitCode, ...(r.timedOut && { error: `command timed out after ${req.timeoutSeconds} s`, code: "timeout" }) });
+  send({
+    finished: true,
+    exit_code: r.exitCode,
+    ...(r.timedOut && {
+      error: `command timed out after ${req.timeoutSeconds} s`,
+      code: "timeout",
+    }),
+  });
   res.end();
 };

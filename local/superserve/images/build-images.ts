@@ -10,10 +10,15 @@ import { IMAGE_RECIPES } from "./recipes";
 
 async function main(): Promise<void> {
   const cacheDir = defaultImageCacheDir();
-  const images = await ensureImages(IMAGE_RECIPES, { cacheDir, log: (line) => console.error(line) });
+  const images = await ensureImages(IMAGE_RECIPES, {
+    cacheDir,
+    log: (line) => console.error(line),
+  });
   await prepareSandboxNode(join(cacheDir, "node-runtime"));
   for (const image of images.values()) {
-    console.log(`image ${image.name}: ${Math.round(image.sizeBytes / 1e6)} MB, built in ${image.buildSeconds} s on ${image.builtAt} (${image.rootfs})`);
+    console.log(
+      `image ${image.name}: ${Math.round(image.sizeBytes / 1e6)} MB, built in ${image.buildSeconds} s on ${image.builtAt} (${image.rootfs})`,
+    );
   }
 }
 

@@ -18,12 +18,14 @@ export function hostAptEntries(aptDir = "/etc/apt"): AptEntry[] {
   const entries: AptEntry[] = [];
   const listFiles = [join(aptDir, "sources.list")];
   const partsDir = join(aptDir, "sources.list.d");
-  if (existsSync(partsDir)) for (const f of readdirSync(partsDir).sort()) listFiles.push(join(partsDir, f));
+  if (existsSync(partsDir))
+    for (const f of readdirSync(partsDir).sort()) listFiles.push(join(partsDir, f));
   for (const file of listFiles) {
     if (!existsSync(file)) continue;
     const text = readFileSync(file, "utf8");
     if (file.endsWith(".sources")) entries.push(...parseDeb822(text));
-    else if (file.endsWith(".list") || file.endsWith("sources.list")) entries.push(...parseOneLine(text));
+    else if (file.endsWith(".list") || file.endsWith("sources.list"))
+      entries.push(...parseOneLine(text));
   }
   return entries;
 }
@@ -46,7 +48,12 @@ function parseDeb822(text: string): AptEntry[] {
     const words = (k: string) => (fields.get(k) ?? "").split(/\s+/).filter(Boolean);
     if (!words("types").includes("deb") || fields.get("enabled")?.toLowerCase() === "no") continue;
     const signedBy = fields.get("signed-by");
-    out.push({ uris: words("uris"), suites: words("suites"), components: words("components"), ...(signedBy && !signedBy.includes("\n") && { signedBy }) });
+    out.push({
+      uris: words("uris"),
+      suites: words("suites"),
+      components: words("components"),
+      ...(signedBy && !signedBy.includes("\n") && { signedBy }),
+    });
   }
   return out.filter((e) => e.uris.length && e.suites.length);
 }
@@ -58,7 +65,12 @@ function parseOneLine(text: string): AptEntry[] {
     const m = /^deb\s+(?:\[([^\]]*)\]\s+)?(\S+)\s+(\S+)\s*(.*)$/.exec(line);
     if (!m) continue;
     const signedBy = /signed-by=(\S+)/.exec(m[1] ?? "")?.[1];
-    out.push({ uris: [m[2]], suites: [m[3]], components: m[4].split(/\s+/).filter(Boolean), ...(signedBy && { signedBy }) });
+    out.push({
+      uris: [m[2]],
+      suites: [m[3]],
+      components: m[4].split(/\s+/).filter(Boolean),
+      ...(signedBy && { signedBy }),
+    });
   }
   return out;
 }
@@ -73,7 +85,13 @@ export function imageSources(suite: string, entries: AptEntry[], hostCodename: s
   const stanzas: string[] = [];
   for (const e of entries) {
     const suites = e.suites
-      .map((s) => (s === hostCodename ? suite : s.startsWith(`${hostCodename}-`) ? `${suite}${s.slice(hostCodename.length)}` : undefined))
+      .map((s) =>
+        s === hostCodename
+          ? suite
+          : s.startsWith(`${hostCodename}-`)
+            ? `${suite}${s.slice(hostCodename.length)}`
+            : undefined,
+      )
       .filter((s): s is string => s !== undefined);
     if (suites.length === 0) continue;
     stanzas.push(
@@ -99,7 +117,9 @@ export function hostCodename(osRelease = "/etc/os-release"): string {
   const text = existsSync(osRelease) ? readFileSync(osRelease, "utf8") : "";
   const name = /^VERSION_CODENAME="?([a-z]+)"?$/m.exec(text)?.[1];
   if (!name || !/^ID="?debian"?$/m.test(text)) {
-    throw new Error("the sandbox images are built with the host's Debian apt configuration: run the local Superserve on Debian (12 or later)");
+    throw new Error(
+      "the sandbox images are built with the host's Debian apt configuration: run the local Superserve on Debian (12 or later)",
+    );
   }
   return name;
 }

@@ -4,7 +4,13 @@ import { rename } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { createHash } from "node:crypto";
-import { hostAptEntries, hostAptOptions, hostCodename, hostLocalCaCerts, imageSources } from "./host-config";
+import {
+  hostAptEntries,
+  hostAptOptions,
+  hostCodename,
+  hostLocalCaCerts,
+  imageSources,
+} from "./host-config";
 import { diskUsage } from "../runtime/disk-usage";
 import type { ImageRecipe } from "./recipes";
 
@@ -25,7 +31,11 @@ export interface ImageInfo {
  */
 export function defaultImageCacheDir(): string {
   if (process.env.PSM_IMAGE_CACHE) return process.env.PSM_IMAGE_CACHE;
-  return join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "pulumi-superserve-mesa", "images");
+  return join(
+    process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"),
+    "pulumi-superserve-mesa",
+    "images",
+  );
 }
 
 const sleep = (ms: number) => new Promise<void>((ok) => setTimeout(ok, ms));
@@ -62,7 +72,10 @@ function readInfo(dir: string): ImageInfo | undefined {
  * The cached image of `recipe`, built with mmdebstrap when missing (minutes, once per recipe).
  * Concurrent callers (parallel test files, the set-up script) wait for the one build in progress.
  */
-export async function ensureImage(recipe: ImageRecipe, opts: { cacheDir?: string; log?: (line: string) => void } = {}): Promise<ImageInfo> {
+export async function ensureImage(
+  recipe: ImageRecipe,
+  opts: { cacheDir?: string; log?: (line: string) => void } = {},
+): Promise<ImageInfo> {
   const cacheDir = opts.cacheDir ?? defaultImageCacheDir();
   const log = opts.log ?? (() => undefined);
   const caCerts = hostLocalCaCerts();
@@ -70,7 +83,7 @@ export async function ensureImage(recipe: ImageRecipe, opts: { cacheDir?: string
   const dir = join(cacheDir, `${recipe.name}-${hash}`);
   const lock = `${dir}.lock`;
   mkdirSync(cacheDir, { recursive: true });
-  for (let waited = false; ; ) {
+  for (let waited = false; ;) {
     const ready = readInfo(dir);
     if (ready) return ready;
     try {
@@ -102,17 +115,29 @@ function imageKey(recipe: ImageRecipe, caCerts: string[]): string {
   return h.digest("hex").slice(0, 16);
 }
 
-async function build(recipe: ImageRecipe, target: { hash: string; dir: string; caCerts: string[] }, log: (line: string) => void): Promise<ImageInfo> {
+async function build(
+  recipe: ImageRecipe,
+  target: { hash: string; dir: string; caCerts: string[] },
+  log: (line: string) => void,
+): Promise<ImageInfo> {
   const { hash, dir, caCerts } = target;
-  if (process.getuid?.() !== 0) throw new Error(`building the sandbox image ${recipe.name} needs root (mmdebstrap); run as root`);
-  if (!existsSync("/usr/bin/mmdebstrap")) throw new Error("mmdebstrap is missing: run `bash scripts/setup.sh` (or `apt-get install -y mmdebstrap`)");
+  if (process.getuid?.() !== 0)
+    throw new Error(
+      `building the sandbox image ${recipe.name} needs root (mmdebstrap); run as root`,
+    );
+  if (!existsSync("/usr/bin/mmdebstrap"))
+    throw new Error(
+      "mmdebstrap is missing: run `bash scripts/setup.sh` (or `apt-get install -y mmdebstrap`)",
+    );
   const work = `${dir}.build-${process.pid}`;
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
   const sourcesFile = join(work, "image.sources");
   writeFileSync(sourcesFile, imageSources(recipe.suite, hostAptEntries(), hostCodename()));
   const started = Date.now();
-  log(`image ${recipe.name}: building ${recipe.description} with mmdebstrap from this host's apt sources (once; a few minutes)`);
+  log(
+    `image ${recipe.name}: building ${recipe.description} with mmdebstrap from this host's apt sources (once; a few minutes)`,
+  );
   const args = [
     `--variant=${recipe.variant}`,
     "--mode=root",
@@ -150,7 +175,9 @@ async function build(recipe: ImageRecipe, target: { hash: string; dir: string; c
   });
   if (code !== 0) {
     rmSync(work, { recursive: true, force: true });
-    throw new Error(`building the sandbox image ${recipe.name} failed (mmdebstrap exit ${code}):\n${output.slice(-20).join("\n")}`);
+    throw new Error(
+      `building the sandbox image ${recipe.name} failed (mmdebstrap exit ${code}):\n${output.slice(-20).join("\n")}`,
+    );
   }
   const info: ImageInfo = {
     name: recipe.name,
@@ -163,7 +190,9 @@ async function build(recipe: ImageRecipe, target: { hash: string; dir: string; c
   writeFileSync(join(work, "image.json"), JSON.stringify(info, null, 2) + "\n");
   rmSync(sourcesFile);
   await rename(work, dir);
-  log(`image ${recipe.name}: ready (${Math.round(info.sizeBytes / 1e6)} MB, built in ${info.buildSeconds} s)`);
+  log(
+    `image ${recipe.name}: ready (${Math.round(info.sizeBytes / 1e6)} MB, built in ${info.buildSeconds} s)`,
+  );
   return info;
 }
 
@@ -171,7 +200,10 @@ async function build(recipe: ImageRecipe, target: { hash: string; dir: string; c
 export type ImageSet = ReadonlyMap<string, ImageInfo>;
 
 /** Ensures every image in `recipes` (building the missing ones, one after the other). */
-export async function ensureImages(recipes: ImageRecipe[], opts: { cacheDir?: string; log?: (line: string) => void } = {}): Promise<ImageSet> {
+export async function ensureImages(
+  recipes: ImageRecipe[],
+  opts: { cacheDir?: string; log?: (line: string) => void } = {},
+): Promise<ImageSet> {
   const set = new Map<string, ImageInfo>();
   for (const recipe of recipes) set.set(recipe.name, await ensureImage(recipe, opts));
   return set;

@@ -41,11 +41,25 @@ export const DEBIAN_12: ImageRecipe = {
  */
 export const SUPERSERVE_BASE: ImageRecipe = {
   name: "superserve-base",
-  description: "Debian 12 (bookworm) with Python 3.11, pip, venv, Node.js 18, npm, git, curl, build-essential",
+  description:
+    "Debian 12 (bookworm) with Python 3.11, pip, venv, Node.js 18, npm, git, curl, build-essential",
   suite: "bookworm",
   variant: "minbase",
-  include: ["ca-certificates", "curl", "git", "python3", "python3-pip", "python3-venv", "nodejs", "npm", "build-essential"],
-  customize: [...COMMON_CUSTOMIZE, `printf '[global]\\nbreak-system-packages = true\\n' > "$1/etc/pip.conf"`],
+  include: [
+    "ca-certificates",
+    "curl",
+    "git",
+    "python3",
+    "python3-pip",
+    "python3-venv",
+    "nodejs",
+    "npm",
+    "build-essential",
+  ],
+  customize: [
+    ...COMMON_CUSTOMIZE,
+    `printf '[global]\\nbreak-system-packages = true\\n' > "$1/etc/pip.conf"`,
+  ],
 };
 
 /** Every image the local Superserve uses. */

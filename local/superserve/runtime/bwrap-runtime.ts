@@ -9,7 +9,14 @@ import type { SandboxCgroups } from "./cgroups";
 import { diskUsage } from "./disk-usage";
 import { hostBinds, rootOverlayCommand } from "./rootfs";
 import { SANDBOX_HOME, SANDBOX_PATH } from "./sandbox-env";
-import type { ExecOutput, ExecRequest, ExecResult, RunningCommand, SandboxBootSpec, SandboxRuntime } from "./types";
+import type {
+  ExecOutput,
+  ExecRequest,
+  ExecResult,
+  RunningCommand,
+  SandboxBootSpec,
+  SandboxRuntime,
+} from "./types";
 
 /** Options of {@link BwrapRuntime}. */
 interface BwrapRuntimeOptions {
@@ -26,7 +33,17 @@ interface BwrapRuntimeOptions {
 }
 
 /** Capabilities no sandbox process keeps: they would reach past the sandbox into the host. */
-const DROPPED_CAPS = ["sys_admin", "sys_module", "sys_rawio", "sys_boot", "sys_time", "mknod", "syslog", "mac_admin", "mac_override"];
+const DROPPED_CAPS = [
+  "sys_admin",
+  "sys_module",
+  "sys_rawio",
+  "sys_boot",
+  "sys_time",
+  "mknod",
+  "syslog",
+  "mac_admin",
+  "mac_override",
+];
 
 /** What a later instance needs to adopt a running sandbox (`<disk>/runtime.json`). */
 interface RuntimeState {
@@ -105,18 +122,35 @@ export class BwrapRuntime implements SandboxRuntime {
     await cgroups.create(spec.id, spec.limits);
     const fileBlocks = spec.limits.diskMib * 2048;
     const bwrapArgs = [
-      "--bind", ".", "/",
-      "--proc", "/proc",
-      "--dev", "/dev",
-      "--unshare-pid", "--unshare-ipc", "--unshare-uts",
-      "--hostname", spec.id,
+      "--bind",
+      ".",
+      "/",
+      "--proc",
+      "/proc",
+      "--dev",
+      "/dev",
+      "--unshare-pid",
+      "--unshare-ipc",
+      "--unshare-uts",
+      "--hostname",
+      spec.id,
       "--new-session",
-      "--clearenv", "--setenv", "HOME", SANDBOX_HOME, "--setenv", "PATH", SANDBOX_PATH,
+      "--clearenv",
+      "--setenv",
+      "HOME",
+      SANDBOX_HOME,
+      "--setenv",
+      "PATH",
+      SANDBOX_PATH,
       ...hostBinds(this.opts),
-      "--chdir", "/",
+      "--chdir",
+      "/",
       ...DROPPED_CAPS.flatMap((c) => ["--cap-drop", `CAP_${c.toUpperCase()}`]),
-      "--info-fd", "3",
-      "/bin/sh", "-c", `trap '' TERM INT HUP; echo ready; exec sleep infinity >/dev/null 2>&1`,
+      "--info-fd",
+      "3",
+      "/bin/sh",
+      "-c",
+      `trap '' TERM INT HUP; echo ready; exec sleep infinity >/dev/null 2>&1`,
     ];
     const script = [
       "set -e",
@@ -128,11 +162,15 @@ export class BwrapRuntime implements SandboxRuntime {
     ].join("\n");
     const logFile = join(disk, "launcher.log");
     const log = openSync(logFile, "w");
-    const launcher = spawn("/usr/bin/unshare", ["--mount", "--propagation", "private", "/bin/sh", "-c", script], {
-      stdio: ["ignore", "pipe", log, "pipe"],
-      env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" },
-      detached: true,
-    });
+    const launcher = spawn(
+      "/usr/bin/unshare",
+      ["--mount", "--propagation", "private", "/bin/sh", "-c", script],
+      {
+        stdio: ["ignore", "pipe", log, "pipe"],
+        env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" },
+        detached: true,
+      },
+    );
     closeSync(log);
     const exited = new Promise<void>((ok) => launcher.once("exit", () => ok()));
     const info = childPid(launcher.stdio[3] as Readable);
@@ -147,11 +185,20 @@ export class BwrapRuntime implements SandboxRuntime {
       throw new Error(`sandbox ${spec.id} failed to boot: ${stderr.trim() || "bwrap exited"}`);
     }
     const nsPid = await info;
-    const children = await readFile(`/proc/${nsPid}/task/${nsPid}/children`, "utf8").catch(() => "");
+    const children = await readFile(`/proc/${nsPid}/task/${nsPid}/children`, "utf8").catch(
+      () => "",
+    );
     const infra = [launcher.pid!, nsPid, ...children.split(" ").filter(Boolean).map(Number)];
     // The sandbox's own processes are never the OOM killer's choice: a command past the memory limit is.
-    for (const pid of infra) await writeFile(`/proc/${pid}/oom_score_adj`, "-1000").catch(() => undefined);
-    const state: RuntimeState = { nsPid, nsStart: startTime(nsPid) ?? "", infra, bootId: bootId(), fileBlocks };
+    for (const pid of infra)
+      await writeFile(`/proc/${pid}/oom_score_adj`, "-1000").catch(() => undefined);
+    const state: RuntimeState = {
+      nsPid,
+      nsStart: startTime(nsPid) ?? "",
+      infra,
+      bootId: bootId(),
+      fileBlocks,
+    };
     await writeFile(join(disk, "runtime.json"), JSON.stringify(state));
     this.running.set(spec.id, { launcher, state, infra: new Set(infra) });
     void exited.then(() => {
@@ -159,7 +206,12 @@ export class BwrapRuntime implements SandboxRuntime {
     });
   }
 
-  async exec(id: string, req: ExecRequest, out: ExecOutput, signal?: AbortSignal): Promise<ExecResult> {
+  async exec(
+    id: string,
+    req: ExecRequest,
+    out: ExecOutput,
+    signal?: AbortSignal,
+  ): Promise<ExecResult> {
     const cmd = this.start(id, req, out);
     const onAbort = () => cmd.kill("SIGKILL");
     signal?.addEventListener("abort", onAbort, { once: true });
@@ -174,10 +226,18 @@ export class BwrapRuntime implements SandboxRuntime {
     const loaderEnv = Object.entries(req.env).filter(([k]) => k.startsWith("LD_"));
     const env = Object.fromEntries(Object.entries(req.env).filter(([k]) => !k.startsWith("LD_")));
     const argv = [
-      ...(req.user ? ["/usr/bin/setpriv", `--reuid=${req.user}`, `--regid=${req.user}`, "--init-groups"] : []),
-      ...(req.timeoutSeconds !== undefined ? ["/usr/bin/timeout", "-k", "2", String(req.timeoutSeconds)] : []),
-      "/usr/bin/env", `--chdir=${req.cwd}`, ...loaderEnv.map(([k, v]) => `${k}=${v}`),
-      "/bin/sh", "-c", req.command,
+      ...(req.user
+        ? ["/usr/bin/setpriv", `--reuid=${req.user}`, `--regid=${req.user}`, "--init-groups"]
+        : []),
+      ...(req.timeoutSeconds !== undefined
+        ? ["/usr/bin/timeout", "-k", "2", String(req.timeoutSeconds)]
+        : []),
+      "/usr/bin/env",
+      `--chdir=${req.cwd}`,
+      ...loaderEnv.map(([k, v]) => `${k}=${v}`),
+      "/bin/sh",
+      "-c",
+      req.command,
     ];
     const started = Date.now();
     const child = this.spawnIn(id, argv, { env, stdin: req.stdin !== undefined });
@@ -186,7 +246,9 @@ export class BwrapRuntime implements SandboxRuntime {
     feedStdin(child, req.stdin);
     const done = exitCode(child).then((code) => {
       const timedOut =
-        req.timeoutSeconds !== undefined && (code === 124 || code === 137) && Date.now() - started >= req.timeoutSeconds * 1000 - 50;
+        req.timeoutSeconds !== undefined &&
+        (code === 124 || code === 137) &&
+        Date.now() - started >= req.timeoutSeconds * 1000 - 50;
       return { exitCode: timedOut ? 124 : code, timedOut };
     });
     return { done, kill: (sig) => signalCommand(child, sig) };
@@ -194,8 +256,14 @@ export class BwrapRuntime implements SandboxRuntime {
 
   async readFile(id: string, path: string): Promise<Buffer | undefined | "directory"> {
     const script = `if [ -d "$1" ]; then exit 3; fi; if [ ! -e "$1" ]; then exit 4; fi; exec cat -- "$1"`;
-    const child = this.spawnIn(id, ["/bin/sh", "-c", script, "sh", path], { env: { PATH: SANDBOX_PATH } });
-    const [data, err, code] = await Promise.all([readAll(child.stdout!), readAll(child.stderr!), exitCode(child)]);
+    const child = this.spawnIn(id, ["/bin/sh", "-c", script, "sh", path], {
+      env: { PATH: SANDBOX_PATH },
+    });
+    const [data, err, code] = await Promise.all([
+      readAll(child.stdout!),
+      readAll(child.stderr!),
+      exitCode(child),
+    ]);
     if (code === 3) return "directory";
     if (code === 4) return undefined;
     if (code !== 0) throw new Error(`reading ${path} failed: ${err.toString().trim()}`);
@@ -204,15 +272,21 @@ export class BwrapRuntime implements SandboxRuntime {
 
   async writeFile(id: string, path: string, data: Buffer): Promise<void> {
     const script = `mkdir -p -- "$(dirname -- "$1")" && cat > "$1"`;
-    const child = this.spawnIn(id, ["/bin/sh", "-c", script, "sh", path], { env: { PATH: SANDBOX_PATH }, stdin: true });
+    const child = this.spawnIn(id, ["/bin/sh", "-c", script, "sh", path], {
+      env: { PATH: SANDBOX_PATH },
+      stdin: true,
+    });
     feedStdin(child, data);
     const [err, code] = await Promise.all([readAll(child.stderr!), exitCode(child)]);
-    if (code !== 0) throw new FileOpError(err.toString().trim() || `writing ${path} failed (exit ${code})`);
+    if (code !== 0)
+      throw new FileOpError(err.toString().trim() || `writing ${path} failed (exit ${code})`);
   }
 
   async tarDirectory(id: string, path: string): Promise<Readable> {
     const script = `cd -- "$(dirname -- "$1")" && exec tar -cf - -- "$(basename -- "$1")"`;
-    const child = this.spawnIn(id, ["/bin/sh", "-c", script, "sh", path], { env: { PATH: SANDBOX_PATH } });
+    const child = this.spawnIn(id, ["/bin/sh", "-c", script, "sh", path], {
+      env: { PATH: SANDBOX_PATH },
+    });
     child.stderr!.resume();
     return child.stdout!;
   }
@@ -243,7 +317,8 @@ export class BwrapRuntime implements SandboxRuntime {
       for (const pid of pids) signal(pid, "SIGKILL");
       await sleep(25);
     }
-    for (let i = 0; r && i < 500 && startTime(r.state.nsPid) === r.state.nsStart; i++) await sleep(10);
+    for (let i = 0; r && i < 500 && startTime(r.state.nsPid) === r.state.nsStart; i++)
+      await sleep(10);
     this.running.delete(id);
     await freezer.remove(id);
     await rm(join(this.diskDir(id), "runtime.json"), { force: true });
@@ -300,16 +375,35 @@ export class BwrapRuntime implements SandboxRuntime {
     return join(this.opts.disksDir, id);
   }
 
-  private spawnIn(id: string, argv: string[], o: { env: Record<string, string>; stdin?: boolean }): ChildProcess {
+  private spawnIn(
+    id: string,
+    argv: string[],
+    o: { env: Record<string, string>; stdin?: boolean },
+  ): ChildProcess {
     const r = this.running.get(id);
     if (!r) throw new Error(`sandbox ${id} is not running`);
-    const enter = this.opts.cgroups.procsFiles(id).map((f) => `echo $$ > ${shellQuote(f)} && `).join("");
+    const enter = this.opts.cgroups
+      .procsFiles(id)
+      .map((f) => `echo $$ > ${shellQuote(f)} && `)
+      .join("");
     return spawn(
       "/bin/sh",
       [
-        "-c", `${enter}ulimit -f ${r.state.fileBlocks} && exec "$@"`, "sh",
-        "/usr/bin/nsenter", `--target=${r.state.nsPid}`, "--mount", "--uts", "--ipc", "--pid", "--root", "--",
-        "/usr/bin/setpriv", "--bounding-set", DROPPED_CAPS.map((c) => `-${c}`).join(","), "--",
+        "-c",
+        `${enter}ulimit -f ${r.state.fileBlocks} && exec "$@"`,
+        "sh",
+        "/usr/bin/nsenter",
+        `--target=${r.state.nsPid}`,
+        "--mount",
+        "--uts",
+        "--ipc",
+        "--pid",
+        "--root",
+        "--",
+        "/usr/bin/setpriv",
+        "--bounding-set",
+        DROPPED_CAPS.map((c) => `-${c}`).join(","),
+        "--",
         ...argv,
       ],
       { env: o.env, stdio: [o.stdin ? "pipe" : "ignore", "pipe", "pipe"] },
@@ -417,7 +511,6 @@ function childPid(info: Readable): Promise<number> {
   });
 }
 
-
 /**
  * Remove a sandbox's disk. Files a process in the sandbox made immutable (`chattr +i`, as the
  * `mesa` CLI does for read-only mounts) would make the removal fail with EPERM, so clear that
@@ -428,7 +521,9 @@ async function removeDisk(dir: string): Promise<void> {
     await rm(dir, { recursive: true, force: true });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "EPERM") throw error;
-    await new Promise<void>((resolve) => spawn("chattr", ["-R", "-f", "-i", dir], { stdio: "ignore" }).on("close", () => resolve()));
+    await new Promise<void>((resolve) =>
+      spawn("chattr", ["-R", "-f", "-i", dir], { stdio: "ignore" }).on("close", () => resolve()),
+    );
     await rm(dir, { recursive: true, force: true });
   }
 }

@@ -49,11 +49,16 @@ export interface SandboxCgroups {
 /** The cgroups of the instance at `<hierarchy>/superserve-local/<instance>`, v1 or v2 as the host has them. */
 export function sandboxCgroups(instance: string): SandboxCgroups {
   const sub = join("superserve-local", instance);
-  if (existsSync(join(CGROUP_ROOT, "cgroup.controllers"))) return new V2Cgroups(join(CGROUP_ROOT, sub));
+  if (existsSync(join(CGROUP_ROOT, "cgroup.controllers")))
+    return new V2Cgroups(join(CGROUP_ROOT, sub));
   if (!existsSync(join(CGROUP_ROOT, "freezer"))) {
-    throw new Error("the local Superserve needs the cgroup freezer: mount cgroup v2 on /sys/fs/cgroup or the v1 freezer controller on /sys/fs/cgroup/freezer");
+    throw new Error(
+      "the local Superserve needs the cgroup freezer: mount cgroup v2 on /sys/fs/cgroup or the v1 freezer controller on /sys/fs/cgroup/freezer",
+    );
   }
-  const optional = ["memory", "cpu"].filter((c) => existsSync(join(CGROUP_ROOT, c, "cgroup.procs")));
+  const optional = ["memory", "cpu"].filter((c) =>
+    existsSync(join(CGROUP_ROOT, c, "cgroup.procs")),
+  );
   return new V1Cgroups(sub, ["freezer", ...optional]);
 }
 
@@ -78,7 +83,9 @@ async function readPids(file: string): Promise<number[]> {
 
 async function subdirs(dir: string): Promise<string[]> {
   try {
-    return (await readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name);
+    return (await readdir(dir, { withFileTypes: true }))
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name);
   } catch {
     return [];
   }
@@ -128,7 +135,9 @@ class V1Cgroups implements SandboxCgroups {
 
   async isFrozen(id: string): Promise<boolean> {
     try {
-      return (await readFile(join(this.dir("freezer", id), "freezer.state"), "utf8")).trim() === "FROZEN";
+      return (
+        (await readFile(join(this.dir("freezer", id), "freezer.state"), "utf8")).trim() === "FROZEN"
+      );
     } catch {
       return false;
     }
@@ -139,7 +148,8 @@ class V1Cgroups implements SandboxCgroups {
   }
 
   async removeParent(): Promise<void> {
-    for (const c of this.controllers) await rmdir(join(CGROUP_ROOT, c, this.sub)).catch(() => undefined);
+    for (const c of this.controllers)
+      await rmdir(join(CGROUP_ROOT, c, this.sub)).catch(() => undefined);
   }
 
   async existing(): Promise<string[]> {
@@ -177,11 +187,17 @@ class V2Cgroups implements SandboxCgroups {
     for (const dir of chain) {
       const available = (await readFile(join(dir, "cgroup.controllers"), "utf8")).split(/\s+/);
       const wanted = ["memory", "cpu"].filter((c) => available.includes(c)).map((c) => `+${c}`);
-      if (wanted.length) await writeFile(join(dir, "cgroup.subtree_control"), wanted.join(" ")).catch(() => undefined);
+      if (wanted.length)
+        await writeFile(join(dir, "cgroup.subtree_control"), wanted.join(" ")).catch(
+          () => undefined,
+        );
     }
     await writeIfPresent(join(this.dir(id), "memory.max"), String(limits.memoryMib * 1024 * 1024));
     await writeIfPresent(join(this.dir(id), "memory.swap.max"), "0");
-    await writeIfPresent(join(this.dir(id), "cpu.max"), `${limits.vcpu * CPU_PERIOD_US} ${CPU_PERIOD_US}`);
+    await writeIfPresent(
+      join(this.dir(id), "cpu.max"),
+      `${limits.vcpu * CPU_PERIOD_US} ${CPU_PERIOD_US}`,
+    );
   }
 
   pids(id: string): Promise<number[]> {

@@ -14,7 +14,9 @@ export const TOOLS_MOUNT = "/opt/superserve-local/bin";
  */
 export function rootOverlayCommand(spec: SandboxBootSpec, disk: string): string {
   if (!existsSync(spec.image)) {
-    throw new Error(`the image of sandbox ${spec.id} is missing (${spec.image}); the image cache was cleared: rebuild the template`);
+    throw new Error(
+      `the image of sandbox ${spec.id} is missing (${spec.image}); the image cache was cleared: rebuild the template`,
+    );
   }
   const lowers = [...spec.layers.filter((l) => existsSync(l)), spec.image];
   const options = `lowerdir=${lowers.join(":")},upperdir=${join(disk, "upper")},workdir=${join(disk, "work")}`;
@@ -26,6 +28,8 @@ export function hostBinds(opts: { toolsDir?: string; nodeRuntimeDir?: string }):
   return [
     ...(opts.toolsDir ? ["--ro-bind", opts.toolsDir, TOOLS_MOUNT] : []),
     ...(opts.nodeRuntimeDir ? ["--ro-bind", opts.nodeRuntimeDir, NODE_RUNTIME_MOUNT] : []),
-    ...(existsSync("/etc/resolv.conf") ? ["--ro-bind", "/etc/resolv.conf", "/etc/resolv.conf"] : []),
+    ...(existsSync("/etc/resolv.conf")
+      ? ["--ro-bind", "/etc/resolv.conf", "/etc/resolv.conf"]
+      : []),
   ];
 }

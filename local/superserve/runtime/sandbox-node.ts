@@ -20,7 +20,10 @@ export async function prepareSandboxNode(cacheDir: string): Promise<string> {
   const st = statSync(source);
   const dir = join(cacheDir, `node-${process.version}-${st.size}-${Math.round(st.mtimeMs)}`);
   if (existsSync(join(dir, ".ready"))) return dir;
-  if (!existsSync("/usr/bin/patchelf")) throw new Error("patchelf is missing: run `bash scripts/setup.sh` (or `apt-get install -y patchelf`)");
+  if (!existsSync("/usr/bin/patchelf"))
+    throw new Error(
+      "patchelf is missing: run `bash scripts/setup.sh` (or `apt-get install -y patchelf`)",
+    );
   const work = `${dir}.tmp-${process.pid}`;
   rmSync(work, { recursive: true, force: true });
   mkdirSync(join(work, "lib"), { recursive: true });
@@ -35,8 +38,11 @@ export async function prepareSandboxNode(cacheDir: string): Promise<string> {
   if (!loader) throw new Error(`cannot find the dynamic loader of ${source} in \`ldd\`'s output`);
   copyFileSync(source, join(work, "node"));
   await run("/usr/bin/patchelf", [
-    "--set-interpreter", `${NODE_RUNTIME_MOUNT}/lib/${loader}`,
-    "--force-rpath", "--set-rpath", `${NODE_RUNTIME_MOUNT}/lib`,
+    "--set-interpreter",
+    `${NODE_RUNTIME_MOUNT}/lib/${loader}`,
+    "--force-rpath",
+    "--set-rpath",
+    `${NODE_RUNTIME_MOUNT}/lib`,
     join(work, "node"),
   ]);
   writeFileSync(join(work, ".ready"), "");

@@ -11,7 +11,8 @@ CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, doc TEXT NOT NULL);
 `;
 
 type Row = { doc: string };
-const parse = <T>(row: Row | undefined): T | undefined => (row ? (JSON.parse(row.doc) as T) : undefined);
+const parse = <T>(row: Row | undefined): T | undefined =>
+  row ? (JSON.parse(row.doc) as T) : undefined;
 
 /** {@link SuperserveStore} in one SQLite file (WAL), one JSON document per row. */
 export class SqliteStore implements SuperserveStore {
@@ -24,14 +25,24 @@ export class SqliteStore implements SuperserveStore {
   }
 
   getTemplate(idOrName: string): TemplateRecord | undefined {
-    return parse(this.db.prepare("SELECT doc FROM templates WHERE id = ? OR name = ?").get(idOrName, idOrName) as Row);
+    return parse(
+      this.db
+        .prepare("SELECT doc FROM templates WHERE id = ? OR name = ?")
+        .get(idOrName, idOrName) as Row,
+    );
   }
   listTemplates(namePrefix?: string): TemplateRecord[] {
     const rows = this.db.prepare("SELECT doc FROM templates ORDER BY rowid").all() as Row[];
-    return rows.map((r) => JSON.parse(r.doc) as TemplateRecord).filter((t) => !namePrefix || t.name.startsWith(namePrefix));
+    return rows
+      .map((r) => JSON.parse(r.doc) as TemplateRecord)
+      .filter((t) => !namePrefix || t.name.startsWith(namePrefix));
   }
   putTemplate(t: TemplateRecord): void {
-    this.db.prepare("INSERT INTO templates (id, name, doc) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET name = excluded.name, doc = excluded.doc").run(t.id, t.name, JSON.stringify(t));
+    this.db
+      .prepare(
+        "INSERT INTO templates (id, name, doc) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET name = excluded.name, doc = excluded.doc",
+      )
+      .run(t.id, t.name, JSON.stringify(t));
   }
   deleteTemplate(id: string): void {
     this.db.prepare("DELETE FROM builds WHERE template_id = ?").run(id);
@@ -42,12 +53,16 @@ export class SqliteStore implements SuperserveStore {
     return parse(this.db.prepare("SELECT doc FROM builds WHERE id = ?").get(id) as Row);
   }
   listBuilds(templateId: string, limit?: number): BuildRecord[] {
-    const rows = this.db.prepare("SELECT doc FROM builds WHERE template_id = ? ORDER BY seq DESC LIMIT ?").all(templateId, limit ?? -1) as Row[];
+    const rows = this.db
+      .prepare("SELECT doc FROM builds WHERE template_id = ? ORDER BY seq DESC LIMIT ?")
+      .all(templateId, limit ?? -1) as Row[];
     return rows.map((r) => JSON.parse(r.doc) as BuildRecord);
   }
   putBuild(b: BuildRecord): void {
     this.db
-      .prepare("INSERT INTO builds (id, template_id, seq, doc) VALUES (?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM builds), ?) ON CONFLICT(id) DO UPDATE SET doc = excluded.doc")
+      .prepare(
+        "INSERT INTO builds (id, template_id, seq, doc) VALUES (?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM builds), ?) ON CONFLICT(id) DO UPDATE SET doc = excluded.doc",
+      )
       .run(b.id, b.template_id, JSON.stringify(b));
   }
 
@@ -55,10 +70,16 @@ export class SqliteStore implements SuperserveStore {
     return parse(this.db.prepare("SELECT doc FROM sandboxes WHERE id = ?").get(id) as Row);
   }
   listSandboxes(): SandboxRecord[] {
-    return (this.db.prepare("SELECT doc FROM sandboxes ORDER BY rowid").all() as Row[]).map((r) => JSON.parse(r.doc) as SandboxRecord);
+    return (this.db.prepare("SELECT doc FROM sandboxes ORDER BY rowid").all() as Row[]).map(
+      (r) => JSON.parse(r.doc) as SandboxRecord,
+    );
   }
   putSandbox(s: SandboxRecord): void {
-    this.db.prepare("INSERT INTO sandboxes (id, doc) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET doc = excluded.doc").run(s.id, JSON.stringify(s));
+    this.db
+      .prepare(
+        "INSERT INTO sandboxes (id, doc) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET doc = excluded.doc",
+      )
+      .run(s.id, JSON.stringify(s));
   }
   deleteSandbox(id: string): void {
     this.db.prepare("DELETE FROM sandboxes WHERE id = ?").run(id);
@@ -68,10 +89,16 @@ export class SqliteStore implements SuperserveStore {
     return parse(this.db.prepare("SELECT doc FROM secrets WHERE name = ?").get(name) as Row);
   }
   listSecrets(): SecretRecord[] {
-    return (this.db.prepare("SELECT doc FROM secrets ORDER BY rowid").all() as Row[]).map((r) => JSON.parse(r.doc) as SecretRecord);
+    return (this.db.prepare("SELECT doc FROM secrets ORDER BY rowid").all() as Row[]).map(
+      (r) => JSON.parse(r.doc) as SecretRecord,
+    );
   }
   putSecret(s: SecretRecord): void {
-    this.db.prepare("INSERT INTO secrets (name, doc) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET doc = excluded.doc").run(s.name, JSON.stringify(s));
+    this.db
+      .prepare(
+        "INSERT INTO secrets (name, doc) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET doc = excluded.doc",
+      )
+      .run(s.name, JSON.stringify(s));
   }
   deleteSecret(name: string): void {
     this.db.prepare("DELETE FROM secrets WHERE name = ?").run(name);

@@ -10,7 +10,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalMesa } from "../../../local/mesa";
-import { commitOnBookmark, remoteFile as remoteFileOf, seedRepo as seedRepoIn } from "../../helpers/mesa-repos";
+import {
+  commitOnBookmark,
+  remoteFile as remoteFileOf,
+  seedRepo as seedRepoIn,
+} from "../../helpers/mesa-repos";
 import { bundledMesa, eventually, runNode, uniqueName, type RunResult } from "./harness";
 
 type LocalMesa = Awaited<ReturnType<typeof startLocalMesa>>;
@@ -50,8 +54,10 @@ const EDIT_VISIBLE_MS = 2000;
 /** Elsewhere the tests check behaviour, not latency, and allow for a loaded machine. */
 const SETTLE_MS = 5000;
 
-const seedRepo = (files: Record<string, string | Buffer>) => seedRepoIn(mesa, uniqueName("mnt"), files);
-const remoteFile = (repo: string, path: string, bookmark = "main") => remoteFileOf(mesa, repo, path, bookmark);
+const seedRepo = (files: Record<string, string | Buffer>) =>
+  seedRepoIn(mesa, uniqueName("mnt"), files);
+const remoteFile = (repo: string, path: string, bookmark = "main") =>
+  remoteFileOf(mesa, repo, path, bookmark);
 
 /** A fresh HOME for one daemon, removed after the suite. */
 function tempHome(): string {
@@ -68,7 +74,11 @@ interface Mount {
   result: RunResult;
 }
 
-async function mount(repo: string, token: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<Mount> {
+async function mount(
+  repo: string,
+  token: string,
+  extraEnv: NodeJS.ProcessEnv = {},
+): Promise<Mount> {
   const home = tempHome();
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
@@ -97,29 +107,42 @@ function stopDaemon(pidFile: string): number | undefined {
 }
 
 async function waitForExit(pid: number): Promise<void> {
-  await eventually(`daemon ${pid} to exit`, async () => {
-    try {
-      process.kill(pid, 0);
-      return undefined;
-    } catch {
-      return true;
-    }
-  }, 10_000);
+  await eventually(
+    `daemon ${pid} to exit`,
+    async () => {
+      try {
+        process.kill(pid, 0);
+        return undefined;
+      } catch {
+        return true;
+      }
+    },
+    10_000,
+  );
 }
 
 async function token(repo: string, scopes = ["read", "write"], ttl = 600): Promise<string> {
-  return (await mesa.tokens.create({ scopes, repos: [`${server.org}/${repo}`], ttl_seconds: ttl })).token;
+  return (await mesa.tokens.create({ scopes, repos: [`${server.org}/${repo}`], ttl_seconds: ttl }))
+    .token;
 }
 
 describe("mesa mount -d against local Mesa", () => {
   it("checks out the token's repo before returning and persists every kind of edit within 2 s", async () => {
-    const repo = await seedRepo({ "README.md": "hello\n", "src/old.txt": "old\n", "dir/a.txt": "a\n", "gone.txt": "bye\n" });
+    const repo = await seedRepo({
+      "README.md": "hello\n",
+      "src/old.txt": "old\n",
+      "dir/a.txt": "a\n",
+      "gone.txt": "bye\n",
+    });
     const other = await seedRepo({ "x.txt": "x" });
     const m = await mount(repo, await token(repo));
     expect(m.result.code, `mount should succeed; stderr: ${m.result.stderr}`).toBe(0);
     expect(fs.existsSync(m.pidFile), "PID file written once ready").toBe(true);
     expect(fs.readFileSync(join(m.root, "README.md"), "utf8")).toBe("hello\n");
-    expect(fs.existsSync(join(m.root, "..", other)), "a repo outside the token's scope is not mounted").toBe(false);
+    expect(
+      fs.existsSync(join(m.root, "..", other)),
+      "a repo outside the token's scope is not mounted",
+    ).toBe(false);
 
     fs.writeFileSync(join(m.root, "new.txt"), "created\n");
     fs.writeFileSync(join(m.root, "README.md"), "hello, edited\n");
@@ -132,43 +155,57 @@ describe("mesa mount -d against local Mesa", () => {
     fs.mkdirSync(join(m.root, "deep/er"), { recursive: true });
     fs.writeFileSync(join(m.root, "deep/er/f.txt"), "deep\n");
 
-    await eventually("all edits visible through content.get", async () => {
-      const [created, edited, gone, oldPath, renamed, movedDir, oldDir, blob, exec, deep] = await Promise.all([
-        remoteFile(repo, "new.txt"),
-        remoteFile(repo, "README.md"),
-        remoteFile(repo, "gone.txt"),
-        remoteFile(repo, "src/old.txt"),
-        remoteFile(repo, "src/renamed.txt"),
-        remoteFile(repo, "moved-dir/a.txt"),
-        remoteFile(repo, "dir/a.txt"),
-        remoteFile(repo, "blob.bin"),
-        remoteFile(repo, "run.sh"),
-        remoteFile(repo, "deep/er/f.txt"),
-      ]);
-      const ok =
-        created?.text === "created\n" &&
-        edited?.text === "hello, edited\n" &&
-        gone === undefined &&
-        oldPath === undefined &&
-        renamed?.text === "old\n" &&
-        movedDir?.text === "a\n" &&
-        oldDir === undefined &&
-        blob?.bytes.equals(binary) &&
-        exec?.mode === "100755" &&
-        deep?.text === "deep\n";
-      return ok;
-    }, EDIT_VISIBLE_MS);
+    await eventually(
+      "all edits visible through content.get",
+      async () => {
+        const [created, edited, gone, oldPath, renamed, movedDir, oldDir, blob, exec, deep] =
+          await Promise.all([
+            remoteFile(repo, "new.txt"),
+            remoteFile(repo, "README.md"),
+            remoteFile(repo, "gone.txt"),
+            remoteFile(repo, "src/old.txt"),
+            remoteFile(repo, "src/renamed.txt"),
+            remoteFile(repo, "moved-dir/a.txt"),
+            remoteFile(repo, "dir/a.txt"),
+            remoteFile(repo, "blob.bin"),
+            remoteFile(repo, "run.sh"),
+            remoteFile(repo, "deep/er/f.txt"),
+          ]);
+        const ok =
+          created?.text === "created\n" &&
+          edited?.text === "hello, edited\n" &&
+          gone === undefined &&
+          oldPath === undefined &&
+          renamed?.text === "old\n" &&
+          movedDir?.text === "a\n" &&
+          oldDir === undefined &&
+          blob?.bytes.equals(binary) &&
+          exec?.mode === "100755" &&
+          deep?.text === "deep\n";
+        return ok;
+      },
+      EDIT_VISIBLE_MS,
+    );
 
     const changes = await mesa.changes.list({ repo, bookmark: "main" });
-    expect(changes.changes.length, "the mount wrote at least one change on main").toBeGreaterThan(1);
+    expect(changes.changes.length, "the mount wrote at least one change on main").toBeGreaterThan(
+      1,
+    );
 
     fs.chmodSync(join(m.root, "run.sh"), 0o644);
-    await eventually("exec bit removal persisted", async () => (await remoteFile(repo, "run.sh"))?.mode === "100644", EDIT_VISIBLE_MS);
+    await eventually(
+      "exec bit removal persisted",
+      async () => (await remoteFile(repo, "run.sh"))?.mode === "100644",
+      EDIT_VISIBLE_MS,
+    );
 
     const stats = await runNode(cli.bin, ["stats", "--pid-file", m.pidFile], m.env);
     expect(stats.code, stats.stderr).toBe(0);
     expect(stats.stdout).toContain(`${server.org}/${repo} @ bookmark:main`);
-    const json = JSON.parse((await runNode(cli.bin, ["stats", "--pid-file", m.pidFile, "--format", "json"], m.env)).stdout);
+    const json = JSON.parse(
+      (await runNode(cli.bin, ["stats", "--pid-file", m.pidFile, "--format", "json"], m.env))
+        .stdout,
+    );
     expect(json.repos[0].changesWritten).toBeGreaterThan(0);
   });
 
@@ -189,7 +226,10 @@ describe("mesa mount -d against local Mesa", () => {
     const m = await mount(repo, await token(repo));
     expect(m.result.code, m.result.stderr).toBe(0);
     for (const [path, content] of Object.entries(files)) {
-      expect(fs.readFileSync(join(m.root, path)).equals(Buffer.from(content)), `${path} checked out byte for byte`).toBe(true);
+      expect(
+        fs.readFileSync(join(m.root, path)).equals(Buffer.from(content)),
+        `${path} checked out byte for byte`,
+      ).toBe(true);
     }
   });
 
@@ -198,9 +238,18 @@ describe("mesa mount -d against local Mesa", () => {
     const m = await mount(repo, await token(repo));
     expect(m.result.code, m.result.stderr).toBe(0);
     fs.symlinkSync("target.txt", join(m.root, "link"));
-    const link = await eventually("symlink visible", () => remoteFile(repo, "link"), SETTLE_MS).catch(async (error: Error) => {
-      const stats = JSON.parse((await runNode(cli.bin, ["stats", "--pid-file", m.pidFile, "--format", "json"], m.env)).stdout);
-      throw new Error(`${error.message}; the mount's last error: ${stats.repos[0].lastError} (local Mesa must accept mode 120000 in changes.create)`);
+    const link = await eventually(
+      "symlink visible",
+      () => remoteFile(repo, "link"),
+      SETTLE_MS,
+    ).catch(async (error: Error) => {
+      const stats = JSON.parse(
+        (await runNode(cli.bin, ["stats", "--pid-file", m.pidFile, "--format", "json"], m.env))
+          .stdout,
+      );
+      throw new Error(
+        `${error.message}; the mount's last error: ${stats.repos[0].lastError} (local Mesa must accept mode 120000 in changes.create)`,
+      );
     });
     expect(link.type).toBe("symlink");
     expect(link.text).toBe("target.txt");
@@ -219,7 +268,10 @@ describe("mesa mount -d against local Mesa", () => {
     const pid = stopDaemon(m.pidFile);
     expect(pid, "the daemon runs").toBeDefined();
     await waitForExit(pid!);
-    expect((await mesa.bookmarks.get({ repo, bookmark: "main" })).change_id, "bookmark unchanged").toBe(before.change_id);
+    expect(
+      (await mesa.bookmarks.get({ repo, bookmark: "main" })).change_id,
+      "bookmark unchanged",
+    ).toBe(before.change_id);
   });
 
   it("fails closed when the access token expires and says so", async () => {
@@ -248,12 +300,26 @@ describe("mesa mount -d against local Mesa", () => {
     expect(two.result.code, two.result.stderr).toBe(0);
     fs.writeFileSync(join(one.root, "shared.txt"), "one\n");
     fs.writeFileSync(join(two.root, "only-two.txt"), "two\n");
-    await eventually("agent-1 edit", async () => (await remoteFile(repo, "shared.txt", "agent-1"))?.text === "one\n", SETTLE_MS);
-    await eventually("agent-2 edit", async () => (await remoteFile(repo, "only-two.txt", "agent-2"))?.text === "two\n", SETTLE_MS);
+    await eventually(
+      "agent-1 edit",
+      async () => (await remoteFile(repo, "shared.txt", "agent-1"))?.text === "one\n",
+      SETTLE_MS,
+    );
+    await eventually(
+      "agent-2 edit",
+      async () => (await remoteFile(repo, "only-two.txt", "agent-2"))?.text === "two\n",
+      SETTLE_MS,
+    );
     // Someone else then moves each bookmark: a mount that has brought that in has polled its own bookmark after both edits were written.
     await commitOnBookmark(mesa, repo, "agent-1", { "later-1.txt": "1\n" });
     await commitOnBookmark(mesa, repo, "agent-2", { "later-2.txt": "2\n" });
-    await eventually("each mount to bring in the later change on its bookmark", () => fs.existsSync(join(one.root, "later-1.txt")) && fs.existsSync(join(two.root, "later-2.txt")), SETTLE_MS);
+    await eventually(
+      "each mount to bring in the later change on its bookmark",
+      () =>
+        fs.existsSync(join(one.root, "later-1.txt")) &&
+        fs.existsSync(join(two.root, "later-2.txt")),
+      SETTLE_MS,
+    );
     expect((await remoteFile(repo, "shared.txt", "agent-2"))?.text).toBe("base\n");
     expect(await remoteFile(repo, "only-two.txt", "agent-1")).toBeUndefined();
     expect((await remoteFile(repo, "shared.txt", "main"))?.text).toBe("base\n");
@@ -263,18 +329,31 @@ describe("mesa mount -d against local Mesa", () => {
 
   it("flushes pending edits on SIGTERM and re-applies them over a bookmark someone else moved", async () => {
     const repo = await seedRepo({ "f.txt": "1\n", "both.txt": "base\n" });
-    const m = await mount(repo, await token(repo), { MESA_LOCAL_DEBOUNCE_MS: "600000", MESA_LOCAL_POLL_MS: "600000" });
+    const m = await mount(repo, await token(repo), {
+      MESA_LOCAL_DEBOUNCE_MS: "600000",
+      MESA_LOCAL_POLL_MS: "600000",
+    });
     expect(m.result.code, m.result.stderr).toBe(0);
     fs.writeFileSync(join(m.root, "local.txt"), "mine\n");
     fs.writeFileSync(join(m.root, "both.txt"), "local wins\n");
-    await commitOnBookmark(mesa, repo, "main", { "theirs.txt": "theirs\n", "both.txt": "remote\n" });
-    expect(await remoteFile(repo, "local.txt"), "no flush before SIGTERM (debounce is 10 min)").toBeUndefined();
+    await commitOnBookmark(mesa, repo, "main", {
+      "theirs.txt": "theirs\n",
+      "both.txt": "remote\n",
+    });
+    expect(
+      await remoteFile(repo, "local.txt"),
+      "no flush before SIGTERM (debounce is 10 min)",
+    ).toBeUndefined();
     const pid = stopDaemon(m.pidFile);
     expect(pid).toBeDefined();
     await waitForExit(pid!);
     expect((await remoteFile(repo, "local.txt"))?.text).toBe("mine\n");
-    expect((await remoteFile(repo, "theirs.txt"))?.text, "the other writer's edit is kept").toBe("theirs\n");
-    expect((await remoteFile(repo, "both.txt"))?.text, "the local edit is re-applied on top").toBe("local wins\n");
+    expect((await remoteFile(repo, "theirs.txt"))?.text, "the other writer's edit is kept").toBe(
+      "theirs\n",
+    );
+    expect((await remoteFile(repo, "both.txt"))?.text, "the local edit is re-applied on top").toBe(
+      "local wins\n",
+    );
     expect(fs.readFileSync(join(m.root, "theirs.txt"), "utf8")).toBe("theirs\n");
     expect(fs.existsSync(m.pidFile), "PID file removed on exit").toBe(false);
   });
@@ -295,26 +374,46 @@ describe("mesa mount -d against local Mesa", () => {
     await arm({ method: "POST", path: "/changes$", count: 7, status: 503 });
     await arm({ method: "PATCH", path: "/bookmarks/", count: 1, drop: true });
     fs.writeFileSync(join(m.root, "r.txt"), "2\n");
-    await eventually("the edit written despite the faults", async () => (await remoteFile(repo, "r.txt"))?.text === "2\n", 15_000);
+    await eventually(
+      "the edit written despite the faults",
+      async () => (await remoteFile(repo, "r.txt"))?.text === "2\n",
+      15_000,
+    );
     const log = fs.readFileSync(join(m.home, "run", "daemon.log"), "utf8");
-    expect(log, "the daemon logged the failed attempt and retried").toMatch(/sync error \(will retry\)/);
+    expect(log, "the daemon logged the failed attempt and retried").toMatch(
+      /sync error \(will retry\)/,
+    );
   });
 
   it("writes the edits a hard-killed daemon left behind when mounted again", async () => {
     const repo = await seedRepo({ "k.txt": "before\n", "untouched.txt": "u\n" });
     const tk = await token(repo);
-    const m = await mount(repo, tk, { MESA_LOCAL_DEBOUNCE_MS: "600000", MESA_LOCAL_POLL_MS: "600000" });
+    const m = await mount(repo, tk, {
+      MESA_LOCAL_DEBOUNCE_MS: "600000",
+      MESA_LOCAL_POLL_MS: "600000",
+    });
     expect(m.result.code, m.result.stderr).toBe(0);
     fs.writeFileSync(join(m.root, "k.txt"), "after\n");
     fs.rmSync(join(m.root, "untouched.txt"));
     const pid = Number(fs.readFileSync(m.pidFile, "utf8"));
     process.kill(pid, "SIGKILL");
     await waitForExit(pid);
-    expect((await remoteFile(repo, "k.txt"))?.text, "nothing written before the kill").toBe("before\n");
-    const again = await runNode(cli.bin, ["mount", "-d"], { ...m.env, MESA_LOCAL_DEBOUNCE_MS: "150", MESA_LOCAL_POLL_MS: "2000" });
+    expect((await remoteFile(repo, "k.txt"))?.text, "nothing written before the kill").toBe(
+      "before\n",
+    );
+    const again = await runNode(cli.bin, ["mount", "-d"], {
+      ...m.env,
+      MESA_LOCAL_DEBOUNCE_MS: "150",
+      MESA_LOCAL_POLL_MS: "2000",
+    });
     expect(again.code, again.stderr).toBe(0);
-    await eventually("the left-over edits written", async () =>
-      (await remoteFile(repo, "k.txt"))?.text === "after\n" && (await remoteFile(repo, "untouched.txt")) === undefined, SETTLE_MS);
+    await eventually(
+      "the left-over edits written",
+      async () =>
+        (await remoteFile(repo, "k.txt"))?.text === "after\n" &&
+        (await remoteFile(repo, "untouched.txt")) === undefined,
+      SETTLE_MS,
+    );
     expect(fs.readFileSync(join(m.root, "k.txt"), "utf8")).toBe("after\n");
   });
 
@@ -323,45 +422,79 @@ describe("mesa mount -d against local Mesa", () => {
     const m = await mount(repo, await token(repo));
     expect(m.result.code, m.result.stderr).toBe(0);
     fs.writeFileSync(join(m.root, "keep.txt"), "v2\n");
-    await eventually("v2 persisted", async () => (await remoteFile(repo, "keep.txt"))?.text === "v2\n", SETTLE_MS);
+    await eventually(
+      "v2 persisted",
+      async () => (await remoteFile(repo, "keep.txt"))?.text === "v2\n",
+      SETTLE_MS,
+    );
     const pid = stopDaemon(m.pidFile)!;
     await waitForExit(pid);
     await server.stop();
     server = await startLocalMesa({ dataDir, port: 0 });
     mesa = await mesaClient(server);
     expect((await remoteFile(repo, "keep.txt"))?.text).toBe("v2\n");
-    const again = await runNode(cli.bin, ["mount", "-d"], { ...m.env, MESA_API_URL: server.url, MESA_API_KEY: await token(repo) });
+    const again = await runNode(cli.bin, ["mount", "-d"], {
+      ...m.env,
+      MESA_API_URL: server.url,
+      MESA_API_KEY: await token(repo),
+    });
     expect(again.code, again.stderr).toBe(0);
     expect(fs.readFileSync(join(m.root, "keep.txt"), "utf8")).toBe("v2\n");
     fs.writeFileSync(join(m.root, "keep.txt"), "v3\n");
-    await eventually("v3 persisted after restart", async () => (await remoteFile(repo, "keep.txt"))?.text === "v3\n", SETTLE_MS);
+    await eventually(
+      "v3 persisted after restart",
+      async () => (await remoteFile(repo, "keep.txt"))?.text === "v3\n",
+      SETTLE_MS,
+    );
   });
 
   it("mounts a change id and amends that change in place", async () => {
     const repo = await seedRepo({ "c.txt": "c1\n" });
     const tip = await mesa.bookmarks.get({ repo, bookmark: "main" });
     const before = await mesa.changes.get({ repo, change_id: tip.change_id });
-    const m = await mount(repo, await token(repo), { MESA_REPO_REVS: `${server.org}/${repo}=change-id:${tip.change_id}` });
+    const m = await mount(repo, await token(repo), {
+      MESA_REPO_REVS: `${server.org}/${repo}=change-id:${tip.change_id}`,
+    });
     expect(m.result.code, m.result.stderr).toBe(0);
     expect(fs.readFileSync(join(m.root, "c.txt"), "utf8")).toBe("c1\n");
     fs.writeFileSync(join(m.root, "c.txt"), "c2\n");
-    await eventually("the change amended with the edit", async () => {
-      const change = await mesa.changes.get({ repo, change_id: tip.change_id });
-      if (change.current_commit_oid === before.current_commit_oid) return undefined;
-      const got = (await mesa.content.get({ repo, path: "c.txt", change_id: tip.change_id })) as { content: string };
-      return Buffer.from(got.content, "base64").toString() === "c2\n";
-    }, SETTLE_MS);
+    await eventually(
+      "the change amended with the edit",
+      async () => {
+        const change = await mesa.changes.get({ repo, change_id: tip.change_id });
+        if (change.current_commit_oid === before.current_commit_oid) return undefined;
+        const got = (await mesa.content.get({ repo, path: "c.txt", change_id: tip.change_id })) as {
+          content: string;
+        };
+        return Buffer.from(got.content, "base64").toString() === "c2\n";
+      },
+      SETTLE_MS,
+    );
   });
 
   it("runs in the foreground, prints when ready and flushes on Ctrl+C (SIGINT)", async () => {
     const repo = await seedRepo({ "fg.txt": "fg\n" });
     const home = tempHome();
-    const env = { PATH: process.env.PATH, HOME: home, MESA_ORG: server.org, MESA_API_KEY: await token(repo), MESA_API_URL: server.url, MESA_LOCAL_DEBOUNCE_MS: "600000" };
-    const child = spawn(process.execPath, [cli.bin, "mount"], { env, stdio: ["ignore", "pipe", "pipe"] });
+    const env = {
+      PATH: process.env.PATH,
+      HOME: home,
+      MESA_ORG: server.org,
+      MESA_API_KEY: await token(repo),
+      MESA_API_URL: server.url,
+      MESA_LOCAL_DEBOUNCE_MS: "600000",
+    };
+    const child = spawn(process.execPath, [cli.bin, "mount"], {
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
-    await eventually("the foreground mount to report ready", async () => stdout.includes("mesa: mounted 1 repo(s)"), 10_000);
+    await eventually(
+      "the foreground mount to report ready",
+      async () => stdout.includes("mesa: mounted 1 repo(s)"),
+      10_000,
+    );
     const root = join(home, ".local/share/mesa/mnt", server.org, repo);
     fs.writeFileSync(join(root, "fg.txt"), "edited in foreground\n");
     child.kill("SIGINT");
@@ -373,7 +506,10 @@ describe("mesa mount -d against local Mesa", () => {
     const bad = await runNode(cli.bin, ["mount", "--x"], { PATH: process.env.PATH });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/^error: unexpected argument '--x' found/);
-    const noOrg = await runNode(cli.bin, ["mount", "-d"], { PATH: process.env.PATH, HOME: tmpdir() });
+    const noOrg = await runNode(cli.bin, ["mount", "-d"], {
+      PATH: process.env.PATH,
+      HOME: tmpdir(),
+    });
     expect(noOrg.code).toBe(1);
     expect(noOrg.stderr).toContain("MESA_ORG is not set");
     const badKey = await runNode(cli.bin, ["mount"], {
@@ -396,6 +532,8 @@ describe("mesa mount -d against local Mesa", () => {
       MESA_REPO_REVS: `${server.org}/${repo}=bookmark:no-such-bookmark`,
     });
     expect(badRev.code).toBe(1);
-    expect(badRev.stderr).toMatch(/cannot check out .* at bookmark:no-such-bookmark .*check MESA_REPO_REVS/);
+    expect(badRev.stderr).toMatch(
+      /cannot check out .* at bookmark:no-such-bookmark .*check MESA_REPO_REVS/,
+    );
   });
 });

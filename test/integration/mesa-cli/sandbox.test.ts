@@ -13,7 +13,11 @@ import { buildMesaCli } from "../../../local/mesa-cli/bundle";
 import { startLocalMesa } from "../../../local/mesa";
 import { startLocalSuperserve } from "../../../local/superserve";
 import { routeDataPlaneTo } from "../../../provider/data-plane";
-import { commitOnBookmark, remoteText as remoteTextOf, seedRepo as seedRepoIn } from "../../helpers/mesa-repos";
+import {
+  commitOnBookmark,
+  remoteText as remoteTextOf,
+  seedRepo as seedRepoIn,
+} from "../../helpers/mesa-repos";
 import { eventually, uniqueName } from "./harness";
 
 type LocalMesa = Awaited<ReturnType<typeof startLocalMesa>>;
@@ -22,7 +26,8 @@ type LocalSuperserve = Awaited<ReturnType<typeof startLocalSuperserve>>;
 const MNT = "/home/user/.local/share/mesa/mnt";
 const PID_FILE = "/home/user/.local/state/mesa/run/mesa.pid";
 const seedRepo = (files: Record<string, string>) => seedRepoIn(mesa, uniqueName("sbx"), files);
-const remoteText = (repo: string, path: string, bookmark = "main") => remoteTextOf(mesa, repo, path, bookmark);
+const remoteText = (repo: string, path: string, bookmark = "main") =>
+  remoteTextOf(mesa, repo, path, bookmark);
 
 let work: string;
 let mesaServer: LocalMesa;
@@ -34,7 +39,11 @@ const sandboxes: Sandbox[] = [];
 
 async function startBackends(): Promise<void> {
   mesaServer = await startLocalMesa({ dataDir: join(work, "mesa"), port: 0 });
-  ss = await startLocalSuperserve({ dataDir: join(work, "superserve"), port: 0, sandboxTools: join(work, "tools") });
+  ss = await startLocalSuperserve({
+    dataDir: join(work, "superserve"),
+    port: 0,
+    sandboxTools: join(work, "tools"),
+  });
   routeDataPlaneTo(ss.url);
   conn = { apiKey: ss.apiKey, baseUrl: ss.url };
   const sdk = await import("@mesadev/sdk");
@@ -45,7 +54,12 @@ beforeAll(async () => {
   work = fs.mkdtempSync(join(tmpdir(), "mesa-cli-sbx-"));
   await buildMesaCli(join(work, "tools"));
   await startBackends();
-  const tpl = await Template.create({ ...conn, name: uniqueName("mesa-tpl"), from: "debian:12", steps: [{ run: "true" }] });
+  const tpl = await Template.create({
+    ...conn,
+    name: uniqueName("mesa-tpl"),
+    from: "debian:12",
+    steps: [{ run: "true" }],
+  });
   await tpl.waitUntilReady({ pollIntervalMs: 50 });
   template = tpl.name;
 });
@@ -62,13 +76,23 @@ const EDIT_VISIBLE_MS = 2000;
 /** A move of the bookmark by someone else reaches the mount within a poll (2 s); allows for a loaded machine. */
 const REMOTE_MOVE_SEEN_MS = 10_000;
 
-async function visible(repo: string, path: string, expected: string | undefined, bookmark = "main"): Promise<void> {
-  await eventually(`${path} to read ${JSON.stringify(expected)} on ${bookmark}`, async () =>
-    (await remoteText(repo, path, bookmark)) === expected, EDIT_VISIBLE_MS);
+async function visible(
+  repo: string,
+  path: string,
+  expected: string | undefined,
+  bookmark = "main",
+): Promise<void> {
+  await eventually(
+    `${path} to read ${JSON.stringify(expected)} on ${bookmark}`,
+    async () => (await remoteText(repo, path, bookmark)) === expected,
+    EDIT_VISIBLE_MS,
+  );
 }
 
 async function token(repo: string, scopes = ["read", "write"], ttl = 900): Promise<string> {
-  return (await mesa.tokens.create({ scopes, repos: [`${mesaServer.org}/${repo}`], ttl_seconds: ttl })).token;
+  return (
+    await mesa.tokens.create({ scopes, repos: [`${mesaServer.org}/${repo}`], ttl_seconds: ttl })
+  ).token;
 }
 
 async function newSandbox(): Promise<Sandbox> {
@@ -87,14 +111,20 @@ async function mountIn(sb: Sandbox, tk: string, env: Record<string, string> = {}
 
 describe("mesa mount -d inside a local Superserve sandbox", () => {
   it("mounts the repo and persists writes, modifications, deletes and renames made through commands.run", async () => {
-    const repo = await seedRepo({ "README.md": "hello\n", "old.txt": "old\n", "gone.txt": "bye\n" });
+    const repo = await seedRepo({
+      "README.md": "hello\n",
+      "old.txt": "old\n",
+      "gone.txt": "bye\n",
+    });
     const sb = await newSandbox();
     const tk = await token(repo);
     const mounted = await mountIn(sb, tk);
     expect(mounted.exitCode, `mount should succeed: ${mounted.stderr}`).toBe(0);
     const dir = `${MNT}/${mesaServer.org}/${repo}`;
     expect((await sb.commands.run(`cat ${dir}/README.md`)).stdout).toBe("hello\n");
-    expect((await sb.commands.run("which mesa")).stdout.trim()).toBe("/opt/superserve-local/bin/mesa");
+    expect((await sb.commands.run("which mesa")).stdout.trim()).toBe(
+      "/opt/superserve-local/bin/mesa",
+    );
 
     expect((await sb.commands.run(`echo created > ${dir}/new.txt`)).exitCode).toBe(0);
     await visible(repo, "new.txt", "created\n");
@@ -105,12 +135,20 @@ describe("mesa mount -d inside a local Superserve sandbox", () => {
     await sb.commands.run(`mkdir -p ${dir}/sub && mv ${dir}/old.txt ${dir}/sub/renamed.txt`);
     await visible(repo, "sub/renamed.txt", "old\n");
     await visible(repo, "old.txt", undefined);
-    await sb.commands.run(`printf '#!/bin/sh\\necho ok\\n' > ${dir}/run.sh && chmod +x ${dir}/run.sh`);
-    await eventually("run.sh executable in Mesa", async () => {
-      const tip = await mesa.bookmarks.get({ repo, bookmark: "main" });
-      const got = (await mesa.content.get({ repo, path: "run.sh", change_id: tip.change_id }).catch(() => undefined)) as { mode?: string } | undefined;
-      return got?.mode === "100755";
-    }, EDIT_VISIBLE_MS);
+    await sb.commands.run(
+      `printf '#!/bin/sh\\necho ok\\n' > ${dir}/run.sh && chmod +x ${dir}/run.sh`,
+    );
+    await eventually(
+      "run.sh executable in Mesa",
+      async () => {
+        const tip = await mesa.bookmarks.get({ repo, bookmark: "main" });
+        const got = (await mesa.content
+          .get({ repo, path: "run.sh", change_id: tip.change_id })
+          .catch(() => undefined)) as { mode?: string } | undefined;
+        return got?.mode === "100755";
+      },
+      EDIT_VISIBLE_MS,
+    );
 
     const changes = await mesa.changes.list({ repo, bookmark: "main" });
     expect(changes.changes.length, "edits arrive as changes on the bookmark").toBeGreaterThan(1);
@@ -136,9 +174,17 @@ describe("mesa mount -d inside a local Superserve sandbox", () => {
     expect((await sb.commands.run(`touch ${dir}/new.txt`)).exitCode).not.toBe(0);
     expect((await sb.commands.run(`rm ${dir}/ro.txt`)).exitCode).not.toBe(0);
     expect((await sb.commands.run(`cat ${dir}/ro.txt`)).stdout).toBe("read only\n");
-    const stats = JSON.parse((await sb.commands.run(`mesa stats --pid-file ${PID_FILE} --format json`)).stdout);
-    expect(stats.repos[0].lockedBy, "sandboxes lack CAP_SYS_ADMIN, so the immutable attribute enforces read-only").toBe("immutable");
-    expect((await mesa.bookmarks.get({ repo, bookmark: "main" })).change_id, "nothing persisted").toBe(before.change_id);
+    const stats = JSON.parse(
+      (await sb.commands.run(`mesa stats --pid-file ${PID_FILE} --format json`)).stdout,
+    );
+    expect(
+      stats.repos[0].lockedBy,
+      "sandboxes lack CAP_SYS_ADMIN, so the immutable attribute enforces read-only",
+    ).toBe("immutable");
+    expect(
+      (await mesa.bookmarks.get({ repo, bookmark: "main" })).change_id,
+      "nothing persisted",
+    ).toBe(before.change_id);
   });
 
   it("fails closed when the token expires and says so", async () => {
@@ -146,12 +192,17 @@ describe("mesa mount -d inside a local Superserve sandbox", () => {
     const sb = await newSandbox();
     const mounted = await mountIn(sb, await token(repo, ["read", "write"], 3));
     expect(mounted.exitCode, mounted.stderr).toBe(0);
-    await eventually("the failure marker inside the sandbox", async () =>
-      (await sb.commands.run(`cat ${MNT}/MESA_MOUNT_FAILED`)).exitCode === 0, 8000);
+    await eventually(
+      "the failure marker inside the sandbox",
+      async () => (await sb.commands.run(`cat ${MNT}/MESA_MOUNT_FAILED`)).exitCode === 0,
+      8000,
+    );
     expect((await sb.commands.run(`cat ${MNT}/MESA_MOUNT_FAILED`)).stdout).toMatch(/expired/);
     const stats = await sb.commands.run(`mesa stats --pid-file ${PID_FILE}`);
     expect(stats.exitCode, "stats is non-zero once failed").toBe(3);
-    expect((await sb.commands.run(`echo late > ${MNT}/${mesaServer.org}/${repo}/late.txt`)).exitCode).not.toBe(0);
+    expect(
+      (await sb.commands.run(`echo late > ${MNT}/${mesaServer.org}/${repo}/late.txt`)).exitCode,
+    ).not.toBe(0);
     expect(await remoteText(repo, "late.txt")).toBeUndefined();
   });
 
@@ -162,7 +213,9 @@ describe("mesa mount -d inside a local Superserve sandbox", () => {
     await mesa.bookmarks.create({ repo, name: "agent-b", change_id: tip.change_id });
     const tk = await token(repo);
     const [a, b] = await Promise.all([newSandbox(), newSandbox()]);
-    const revs = (bookmark: string) => ({ MESA_REPO_REVS: `${mesaServer.org}/${repo}=bookmark:${bookmark}` });
+    const revs = (bookmark: string) => ({
+      MESA_REPO_REVS: `${mesaServer.org}/${repo}=bookmark:${bookmark}`,
+    });
     expect((await mountIn(a, tk, revs("agent-a"))).exitCode).toBe(0);
     expect((await mountIn(b, tk, revs("agent-b"))).exitCode).toBe(0);
     const dir = `${MNT}/${mesaServer.org}/${repo}`;
@@ -173,8 +226,13 @@ describe("mesa mount -d inside a local Superserve sandbox", () => {
     // Someone else then moves each bookmark: a sandbox that has brought that in has polled its own bookmark after both edits were written.
     await commitOnBookmark(mesa, repo, "agent-a", { "later-a.txt": "a\n" });
     await commitOnBookmark(mesa, repo, "agent-b", { "later-b.txt": "b\n" });
-    await eventually("each sandbox to bring in the later change on its bookmark", async () =>
-      (await a.commands.run(`test -e ${dir}/later-a.txt`)).exitCode === 0 && (await b.commands.run(`test -e ${dir}/later-b.txt`)).exitCode === 0, REMOTE_MOVE_SEEN_MS);
+    await eventually(
+      "each sandbox to bring in the later change on its bookmark",
+      async () =>
+        (await a.commands.run(`test -e ${dir}/later-a.txt`)).exitCode === 0 &&
+        (await b.commands.run(`test -e ${dir}/later-b.txt`)).exitCode === 0,
+      REMOTE_MOVE_SEEN_MS,
+    );
     expect(await remoteText(repo, "shared.txt", "agent-b")).toBe("base\n");
     expect(await remoteText(repo, "b.txt", "agent-a")).toBeUndefined();
     expect((await b.commands.run(`cat ${dir}/shared.txt`)).stdout).toBe("base\n");
@@ -184,10 +242,16 @@ describe("mesa mount -d inside a local Superserve sandbox", () => {
   it("flushes pending edits when the sandbox is killed through the API", async () => {
     const repo = await seedRepo({ "f.txt": "1\n" });
     const sb = await newSandbox();
-    const mounted = await mountIn(sb, await token(repo), { MESA_LOCAL_DEBOUNCE_MS: "600000", MESA_LOCAL_POLL_MS: "600000" });
+    const mounted = await mountIn(sb, await token(repo), {
+      MESA_LOCAL_DEBOUNCE_MS: "600000",
+      MESA_LOCAL_POLL_MS: "600000",
+    });
     expect(mounted.exitCode, mounted.stderr).toBe(0);
     await sb.commands.run(`echo last-words > ${MNT}/${mesaServer.org}/${repo}/unsaved.txt`);
-    expect(await remoteText(repo, "unsaved.txt"), "not written before the kill (debounce is 10 min)").toBeUndefined();
+    expect(
+      await remoteText(repo, "unsaved.txt"),
+      "not written before the kill (debounce is 10 min)",
+    ).toBeUndefined();
     await sb.kill();
     expect(await remoteText(repo, "unsaved.txt")).toBe("last-words\n");
   });

@@ -1,6 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { systemClock } from "../../../local/shared/clock";
-import { AUTHOR, apiError, b64, fileContent, startHarness, uniqueName, type Harness } from "./harness";
+import {
+  AUTHOR,
+  apiError,
+  b64,
+  fileContent,
+  startHarness,
+  uniqueName,
+  type Harness,
+} from "./harness";
 
 let h: Harness;
 let clock = Date.now();
@@ -13,11 +21,23 @@ describe("access tokens signed by the SDK", () => {
   it("work for the CLI's endpoints within their scopes and repo", async () => {
     const repo = uniqueName();
     const created = await h.client.repos.create({ name: repo });
-    const { token } = await h.client.tokens.create({ scopes: ["read", "write"], repos: [`local/${repo}`] });
+    const { token } = await h.client.tokens.create({
+      scopes: ["read", "write"],
+      repos: [`local/${repo}`],
+    });
     const t = h.clientFor(token);
-    expect((await t.repos.list()).repos.map((r) => r.name), "listing is clamped to the token's repos").toEqual([repo]);
+    expect(
+      (await t.repos.list()).repos.map((r) => r.name),
+      "listing is clamped to the token's repos",
+    ).toEqual([repo]);
     expect((await t.repos.get({ repo })).id).toBe(created.id);
-    const change = await t.changes.create({ repo, base_change_id: created.head_change_id, message: "m", author: AUTHOR, files: [{ path: "a.txt", content: b64("a") }] });
+    const change = await t.changes.create({
+      repo,
+      base_change_id: created.head_change_id,
+      message: "m",
+      author: AUTHOR,
+      files: [{ path: "a.txt", content: b64("a") }],
+    });
     await t.bookmarks.move({ repo, bookmark: "main", change_id: change.id });
     await t.bookmarks.create({ repo, name: "work", change_id: change.id });
     expect(fileContent(await t.content.get({ repo, path: "a.txt" }))).toBe(b64("a"));
@@ -38,10 +58,15 @@ describe("access tokens signed by the SDK", () => {
     const repo = uniqueName();
     await h.client.repos.create({ name: repo });
     const { token } = await h.client.tokens.create({ scopes: ["read"], repos: [`local/${repo}`] });
-    const err = await apiError(h.clientFor(token).bookmarks.create({ repo, name: "x", change_id: "z".repeat(32) }));
+    const err = await apiError(
+      h.clientFor(token).bookmarks.create({ repo, name: "x", change_id: "z".repeat(32) }),
+    );
     expect(err.status).toBe(403);
     expect(err.message).toMatch(/write/);
-    expect((await apiError(h.clientFor(token).apiKeys.list())).status, "admin is not granted by read").toBe(403);
+    expect(
+      (await apiError(h.clientFor(token).apiKeys.list())).status,
+      "admin is not granted by read",
+    ).toBe(403);
   });
 
   it("clamps token scopes to the signing key's scopes", async () => {
@@ -50,7 +75,9 @@ describe("access tokens signed by the SDK", () => {
     const signer = new Mesa({ apiKey: key.key, apiUrl: h.mesa.url, org: h.mesa.org });
     const { token } = await signer.tokens.create({ scopes: ["read", "write"] });
     expect((await h.clientFor(token).whoami()).scopes).toEqual(["read"]);
-    expect((await apiError(h.clientFor(token).repos.create({ name: uniqueName() }))).status).toBe(403);
+    expect((await apiError(h.clientFor(token).repos.create({ name: uniqueName() }))).status).toBe(
+      403,
+    );
   });
 
   it("answers 401 once expired (server clock moved past exp)", async () => {
@@ -73,7 +100,11 @@ describe("access tokens signed by the SDK", () => {
     expect((await apiError(h.clientFor("mesa_not-a-key").repos.list())).status).toBe(401);
     const key = await h.client.apiKeys.create({ name: uniqueName("k"), scopes: ["read"] });
     const { Mesa } = await import("@mesadev/sdk");
-    const signed = await new Mesa({ apiKey: key.key, apiUrl: h.mesa.url, org: h.mesa.org }).tokens.create({ scopes: ["read"] });
+    const signed = await new Mesa({
+      apiKey: key.key,
+      apiUrl: h.mesa.url,
+      org: h.mesa.org,
+    }).tokens.create({ scopes: ["read"] });
     await h.client.apiKeys.revoke({ id: key.id });
     expect((await apiError(h.clientFor(signed.token).repos.list())).status).toBe(401);
   });

@@ -1,6 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { VIRTUAL_ROOT_CHANGE_ID } from "../../../local/mesa";
-import { AUTHOR, apiError, b64, fileContent, startHarness, uniqueName, type Harness } from "./harness";
+import {
+  AUTHOR,
+  apiError,
+  b64,
+  fileContent,
+  startHarness,
+  uniqueName,
+  type Harness,
+} from "./harness";
 
 let h: Harness;
 beforeAll(async () => {
@@ -17,7 +25,11 @@ async function seeded(files: Record<string, string>) {
     base_change_id: VIRTUAL_ROOT_CHANGE_ID,
     message: "seed",
     author: AUTHOR,
-    files: Object.entries(files).map(([path, text]) => ({ path, content: b64(text), encoding: "base64" as const })),
+    files: Object.entries(files).map(([path, text]) => ({
+      path,
+      content: b64(text),
+      encoding: "base64" as const,
+    })),
   });
   await h.client.bookmarks.move({ repo, bookmark: "main", change_id: change.id });
   return { repo, changeId: change.id };
@@ -38,9 +50,17 @@ describe("changes", () => {
     });
     expect(next.id).toMatch(/^[k-z]{32}$/);
     expect(next.parents).toEqual([changeId]);
-    expect((await h.client.bookmarks.get({ repo, bookmark: "main" })).change_id, "bookmarks do not move").toBe(changeId);
+    expect(
+      (await h.client.bookmarks.get({ repo, bookmark: "main" })).change_id,
+      "bookmarks do not move",
+    ).toBe(changeId);
     const got = await h.client.changes.get({ repo, change_id: next.id });
-    expect(got).toMatchObject({ id: next.id, message: "edit", files: ["a.txt", "b.txt"], conflicts: [] });
+    expect(got).toMatchObject({
+      id: next.id,
+      message: "edit",
+      files: ["a.txt", "b.txt"],
+      conflicts: [],
+    });
     const file = await h.client.content.get({ repo, change_id: next.id, path: "a.txt" });
     expect(file).toMatchObject({ type: "file", mode: "100755", content: b64("a2\n"), size: 3 });
   });
@@ -60,7 +80,12 @@ describe("changes", () => {
     expect((await h.client.bookmarks.get({ repo, bookmark: "main" })).change_id).toBe(changeId);
     expect(fileContent(await h.client.content.get({ repo, path: "a.txt" }))).toBe(b64("2\n"));
     const stale = await apiError(
-      h.client.changes.patch({ repo, change_id: changeId, message: "again", base_commit_oid: before.current_commit_oid }),
+      h.client.changes.patch({
+        repo,
+        change_id: changeId,
+        message: "again",
+        base_commit_oid: before.current_commit_oid,
+      }),
     );
     expect(stale.status, "a stale base_commit_oid is a conflict").toBe(409);
     expect((await h.client.changes.get({ repo, change_id: changeId })).message).toBe("amended");
@@ -68,12 +93,21 @@ describe("changes", () => {
 
   it("lists the changes reachable from a bookmark, newest first, with pagination", async () => {
     const { repo, changeId } = await seeded({ "a.txt": "1\n" });
-    const second = await h.client.changes.create({ repo, base_change_id: changeId, message: "two" });
+    const second = await h.client.changes.create({
+      repo,
+      base_change_id: changeId,
+      message: "two",
+    });
     await h.client.bookmarks.move({ repo, bookmark: "main", change_id: second.id });
     const page1 = await h.client.changes.list({ repo, bookmark: "main", limit: 1 });
     expect(page1.changes.map((c) => c.id)).toEqual([second.id]);
     expect(page1.has_more).toBe(true);
-    const page2 = await h.client.changes.list({ repo, bookmark: "main", limit: 1, cursor: page1.next_cursor! });
+    const page2 = await h.client.changes.list({
+      repo,
+      bookmark: "main",
+      limit: 1,
+      cursor: page1.next_cursor!,
+    });
     expect(page2.changes.map((c) => c.id)).toEqual([changeId]);
     expect(page2.has_more).toBe(false);
   });
@@ -86,9 +120,16 @@ describe("content", () => {
     expect(root.type).toBe("dir");
     if (root.type !== "dir") return;
     expect(root.child_count).toBe(2);
-    expect(root.entries.map((e) => `${e.type}:${e.path}`).sort()).toEqual(["dir:src", "file:top.txt"]);
+    expect(root.entries.map((e) => `${e.type}:${e.path}`).sort()).toEqual([
+      "dir:src",
+      "file:top.txt",
+    ]);
     const deep = await h.client.content.get({ repo, path: "src", depth: 2 });
-    expect(deep.type === "dir" && deep.entries.map((e) => e.path).sort()).toEqual(["src/lib", "src/lib/x.ts", "src/y.ts"]);
+    expect(deep.type === "dir" && deep.entries.map((e) => e.path).sort()).toEqual([
+      "src/lib",
+      "src/lib/x.ts",
+      "src/y.ts",
+    ]);
     const meta = await h.client.content.get({ repo, path: "src", depth: 0 });
     expect(meta.type === "dir" && meta.entries).toEqual([]);
     const empty = await h.client.content.get({ repo, change_id: VIRTUAL_ROOT_CHANGE_ID });
@@ -106,8 +147,13 @@ describe("bookmarks", () => {
     await h.client.bookmarks.create({ repo, name: "feat/y", change_id: VIRTUAL_ROOT_CHANGE_ID });
     const feats = await h.client.bookmarks.list({ repo, glob: "feat/*" });
     expect(feats.bookmarks.map((b) => b.name)).toEqual(["feat/x", "feat/y"]);
-    expect((await apiError(h.client.bookmarks.create({ repo, name: "feat/x", change_id: changeId }))).status).toBe(409);
-    expect(await h.client.bookmarks.delete({ repo, bookmark: "feat/x" })).toEqual({ success: true });
+    expect(
+      (await apiError(h.client.bookmarks.create({ repo, name: "feat/x", change_id: changeId })))
+        .status,
+    ).toBe(409);
+    expect(await h.client.bookmarks.delete({ repo, bookmark: "feat/x" })).toEqual({
+      success: true,
+    });
     expect((await apiError(h.client.bookmarks.get({ repo, bookmark: "feat/x" }))).status).toBe(404);
   });
 
@@ -115,33 +161,81 @@ describe("bookmarks", () => {
     const { repo, changeId } = await seeded({ "a.txt": "a" });
     const next = await h.client.changes.create({ repo, base_change_id: changeId, message: "n" });
     const moved = await h.client.bookmarks.move({ repo, bookmark: "main", change_id: next.id });
-    expect(moved).toEqual({ name: "main", change_id: next.id, is_default: true, from_change_id: changeId });
+    expect(moved).toEqual({
+      name: "main",
+      change_id: next.id,
+      is_default: true,
+      from_change_id: changeId,
+    });
   });
 
   it("merges: no-op, merge commit, and MERGE_CONFLICT that persists nothing", async () => {
     const { repo, changeId } = await seeded({ "a.txt": "a\n", "c.txt": "c\n" });
     await h.client.bookmarks.create({ repo, name: "side", change_id: changeId });
-    expect((await h.client.bookmarks.merge({ repo, target: "main", source: "side" })).merge_type).toBe("no_op");
-    const onSide = await h.client.changes.create({ repo, base_change_id: changeId, message: "s", author: AUTHOR, files: [{ path: "s.txt", content: b64("s\n") }] });
+    expect(
+      (await h.client.bookmarks.merge({ repo, target: "main", source: "side" })).merge_type,
+    ).toBe("no_op");
+    const onSide = await h.client.changes.create({
+      repo,
+      base_change_id: changeId,
+      message: "s",
+      author: AUTHOR,
+      files: [{ path: "s.txt", content: b64("s\n") }],
+    });
     await h.client.bookmarks.move({ repo, bookmark: "side", change_id: onSide.id });
-    const onMain = await h.client.changes.create({ repo, base_change_id: changeId, message: "m", author: AUTHOR, files: [{ path: "m.txt", content: b64("m\n") }] });
+    const onMain = await h.client.changes.create({
+      repo,
+      base_change_id: changeId,
+      message: "m",
+      author: AUTHOR,
+      files: [{ path: "m.txt", content: b64("m\n") }],
+    });
     await h.client.bookmarks.move({ repo, bookmark: "main", change_id: onMain.id });
-    const merged = await h.client.bookmarks.merge({ repo, target: "main", source: "side", delete_source: true });
-    expect(merged).toMatchObject({ merge_type: "merge_commit", is_conflicted: false, target: "main", source: "side", source_deleted: true });
+    const merged = await h.client.bookmarks.merge({
+      repo,
+      target: "main",
+      source: "side",
+      delete_source: true,
+    });
+    expect(merged).toMatchObject({
+      merge_type: "merge_commit",
+      is_conflicted: false,
+      target: "main",
+      source: "side",
+      source_deleted: true,
+    });
     const mergeChange = await h.client.changes.get({ repo, change_id: merged.change_id });
     expect(mergeChange.parents).toEqual([onMain.id, onSide.id]);
     expect(fileContent(await h.client.content.get({ repo, path: "s.txt" }))).toBe(b64("s\n"));
 
     const tip = merged.change_id;
-    const x = await h.client.changes.create({ repo, base_change_id: tip, message: "x", author: AUTHOR, files: [{ path: "c.txt", content: b64("x\n") }] });
-    const y = await h.client.changes.create({ repo, base_change_id: tip, message: "y", author: AUTHOR, files: [{ path: "c.txt", content: b64("y\n") }] });
+    const x = await h.client.changes.create({
+      repo,
+      base_change_id: tip,
+      message: "x",
+      author: AUTHOR,
+      files: [{ path: "c.txt", content: b64("x\n") }],
+    });
+    const y = await h.client.changes.create({
+      repo,
+      base_change_id: tip,
+      message: "y",
+      author: AUTHOR,
+      files: [{ path: "c.txt", content: b64("y\n") }],
+    });
     await h.client.bookmarks.create({ repo, name: "bx", change_id: x.id });
     await h.client.bookmarks.create({ repo, name: "by", change_id: y.id });
     const conflict = await apiError(h.client.bookmarks.merge({ repo, target: "bx", source: "by" }));
     expect(conflict.status).toBe(409);
     expect(conflict.code).toBe("MERGE_CONFLICT");
-    expect((conflict.body as { error: { details: { conflict_paths: string[] } } }).error.details.conflict_paths).toEqual(["c.txt"]);
-    expect((await h.client.bookmarks.get({ repo, bookmark: "bx" })).change_id, "nothing persisted").toBe(x.id);
+    expect(
+      (conflict.body as { error: { details: { conflict_paths: string[] } } }).error.details
+        .conflict_paths,
+    ).toEqual(["c.txt"]);
+    expect(
+      (await h.client.bookmarks.get({ repo, bookmark: "bx" })).change_id,
+      "nothing persisted",
+    ).toBe(x.id);
   });
 });
 
@@ -153,17 +247,33 @@ describe("diff", () => {
       base_change_id: changeId,
       message: "d",
       author: AUTHOR,
-      files: [{ path: "a.txt", content: b64("1\n3\n") }, { path: "gone.txt", action: "delete" }, { path: "new.txt", content: b64("n\n") }],
+      files: [
+        { path: "a.txt", content: b64("1\n3\n") },
+        { path: "gone.txt", action: "delete" },
+        { path: "new.txt", content: b64("n\n") },
+      ],
     });
-    const diff = await h.client.diffs.get({ repo, base_change_id: changeId, head_change_id: next.id });
-    expect(diff.entries.map((e) => `${e.status}:${e.path}`)).toEqual(["modified:a.txt", "deleted:gone.txt", "added:new.txt"]);
+    const diff = await h.client.diffs.get({
+      repo,
+      base_change_id: changeId,
+      head_change_id: next.id,
+    });
+    expect(diff.entries.map((e) => `${e.status}:${e.path}`)).toEqual([
+      "modified:a.txt",
+      "deleted:gone.txt",
+      "added:new.txt",
+    ]);
     expect(diff.stats).toMatchObject({ entries: 3, additions: 2, deletions: 2 });
     expect(diff.entries[0].hunks?.[0].lines).toEqual([
       { kind: "context", text: "1" },
       { kind: "deleted", text: "2" },
       { kind: "added", text: "3" },
     ]);
-    const fromRoot = await h.client.diffs.get({ repo, base_change_id: VIRTUAL_ROOT_CHANGE_ID, head_change_id: changeId });
+    const fromRoot = await h.client.diffs.get({
+      repo,
+      base_change_id: VIRTUAL_ROOT_CHANGE_ID,
+      head_change_id: changeId,
+    });
     expect(fromRoot.entries.map((e) => e.status)).toEqual(["added", "added"]);
   });
 });

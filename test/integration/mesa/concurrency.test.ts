@@ -12,7 +12,13 @@ afterAll(() => h.mesa.stop());
 async function writer(repo: string, path: string, attempts: { conflicts: number }) {
   for (let i = 0; i < 20; i++) {
     const tip = await h.client.bookmarks.get({ repo, bookmark: "main" });
-    const change = await h.client.changes.create({ repo, base_change_id: tip.change_id, message: path, author: AUTHOR, files: [{ path, content: b64(path) }] });
+    const change = await h.client.changes.create({
+      repo,
+      base_change_id: tip.change_id,
+      message: path,
+      author: AUTHOR,
+      files: [{ path, content: b64(path) }],
+    });
     try {
       await h.client.bookmarks.move({ repo, bookmark: "main", change_id: change.id });
       return;
@@ -32,20 +38,37 @@ describe("concurrent writers on one bookmark", () => {
     const paths = Array.from({ length: 6 }, (_, i) => `w${i}.txt`);
     await Promise.all(paths.map((p) => writer(repo, p, attempts)));
     const root = await h.client.content.get({ repo });
-    expect(root.type === "dir" && root.entries.map((e) => e.path).sort(), "every writer's file is on main").toEqual(paths);
+    expect(
+      root.type === "dir" && root.entries.map((e) => e.path).sort(),
+      "every writer's file is on main",
+    ).toEqual(paths);
     expect(attempts.conflicts, "parallel writers on one tip must have collided").toBeGreaterThan(0);
   });
 
   it("a move from a stale base answers 409 and leaves the bookmark unchanged", async () => {
     const repo = uniqueName();
     await h.client.repos.create({ name: repo });
-    const a = await h.client.changes.create({ repo, base_change_id: VIRTUAL_ROOT_CHANGE_ID, message: "a", author: AUTHOR, files: [{ path: "a", content: b64("a") }] });
-    const b = await h.client.changes.create({ repo, base_change_id: VIRTUAL_ROOT_CHANGE_ID, message: "b", author: AUTHOR, files: [{ path: "b", content: b64("b") }] });
+    const a = await h.client.changes.create({
+      repo,
+      base_change_id: VIRTUAL_ROOT_CHANGE_ID,
+      message: "a",
+      author: AUTHOR,
+      files: [{ path: "a", content: b64("a") }],
+    });
+    const b = await h.client.changes.create({
+      repo,
+      base_change_id: VIRTUAL_ROOT_CHANGE_ID,
+      message: "b",
+      author: AUTHOR,
+      files: [{ path: "b", content: b64("b") }],
+    });
     const results = await Promise.allSettled([
       h.client.bookmarks.move({ repo, bookmark: "main", change_id: a.id }),
       h.client.bookmarks.move({ repo, bookmark: "main", change_id: b.id }),
     ]);
-    const statuses = results.map((r) => (r.status === "fulfilled" ? 200 : (r.reason as { status: number }).status));
+    const statuses = results.map((r) =>
+      r.status === "fulfilled" ? 200 : (r.reason as { status: number }).status,
+    );
     expect(statuses.sort()).toEqual([200, 409]);
     const winner = results[0].status === "fulfilled" ? a.id : b.id;
     expect((await h.client.bookmarks.get({ repo, bookmark: "main" })).change_id).toBe(winner);

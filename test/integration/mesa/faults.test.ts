@@ -7,7 +7,12 @@ beforeAll(async () => {
   h = await startHarness({ sleep: async (ms) => void slept.push(ms) });
 });
 afterAll(() => h.mesa.stop());
-afterEach(() => fetch(`${h.mesa.origin}/_local/faults`, { method: "DELETE", headers: { authorization: `Bearer ${h.mesa.apiKey}` } }));
+afterEach(() =>
+  fetch(`${h.mesa.origin}/_local/faults`, {
+    method: "DELETE",
+    headers: { authorization: `Bearer ${h.mesa.apiKey}` },
+  }),
+);
 
 async function inject(spec: Record<string, unknown>, key = h.mesa.apiKey) {
   return fetch(`${h.mesa.origin}/_local/faults`, {
@@ -21,7 +26,13 @@ describe("fault injection through POST /_local/faults", () => {
   it("fails the next N matching requests with 429 + Retry-After, then recovers", async () => {
     const repo = uniqueName();
     await h.client.repos.create({ name: repo });
-    const res = await inject({ method: "GET", path: `/${repo}$`, count: 2, status: 429, retryAfterSeconds: 7 });
+    const res = await inject({
+      method: "GET",
+      path: `/${repo}$`,
+      count: 2,
+      status: 429,
+      retryAfterSeconds: 7,
+    });
     expect(res.status).toBe(201);
     expect(await res.json()).toMatchObject({ id: expect.any(String) });
     for (let i = 0; i < 2; i++) {

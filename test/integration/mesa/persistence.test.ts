@@ -15,18 +15,33 @@ describe("persistence", () => {
     const repo = uniqueName();
     const first = await startHarness({ dataDir });
     await first.client.repos.create({ name: repo, tags: { keep: "yes" } });
-    const change = await first.client.changes.create({ repo, base_change_id: VIRTUAL_ROOT_CHANGE_ID, message: "kept", author: AUTHOR, files: [{ path: "k.txt", content: b64("kept\n") }] });
+    const change = await first.client.changes.create({
+      repo,
+      base_change_id: VIRTUAL_ROOT_CHANGE_ID,
+      message: "kept",
+      author: AUTHOR,
+      files: [{ path: "k.txt", content: b64("kept\n") }],
+    });
     await first.client.bookmarks.move({ repo, bookmark: "main", change_id: change.id });
     const key = first.mesa.apiKey;
     await first.mesa.stop();
-    expect((await stat(join(dataDir, "admin-key"))).mode & 0o777, "admin key file is private").toBe(0o600);
+    expect((await stat(join(dataDir, "admin-key"))).mode & 0o777, "admin key file is private").toBe(
+      0o600,
+    );
 
     const second = await startHarness({ dataDir });
     try {
       expect(second.mesa.apiKey, "the admin key survives a restart").toBe(key);
-      expect(await second.client.repos.get({ repo })).toMatchObject({ tags: { keep: "yes" }, head_change_id: change.id });
-      expect(fileContent(await second.client.content.get({ repo, path: "k.txt" }))).toBe(b64("kept\n"));
-      expect((await second.client.changes.get({ repo, change_id: change.id })).message).toBe("kept");
+      expect(await second.client.repos.get({ repo })).toMatchObject({
+        tags: { keep: "yes" },
+        head_change_id: change.id,
+      });
+      expect(fileContent(await second.client.content.get({ repo, path: "k.txt" }))).toBe(
+        b64("kept\n"),
+      );
+      expect((await second.client.changes.get({ repo, change_id: change.id })).message).toBe(
+        "kept",
+      );
     } finally {
       await second.mesa.stop();
     }

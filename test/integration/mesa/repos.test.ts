@@ -28,7 +28,14 @@ describe("repos", () => {
   it("creates a repo at the virtual root and reads it back", async () => {
     const name = uniqueName();
     const created = await h.client.repos.create({ name, tags: { env: "dev" } });
-    expect(created).toMatchObject({ name, org: "local", default_bookmark: "main", head_change_id: VIRTUAL_ROOT_CHANGE_ID, upstream: null, tags: { env: "dev" } });
+    expect(created).toMatchObject({
+      name,
+      org: "local",
+      default_bookmark: "main",
+      head_change_id: VIRTUAL_ROOT_CHANGE_ID,
+      upstream: null,
+      tags: { env: "dev" },
+    });
     expect(await h.client.repos.get({ repo: name })).toEqual(created);
   });
 
@@ -51,7 +58,11 @@ describe("repos", () => {
       tags: { a: null, c: "3" },
       upstream: { url: "https://example.com/x.git", auth: { kind: "token", token: "secret" } },
     });
-    expect(updated).toMatchObject({ name: renamed, tags: { b: "2", c: "3" }, upstream: { url: "https://example.com/x.git", auth_kind: "token", latest_sync: null } });
+    expect(updated).toMatchObject({
+      name: renamed,
+      tags: { b: "2", c: "3" },
+      upstream: { url: "https://example.com/x.git", auth_kind: "token", latest_sync: null },
+    });
     expect((await apiError(h.client.repos.get({ repo: name }))).status).toBe(404);
     expect((await h.client.repos.update({ repo: renamed, upstream: null })).upstream).toBeNull();
   });
@@ -63,7 +74,11 @@ describe("repos", () => {
     const first = await h.client.repos.list({ limit: 2, tags: `suite:${tag}` });
     expect(first.repos.map((r) => r.name)).toEqual(names.slice(0, 2));
     expect(first.has_more).toBe(true);
-    const second = await h.client.repos.list({ limit: 2, tags: `suite:${tag}`, cursor: first.next_cursor! });
+    const second = await h.client.repos.list({
+      limit: 2,
+      tags: `suite:${tag}`,
+      cursor: first.next_cursor!,
+    });
     expect(second.repos.map((r) => r.name)).toEqual(names.slice(2));
     expect(second).toMatchObject({ has_more: false, next_cursor: null });
     expect((await apiError(h.client.repos.list({ limit: 101 }))).status).toBe(400);
@@ -79,11 +94,17 @@ describe("repos", () => {
   it("records upstream syncs and finishes them as failed with a clear message", async () => {
     const name = uniqueName();
     await h.client.repos.create({ name, upstream: { url: "https://example.com/u.git" } });
-    const sync = await h.client.repos.syncUpstream({ repo: name, direction: "pull", ref_globs: { branches: "*" } });
+    const sync = await h.client.repos.syncUpstream({
+      repo: name,
+      direction: "pull",
+      ref_globs: { branches: "*" },
+    });
     expect(sync).toMatchObject({ direction: "pull", status: "failed" });
     expect(sync.error).toMatch(/not available in the local Mesa backend/);
     expect(await h.client.repos.getUpstreamSync({ repo: name, syncId: sync.id })).toEqual(sync);
-    expect((await h.client.repos.listUpstreamSyncs({ repo: name })).syncs.map((s) => s.id)).toEqual([sync.id]);
+    expect((await h.client.repos.listUpstreamSyncs({ repo: name })).syncs.map((s) => s.id)).toEqual(
+      [sync.id],
+    );
     expect((await h.client.repos.get({ repo: name })).upstream?.latest_sync?.id).toBe(sync.id);
   });
 });

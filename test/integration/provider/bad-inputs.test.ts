@@ -13,7 +13,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalMesa, type LocalMesa } from "../../../local/mesa";
 import { startLocalSuperserve, type LocalSuperserve } from "../../../local/superserve";
 import type { LogSink } from "../../../provider/engine-log";
-import { UNKNOWN, type ProviderEnvironment, type ProviderMethods } from "../../../provider/lifecycle";
+import {
+  UNKNOWN,
+  type ProviderEnvironment,
+  type ProviderMethods,
+} from "../../../provider/lifecycle";
 import { createProvider as mesaRepoProvider } from "../../../provider/mesa-repo/provider";
 import { createProvider as sandboxProvider } from "../../../provider/mounted-sandbox/provider";
 import { systemClock, type RetryClock } from "../../../provider/retry";
@@ -37,7 +41,13 @@ beforeAll(async () => {
   const sdk = await import("@mesadev/sdk");
   mesa = new sdk.Mesa({ apiKey: mesaServer.apiKey, apiUrl: mesaServer.url, org: mesaServer.org });
   await mesa.repos.create({ name: fixtureRepo });
-  const template = await Template.create({ apiKey: ss.apiKey, baseUrl: ss.url, name: fixtureTemplate, from: "debian:12", steps: [{ run: "true" }] });
+  const template = await Template.create({
+    apiKey: ss.apiKey,
+    baseUrl: ss.url,
+    name: fixtureTemplate,
+    from: "debian:12",
+    steps: [{ run: "true" }],
+  });
   await template.waitUntilReady({ pollIntervalMs: 100 });
 }, 300_000);
 afterAll(async () => {
@@ -47,7 +57,12 @@ afterAll(async () => {
 
 function environment(clock: RetryClock = systemClock): ProviderEnvironment {
   return {
-    env: { MESA_API_KEY: mesaServer.apiKey, MESA_API_URL: mesaServer.url, SUPERSERVE_API_KEY: ss.apiKey, SUPERSERVE_BASE_URL: ss.url },
+    env: {
+      MESA_API_KEY: mesaServer.apiKey,
+      MESA_API_URL: mesaServer.url,
+      SUPERSERVE_API_KEY: ss.apiKey,
+      SUPERSERVE_BASE_URL: ss.url,
+    },
     cwd: "/nonexistent",
     clock,
     logSink: sink,
@@ -65,32 +80,135 @@ const providers: Record<string, (env: ProviderEnvironment) => ProviderMethods> =
 const valid: Record<string, (logical: string) => Record<string, unknown>> = {
   MesaRepo: () => ({}),
   SuperserveTemplate: () => ({ from: "ubuntu:24.04" }),
-  MountedSandbox: () => ({ template: fixtureTemplate, repos: [{ repo: fixtureRepo }], namedReferences: ["template", "repos[0].repo"] }),
+  MountedSandbox: () => ({
+    template: fixtureTemplate,
+    repos: [{ repo: fixtureRepo }],
+    namedReferences: ["template", "repos[0].repo"],
+  }),
 };
 
-const urnOf = (type: string, logical: string) => `urn:pulumi:it::proj::pulumi-nodejs:dynamic/superserve-mesa:${type}::${logical}`;
+const urnOf = (type: string, logical: string) =>
+  `urn:pulumi:it::proj::pulumi-nodejs:dynamic/superserve-mesa:${type}::${logical}`;
 
 async function check(type: string, news: Record<string, unknown>, env = environment()) {
-  return providers[type](env).check({}, { pulumiUrn: urnOf(type, "bad"), ...valid[type]("bad"), ...news });
+  return providers[type](env).check(
+    {},
+    { pulumiUrn: urnOf(type, "bad"), ...valid[type]("bad"), ...news },
+  );
 }
 
-type Row = [type: string, mistake: string, news: Record<string, unknown>, field: string, fix: RegExp];
+type Row = [
+  type: string,
+  mistake: string,
+  news: Record<string, unknown>,
+  field: string,
+  fix: RegExp,
+];
 
 const rows: Row[] = [
-  ["MesaRepo", "a name with spaces", { name: "my repo" }, "name", /use letters, digits, '\.', '_' and '-'/],
-  ["MesaRepo", "a reserved name", { name: "repos" }, "name", /reserved by the service; pick another name/],
-  ["MesaRepo", "a bad name marked secret", { name: `${CANARY} !`, markedSecret: ["name"] }, "name", /is not allowed: use letters/],
-  ["MesaRepo", "an org with spaces", { org: "my org" }, "org", /leave it unset to use your API key's org/],
-  ["MesaRepo", "defaultBookmark with '..'", { defaultBookmark: "release..1" }, "defaultBookmark", /contains '\.\.'.*e\.g\. "release-1"/],
-  ["MesaRepo", "defaultBookmark ending in '/'", { defaultBookmark: "feature/" }, "defaultBookmark", /empty '\/'-separated part/],
-  ["MesaRepo", "defaultBookmark with a space", { defaultBookmark: "my branch" }, "defaultBookmark", /characters other than letters/],
-  ["MesaRepo", "defaultBookmark ending in .lock", { defaultBookmark: "main.lock" }, "defaultBookmark", /ends with '\.lock'/],
-  ["MesaRepo", "the reserved URN tag", { tags: { "pulumi-urn": "x" } }, "tags", /Remove it from tags/],
-  ["MesaRepo", "an upstream URL that is no URL, with a token", { upstream: { url: "not a url", auth: { kind: "token", token: CANARY } } }, "upstream.url", /e\.g\. "https:\/\/github\.com\/acme\/app\.git"/],
-  ["MesaRepo", "credentials in the upstream URL", { upstream: { url: `https://x-access-token:${CANARY}@github.com/acme/app.git` } }, "upstream.url", /set upstream\.auth/],
-  ["MesaRepo", "an upstream token missing", { upstream: { url: "https://github.com/acme/app.git", auth: { kind: "token", tokenUsername: CANARY } } }, "upstream.auth", /kind: "token", token/],
-  ["MesaRepo", "forceDestroy as a string", { forceDestroy: "yes" }, "forceDestroy", /true or false/],
-  ["MesaRepo", "a zero timeout", { timeoutSeconds: 0 }, "timeoutSeconds", /positive whole number of seconds, e\.g\. 300/],
+  [
+    "MesaRepo",
+    "a name with spaces",
+    { name: "my repo" },
+    "name",
+    /use letters, digits, '\.', '_' and '-'/,
+  ],
+  [
+    "MesaRepo",
+    "a reserved name",
+    { name: "repos" },
+    "name",
+    /reserved by the service; pick another name/,
+  ],
+  [
+    "MesaRepo",
+    "a bad name marked secret",
+    { name: `${CANARY} !`, markedSecret: ["name"] },
+    "name",
+    /is not allowed: use letters/,
+  ],
+  [
+    "MesaRepo",
+    "an org with spaces",
+    { org: "my org" },
+    "org",
+    /leave it unset to use your API key's org/,
+  ],
+  [
+    "MesaRepo",
+    "defaultBookmark with '..'",
+    { defaultBookmark: "release..1" },
+    "defaultBookmark",
+    /contains '\.\.'.*e\.g\. "release-1"/,
+  ],
+  [
+    "MesaRepo",
+    "defaultBookmark ending in '/'",
+    { defaultBookmark: "feature/" },
+    "defaultBookmark",
+    /empty '\/'-separated part/,
+  ],
+  [
+    "MesaRepo",
+    "defaultBookmark with a space",
+    { defaultBookmark: "my branch" },
+    "defaultBookmark",
+    /characters other than letters/,
+  ],
+  [
+    "MesaRepo",
+    "defaultBookmark ending in .lock",
+    { defaultBookmark: "main.lock" },
+    "defaultBookmark",
+    /ends with '\.lock'/,
+  ],
+  [
+    "MesaRepo",
+    "the reserved URN tag",
+    { tags: { "pulumi-urn": "x" } },
+    "tags",
+    /Remove it from tags/,
+  ],
+  [
+    "MesaRepo",
+    "an upstream URL that is no URL, with a token",
+    { upstream: { url: "not a url", auth: { kind: "token", token: CANARY } } },
+    "upstream.url",
+    /e\.g\. "https:\/\/github\.com\/acme\/app\.git"/,
+  ],
+  [
+    "MesaRepo",
+    "credentials in the upstream URL",
+    { upstream: { url: `https://x-access-token:${CANARY}@github.com/acme/app.git` } },
+    "upstream.url",
+    /set upstream\.auth/,
+  ],
+  [
+    "MesaRepo",
+    "an upstream token missing",
+    {
+      upstream: {
+        url: "https://github.com/acme/app.git",
+        auth: { kind: "token", tokenUsername: CANARY },
+      },
+    },
+    "upstream.auth",
+    /kind: "token", token/,
+  ],
+  [
+    "MesaRepo",
+    "forceDestroy as a string",
+    { forceDestroy: "yes" },
+    "forceDestroy",
+    /true or false/,
+  ],
+  [
+    "MesaRepo",
+    "a zero timeout",
+    { timeoutSeconds: 0 },
+    "timeoutSeconds",
+    /positive whole number of seconds, e\.g\. 300/,
+  ],
   ["SuperserveTemplate", "8 vCPUs", { vcpu: 8 }, "vcpu", /from 1 to 4 \(the service's limits\)/],
   ["SuperserveTemplate", "0 vCPUs", { vcpu: 0 }, "vcpu", /from 1 to 4/],
   ["SuperserveTemplate", "8 GiB of memory", { memoryMib: 8192 }, "memoryMib", /from 256 to 4096/],
@@ -98,20 +216,100 @@ const rows: Row[] = [
   ["SuperserveTemplate", "a 16 GiB disk", { diskMib: 16384 }, "diskMib", /from 1024 to 8192/],
   ["SuperserveTemplate", "a 512 MiB disk", { diskMib: 512 }, "diskMib", /from 1024 to 8192/],
   ["SuperserveTemplate", "an uppercase name", { name: "Agent-Base" }, "name", /lowercase letters/],
-  ["SuperserveTemplate", "a name ending in '-'", { name: "agent-" }, "name", /ending with a letter or digit/],
-  ["SuperserveTemplate", "an empty run step", { steps: [{ run: "" }] }, "steps", /use exactly one of \{ run: "…" \}/],
+  [
+    "SuperserveTemplate",
+    "a name ending in '-'",
+    { name: "agent-" },
+    "name",
+    /ending with a letter or digit/,
+  ],
+  [
+    "SuperserveTemplate",
+    "an empty run step",
+    { steps: [{ run: "" }] },
+    "steps",
+    /use exactly one of \{ run: "…" \}/,
+  ],
   ["SuperserveTemplate", "no base image", { from: "" }, "from", /e\.g\. "ubuntu:24\.04"/],
-  ["SuperserveTemplate", "a 5 s build timeout", { buildTimeoutSeconds: 5 }, "buildTimeoutSeconds", /from 10 to 86400/],
-  ["MountedSandbox", "a template that does not exist", { template: "no-such-template" }, "template", new RegExp(`template 'no-such-template' not found in this team; existing: .*${fixtureTemplate}`)],
-  ["MountedSandbox", "a repo that does not exist", { repos: [{ repo: "no-such-repo" }] }, "repos[0].repo", /repo 'no-such-repo' not found in Mesa org '.*'; existing: .*fixture-/],
-  ["MountedSandbox", "a base bookmark with '..'", { repos: [{ repo: fixtureRepo, bookmark: "feature..x" }] }, "repos[0].bookmark", /contains '\.\.'.*Leave it unset for the repo's default bookmark/],
-  ["MountedSandbox", "a fork climbing out with '..'", { repos: [{ repo: fixtureRepo, fork: "agents/../main" }] }, "repos[0].fork", /contains '\.\.'.*fork: true/],
-  ["MountedSandbox", "a fork starting with '.'", { repos: [{ repo: fixtureRepo, fork: "agents/.x" }] }, "repos[0].fork", /starts with '\.'/],
-  ["MountedSandbox", "a reserved MESA_ variable", { envVars: { MESA_TOKEN: CANARY } }, "envVars.MESA_TOKEN", /reserved.*Remove it/],
-  ["MountedSandbox", "an environment variable name with a space", { envVars: { "BAD NAME": CANARY } }, "envVars.BAD NAME", /letters, digits and _.*e\.g\. "AGENT_ROLE"/],
-  ["MountedSandbox", "a reserved Superserve metadata key", { metadata: { "superserve.owner": "me" } }, "metadata", /reserved by Superserve.*use another key/],
-  ["MountedSandbox", "an idle timeout over 7 days", { timeoutSeconds: 700_000 }, "timeoutSeconds", /from 0 to 604800/],
-  ["MountedSandbox", "a token lifetime over 24 h", { tokenTtlSeconds: 100_000 }, "tokenTtlSeconds", /from 1 to 86400 \(24 h\)/],
+  [
+    "SuperserveTemplate",
+    "a 5 s build timeout",
+    { buildTimeoutSeconds: 5 },
+    "buildTimeoutSeconds",
+    /from 10 to 86400/,
+  ],
+  [
+    "MountedSandbox",
+    "a template that does not exist",
+    { template: "no-such-template" },
+    "template",
+    new RegExp(
+      `template 'no-such-template' not found in this team; existing: .*${fixtureTemplate}`,
+    ),
+  ],
+  [
+    "MountedSandbox",
+    "a repo that does not exist",
+    { repos: [{ repo: "no-such-repo" }] },
+    "repos[0].repo",
+    /repo 'no-such-repo' not found in Mesa org '.*'; existing: .*fixture-/,
+  ],
+  [
+    "MountedSandbox",
+    "a base bookmark with '..'",
+    { repos: [{ repo: fixtureRepo, bookmark: "feature..x" }] },
+    "repos[0].bookmark",
+    /contains '\.\.'.*Leave it unset for the repo's default bookmark/,
+  ],
+  [
+    "MountedSandbox",
+    "a fork climbing out with '..'",
+    { repos: [{ repo: fixtureRepo, fork: "agents/../main" }] },
+    "repos[0].fork",
+    /contains '\.\.'.*fork: true/,
+  ],
+  [
+    "MountedSandbox",
+    "a fork starting with '.'",
+    { repos: [{ repo: fixtureRepo, fork: "agents/.x" }] },
+    "repos[0].fork",
+    /starts with '\.'/,
+  ],
+  [
+    "MountedSandbox",
+    "a reserved MESA_ variable",
+    { envVars: { MESA_TOKEN: CANARY } },
+    "envVars.MESA_TOKEN",
+    /reserved.*Remove it/,
+  ],
+  [
+    "MountedSandbox",
+    "an environment variable name with a space",
+    { envVars: { "BAD NAME": CANARY } },
+    "envVars.BAD NAME",
+    /letters, digits and _.*e\.g\. "AGENT_ROLE"/,
+  ],
+  [
+    "MountedSandbox",
+    "a reserved Superserve metadata key",
+    { metadata: { "superserve.owner": "me" } },
+    "metadata",
+    /reserved by Superserve.*use another key/,
+  ],
+  [
+    "MountedSandbox",
+    "an idle timeout over 7 days",
+    { timeoutSeconds: 700_000 },
+    "timeoutSeconds",
+    /from 0 to 604800/,
+  ],
+  [
+    "MountedSandbox",
+    "a token lifetime over 24 h",
+    { tokenTtlSeconds: 100_000 },
+    "tokenTtlSeconds",
+    /from 1 to 86400 \(24 h\)/,
+  ],
   ["MountedSandbox", "no repos", { repos: [] }, "repos", /at least one repo to mount/],
 ];
 
@@ -135,19 +333,29 @@ describe("bad inputs fail at check, naming the field and the fix", () => {
   it("created nothing", async () => {
     expect((await mesa.repos.list({ limit: 100 })).repos.map((r) => r.name)).toEqual([fixtureRepo]);
     const conn = { apiKey: ss.apiKey, baseUrl: ss.url };
-    expect(teamTemplates(await Template.list(conn)).map((t) => t.name), "templates").toEqual([fixtureTemplate]);
+    expect(
+      teamTemplates(await Template.list(conn)).map((t) => t.name),
+      "templates",
+    ).toEqual([fixtureTemplate]);
     expect(await Sandbox.list(conn), "sandboxes").toEqual([]);
   });
 });
 
 describe("references check tolerates what is not known yet", () => {
   it("passes a template and a repo given as resources (not named), even before they exist", async () => {
-    const { failures } = await check("MountedSandbox", { template: "tpl-made-later", repos: [{ repo: "repo-made-later" }], namedReferences: [] });
+    const { failures } = await check("MountedSandbox", {
+      template: "tpl-made-later",
+      repos: [{ repo: "repo-made-later" }],
+      namedReferences: [],
+    });
     expect(failures).toEqual([]);
   });
 
   it("passes names unknown during preview", async () => {
-    const { failures } = await check("MountedSandbox", { template: UNKNOWN, repos: [{ repo: UNKNOWN, org: UNKNOWN }] });
+    const { failures } = await check("MountedSandbox", {
+      template: UNKNOWN,
+      repos: [{ repo: UNKNOWN, org: UNKNOWN }],
+    });
     expect(failures).toEqual([]);
   });
 
@@ -167,10 +375,19 @@ describe("references check tolerates what is not known yet", () => {
     const instant: RetryClock = { ...systemClock, sleep: () => Promise.resolve() };
     logs.length = 0;
     const started = Date.now();
-    const { failures } = await check("MountedSandbox", { template: "no-such-template" }, environment(instant));
+    const { failures } = await check(
+      "MountedSandbox",
+      { template: "no-such-template" },
+      environment(instant),
+    );
     expect(failures, "a slow service does not fail preview").toEqual([]);
     expect(Date.now() - started, "check did not wait for the hung request").toBeLessThan(10_000);
-    expect(logs.join("\n")).toMatch(/could not verify at preview .* `pulumi up` fails if they do not/);
-    await fetch(`${ss.url}/_local/faults`, { method: "DELETE", headers: { Authorization: `Bearer ${ss.apiKey}` } });
+    expect(logs.join("\n")).toMatch(
+      /could not verify at preview .* `pulumi up` fails if they do not/,
+    );
+    await fetch(`${ss.url}/_local/faults`, {
+      method: "DELETE",
+      headers: { Authorization: `Bearer ${ss.apiKey}` },
+    });
   });
 });

@@ -29,7 +29,8 @@ function provider() {
   });
 }
 
-const urnFor = (name: string) => `urn:pulumi:it::proj::pulumi-nodejs:dynamic/superserve-mesa:MesaRepo::${name}`;
+const urnFor = (name: string) =>
+  `urn:pulumi:it::proj::pulumi-nodejs:dynamic/superserve-mesa:MesaRepo::${name}`;
 
 async function inject(fault: object) {
   const res = await fetch(`${mesa.origin}/_local/faults`, {
@@ -52,9 +53,17 @@ describe("MesaRepo provider against local Mesa", () => {
     const inputs = await checked({ pulumiUrn: urn, tags: { team: "a" } });
     const p = provider();
     const { id, outs } = await p.create(inputs);
-    expect(outs).toMatchObject({ org: mesa.org, name: inputs.name, defaultBookmark: "main", tags: { team: "a" } });
+    expect(outs).toMatchObject({
+      org: mesa.org,
+      name: inputs.name,
+      defaultBookmark: "main",
+      tags: { team: "a" },
+    });
     const live = await client.repos.get({ repo: inputs.name });
-    expect(live.tags, "the created repo carries the URN").toMatchObject({ "pulumi-urn": urn, team: "a" });
+    expect(live.tags, "the created repo carries the URN").toMatchObject({
+      "pulumi-urn": urn,
+      team: "a",
+    });
 
     const renamed = { ...inputs, name: `${inputs.name}-r`, tags: { team: "b" }, autonamed: false };
     const updated = (await p.update(id, outs, renamed)).outs;
@@ -65,7 +74,10 @@ describe("MesaRepo provider against local Mesa", () => {
 
     await p.delete(id, updated);
     await expect(client.repos.get({ repo: renamed.name })).rejects.toMatchObject({ status: 404 });
-    await expect(p.delete(id, updated), "deleting an already-deleted repo succeeds").resolves.toBeUndefined();
+    await expect(
+      p.delete(id, updated),
+      "deleting an already-deleted repo succeeds",
+    ).resolves.toBeUndefined();
     expect(await p.read(id, updated), "refresh of a deleted repo drops it").toEqual({});
   });
 
@@ -76,7 +88,10 @@ describe("MesaRepo provider against local Mesa", () => {
     const renamed = `${inputs.name}-oob`;
     await client.repos.update({ repo: inputs.name, name: renamed, tags: { extra: "x" } });
     const read = (await p.read(id, outs)) as { props: Record<string, unknown> };
-    expect(read.props, "a repo renamed out of band is found by id").toMatchObject({ name: renamed, tags: { extra: "x" } });
+    expect(read.props, "a repo renamed out of band is found by id").toMatchObject({
+      name: renamed,
+      tags: { extra: "x" },
+    });
     const diff = await p.diff(id, read.props, inputs);
     expect(diff.changes, "the next up sees the drift").toBe(true);
     await p.delete(id, read.props);
@@ -97,27 +112,53 @@ describe("MesaRepo provider against local Mesa", () => {
     const name = `foreign-${randomUUID().slice(0, 6)}`;
     await client.repos.create({ name });
     const inputs = await checked({ pulumiUrn: urnFor("foreign"), name });
-    await expect(provider().create(inputs)).rejects.toThrow(`take it over with adopt: { name: "${name}" }`);
-    const adoptInputs = await checked({ pulumiUrn: urnFor("foreign"), adopt: { name }, tags: { owner: "me" } });
+    await expect(provider().create(inputs)).rejects.toThrow(
+      `take it over with adopt: { name: "${name}" }`,
+    );
+    const adoptInputs = await checked({
+      pulumiUrn: urnFor("foreign"),
+      adopt: { name },
+      tags: { owner: "me" },
+    });
     const adopted = await provider().create(adoptInputs);
-    expect((await client.repos.get({ repo: name })).tags).toEqual({ "pulumi-urn": urnFor("foreign"), owner: "me" });
+    expect((await client.repos.get({ repo: name })).tags).toEqual({
+      "pulumi-urn": urnFor("foreign"),
+      owner: "me",
+    });
     await provider().delete(adopted.id, adopted.outs);
   });
 
   it("retries injected 429 and 5xx faults and still creates exactly one repo", async () => {
-    const inputs = await checked({ pulumiUrn: urnFor(`faults-${randomUUID().slice(0, 6)}`), org: mesa.org });
+    const inputs = await checked({
+      pulumiUrn: urnFor(`faults-${randomUUID().slice(0, 6)}`),
+      org: mesa.org,
+    });
     await inject({ method: "POST", path: "/repos$", count: 1, status: 429, retryAfterSeconds: 1 });
     await inject({ method: "GET", path: `/${inputs.name}$`, count: 2, status: 503 });
     const started = Date.now();
     const { id, outs } = await provider().create(inputs);
-    expect(Date.now() - started, "the 429's Retry-After: 1 was honoured").toBeGreaterThanOrEqual(900);
+    expect(Date.now() - started, "the 429's Retry-After: 1 was honoured").toBeGreaterThanOrEqual(
+      900,
+    );
     const all = await client.repos.list({ limit: 100 });
     expect(all.repos.filter((r) => r.name === inputs.name)).toHaveLength(1);
-    await inject({ method: "GET", path: `/${inputs.name}$`, count: 1, status: 429, retryAfterSeconds: 0 });
-    expect((await provider().read(id, outs)) as object, "refresh through a 429").toMatchObject({ id });
+    await inject({
+      method: "GET",
+      path: `/${inputs.name}$`,
+      count: 1,
+      status: 429,
+      retryAfterSeconds: 0,
+    });
+    expect((await provider().read(id, outs)) as object, "refresh through a 429").toMatchObject({
+      id,
+    });
     await inject({ method: "PATCH", path: `/${inputs.name}$`, count: 1, drop: true });
-    const updated = (await provider().update(id, outs, { ...inputs, tags: { after: "fault" } })).outs;
-    expect((await client.repos.get({ repo: inputs.name })).tags, "the update went through the dropped connection").toMatchObject({ after: "fault" });
+    const updated = (await provider().update(id, outs, { ...inputs, tags: { after: "fault" } }))
+      .outs;
+    expect(
+      (await client.repos.get({ repo: inputs.name })).tags,
+      "the update went through the dropped connection",
+    ).toMatchObject({ after: "fault" });
     await inject({ method: "DELETE", count: 1, status: 500 });
     await provider().delete(id, updated);
     await expect(client.repos.get({ repo: inputs.name })).rejects.toMatchObject({ status: 404 });
@@ -128,11 +169,17 @@ describe("MesaRepo provider against local Mesa", () => {
     await inject({ method: "GET", path: "/whoami$", count: 1, drop: true });
     const inputs = await checked({ pulumiUrn: urnFor(`org-${randomUUID().slice(0, 6)}`) });
     expect(inputs.org, "the org from whoami, despite the faults").toBe(mesa.org);
-    expect(logs.filter((l) => l.startsWith("resolve the Mesa org of the API key: transient failure")), "two retries").toHaveLength(2);
+    expect(
+      logs.filter((l) => l.startsWith("resolve the Mesa org of the API key: transient failure")),
+      "two retries",
+    ).toHaveLength(2);
   });
 
   it("a dropped connection during create converges on one repo", async () => {
-    const inputs = await checked({ pulumiUrn: urnFor(`drop-${randomUUID().slice(0, 6)}`), org: mesa.org });
+    const inputs = await checked({
+      pulumiUrn: urnFor(`drop-${randomUUID().slice(0, 6)}`),
+      org: mesa.org,
+    });
     await inject({ method: "POST", path: "/repos$", count: 1, drop: true });
     const { id, outs } = await provider().create(inputs);
     expect(id).toMatch(/\S/);
@@ -140,33 +187,57 @@ describe("MesaRepo provider against local Mesa", () => {
   });
 
   it("fails at once on a permanent error, naming the fix", async () => {
-    const inputs = await checked({ pulumiUrn: urnFor("missing"), adopt: { name: `nope-${randomUUID().slice(0, 6)}` } });
-    await expect(provider().create(inputs)).rejects.toThrow(/adopt: no Mesa repo named "nope-.*" in org "local"/);
+    const inputs = await checked({
+      pulumiUrn: urnFor("missing"),
+      adopt: { name: `nope-${randomUUID().slice(0, 6)}` },
+    });
+    await expect(provider().create(inputs)).rejects.toThrow(
+      /adopt: no Mesa repo named "nope-.*" in org "local"/,
+    );
   });
 
   describe("delete with agent work on other bookmarks", () => {
     /** A repo created by the provider whose main holds a file, with bookmarks forked from main. */
     async function repoWithForks(logical: string, forks: string[]) {
-      const inputs = await checked({ pulumiUrn: urnFor(`${logical}-${randomUUID().slice(0, 6)}`), org: mesa.org });
+      const inputs = await checked({
+        pulumiUrn: urnFor(`${logical}-${randomUUID().slice(0, 6)}`),
+        org: mesa.org,
+      });
       const created = await provider().create(inputs);
       const repo = inputs.name;
       const root = await client.bookmarks.get({ repo, bookmark: "main" });
       await client.bookmarks.create({ repo, name: "seed", change_id: root.change_id });
       await commitOnBookmark(client, repo, "seed", { "README.md": "seed\n" });
-      await client.bookmarks.move({ repo, bookmark: "main", change_id: (await client.bookmarks.get({ repo, bookmark: "seed" })).change_id });
+      await client.bookmarks.move({
+        repo,
+        bookmark: "main",
+        change_id: (await client.bookmarks.get({ repo, bookmark: "seed" })).change_id,
+      });
       const tip = await client.bookmarks.get({ repo, bookmark: "main" });
-      for (const fork of forks) await client.bookmarks.create({ repo, name: fork, change_id: tip.change_id });
+      for (const fork of forks)
+        await client.bookmarks.create({ repo, name: fork, change_id: tip.change_id });
       return { ...created, inputs, repo };
     }
 
     it("refuses while forks hold work beyond the default bookmark, naming only those bookmarks", async () => {
-      const { id, outs, repo } = await repoWithForks("work", ["agents/a", "agents/b", "agents/idle"]);
+      const { id, outs, repo } = await repoWithForks("work", [
+        "agents/a",
+        "agents/b",
+        "agents/idle",
+      ]);
       await commitOnBookmark(client, repo, "agents/a", { "a.txt": "agent a\n" });
       await commitOnBookmark(client, repo, "agents/b", { "b.txt": "agent b\n" });
       const refused = provider().delete(id, outs);
-      await expect(refused).rejects.toThrow(/bookmarks agents\/a, agents\/b hold work that its default bookmark "main" does not have/);
-      await expect(provider().delete(id, outs)).rejects.toThrow("set forceDestroy: true on the MesaRepo");
-      await expect(provider().delete(id, outs), "the idle fork and the merged seed bookmark are not named").rejects.not.toThrow(/agents\/idle|seed/);
+      await expect(refused).rejects.toThrow(
+        /bookmarks agents\/a, agents\/b hold work that its default bookmark "main" does not have/,
+      );
+      await expect(provider().delete(id, outs)).rejects.toThrow(
+        "set forceDestroy: true on the MesaRepo",
+      );
+      await expect(
+        provider().delete(id, outs),
+        "the idle fork and the merged seed bookmark are not named",
+      ).rejects.not.toThrow(/agents\/idle|seed/);
       expect((await client.repos.get({ repo })).id, "the repo is still there").toBe(id);
     });
 
@@ -186,9 +257,19 @@ describe("MesaRepo provider against local Mesa", () => {
       // A fault armed for the next request to Mesa, whatever it is: still armed after the update means no request.
       await inject({ count: 1, latencyMs: 1 });
       const updated = (await provider().update(id, outs, news)).outs as Record<string, unknown>;
-      const cleared = await fetch(`${mesa.origin}/_local/faults`, { method: "DELETE", headers: { Authorization: `Bearer ${mesa.apiKey}` } });
-      expect(((await cleared.json()) as { cleared: number }).cleared, "faults still armed: the update sent no request to Mesa").toBe(1);
-      expect(updated).toMatchObject({ forceDestroy: true, name: repo, headChangeId: outs.headChangeId });
+      const cleared = await fetch(`${mesa.origin}/_local/faults`, {
+        method: "DELETE",
+        headers: { Authorization: `Bearer ${mesa.apiKey}` },
+      });
+      expect(
+        ((await cleared.json()) as { cleared: number }).cleared,
+        "faults still armed: the update sent no request to Mesa",
+      ).toBe(1);
+      expect(updated).toMatchObject({
+        forceDestroy: true,
+        name: repo,
+        headChangeId: outs.headChangeId,
+      });
       await provider().delete(id, updated);
       await expect(client.repos.get({ repo })).rejects.toMatchObject({ status: 404 });
     });

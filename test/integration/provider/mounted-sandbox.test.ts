@@ -28,7 +28,8 @@ import { createProvider } from "../../../provider/mounted-sandbox/provider";
 import { eventually as eventuallyWithin } from "../../helpers/eventually";
 import { remoteText, seedRepo as seedRepoIn } from "../../helpers/mesa-repos";
 
-const eventually = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000) => eventuallyWithin(what, probe, timeoutMs);
+const eventually = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000) =>
+  eventuallyWithin(what, probe, timeoutMs);
 
 let mesaServer: LocalMesa;
 let ss: LocalSuperserve;
@@ -49,18 +50,29 @@ function tempDir(prefix: string): string {
 
 const unique = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;
 const conn = () => ({ apiKey: ss.apiKey, baseUrl: ss.url });
-const urnFor = (name: string) => `urn:pulumi:it::proj::pulumi-nodejs:dynamic/superserve-mesa:MountedSandbox::${name}`;
+const urnFor = (name: string) =>
+  `urn:pulumi:it::proj::pulumi-nodejs:dynamic/superserve-mesa:MountedSandbox::${name}`;
 
 beforeAll(async () => {
   tools = tempDir("psm-tools-");
   await buildMesaCli(tools);
   mesaServer = await startLocalMesa({ port: 0, dataDir: tempDir("psm-mesa-") });
   superserveDataDir = tempDir("psm-ss-");
-  ss = await startLocalSuperserve({ port: 0, dataDir: superserveDataDir, sandboxTools: tools, killGraceMs: 10_000 });
+  ss = await startLocalSuperserve({
+    port: 0,
+    dataDir: superserveDataDir,
+    sandboxTools: tools,
+    killGraceMs: 10_000,
+  });
   const sdk = await import("@mesadev/sdk");
   mesa = new sdk.Mesa({ apiKey: mesaServer.apiKey, apiUrl: mesaServer.url, org: mesaServer.org });
   routeDataPlaneTo(ss.url);
-  const t = await Template.create({ ...conn(), name: unique("tpl"), from: "debian:12", steps: [{ run: "echo ready > /etc/agent.txt" }] });
+  const t = await Template.create({
+    ...conn(),
+    name: unique("tpl"),
+    from: "debian:12",
+    steps: [{ run: "echo ready > /etc/agent.txt" }],
+  });
   await t.waitUntilReady({ pollIntervalMs: 100 });
   template = t.name;
 }, 300_000);
@@ -74,7 +86,12 @@ afterAll(async () => {
 
 function providerFor(): ProviderMethods {
   return createProvider(undefined, {
-    env: { MESA_API_KEY: mesaServer.apiKey, MESA_API_URL: mesaServer.url, SUPERSERVE_API_KEY: ss.apiKey, SUPERSERVE_BASE_URL: ss.url },
+    env: {
+      MESA_API_KEY: mesaServer.apiKey,
+      MESA_API_URL: mesaServer.url,
+      SUPERSERVE_API_KEY: ss.apiKey,
+      SUPERSERVE_BASE_URL: ss.url,
+    },
     cwd: "/nonexistent",
     clock: systemClock,
     logSink: sink,
@@ -82,8 +99,11 @@ function providerFor(): ProviderMethods {
   });
 }
 
-
-async function createSandbox(provider: ProviderMethods, logical: string, extra: Record<string, unknown>) {
+async function createSandbox(
+  provider: ProviderMethods,
+  logical: string,
+  extra: Record<string, unknown>,
+) {
   const checked = await provider.check({}, { pulumiUrn: urnFor(logical), template, ...extra });
   expect(checked.failures).toEqual([]);
   const inputs = checked.inputs as Record<string, unknown>;
@@ -108,31 +128,57 @@ describe("MountedSandbox provider against the local backends", () => {
     const logical = unique("agent");
     const { id, outs } = await createSandbox(provider, logical, { repos: [{ repo }] });
     const path = `/home/user/.local/share/mesa/mnt/${mesaServer.org}/${repo}`;
-    expect(outs).toMatchObject({ status: "active", mounted: true, org: mesaServer.org, mountPaths: { [repo]: path }, bookmarks: { [repo]: `agents/${logical}` } });
-    expect(Date.parse(outs.tokenExpiresAt) - Date.now(), "a token of the default 1 h lifetime").toBeGreaterThan(3500_000);
+    expect(outs).toMatchObject({
+      status: "active",
+      mounted: true,
+      org: mesaServer.org,
+      mountPaths: { [repo]: path },
+      bookmarks: { [repo]: `agents/${logical}` },
+    });
+    expect(
+      Date.parse(outs.tokenExpiresAt) - Date.now(),
+      "a token of the default 1 h lifetime",
+    ).toBeGreaterThan(3500_000);
     expect(JSON.stringify(outs), "no token in the outputs").not.toMatch(/eyJ/);
 
     const readme = await run(id, `cat ${path}/README.md`);
     expect(readme.stdout).toBe("hello agents\n");
     const env = await run(id, "env; cat /proc/[0-9]*/cmdline 2>/dev/null | tr '\\0' ' '");
-    expect(env.stdout, "the token is neither in the sandbox's env nor in any argv").not.toMatch(/eyJ|MESA_API_KEY/);
+    expect(env.stdout, "the token is neither in the sandbox's env nor in any argv").not.toMatch(
+      /eyJ|MESA_API_KEY/,
+    );
 
     await run(id, `echo "from the agent" > ${path}/notes.txt`);
-    expect(await eventually("notes.txt on the fork", () => remoteText(mesa, repo, "notes.txt", `agents/${logical}`))).toBe("from the agent\n");
-    expect(await remoteText(mesa, repo, "notes.txt", "main"), "the base bookmark is untouched").toBeUndefined();
+    expect(
+      await eventually("notes.txt on the fork", () =>
+        remoteText(mesa, repo, "notes.txt", `agents/${logical}`),
+      ),
+    ).toBe("from the agent\n");
+    expect(
+      await remoteText(mesa, repo, "notes.txt", "main"),
+      "the base bookmark is untouched",
+    ).toBeUndefined();
 
     await run(id, `echo "last words" > ${path}/last.txt`);
     await provider.delete(id, outs);
     expect(await status(id), "the sandbox is gone").toBeUndefined();
-    expect(await remoteText(mesa, repo, "last.txt", `agents/${logical}`), "delete flushed the mount before the kill").toBe("last words\n");
-    await expect(mesa.bookmarks.get({ repo, bookmark: `agents/${logical}` }), "the fork is kept").resolves.toMatchObject({ name: `agents/${logical}` });
+    expect(
+      await remoteText(mesa, repo, "last.txt", `agents/${logical}`),
+      "delete flushed the mount before the kill",
+    ).toBe("last words\n");
+    await expect(
+      mesa.bookmarks.get({ repo, bookmark: `agents/${logical}` }),
+      "the fork is kept",
+    ).resolves.toMatchObject({ name: `agents/${logical}` });
     await provider.delete(id, outs);
   });
 
   it("mounts a read-only repo with a read-only token: writes fail", async () => {
     const repo = await seedRepoIn(mesa, unique("ws"), { "docs.md": "read me\n" });
     const provider = providerFor();
-    const { id, outs } = await createSandbox(provider, unique("reader"), { repos: [{ repo, readOnly: true }] });
+    const { id, outs } = await createSandbox(provider, unique("reader"), {
+      repos: [{ repo, readOnly: true }],
+    });
     expect(outs.bookmarks).toEqual({ [repo]: "main" });
     const path = outs.mountPaths[repo];
     expect((await run(id, `cat ${path}/docs.md`)).stdout).toBe("read me\n");
@@ -146,7 +192,10 @@ describe("MountedSandbox provider against the local backends", () => {
   it("refresh: a stopped mount is drift that update repairs, with a renewed token; paused stays paused; killed is gone", async () => {
     const repo = await seedRepoIn(mesa, unique("ws"), { "a.txt": "a\n" });
     const provider = providerFor();
-    const { id, inputs, outs } = await createSandbox(provider, unique("drift"), { repos: [{ repo }], tokenTtlSeconds: 600 });
+    const { id, inputs, outs } = await createSandbox(provider, unique("drift"), {
+      repos: [{ repo }],
+      tokenTtlSeconds: 600,
+    });
 
     const healthy = (await provider.read(id, outs)).props as Record<string, any>;
     expect(healthy).toMatchObject({ status: "active", mounted: true });
@@ -161,7 +210,9 @@ describe("MountedSandbox provider against the local backends", () => {
     const nearlyExpired = { ...dead, tokenExpiresAt: new Date(Date.now() + 30_000).toISOString() };
     const repaired = (await provider.update(id, nearlyExpired, inputs)).outs as Record<string, any>;
     expect(repaired.mounted).toBe(true);
-    expect(Date.parse(repaired.tokenExpiresAt) - Date.now(), "a fresh 600 s token").toBeGreaterThan(500_000);
+    expect(Date.parse(repaired.tokenExpiresAt) - Date.now(), "a fresh 600 s token").toBeGreaterThan(
+      500_000,
+    );
     expect((await run(id, `cat ${outs.mountPaths[repo]}/a.txt`)).stdout).toBe("a\n");
 
     const sandbox = await Sandbox.connect(id, conn());
@@ -170,9 +221,15 @@ describe("MountedSandbox provider against the local backends", () => {
     expect(paused.status, "refresh reports the pause").toBe("paused");
     expect(paused.mounted, "a mount that cannot be checked is not reported as mounted").toBe(false);
     expect(await status(id), "refresh did not resume the sandbox").toBe("paused");
-    expect(await provider.diff(id, paused, inputs), "up plans to check the mount").toMatchObject({ changes: true, replaces: [] });
+    expect(await provider.diff(id, paused, inputs), "up plans to check the mount").toMatchObject({
+      changes: true,
+      replaces: [],
+    });
     const resumed = (await provider.update(id, paused, inputs)).outs as Record<string, any>;
-    expect(resumed, "update resumed the sandbox and found the mount (kept by the pause) serving").toMatchObject({ status: "active", mounted: true, tokenExpiresAt: repaired.tokenExpiresAt });
+    expect(
+      resumed,
+      "update resumed the sandbox and found the mount (kept by the pause) serving",
+    ).toMatchObject({ status: "active", mounted: true, tokenExpiresAt: repaired.tokenExpiresAt });
     expect(await status(id)).toBe("active");
 
     await Sandbox.killById(id, conn());
@@ -184,16 +241,33 @@ describe("MountedSandbox provider against the local backends", () => {
     const repo = await seedRepoIn(mesa, unique("ws"), { "b.txt": "b\n" });
     const provider = providerFor();
     const logical = unique("retry");
-    const checked = (await provider.check({}, { pulumiUrn: urnFor(logical), template, repos: [{ repo }] })).inputs as MountedSandboxInputs;
-    const predecessor = await Sandbox.create({ ...conn(), name: `${logical}-old`, fromTemplate: template, metadata: { "pulumi-urn": urnFor(logical), "pulumi-spec": "other-inputs" } });
-    const orphan = await Sandbox.create({ ...conn(), name: checked.name, fromTemplate: template, metadata: { "pulumi-urn": urnFor(logical), "pulumi-spec": specDigest(checked) } });
+    const checked = (
+      await provider.check({}, { pulumiUrn: urnFor(logical), template, repos: [{ repo }] })
+    ).inputs as MountedSandboxInputs;
+    const predecessor = await Sandbox.create({
+      ...conn(),
+      name: `${logical}-old`,
+      fromTemplate: template,
+      metadata: { "pulumi-urn": urnFor(logical), "pulumi-spec": "other-inputs" },
+    });
+    const orphan = await Sandbox.create({
+      ...conn(),
+      name: checked.name,
+      fromTemplate: template,
+      metadata: { "pulumi-urn": urnFor(logical), "pulumi-spec": specDigest(checked) },
+    });
     created.push(predecessor.id, orphan.id);
     const result = await provider.create(checked);
     const { id, outs } = { id: result.id, outs: result.outs as Record<string, any> };
     expect(id, "the earlier sandbox was adopted").toBe(orphan.id);
     expect(outs.mounted).toBe(true);
-    const tagged = (await Sandbox.list({ ...conn(), metadata: { "pulumi-urn": urnFor(logical) } })).filter((s) => s.status !== "failed");
-    expect(tagged.map((s) => s.id).sort(), "no third sandbox; the predecessor of a replacement is not adopted").toEqual([predecessor.id, orphan.id].sort());
+    const tagged = (
+      await Sandbox.list({ ...conn(), metadata: { "pulumi-urn": urnFor(logical) } })
+    ).filter((s) => s.status !== "failed");
+    expect(
+      tagged.map((s) => s.id).sort(),
+      "no third sandbox; the predecessor of a replacement is not adopted",
+    ).toEqual([predecessor.id, orphan.id].sort());
     await provider.delete(id, outs);
   });
 
@@ -201,12 +275,20 @@ describe("MountedSandbox provider against the local backends", () => {
     const provider = providerFor();
     const logical = unique("partial");
     const repo = unique("later");
-    const checked = (await provider.check({}, { pulumiUrn: urnFor(logical), template, repos: [{ repo, org: mesaServer.org }] })).inputs as MountedSandboxInputs;
+    const checked = (
+      await provider.check(
+        {},
+        { pulumiUrn: urnFor(logical), template, repos: [{ repo, org: mesaServer.org }] },
+      )
+    ).inputs as MountedSandboxInputs;
     const error = await provider.create(checked).then(
       () => undefined,
-      (err: unknown) => err as { name?: string; id?: string; properties?: Record<string, any>; message: string },
+      (err: unknown) =>
+        err as { name?: string; id?: string; properties?: Record<string, any>; message: string },
     );
-    expect(error?.name, "a missing repo fails the create after the sandbox exists").toBe("PartialCreateError");
+    expect(error?.name, "a missing repo fails the create after the sandbox exists").toBe(
+      "PartialCreateError",
+    );
     expect(error?.message).toMatch(/was created but not mounted/);
     const id = error!.id!;
     created.push(id);
@@ -214,7 +296,10 @@ describe("MountedSandbox provider against the local backends", () => {
     expect(error?.properties?.mounted).toBe(false);
 
     await seedRepoIn(mesa, repo, { "late.txt": "here now\n" });
-    const repaired = (await provider.update(id, error!.properties!, checked)).outs as Record<string, any>;
+    const repaired = (await provider.update(id, error!.properties!, checked)).outs as Record<
+      string,
+      any
+    >;
     expect(repaired.mounted, "update mounts once the repo exists").toBe(true);
     expect((await run(id, `cat ${repaired.mountPaths[repo]}/late.txt`)).stdout).toBe("here now\n");
     await provider.delete(id, repaired);
@@ -225,24 +310,40 @@ describe("MountedSandbox provider against the local backends", () => {
     const repo = await seedRepoIn(mesa, unique("ws"), { "c.txt": "c\n" });
     const provider = providerFor();
     const logical = unique("scratch");
-    const { id, outs } = await createSandbox(provider, logical, { repos: [{ repo }], deleteWorkspaceOnDestroy: true });
+    const { id, outs } = await createSandbox(provider, logical, {
+      repos: [{ repo }],
+      deleteWorkspaceOnDestroy: true,
+    });
     await provider.delete(id, outs);
-    await expect(mesa.bookmarks.get({ repo, bookmark: `agents/${logical}` })).rejects.toMatchObject({ status: 404 });
+    await expect(mesa.bookmarks.get({ repo, bookmark: `agents/${logical}` })).rejects.toMatchObject(
+      { status: 404 },
+    );
   });
 });
 
 /** Arm a fault on one of the backends (see local/shared/faults.ts). */
 async function inject(backend: "mesa" | "superserve", spec: FaultSpec): Promise<void> {
-  const [origin, key] = backend === "mesa" ? [mesaServer.origin, mesaServer.apiKey] : [ss.url, ss.apiKey];
-  const res = await fetch(`${origin}/_local/faults`, { method: "POST", headers: { Authorization: `Bearer ${key}`, "Content-Type": "application/json" }, body: JSON.stringify(spec) });
+  const [origin, key] =
+    backend === "mesa" ? [mesaServer.origin, mesaServer.apiKey] : [ss.url, ss.apiKey];
+  const res = await fetch(`${origin}/_local/faults`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${key}`, "Content-Type": "application/json" },
+    body: JSON.stringify(spec),
+  });
   expect(res.status, `fault ${JSON.stringify(spec)} armed on ${backend}`).toBe(201);
 }
 
 /** Remove the armed faults of both backends; returns how many were left unused (0: every one was hit). */
 async function clearFaults(): Promise<number> {
   let left = 0;
-  for (const [origin, key] of [[mesaServer.origin, mesaServer.apiKey], [ss.url, ss.apiKey]]) {
-    const res = await fetch(`${origin}/_local/faults`, { method: "DELETE", headers: { Authorization: `Bearer ${key}` } });
+  for (const [origin, key] of [
+    [mesaServer.origin, mesaServer.apiKey],
+    [ss.url, ss.apiKey],
+  ]) {
+    const res = await fetch(`${origin}/_local/faults`, {
+      method: "DELETE",
+      headers: { Authorization: `Bearer ${key}` },
+    });
     left += ((await res.json()) as { cleared: number }).cleared;
   }
   return left;
@@ -250,7 +351,14 @@ async function clearFaults(): Promise<number> {
 
 /** The operations the provider retried (from its progress lines) since `from`. */
 function retried(from: number): string[] {
-  return [...new Set(logs.slice(from).map((l) => /^(.+): transient failure/.exec(l)?.[1]).filter((op): op is string => op !== undefined))];
+  return [
+    ...new Set(
+      logs
+        .slice(from)
+        .map((l) => /^(.+): transient failure/.exec(l)?.[1])
+        .filter((op): op is string => op !== undefined),
+    ),
+  ];
 }
 
 describe("MountedSandbox provider under injected faults", () => {
@@ -260,15 +368,32 @@ describe("MountedSandbox provider under injected faults", () => {
     const repo = await seedRepoIn(mesa, unique("ws"), { "f.txt": "faulty\n" });
     const provider = providerFor();
     const logical = unique("faults");
-    const checked = (await provider.check({}, { pulumiUrn: urnFor(logical), template, repos: [{ repo, org: mesaServer.org }] })).inputs as MountedSandboxInputs;
+    const checked = (
+      await provider.check(
+        {},
+        { pulumiUrn: urnFor(logical), template, repos: [{ repo, org: mesaServer.org }] },
+      )
+    ).inputs as MountedSandboxInputs;
     await inject("superserve", { method: "GET", path: "^/sandboxes$", status: 503, count: 4 });
-    await inject("superserve", { method: "POST", path: "^/sandboxes$", status: 429, retryAfterSeconds: 1, count: 1 });
+    await inject("superserve", {
+      method: "POST",
+      path: "^/sandboxes$",
+      status: 429,
+      retryAfterSeconds: 1,
+      count: 1,
+    });
     await inject("superserve", { method: "POST", path: "^/sandboxes$", drop: true, count: 1 });
     await inject("superserve", { method: "POST", path: "^/exec$", status: 500, count: 1 });
     await inject("superserve", { method: "POST", path: "^/exec$", drop: true, count: 1 });
     await inject("mesa", { method: "GET", path: "/whoami$", status: 503, count: 1 });
     await inject("mesa", { method: "GET", path: `/${repo}$`, status: 500, count: 1 });
-    await inject("mesa", { method: "GET", path: `/${repo}/bookmarks/main$`, status: 429, retryAfterSeconds: 0, count: 1 });
+    await inject("mesa", {
+      method: "GET",
+      path: `/${repo}/bookmarks/main$`,
+      status: 429,
+      retryAfterSeconds: 0,
+      count: 1,
+    });
     await inject("mesa", { method: "POST", path: `/${repo}/bookmarks$`, drop: true, count: 1 });
     await inject("mesa", { method: "GET", path: `/${repo}/content$`, status: 503, count: 1 });
     const from = logs.length;
@@ -289,8 +414,13 @@ describe("MountedSandbox provider under injected faults", () => {
         `list ${mesaServer.org}/${repo}`,
       ].sort(),
     );
-    const tagged = (await Sandbox.list({ ...conn(), metadata: { "pulumi-urn": urnFor(logical) } })).filter((s) => s.status !== "failed");
-    expect(tagged.map((s) => s.id), "exactly one sandbox despite the retried create").toEqual([result.id]);
+    const tagged = (
+      await Sandbox.list({ ...conn(), metadata: { "pulumi-urn": urnFor(logical) } })
+    ).filter((s) => s.status !== "failed");
+    expect(
+      tagged.map((s) => s.id),
+      "exactly one sandbox despite the retried create",
+    ).toEqual([result.id]);
     expect((await run(result.id, `cat ${outs.mountPaths[repo]}/f.txt`)).stdout).toBe("faulty\n");
     await provider.delete(result.id, outs);
   });
@@ -299,41 +429,75 @@ describe("MountedSandbox provider under injected faults", () => {
     const repo = await seedRepoIn(mesa, unique("ws"), { "g.txt": "g\n" });
     const provider = providerFor();
     const logical = unique("faulty-update");
-    const { id, inputs, outs } = await createSandbox(provider, logical, { repos: [{ repo, org: mesaServer.org }], deleteWorkspaceOnDestroy: true });
+    const { id, inputs, outs } = await createSandbox(provider, logical, {
+      repos: [{ repo, org: mesaServer.org }],
+      deleteWorkspaceOnDestroy: true,
+    });
 
     // The SDK itself retries a GET three times; the fourth 503 reaches the provider.
     await inject("superserve", { method: "GET", path: "^/sandboxes$", status: 503, count: 4 });
-    await inject("superserve", { method: "POST", path: `^/sandboxes/${id}/activate$`, status: 500, count: 1 });
+    await inject("superserve", {
+      method: "POST",
+      path: `^/sandboxes/${id}/activate$`,
+      status: 500,
+      count: 1,
+    });
     await inject("superserve", { method: "POST", path: "^/exec$", drop: true, count: 1 });
     let from = logs.length;
     const read = (await provider.read(id, outs)).props as Record<string, any>;
     expect(await clearFaults(), "every injected fault was hit").toBe(0);
     expect(read.mounted, "the health check went through the faults").toBe(true);
-    expect(retried(from).sort()).toEqual(["check the mount", `connect to sandbox ${id}`, "list sandboxes"]);
+    expect(retried(from).sort()).toEqual([
+      "check the mount",
+      `connect to sandbox ${id}`,
+      "list sandboxes",
+    ]);
 
     await run(id, 'kill -TERM "$(cat /home/user/.local/state/mesa/run/mesa.pid)"');
     const dead = { ...read, mounted: false };
-    await inject("superserve", { method: "POST", path: `^/sandboxes/${id}/activate$`, drop: true, count: 1 });
+    await inject("superserve", {
+      method: "POST",
+      path: `^/sandboxes/${id}/activate$`,
+      drop: true,
+      count: 1,
+    });
     await inject("superserve", { method: "POST", path: "^/exec$", status: 500, count: 4 });
     await inject("mesa", { method: "GET", path: "/whoami$", status: 503, count: 1 });
     from = logs.length;
     const repaired = (await provider.update(id, dead, inputs)).outs as Record<string, any>;
     expect(await clearFaults(), "every injected fault was hit").toBe(0);
     expect(repaired.mounted).toBe(true);
-    expect(retried(from)).toEqual(expect.arrayContaining([`connect to sandbox ${id}`, "check the mount", "sign the mount's Mesa access token"]));
+    expect(retried(from)).toEqual(
+      expect.arrayContaining([
+        `connect to sandbox ${id}`,
+        "check the mount",
+        "sign the mount's Mesa access token",
+      ]),
+    );
     expect((await run(id, `cat ${outs.mountPaths[repo]}/g.txt`)).stdout).toBe("g\n");
 
     // The SDK resends an exec once after a 503 (re-activating the sandbox); the second reaches the provider.
     await inject("superserve", { method: "POST", path: "^/exec$", status: 503, count: 2 });
     // The SDK itself retries a DELETE three times; the fourth 503 reaches the provider.
-    await inject("superserve", { method: "DELETE", path: `^/sandboxes/${id}$`, status: 503, count: 4 });
+    await inject("superserve", {
+      method: "DELETE",
+      path: `^/sandboxes/${id}$`,
+      status: 503,
+      count: 4,
+    });
     await inject("mesa", { method: "DELETE", path: `/${repo}/bookmarks/`, status: 500, count: 1 });
     from = logs.length;
     await provider.delete(id, repaired);
     expect(await clearFaults(), "every injected fault was hit").toBe(0);
-    expect(retried(from).sort()).toEqual([`delete bookmark agents/${logical} of ${mesaServer.org}/${repo}`, `kill sandbox ${id}`, "stop the mesa daemon"]);
+    expect(retried(from).sort()).toEqual([
+      `delete bookmark agents/${logical} of ${mesaServer.org}/${repo}`,
+      `kill sandbox ${id}`,
+      "stop the mesa daemon",
+    ]);
     expect(await status(id), "the sandbox is gone").toBeUndefined();
-    await expect(mesa.bookmarks.get({ repo, bookmark: `agents/${logical}` })).rejects.toMatchObject({ status: 404 });
+    await expect(mesa.bookmarks.get({ repo, bookmark: `agents/${logical}` })).rejects.toMatchObject(
+      { status: 404 },
+    );
   });
 });
 
@@ -343,20 +507,35 @@ describe("MountedSandbox provider across a restart of the local backends", () =>
     const logical = unique("restart");
     const { id, inputs, outs } = await createSandbox(providerFor(), logical, { repos: [{ repo }] });
     await ss.stop();
-    ss = await startLocalSuperserve({ port: 0, dataDir: superserveDataDir, sandboxTools: tools, killGraceMs: 10_000 });
+    ss = await startLocalSuperserve({
+      port: 0,
+      dataDir: superserveDataDir,
+      sandboxTools: tools,
+      killGraceMs: 10_000,
+    });
     routeDataPlaneTo(ss.url);
     const provider = providerFor();
 
     const refreshed = (await provider.read(id, outs)).props as Record<string, any>;
-    expect(refreshed, "the restart left the sandbox paused; its mount cannot be vouched for").toMatchObject({ status: "paused", mounted: false });
+    expect(
+      refreshed,
+      "the restart left the sandbox paused; its mount cannot be vouched for",
+    ).toMatchObject({ status: "paused", mounted: false });
     expect(await status(id), "refresh did not resume it").toBe("paused");
-    expect(await provider.diff(id, refreshed, inputs), "up plans the repair").toMatchObject({ changes: true, replaces: [] });
+    expect(await provider.diff(id, refreshed, inputs), "up plans the repair").toMatchObject({
+      changes: true,
+      replaces: [],
+    });
 
     const repaired = (await provider.update(id, refreshed, inputs)).outs as Record<string, any>;
     expect(repaired).toMatchObject({ status: "active", mounted: true });
     const path = outs.mountPaths[repo];
     await run(id, `echo "after the restart" > ${path}/after.txt`);
-    expect(await eventually("after.txt on the fork", () => remoteText(mesa, repo, "after.txt", `agents/${logical}`))).toBe("after the restart\n");
+    expect(
+      await eventually("after.txt on the fork", () =>
+        remoteText(mesa, repo, "after.txt", `agents/${logical}`),
+      ),
+    ).toBe("after the restart\n");
     await provider.delete(id, repaired);
   });
 });

@@ -39,7 +39,8 @@ const provider = () =>
     suffix: () => randomUUID().replace(/-/g, "").slice(0, 7),
   });
 
-const urn = (n: string) => `urn:pulumi:it::proj::pulumi-nodejs:dynamic/superserve-mesa:SuperserveTemplate::${n}-${randomUUID().slice(0, 6)}`;
+const urn = (n: string) =>
+  `urn:pulumi:it::proj::pulumi-nodejs:dynamic/superserve-mesa:SuperserveTemplate::${n}-${randomUUID().slice(0, 6)}`;
 
 async function injectFault(spec: FaultSpec): Promise<void> {
   const res = await fetch(`${server.url}/_local/faults`, {
@@ -52,7 +53,10 @@ async function injectFault(spec: FaultSpec): Promise<void> {
 
 /** Removes armed faults; returns how many were still armed (0 means every injected fault was hit). */
 async function clearFaults(): Promise<number> {
-  const res = await fetch(`${server.url}/_local/faults`, { method: "DELETE", headers: { Authorization: `Bearer ${server.apiKey}` } });
+  const res = await fetch(`${server.url}/_local/faults`, {
+    method: "DELETE",
+    headers: { Authorization: `Bearer ${server.apiKey}` },
+  });
   return ((await res.json()) as { cleared: number }).cleared;
 }
 
@@ -64,7 +68,10 @@ async function templateNames(): Promise<string[]> {
 describe("SuperserveTemplate provider against local Superserve", () => {
   it("builds, reads, and deletes; a deleted template reads as gone", async () => {
     const p = provider();
-    const { inputs } = await p.check({}, { pulumiUrn: urn("ok"), from: "ubuntu:24.04", steps: [{ run: "echo built-ok" }] });
+    const { inputs } = await p.check(
+      {},
+      { pulumiUrn: urn("ok"), from: "ubuntu:24.04", steps: [{ run: "echo built-ok" }] },
+    );
     const { id, outs } = await p.create(inputs);
     expect(outs).toMatchObject({ status: "ready", name: inputs.name });
     expect(outs.buildSpecHash).toMatch(/\S/);
@@ -76,7 +83,14 @@ describe("SuperserveTemplate provider against local Superserve", () => {
 
   it("a failed build reports the vendor code and log tail and leaves no template", async () => {
     const p = provider();
-    const { inputs } = await p.check({}, { pulumiUrn: urn("bad"), from: "ubuntu:24.04", steps: [{ run: "echo about-to-fail; exit 3" }] });
+    const { inputs } = await p.check(
+      {},
+      {
+        pulumiUrn: urn("bad"),
+        from: "ubuntu:24.04",
+        steps: [{ run: "echo about-to-fail; exit 3" }],
+      },
+    );
     const err = await p.create(inputs).catch((e) => e);
     expect(err.message).toMatch(/failed to build \(step_failed\)/);
     expect(err.message).toContain("Last build log lines");
@@ -88,16 +102,39 @@ describe("SuperserveTemplate provider against local Superserve", () => {
 describe("SuperserveTemplate provider under injected faults", () => {
   it("retries a 429 with Retry-After on create and 503s on build polls, then builds exactly one template", async () => {
     const p = provider();
-    const { inputs } = await p.check({}, { pulumiUrn: urn("rate"), from: "ubuntu:24.04", steps: [{ run: "echo under-faults" }] });
-    await injectFault({ method: "POST", path: "/templates$", status: 429, retryAfterSeconds: 1, count: 2 });
+    const { inputs } = await p.check(
+      {},
+      { pulumiUrn: urn("rate"), from: "ubuntu:24.04", steps: [{ run: "echo under-faults" }] },
+    );
+    await injectFault({
+      method: "POST",
+      path: "/templates$",
+      status: 429,
+      retryAfterSeconds: 1,
+      count: 2,
+    });
     // The SDK itself retries GETs 3 times; 4 faults make one SDK call fail so the provider must retry it.
-    await injectFault({ method: "GET", path: "/templates/[^/]+/builds/[^/]+$", status: 503, count: 4 });
+    await injectFault({
+      method: "GET",
+      path: "/templates/[^/]+/builds/[^/]+$",
+      status: 503,
+      count: 4,
+    });
     const { id, outs } = await p.create(inputs);
     expect(outs.status, "the build finished despite the faults").toBe("ready");
     expect(await clearFaults(), "every injected fault was hit").toBe(0);
-    expect(logs.filter((l) => l.includes("transient failure (HTTP 429)")), "two retried 429s").toHaveLength(2);
-    expect(logs.some((l) => l.includes("transient failure (HTTP 503)")), "a retried 503").toBe(true);
-    expect((await templateNames()).filter((n) => n === inputs.name), "no duplicate template from the retried create").toHaveLength(1);
+    expect(
+      logs.filter((l) => l.includes("transient failure (HTTP 429)")),
+      "two retried 429s",
+    ).toHaveLength(2);
+    expect(
+      logs.some((l) => l.includes("transient failure (HTTP 503)")),
+      "a retried 503",
+    ).toBe(true);
+    expect(
+      (await templateNames()).filter((n) => n === inputs.name),
+      "no duplicate template from the retried create",
+    ).toHaveLength(1);
 
     await injectFault({ method: "DELETE", path: "/templates/[^/]+$", status: 503, count: 4 });
     await p.delete(id, outs);
@@ -110,8 +147,17 @@ describe("SuperserveTemplate provider under injected faults", () => {
     const { inputs } = await p.check({}, { pulumiUrn: urn("refresh"), from: "ubuntu:24.04" });
     const { id, outs } = await p.create(inputs);
     sleeps.length = 0;
-    await injectFault({ method: "GET", path: "/templates/[^/]+$", status: 429, retryAfterSeconds: 0, count: 4 });
-    expect((await p.read(id, outs)) as object).toMatchObject({ id, props: { status: "ready", name: inputs.name } });
+    await injectFault({
+      method: "GET",
+      path: "/templates/[^/]+$",
+      status: 429,
+      retryAfterSeconds: 0,
+      count: 4,
+    });
+    expect((await p.read(id, outs)) as object).toMatchObject({
+      id,
+      props: { status: "ready", name: inputs.name },
+    });
     expect(await clearFaults(), "every injected fault was hit").toBe(0);
     expect(sleeps, "the provider retried once after the SDK's own three attempts").toHaveLength(1);
     await p.delete(id, outs);
@@ -119,7 +165,14 @@ describe("SuperserveTemplate provider under injected faults", () => {
 
   it("a 400 fails at once, without retries or a template left behind", async () => {
     const p = provider();
-    const { inputs, failures } = await p.check({}, { pulumiUrn: urn("invalid"), from: "ubuntu:24.04", steps: [{ user: { name: "Not A User" } }] });
+    const { inputs, failures } = await p.check(
+      {},
+      {
+        pulumiUrn: urn("invalid"),
+        from: "ubuntu:24.04",
+        steps: [{ user: { name: "Not A User" } }],
+      },
+    );
     expect(failures, "check leaves the user name to the service").toEqual([]);
     const started = Date.now();
     const err = await p.create(inputs).catch((e) => e);

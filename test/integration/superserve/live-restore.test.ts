@@ -24,13 +24,19 @@ let mesa: Mesa;
 let ss: LocalSuperserve | undefined;
 
 const start = async () => {
-  ss = await startLocalSuperserve({ dataDir: join(work, "superserve"), port: 0, sandboxTools: join(work, "tools"), killGraceMs: 2000 });
+  ss = await startLocalSuperserve({
+    dataDir: join(work, "superserve"),
+    port: 0,
+    sandboxTools: join(work, "tools"),
+    killGraceMs: 2000,
+  });
   routeDataPlaneTo(ss.url);
   return { apiKey: ss.apiKey, baseUrl: ss.url };
 };
 
 /** The sandbox's status as listed (no activation). */
-const statusOf = async (id: string, conn: { apiKey: string; baseUrl: string }) => (await Sandbox.list(conn)).find((s) => s.id === id)?.status;
+const statusOf = async (id: string, conn: { apiKey: string; baseUrl: string }) =>
+  (await Sandbox.list(conn)).find((s) => s.id === id)?.status;
 
 beforeAll(async () => {
   work = fs.mkdtempSync(join(tmpdir(), "ss-live-restore-"));
@@ -50,8 +56,16 @@ describe("sandboxes across a restart of the local Superserve", () => {
   it("keeps a background process and the mount daemon; an edit after the restart reaches Mesa", async () => {
     const conn = await start();
     const repo = await seedRepo(mesa, unique("live"), { "README.md": "hello\n" });
-    const { token } = await mesa.tokens.create({ scopes: ["read", "write"], repos: [`${mesaServer.org}/${repo}`], ttl_seconds: 900 });
-    const sb = await Sandbox.create({ ...conn, name: unique("live"), fromTemplate: "superserve/base" });
+    const { token } = await mesa.tokens.create({
+      scopes: ["read", "write"],
+      repos: [`${mesaServer.org}/${repo}`],
+      ttl_seconds: 900,
+    });
+    const sb = await Sandbox.create({
+      ...conn,
+      name: unique("live"),
+      fromTemplate: "superserve/base",
+    });
     const mounted = await sb.commands.run("mesa mount -d -y", {
       env: { MESA_ORG: mesaServer.org, MESA_API_KEY: token, MESA_API_URL: mesaServer.url },
       timeoutMs: 60_000,
@@ -59,23 +73,40 @@ describe("sandboxes across a restart of the local Superserve", () => {
     expect(mounted.exitCode, mounted.stderr).toBe(0);
     const dir = `/home/user/.local/share/mesa/mnt/${mesaServer.org}/${repo}`;
     await sb.commands.run("nohup sleep 1000 >/dev/null 2>&1 & echo $! > /tmp/bg.pid");
-    const before = (await sb.commands.run("cat /tmp/bg.pid /home/user/.local/state/mesa/run/mesa.pid")).stdout;
+    const before = (
+      await sb.commands.run("cat /tmp/bg.pid /home/user/.local/state/mesa/run/mesa.pid")
+    ).stdout;
 
     await ss!.stop({ keepSandboxes: true });
     const again = await start();
-    expect(await statusOf(sb.id, again), "an active sandbox stays active across the restart").toBe("active");
+    expect(await statusOf(sb.id, again), "an active sandbox stays active across the restart").toBe(
+      "active",
+    );
     const info = await Sandbox.connect(sb.id, again);
-    const after = await info.commands.run("cat /tmp/bg.pid /home/user/.local/state/mesa/run/mesa.pid; for p in $(cat /tmp/bg.pid /home/user/.local/state/mesa/run/mesa.pid); do kill -0 $p && echo alive; done");
-    expect(after.stdout, "the same background process and daemon, still running").toBe(`${before}alive\nalive\n`);
+    const after = await info.commands.run(
+      "cat /tmp/bg.pid /home/user/.local/state/mesa/run/mesa.pid; for p in $(cat /tmp/bg.pid /home/user/.local/state/mesa/run/mesa.pid); do kill -0 $p && echo alive; done",
+    );
+    expect(after.stdout, "the same background process and daemon, still running").toBe(
+      `${before}alive\nalive\n`,
+    );
     await info.commands.run(`echo after-restart > ${dir}/restart.txt`);
-    await eventually("the edit made after the restart to reach Mesa", async () =>
-      (await remoteText(mesa, repo, "restart.txt")) === "after-restart\n" ? true : undefined, 10_000);
+    await eventually(
+      "the edit made after the restart to reach Mesa",
+      async () =>
+        (await remoteText(mesa, repo, "restart.txt")) === "after-restart\n" ? true : undefined,
+      10_000,
+    );
 
     await ss!.stop();
     const third = await start();
-    expect(await statusOf(sb.id, third), "a plain stop ends the processes: the sandbox comes back paused").toBe("paused");
+    expect(
+      await statusOf(sb.id, third),
+      "a plain stop ends the processes: the sandbox comes back paused",
+    ).toBe("paused");
     const cold = await Sandbox.connect(sb.id, third);
-    const resumed = await cold.commands.run("cat /tmp/bg.pid >/dev/null && echo files-kept; kill -0 $(cat /tmp/bg.pid) 2>/dev/null || echo process-gone");
+    const resumed = await cold.commands.run(
+      "cat /tmp/bg.pid >/dev/null && echo files-kept; kill -0 $(cat /tmp/bg.pid) 2>/dev/null || echo process-gone",
+    );
     expect(resumed.stdout).toBe("files-kept\nprocess-gone\n");
     await cold.kill();
   }, 180_000);

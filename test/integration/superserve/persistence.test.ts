@@ -16,7 +16,12 @@ describe("persistence and timers", () => {
     dirs.push(dataDir);
     const first = await startServer({ dataDir });
     const tpl = await readyTemplate(first.conn);
-    const sb = await Sandbox.create({ ...first.conn, name: unique("p"), fromTemplate: tpl.name, metadata: { k: "v" } });
+    const sb = await Sandbox.create({
+      ...first.conn,
+      name: unique("p"),
+      fromTemplate: tpl.name,
+      metadata: { k: "v" },
+    });
     await sb.files.write("/home/user/survives.txt", "across restarts");
     await first.ss.stop();
 
@@ -26,7 +31,10 @@ describe("persistence and timers", () => {
     expect(listed?.status, "after a restart the sandbox is paused").toBe("paused");
     const again = await Sandbox.connect(sb.id, second.conn);
     expect(await again.files.readText("/home/user/survives.txt")).toBe("across restarts");
-    expect((await again.commands.run("cat /etc/base.txt")).stdout, "template layer still applies").toBe("base\n");
+    expect(
+      (await again.commands.run("cat /etc/base.txt")).stdout,
+      "template layer still applies",
+    ).toBe("base\n");
     await again.kill();
     await second.ss.stop();
   });
@@ -36,14 +44,32 @@ describe("persistence and timers", () => {
     const h = await startServer({ clock });
     dirs.push(h.dataDir);
     const tpl = await readyTemplate(h.conn);
-    const sb = await Sandbox.create({ ...h.conn, name: unique("t"), fromTemplate: tpl.name, timeoutSeconds: 60, autoDeleteSeconds: 120 });
+    const sb = await Sandbox.create({
+      ...h.conn,
+      name: unique("t"),
+      fromTemplate: tpl.name,
+      timeoutSeconds: 60,
+      autoDeleteSeconds: 120,
+    });
     clock.advance(59_000);
     expect((await sb.getInfo()).status, "still active before the idle timeout").toBe("active");
     clock.advance(2_000);
     await eventually("auto-pause", async () => (await sb.getInfo()).status === "paused", 5000, 50);
-    expect((await sb.getInfo()).autoDeleteAt, "auto_delete_at is reported while paused").toBeInstanceOf(Date);
+    expect(
+      (await sb.getInfo()).autoDeleteAt,
+      "auto_delete_at is reported while paused",
+    ).toBeInstanceOf(Date);
     clock.advance(121_000);
-    await eventually("auto-delete", () => sb.getInfo().then(() => false, (e: unknown) => e instanceof NotFoundError), 5000, 50);
+    await eventually(
+      "auto-delete",
+      () =>
+        sb.getInfo().then(
+          () => false,
+          (e: unknown) => e instanceof NotFoundError,
+        ),
+      5000,
+      50,
+    );
     await h.cleanup();
   });
 });

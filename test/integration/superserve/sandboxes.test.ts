@@ -18,21 +18,29 @@ const create = (extra: Partial<Parameters<typeof Sandbox.create>[0]> = {}) =>
 describe("sandboxes through the SDK", () => {
   it("runs commands with exit codes, stderr, env, cwd and the 124 timeout", async () => {
     const sb = await create({ envVars: { FROM_CREATE: "yes" } });
-    const r = await sb.commands.run("echo out; echo err >&2; echo $FROM_CREATE $PER_CALL; pwd; exit 5", { env: { PER_CALL: "1" } });
+    const r = await sb.commands.run(
+      "echo out; echo err >&2; echo $FROM_CREATE $PER_CALL; pwd; exit 5",
+      { env: { PER_CALL: "1" } },
+    );
     expect(r).toEqual({ stdout: "out\nyes 1\n/home/user\n", stderr: "err\n", exitCode: 5 });
     expect((await sb.commands.run("pwd", { cwd: "/etc" })).stdout).toBe("/etc\n");
     const t0 = Date.now();
     const slow = await sb.commands.run("sleep 30", { timeoutMs: 1000 });
     expect(slow.exitCode, "a timed-out command exits 124").toBe(124);
     expect(Date.now() - t0, "the timeout kills the command promptly").toBeLessThan(5000);
-    await expect(sb.commands.run("head -c 3000000 /dev/zero", { maxOutputBytes: 1_000_000 })).rejects.toBeInstanceOf(ValidationError);
+    await expect(
+      sb.commands.run("head -c 3000000 /dev/zero", { maxOutputBytes: 1_000_000 }),
+    ).rejects.toBeInstanceOf(ValidationError);
     await sb.kill();
   });
 
   it("streams output over SSE", async () => {
     const sb = await create();
     const chunks: string[] = [];
-    const r = await sb.commands.run("echo one; sleep 0.2; echo two >&2; exit 2", { onStdout: (d) => chunks.push(`o:${d}`), onStderr: (d) => chunks.push(`e:${d}`) });
+    const r = await sb.commands.run("echo one; sleep 0.2; echo two >&2; exit 2", {
+      onStdout: (d) => chunks.push(`o:${d}`),
+      onStderr: (d) => chunks.push(`e:${d}`),
+    });
     expect(chunks).toEqual(["o:one\n", "e:two\n"]);
     expect(r.exitCode).toBe(2);
     await sb.kill();
@@ -42,15 +50,23 @@ describe("sandboxes through the SDK", () => {
     const sb = await create();
     const bytes = new Uint8Array(70_000).map((_, i) => (i * 7919) % 256);
     await sb.files.write("/home/user/bin/data.bin", bytes);
-    expect(Buffer.from(await sb.files.read("/home/user/bin/data.bin")).equals(Buffer.from(bytes))).toBe(true);
+    expect(
+      Buffer.from(await sb.files.read("/home/user/bin/data.bin")).equals(Buffer.from(bytes)),
+    ).toBe(true);
     const zip = Buffer.from(await sb.files.downloadDir("/home/user/bin"));
     expect(zip.subarray(0, 2).toString(), "zip magic").toBe("PK");
-    expect(zip.includes(Buffer.from("bin/data.bin")), "entries prefixed with the directory's name").toBe(true);
+    expect(
+      zip.includes(Buffer.from("bin/data.bin")),
+      "entries prefixed with the directory's name",
+    ).toBe(true);
     await expect(sb.files.read("/home/user/missing")).rejects.toBeInstanceOf(NotFoundError);
     await expect(sb.files.read("relative/path")).rejects.toBeInstanceOf(ValidationError);
-    const raw = await fetch(`https://sandbox.superserve.ai/files?path=${encodeURIComponent("/home/../etc/x")}`, {
-      headers: { "X-Superserve-Sandbox-Id": sb.id, "X-Access-Token": "wrong" },
-    });
+    const raw = await fetch(
+      `https://sandbox.superserve.ai/files?path=${encodeURIComponent("/home/../etc/x")}`,
+      {
+        headers: { "X-Superserve-Sandbox-Id": sb.id, "X-Access-Token": "wrong" },
+      },
+    );
     expect(raw.status, "stale token → 401").toBe(401);
     await sb.kill();
   });
@@ -60,8 +76,12 @@ describe("sandboxes through the SDK", () => {
     await sb.commands.run("echo kept > /home/user/k.txt; (sleep 1000 &) ; true");
     await sb.pause();
     expect((await sb.getInfo()).status).toBe("paused");
-    const r = await sb.commands.run("cat /home/user/k.txt; cat /proc/[0-9]*/cmdline | tr '\\0' ' ' | grep -o 'sleep 1000' | wc -l");
-    expect(r.stdout, "files and the background process survive pause/resume").toMatch(/^kept\n[1-9]/);
+    const r = await sb.commands.run(
+      "cat /home/user/k.txt; cat /proc/[0-9]*/cmdline | tr '\\0' ' ' | grep -o 'sleep 1000' | wc -l",
+    );
+    expect(r.stdout, "files and the background process survive pause/resume").toMatch(
+      /^kept\n[1-9]/,
+    );
     expect((await sb.getInfo()).status).toBe("active");
     await sb.kill();
     await Sandbox.killById(sb.id, h.conn);
@@ -98,7 +118,9 @@ describe("sandboxes through the SDK", () => {
       expect(seen.stdout, "another sandbox's processes are invisible").not.toContain("sleep 1001");
       expect(seen.stdout).not.toContain("mine");
       expect(seen.stdout, "hostname is the sandbox id").toContain(b.id);
-      expect(seen.stdout, "the image's own /etc/shadow, not the host's").not.toContain(readFileSync("/etc/shadow", "utf8").trim());
+      expect(seen.stdout, "the image's own /etc/shadow, not the host's").not.toContain(
+        readFileSync("/etc/shadow", "utf8").trim(),
+      );
       await a.kill();
       await b.kill();
     } finally {
@@ -108,9 +130,16 @@ describe("sandboxes through the SDK", () => {
   });
 
   it("rejects bad input and unknown ids", async () => {
-    await expect(Sandbox.create({ ...h.conn, name: unique("x"), fromTemplate: "no-such-template" })).rejects.toBeInstanceOf(NotFoundError);
-    await expect(create({ envVars: { "bad=key": "1" } }), "env names as the service takes them: no `=`").rejects.toThrow(/env_vars\["bad=key"\]/);
+    await expect(
+      Sandbox.create({ ...h.conn, name: unique("x"), fromTemplate: "no-such-template" }),
+    ).rejects.toBeInstanceOf(NotFoundError);
+    await expect(
+      create({ envVars: { "bad=key": "1" } }),
+      "env names as the service takes them: no `=`",
+    ).rejects.toThrow(/env_vars\["bad=key"\]/);
     await expect(Sandbox.connect("sbx-unknown", h.conn)).rejects.toBeInstanceOf(NotFoundError);
-    await expect(Sandbox.list({ apiKey: "wrong", baseUrl: h.conn.baseUrl })).rejects.toBeInstanceOf(AuthenticationError);
+    await expect(Sandbox.list({ apiKey: "wrong", baseUrl: h.conn.baseUrl })).rejects.toBeInstanceOf(
+      AuthenticationError,
+    );
   });
 });

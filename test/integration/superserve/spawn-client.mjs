@@ -18,11 +18,19 @@ const scenarios = {
     s.stdin.write(new Uint8Array(70_000).fill(0x61));
     s.stdin.close();
     const r = await s.wait();
-    return { exitCode: r.exitCode, head: r.stdout.slice(0, 8), length: r.stdout.length, streamed: chunks.join("") === r.stdout };
+    return {
+      exitCode: r.exitCode,
+      head: r.stdout.slice(0, 8),
+      length: r.stdout.length,
+      streamed: chunks.join("") === r.stdout,
+    };
   },
   /** stderr, exit code, working directory and env of the start frame. */
   async stderr() {
-    const s = await sandbox.commands.spawn('echo oops >&2; echo "$(pwd) $GREETING"; exit 7', { cwd: "/etc", env: { GREETING: "hi" } });
+    const s = await sandbox.commands.spawn('echo oops >&2; echo "$(pwd) $GREETING"; exit 7', {
+      cwd: "/etc",
+      env: { GREETING: "hi" },
+    });
     return s.wait();
   },
   /** A long sleep ended by kill() (SIGTERM). */

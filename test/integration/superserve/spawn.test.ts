@@ -20,10 +20,22 @@ function runClient(sandboxId: string, scenarios: string[]): Promise<Record<strin
   return new Promise((ok, fail) => {
     execFile(
       process.execPath,
-      ["--experimental-websocket", "--no-warnings", "--import", "tsx", join(__dirname, "spawn-client.mjs")],
+      [
+        "--experimental-websocket",
+        "--no-warnings",
+        "--import",
+        "tsx",
+        join(__dirname, "spawn-client.mjs"),
+      ],
       {
         cwd: join(__dirname, "../../.."),
-        env: { ...process.env, SUPERSERVE_API_KEY: h.conn.apiKey, SUPERSERVE_BASE_URL: h.conn.baseUrl, SANDBOX_ID: sandboxId, SCENARIOS: scenarios.join(",") },
+        env: {
+          ...process.env,
+          SUPERSERVE_API_KEY: h.conn.apiKey,
+          SUPERSERVE_BASE_URL: h.conn.baseUrl,
+          SANDBOX_ID: sandboxId,
+          SCENARIOS: scenarios.join(","),
+        },
         timeout: 60_000,
       },
       (err, stdout, stderr) => {
@@ -35,21 +47,30 @@ function runClient(sandboxId: string, scenarios: string[]): Promise<Record<strin
 }
 
 /** The HTTP status a raw WebSocket upgrade of /exec/connect gets with `token` for `sandboxId`. */
-function upgradeStatus(sandboxId: string, token: string): Promise<{ status: number; protocol?: string; body: string }> {
+function upgradeStatus(
+  sandboxId: string,
+  token: string,
+): Promise<{ status: number; protocol?: string; body: string }> {
   return new Promise((ok, fail) => {
     const req = request(`${h.conn.baseUrl}/exec/connect`, {
       headers: {
         connection: "Upgrade",
         upgrade: "websocket",
         "sec-websocket-version": "13",
-        "sec-websocket-key": Buffer.from(unique("k").slice(0, 16).padEnd(16, "x")).toString("base64"),
+        "sec-websocket-key": Buffer.from(unique("k").slice(0, 16).padEnd(16, "x")).toString(
+          "base64",
+        ),
         "sec-websocket-protocol": `superserve.exec.v1, token.${token}`,
         "x-superserve-original-host": `boxd-${sandboxId}.sandbox.superserve.ai`,
       },
     });
     req.on("upgrade", (res, socket) => {
       socket.destroy();
-      ok({ status: res.statusCode ?? 0, protocol: res.headers["sec-websocket-protocol"], body: "" });
+      ok({
+        status: res.statusCode ?? 0,
+        protocol: res.headers["sec-websocket-protocol"],
+        body: "",
+      });
     });
     req.on("response", (res) => {
       let body = "";
@@ -71,23 +92,35 @@ describe("commands.spawn over WebSocket superserve.exec.v1", () => {
       length: "hello é\n".length + 70_000,
       streamed: true,
     });
-    expect(r.stderr, "stderr frames, working_dir, env and exit code").toEqual({ stdout: "/etc hi\n", stderr: "oops\n", exitCode: 7 });
+    expect(r.stderr, "stderr frames, working_dir, env and exit code").toEqual({
+      stdout: "/etc hi\n",
+      stderr: "oops\n",
+      exitCode: 7,
+    });
     expect(r.kill.exitCode, "a SIGTERMed command exits 128 + 15").toBe(143);
     expect(r.kill.ms, "kill() ends the sleep promptly").toBeLessThan(5000);
     expect(r.close, "close() settles").toEqual({ closed: true });
     expect(r.timeout.exitCode, "timeoutMs → timeout_s → exit 124").toBe(124);
     expect(r.timeout.stderr, "the timeout is reported on stderr").toContain("timed out");
     const left = await sb.commands.run("ps -eo args | grep -c '^sleep [0-9]' || true");
-    expect(left.stdout.trim(), "no sleep survives the killed, closed and timed-out sessions").toBe("0");
+    expect(left.stdout.trim(), "no sleep survives the killed, closed and timed-out sessions").toBe(
+      "0",
+    );
     await sb.kill();
   });
 
   it("refuses a bad token with 401 and a paused sandbox with 503; the SDK activates and redials", async () => {
     const sb = await create();
-    const activate = await fetch(`${h.conn.baseUrl}/sandboxes/${sb.id}/activate`, { method: "POST", headers: { "X-API-Key": h.conn.apiKey } });
+    const activate = await fetch(`${h.conn.baseUrl}/sandboxes/${sb.id}/activate`, {
+      method: "POST",
+      headers: { "X-API-Key": h.conn.apiKey },
+    });
     const record = (await activate.json()) as { access_token: string };
     const good = await upgradeStatus(sb.id, record.access_token);
-    expect([good.status, good.protocol], "a valid token upgrades and echoes the subprotocol").toEqual([101, "superserve.exec.v1"]);
+    expect(
+      [good.status, good.protocol],
+      "a valid token upgrades and echoes the subprotocol",
+    ).toEqual([101, "superserve.exec.v1"]);
     const bad = await upgradeStatus(sb.id, "wrong-token");
     expect(bad.status, `a bad token is refused: ${bad.body}`).toBe(401);
     expect(JSON.parse(bad.body).error.code).toBe("unauthorized");
@@ -95,7 +128,11 @@ describe("commands.spawn over WebSocket superserve.exec.v1", () => {
     const paused = await upgradeStatus(sb.id, record.access_token);
     expect(paused.status, `a paused sandbox is refused: ${paused.body}`).toBe(503);
     const r = await runClient(sb.id, ["echo"]);
-    expect(r.echo, "spawn resumes the paused sandbox through /activate and redials").toEqual({ stdout: "resumed\n", stderr: "", exitCode: 0 });
+    expect(r.echo, "spawn resumes the paused sandbox through /activate and redials").toEqual({
+      stdout: "resumed\n",
+      stderr: "",
+      exitCode: 0,
+    });
     await sb.kill();
   });
 });

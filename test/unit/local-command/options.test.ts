@@ -5,7 +5,19 @@ const cwd = "/project";
 
 describe("the local backends' command line", () => {
   it("documents every flag with its environment variable and default", () => {
-    for (const text of ["--data-dir", "PSM_LOCAL_DIR", "./.local-data", "--mesa-port", "PSM_MESA_PORT", "7780", "--superserve-port", "PSM_SUPERSERVE_PORT", "7781", "--json", "--help"]) {
+    for (const text of [
+      "--data-dir",
+      "PSM_LOCAL_DIR",
+      "./.local-data",
+      "--mesa-port",
+      "PSM_MESA_PORT",
+      "7780",
+      "--superserve-port",
+      "PSM_SUPERSERVE_PORT",
+      "7781",
+      "--json",
+      "--help",
+    ]) {
       expect(HELP, `the help mentions ${text}`).toContain(text);
     }
     expect(parseCli(["--help"], {}, cwd)).toEqual({ help: true });
@@ -23,7 +35,11 @@ describe("the local backends' command line", () => {
       ports: { mesa: 7780, superserve: 7781 },
       requestedPorts: { mesa: undefined, superserve: undefined },
     });
-    expect(parseCli(["status", "--json"], { PSM_LOCAL_DIR: "/data/psm" }, cwd)).toMatchObject({ json: true, localDir: "/data/psm", providersLookElsewhere: false });
+    expect(parseCli(["status", "--json"], { PSM_LOCAL_DIR: "/data/psm" }, cwd)).toMatchObject({
+      json: true,
+      localDir: "/data/psm",
+      providersLookElsewhere: false,
+    });
   });
 
   it("takes --all on stop only", () => {
@@ -33,8 +49,17 @@ describe("the local backends' command line", () => {
 
   it("takes flags over the environment", () => {
     const env = { PSM_MESA_PORT: "9000", PSM_SUPERSERVE_PORT: "9001", PSM_LOCAL_DIR: "/data/psm" };
-    expect(parseCli(["start"], env, cwd)).toMatchObject({ ports: { mesa: 9000, superserve: 9001 }, requestedPorts: { mesa: 9000, superserve: 9001 } });
-    expect(parseCli(["start", "--mesa-port", "0", "--superserve-port=0", "--data-dir", "state"], env, cwd)).toMatchObject({
+    expect(parseCli(["start"], env, cwd)).toMatchObject({
+      ports: { mesa: 9000, superserve: 9001 },
+      requestedPorts: { mesa: 9000, superserve: 9001 },
+    });
+    expect(
+      parseCli(
+        ["start", "--mesa-port", "0", "--superserve-port=0", "--data-dir", "state"],
+        env,
+        cwd,
+      ),
+    ).toMatchObject({
       localDir: "/project/state",
       providersLookElsewhere: true,
       ports: { mesa: 0, superserve: 0 },
@@ -47,9 +72,18 @@ describe("the local backends' command line", () => {
     [["start", "now"], "unexpected argument 'now' after 'start'"],
     [["start", "--port", "1"], "unknown option '--port'"],
     [["start", "--mesa-port"], "Option '--mesa-port <value>' argument missing"],
-    [["start", "--mesa-port", "http"], "--mesa-port must be a port number from 0 to 65535 (0 picks a free port), got 'http'"],
-    [["start", "--superserve-port", "70000"], "--superserve-port must be a port number from 0 to 65535"],
-    [["start", "--mesa-port", "7000", "--superserve-port", "7000"], "the Mesa and Superserve ports must differ (both 7000)"],
+    [
+      ["start", "--mesa-port", "http"],
+      "--mesa-port must be a port number from 0 to 65535 (0 picks a free port), got 'http'",
+    ],
+    [
+      ["start", "--superserve-port", "70000"],
+      "--superserve-port must be a port number from 0 to 65535",
+    ],
+    [
+      ["start", "--mesa-port", "7000", "--superserve-port", "7000"],
+      "the Mesa and Superserve ports must differ (both 7000)",
+    ],
     [["status", "--mesa-port", "7000"], "--mesa-port applies to start only"],
     [["stop", "--data-dir", " "], "--data-dir needs a directory"],
     [["status", "--json=yes"], "Option '--json' does not take an argument"],
@@ -58,7 +92,12 @@ describe("the local backends' command line", () => {
   });
 
   it("names the environment variable when its value is bad", () => {
-    expect(() => parseCli(["start"], { PSM_SUPERSERVE_PORT: "-1" }, cwd)).toThrow("PSM_SUPERSERVE_PORT must be a port number from 0 to 65535");
-    expect(parseCli(["status"], { PSM_MESA_PORT: "not used by status" }, cwd), "status does not read the ports").toMatchObject({ command: "status" });
+    expect(() => parseCli(["start"], { PSM_SUPERSERVE_PORT: "-1" }, cwd)).toThrow(
+      "PSM_SUPERSERVE_PORT must be a port number from 0 to 65535",
+    );
+    expect(
+      parseCli(["status"], { PSM_MESA_PORT: "not used by status" }, cwd),
+      "status does not read the ports",
+    ).toMatchObject({ command: "status" });
   });
 });

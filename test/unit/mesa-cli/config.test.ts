@@ -39,9 +39,15 @@ describe("mesa mount configuration from the environment", () => {
   });
 
   it("names the variable to fix when something is missing or malformed", () => {
-    expect(() => readMountConfig({ HOME: "/h", MESA_API_KEY: "k" }, false)).toThrow(/MESA_ORG is not set/);
-    expect(() => readMountConfig({ HOME: "/h", MESA_ORG: "o" }, false)).toThrow(/MESA_API_KEY is not set/);
-    expect(() => readMountConfig({ ...base, MESA_API_URL: "ftp://x" }, false)).toThrow(/MESA_API_URL/);
+    expect(() => readMountConfig({ HOME: "/h", MESA_API_KEY: "k" }, false)).toThrow(
+      /MESA_ORG is not set/,
+    );
+    expect(() => readMountConfig({ HOME: "/h", MESA_ORG: "o" }, false)).toThrow(
+      /MESA_API_KEY is not set/,
+    );
+    expect(() => readMountConfig({ ...base, MESA_API_URL: "ftp://x" }, false)).toThrow(
+      /MESA_API_URL/,
+    );
     expect(() => parseRepoRevs("acme/a=tag:v1")).toThrow(ConfigError);
     expect(() => parseRepoRevs("acme/a=tag:v1")).toThrow(/MESA_REPO_REVS entry 'acme\/a=tag:v1'/);
   });
@@ -51,7 +57,11 @@ describe("access token claims", () => {
   it("reads scopes, repos and expiry from the SDK's HS256 token and ignores API keys", () => {
     const token =
       "eyJhbGciOiJIUzI1NiIsInR5cCI6Im1lc2EtYXQrand0Iiwia2lkIjoia2V5XzEyMy52MSJ9.eyJpc3MiOiJrZXlfMTIzIiwiYXVkIjoibWVzYS1hcGkiLCJzY29wZXMiOlsicmVhZCIsIndyaXRlIl0sInJlcG9zIjpbImFjbWUvcjEiXSwiaWF0IjoxNzAwMDAwMDAwLCJleHAiOjE3MDAwMDM2MDAsImp0aSI6IjAwMDAwMDAwLTAwMDAtNDAwMC04MDAwLTAwMDAwMDAwMDAwMCJ9.EGJTUF5QQDZ5PhtTK0_88rR_Xy-s26EjpbnHan5Mehc";
-    expect(readTokenClaims(token)).toEqual({ scopes: ["read", "write"], repos: ["acme/r1"], expiresAtMs: 1700003600000 });
+    expect(readTokenClaims(token)).toEqual({
+      scopes: ["read", "write"],
+      repos: ["acme/r1"],
+      expiresAtMs: 1700003600000,
+    });
     expect(readTokenClaims("mesa_testkey")).toBeUndefined();
     expect(canWrite(["read"])).toBe(false);
     expect(canWrite(["read", "write"])).toBe(true);

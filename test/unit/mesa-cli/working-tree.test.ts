@@ -58,8 +58,15 @@ describe("working copy scanning", () => {
     wt.markDirty("a");
     wt.markDirty("");
     const incremental = wt.current().tree;
-    expect(Object.fromEntries(incremental)).toEqual(Object.fromEntries(new WorkingTree(root).scan().tree));
-    expect([...incremental.keys()].sort()).toEqual(["a/new/deeper/f", "a/one", "keep/k", "swap/inside"]);
+    expect(Object.fromEntries(incremental)).toEqual(
+      Object.fromEntries(new WorkingTree(root).scan().tree),
+    );
+    expect([...incremental.keys()].sort()).toEqual([
+      "a/new/deeper/f",
+      "a/one",
+      "keep/k",
+      "swap/inside",
+    ]);
   });
 
   it("writes files, executables and symlinks over whatever is in the way, and prunes empty dirs on remove", () => {

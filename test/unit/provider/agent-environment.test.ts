@@ -28,14 +28,18 @@ beforeAll(async () => {
         const opts = args as unknown as { custom?: boolean };
         registered.push({ type: args.type, name: args.name, inputs: args.inputs });
         const state: Record<string, unknown> = { ...args.inputs };
-        if (args.type.endsWith(":MesaRepo")) Object.assign(state, { name: args.inputs.name ?? `${args.name}-x`, org: "acme" });
-        if (args.type.endsWith(":SuperserveTemplate")) Object.assign(state, { name: `${args.name}-x` });
+        if (args.type.endsWith(":MesaRepo"))
+          Object.assign(state, { name: args.inputs.name ?? `${args.name}-x`, org: "acme" });
+        if (args.type.endsWith(":SuperserveTemplate"))
+          Object.assign(state, { name: `${args.name}-x` });
         if (args.type.endsWith(":MountedSandbox")) {
           Object.assign(state, {
             name: `${args.name}-x`,
             sandboxId: `id-${args.name}`,
             bookmarks: { "agent-workspace": `agents/${args.name}` },
-            mountPaths: { "agent-workspace": "/home/user/.local/share/mesa/mnt/acme/agent-workspace" },
+            mountPaths: {
+              "agent-workspace": "/home/user/.local/share/mesa/mnt/acme/agent-workspace",
+            },
           });
         }
         return { id: opts.custom === false ? "" : `${args.name}-id`, state };
@@ -60,7 +64,10 @@ function protectionOf(resource: pulumi.Resource): boolean {
 
 const readmeArgs = {
   repo: { name: "agent-workspace" },
-  template: { from: "ubuntu:24.04", steps: [{ run: "apt-get update && apt-get install -y ripgrep" }] },
+  template: {
+    from: "ubuntu:24.04",
+    steps: [{ run: "apt-get update && apt-get install -y ripgrep" }],
+  },
   sandboxes: { count: 3 },
 };
 
@@ -69,7 +76,14 @@ describe("AgentEnvironment", () => {
     const env = new AgentEnvironment("agents", { ...readmeArgs, installMesaCli: false });
     const mounts = await value(env.mountPaths);
     expect(registered.map((r) => `${r.type.split(":").pop()}/${r.name}`).sort()).toEqual(
-      ["AgentEnvironment/agents", "MesaRepo/agents-repo", "SuperserveTemplate/agents-template", "MountedSandbox/agents-sandbox-0", "MountedSandbox/agents-sandbox-1", "MountedSandbox/agents-sandbox-2"].sort(),
+      [
+        "AgentEnvironment/agents",
+        "MesaRepo/agents-repo",
+        "SuperserveTemplate/agents-template",
+        "MountedSandbox/agents-sandbox-0",
+        "MountedSandbox/agents-sandbox-1",
+        "MountedSandbox/agents-sandbox-2",
+      ].sort(),
     );
     expect(mounts).toEqual({
       "agents-sandbox-0-x": "/home/user/.local/share/mesa/mnt/acme/agent-workspace",
@@ -77,29 +91,48 @@ describe("AgentEnvironment", () => {
       "agents-sandbox-2-x": "/home/user/.local/share/mesa/mnt/acme/agent-workspace",
     });
     const sandboxes = await value(env.sandboxes);
-    expect(sandboxes[1]).toEqual({ name: "agents-sandbox-1-x", sandboxId: "id-agents-sandbox-1", bookmark: "agents/agents-sandbox-1", mountPath: "/home/user/.local/share/mesa/mnt/acme/agent-workspace" });
+    expect(sandboxes[1]).toEqual({
+      name: "agents-sandbox-1-x",
+      sandboxId: "id-agents-sandbox-1",
+      bookmark: "agents/agents-sandbox-1",
+      mountPath: "/home/user/.local/share/mesa/mnt/acme/agent-workspace",
+    });
     const urns = await Promise.all(env.sandboxResources.map((s) => value(s.urn)));
-    for (const urn of urns) expect(urn, "sandboxes are parented to the environment").toContain("AgentEnvironment$");
+    for (const urn of urns)
+      expect(urn, "sandboxes are parented to the environment").toContain("AgentEnvironment$");
   });
 
   it("mounts the repo into each sandbox, forked (the provider's default) from the given base bookmark", async () => {
-    const env = new AgentEnvironment("agents", { ...readmeArgs, sandboxes: { count: 1, bookmark: "trunk", tokenTtlSeconds: 7200 }, installMesaCli: false });
+    const env = new AgentEnvironment("agents", {
+      ...readmeArgs,
+      sandboxes: { count: 1, bookmark: "trunk", tokenTtlSeconds: 7200 },
+      installMesaCli: false,
+    });
     await value(env.mountPaths);
     const sandbox = registered.find((r) => r.name === "agents-sandbox-0")!;
-    expect(sandbox.inputs.repos).toEqual([{ repo: "agent-workspace", org: "acme", bookmark: "trunk" }]);
+    expect(sandbox.inputs.repos).toEqual([
+      { repo: "agent-workspace", org: "acme", bookmark: "trunk" },
+    ]);
     expect(sandbox.inputs.template).toBe("agents-template-x");
     expect(sandbox.inputs.tokenTtlSeconds).toBe(7200);
   });
 
   it("protects the repo by default, and not when protectRepo is false", async () => {
     const protectedEnv = new AgentEnvironment("p", { ...readmeArgs, installMesaCli: false });
-    const open = new AgentEnvironment("o", { ...readmeArgs, protectRepo: false, installMesaCli: false });
+    const open = new AgentEnvironment("o", {
+      ...readmeArgs,
+      protectRepo: false,
+      installMesaCli: false,
+    });
     expect(protectionOf(protectedEnv.repo)).toBe(true);
     expect(protectionOf(open.repo)).toBe(false);
   });
 
   it("adds the official mesa installer as the template's last step only when asked (the real service)", async () => {
-    const environments = [new AgentEnvironment("real", { ...readmeArgs, installMesaCli: true }), new AgentEnvironment("local", { ...readmeArgs, installMesaCli: false })];
+    const environments = [
+      new AgentEnvironment("real", { ...readmeArgs, installMesaCli: true }),
+      new AgentEnvironment("local", { ...readmeArgs, installMesaCli: false }),
+    ];
     await Promise.all(environments.map((env) => value(env.template.name)));
     const real = registered.find((r) => r.name === "real-template")!;
     const local = registered.find((r) => r.name === "local-template")!;
@@ -126,12 +159,18 @@ describe("AgentEnvironment", () => {
     });
     await value(env.mountPaths);
     expect(registered.find((r) => r.name === "t-template")!.inputs.vcpu).toBe(4);
-    expect(registered.find((r) => r.name === "t-sandbox-1")!.inputs.metadata).toEqual({ agent: "t-sandbox-1" });
+    expect(registered.find((r) => r.name === "t-sandbox-1")!.inputs.metadata).toEqual({
+      agent: "t-sandbox-1",
+    });
     expect(registered.find((r) => r.name === "t-repo")!.inputs.tags).toEqual({ team: "agents" });
-    expect(protectionOf(env.repo), "the transform's options win over the default protection").toBe(false);
+    expect(protectionOf(env.repo), "the transform's options win over the default protection").toBe(
+      false,
+    );
   });
 
   it("refuses a count that is not a whole number", () => {
-    expect(() => new AgentEnvironment("bad", { ...readmeArgs, sandboxes: { count: 1.5 } })).toThrow(/sandboxes.count must be a whole number/);
+    expect(() => new AgentEnvironment("bad", { ...readmeArgs, sandboxes: { count: 1.5 } })).toThrow(
+      /sandboxes.count must be a whole number/,
+    );
   });
 });

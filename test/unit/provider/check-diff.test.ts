@@ -1,6 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { silentLog } from "../../../provider/engine-log";
-import { UNKNOWN, type ProviderEnvironment, type ProviderMethods } from "../../../provider/lifecycle";
+import {
+  UNKNOWN,
+  type ProviderEnvironment,
+  type ProviderMethods,
+} from "../../../provider/lifecycle";
 import { createProvider as mesaRepoProvider } from "../../../provider/mesa-repo/provider";
 import { createProvider as templateProvider } from "../../../provider/superserve-template/provider";
 import { hashSuffix } from "../../../provider/naming";
@@ -9,7 +13,13 @@ import { failureOn } from "../../helpers/check-failures";
 
 const URN = "urn:pulumi:dev::proj::pulumi-nodejs:dynamic/superserve-mesa:MesaRepo::workspace";
 
-function environment(env: Record<string, string> = { MESA_API_KEY: "mesa_k", MESA_ORG: "acme", SUPERSERVE_API_KEY: "ss_k" }): ProviderEnvironment {
+function environment(
+  env: Record<string, string> = {
+    MESA_API_KEY: "mesa_k",
+    MESA_ORG: "acme",
+    SUPERSERVE_API_KEY: "ss_k",
+  },
+): ProviderEnvironment {
   let n = 0;
   return {
     env,
@@ -21,7 +31,11 @@ function environment(env: Record<string, string> = { MESA_API_KEY: "mesa_k", MES
   };
 }
 
-async function check(provider: ProviderMethods, news: Record<string, unknown>, olds: Record<string, unknown> = {}) {
+async function check(
+  provider: ProviderMethods,
+  news: Record<string, unknown>,
+  olds: Record<string, unknown> = {},
+) {
   return provider.check(olds, { pulumiUrn: URN, ...news });
 }
 
@@ -35,7 +49,9 @@ describe("MesaRepo check", () => {
     expect(first.failures).toEqual([]);
     expect(first.inputs).toMatchObject({ name: "workspace-s1", autonamed: true, tags: {} });
     const again = await check(autonaming, {}, first.inputs);
-    expect(again.inputs!.name, "a later preview must reuse the generated name").toBe("workspace-s1");
+    expect(again.inputs!.name, "a later preview must reuse the generated name").toBe(
+      "workspace-s1",
+    );
   });
 
   it("takes the adopted repo's name when name is unset", async () => {
@@ -44,16 +60,28 @@ describe("MesaRepo check", () => {
   });
 
   it.each([
-    ["name", { name: "bad name!" }, "Mesa repo name \"bad name!\" is not allowed"],
+    ["name", { name: "bad name!" }, 'Mesa repo name "bad name!" is not allowed'],
     ["name", { name: "repos" }, "reserved"],
     ["name", { name: "x".repeat(101) }, "the limit is 100"],
     ["org", { org: "not an org" }, "org must be an org slug"],
-    ["defaultBookmark", { defaultBookmark: "-x" }, 'defaultBookmark "-x" is not a valid bookmark name'],
+    [
+      "defaultBookmark",
+      { defaultBookmark: "-x" },
+      'defaultBookmark "-x" is not a valid bookmark name',
+    ],
     ["tags", { tags: ["a"] }, "tags must be a map of strings"],
     ["tags", { tags: { "pulumi-urn": "x" } }, "is reserved"],
     ["tags", { tags: { a: 1 } }, 'Tag "a" must be a string value'],
-    ["upstream.url", { upstream: { url: "ftp://x" } }, "upstream.url must be an http(s) git remote URL"],
-    ["upstream.auth", { upstream: { url: "https://x/y.git", auth: { kind: "token" } } }, "upstream.auth must be"],
+    [
+      "upstream.url",
+      { upstream: { url: "ftp://x" } },
+      "upstream.url must be an http(s) git remote URL",
+    ],
+    [
+      "upstream.auth",
+      { upstream: { url: "https://x/y.git", auth: { kind: "token" } } },
+      "upstream.auth must be",
+    ],
     ["timeoutSeconds", { timeoutSeconds: 0 }, "timeoutSeconds must be a positive whole number"],
     ["adopt", { adopt: { id: "x" } }, "adopt must be { name:"],
   ])("rejects a bad %s with a message naming the fix", async (field, news, reason) => {
@@ -97,7 +125,13 @@ describe("MesaRepo diff", () => {
     tags: { team: "a" },
     upstream: { url: "https://x/y.git" },
   };
-  const inputs = { pulumiUrn: URN, autonamed: false, name: "ws", tags: { team: "a" }, upstream: { url: "https://x/y.git" } };
+  const inputs = {
+    pulumiUrn: URN,
+    autonamed: false,
+    name: "ws",
+    tags: { team: "a" },
+    upstream: { url: "https://x/y.git" },
+  };
 
   it.each([
     ["nothing", {}, false, []],
@@ -107,7 +141,12 @@ describe("MesaRepo diff", () => {
     ["defaultBookmark", { defaultBookmark: "trunk" }, true, []],
     ["tags", { tags: { team: "b" } }, true, []],
     ["upstream url", { upstream: { url: "https://x/z.git" } }, true, []],
-    ["upstream auth", { upstream: { url: "https://x/y.git", auth: { kind: "token", token: "t" } } }, true, []],
+    [
+      "upstream auth",
+      { upstream: { url: "https://x/y.git", auth: { kind: "token", token: "t" } } },
+      true,
+      [],
+    ],
     ["upstream removed", { upstream: undefined }, true, []],
     ["timeoutSeconds only", { timeoutSeconds: 20 }, false, []],
     ["adopt added to an existing resource", { adopt: { name: "other" } }, true, ["adopt"]],
@@ -134,16 +173,21 @@ describe("SuperserveTemplate check and diff", () => {
     const real = templateProvider(undefined, { ...environment(), suffix: hashSuffix });
     const first = await check(real, base);
     const retried = await check(real, base, {});
-    expect(retried.inputs!.name, "an interrupted create finds its object under the same name").toBe(first.inputs!.name);
+    expect(retried.inputs!.name, "an interrupted create finds its object under the same name").toBe(
+      first.inputs!.name,
+    );
     const replacement = await check(real, { ...base, from: "debian:12" }, {});
-    expect(replacement.inputs!.name, "a replacement (the engine checks again without olds) gets a new name").not.toBe(first.inputs!.name);
+    expect(
+      replacement.inputs!.name,
+      "a replacement (the engine checks again without olds) gets a new name",
+    ).not.toBe(first.inputs!.name);
     const unknown = await check(real, { ...base, from: UNKNOWN });
     expect(unknown.inputs!.name).toBe(UNKNOWN);
   });
 
   it.each([
     ["from", {}, "from is required"],
-    ["name", { name: "Upper" }, "Template name \"Upper\" is not allowed"],
+    ["name", { name: "Upper" }, 'Template name "Upper" is not allowed'],
     ["steps", { steps: [{ run: "" }] }, "steps[0]: use exactly one of"],
     ["steps", { steps: [{ run: "a", workdir: "/x" }] }, "steps[0]: use exactly one of"],
     ["steps", { steps: [{ env: { key: "1A", value: "v" } }] }, "steps[0]"],
@@ -155,17 +199,33 @@ describe("SuperserveTemplate check and diff", () => {
     ["diskMib", { diskMib: 10 }, "diskMib must be a whole number"],
     ["startCmd", { startCmd: " " }, "startCmd must be a non-empty shell command"],
     ["readyCmd", { readyCmd: 3 }, "readyCmd must be a non-empty shell command"],
-    ["buildTimeoutSeconds", { buildTimeoutSeconds: 1 }, "buildTimeoutSeconds must be a whole number from 10"],
+    [
+      "buildTimeoutSeconds",
+      { buildTimeoutSeconds: 1 },
+      "buildTimeoutSeconds must be a whole number from 10",
+    ],
     ["verboseBuildLogs", { verboseBuildLogs: "yes" }, "verboseBuildLogs must be true or false"],
   ])("rejects a bad %s", async (property, news, reason) => {
-    const r = await check(provider, { ...base, ...news, ...(property === "from" ? { from: undefined } : {}) });
-    expect(r.failures).toEqual([expect.objectContaining({ property, reason: expect.stringContaining(reason) })]);
+    const r = await check(provider, {
+      ...base,
+      ...news,
+      ...(property === "from" ? { from: undefined } : {}),
+    });
+    expect(r.failures).toEqual([
+      expect.objectContaining({ property, reason: expect.stringContaining(reason) }),
+    ]);
   });
 
   it("accepts every step kind and unknowns", async () => {
     const r = await check(provider, {
       ...base,
-      steps: [{ run: "true" }, { env: { key: "A", value: "1" } }, { workdir: "/app" }, { user: { name: "u", sudo: true } }, UNKNOWN],
+      steps: [
+        { run: "true" },
+        { env: { key: "A", value: "1" } },
+        { workdir: "/app" },
+        { user: { name: "u", sudo: true } },
+        UNKNOWN,
+      ],
       vcpu: UNKNOWN,
     });
     expect(r.failures).toEqual([]);
@@ -217,7 +277,12 @@ describe("MesaRepo check fills the org", () => {
 
   it("keeping the org it resolved before, and an explicit org as given", async () => {
     const provider = mesaRepoProvider(undefined, environment());
-    expect((await provider.check({ org: "earlier" }, { name: "r", pulumiUrn: URN })).inputs.org).toBe("earlier");
-    expect((await provider.check({ org: "earlier" }, { name: "r", org: "given", pulumiUrn: URN })).inputs.org).toBe("given");
+    expect(
+      (await provider.check({ org: "earlier" }, { name: "r", pulumiUrn: URN })).inputs.org,
+    ).toBe("earlier");
+    expect(
+      (await provider.check({ org: "earlier" }, { name: "r", org: "given", pulumiUrn: URN })).inputs
+        .org,
+    ).toBe("given");
   });
 });

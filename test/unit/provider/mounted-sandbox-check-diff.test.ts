@@ -56,29 +56,98 @@ describe("MountedSandbox check", () => {
   });
 
   it.each([
-    { field: "template", value: { template: "" }, message: /template must be a SuperserveTemplate resource or a template name or id/ },
+    {
+      field: "template",
+      value: { template: "" },
+      message: /template must be a SuperserveTemplate resource or a template name or id/,
+    },
     { field: "repos", value: { repos: [] }, message: /repos must list at least one repo/ },
-    { field: "repos[0].repo", value: { repos: [{ repo: 5 }] }, message: /repos\[0\]\.repo must be the Mesa repo's name/ },
-    { field: "repos[0].bookmark", value: { repos: [{ repo: "w", bookmark: "" }] }, message: /repos\[0\]\.bookmark "" is not a valid bookmark name: it is empty/ },
-    { field: "repos[0].fork", value: { repos: [{ repo: "w", fork: 3 }] }, message: /fork must be true .* or a bookmark name/ },
-    { field: "repos[0].fork", value: { repos: [{ repo: "w", fork: true, readOnly: true }] }, message: /read-only, so a fork would never receive work/ },
-    { field: "repos[0].readOnly", value: { repos: [{ repo: "w", readOnly: "yes" }] }, message: /readOnly must be true or false/ },
-    { field: "repos[1]", value: { repos: [{ repo: "w" }, { repo: "w" }] }, message: /mounts repo "w" a second time/ },
-    { field: "repos", value: { repos: [{ repo: "a", org: "x" }, { repo: "b", org: "y" }] }, message: /must be in one Mesa org/ },
+    {
+      field: "repos[0].repo",
+      value: { repos: [{ repo: 5 }] },
+      message: /repos\[0\]\.repo must be the Mesa repo's name/,
+    },
+    {
+      field: "repos[0].bookmark",
+      value: { repos: [{ repo: "w", bookmark: "" }] },
+      message: /repos\[0\]\.bookmark "" is not a valid bookmark name: it is empty/,
+    },
+    {
+      field: "repos[0].fork",
+      value: { repos: [{ repo: "w", fork: 3 }] },
+      message: /fork must be true .* or a bookmark name/,
+    },
+    {
+      field: "repos[0].fork",
+      value: { repos: [{ repo: "w", fork: true, readOnly: true }] },
+      message: /read-only, so a fork would never receive work/,
+    },
+    {
+      field: "repos[0].readOnly",
+      value: { repos: [{ repo: "w", readOnly: "yes" }] },
+      message: /readOnly must be true or false/,
+    },
+    {
+      field: "repos[1]",
+      value: { repos: [{ repo: "w" }, { repo: "w" }] },
+      message: /mounts repo "w" a second time/,
+    },
+    {
+      field: "repos",
+      value: {
+        repos: [
+          { repo: "a", org: "x" },
+          { repo: "b", org: "y" },
+        ],
+      },
+      message: /must be in one Mesa org/,
+    },
     { field: "tokenTtlSeconds", value: { tokenTtlSeconds: 86_401 }, message: /from 1 to 86400/ },
-    { field: "envVars.1BAD", value: { envVars: { "1BAD": "x" } }, message: /not a valid environment variable name/ },
-    { field: "envVars.MESA_API_KEY", value: { envVars: { MESA_API_KEY: "x" } }, message: /reserved: the mount's MESA_\* settings/ },
+    {
+      field: "envVars.1BAD",
+      value: { envVars: { "1BAD": "x" } },
+      message: /not a valid environment variable name/,
+    },
+    {
+      field: "envVars.MESA_API_KEY",
+      value: { envVars: { MESA_API_KEY: "x" } },
+      message: /reserved: the mount's MESA_\* settings/,
+    },
     { field: "envVars", value: { envVars: ["x"] }, message: /envVars must be a map/ },
     { field: "secrets", value: { secrets: { KEY: 1 } }, message: /secrets must be a map/ },
-    { field: "metadata", value: { metadata: { "pulumi-urn": "x" } }, message: /"pulumi-urn" is reserved/ },
-    { field: "network", value: { network: { allowOut: "a.com" } }, message: /network must be \{ allowOut\?: string\[\]/ },
+    {
+      field: "metadata",
+      value: { metadata: { "pulumi-urn": "x" } },
+      message: /"pulumi-urn" is reserved/,
+    },
+    {
+      field: "network",
+      value: { network: { allowOut: "a.com" } },
+      message: /network must be \{ allowOut\?: string\[\]/,
+    },
     { field: "network", value: { network: { allow: ["a.com"] } }, message: /network must be/ },
-    { field: "timeoutSeconds", value: { timeoutSeconds: -1 }, message: /timeoutSeconds must be a whole number of seconds, from 0 to 604800/ },
-    { field: "autoDeleteSeconds", value: { autoDeleteSeconds: 1.5 }, message: /autoDeleteSeconds must be a whole number/ },
+    {
+      field: "timeoutSeconds",
+      value: { timeoutSeconds: -1 },
+      message: /timeoutSeconds must be a whole number of seconds, from 0 to 604800/,
+    },
+    {
+      field: "autoDeleteSeconds",
+      value: { autoDeleteSeconds: 1.5 },
+      message: /autoDeleteSeconds must be a whole number/,
+    },
     { field: "mesaCli", value: { mesaCli: "sometimes" }, message: /mesaCli must be "auto"/ },
-    { field: "deleteWorkspaceOnDestroy", value: { deleteWorkspaceOnDestroy: "no" }, message: /must be true or false/ },
+    {
+      field: "deleteWorkspaceOnDestroy",
+      value: { deleteWorkspaceOnDestroy: "no" },
+      message: /must be true or false/,
+    },
     { field: "mountTimeoutSeconds", value: { mountTimeoutSeconds: 0 }, message: /at least 1/ },
-    { field: "name", value: { name: "bad name!" }, message: /Sandbox name "bad name!" is not allowed/ },
+    {
+      field: "name",
+      value: { name: "bad name!" },
+      message: /Sandbox name "bad name!" is not allowed/,
+    },
   ])("refuses a bad $field with a message naming it", async ({ field, value, message }) => {
     const { failures } = await check(inputs(value));
     const failure = failureOn(failures, field);
@@ -88,7 +157,13 @@ describe("MountedSandbox check", () => {
 
   it("tolerates values unknown during preview", async () => {
     const { failures } = await check(
-      inputs({ template: UNKNOWN, repos: [{ repo: UNKNOWN, org: UNKNOWN }], envVars: UNKNOWN, network: UNKNOWN, tokenTtlSeconds: UNKNOWN }),
+      inputs({
+        template: UNKNOWN,
+        repos: [{ repo: UNKNOWN, org: UNKNOWN }],
+        envVars: UNKNOWN,
+        network: UNKNOWN,
+        tokenTtlSeconds: UNKNOWN,
+      }),
     );
     expect(failures).toEqual([]);
   });
@@ -105,7 +180,12 @@ describe("MountedSandbox check", () => {
 
 describe("MountedSandbox diff", () => {
   const expires = new Date(NOW + 3000 * 1000).toISOString();
-  const base = async () => (await check(inputs({ metadata: { team: "a" }, network: { allowOut: ["x.com"] }, timeoutSeconds: 300 }))).inputs;
+  const base = async () =>
+    (
+      await check(
+        inputs({ metadata: { team: "a" }, network: { allowOut: ["x.com"] }, timeoutSeconds: 300 }),
+      )
+    ).inputs;
   const state = async (extra: Record<string, unknown> = {}) => ({
     ...(await base()),
     sandboxId: "sb-1",
@@ -119,7 +199,10 @@ describe("MountedSandbox diff", () => {
   });
 
   it("finds nothing to do when nothing changed", async () => {
-    expect(await provider.diff("sb-1", await state(), await base())).toMatchObject({ changes: false, replaces: [] });
+    expect(await provider.diff("sb-1", await state(), await base())).toMatchObject({
+      changes: false,
+      replaces: [],
+    });
   });
 
   it.each([
@@ -140,36 +223,54 @@ describe("MountedSandbox diff", () => {
     expect(diff.replaces ?? []).toEqual(replace ? [field] : []);
   });
 
-  it.each(["mesaCli", "mountTimeoutSeconds"])("a change of %s alone touches nothing", async (field) => {
-    const diff = await provider.diff("sb-1", await state(), { ...(await base()), [field]: field === "mesaCli" ? "never" : 30 });
-    expect(diff.changes).toBe(false);
-  });
+  it.each(["mesaCli", "mountTimeoutSeconds"])(
+    "a change of %s alone touches nothing",
+    async (field) => {
+      const diff = await provider.diff("sb-1", await state(), {
+        ...(await base()),
+        [field]: field === "mesaCli" ? "never" : 30,
+      });
+      expect(diff.changes).toBe(false);
+    },
+  );
 
   it("keeps the service's timeouts when they are unset", async () => {
     const news = { ...(await base()) };
     delete news.timeoutSeconds;
-    expect(await provider.diff("sb-1", await state({ autoDeleteSeconds: 86_400 }), news)).toMatchObject({ changes: false });
+    expect(
+      await provider.diff("sb-1", await state({ autoDeleteSeconds: 86_400 }), news),
+    ).toMatchObject({ changes: false });
   });
 
   it("renews a token within the last 10% of its lifetime", async () => {
     const nearly = new Date(NOW + 300 * 1000).toISOString();
-    expect(await provider.diff("sb-1", await state({ tokenExpiresAt: nearly }), await base())).toMatchObject({ changes: true, replaces: [] });
+    expect(
+      await provider.diff("sb-1", await state({ tokenExpiresAt: nearly }), await base()),
+    ).toMatchObject({ changes: true, replaces: [] });
   });
 
   it("renews an expired token", async () => {
     const expired = new Date(NOW - 1000).toISOString();
-    expect(await provider.diff("sb-1", await state({ tokenExpiresAt: expired }), await base())).toMatchObject({ changes: true, replaces: [] });
+    expect(
+      await provider.diff("sb-1", await state({ tokenExpiresAt: expired }), await base()),
+    ).toMatchObject({ changes: true, replaces: [] });
   });
 
   it("remounts a dead mount in place", async () => {
-    expect(await provider.diff("sb-1", await state({ mounted: false }), await base())).toMatchObject({ changes: true, replaces: [] });
+    expect(
+      await provider.diff("sb-1", await state({ mounted: false }), await base()),
+    ).toMatchObject({ changes: true, replaces: [] });
   });
 
   it("replaces a failed sandbox", async () => {
-    expect(await provider.diff("sb-1", await state({ status: "failed" }), await base())).toMatchObject({ changes: true, replaces: ["status"] });
+    expect(
+      await provider.diff("sb-1", await state({ status: "failed" }), await base()),
+    ).toMatchObject({ changes: true, replaces: ["status"] });
   });
 
   it("leaves a paused sandbox alone", async () => {
-    expect(await provider.diff("sb-1", await state({ status: "paused" }), await base())).toMatchObject({ changes: false });
+    expect(
+      await provider.diff("sb-1", await state({ status: "paused" }), await base()),
+    ).toMatchObject({ changes: false });
   });
 });

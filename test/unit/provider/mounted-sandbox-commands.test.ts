@@ -30,17 +30,41 @@ import {
 import { redact, runStep } from "../../../provider/mounted-sandbox/exec";
 import type { OperationContext } from "../../../provider/lifecycle";
 import { classifyFailure, withRetry } from "../../../provider/retry";
-import { tokenNeedsRenewal, tokenRequest, ttlProblem } from "../../../provider/mounted-sandbox/token";
+import {
+  tokenNeedsRenewal,
+  tokenRequest,
+  ttlProblem,
+} from "../../../provider/mounted-sandbox/token";
 
 describe("the mount's token", () => {
   it.each([
-    { name: "one writable repo", repos: [{ fullName: "acme/a", readOnly: false }], scopes: ["read", "write"] },
-    { name: "all read-only", repos: [{ fullName: "acme/a", readOnly: true }, { fullName: "acme/b", readOnly: true }], scopes: ["read"] },
-    { name: "mixed", repos: [{ fullName: "acme/b", readOnly: true }, { fullName: "acme/a", readOnly: false }], scopes: ["read", "write"] },
+    {
+      name: "one writable repo",
+      repos: [{ fullName: "acme/a", readOnly: false }],
+      scopes: ["read", "write"],
+    },
+    {
+      name: "all read-only",
+      repos: [
+        { fullName: "acme/a", readOnly: true },
+        { fullName: "acme/b", readOnly: true },
+      ],
+      scopes: ["read"],
+    },
+    {
+      name: "mixed",
+      repos: [
+        { fullName: "acme/b", readOnly: true },
+        { fullName: "acme/a", readOnly: false },
+      ],
+      scopes: ["read", "write"],
+    },
   ])("is scoped to exactly the mounted repos ($name)", ({ repos, scopes }) => {
     const request = tokenRequest(repos, 900);
     expect(request.scopes).toEqual(scopes);
-    expect(request.repos, "exactly the mounted repos, sorted").toEqual([...new Set(repos.map((r) => r.fullName))].sort());
+    expect(request.repos, "exactly the mounted repos, sorted").toEqual(
+      [...new Set(repos.map((r) => r.fullName))].sort(),
+    );
     expect(request.ttl_seconds).toBe(900);
   });
 
@@ -63,9 +87,14 @@ describe("the mount's token", () => {
     expect(tokenNeedsRenewal("not a date", 3600, now)).toBe(true);
   });
 
-  it.each([0, -1, 1.5, 86_401, "3600", null])("refuses the lifetime %j, naming the field", (ttl) => {
-    expect(ttlProblem(ttl)).toMatch(/^tokenTtlSeconds must be a whole number of seconds from 1 to 86400/);
-  });
+  it.each([0, -1, 1.5, 86_401, "3600", null])(
+    "refuses the lifetime %j, naming the field",
+    (ttl) => {
+      expect(ttlProblem(ttl)).toMatch(
+        /^tokenTtlSeconds must be a whole number of seconds from 1 to 86400/,
+      );
+    },
+  );
 
   it.each([1, 3600, 86_400])("accepts the lifetime %j", (ttl) => {
     expect(ttlProblem(ttl)).toBeUndefined();
@@ -83,7 +112,12 @@ describe("the mount's environment", () => {
   });
 
   it("passes the token as MESA_API_KEY and the org, and names the read-only repos of a mixed mount", () => {
-    const env = mountEnv({ org: "acme", token: "eyJ.tok.en", repos, apiUrl: "http://127.0.0.1:7000/v1/" });
+    const env = mountEnv({
+      org: "acme",
+      token: "eyJ.tok.en",
+      repos,
+      apiUrl: "http://127.0.0.1:7000/v1/",
+    });
     expect(env).toMatchObject({
       MESA_ORG: "acme",
       MESA_API_KEY: "eyJ.tok.en",
@@ -96,7 +130,12 @@ describe("the mount's environment", () => {
   });
 
   it("leaves MESA_API_URL unset for the service default and MESA_READ_ONLY_REPOS unset when the token itself is read-only", () => {
-    const env = mountEnv({ org: "acme", token: "t", repos: [repos[1]], apiUrl: "https://api.mesa.dev/v1" });
+    const env = mountEnv({
+      org: "acme",
+      token: "t",
+      repos: [repos[1]],
+      apiUrl: "https://api.mesa.dev/v1",
+    });
     expect(env.MESA_API_URL).toBeUndefined();
     expect(env.MESA_READ_ONLY_REPOS).toBeUndefined();
   });
@@ -108,7 +147,8 @@ describe("the mount's environment", () => {
 
 describe("redaction", () => {
   it("removes the token, any JWT and API keys from quoted output", () => {
-    const text = "auth failed for abc.def.ghi with eyJhbGciOi.eyJpc3Mi.sig_-x and mesa_0123456789abcdef, ss_live_use_abcdefghij";
+    const text =
+      "auth failed for abc.def.ghi with eyJhbGciOi.eyJpc3Mi.sig_-x and mesa_0123456789abcdef, ss_live_use_abcdefghij";
     const out = redact(text, ["abc.def.ghi"]);
     expect(out).not.toContain("abc.def.ghi");
     expect(out).not.toContain("eyJ");
@@ -117,42 +157,109 @@ describe("redaction", () => {
   });
 
   it("puts the exit code, the hint and the redacted output tail in a failed step's error", async () => {
-    const sandbox = { commands: { run: async () => ({ stdout: "token=SECRET-TOKEN\n", stderr: "boom\n", exitCode: 3 }) } };
-    const err = await runStep(sandbox, "x", { step: "start the mount", hints: { 3: "Check the log.", default: "?" }, timeoutMs: 1, secrets: ["SECRET-TOKEN"] }, once).catch((e: Error) => e);
+    const sandbox = {
+      commands: {
+        run: async () => ({ stdout: "token=SECRET-TOKEN\n", stderr: "boom\n", exitCode: 3 }),
+      },
+    };
+    const err = await runStep(
+      sandbox,
+      "x",
+      {
+        step: "start the mount",
+        hints: { 3: "Check the log.", default: "?" },
+        timeoutMs: 1,
+        secrets: ["SECRET-TOKEN"],
+      },
+      once,
+    ).catch((e: Error) => e);
     expect(err).toBeInstanceOf(Error);
-    expect((err as Error).message).toMatch(/start the mount failed with exit code 3\. Check the log\./);
+    expect((err as Error).message).toMatch(
+      /start the mount failed with exit code 3\. Check the log\./,
+    );
     expect((err as Error).message).toContain("boom");
     expect((err as Error).message).not.toContain("SECRET-TOKEN");
   });
 
   it("redacts the token from SDK errors too, keeping the status for retry classification", async () => {
-    const sandbox = { commands: { run: async () => { throw Object.assign(new Error("bad request with SECRET-TOKEN"), { statusCode: 503 }); } } };
-    const err = (await runStep(sandbox, "x", { step: "wait", hints: { default: "" }, timeoutMs: 1, secrets: ["SECRET-TOKEN"] }, once).catch((e) => e)) as Error & { statusCode?: number };
+    const sandbox = {
+      commands: {
+        run: async () => {
+          throw Object.assign(new Error("bad request with SECRET-TOKEN"), { statusCode: 503 });
+        },
+      },
+    };
+    const err = (await runStep(
+      sandbox,
+      "x",
+      { step: "wait", hints: { default: "" }, timeoutMs: 1, secrets: ["SECRET-TOKEN"] },
+      once,
+    ).catch((e) => e)) as Error & { statusCode?: number };
     expect(err.message).not.toContain("SECRET-TOKEN");
     expect(err.statusCode).toBe(503);
-    expect(classifyFailure(err), "a 503 stays transient").toMatchObject({ transient: true, status: 503 });
+    expect(classifyFailure(err), "a 503 stays transient").toMatchObject({
+      transient: true,
+      status: 503,
+    });
   });
 
   it.each([
     { what: "a dropped connection", error: () => new Error("Network error: fetch failed") },
     { what: "a 429", error: () => Object.assign(new Error("rate limited"), { statusCode: 429 }) },
-    { what: "a timeout", error: () => Object.assign(new Error("Request timed out after 5000ms"), { name: "TimeoutError" }) },
+    {
+      what: "a timeout",
+      error: () =>
+        Object.assign(new Error("Request timed out after 5000ms"), { name: "TimeoutError" }),
+    },
   ])("retries the exec after $what, then returns the command's output", async ({ error }) => {
     let calls = 0;
-    const sandbox = { commands: { run: async () => (++calls === 1 ? Promise.reject(error()) : { stdout: "mounted\n", stderr: "", exitCode: 0 }) } };
+    const sandbox = {
+      commands: {
+        run: async () =>
+          ++calls === 1
+            ? Promise.reject(error())
+            : { stdout: "mounted\n", stderr: "", exitCode: 0 },
+      },
+    };
     const clock = { now: () => 0, sleep: async () => undefined, random: () => 0 };
-    const retry: Pick<OperationContext, "retry"> = { retry: (operation, fn) => withRetry(fn, { operation, clock, policy: { baseDelayMs: 1, maxDelayMs: 1, deadline: 1000 } }) };
-    expect(await runStep(sandbox, "x", { step: "check the mount", hints: { default: "" }, timeoutMs: 1 }, retry)).toBe("mounted\n");
+    const retry: Pick<OperationContext, "retry"> = {
+      retry: (operation, fn) =>
+        withRetry(fn, {
+          operation,
+          clock,
+          policy: { baseDelayMs: 1, maxDelayMs: 1, deadline: 1000 },
+        }),
+    };
+    expect(
+      await runStep(
+        sandbox,
+        "x",
+        { step: "check the mount", hints: { default: "" }, timeoutMs: 1 },
+        retry,
+      ),
+    ).toBe("mounted\n");
     expect(calls, "one retry").toBe(2);
   });
 
   it("never retries a command that ran and exited non-zero, nor a 400", async () => {
-    for (const run of [async () => ({ stdout: "", stderr: "no", exitCode: 5 }), async () => Promise.reject(Object.assign(new Error("bad"), { statusCode: 400 }))]) {
+    for (const run of [
+      async () => ({ stdout: "", stderr: "no", exitCode: 5 }),
+      async () => Promise.reject(Object.assign(new Error("bad"), { statusCode: 400 })),
+    ]) {
       let calls = 0;
       const sandbox = { commands: { run: () => (calls++, run()) } };
       const clock = { now: () => 0, sleep: async () => undefined, random: () => 0 };
-      const retry: Pick<OperationContext, "retry"> = { retry: (operation, fn) => withRetry(fn, { operation, clock, policy: { baseDelayMs: 1, maxDelayMs: 1, deadline: 1000 } }) };
-      await expect(runStep(sandbox, "x", { step: "start", hints: { default: "" }, timeoutMs: 1 }, retry)).rejects.toThrow(/start failed/);
+      const retry: Pick<OperationContext, "retry"> = {
+        retry: (operation, fn) =>
+          withRetry(fn, {
+            operation,
+            clock,
+            policy: { baseDelayMs: 1, maxDelayMs: 1, deadline: 1000 },
+          }),
+      };
+      await expect(
+        runStep(sandbox, "x", { step: "start", hints: { default: "" }, timeoutMs: 1 }, retry),
+      ).rejects.toThrow(/start failed/);
       expect(calls, "no retry of a permanent failure").toBe(1);
     }
   });
@@ -168,9 +275,13 @@ const once: Pick<OperationContext, "retry"> = { retry: (_operation, fn) => fn(1)
 describe("the shell commands", () => {
   let root: string;
   let bin: string;
-  const local = (script: string) => script.split(RUNTIME_DIR).join(join(root, "run")).split(MOUNT_POINT).join(join(root, "mnt"));
+  const local = (script: string) =>
+    script.split(RUNTIME_DIR).join(join(root, "run")).split(MOUNT_POINT).join(join(root, "mnt"));
   const sh = (script: string, env: Record<string, string> = {}) =>
-    spawnSync("sh", ["-c", local(script)], { encoding: "utf8", env: { PATH: `${bin}:/usr/bin:/bin`, HOME: root, ...env } });
+    spawnSync("sh", ["-c", local(script)], {
+      encoding: "utf8",
+      env: { PATH: `${bin}:/usr/bin:/bin`, HOME: root, ...env },
+    });
 
   beforeEach(() => {
     root = mkdtempSync(join(tmpdir(), "psm-mount-cmd-"));
@@ -182,7 +293,9 @@ describe("the shell commands", () => {
 
   it("quotes anything for sh", () => {
     const value = `it's a "test" $HOME \`x\``;
-    expect(execFileSync("sh", ["-c", `printf %s ${shellQuote(value)}`], { encoding: "utf8" })).toBe(value);
+    expect(execFileSync("sh", ["-c", `printf %s ${shellQuote(value)}`], { encoding: "utf8" })).toBe(
+      value,
+    );
   });
 
   it("'never' fails with its own exit code and a hint when mesa is absent", () => {
@@ -201,29 +314,46 @@ describe("the shell commands", () => {
 
   it("'always' runs the official installer", () => {
     writeFileSync(join(bin, "mesa"), "#!/bin/sh\n", { mode: 0o755 });
-    writeFileSync(join(bin, "curl"), `#!/bin/sh\necho "$@" > ${join(root, "curl-args")}\nexit 9\n`, { mode: 0o755 });
+    writeFileSync(
+      join(bin, "curl"),
+      `#!/bin/sh\necho "$@" > ${join(root, "curl-args")}\nexit 9\n`,
+      { mode: 0o755 },
+    );
     const result = sh(installCommand("always"));
     expect(result.status, "the installer's failure fails the step").not.toBe(0);
-    expect(execFileSync("cat", [join(root, "curl-args")], { encoding: "utf8" })).toContain("https://mesa.dev/install.sh");
+    expect(execFileSync("cat", [join(root, "curl-args")], { encoding: "utf8" })).toContain(
+      "https://mesa.dev/install.sh",
+    );
   });
 
   it("waits until the daemon runs and the repo's first entry is served", () => {
-    const daemon = spawnSync("sh", ["-c", `sleep 30 >/dev/null 2>&1 & echo $!`], { encoding: "utf8" });
+    const daemon = spawnSync("sh", ["-c", `sleep 30 >/dev/null 2>&1 & echo $!`], {
+      encoding: "utf8",
+    });
     const pid = daemon.stdout.trim();
     writeFileSync(join(root, "run", "mesa.pid"), `${pid}\n`);
     mkdirSync(join(root, "mnt", "acme", "work"), { recursive: true });
     writeFileSync(join(root, "mnt", "acme", "work", "README.md"), "hi");
     try {
-      const ok = sh(waitCommand([{ path: mountPath("acme", "work"), entry: "README.md" }], 2, 0.05));
+      const ok = sh(
+        waitCommand([{ path: mountPath("acme", "work"), entry: "README.md" }], 2, 0.05),
+      );
       expect(ok.status, ok.stderr).toBe(0);
-      const missing = sh(waitCommand([{ path: mountPath("acme", "work"), entry: "nope.txt" }], 1, 0.05));
+      const missing = sh(
+        waitCommand([{ path: mountPath("acme", "work"), entry: "nope.txt" }], 1, 0.05),
+      );
       expect(missing.status, "a deadline passes when the entry never appears").toBe(EXIT_TIMEOUT);
       expect(missing.stderr).toMatch(/did not serve the repos within 1 s/);
-      expect(parseHealth(sh(healthCommand([mountPath("acme", "work")])).stdout)).toEqual({ mounted: true });
+      expect(parseHealth(sh(healthCommand([mountPath("acme", "work")])).stdout)).toEqual({
+        mounted: true,
+      });
       const stop = sh(unmountCommand(5, 0.05));
       expect(stop.status, stop.stderr).toBe(0);
       expect(spawnSync("kill", ["-0", pid]).status, "the daemon is gone after unmount").not.toBe(0);
-      expect(parseHealth(sh(healthCommand([mountPath("acme", "work")])).stdout)).toEqual({ mounted: false, reason: "the mesa daemon is not running" });
+      expect(parseHealth(sh(healthCommand([mountPath("acme", "work")])).stdout)).toEqual({
+        mounted: false,
+        reason: "the mesa daemon is not running",
+      });
     } finally {
       spawnSync("kill", ["-9", pid]);
     }
@@ -232,14 +362,18 @@ describe("the shell commands", () => {
   it("reports a mount that failed closed", () => {
     mkdirSync(join(root, "mnt"), { recursive: true });
     writeFileSync(join(root, "mnt", "MESA_MOUNT_FAILED"), "token expired\n");
-    const daemon = spawnSync("sh", ["-c", `sleep 30 >/dev/null 2>&1 & echo $!`], { encoding: "utf8" });
+    const daemon = spawnSync("sh", ["-c", `sleep 30 >/dev/null 2>&1 & echo $!`], {
+      encoding: "utf8",
+    });
     const pid = daemon.stdout.trim();
     writeFileSync(join(root, "run", "mesa.pid"), `${pid}\n`);
     try {
       const wait = sh(waitCommand([{ path: mountPath("acme", "work") }], 2, 0.05));
       expect(wait.status).toBe(EXIT_MOUNT_FAILED);
       expect(wait.stderr).toContain("token expired");
-      expect(parseHealth(sh(healthCommand([mountPath("acme", "work")])).stdout).mounted).toBe(false);
+      expect(parseHealth(sh(healthCommand([mountPath("acme", "work")])).stdout).mounted).toBe(
+        false,
+      );
     } finally {
       spawnSync("kill", ["-9", pid]);
     }
@@ -251,10 +385,16 @@ describe("the shell commands", () => {
     const start = opts.exitCode
       ? `echo "cannot mount" >&2; exit ${opts.exitCode}`
       : `sleep 30 >/dev/null 2>&1 & echo $! > ${join(root, "run", "mesa.pid")}${opts.serve ? `; mkdir -p ${served}; echo hi > ${served}/README.md` : ""}`;
-    writeFileSync(join(bin, "mesa"), `#!/bin/sh\necho "$*" >> ${join(root, "mesa-calls")}\n[ "$1" = mount ] || exit 0\n${start}\n`, { mode: 0o755 });
+    writeFileSync(
+      join(bin, "mesa"),
+      `#!/bin/sh\necho "$*" >> ${join(root, "mesa-calls")}\n[ "$1" = mount ] || exit 0\n${start}\n`,
+      { mode: 0o755 },
+    );
   };
   const killDaemon = () => {
-    const pid = spawnSync("cat", [join(root, "run", "mesa.pid")], { encoding: "utf8" }).stdout.trim();
+    const pid = spawnSync("cat", [join(root, "run", "mesa.pid")], {
+      encoding: "utf8",
+    }).stdout.trim();
     if (pid) spawnSync("kill", ["-9", pid]);
   };
   const probe = [{ path: mountPath("acme", "work"), entry: "README.md" }];
@@ -263,10 +403,16 @@ describe("the shell commands", () => {
     fakeMesa({ serve: true });
     writeFileSync(join(bin, "curl"), "#!/bin/sh\necho curl-called >&2; exit 9\n", { mode: 0o755 });
     try {
-      const result = sh(mountAndWaitCommand("auto", probe, 5, "start-1", 0.05), { MESA_API_KEY: "SECRET-TOKEN" });
+      const result = sh(mountAndWaitCommand("auto", probe, 5, "start-1", 0.05), {
+        MESA_API_KEY: "SECRET-TOKEN",
+      });
       expect(result.status, result.stderr).toBe(0);
-      expect(result.stderr, "the installer is not run when mesa is present").not.toContain("curl-called");
-      expect(execFileSync("cat", [join(root, "mesa-calls")], { encoding: "utf8" })).toBe("mount -d -y\n");
+      expect(result.stderr, "the installer is not run when mesa is present").not.toContain(
+        "curl-called",
+      );
+      expect(execFileSync("cat", [join(root, "mesa-calls")], { encoding: "utf8" })).toBe(
+        "mount -d -y\n",
+      );
     } finally {
       killDaemon();
     }
@@ -279,12 +425,18 @@ describe("the shell commands", () => {
         const result = sh(mountAndWaitCommand("never", probe, 5, "start-1", 0.05));
         expect(result.status, `run ${run}: ${result.stderr}`).toBe(0);
       }
-      expect(execFileSync("cat", [join(root, "mesa-calls")], { encoding: "utf8" }), "mesa mount -d ran once").toBe("mount -d -y\n");
+      expect(
+        execFileSync("cat", [join(root, "mesa-calls")], { encoding: "utf8" }),
+        "mesa mount -d ran once",
+      ).toBe("mount -d -y\n");
       killDaemon();
       rmSync(join(root, "run", "mesa.pid"));
       const restarted = sh(mountAndWaitCommand("never", probe, 5, "start-1", 0.05));
       expect(restarted.status, restarted.stderr).toBe(0);
-      expect(execFileSync("cat", [join(root, "mesa-calls")], { encoding: "utf8" }), "a dead daemon is started again").toBe("mount -d -y\nmount -d -y\n");
+      expect(
+        execFileSync("cat", [join(root, "mesa-calls")], { encoding: "utf8" }),
+        "a dead daemon is started again",
+      ).toBe("mount -d -y\nmount -d -y\n");
     } finally {
       killDaemon();
     }
@@ -297,11 +449,21 @@ describe("the shell commands", () => {
   });
 
   it("mount-and-wait runs the installer without the mount's environment and reports its failure with its own code", () => {
-    writeFileSync(join(bin, "curl"), `#!/bin/sh\nprintf '%s\\n' 'echo "key=\${MESA_API_KEY:-unset} org=\${MESA_ORG:-unset}" > ${join(root, "installer-env")}; exit 7'\n`, { mode: 0o755 });
-    const result = sh(mountAndWaitCommand("auto", probe, 1, "start-1", 0.05), { MESA_API_KEY: "SECRET-TOKEN", MESA_ORG: "acme" });
+    writeFileSync(
+      join(bin, "curl"),
+      `#!/bin/sh\nprintf '%s\\n' 'echo "key=\${MESA_API_KEY:-unset} org=\${MESA_ORG:-unset}" > ${join(root, "installer-env")}; exit 7'\n`,
+      { mode: 0o755 },
+    );
+    const result = sh(mountAndWaitCommand("auto", probe, 1, "start-1", 0.05), {
+      MESA_API_KEY: "SECRET-TOKEN",
+      MESA_ORG: "acme",
+    });
     expect(result.status, result.stderr).toBe(EXIT_INSTALL_FAILED);
     expect(result.stderr).toContain("installer failed with exit code 7");
-    expect(execFileSync("cat", [join(root, "installer-env")], { encoding: "utf8" }).trim(), "the installer never sees the token").toBe("key=unset org=unset");
+    expect(
+      execFileSync("cat", [join(root, "installer-env")], { encoding: "utf8" }).trim(),
+      "the installer never sees the token",
+    ).toBe("key=unset org=unset");
   });
 
   it("mount-and-wait reports a daemon that did not start with its own code", () => {

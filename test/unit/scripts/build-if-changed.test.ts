@@ -5,7 +5,15 @@
  * not a build input.
  */
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import {
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -22,16 +30,24 @@ fs.appendFileSync("builds.log", "built\\n");
 
 describe("scripts/build-if-changed.mjs", () => {
   let dir: string;
-  const builds = () => readFileSync(join(dir, "builds.log"), "utf8").split("\n").filter(Boolean).length;
+  const builds = () =>
+    readFileSync(join(dir, "builds.log"), "utf8").split("\n").filter(Boolean).length;
   const run = (env: Record<string, string> = {}) => {
-    const r = spawnSync("node", [script], { cwd: dir, encoding: "utf8", env: { ...process.env, ...env } });
+    const r = spawnSync("node", [script], {
+      cwd: dir,
+      encoding: "utf8",
+      env: { ...process.env, ...env },
+    });
     return { code: r.status, stderr: r.stderr };
   };
 
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), "psm-build-if-changed-"));
     mkdirSync(join(dir, "src"));
-    writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "fixture", private: true, scripts: { build: "node build.js" } }));
+    writeFileSync(
+      join(dir, "package.json"),
+      JSON.stringify({ name: "fixture", private: true, scripts: { build: "node build.js" } }),
+    );
     writeFileSync(join(dir, "build.js"), BUILD);
     writeFileSync(join(dir, "src", "a.ts"), "export const a = 1;\n");
     // builds.log is written by every build: a *.log file, so never a build input itself.
@@ -56,12 +72,20 @@ describe("scripts/build-if-changed.mjs", () => {
     utimesSync(source, atime, mtime);
     expect(run().code).toBe(0);
     expect(builds()).toBe(2);
-    expect(readFileSync(join(dir, "dist", "out.txt"), "utf8"), "dist/ holds the new source").toBe("export const a = 2;\n");
+    expect(readFileSync(join(dir, "dist", "out.txt"), "utf8"), "dist/ holds the new source").toBe(
+      "export const a = 2;\n",
+    );
   }, 60_000);
 
   it("rebuilds when a file is added anywhere, but not for dependencies, outputs, state or data", () => {
     run();
-    for (const ignored of ["node_modules/x/index.js", ".pulumi-state/stack.json", ".local-data/db.sqlite", "dist/extra.js", "src/.git/HEAD"]) {
+    for (const ignored of [
+      "node_modules/x/index.js",
+      ".pulumi-state/stack.json",
+      ".local-data/db.sqlite",
+      "dist/extra.js",
+      "src/.git/HEAD",
+    ]) {
       mkdirSync(join(dir, ignored, ".."), { recursive: true });
       writeFileSync(join(dir, ignored), "x");
     }

@@ -13,8 +13,12 @@ describe("readJsonBody", () => {
   });
 
   it("answers 413 for a streamed body over the limit and for a declared oversize length", async () => {
-    await expect(readJsonBody(request("x".repeat(101)), 100)).rejects.toMatchObject({ status: 413 });
-    await expect(readJsonBody(request("{}", { "content-length": "5000" }), 100)).rejects.toMatchObject({
+    await expect(readJsonBody(request("x".repeat(101)), 100)).rejects.toMatchObject({
+      status: 413,
+    });
+    await expect(
+      readJsonBody(request("{}", { "content-length": "5000" }), 100),
+    ).rejects.toMatchObject({
       status: 413,
       reason: "too_large",
     });

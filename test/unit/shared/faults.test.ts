@@ -6,7 +6,9 @@ const injector = () =>
 
 describe("parseFaultSpec", () => {
   it("accepts the documented shape and upper-cases the method", () => {
-    expect(parseFaultSpec({ method: "get", path: "^/v1/", count: 2, status: 429, retryAfterSeconds: 3 })).toEqual({
+    expect(
+      parseFaultSpec({ method: "get", path: "^/v1/", count: 2, status: 429, retryAfterSeconds: 3 }),
+    ).toEqual({
       method: "GET",
       path: "^/v1/",
       count: 2,

@@ -7,7 +7,10 @@ describe("buildSpecHash", () => {
     const a = buildSpecHash({ from: "debian:12", steps: [{ run: "x" }], start_cmd: "s" });
     const b = buildSpecHash({ start_cmd: "s", steps: [{ run: "x" }], from: "debian:12" });
     expect(a, "key order must not matter").toBe(b);
-    expect(buildSpecHash({ from: "debian:12", steps: [{ run: "y" }] }), "a different step changes the hash").not.toBe(a);
+    expect(
+      buildSpecHash({ from: "debian:12", steps: [{ run: "y" }] }),
+      "a different step changes the hash",
+    ).not.toBe(a);
   });
 });
 
