@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The test command: sets everything up, runs every vitest project (unit, integration, e2e), and
-# ends with the plain line "N passed, N failed[, N skipped]". Exits non-zero on any failure.
+# The test command: sets everything up, type-checks, lints, runs every vitest project (unit,
+# integration, e2e, conformance), and "N passed, N failed[, N skipped]". Exits non-zero
+# on any failure.
 # Extra arguments go to vitest (e.g. `npm test -- --project unit`).
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -10,6 +11,13 @@ bash scripts/setup.sh >/dev/null || { echo "setup failed"; echo "0 passed, 1 fai
 
 if ! npm run --silent typecheck; then
   echo "typecheck failed"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+
+# Lint and format check (eslint, prettier --check): a violation fails the test command.
+if ! npm run --silent lint; then
+  echo "lint failed: run \`npm run format\` for formatting; fix what eslint names"
   echo "0 passed, 1 failed"
   exit 1
 fi
