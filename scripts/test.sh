@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command: sets everything up, type-checks, lints, runs every vitest project (unit,
-# integration, e2e, conformance), and "N passed, N failed[, N skipped]". Exits non-zero
-# on any failure.
+# integration, e2e, conformance), and ends with the plain line "N passed, N failed[, N skipped]".
+# Exits non-zero on any failure.
 # Extra arguments go to vitest (e.g. `npm test -- --project unit`).
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
