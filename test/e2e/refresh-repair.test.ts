@@ -112,7 +112,8 @@ beforeAll(async () => {
     program: `import { AgentEnvironment } from "pulumi-superserve-mesa";
 
 const env = new AgentEnvironment("agents", {
-  repo: { name: ${JSON.stringify(repoName)} },
+  // The test's edits on the forks are not work to keep: destroy may delete the repo with them.
+  repo: { name: ${JSON.stringify(repoName)}, forceDestroy: true },
   template: { from: "debian:12", steps: [{ run: "echo repair > /etc/agent-version" }] },
   sandboxes: { count: 2 },
   protectRepo: false,
