@@ -19,7 +19,8 @@ export function templateShape(body: Record<string, unknown>): Shape {
   const shape = {} as Record<keyof Shape, number>;
   for (const field of Object.keys(TEMPLATE_SHAPE) as (keyof Shape)[]) {
     const { min, max } = TEMPLATE_SHAPE[field];
-    const v = body[field] ?? TEMPLATE_SHAPE[field].default;
+    // Absent takes the default; `null` is not absent (the spec has no nullable size).
+    const v = body[field] === undefined ? TEMPLATE_SHAPE[field].default : body[field];
     if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max)
       throw errors.badRequest(`${field} must be ${min}-${max}`);
     shape[field] = v;
