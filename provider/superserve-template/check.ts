@@ -50,7 +50,8 @@ export function validateTemplateInputs(inputs: SuperserveTemplateInputs): CheckF
     if (!Array.isArray(inputs.steps))
       failures.push({
         property: "steps",
-        reason: 'steps must be a list such as [{ run: "apt-get install -y git" }].',
+        reason:
+          'steps must be a list such as [{ run: "apt-get update && apt-get install -y git" }].',
       });
     else
       inputs.steps.forEach((step, i) => {
