@@ -34,7 +34,7 @@ const conn = () => ({ apiKey: endpoints.superserve.apiKey, baseUrl: endpoints.su
 async function local(command: "start" | "stop"): Promise<void> {
   await promisify(execFile)(
     process.execPath,
-    [join(repoRoot, "dist", "local", "cli.js"), command],
+    [join(repoRoot, "local", "dist", "cli.js"), command],
     { env: localEnv, timeout: 180_000 },
   );
   if (command === "start") {
