@@ -5,6 +5,7 @@ import { MesaRepo } from "./mesa-repo/resource";
 import type { MountedSandboxArgs } from "./mounted-sandbox/args";
 import { INSTALLER } from "./mounted-sandbox/mount-commands";
 import { MountedSandbox } from "./mounted-sandbox/resource";
+import type { RepoWorkspace } from "./mounted-sandbox/workspace-progress";
 import type { SuperserveTemplateArgs, SuperserveTemplateStep } from "./superserve-template/args";
 import { SuperserveTemplate } from "./superserve-template/resource";
 
@@ -110,6 +111,12 @@ export interface AgentSandboxInfo {
   bookmark: string;
   /** Where the repo is mounted in it. */
   mountPath: string;
+  /**
+   * What its agent did in the repo, read from Mesa on create, update and refresh: its head change,
+   * and the changes and files changed since the change its bookmark forked from (see
+   * `MountedSandbox.workspace`). Absent while its bookmark does not exist.
+   */
+  workspace?: RepoWorkspace;
 }
 
 function applyTransform<T extends object>(
@@ -156,6 +163,7 @@ function targetsRealSuperserve(env: NodeJS.ProcessEnv = process.env): boolean {
  *   sandboxes: { count: 3 },
  * });
  * export const mounts = env.mountPaths;
+ * export const work = env.workspaces; // sandbox name → { changes, filesChanged, headChangeId, … }
  * ```
  */
 export class AgentEnvironment extends pulumi.ComponentResource {
@@ -165,10 +173,16 @@ export class AgentEnvironment extends pulumi.ComponentResource {
   readonly template: SuperserveTemplate;
   /** The sandbox resources, in order. */
   readonly sandboxResources: MountedSandbox[];
-  /** Per sandbox: name, id, bookmark and mount path, in order. */
+  /** Per sandbox: name, id, bookmark, mount path and workspace, in order. */
   readonly sandboxes: pulumi.Output<AgentSandboxInfo[]>;
   /** Sandbox name → where the repo is mounted in it. */
   readonly mountPaths: pulumi.Output<Record<string, string>>;
+  /**
+   * Sandbox name → what its agent did in the repo: `{ bookmark, baseBookmark, baseChangeId,
+   * headChangeId, changes, filesChanged }`, read from Mesa on create, update and refresh (a
+   * paused sandbox is not resumed for it). Progress is not drift: it never plans a change.
+   */
+  readonly workspaces: pulumi.Output<Record<string, RepoWorkspace>>;
 
   constructor(name: string, args: AgentEnvironmentArgs, opts?: pulumi.ComponentResourceOptions) {
     super("pulumi-superserve-mesa:index:AgentEnvironment", name, {}, opts);
@@ -186,23 +200,28 @@ export class AgentEnvironment extends pulumi.ComponentResource {
     this.sandboxes = pulumi.all(
       this.sandboxResources.map((s) =>
         pulumi
-          .all([s.name, s.sandboxId, s.bookmarks, s.mountPaths, this.repo.name])
-          .apply(([sandboxName, sandboxId, bookmarks, paths, repoName]) => ({
+          .all([s.name, s.sandboxId, s.bookmarks, s.mountPaths, s.workspace, this.repo.name])
+          .apply(([sandboxName, sandboxId, bookmarks, paths, workspace, repoName]) => ({
             name: sandboxName,
             sandboxId,
             bookmark: bookmarks[repoName],
             mountPath: paths[repoName],
+            ...(workspace?.[repoName] ? { workspace: workspace[repoName] } : {}),
           })),
       ),
     );
     this.mountPaths = this.sandboxes.apply((list) =>
       Object.fromEntries(list.map((s) => [s.name, s.mountPath])),
     );
+    this.workspaces = this.sandboxes.apply((list) =>
+      Object.fromEntries(list.flatMap((s) => (s.workspace ? [[s.name, s.workspace]] : []))),
+    );
     this.registerOutputs({
       repo: this.repo,
       template: this.template,
       sandboxes: this.sandboxes,
       mountPaths: this.mountPaths,
+      workspaces: this.workspaces,
     });
   }
 

@@ -30,5 +30,7 @@ export const template = {
   name: env.template.name,
   buildId: env.template.buildId,
 };
-/** Per sandbox: id, bookmark and where the repo is mounted inside it. */
+/** Per sandbox: id, bookmark, where the repo is mounted inside it and what its agent did there. */
 export const sandboxes = env.sandboxes;
+/** Sandbox name → what its agent did: head change, changes and files changed since its fork (refreshed by `npm run drift`). */
+export const workspaces = env.workspaces;

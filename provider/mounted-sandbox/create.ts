@@ -1,7 +1,8 @@
 /**
  * MountedSandbox `create` and `adopt`. A create retried after an interrupted run finds the sandbox
  * it made by its URN and spec tags and adopts it; the Mesa side (repos, forks, token) is prepared
- * while the sandbox starts, then the repos are mounted (see `mount.ts`).
+ * while the sandbox starts, then the repos are mounted (see `mount.ts`) and their workspaces read
+ * from Mesa (see `workspace-progress.ts`).
  */
 import type { Sandbox, SandboxInfo } from "@superserve/sdk";
 import { PartialCreateError, type OperationContext } from "../lifecycle";
@@ -16,6 +17,7 @@ import {
 } from "./sandboxes";
 import type { MountedSandboxInputs, MountedSandboxOutputs } from "./state";
 import type { PreparedRepo } from "./workspace";
+import { preparedTargets, sandboxWorkspaces, type RepoWorkspace } from "./workspace-progress";
 
 function outputsOf(
   inputs: MountedSandboxInputs,
@@ -24,6 +26,7 @@ function outputsOf(
   repos: PreparedRepo[],
   mounted: boolean,
   tokenExpiresAt: string,
+  workspace: Record<string, RepoWorkspace>,
 ): MountedSandboxOutputs {
   return {
     ...inputs,
@@ -32,6 +35,7 @@ function outputsOf(
     mounted,
     tokenExpiresAt,
     ...mountOutputs(org, repos),
+    workspace,
   };
 }
 
@@ -61,6 +65,7 @@ async function finishCreate(
     if (prepared.status === "rejected") throw prepared.reason;
     const prep = prepared.value;
     await mount(sandbox, prep, inputs, fresh, ctx);
+    const workspace = await sandboxWorkspaces(ctx, prep.org, preparedTargets(prep.repos));
     ctx.log.info(
       `sandbox ${sandbox.id} mounted ${prep.repos.map((r) => `${r.repo}@${r.bookmark}`).join(", ")}`,
     );
@@ -73,6 +78,7 @@ async function finishCreate(
         prep.repos,
         true,
         prep.expiresAt,
+        workspace,
       ),
     };
   } catch (err) {
@@ -84,6 +90,7 @@ async function finishCreate(
       prep?.repos ?? [],
       false,
       "",
+      {},
     );
     throw new PartialCreateError(
       sandbox.id,

@@ -4,6 +4,7 @@
  * the mount's health is checked only in an active sandbox. A mount that cannot be checked (the
  * sandbox is paused or resuming, or the check failed) is not reported as mounted, so the next
  * `pulumi up` plans an update that checks it in the running sandbox and remounts it when needed.
+ * The workspaces (what the agent did) are read from Mesa, whatever the sandbox's status.
  */
 import { URN_TAG, type OperationContext } from "../lifecycle";
 import { checkMount } from "./mount";
@@ -13,8 +14,10 @@ import {
   SPEC_METADATA_KEY,
   superserve,
   type ListedSandbox,
+  type Superserve,
 } from "./sandboxes";
 import type { MountedSandboxOutputs } from "./state";
+import { recordedTargets, sandboxWorkspaces } from "./workspace-progress";
 
 export async function readSandbox(
   id: string,
@@ -24,6 +27,21 @@ export async function readSandbox(
   const ss = await superserve(ctx);
   const live = await findById(ss, ctx, id);
   if (!live) return undefined;
+  const [mounted, workspace] = await Promise.all([
+    mountHealth(id, live, state, ss, ctx),
+    sandboxWorkspaces(ctx, state.org || undefined, recordedTargets(state)),
+  ]);
+  return { ...refreshedState(state, live, mounted), workspace };
+}
+
+/** Whether the mount serves, checked only in an active sandbox (connecting resumes a paused one). */
+async function mountHealth(
+  id: string,
+  live: ListedSandbox,
+  state: MountedSandboxOutputs,
+  ss: Superserve,
+  ctx: OperationContext,
+): Promise<boolean> {
   let mounted = false;
   if (live.status === "active") {
     const sandbox = await ctx.retry(`connect to sandbox ${id}`, () =>
@@ -37,7 +55,7 @@ export async function readSandbox(
       `sandbox ${id} is ${live.status}: its mount cannot be checked without resuming it; \`pulumi up\` resumes it, checks the mount and remounts it when needed`,
     );
   }
-  return refreshedState(state, live, mounted);
+  return mounted;
 }
 
 /** The user's metadata (without the URN tag). */

@@ -7,6 +7,7 @@ import type {
   SuperserveTemplateRef,
 } from "./args";
 import { SANDBOX_ENCRYPTED_INPUTS, type MountedSandboxOutputs } from "./state";
+import type { RepoWorkspace } from "./workspace-progress";
 
 function templateInput(template: MountedSandboxArgs["template"]): pulumi.Input<string> {
   return pulumi.CustomResource.isInstance(template)
@@ -52,6 +53,7 @@ const SPEC: PackageResourceSpec<MountedSandboxOutputs> = {
     "org",
     "mountPaths",
     "bookmarks",
+    "workspace",
     "tokenExpiresAt",
   ],
   secretOutputs: SANDBOX_ENCRYPTED_INPUTS,
@@ -68,7 +70,9 @@ const SPEC: PackageResourceSpec<MountedSandboxOutputs> = {
  * `status`, and a stopped mount as `mounted: false` — without resuming paused sandboxes, whose
  * mounts it therefore cannot check (`mounted: false` too). The next `pulumi up` (or `pulumi up
  * --refresh`) repairs what the refresh found: it resumes such a sandbox, checks its mount and
- * remounts it when it does not serve (after a restart that ended the sandbox's processes).
+ * remounts it when it does not serve (after a restart that ended the sandbox's processes). What
+ * the agent did — changes and files changed on its bookmark — is in `workspace`, refreshed from
+ * Mesa.
  *
  * @example
  * ```ts
@@ -77,7 +81,8 @@ const SPEC: PackageResourceSpec<MountedSandboxOutputs> = {
  * const repo = new MesaRepo("workspace", {}, { protect: true });
  * const template = new SuperserveTemplate("agent", { from: "ubuntu:24.04" });
  * const box = new MountedSandbox("agent-1", { template, repos: [{ repo }] });
- * export const workspace = box.mountPaths; // { "<repo name>": "/home/user/.local/share/mesa/mnt/<org>/<repo name>" }
+ * export const mounts = box.mountPaths; // { "<repo name>": "/home/user/.local/share/mesa/mnt/<org>/<repo name>" }
+ * export const work = box.workspace; // { "<repo name>": { bookmark: "agents/agent-1", changes: 2, filesChanged: 3, … } }
  * ```
  */
 export class MountedSandbox extends PackageResource<MountedSandboxOutputs> {
@@ -99,6 +104,16 @@ export class MountedSandbox extends PackageResource<MountedSandboxOutputs> {
   declare readonly mountPaths: pulumi.Output<Record<string, string>>;
   /** Repo name → the bookmark the sandbox works on (its fork, unless `fork: false`). */
   declare readonly bookmarks: pulumi.Output<Record<string, string>>;
+  /**
+   * Repo name → what the agent did there, read from Mesa on create, update and refresh (never from
+   * the sandbox, so a paused one stays paused): `{ bookmark, baseBookmark, baseChangeId,
+   * headChangeId, changes, filesChanged }` — the bookmark it works on and its head change, and the
+   * number of changes and of files changed since `baseChangeId`, the change of `baseBookmark` it
+   * forked from (recorded at the fork; for `fork: false`, the bookmark's head when the sandbox was
+   * created). An agent's progress is not drift: `pulumi refresh` updates these counts, and no
+   * preview or `up` plans a change because of them. A repo whose bookmark was deleted is left out.
+   */
+  declare readonly workspace: pulumi.Output<Record<string, RepoWorkspace>>;
   /** When the mount's access token expires (ISO 8601). */
   declare readonly tokenExpiresAt: pulumi.Output<string>;
 

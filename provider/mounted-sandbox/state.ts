@@ -1,10 +1,12 @@
 /**
  * What the MountedSandbox provider keeps in the Pulumi state: its inputs after `check` (repos,
  * network, timeouts, the token's lifetime), and its outputs (the inputs plus the sandbox's status,
- * the mount's health, paths and bookmarks, and the token's expiry — never the token).
+ * the mount's health, paths and bookmarks, the workspace per repo (what the agent did, with the
+ * change each fork started from), and the token's expiry — never the token).
  */
 import type { CommonInputs } from "../lifecycle";
 import type { MesaCliPolicy } from "./mount-commands";
+import type { RepoWorkspace } from "./workspace-progress";
 
 /** One repo to mount, as the provider receives it. */
 export interface SandboxRepo {
@@ -65,4 +67,10 @@ export interface MountedSandboxOutputs extends MountedSandboxInputs {
   bookmarks: Record<string, string>;
   /** When the mount's access token expires (ISO 8601); `up` renews it within the last 10% of its lifetime. */
   tokenExpiresAt: string;
+  /**
+   * Repo name → what the agent did there, read from Mesa on create, update and refresh. It also
+   * records each fork's base change (`baseChangeId`), which later reads keep. No input: the diff
+   * never looks at it, so an agent's progress plans no change.
+   */
+  workspace: Record<string, RepoWorkspace>;
 }

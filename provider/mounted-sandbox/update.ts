@@ -2,13 +2,16 @@
  * MountedSandbox `update`: metadata, network rules and timeouts are patched in place; when
  * `remountReason` (in `token.ts`) says the mount needs attention, the sandbox is resumed if it is
  * paused, and the token renewed and the repos remounted — or, when only the mount's health was in
- * doubt, the mount checked first and remounted only when it does not serve.
+ * doubt, the mount checked first and remounted only when it does not serve. The workspaces are
+ * read from Mesa again, keeping the fork bases the state recorded.
  */
 import type { OperationContext } from "../lifecycle";
 import { checkMount, mount, mountOutputs, prepareMesa } from "./mount";
 import { findById, normalizeNetwork, sandboxMetadata, superserve } from "./sandboxes";
 import type { MountedSandboxInputs, MountedSandboxOutputs } from "./state";
+import type { PreparedRepo } from "./workspace";
 import { remountReason } from "./token";
+import { preparedTargets, recordedTargets, sandboxWorkspaces } from "./workspace-progress";
 
 export async function updateSandbox(
   id: string,
@@ -16,6 +19,18 @@ export async function updateSandbox(
   news: MountedSandboxInputs,
   ctx: OperationContext,
 ): Promise<MountedSandboxOutputs> {
+  const { outs, prepared } = await updateLive(id, olds, news, ctx);
+  const targets = prepared ? preparedTargets(prepared, olds.workspace) : recordedTargets(outs);
+  return { ...outs, workspace: await sandboxWorkspaces(ctx, outs.org || undefined, targets) };
+}
+
+/** The update on the sandbox; `prepared` are the repos when it remounted them. */
+async function updateLive(
+  id: string,
+  olds: MountedSandboxOutputs,
+  news: MountedSandboxInputs,
+  ctx: OperationContext,
+): Promise<{ outs: MountedSandboxOutputs; prepared?: PreparedRepo[] }> {
   const ss = await superserve(ctx);
   const live = await findById(ss, ctx, id);
   if (!live)
@@ -50,12 +65,12 @@ export async function updateSandbox(
     sandboxId: id,
     status: sandbox ? "active" : live.status,
   };
-  if (!sandbox) return base;
+  if (!sandbox) return { outs: base };
   if (reason === "mount") {
     const health = await checkMount(sandbox, olds.mountPaths, ctx);
     if (health.mounted) {
       ctx.log.info(`sandbox ${id}: the mount serves the repos`);
-      return { ...base, mounted: true };
+      return { outs: { ...base, mounted: true } };
     }
     ctx.log.status(`sandbox ${id}: ${health.reason}; remounting`);
   }
@@ -63,9 +78,12 @@ export async function updateSandbox(
   await mount(sandbox, prep, news, false, ctx);
   ctx.log.info(`sandbox ${id}: token renewed (expires ${prep.expiresAt}) and repos remounted`);
   return {
-    ...base,
-    ...mountOutputs(prep.org, prep.repos),
-    mounted: true,
-    tokenExpiresAt: prep.expiresAt,
+    outs: {
+      ...base,
+      ...mountOutputs(prep.org, prep.repos),
+      mounted: true,
+      tokenExpiresAt: prep.expiresAt,
+    },
+    prepared: prep.repos,
   };
 }

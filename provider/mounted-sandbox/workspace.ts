@@ -41,6 +41,10 @@ export type Retry = <T>(operation: string, fn: () => Promise<T>) => Promise<T>;
 export interface PreparedRepo extends MountedRepo {
   /** Change id at the bookmark's tip. */
   changeId: string;
+  /** The bookmark it forks from (itself when it does not fork). */
+  baseBookmark: string;
+  /** The change the bookmark was forked at, when this preparation forked it (or mounts the base itself); unset for a fork that existed already. */
+  baseChangeId?: string;
   probe: ReadyProbe;
 }
 
@@ -98,6 +102,8 @@ async function prepareRepo(
     bookmark: fork ?? base,
     readOnly: entry.readOnly,
     changeId,
+    baseBookmark: base,
+    ...(fork && existingFork ? {} : { baseChangeId: changeId }),
     probe,
   };
 }

@@ -26,7 +26,7 @@ import { specDigest } from "../../../provider/mounted-sandbox/sandboxes";
 import type { MountedSandboxInputs } from "../../../provider/mounted-sandbox/state";
 import { createProvider } from "../../../provider/mounted-sandbox/provider";
 import { eventually as eventuallyWithin } from "../../helpers/eventually";
-import { remoteText, seedRepo as seedRepoIn } from "../../helpers/mesa-repos";
+import { commitOnBookmark, remoteText, seedRepo as seedRepoIn } from "../../helpers/mesa-repos";
 
 const eventually = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000) =>
   eventuallyWithin(what, probe, timeoutMs);
@@ -234,6 +234,77 @@ describe("MountedSandbox provider against the local backends", () => {
 
     await Sandbox.killById(id, conn());
     expect((await provider.read(id, paused)).id ?? "", "a killed sandbox is gone").toBe("");
+    await provider.delete(id, paused);
+  });
+
+  it("workspace: what the agent did is read from Mesa on create, update and refresh — from its fork's base, even after the base moves on — and plans no change", async () => {
+    const repo = await seedRepoIn(mesa, unique("ws"), { "a.txt": "a\n" });
+    const base = (await mesa.bookmarks.get({ repo, bookmark: "main" })).change_id;
+    const provider = providerFor();
+    const logical = unique("work");
+    const fork = `agents/${logical}`;
+    const { id, inputs, outs } = await createSandbox(provider, logical, { repos: [{ repo }] });
+    expect(outs.workspace, "a fresh fork: nothing done yet").toEqual({
+      [repo]: {
+        bookmark: fork,
+        baseBookmark: "main",
+        baseChangeId: base,
+        headChangeId: base,
+        changes: 0,
+        filesChanged: 0,
+      },
+    });
+
+    await run(id, `echo "by the agent" > ${outs.mountPaths[repo]}/agent.txt`);
+    await eventually("agent.txt on the fork", () => remoteText(mesa, repo, "agent.txt", fork));
+    const afterMountWrite = (await provider.read(id, outs)).props as Record<string, any>;
+    const mountChanges = afterMountWrite.workspace[repo].changes as number;
+    expect(mountChanges, "the mount's write is at least one change").toBeGreaterThanOrEqual(1);
+    expect(afterMountWrite.workspace[repo]).toMatchObject({ baseChangeId: base, filesChanged: 1 });
+
+    await commitOnBookmark(mesa, repo, fork, { "b.txt": "b\n" });
+    await commitOnBookmark(mesa, repo, fork, { "a.txt": "a, edited\n" });
+    await commitOnBookmark(mesa, repo, "main", { "c.txt": "on main after the fork\n" });
+    const head = (await mesa.bookmarks.get({ repo, bookmark: fork })).change_id;
+    const refreshed = (await provider.read(id, afterMountWrite)).props as Record<string, any>;
+    const expected = {
+      bookmark: fork,
+      baseBookmark: "main",
+      baseChangeId: base,
+      headChangeId: head,
+      changes: mountChanges + 2,
+      filesChanged: 3,
+    };
+    expect(
+      refreshed.workspace[repo],
+      "two more changes and files; main's new change is not the agent's",
+    ).toEqual(expected);
+    expect(
+      await provider.diff(id, refreshed, inputs),
+      "an agent's progress is not drift",
+    ).toMatchObject({ changes: false, replaces: [] });
+
+    const metadata = { ...inputs, metadata: { step: "update" } };
+    const updated = (await provider.update(id, refreshed, metadata)).outs as Record<string, any>;
+    expect(updated.workspace[repo], "update reads it again, from the recorded base").toEqual(
+      expected,
+    );
+
+    await (await Sandbox.connect(id, conn())).pause();
+    const paused = (await provider.read(id, updated)).props as Record<string, any>;
+    expect(paused.workspace[repo], "a paused sandbox's workspace is read from Mesa").toEqual(
+      expected,
+    );
+    expect(await status(id), "reading it did not resume the sandbox").toBe("paused");
+
+    const successor = await createSandbox(provider, unique("next"), {
+      repos: [{ repo, fork }],
+    });
+    expect(
+      successor.outs.workspace[repo],
+      "a sandbox continuing an existing fork finds where it forked from main",
+    ).toEqual(expected);
+    await provider.delete(successor.id, successor.outs);
     await provider.delete(id, paused);
   });
 
