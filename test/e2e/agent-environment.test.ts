@@ -1,9 +1,10 @@
 /**
  * AgentEnvironment through the real Pulumi engine against local Mesa and local Superserve
  * (sandboxes carrying the bundled `mesa` CLI): up with 3 sandboxes, no-op up, in-place metadata
- * update, refresh after a kill / a pause / a stopped mount (no resume) and the up that repairs them, token renewal, template
- * replacement keeping the work on the bookmarks, an interrupted up that converges, destroy that
- * keeps the bookmarks and leaves nothing running, and a plaintext scan of the state.
+ * update, an agent's edit seen in the outputs after a refresh with no change planned, refresh
+ * after a kill / a pause / a stopped mount (no resume) and the up that repairs them, token renewal,
+ * template replacement keeping the work on the bookmarks, an interrupted up that converges, destroy
+ * that keeps the bookmarks and leaves nothing running, and a plaintext scan of the state.
  */
 import type { Mesa } from "@mesadev/sdk" with { "resolution-mode": "import" };
 import { Sandbox } from "@superserve/sdk";
@@ -56,6 +57,7 @@ const env = new AgentEnvironment("agents", {
 });
 export const mounts = env.mountPaths;
 export const sandboxes = env.sandboxes;
+export const workspaces = env.workspaces;
 `;
 }
 
@@ -65,7 +67,19 @@ function mkTemp(prefix: string): string {
   return dir;
 }
 
-type SandboxOut = { name: string; sandboxId: string; bookmark: string; mountPath: string };
+type SandboxOut = {
+  name: string;
+  sandboxId: string;
+  bookmark: string;
+  mountPath: string;
+  workspace?: {
+    bookmark: string;
+    baseChangeId: string;
+    headChangeId: string;
+    changes: number;
+    filesChanged: number;
+  };
+};
 
 async function sandboxesOf(): Promise<SandboxOut[]> {
   return (await project.stack.outputs()).sandboxes.value as SandboxOut[];
@@ -173,6 +187,45 @@ describe("AgentEnvironment through the real engine", () => {
   it("changes nothing on a second up", async () => {
     const result = await up();
     expect(result.summary.resourceChanges).toEqual({ same: 7 });
+  });
+
+  it("shows agent 0's edit in the stack outputs after a refresh --run-program, and a following preview plans no change", async () => {
+    const before = await sandboxesOf();
+    expect(
+      before[0].workspace,
+      "an up does not read the agents' progress: agent 0's edit is not in the outputs yet",
+    ).toMatchObject({ changes: 0 });
+    const head = (await mesa.bookmarks.get({ repo: repoName, bookmark: "agents/agents-sandbox-0" }))
+      .change_id;
+    // --run-program: the program runs again, so the stack outputs carry the refreshed workspaces.
+    const refresh = await project.stack.refresh({ color: "never", runProgram: true });
+    expect(refresh.summary.result, refresh.stderr).toBe("succeeded");
+    const boxes = await sandboxesOf();
+    expect(boxes[0].workspace, "agent 0 wrote agent0.txt").toMatchObject({
+      bookmark: "agents/agents-sandbox-0",
+      baseChangeId: before[0].workspace!.baseChangeId,
+      headChangeId: head,
+      filesChanged: 1,
+    });
+    expect(boxes[0].workspace!.changes).toBeGreaterThanOrEqual(1);
+    for (const idle of boxes.slice(1))
+      expect(idle.workspace, `${idle.name} did nothing`).toMatchObject({
+        changes: 0,
+        filesChanged: 0,
+      });
+    expect(
+      (await project.stack.outputs()).workspaces.value[boxes[0].name],
+      "the workspaces output",
+    ).toEqual(boxes[0].workspace);
+    const preview = await project.stack.preview({ color: "never" });
+    expect(preview.changeSummary, "an agent's progress is not drift").toEqual({ same: 7 });
+
+    await run(boxes[1].sandboxId, `echo "work of agent 1" > ${boxes[1].mountPath}/agent1.txt`);
+    await eventually("agent1.txt on agent 1's bookmark", () =>
+      remoteText(mesa, repoName, "agent1.txt", "agents/agents-sandbox-1"),
+    );
+    const drift = await project.stack.preview({ color: "never", refresh: true });
+    expect(drift.changeSummary, "nor in a drift preview").toEqual({ same: 7 });
   });
 
   it("updates metadata in place", async () => {

@@ -105,7 +105,7 @@ describe("MountedSandbox workspace targets", () => {
       baseChangeId: "m2",
       probe: { path: "/mnt/acme/work" },
       ...over,
-    }) as PreparedRepo;
+    });
   const recorded: Record<string, RepoWorkspace> = {
     work: {
       bookmark: "agents/agent-1",
