@@ -8,9 +8,8 @@
  */
 import type { Mesa } from "@mesadev/sdk" with { "resolution-mode": "import" };
 import type { OperationContext } from "../lifecycle";
-import { statusOf } from "../retry";
 import type { MountedSandboxOutputs } from "./state";
-import { mesaFor, type PreparedRepo, type Retry } from "./workspace";
+import { getBookmark, mesaFor, type PreparedRepo, type Retry } from "./workspace";
 
 /** Change id of the empty tree, before any change (`VIRTUAL_ROOT_CHANGE_ID` of `@mesadev/sdk`). */
 const VIRTUAL_ROOT_CHANGE_ID = "z".repeat(32);
@@ -143,7 +142,7 @@ async function readWorkspace(
 ): Promise<RepoWorkspace | undefined> {
   const { repo, bookmark } = target;
   const [head, baseBookmark] = await Promise.all([
-    bookmarkTip(mesa, org, repo, bookmark, retry),
+    getBookmark(mesa, org, repo, bookmark, retry).then((b) => b?.change_id),
     target.baseBookmark ??
       retry(`read Mesa repo ${org}/${repo}`, () => mesa.repos.get({ org, repo })).then(
         (r) => r.default_bookmark,
@@ -174,24 +173,6 @@ async function readWorkspace(
     filesChangedBetween(mesa, org, repo, baseChangeId, head, retry),
   ]);
   return { bookmark, baseBookmark, baseChangeId, headChangeId: head, changes, filesChanged };
-}
-
-async function bookmarkTip(
-  mesa: Mesa,
-  org: string,
-  repo: string,
-  bookmark: string,
-  retry: Retry,
-): Promise<string | undefined> {
-  try {
-    const found = await retry(`read bookmark ${bookmark} of ${org}/${repo}`, () =>
-      mesa.bookmarks.get({ org, repo, bookmark }),
-    );
-    return found.change_id;
-  } catch (err) {
-    if (statusOf(err) === 404) return undefined;
-    throw err;
-  }
 }
 
 /** The change ids reachable from a bookmark, newest first, a page at a time. */

@@ -108,7 +108,8 @@ async function prepareRepo(
   };
 }
 
-async function getBookmark(
+/** A bookmark, or undefined when it does not exist. */
+export async function getBookmark(
   mesa: Mesa,
   org: string,
   repo: string,
