@@ -3,14 +3,16 @@
 #   npm run up        set everything up, start the local backends (local stack), clean up after a
 #                     killed run, `pulumi up`, print the outputs and prove a sandbox's edit reaches Mesa
 #   npm run preview   `pulumi preview --diff`
-#   npm run drift     `pulumi preview --refresh --diff`: what changed out of band
+#   npm run drift     `pulumi preview --refresh --diff`: what changed out of band (writes nothing)
+#   npm run refresh   `pulumi refresh --run-program`: record what really exists, the agents' work
+#                     included, and print each sandbox's workspace (`pulumi stack output workspaces`)
 #   npm run destroy   `pulumi destroy`
 #   npm run drift:demo  change the environment out of band (pause, kill, edit tags), then `drift`
 # Extra arguments go to pulumi (e.g. `npm run up -- --parallel 32`).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-command="${1:?usage: main.sh up|preview|drift|drift:demo|destroy [pulumi args…]}"
+command="${1:?usage: main.sh up|preview|drift|refresh|drift:demo|destroy [pulumi args…]}"
 shift
 STACK="${STACK:-local}"
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*" >&2; }
@@ -89,6 +91,14 @@ case "$command" in
     step "pulumi preview --refresh --stack $STACK (drift since the last up)"
     engine preview --refresh --diff --non-interactive --stack "$STACK" "$@"
     ;;
+  refresh)
+    # --run-program: the stack outputs (the agents' workspaces) are computed again from the
+    # refreshed state; a plain refresh would keep the outputs of the last up.
+    step "pulumi refresh --run-program --stack $STACK"
+    engine refresh --run-program --yes --skip-preview --non-interactive --stack "$STACK" "$@"
+    step "what each agent did (pulumi stack output workspaces)"
+    pulumi stack output workspaces --json --stack "$STACK"
+    ;;
   drift:demo)
     step "changing the environment out of band"
     pulumi stack output --json --stack "$STACK" | npx --no-install tsx scripts/drift-demo.ts
@@ -101,7 +111,7 @@ case "$command" in
     engine destroy --yes --skip-preview --non-interactive --stack "$STACK" "$@"
     ;;
   *)
-    echo "unknown command '$command' (up|preview|drift|drift:demo|destroy)" >&2
+    echo "unknown command '$command' (up|preview|drift|refresh|drift:demo|destroy)" >&2
     exit 2
     ;;
 esac
