@@ -25,8 +25,10 @@ export function withPlaceholders(store: SuperserveStore, s: SandboxRecord): Sand
   const placeholders = { ...s.secret_placeholders };
   for (const [envKey, name] of Object.entries(s.secrets)) {
     const secret = store.getSecret(name);
-    if (secret && placeholders[envKey] === undefined) placeholders[envKey] = placeholderFor(secret.value);
+    if (secret && placeholders[envKey] === undefined)
+      placeholders[envKey] = placeholderFor(secret.value);
   }
-  for (const envKey of Object.keys(placeholders)) if (!(envKey in s.secrets)) delete placeholders[envKey];
+  for (const envKey of Object.keys(placeholders))
+    if (!(envKey in s.secrets)) delete placeholders[envKey];
   return { ...s, secret_placeholders: placeholders };
 }

@@ -198,7 +198,7 @@ const encodeCursor = (ts: string, id: number) => Buffer.from(`${ts}|${id}`).toSt
 /** `before`: a cursor from `next_cursor`, or an RFC 3339 time. */
 function beforeParam(raw: string): { ts: string; id?: number } {
   const decoded = /^(\d{4}-\d\d-\d\dT[^|]+)\|(\d+)$/.exec(Buffer.from(raw, "base64url").toString());
-  if (decoded) return { ts: decoded[1]!, id: Number(decoded[2]) };
+  if (decoded) return { ts: decoded[1], id: Number(decoded[2]) };
   return { ts: timeParam("before", raw) };
 }
 

@@ -1,4 +1,9 @@
-import http, { type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from "node:http";
+import http, {
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type OutgoingHttpHeaders,
+  type ServerResponse,
+} from "node:http";
 import https from "node:https";
 
 /** Connection-scoped headers a proxy never passes on (RFC 9110 §7.6.1, plus the proxy's own). */
@@ -61,13 +66,19 @@ export function forward(
       ...(secure && { servername: url.hostname }),
     });
     const done = (r: Omit<ForwardResult, "bytesSent" | "bytesRecv">) =>
-      resolve({ ...r, bytesSent: up.socket?.bytesWritten ?? 0, bytesRecv: up.socket?.bytesRead ?? 0 });
+      resolve({
+        ...r,
+        bytesSent: up.socket?.bytesWritten ?? 0,
+        bytesRecv: up.socket?.bytesRead ?? 0,
+      });
     up.on("response", (answer) => {
       upstreamStatus = answer.statusCode ?? 502;
       res.writeHead(upstreamStatus, endToEnd(answer.headers));
       answer.pipe(res);
       answer.on("end", () => done({ status: upstreamStatus!, upstreamStatus }));
-      answer.on("error", () => done({ status: upstreamStatus!, upstreamStatus, errorCode: "upstream_reset" }));
+      answer.on("error", () =>
+        done({ status: upstreamStatus!, upstreamStatus, errorCode: "upstream_reset" }),
+      );
     });
     up.on("error", (err: NodeJS.ErrnoException) => {
       if (upstreamStatus !== undefined) {

@@ -91,7 +91,10 @@ export class EgressLayer {
       this.update(sandboxId, rules);
       return current.egress;
     }
-    const egress = { socketPath: socketPathFor(this.opts.stateDir, sandboxId), caCertFile: this.caCertFile };
+    const egress = {
+      socketPath: socketPathFor(this.opts.stateDir, sandboxId),
+      caCertFile: this.caCertFile,
+    };
     const live = { policy: EgressPolicy.compile(rules) };
     const proxy = new SandboxProxy({
       sandboxId,

@@ -20,7 +20,7 @@ const CA_YEARS = 10;
 
 const serial = () => {
   const b = randomBytes(16);
-  b[0]! &= 0x7f;
+  b[0] &= 0x7f;
   return b.toString("hex");
 };
 

@@ -23,7 +23,13 @@ function vendorPrefix(value: string): string {
 function shaped(value: string, prefix: string): string {
   let out = prefix;
   for (const ch of value.slice(prefix.length)) {
-    const set = LOWER.includes(ch) ? LOWER : UPPER.includes(ch) ? UPPER : DIGITS.includes(ch) ? DIGITS : undefined;
+    const set = LOWER.includes(ch)
+      ? LOWER
+      : UPPER.includes(ch)
+        ? UPPER
+        : DIGITS.includes(ch)
+          ? DIGITS
+          : undefined;
     out += set ? set[randomInt(set.length)] : ch;
   }
   return out;

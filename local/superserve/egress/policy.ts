@@ -72,7 +72,7 @@ const ALWAYS_BLOCKED_CIDRS = ALWAYS_BLOCKED.map((c) => parseCidr(c)!);
 /** `::ffff:1.2.3.4` → `1.2.3.4`; other addresses unchanged. */
 function plainAddress(ip: string): string {
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
-  return mapped ? mapped[1]! : ip;
+  return mapped ? mapped[1] : ip;
 }
 
 const contains = (c: Cidr, ip: string) => c.list.check(ip, isIP(ip) === 4 ? "ipv4" : "ipv6");
@@ -153,7 +153,9 @@ export class EgressPolicy {
     // A `/0` covers every address, of either family (`0.0.0.0/0` denies IPv6 destinations too).
     const covers = (c: Cidr) => c.prefix === 0 || (addr !== undefined && contains(c, addr));
     for (const a of this.allow) {
-      if (a.kind === "domain" ? host !== undefined && hostMatches(a.text, host, true) : covers(a.cidr))
+      if (
+        a.kind === "domain" ? host !== undefined && hostMatches(a.text, host, true) : covers(a.cidr)
+      )
         return { verdict: "allowed", matchRule: a.kind === "domain" ? a.text : a.cidr.text };
     }
     const denied = this.deny.find(covers);

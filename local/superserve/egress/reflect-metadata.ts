@@ -8,9 +8,9 @@ const store = new WeakMap<object, Map<Key, Map<unknown, unknown>>>();
 
 const own = (target: object, prop: Key, create: boolean) => {
   let byProp = store.get(target);
-  if (!byProp && create) store.set(target, (byProp = new Map()));
+  if (!byProp && create) store.set(target, (byProp = new Map<Key, Map<unknown, unknown>>()));
   let map = byProp?.get(prop);
-  if (!map && create && byProp) byProp.set(prop, (map = new Map()));
+  if (!map && create && byProp) byProp.set(prop, (map = new Map<unknown, unknown>()));
   return map;
 };
 
@@ -22,7 +22,7 @@ const api = {
     return own(target, prop, false)?.get(key);
   },
   getMetadata(key: unknown, target: object, prop?: Key): unknown {
-    for (let t: object | null = target; t; t = Object.getPrototypeOf(t)) {
+    for (let t: object | null = target; t; t = Object.getPrototypeOf(t) as object | null) {
       const map = own(t, prop, false);
       if (map?.has(key)) return map.get(key);
     }

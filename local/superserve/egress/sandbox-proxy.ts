@@ -133,7 +133,14 @@ export class SandboxProxy {
     if (!literal) ip = await this.deps.resolve(host).catch(() => undefined);
     const decision = policy.decide(literal ? undefined : host, ip);
     const failure = ip === undefined && decision.verdict === "allowed" ? "dns_failed" : undefined;
-    return { host, port, literal, ...(ip !== undefined && { ip }), decision, ...(failure && { failure }) };
+    return {
+      host,
+      port,
+      literal,
+      ...(ip !== undefined && { ip }),
+      decision,
+      ...(failure && { failure }),
+    };
   }
 
   /** Answers a refused or unreachable destination (and logs it); true when it did. */
@@ -141,7 +148,11 @@ export class SandboxProxy {
     const where = `${t.host}:${t.port}`;
     if (t.decision.verdict === "blocked") {
       this.logConnection(t, { verdict: "blocked" });
-      reply(403, "Forbidden", `egress to ${where} is blocked by the sandbox's network rule ${t.decision.matchRule}\n`);
+      reply(
+        403,
+        "Forbidden",
+        `egress to ${where} is blocked by the sandbox's network rule ${t.decision.matchRule}\n`,
+      );
       return true;
     }
     if (t.failure) {
@@ -159,10 +170,12 @@ export class SandboxProxy {
       socket.end(statusLine(400, "Bad Request", "CONNECT needs host:port\n"));
       return;
     }
-    const t = await this.target(m[1]!, Number(m[2]));
+    const t = await this.target(m[1], Number(m[2]));
     if (this.refuse(t, (c, text, body) => socket.end(statusLine(c, text, body)))) return;
-    if (t.route?.kind === "tunnel") return this.tunnel(socket, head, { ...t, ip: t.route.ip }, t.route.port);
-    const intercept = t.route !== undefined || this.deps.secrets().some((b) => isSecretHost(b.secret, t.host));
+    if (t.route?.kind === "tunnel")
+      return this.tunnel(socket, head, { ...t, ip: t.route.ip }, t.route.port);
+    const intercept =
+      t.route !== undefined || this.deps.secrets().some((b) => isSecretHost(b.secret, t.host));
     if (intercept) await this.terminate(socket, head, t);
     else this.tunnel(socket, head, t, t.port);
   }
@@ -172,11 +185,18 @@ export class SandboxProxy {
     const secureContext = await this.deps.ca.secureContext(t.host);
     const id = this.logConnection(t, { verdict: "allowed" });
     socket.on("close", () =>
-      this.deps.store.updateNetworkEvent(id, { bytes_sent: socket.bytesRead, bytes_recv: socket.bytesWritten }),
+      this.deps.store.updateNetworkEvent(id, {
+        bytes_sent: socket.bytesRead,
+        bytes_recv: socket.bytesWritten,
+      }),
     );
     socket.write("HTTP/1.1 200 Connection Established\r\n\r\n");
     if (head.length > 0) socket.unshift(head);
-    const tls = new TLSSocket(socket, { isServer: true, secureContext, ALPNProtocols: ["http/1.1"] });
+    const tls = new TLSSocket(socket, {
+      isServer: true,
+      secureContext,
+      ALPNProtocols: ["http/1.1"],
+    });
     tls.on("error", () => socket.destroy());
     this.targets.set(tls, t);
     this.tlsServer.emit("connection", tls);
@@ -194,8 +214,17 @@ export class SandboxProxy {
     });
     upstream.on("error", (err: NodeJS.ErrnoException) => {
       if (id !== undefined) return void socket.destroy();
-      this.logConnection(t, { verdict: "failed", error_code: (err.code ?? "connect_failed").toLowerCase() });
-      socket.end(statusLine(502, "Bad Gateway", `egress to ${t.host}:${t.port} failed (${err.code ?? err.message})\n`));
+      this.logConnection(t, {
+        verdict: "failed",
+        error_code: (err.code ?? "connect_failed").toLowerCase(),
+      });
+      socket.end(
+        statusLine(
+          502,
+          "Bad Gateway",
+          `egress to ${t.host}:${t.port} failed (${err.code ?? err.message})\n`,
+        ),
+      );
     });
     upstream.on("close", () => {
       socket.destroy();
@@ -218,7 +247,9 @@ export class SandboxProxy {
     }
     if (!url || url.protocol !== "http:") {
       res.writeHead(400, { "content-type": "text/plain" });
-      res.end("this is the sandbox's HTTP proxy: send absolute-form http:// requests, or CONNECT host:port for anything else\n");
+      res.end(
+        "this is the sandbox's HTTP proxy: send absolute-form http:// requests, or CONNECT host:port for anything else\n",
+      );
       return;
     }
     const t = await this.target(url.hostname, Number(url.port || 80));
@@ -229,7 +260,10 @@ export class SandboxProxy {
     if (this.refuse(t, reply)) return;
     const id = this.logConnection(t, { verdict: "allowed" });
     const bytes = await this.serve(req, res, t, "http", url.pathname + url.search);
-    this.deps.store.updateNetworkEvent(id, { bytes_sent: bytes.bytesSent, bytes_recv: bytes.bytesRecv });
+    this.deps.store.updateNetworkEvent(id, {
+      bytes_sent: bytes.bytesSent,
+      bytes_recv: bytes.bytesRecv,
+    });
   }
 
   /**
@@ -250,10 +284,15 @@ export class SandboxProxy {
     const route = t.route;
     if (route?.kind === "installer") result = this.installer(req, res, path);
     else if (route?.kind === "tunnel")
-      result = await forward(req, res, { url: new URL(path, `http://${route.ip}:${route.port}`), headers });
+      result = await forward(req, res, {
+        url: new URL(path, `http://${route.ip}:${route.port}`),
+        headers,
+      });
     else if (route?.kind === "forward" && !route.base) {
       res.writeHead(502, { "content-type": "text/plain" });
-      res.end(`${t.host} is served by the local Mesa, which this local Superserve was not started with: start both with \`npm run local -- start\`\n`);
+      res.end(
+        `${t.host} is served by the local Mesa, which this local Superserve was not started with: start both with \`npm run local -- start\`\n`,
+      );
       result = { status: 502, errorCode: "mesa_unavailable", bytesSent: 0, bytesRecv: 0 };
     } else if (route?.kind === "forward") {
       const url = forwardUrl(route.base!, route.strip, path);
@@ -262,7 +301,10 @@ export class SandboxProxy {
         headers: route.rewriteHost ? { ...headers, host: url.host } : headers,
       });
     } else {
-      const url = new URL(path, `${scheme}://${t.literal && isIP(t.host) === 6 ? `[${t.host}]` : t.host}:${t.port}`);
+      const url = new URL(
+        path,
+        `${scheme}://${t.literal && isIP(t.host) === 6 ? `[${t.host}]` : t.host}:${t.port}`,
+      );
       result = await forward(req, res, { url, connectTo: t.ip!, headers });
     }
     this.deps.store.addNetworkEvent({
@@ -271,7 +313,7 @@ export class SandboxProxy {
       ts: this.now(),
       ...(!t.literal && { host: t.host }),
       method: req.method ?? "GET",
-      path: path.split("?")[0]!,
+      path: path.split("?")[0],
       status: result.status,
       ...(result.upstreamStatus !== undefined && { upstream_status: result.upstreamStatus }),
       latency_ms: Math.round(performance.now() - started),
@@ -283,8 +325,11 @@ export class SandboxProxy {
 
   private installer(req: IncomingMessage, res: ServerResponse, path: string): ForwardResult {
     req.resume();
-    const found = path.split("?")[0] === "/install.sh" && (req.method === "GET" || req.method === "HEAD");
-    const body = found ? MESA_INSTALL_SCRIPT : "not found: the local mesa.dev serves GET /install.sh\n";
+    const found =
+      path.split("?")[0] === "/install.sh" && (req.method === "GET" || req.method === "HEAD");
+    const body = found
+      ? MESA_INSTALL_SCRIPT
+      : "not found: the local mesa.dev serves GET /install.sh\n";
     res.writeHead(found ? 200 : 404, {
       "content-type": found ? "text/x-shellscript" : "text/plain",
       "content-length": Buffer.byteLength(body),

@@ -24,7 +24,7 @@ export const isSecretHost = (secret: SecretRecord, host: string) =>
 
 /** The rule that applies toward `host`: the secret's own, or its `per_host` entry for the host. */
 function ruleFor(secret: SecretRecord, host: string): AuthRule | undefined {
-  const config = secret.auth_config as Record<string, unknown>;
+  const config = secret.auth_config;
   if (secret.auth_type !== "per_host") return { ...(config as object), type: secret.auth_type };
   const entries = (config.per_host ?? []) as (AuthRule & { hosts?: string[] })[];
   return entries.find((e) => (e.hosts ?? []).some((h) => hostMatches(h, host, false)));
@@ -39,7 +39,7 @@ function carries(headers: OutgoingHttpHeaders, placeholder: string): boolean {
     headerText(v).some((text) => {
       if (text.includes(placeholder)) return true;
       const basic = /^\s*basic\s+(\S+)/i.exec(text);
-      return basic ? Buffer.from(basic[1]!, "base64").toString().includes(placeholder) : false;
+      return basic ? Buffer.from(basic[1], "base64").toString().includes(placeholder) : false;
     }),
   );
 }
@@ -48,7 +48,7 @@ function carries(headers: OutgoingHttpHeaders, placeholder: string): boolean {
 function sentUsername(headers: OutgoingHttpHeaders): string | undefined {
   const basic = /^\s*basic\s+(\S+)/i.exec(headerText(headers.authorization)[0] ?? "");
   if (!basic) return undefined;
-  const decoded = Buffer.from(basic[1]!, "base64").toString();
+  const decoded = Buffer.from(basic[1], "base64").toString();
   return decoded.includes(":") ? decoded.slice(0, decoded.indexOf(":")) : undefined;
 }
 

@@ -63,7 +63,12 @@ export class ServedHosts {
     const mesa = opts.mesaUrl === undefined ? undefined : new URL(opts.mesaUrl);
     this.routes.set(MESA_INSTALLER_HOST, { kind: "installer" });
     for (const h of MESA_API_HOSTS)
-      this.routes.set(h, { kind: "forward", base: mesa, strip: MESA_API_PREFIX, rewriteHost: true });
+      this.routes.set(h, {
+        kind: "forward",
+        base: mesa,
+        strip: MESA_API_PREFIX,
+        rewriteHost: true,
+      });
     for (const [host, target] of Object.entries(opts.upstreams ?? {})) {
       const field = `upstreams[${JSON.stringify(host)}]`;
       const name = normalizeHost(host);
@@ -73,7 +78,14 @@ export class ServedHosts {
       this.routes.set(
         name,
         url.protocol === "tcp:"
-          ? { kind: "tunnel", ip: url.hostname === "localhost" ? "127.0.0.1" : url.hostname.replace(/^\[(.*)\]$/, "$1"), port: Number(url.port) }
+          ? {
+              kind: "tunnel",
+              ip:
+                url.hostname === "localhost"
+                  ? "127.0.0.1"
+                  : url.hostname.replace(/^\[(.*)\]$/, "$1"),
+              port: Number(url.port),
+            }
           : { kind: "forward", base: url, strip: "", rewriteHost: false },
       );
     }
@@ -87,8 +99,12 @@ export class ServedHosts {
 
 /** The URL a forwarded request goes to: `path` (with its query) under the route's base. */
 export function forwardUrl(base: URL, strip: string, path: string): URL {
-  const rest = strip && (path === strip || path.startsWith(`${strip}/`) || path.startsWith(`${strip}?`))
-    ? path.slice(strip.length)
-    : path;
-  return new URL(base.pathname.replace(/\/$/, "") + (rest.startsWith("/") ? rest : `/${rest}`), base.origin);
+  const rest =
+    strip && (path === strip || path.startsWith(`${strip}/`) || path.startsWith(`${strip}?`))
+      ? path.slice(strip.length)
+      : path;
+  return new URL(
+    base.pathname.replace(/\/$/, "") + (rest.startsWith("/") ? rest : `/${rest}`),
+    base.origin,
+  );
 }

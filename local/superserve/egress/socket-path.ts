@@ -4,7 +4,8 @@ import { join } from "node:path";
 /** Longest socket path the egress layer hands out (sockaddr_un holds 108 bytes; the contract says 100). */
 export const MAX_SOCKET_PATH_BYTES = 100;
 
-const shortHash = (s: string, n: number) => createHash("sha256").update(s).digest("hex").slice(0, n);
+const shortHash = (s: string, n: number) =>
+  createHash("sha256").update(s).digest("hex").slice(0, n);
 
 /**
  * The Unix socket of a sandbox's proxy: `<stateDir>/sockets/<id>.sock` when that fits in

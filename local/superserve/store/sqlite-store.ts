@@ -133,24 +133,37 @@ export class SqliteStore implements SuperserveStore {
       .prepare(
         "INSERT INTO network_events (sandbox_id, kind, ts, verdict, secret_id, status, doc) VALUES (?, ?, ?, ?, ?, ?, ?)",
       )
-      .run(e.sandbox_id, e.kind, e.ts, e.verdict ?? null, e.secret_id ?? null, e.status ?? null, JSON.stringify(e));
+      .run(
+        e.sandbox_id,
+        e.kind,
+        e.ts,
+        e.verdict ?? null,
+        e.secret_id ?? null,
+        e.status ?? null,
+        JSON.stringify(e),
+      );
     return Number(r.lastInsertRowid);
   }
-  updateNetworkEvent(id: number, patch: Partial<Omit<NetworkEventRecord, "id" | "sandbox_id">>): void {
+  updateNetworkEvent(
+    id: number,
+    patch: Partial<Omit<NetworkEventRecord, "id" | "sandbox_id">>,
+  ): void {
     this.transaction(() => {
       const row = this.db.prepare("SELECT id, doc FROM network_events WHERE id = ?").get(id) as
-        | EventRow
-        | undefined;
+        EventRow | undefined;
       if (!row) return;
       const { id: _id, ...e } = { ...eventOf(row), ...patch };
       this.db
-        .prepare("UPDATE network_events SET verdict = ?, secret_id = ?, status = ?, doc = ? WHERE id = ?")
+        .prepare(
+          "UPDATE network_events SET verdict = ?, secret_id = ?, status = ?, doc = ? WHERE id = ?",
+        )
         .run(e.verdict ?? null, e.secret_id ?? null, e.status ?? null, JSON.stringify(e), id);
     });
   }
   listNetworkEvents(sandboxId: string, q: NetworkLogQuery): NetworkEventRecord[] {
     const where = ["sandbox_id = @sandboxId"];
-    if (q.before?.id !== undefined) where.push("(ts < @beforeTs OR (ts = @beforeTs AND id < @beforeId))");
+    if (q.before?.id !== undefined)
+      where.push("(ts < @beforeTs OR (ts = @beforeTs AND id < @beforeId))");
     else if (q.before) where.push("ts < @beforeTs");
     if (q.since) where.push("ts >= @since");
     if (q.verdict) where.push("kind = 'connection' AND verdict = @verdict");
@@ -173,7 +186,9 @@ export class SqliteStore implements SuperserveStore {
     if (q.before !== undefined) where.push("id < @before");
     if (q.status) where.push(STATUS_CLASSES[q.status]);
     const rows = this.db
-      .prepare(`SELECT id, doc FROM network_events WHERE ${where.join(" AND ")} ORDER BY id DESC LIMIT @limit`)
+      .prepare(
+        `SELECT id, doc FROM network_events WHERE ${where.join(" AND ")} ORDER BY id DESC LIMIT @limit`,
+      )
       .all({ secretId, limit: q.limit, before: q.before ?? null }) as EventRow[];
     return rows.map(eventOf);
   }

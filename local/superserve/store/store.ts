@@ -52,7 +52,10 @@ export interface SuperserveStore {
   /** Appends a network-log row; answers its id. */
   addNetworkEvent(e: Omit<NetworkEventRecord, "id">): number;
   /** Changes fields of a row (a connection's byte counts when it closes). */
-  updateNetworkEvent(id: number, patch: Partial<Omit<NetworkEventRecord, "id" | "sandbox_id">>): void;
+  updateNetworkEvent(
+    id: number,
+    patch: Partial<Omit<NetworkEventRecord, "id" | "sandbox_id">>,
+  ): void;
   /** A page of `sandboxId`'s log, newest first (ts, then id). */
   listNetworkEvents(sandboxId: string, q: NetworkLogQuery): NetworkEventRecord[];
   /** A page of the request rows that used `secretId`, newest first (by id). */

@@ -71,20 +71,29 @@ export async function httpsVia(
 }
 
 /** A plain-HTTP request through the proxy in absolute form (as apt sends it). */
-export function httpVia(socketPath: string, url: string, headers: Record<string, string> = {}): Promise<Answer> {
+export function httpVia(
+  socketPath: string,
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<Answer> {
   return request({ socketPath, path: url, headers: { host: new URL(url).host, ...headers } });
 }
 
 function request(options: http.RequestOptions, body?: string): Promise<Answer> {
   return new Promise((resolve, reject) => {
     // A given connection is used as is; otherwise a fresh one (no pooling between requests).
-    const req = http.request(options.createConnection ? options : { agent: false, ...options }, (res) => {
-      let text = "";
-      res.setEncoding("utf8");
-      res.on("data", (d: string) => (text += d));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
-      res.on("error", reject);
-    });
+    const req = http.request(
+      options.createConnection ? options : { agent: false, ...options },
+      (res) => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (d: string) => (text += d));
+        res.on("end", () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }),
+        );
+        res.on("error", reject);
+      },
+    );
     req.on("error", reject);
     req.end(body);
   });

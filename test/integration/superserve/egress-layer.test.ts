@@ -1,15 +1,28 @@
 import { execFileSync } from "node:child_process";
+import { once } from "node:events";
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalMesa, type LocalMesa } from "../../../local/mesa";
 import { systemClock } from "../../../local/superserve";
-import { ALLOW_ALL, EgressLayer, placeholderFor, type BoundSecret } from "../../../local/superserve/egress";
+import {
+  ALLOW_ALL,
+  EgressLayer,
+  placeholderFor,
+  type BoundSecret,
+} from "../../../local/superserve/egress";
 import { MAX_SOCKET_PATH_BYTES } from "../../../local/superserve/egress/socket-path";
 import type { SecretRecord } from "../../../local/superserve/store/records";
 import { SqliteStore } from "../../../local/superserve/store/sqlite-store";
-import { connectVia, echoServer, eventually, httpVia, httpsVia, recordingServer } from "./egress-client";
+import {
+  connectVia,
+  echoServer,
+  eventually,
+  httpVia,
+  httpsVia,
+  recordingServer,
+} from "./egress-client";
 
 /** The egress layer on its own, driven over its Unix sockets as a sandbox's bridge drives it. */
 describe("egress layer", () => {
@@ -83,7 +96,9 @@ describe("egress layer", () => {
     });
     try {
       expect((await again.attach("sbx-restart", ALLOW_ALL)).socketPath).toBe(first.socketPath);
-      expect(readFileSync(again.caCertFile, "utf8"), "the CA is created once per data dir").toBe(cert);
+      expect(readFileSync(again.caCertFile, "utf8"), "the CA is created once per data dir").toBe(
+        cert,
+      );
     } finally {
       await again.close();
     }
@@ -95,7 +110,7 @@ describe("egress layer", () => {
     expect(t.status).toBe(200);
     t.socket.resume();
     t.socket.write("ping!");
-    const [echoed] = (await import("node:events").then((e) => e.once(t.socket, "data"))) as [Buffer];
+    const [echoed] = (await once(t.socket, "data")) as [Buffer];
     expect(echoed.toString()).toBe("ping!");
     t.socket.end();
     const row = await eventually("the connection row's byte counts", () =>
@@ -122,7 +137,9 @@ describe("egress layer", () => {
       return r.body;
     };
     expect(await blocked("10.9.8.7:443")).toMatch(/private:10\.0\.0\.0\/8/);
-    expect(await blocked("localhost:80"), "a name resolving to loopback").toMatch(/private:127\.0\.0\.0\/8/);
+    expect(await blocked("localhost:80"), "a name resolving to loopback").toMatch(
+      /private:127\.0\.0\.0\/8/,
+    );
     expect(await blocked("echo.example.test:443")).toMatch(/0\.0\.0\.0\/0/);
     expect((await httpVia(socketPath, "http://169.254.169.254/latest/meta-data")).status).toBe(403);
 
@@ -140,12 +157,17 @@ describe("egress layer", () => {
     const open = await connectVia(socketPath, "echo.example.test:443");
     expect(open.status, "the updated rules apply to the next connection").toBe(200);
     open.socket.destroy();
-    expect(rows("sbx-rules")[0]).toMatchObject({ verdict: "allowed", match_rule: "echo.example.test" });
+    expect(rows("sbx-rules")[0]).toMatchObject({
+      verdict: "allowed",
+      match_rule: "echo.example.test",
+    });
   });
 
   it("serves https://mesa.dev/install.sh to clients trusting the local CA, and only to them", async () => {
     const { socketPath } = await layer.attach("sbx-install", ALLOW_ALL);
-    const r = await httpsVia(socketPath, "https://mesa.dev/install.sh", { caFile: layer.caCertFile });
+    const r = await httpsVia(socketPath, "https://mesa.dev/install.sh", {
+      caFile: layer.caCertFile,
+    });
     expect(r.status).toBe(200);
     expect(r.body).toContain("/opt/superserve-local/bin/mesa");
     execFileSync("sh", ["-n"], { input: r.body });
@@ -185,7 +207,9 @@ describe("egress layer", () => {
     const basic = secret({
       value: "ghp_abcdefghijklmnopqrstuvwxyz0123456789",
       auth_type: "per_host",
-      auth_config: { per_host: [{ hosts: ["api.example.test"], type: "basic", username: "x-access-token" }] },
+      auth_config: {
+        per_host: [{ hosts: ["api.example.test"], type: "basic", username: "x-access-token" }],
+      },
     });
     const apiKey = secret({
       value: "lin_api_0123456789abcdef",
@@ -204,11 +228,18 @@ describe("egress layer", () => {
     }));
     bound.set("sbx-secrets", list);
     const { socketPath } = await layer.attach("sbx-secrets", ALLOW_ALL);
-    const [pBearer, pBasic, pKey, pCustom] = list.map((b) => b.placeholder) as [string, string, string, string];
+    const [pBearer, pBasic, pKey, pCustom] = list.map((b) => b.placeholder) as [
+      string,
+      string,
+      string,
+      string,
+    ];
     const send = (host: string, headers: Record<string, string>) =>
       httpsVia(socketPath, `https://${host}/v1/call?q=1`, { caFile: layer.caCertFile, headers });
 
-    expect((await send("api.example.test", { authorization: `Bearer ${pBearer}` })).status).toBe(200);
+    expect((await send("api.example.test", { authorization: `Bearer ${pBearer}` })).status).toBe(
+      200,
+    );
     expect(api.seen.at(-1)?.headers.authorization).toBe(`Bearer ${bearer.value}`);
     expect(api.seen.at(-1)?.url).toBe("/v1/call?q=1");
 
@@ -225,7 +256,9 @@ describe("egress layer", () => {
     expect(api.seen.at(-1)?.headers["x-custom"]).toBe(`key=${custom.value}`);
 
     await send("other.example.test", { authorization: `Bearer ${pBearer}` });
-    expect(other.seen.at(-1)?.headers.authorization, "another host gets the placeholder").toBe(`Bearer ${pBearer}`);
+    expect(other.seen.at(-1)?.headers.authorization, "another host gets the placeholder").toBe(
+      `Bearer ${pBearer}`,
+    );
 
     const requests = rows("sbx-secrets").filter((e) => e.kind === "request");
     expect(requests.map((e) => [e.host, e.secret_id])).toEqual([
@@ -235,7 +268,12 @@ describe("egress layer", () => {
       ["api.example.test", basic.id],
       ["api.example.test", bearer.id],
     ]);
-    expect(requests[4]).toMatchObject({ method: "GET", path: "/v1/call", status: 200, upstream_status: 200 });
+    expect(requests[4]).toMatchObject({
+      method: "GET",
+      path: "/v1/call",
+      status: 200,
+      upstream_status: 200,
+    });
     expect(store.listSecretAudit(bearer.id, { limit: 10 })).toHaveLength(1);
     expect(store.listSecretAudit(bearer.id, { limit: 10, status: "errors" })).toHaveLength(0);
   });

@@ -20,7 +20,7 @@ let tools: string;
 beforeAll(async () => {
   [api, other] = await Promise.all([recordingServer(), recordingServer()]);
   tools = mkdtempSync(join(tmpdir(), "egress-tools-"));
-  writeFileSync(join(tools, "mesa"), "#!/bin/sh\necho local mesa \"$@\"\n");
+  writeFileSync(join(tools, "mesa"), '#!/bin/sh\necho local mesa "$@"\n');
   chmodSync(join(tools, "mesa"), 0o755);
   h = await startServer({
     sandboxTools: tools,
@@ -45,13 +45,22 @@ describe("egress of a local sandbox through the SDK", () => {
       hosts: ["api.example.test"],
       auth: { type: "bearer" },
     });
-    const sb = await Sandbox.create({ ...h.conn, name: unique("sb"), secrets: { API_KEY: secret.name } });
+    const sb = await Sandbox.create({
+      ...h.conn,
+      name: unique("sb"),
+      secrets: { API_KEY: secret.name },
+    });
     const placeholder = (await sb.commands.run("printenv API_KEY")).stdout.trim();
     expect(placeholder).not.toBe(real);
     expect(placeholder).toMatch(/^sk-test-[A-Za-z0-9]+$/);
     expect(placeholder.length, "shaped like the real value").toBe(real.length);
-    const everything = await sb.commands.run("env; tr '\\0' '\\n' < /proc/1/environ; cat /proc/self/environ");
-    expect(everything.stdout, "the real value is nowhere in the sandbox's environment").not.toContain(real);
+    const everything = await sb.commands.run(
+      "env; tr '\\0' '\\n' < /proc/1/environ; cat /proc/self/environ",
+    );
+    expect(
+      everything.stdout,
+      "the real value is nowhere in the sandbox's environment",
+    ).not.toContain(real);
 
     const socket = socketOf(sb);
     const call = (host: string) =>
@@ -62,7 +71,9 @@ describe("egress of a local sandbox through the SDK", () => {
         body: "{}",
       });
     expect((await call("api.example.test")).status).toBe(200);
-    expect(api.seen.at(-1)?.headers.authorization, "the upstream sees the real value").toBe(`Bearer ${real}`);
+    expect(api.seen.at(-1)?.headers.authorization, "the upstream sees the real value").toBe(
+      `Bearer ${real}`,
+    );
     expect((await call("other.example.test")).status).toBe(200);
     expect(other.seen.at(-1)?.headers.authorization, "another host sees the placeholder").toBe(
       `Bearer ${placeholder}`,
@@ -74,7 +85,9 @@ describe("egress of a local sandbox through the SDK", () => {
       ["other.example.test", "POST", "/v1/messages", 200, undefined],
       ["api.example.test", "POST", "/v1/messages", 200, secret.id],
     ]);
-    expect(log.events.filter((e) => e.kind === "connection").map((e) => [e.host, e.verdict])).toEqual([
+    expect(
+      log.events.filter((e) => e.kind === "connection").map((e) => [e.host, e.verdict]),
+    ).toEqual([
       ["other.example.test", "allowed"],
       ["api.example.test", "allowed"],
     ]);
@@ -92,12 +105,13 @@ describe("egress of a local sandbox through the SDK", () => {
       upstreamStatus: 200,
     });
     expect(await secret.getAudit({ status: "errors" }), "no failed requests").toEqual([]);
-    expect(await secret.getAudit({ before: audit[0]!.id }), "nothing older").toEqual([]);
+    expect(await secret.getAudit({ before: audit[0].id }), "nothing older").toEqual([]);
 
     await secret.rotate("sk-test-rotatedvalue000000000");
-    expect((await sb.commands.run("printenv API_KEY")).stdout.trim(), "a rotation keeps the placeholder").toBe(
-      placeholder,
-    );
+    expect(
+      (await sb.commands.run("printenv API_KEY")).stdout.trim(),
+      "a rotation keeps the placeholder",
+    ).toBe(placeholder);
     await call("api.example.test");
     expect(api.seen.at(-1)?.headers.authorization, "the new value is swapped in at once").toBe(
       "Bearer sk-test-rotatedvalue000000000",
@@ -110,7 +124,9 @@ describe("egress of a local sandbox through the SDK", () => {
     const socket = socketOf(sb);
     expect(existsSync(socket), "the sandbox's proxy serves its socket").toBe(true);
     for (const host of ["api.example.test", "other.example.test"])
-      expect((await httpsVia(socket, `https://${host}/`, { caFile: h.ss.caCertFile })).status).toBe(200);
+      expect((await httpsVia(socket, `https://${host}/`, { caFile: h.ss.caCertFile })).status).toBe(
+        200,
+      );
     expect((await connectVia(socket, "10.0.0.1:443")).status).toBe(403);
 
     const all = await sb.getNetworkLog();
@@ -118,9 +134,10 @@ describe("egress of a local sandbox through the SDK", () => {
     const first = await sb.getNetworkLog({ limit: 2 });
     expect(first.hasMore).toBe(true);
     const second = await sb.getNetworkLog({ limit: 2, before: first.nextCursor! });
-    expect([...first.events, ...second.events].map((e) => e.id), "pages follow on without gaps").toEqual(
-      all.events.slice(0, 4).map((e) => e.id),
-    );
+    expect(
+      [...first.events, ...second.events].map((e) => e.id),
+      "pages follow on without gaps",
+    ).toEqual(all.events.slice(0, 4).map((e) => e.id));
     const blocked = await sb.getNetworkLog({ verdict: "blocked" });
     expect(blocked.events.map((e) => [e.kind, e.dstIp, e.matchRule])).toEqual([
       ["connection", "10.0.0.1", "private:10.0.0.0/8"],
@@ -147,14 +164,21 @@ describe("egress of a local sandbox through the SDK", () => {
 
   it("serves an installer that installs the local mesa in the sandbox", async () => {
     const sb = await Sandbox.create({ ...h.conn, name: unique("sb") });
-    const script = await httpsVia(socketOf(sb), "https://mesa.dev/install.sh", { caFile: h.ss.caCertFile });
+    const script = await httpsVia(socketOf(sb), "https://mesa.dev/install.sh", {
+      caFile: h.ss.caCertFile,
+    });
     expect(script.status).toBe(200);
     await sb.files.write("/tmp/install.sh", script.body);
-    const r = await sb.commands.run("sh /tmp/install.sh --yes --version 1.2.3 && /usr/local/bin/mesa --help");
+    const r = await sb.commands.run(
+      "sh /tmp/install.sh --yes --version 1.2.3 && /usr/local/bin/mesa --help",
+    );
     expect(r.stderr).toBe("");
     expect(r.stdout).toContain("installed to /usr/local/bin/mesa");
     expect(r.stdout).toContain("local mesa --help");
-    expect((await sb.commands.run("sh /tmp/install.sh --bogus")).exitCode, "unknown flags fail").toBe(2);
+    expect(
+      (await sb.commands.run("sh /tmp/install.sh --bogus")).exitCode,
+      "unknown flags fail",
+    ).toBe(2);
     await sb.kill();
   });
 });

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { placeholderFor } from "../../../local/superserve/egress";
 
-const classes = (s: string) => s.replace(/[a-z]/g, "a").replace(/[A-Z]/g, "A").replace(/[0-9]/g, "9");
+const classes = (s: string) =>
+  s.replace(/[a-z]/g, "a").replace(/[A-Z]/g, "A").replace(/[0-9]/g, "9");
 
 describe("secret placeholders", () => {
   it("keep the vendor prefix, the length and each character's class, and differ from the value", () => {
@@ -25,7 +26,9 @@ describe("secret placeholders", () => {
     const uuid = "3c90c3cc-0d44-4b50-8888-8dd25736052a";
     const p = placeholderFor(uuid);
     expect(p.slice(0, 8), "the first group is random").not.toBe(uuid.slice(0, 8));
-    expect(placeholderFor("deadbeef-cafe-f00d-0123-456789abcdef").startsWith("deadbeef-")).toBe(false);
+    expect(placeholderFor("deadbeef-cafe-f00d-0123-456789abcdef").startsWith("deadbeef-")).toBe(
+      false,
+    );
   });
 
   it("are fresh at every binding", () => {
