@@ -131,18 +131,3 @@ export async function echoServer(): Promise<{ port: number; close(): Promise<voi
     close: () => new Promise((r) => server.close(() => r())),
   };
 }
-
-/** Polls `probe` until it answers a value (not undefined), failing with `what` after `ms`. */
-export async function eventually<T>(
-  what: string,
-  probe: () => T | undefined | Promise<T | undefined>,
-  ms = 5000,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setImmediate(r));
-  }
-}

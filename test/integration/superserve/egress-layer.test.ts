@@ -15,14 +15,8 @@ import {
 import { MAX_SOCKET_PATH_BYTES } from "../../../local/superserve/egress/socket-path";
 import type { SecretRecord } from "../../../local/superserve/store/records";
 import { SqliteStore } from "../../../local/superserve/store/sqlite-store";
-import {
-  connectVia,
-  echoServer,
-  eventually,
-  httpVia,
-  httpsVia,
-  recordingServer,
-} from "./egress-client";
+import { eventually } from "../../helpers/eventually";
+import { connectVia, echoServer, httpVia, httpsVia, recordingServer } from "./egress-client";
 
 /** The egress layer on its own, driven over its Unix sockets as a sandbox's bridge drives it. */
 describe("egress layer", () => {
