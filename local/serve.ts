@@ -27,6 +27,7 @@ async function main(): Promise<void> {
     dataDir: join(localDir, "superserve"),
     port: Number(superservePort ?? 0),
     sandboxTools: await prepareSandboxTools(join(localDir, "sandbox-tools")),
+    mesaUrl: mesa.url,
   });
   writeLocalEndpoints(localDir, {
     pid: process.pid,
