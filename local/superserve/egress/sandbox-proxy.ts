@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync } from "node:fs";
+import { mkdirSync, rmSync, statSync } from "node:fs";
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import { connect, isIP, type Socket } from "node:net";
 import { dirname } from "node:path";
@@ -81,7 +81,13 @@ export class SandboxProxy {
   /** Listens on the socket path (a stale socket of an earlier run is replaced). */
   async listen(): Promise<void> {
     const path = this.deps.socketPath;
-    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    const dir = dirname(path);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const st = statSync(dir);
+    if (st.uid !== process.getuid?.() || (st.mode & 0o077) !== 0)
+      throw new Error(
+        `the egress socket directory ${dir} must belong to this user with mode 0700 (another user could reach the sandboxes' proxies); remove it and start again`,
+      );
     rmSync(path, { force: true });
     await new Promise<void>((resolve, reject) => {
       this.server.once("error", reject);

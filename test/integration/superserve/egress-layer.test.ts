@@ -12,7 +12,7 @@ import {
   placeholderFor,
   type BoundSecret,
 } from "../../../local/superserve/egress";
-import { MAX_SOCKET_PATH_BYTES } from "../../../local/superserve/egress/socket-path";
+import { MAX_SOCKET_PATH_BYTES, shortDir } from "../../../local/superserve/egress/socket-path";
 import type { SecretRecord } from "../../../local/superserve/store/records";
 import { SqliteStore } from "../../../local/superserve/store/sqlite-store";
 import { eventually } from "../../helpers/eventually";
@@ -71,6 +71,7 @@ describe("egress layer", () => {
     await Promise.all([echo?.close(), api?.close(), other?.close(), mesa?.stop()]);
     store?.close();
     rmSync(dir, { recursive: true, force: true });
+    rmSync(shortDir(join(dir, "egress")), { recursive: true, force: true });
   });
 
   it("keeps socket paths short and the same across a restart, and the CA key private", async () => {
