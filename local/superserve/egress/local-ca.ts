@@ -3,7 +3,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSy
 import { join } from "node:path";
 import { createSecureContext, type SecureContext } from "node:tls";
 import { isIP } from "node:net";
-import "./reflect-metadata";
+import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
 
 type CryptoKey = webcrypto.CryptoKey;
