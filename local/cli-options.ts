@@ -30,6 +30,9 @@ Options:
   --mesa-port <port>         Mesa API port          [env PSM_MESA_PORT; default 7780]
   --superserve-port <port>   Superserve API port    [env PSM_SUPERSERVE_PORT; default 7781]
                              (ports: start only; 0 picks a free port)
+  --upstream <host>=<url>    start only, repeatable: serve <host> to sandboxes from a test
+                             server on this machine, e.g. api.example.test=http://127.0.0.1:8080
+                             (sandboxes reach https://<host> through the egress layer)
   --all                      stop only: end the sandboxes' processes too (they come back
                              paused with their files)
   --json                     print the result as JSON
@@ -64,6 +67,8 @@ export type CliRequest =
       ports: { mesa: number; superserve: number };
       /** The ports asked for by flag or environment (not defaulted): a running instance must match them. */
       requestedPorts: { mesa?: number; superserve?: number };
+      /** `start --upstream host=url`: test upstreams of the egress layer (set only when given). */
+      upstreams?: Record<string, string>;
     };
 
 const COMMANDS: readonly Command[] = ["start", "stop", "status"];
@@ -73,6 +78,7 @@ const OPTIONS = {
   "data-dir": { type: "string" },
   "mesa-port": { type: "string" },
   "superserve-port": { type: "string" },
+  upstream: { type: "string", multiple: true },
   json: { type: "boolean" },
   all: { type: "boolean" },
   help: { type: "boolean", short: "h" },
@@ -169,6 +175,7 @@ export function parseCli(
       `the Mesa and Superserve ports must differ (both ${ports.mesa}); set --mesa-port or --superserve-port.`,
     );
   }
+  const upstreams = upstreamsOf(command as Command, values.upstream);
   return {
     help: false,
     command: command as Command,
@@ -178,5 +185,28 @@ export function parseCli(
     providersLookElsewhere: localDir !== providersDir,
     ports,
     requestedPorts,
+    ...(upstreams && { upstreams }),
   };
+}
+
+/** The `--upstream host=url` flags as a map (the egress layer checks the URLs when it starts). */
+function upstreamsOf(
+  command: Command,
+  flags: string[] | undefined,
+): Record<string, string> | undefined {
+  if (!flags?.length) return undefined;
+  if (command !== "start")
+    throw new UsageError(
+      `--upstream applies to start only (it configures the egress layer). ${MORE}`,
+    );
+  return Object.fromEntries(
+    flags.map((flag) => {
+      const eq = flag.indexOf("=");
+      if (eq <= 0 || eq === flag.length - 1)
+        throw new UsageError(
+          `--upstream must be <host>=<url>, e.g. --upstream api.example.test=http://127.0.0.1:8080, got '${flag}'.`,
+        );
+      return [flag.slice(0, eq), flag.slice(eq + 1)];
+    }),
+  );
 }

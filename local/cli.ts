@@ -105,6 +105,7 @@ async function start(run: Run): Promise<void> {
       run.localDir,
       String(run.ports.mesa),
       String(run.ports.superserve),
+      ...Object.entries(run.upstreams ?? {}).map(([host, url]) => `${host}=${url}`),
     ],
     { detached: true, stdio: ["ignore", log, log] },
   );

@@ -4,7 +4,8 @@
  * freeze the sandboxes with their processes, for the next start to take back (live restore);
  * SIGUSR1 (`stop --all`) ends them (they come back paused, files kept).
  *
- * Usage: node dist/serve.js (in this package) <localDir> <mesaPort> <superservePort>
+ * Usage: node dist/serve.js (in this package) <localDir> <mesaPort> <superservePort> [<host>=<url> …]
+ * (the test upstreams of `start --upstream`).
  */
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
@@ -15,7 +16,7 @@ import { startLocalSuperserve } from "./superserve";
 import { prepareSandboxTools } from "./sandbox-tools";
 
 async function main(): Promise<void> {
-  const [localDir, mesaPort, superservePort] = process.argv.slice(2);
+  const [localDir, mesaPort, superservePort, ...upstreamArgs] = process.argv.slice(2);
   if (!localDir) throw new Error("usage: serve.js <localDir> <mesaPort> <superservePort>");
   mkdirSync(localDir, { recursive: true });
 
@@ -27,6 +28,10 @@ async function main(): Promise<void> {
     dataDir: join(localDir, "superserve"),
     port: Number(superservePort ?? 0),
     sandboxTools: await prepareSandboxTools(join(localDir, "sandbox-tools")),
+    mesaUrl: mesa.url,
+    upstreams: Object.fromEntries(
+      upstreamArgs.map((a) => [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)]),
+    ),
   });
   writeLocalEndpoints(localDir, {
     pid: process.pid,

@@ -15,6 +15,7 @@ import { TemplateBuilder } from "./builds/builder";
 import { systemClock, type Clock } from "../shared/clock";
 import type { Services } from "./context";
 import { ExecConnect } from "./data/exec-connect";
+import { EgressLayer } from "./egress";
 import { envelopeFor } from "./errors";
 import { randomIds, type IdGenerator } from "./ids";
 import { registerBuiltInTemplates } from "./builtin-templates";
@@ -24,6 +25,7 @@ import { BwrapRuntime } from "./runtime/bwrap-runtime";
 import { sandboxCgroups } from "./runtime/cgroups";
 import { prepareSandboxNode } from "./runtime/sandbox-node";
 import { SandboxManager } from "./sandboxes";
+import { boundSecrets } from "./secret-bindings";
 import { createSuperserveHandler } from "./server";
 import { SqliteStore } from "./store/sqlite-store";
 
@@ -51,6 +53,19 @@ export interface LocalSuperserveOptions {
   clock?: Clock;
   /** Id and token generator. @default random */
   ids?: IdGenerator;
+  /**
+   * Base URL of the local Mesa REST API (`LocalMesa.url`). Sandboxes reach it under the Mesa
+   * CLI's default hosts (`https://api.mesa.dev/v1`, `vcs.mesa.dev`) through the egress layer.
+   * Unset: those hosts answer 502 inside sandboxes.
+   */
+  mesaUrl?: string;
+  /**
+   * Test upstreams: host names a sandbox reaches on loopback servers of this machine, e.g.
+   * `{ "api.example.test": "http://127.0.0.1:8080" }`. Inside a sandbox `https://api.example.test/…`
+   * is served by that server (TLS with the local CA), under the sandbox's network rules and
+   * with its secrets for that host swapped in. Only these (and `mesaUrl`) may target loopback.
+   */
+  upstreams?: Record<string, string>;
 }
 
 /** A running local Superserve. */
@@ -61,6 +76,8 @@ export interface LocalSuperserve {
   apiKey: string;
   /** The data directory in use. */
   dataDir: string;
+  /** The local CA certificate (PEM) that sandboxes trust for the hosts the egress layer serves. */
+  caCertFile: string;
   /**
    * Stops serving. By default ends every sandbox's processes (disks stay, sandboxes come back
    * paused); with `keepSandboxes` (live restore, needs a `dataDir`) freezes them with their
@@ -101,11 +118,28 @@ export async function startLocalSuperserve(
     killGraceMs: opts.killGraceMs ?? 10_000,
   });
   const store = new SqliteStore(join(dir.path, "superserve.sqlite"));
+  const egress = await EgressLayer.open({
+    stateDir: join(dir.path, "egress"),
+    store,
+    secrets: (id) => boundSecrets(store, id),
+    clock,
+    ...(opts.mesaUrl !== undefined && { mesaUrl: opts.mesaUrl }),
+    ...(opts.upstreams && { upstreams: opts.upstreams }),
+  });
   const adopted = await runtime.adopt(new Set(store.listSandboxes().map((s) => s.id)));
   const logs = new BuildLogs(logsDir, clock);
   registerBuiltInTemplates({ store, ids, clock, layersDir, images });
-  const sandboxes = new SandboxManager({ store, runtime, clock, ids, layersDir });
-  const builder = new TemplateBuilder({ store, runtime, clock, ids, logs, layersDir, images });
+  const sandboxes = new SandboxManager({ store, runtime, clock, ids, layersDir, egress });
+  const builder = new TemplateBuilder({
+    store,
+    runtime,
+    clock,
+    ids,
+    logs,
+    layersDir,
+    images,
+    egress,
+  });
   builder.recover();
   await sandboxes.recover(adopted);
   const services: Services = { store, sandboxes, builder, logs, runtime, clock, ids, layersDir };
@@ -129,6 +163,7 @@ export async function startLocalSuperserve(
     url: listener.origin,
     apiKey,
     dataDir: dir.path,
+    caCertFile: egress.caCertFile,
     stop: async (stopOpts = {}) => {
       if (stopped) return;
       if (stopOpts.keepSandboxes && !opts.dataDir)
@@ -139,6 +174,7 @@ export async function startLocalSuperserve(
       execConnect.closeAll();
       await listener.close();
       await sandboxes.shutdown({ keepSandboxes: stopOpts.keepSandboxes ?? false });
+      await egress.close();
       store.close();
       await dir.close();
     },

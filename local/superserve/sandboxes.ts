@@ -1,10 +1,12 @@
 import { join } from "node:path";
 import type { Clock, Timer } from "../shared/clock";
 import { KeyedLock } from "../shared/keyed-lock";
+import type { EgressLayer } from "./egress";
 import { errors } from "./errors";
 import type { IdGenerator } from "./ids";
 import { BASE_SANDBOX_ENV } from "./runtime/sandbox-env";
 import type { SandboxRuntime } from "./runtime/types";
+import { withPlaceholders } from "./secret-bindings";
 import { runStartCommands, StartFailure } from "./start-commands";
 import type { SandboxRecord } from "./store/records";
 import type { SuperserveStore } from "./store/store";
@@ -49,6 +51,7 @@ export class SandboxManager {
       clock: Clock;
       ids: IdGenerator;
       layersDir: string;
+      egress: EgressLayer;
     },
   ) {}
 
@@ -56,12 +59,16 @@ export class SandboxManager {
    * After a start: the sandboxes in `adopted` kept their processes across the restart (live
    * restore): the active ones are thawed, the paused ones stay frozen. Every other sandbox lost
    * its processes (a host reboot, `stop --all`) and is paused; resuming boots it again with its
-   * files. Arms the timers.
+   * files. The adopted ones get their egress back (the same socket path) before they thaw.
+   * Arms the timers.
    */
   async recover(adopted: string[]): Promise<void> {
-    const { store, clock, runtime } = this.deps;
+    const { store, clock, runtime, egress } = this.deps;
     const alive = new Set(adopted);
-    for (const s of store.listSandboxes()) {
+    for (const found of store.listSandboxes()) {
+      const s = withPlaceholders(store, found);
+      store.putSandbox(s);
+      if (alive.has(s.id)) await egress.attach(s.id, s.network);
       if (alive.has(s.id) && s.status === "active") await runtime.thaw(s.id);
       else if (alive.has(s.id) && !(await runtime.isFrozen(s.id))) await runtime.freeze(s.id);
       else if (!alive.has(s.id) && s.status !== "paused")
@@ -92,7 +99,7 @@ export class SandboxManager {
         );
     }
     const id = ids.id("sbx");
-    const record: SandboxRecord = {
+    const record: SandboxRecord = withPlaceholders(store, {
       id,
       name: input.name,
       status: "active",
@@ -110,13 +117,14 @@ export class SandboxManager {
       secrets: input.secrets,
       access_token: ids.accessToken(),
       created_at: new Date(clock.now()).toISOString(),
-    };
+    });
     return this.lock.run(id, async () => {
       store.putSandbox(record);
       try {
         await this.bootAndStart(record, CREATE_READY_DEADLINE_MS);
       } catch (err) {
         await runtime.destroy(id);
+        await this.deps.egress.detach(id);
         store.deleteSandbox(id);
         if (err instanceof StartFailure)
           throw errors.conflict(err.code, `sandbox did not start: ${err.message}`);
@@ -195,6 +203,7 @@ export class SandboxManager {
         else s.auto_delete_seconds = patch.autoDeleteSeconds;
       }
       this.deps.store.putSandbox(s);
+      if (patch.network) this.deps.egress.update(id, s.network);
       this.schedule(id);
     });
   }
@@ -206,18 +215,20 @@ export class SandboxManager {
       this.timers.get(id)?.cancel();
       this.timers.delete(id);
       await this.deps.runtime.destroy(id);
+      await this.deps.egress.detach(id);
       this.deps.store.deleteSandbox(id);
     });
   }
 
-  /** The environment of a command: base, template `env` steps, `env_vars`, secrets, then `extra`. */
+  /**
+   * The environment of a command: base, template `env` steps, `env_vars`, secrets, then `extra`.
+   * A secret's variable holds its placeholder; the real value never enters the sandbox (the
+   * egress layer swaps it in toward the secret's hosts).
+   */
   commandEnv(s: SandboxRecord, extra: Record<string, string> = {}): Record<string, string> {
     const build = this.deps.store.getBuild(s.build_id);
     const secrets = Object.fromEntries(
-      Object.entries(s.secrets).map(([key, name]) => [
-        key,
-        this.deps.store.getSecret(name)?.value ?? "",
-      ]),
+      Object.keys(s.secrets).map((key) => [key, s.secret_placeholders?.[key] ?? ""]),
     );
     return {
       ...BASE_SANDBOX_ENV,
@@ -269,7 +280,8 @@ export class SandboxManager {
       );
     }
     const limits = { vcpu: s.vcpu_count, memoryMib: s.memory_mib, diskMib: template.disk_mib };
-    await runtime.boot({ id: s.id, image, layers: [join(layersDir, s.build_id)], limits });
+    const egress = await this.deps.egress.attach(s.id, s.network);
+    await runtime.boot({ id: s.id, image, layers: [join(layersDir, s.build_id)], limits, egress });
     if (template?.build_spec.start_cmd || template?.build_spec.ready_cmd) {
       await runStartCommands(runtime, s.id, this.commandEnv(s), template.build_spec, deadlineMs);
     }

@@ -1,4 +1,10 @@
-import type { BuildRecord, SandboxRecord, SecretRecord, TemplateRecord } from "./store/records";
+import type {
+  BuildRecord,
+  NetworkEventRecord,
+  SandboxRecord,
+  SecretRecord,
+  TemplateRecord,
+} from "./store/records";
 
 /** The team every local resource belongs to (a fixed UUID: the spec declares `team_id` a UUID). */
 const LOCAL_TEAM_ID = "00000000-0000-4000-8000-000000000001";
@@ -75,5 +81,32 @@ export function secretJson(s: SecretRecord): Record<string, unknown> {
     hosts: s.hosts,
     created_at: s.created_at,
     updated_at: s.updated_at,
+  };
+}
+
+/** A network-log row as `getNetworkLog` reads it (fields that do not apply to its kind left out). */
+export function networkEventJson(e: NetworkEventRecord): Record<string, unknown> {
+  const { sandbox_id: _sandbox, ...row } = e;
+  return row;
+}
+
+/** A request row that used a secret, as `Secret.getAudit` reads it; `sandbox_name` null once the sandbox is gone. */
+export function auditEventJson(
+  e: NetworkEventRecord,
+  sandboxName: string | undefined,
+): Record<string, unknown> {
+  return {
+    id: e.id,
+    ts: e.ts,
+    sandbox_id: e.sandbox_id,
+    sandbox_name: sandboxName ?? null,
+    secret_id: e.secret_id,
+    method: e.method,
+    host: e.host ?? "",
+    path: e.path,
+    status: e.status,
+    upstream_status: e.upstream_status,
+    latency_ms: e.latency_ms,
+    error_code: e.error_code,
   };
 }

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Clock } from "../../shared/clock";
+import { ALLOW_ALL, type EgressLayer } from "../egress";
 import { shellQuote } from "../../shared/shell-quote";
 import type { IdGenerator } from "../ids";
 import type { ImageSet } from "../images/image-cache";
@@ -39,8 +40,8 @@ export function buildSpecHash(spec: BuildSpec): string {
 class BuildFailure extends Error {}
 
 /**
- * Runs template builds: a build sandbox on the image `from` resolves to (with the host's network
- * and the template's limits), the steps in order, start/ready commands checked, then its writable
+ * Runs template builds: a build sandbox on the image `from` resolves to (egress allowed
+ * everywhere public, no secrets, and the template's limits), the steps in order, start/ready commands checked, then its writable
  * layer becomes the template's layer.
  */
 export class TemplateBuilder {
@@ -55,6 +56,7 @@ export class TemplateBuilder {
       logs: BuildLogs;
       layersDir: string;
       images: ImageSet;
+      egress: EgressLayer;
     },
   ) {}
 
@@ -134,6 +136,7 @@ export class TemplateBuilder {
         image,
         layers: [],
         limits: { vcpu: t.vcpu, memoryMib: t.memory_mib, diskMib: t.disk_mib },
+        egress: await this.deps.egress.attach(build.id, ALLOW_ALL),
       });
       let cwd = SANDBOX_HOME;
       let user: string | undefined;
@@ -235,6 +238,7 @@ export class TemplateBuilder {
       const tail = logs.tail(build.id, ERROR_TAIL_LINES);
       this.fail(build.id, tail ? `${reason}\n${tail}` : reason);
     } finally {
+      await this.deps.egress.detach(build.id);
       if (signal.aborted) this.markCancelled(build.id);
     }
   }

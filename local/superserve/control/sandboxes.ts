@@ -1,7 +1,10 @@
 import { DEFAULT_TEMPLATE } from "../builtin-templates";
 import type { ControlHandler } from "../context";
+import { EgressPolicy, RuleError } from "../egress";
 import { errors } from "../errors";
-import { sandboxJson } from "../serialize";
+import { withPlaceholders } from "../secret-bindings";
+import { networkEventJson, sandboxJson } from "../serialize";
+import type { NetworkVerdict } from "../store/records";
 import {
   asObject,
   envMap,
@@ -88,6 +91,12 @@ function network(
   const n = asObject(o.network, "network");
   const allow = stringList(n, "allow_out");
   const deny = stringList(n, "deny_out");
+  try {
+    EgressPolicy.compile({ allow_out: allow ?? [], deny_out: deny ?? [] });
+  } catch (err) {
+    if (err instanceof RuleError) throw errors.invalid(err.field, err.message);
+    throw err;
+  }
   return { ...(allow && { allow_out: allow }), ...(deny && { deny_out: deny }) };
 }
 
@@ -171,9 +180,60 @@ export const deleteSandbox: ControlHandler = async (ctx) => {
   return { status: 204 };
 };
 
+/** `limit` of the log and audit listings: 1-200, default 50 (the vendor's API reference). */
+export function pageLimit(query: URLSearchParams): number {
+  const raw = query.get("limit");
+  if (raw === null) return 50;
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || n < 1 || n > 200)
+    throw errors.invalid("limit", "must be an integer between 1 and 200");
+  return n;
+}
+
+const VERDICTS: readonly NetworkVerdict[] = ["allowed", "blocked", "failed"];
+
+/** A page cursor names the last row shown: its time and id, opaque to clients. */
+const encodeCursor = (ts: string, id: number) => Buffer.from(`${ts}|${id}`).toString("base64url");
+
+/** `before`: a cursor from `next_cursor`, or an RFC 3339 time. */
+function beforeParam(raw: string): { ts: string; id?: number } {
+  const decoded = /^(\d{4}-\d\d-\d\dT[^|]+)\|(\d+)$/.exec(Buffer.from(raw, "base64url").toString());
+  if (decoded) return { ts: decoded[1], id: Number(decoded[2]) };
+  return { ts: timeParam("before", raw) };
+}
+
+function timeParam(field: string, raw: string): string {
+  const t = Date.parse(raw);
+  if (!/^\d{4}-\d\d-\d\dT/.test(raw) || Number.isNaN(t))
+    throw errors.invalid(field, "must be an RFC 3339 time (2026-06-11T14:00:00Z) or a next_cursor");
+  return new Date(t).toISOString();
+}
+
 export const networkLog: ControlHandler = async (ctx) => {
-  ctx.services.sandboxes.get(ctx.params.id);
-  return { status: 200, body: { data: [], next_cursor: null, has_more: false } };
+  const s = ctx.services.sandboxes.get(ctx.params.id);
+  const limit = pageLimit(ctx.query);
+  const before = ctx.query.get("before");
+  const since = ctx.query.get("since");
+  const verdict = ctx.query.get("verdict");
+  if (verdict !== null && !VERDICTS.includes(verdict as NetworkVerdict))
+    throw errors.invalid("verdict", `must be one of ${VERDICTS.join(", ")}`);
+  const rows = ctx.services.store.listNetworkEvents(s.id, {
+    limit: limit + 1,
+    ...(before !== null && { before: beforeParam(before) }),
+    ...(since !== null && { since: timeParam("since", since) }),
+    ...(verdict !== null && { verdict: verdict as NetworkVerdict }),
+  });
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  const hasMore = rows.length > limit && last !== undefined;
+  return {
+    status: 200,
+    body: {
+      data: page.map(networkEventJson),
+      next_cursor: hasMore ? encodeCursor(last.ts, last.id) : null,
+      has_more: hasMore,
+    },
+  };
 };
 
 export const attachSecret: ControlHandler = async (ctx) => {
@@ -183,7 +243,15 @@ export const attachSecret: ControlHandler = async (ctx) => {
   const { store, sandboxes } = ctx.services;
   if (!store.getSecret(name)) throw errors.notFound("secret", name);
   const s = sandboxes.get(ctx.params.id);
-  store.putSandbox({ ...s, secrets: { ...s.secrets, [envKey]: name } });
+  const placeholders = { ...s.secret_placeholders };
+  if (s.secrets[envKey] !== name) delete placeholders[envKey];
+  store.putSandbox(
+    withPlaceholders(store, {
+      ...s,
+      secrets: { ...s.secrets, [envKey]: name },
+      secret_placeholders: placeholders,
+    }),
+  );
   return { status: 201, body: { env_key: envKey, secret_name: name } };
 };
 
@@ -193,6 +261,6 @@ export const detachSecret: ControlHandler = async (ctx) => {
   const key = ctx.params.key;
   if (!(key in s.secrets)) throw errors.notFound("secret binding", key);
   const { [key]: _gone, ...rest } = s.secrets;
-  store.putSandbox({ ...s, secrets: rest });
+  store.putSandbox(withPlaceholders(store, { ...s, secrets: rest }));
   return { status: 204 };
 };

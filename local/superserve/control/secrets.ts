@@ -1,8 +1,11 @@
 import type { ControlContext, ControlHandler } from "../context";
 import { errors } from "../errors";
-import { secretJson } from "../serialize";
+import { auditEventJson, secretJson } from "../serialize";
 import type { SecretRecord } from "../store/records";
 import { asObject, optString, reqString, stringList } from "../validate";
+import { pageLimit } from "./sandboxes";
+
+const AUDIT_STATUSES = ["2xx", "3xx", "4xx", "5xx", "errors"] as const;
 
 function find(ctx: ControlContext): SecretRecord {
   const s = ctx.services.store.getSecret(ctx.params.name);
@@ -66,8 +69,24 @@ export const deleteSecret: ControlHandler = async (ctx) => {
 };
 
 export const secretAudit: ControlHandler = async (ctx) => {
-  find(ctx);
-  return { status: 200, body: [] };
+  const secret = find(ctx);
+  const { store } = ctx.services;
+  const limit = pageLimit(ctx.query);
+  const before = ctx.query.get("before");
+  if (before !== null && !/^\d+$/.test(before))
+    throw errors.invalid("before", "must be an event id (an integer) from an earlier page");
+  const status = ctx.query.get("status");
+  if (status !== null && !(AUDIT_STATUSES as readonly string[]).includes(status))
+    throw errors.invalid("status", `must be one of ${AUDIT_STATUSES.join(", ")}`);
+  const events = store.listSecretAudit(secret.id, {
+    limit,
+    ...(before !== null && { before: Number(before) }),
+    ...(status !== null && { status: status as (typeof AUDIT_STATUSES)[number] }),
+  });
+  return {
+    status: 200,
+    body: events.map((e) => auditEventJson(e, store.getSandbox(e.sandbox_id)?.name)),
+  };
 };
 
 export const secretSandboxes: ControlHandler = async (ctx) => {

@@ -69,6 +69,8 @@ export interface SandboxRecord {
   env_vars: Record<string, string>;
   /** env key → secret name. */
   secrets: Record<string, string>;
+  /** env key → the placeholder the sandbox sees for that secret (fixed at binding, kept across rotations). */
+  secret_placeholders?: Record<string, string>;
   access_token: string;
   created_at: string;
   paused_at?: string;
@@ -84,4 +86,37 @@ export interface SecretRecord {
   hosts: string[];
   created_at: string;
   updated_at: string;
+}
+
+/** Verdict of a connection in the network log. */
+export type NetworkVerdict = "allowed" | "blocked" | "failed";
+
+/**
+ * One row of a sandbox's network log, in the wire's field names: a `connection` (every
+ * connection the sandbox opened through the egress layer) or a `request` (every request the
+ * layer read, because it serves or rewrites the host). A request row with `secret_id` is also an
+ * audit event of that secret.
+ */
+export interface NetworkEventRecord {
+  /** Monotonic id (the store assigns it). */
+  id: number;
+  sandbox_id: string;
+  kind: "connection" | "request";
+  ts: string;
+  host?: string;
+  dst_ip?: string;
+  dst_port?: number;
+  verdict?: NetworkVerdict;
+  match_rule?: string;
+  bytes_sent?: number;
+  bytes_recv?: number;
+  method?: string;
+  path?: string;
+  /** Status the egress layer answered the sandbox. */
+  status?: number;
+  /** Status the upstream answered (absent when the layer answered itself). */
+  upstream_status?: number;
+  latency_ms?: number;
+  secret_id?: string;
+  error_code?: string;
 }

@@ -1,6 +1,12 @@
 import Database from "better-sqlite3";
-import type { BuildRecord, SandboxRecord, SecretRecord, TemplateRecord } from "./records";
-import type { SuperserveStore } from "./store";
+import type {
+  BuildRecord,
+  NetworkEventRecord,
+  SandboxRecord,
+  SecretRecord,
+  TemplateRecord,
+} from "./records";
+import type { NetworkLogQuery, SecretAuditQuery, SuperserveStore } from "./store";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS templates (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, doc TEXT NOT NULL);
@@ -8,7 +14,25 @@ CREATE TABLE IF NOT EXISTS builds (id TEXT PRIMARY KEY, template_id TEXT NOT NUL
 CREATE INDEX IF NOT EXISTS builds_by_template ON builds (template_id, seq);
 CREATE TABLE IF NOT EXISTS sandboxes (id TEXT PRIMARY KEY, doc TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, doc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS network_events (id INTEGER PRIMARY KEY AUTOINCREMENT, sandbox_id TEXT NOT NULL, kind TEXT NOT NULL, ts TEXT NOT NULL, verdict TEXT, secret_id TEXT, status INTEGER, doc TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS network_events_by_sandbox ON network_events (sandbox_id, ts, id);
+CREATE INDEX IF NOT EXISTS network_events_by_secret ON network_events (secret_id, id);
 `;
+
+/** SQL of each audit status filter (on the `status` column). */
+const STATUS_CLASSES: Record<NonNullable<SecretAuditQuery["status"]>, string> = {
+  "2xx": "status BETWEEN 200 AND 299",
+  "3xx": "status BETWEEN 300 AND 399",
+  "4xx": "status BETWEEN 400 AND 499",
+  "5xx": "status BETWEEN 500 AND 599",
+  errors: "status >= 400",
+};
+
+type EventRow = { id: number; doc: string };
+const eventOf = (r: EventRow): NetworkEventRecord => ({
+  ...(JSON.parse(r.doc) as Omit<NetworkEventRecord, "id">),
+  id: r.id,
+});
 
 type Row = { doc: string };
 const parse = <T>(row: Row | undefined): T | undefined =>
@@ -102,6 +126,71 @@ export class SqliteStore implements SuperserveStore {
   }
   deleteSecret(name: string): void {
     this.db.prepare("DELETE FROM secrets WHERE name = ?").run(name);
+  }
+
+  addNetworkEvent(e: Omit<NetworkEventRecord, "id">): number {
+    const r = this.db
+      .prepare(
+        "INSERT INTO network_events (sandbox_id, kind, ts, verdict, secret_id, status, doc) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      )
+      .run(
+        e.sandbox_id,
+        e.kind,
+        e.ts,
+        e.verdict ?? null,
+        e.secret_id ?? null,
+        e.status ?? null,
+        JSON.stringify(e),
+      );
+    return Number(r.lastInsertRowid);
+  }
+  updateNetworkEvent(
+    id: number,
+    patch: Partial<Omit<NetworkEventRecord, "id" | "sandbox_id">>,
+  ): void {
+    this.transaction(() => {
+      const row = this.db.prepare("SELECT id, doc FROM network_events WHERE id = ?").get(id) as
+        EventRow | undefined;
+      if (!row) return;
+      const { id: _id, ...e } = { ...eventOf(row), ...patch };
+      this.db
+        .prepare(
+          "UPDATE network_events SET verdict = ?, secret_id = ?, status = ?, doc = ? WHERE id = ?",
+        )
+        .run(e.verdict ?? null, e.secret_id ?? null, e.status ?? null, JSON.stringify(e), id);
+    });
+  }
+  listNetworkEvents(sandboxId: string, q: NetworkLogQuery): NetworkEventRecord[] {
+    const where = ["sandbox_id = @sandboxId"];
+    if (q.before?.id !== undefined)
+      where.push("(ts < @beforeTs OR (ts = @beforeTs AND id < @beforeId))");
+    else if (q.before) where.push("ts < @beforeTs");
+    if (q.since) where.push("ts >= @since");
+    if (q.verdict) where.push("kind = 'connection' AND verdict = @verdict");
+    const rows = this.db
+      .prepare(
+        `SELECT id, doc FROM network_events WHERE ${where.join(" AND ")} ORDER BY ts DESC, id DESC LIMIT @limit`,
+      )
+      .all({
+        sandboxId,
+        limit: q.limit,
+        beforeTs: q.before?.ts ?? null,
+        beforeId: q.before?.id ?? null,
+        since: q.since ?? null,
+        verdict: q.verdict ?? null,
+      }) as EventRow[];
+    return rows.map(eventOf);
+  }
+  listSecretAudit(secretId: string, q: SecretAuditQuery): NetworkEventRecord[] {
+    const where = ["secret_id = @secretId", "kind = 'request'"];
+    if (q.before !== undefined) where.push("id < @before");
+    if (q.status) where.push(STATUS_CLASSES[q.status]);
+    const rows = this.db
+      .prepare(
+        `SELECT id, doc FROM network_events WHERE ${where.join(" AND ")} ORDER BY id DESC LIMIT @limit`,
+      )
+      .all({ secretId, limit: q.limit, before: q.before ?? null }) as EventRow[];
+    return rows.map(eventOf);
   }
 
   transaction<T>(fn: () => T): T {

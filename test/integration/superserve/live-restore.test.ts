@@ -13,9 +13,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalMesa } from "../../../local/mesa";
 import { buildMesaCli } from "../../../local/mesa-cli/bundle";
 import { startLocalSuperserve, type LocalSuperserve } from "../../../local/superserve";
+import { socketPathFor } from "../../../local/superserve/egress/socket-path";
 import { routeDataPlaneTo } from "../../../provider/data-plane";
 import { eventually } from "../../helpers/eventually";
 import { remoteText, seedRepo } from "../../helpers/mesa-repos";
+import { connectVia } from "./egress-client";
 import { unique } from "./harness";
 
 let work: string;
@@ -77,6 +79,9 @@ describe("sandboxes across a restart of the local Superserve", () => {
       await sb.commands.run("cat /tmp/bg.pid /home/user/.local/state/mesa/run/mesa.pid")
     ).stdout;
 
+    const egressSocket = socketPathFor(join(ss!.dataDir, "egress"), sb.id);
+    expect((await connectVia(egressSocket, "10.0.0.1:443")).status).toBe(403);
+
     await ss!.stop({ keepSandboxes: true });
     const again = await start();
     expect(await statusOf(sb.id, again), "an active sandbox stays active across the restart").toBe(
@@ -89,6 +94,14 @@ describe("sandboxes across a restart of the local Superserve", () => {
     expect(after.stdout, "the same background process and daemon, still running").toBe(
       `${before}alive\nalive\n`,
     );
+    expect(
+      (await connectVia(egressSocket, "10.0.0.2:443")).status,
+      "the sandbox's egress is served again on the same socket",
+    ).toBe(403);
+    expect(
+      (await info.getNetworkLog({ verdict: "blocked" })).events.map((e) => e.dstIp),
+      "the network log survives the restart",
+    ).toEqual(["10.0.0.2", "10.0.0.1"]);
     await info.commands.run(`echo after-restart > ${dir}/restart.txt`);
     await eventually(
       "the edit made after the restart to reach Mesa",

@@ -100,4 +100,28 @@ describe("the local backends' command line", () => {
       "status does not read the ports",
     ).toMatchObject({ command: "status" });
   });
+
+  it("takes test upstreams on start only, as host=url", () => {
+    expect(
+      parseCli(
+        [
+          "start",
+          "--upstream",
+          "api.example.test=http://127.0.0.1:8080",
+          "--upstream",
+          "b.test=tcp://127.0.0.1:9",
+        ],
+        {},
+        cwd,
+      ),
+    ).toMatchObject({
+      upstreams: { "api.example.test": "http://127.0.0.1:8080", "b.test": "tcp://127.0.0.1:9" },
+    });
+    expect(() => parseCli(["start", "--upstream", "api.example.test"], {}, cwd)).toThrow(
+      /--upstream must be <host>=<url>/,
+    );
+    expect(() => parseCli(["status", "--upstream", "a.test=http://127.0.0.1:1"], {}, cwd)).toThrow(
+      /--upstream applies to start only/,
+    );
+  });
 });
