@@ -7,6 +7,7 @@ import { parseArgs, type Command } from "./args";
 import { readMountConfig, runtimeDirFrom } from "./config";
 import { runMount } from "./daemon";
 import { DAEMON_CHILD_ENV, reportToParent, spawnDaemon } from "./daemonize";
+import { useProxyFromEnv } from "./proxy";
 import { runStats } from "./stats-command";
 
 async function main(argv: string[]): Promise<number> {
@@ -64,6 +65,7 @@ function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+useProxyFromEnv(process.env);
 main(process.argv.slice(2)).then(
   (code) => {
     if (code >= 0) process.exitCode = code;
