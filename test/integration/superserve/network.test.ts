@@ -217,6 +217,15 @@ describe("the egress bridge", () => {
       expect(ca.stdout).toBe(fs.readFileSync(egress.caCertFile, "utf8"));
       const ignoring = await sh(rt, id, "curl -sS --noproxy '*' --max-time 5 https://canary.test/");
       expect(ignoring.exitCode, "a tool ignoring the proxy cannot resolve names").toBe(6);
+      const regenerated = await sh(
+        rt,
+        id,
+        "update-ca-certificates >/dev/null && curl -sS --max-time 10 https://canary.test/regenerated",
+      );
+      expect(
+        regenerated.stdout,
+        `a regenerated system bundle keeps the local CA: ${regenerated.stderr}`,
+      ).toBe("tls canary /regenerated\n");
 
       expect(socatsTo(egress.socketPath)).toHaveLength(1);
       await rt.detach();
