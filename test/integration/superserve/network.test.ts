@@ -245,6 +245,21 @@ describe("the egress bridge", () => {
     expect(socatsTo(egress.socketPath), "destroy leaves no socat behind").toEqual([]);
   }, 120_000);
 
+  it("refuses an egress socket path socat cannot take, or a CA file with a private key, naming the field", async () => {
+    const rt = newRuntime();
+    await expect(
+      rt.boot(spec(unique("bad"), { ...egress, socketPath: join(work, "a,b.sock") })),
+    ).rejects.toThrow(/egress\.socketPath .* must be an absolute path without ','/);
+    await expect(
+      rt.boot(spec(unique("bad"), { ...egress, socketPath: `/${"x".repeat(120)}` })),
+    ).rejects.toThrow(/egress\.socketPath .* is 121 bytes long/);
+    await expect(
+      rt.boot(spec(unique("bad"), { ...egress, caCertFile: join(work, "ca.key") })),
+    ).rejects.toThrow(
+      /egress\.caCertFile .* must hold the CA certificate \(PEM\) and no private key/,
+    );
+  });
+
   it("takes the mesa CLI's fetch through the proxy: `mesa mount -d` over TLS with the local CA", async () => {
     const rt = newRuntime();
     const id = unique("mesa");
