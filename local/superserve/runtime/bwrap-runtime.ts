@@ -189,7 +189,7 @@ export class BwrapRuntime implements SandboxRuntime {
       void exited.then(() => ok(false));
     });
     if (!(await ready)) {
-      await cgroups.remove(spec.id);
+      await this.stop(spec.id); // the egress bridge may have started before the launcher failed
       const stderr = await readFile(logFile, "utf8").catch(() => "");
       throw new Error(`sandbox ${spec.id} failed to boot: ${stderr.trim() || "bwrap exited"}`);
     }

@@ -258,6 +258,12 @@ describe("the egress bridge", () => {
     ).rejects.toThrow(
       /egress\.caCertFile .* must hold the CA certificate \(PEM\) and no private key/,
     );
+    const notALayer = join(work, "not-a-layer");
+    fs.writeFileSync(notALayer, "");
+    await expect(rt.boot({ ...spec(unique("bad"), egress), layers: [notALayer] })).rejects.toThrow(
+      /failed to boot/,
+    );
+    expect(socatsTo(egress.socketPath), "a failed boot leaves no socat behind").toEqual([]);
   });
 
   it("takes the mesa CLI's fetch through the proxy: `mesa mount -d` over TLS with the local CA", async () => {
