@@ -35,9 +35,9 @@ export function networkSetupLines(egress: SandboxEgress | undefined): string[] {
 
 /** `path`, refused with the fix when socat's address syntax or `sun_path` cannot hold it. */
 function checkedSocketPath(path: string): string {
-  if (!path.startsWith("/") || /[,:!\s'"\\]/.test(path))
+  if (!path.startsWith("/") || /[,:!'"\\]/.test(path))
     throw new Error(
-      `egress.socketPath ${JSON.stringify(path)} must be an absolute path without ',', ':', '!', quotes, backslashes or white space (socat's address syntax)`,
+      `egress.socketPath ${JSON.stringify(path)} must be an absolute path without ',', ':', '!', quotes or backslashes (socat's address syntax)`,
     );
   if (Buffer.byteLength(path) > MAX_SOCKET_PATH_BYTES)
     throw new Error(
