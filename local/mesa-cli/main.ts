@@ -33,6 +33,8 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`mesa: ${summary}\n`);
     return 0;
   }
+  // Only the process that talks to Mesa pays for the proxy agent (not `-d`'s parent, not `stats`).
+  useProxyFromEnv(process.env);
   const log = makeLogger(isChild ? undefined : config.logFile);
   try {
     await runMount(config, {
@@ -65,7 +67,6 @@ function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-useProxyFromEnv(process.env);
 main(process.argv.slice(2)).then(
   (code) => {
     if (code >= 0) process.exitCode = code;
