@@ -14,7 +14,8 @@ const LAUNCHER = [
 
 /**
  * Bundles the in-sandbox `mesa` command into ONE executable file, `<outDir>/mesa`, that runs on
- * Node 20 (node builtins and global fetch only, no node_modules), and returns its path. Works
+ * Node 20 (node builtins, global fetch and the bundled undici for proxies; no node_modules at run
+ * time), and returns its path. Works
  * from the TypeScript sources and from the compiled `dist/` alike.
  * Needs `esbuild` (a dependency of this package).
  */

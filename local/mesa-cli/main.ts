@@ -7,6 +7,7 @@ import { parseArgs, type Command } from "./args";
 import { readMountConfig, runtimeDirFrom } from "./config";
 import { runMount } from "./daemon";
 import { DAEMON_CHILD_ENV, reportToParent, spawnDaemon } from "./daemonize";
+import { useProxyFromEnv } from "./proxy";
 import { runStats } from "./stats-command";
 
 async function main(argv: string[]): Promise<number> {
@@ -32,6 +33,8 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`mesa: ${summary}\n`);
     return 0;
   }
+  // Only the process that talks to Mesa pays for the proxy agent (not `-d`'s parent, not `stats`).
+  useProxyFromEnv(process.env);
   const log = makeLogger(isChild ? undefined : config.logFile);
   try {
     await runMount(config, {

@@ -40,9 +40,9 @@ export function buildSpecHash(spec: BuildSpec): string {
 class BuildFailure extends Error {}
 
 /**
- * Runs template builds: a build sandbox on the image `from` resolves to (egress allowed
- * everywhere public, no secrets, and the template's limits), the steps in order, start/ready commands checked, then its writable
- * layer becomes the template's layer.
+ * Runs template builds: a build sandbox on the image `from` resolves to (in its own network
+ * namespace, egress allowed everywhere public, no secrets, with the template's limits), the steps
+ * in order, start/ready commands checked, then its writable layer becomes the template's layer.
  */
 export class TemplateBuilder {
   private readonly running = new Map<string, AbortController>();

@@ -14,7 +14,7 @@ export interface ImageRecipe {
   customize: string[];
 }
 
-/** Every image gets these: a hosts file (localhost resolves), an empty resolv.conf bound at run time, /home/user. */
+/** Every image gets these: a hosts file (localhost resolves), an empty resolv.conf (a sandbox has no resolver: the egress proxy resolves names), /home/user. */
 const COMMON_CUSTOMIZE = [
   `printf '127.0.0.1\\tlocalhost\\n::1\\tlocalhost ip6-localhost ip6-loopback\\n' > "$1/etc/hosts"`,
   `: > "$1/etc/resolv.conf"`,

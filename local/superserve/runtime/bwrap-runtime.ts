@@ -7,8 +7,10 @@ import type { Readable } from "node:stream";
 import { shellQuote } from "../../shared/shell-quote";
 import type { SandboxCgroups } from "./cgroups";
 import { diskUsage } from "./disk-usage";
+import { networkSetupLines } from "./network";
 import { hostBinds, rootOverlayCommand } from "./rootfs";
 import { SANDBOX_HOME, SANDBOX_PATH } from "./sandbox-env";
+import { writeTrustLayer } from "./trust-layer";
 import type {
   ExecOutput,
   ExecRequest,
@@ -51,7 +53,7 @@ interface RuntimeState {
   nsPid: number;
   /** Its start time (`/proc/<pid>/stat` field 22): a reused pid never matches. */
   nsStart: string;
-  /** Pids that make up the sandbox itself. */
+  /** Pids that make up the sandbox itself (its egress bridge included). */
   infra: number[];
   /** `/proc/sys/kernel/random/boot_id` when it booted. */
   bootId: string;
@@ -85,10 +87,12 @@ function startTime(pid: number): string | undefined {
 }
 
 /**
- * Sandboxes as bubblewrap containers: pid, mount, uts and ipc namespaces, hostname = id, the
- * host network. The root file system is one overlay assembled in a private mount namespace (so a
- * crash never leaves mounts behind): the sandbox's writable layer over the template layers over
- * the image. Commands join the sandbox with nsenter and its cgroups (freezer, memory, CPU).
+ * Sandboxes as bubblewrap containers: pid, mount, uts, ipc and network namespaces, hostname = id.
+ * The network is the sandbox's own: `lo` only, with `127.0.0.1:3128` bridged to its egress proxy
+ * when the spec has one (network.ts). The root file system is one overlay assembled in a private
+ * mount namespace (so a crash never leaves mounts behind): the sandbox's writable layer over its
+ * trust layer (trust-layer.ts) over the template layers over the image. Commands join the sandbox
+ * with nsenter and its cgroups (freezer, memory, CPU).
  * Sandboxes do not die with this process: {@link detach} freezes them, {@link adopt} takes them back.
  */
 export class BwrapRuntime implements SandboxRuntime {
@@ -118,7 +122,9 @@ export class BwrapRuntime implements SandboxRuntime {
     const { cgroups } = this.opts;
     const disk = this.diskDir(spec.id);
     for (const d of ["merged", "upper", "work"]) await mkdir(join(disk, d), { recursive: true });
+    const network = networkSetupLines(spec.egress);
     const mount = rootOverlayCommand(spec, disk);
+    await writeTrustLayer(join(disk, "trust"), spec);
     await cgroups.create(spec.id, spec.limits);
     const fileBlocks = spec.limits.diskMib * 2048;
     const bwrapArgs = [
@@ -152,25 +158,28 @@ export class BwrapRuntime implements SandboxRuntime {
       "-c",
       `trap '' TERM INT HUP; echo ready; exec sleep infinity >/dev/null 2>&1`,
     ];
-    const script = [
+    // The launcher: a new network namespace (set up while still in the host's mount namespace),
+    // then a private mount namespace for the root overlay, then bwrap; one pid throughout.
+    const inMountNs = [
       "set -e",
-      ...cgroups.procsFiles(spec.id).map((f) => `echo $$ > ${shellQuote(f)}`),
       `ulimit -f ${fileBlocks}`,
       mount,
       `cd ${shellQuote(join(disk, "merged"))}`,
       `exec bwrap ${bwrapArgs.map(shellQuote).join(" ")}`,
     ].join("\n");
+    const script = [
+      "set -e",
+      ...cgroups.procsFiles(spec.id).map((f) => `echo $$ > ${shellQuote(f)}`),
+      ...network,
+      `exec unshare --mount --propagation private /bin/sh -c ${shellQuote(inMountNs)}`,
+    ].join("\n");
     const logFile = join(disk, "launcher.log");
     const log = openSync(logFile, "w");
-    const launcher = spawn(
-      "/usr/bin/unshare",
-      ["--mount", "--propagation", "private", "/bin/sh", "-c", script],
-      {
-        stdio: ["ignore", "pipe", log, "pipe"],
-        env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" },
-        detached: true,
-      },
-    );
+    const launcher = spawn("/usr/bin/unshare", ["--net", "/bin/sh", "-c", script], {
+      stdio: ["ignore", "pipe", log, "pipe"],
+      env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" },
+      detached: true,
+    });
     closeSync(log);
     const exited = new Promise<void>((ok) => launcher.once("exit", () => ok()));
     const info = childPid(launcher.stdio[3] as Readable);
@@ -180,15 +189,15 @@ export class BwrapRuntime implements SandboxRuntime {
       void exited.then(() => ok(false));
     });
     if (!(await ready)) {
-      await cgroups.remove(spec.id);
+      await this.stop(spec.id); // the egress bridge may have started before the launcher failed
       const stderr = await readFile(logFile, "utf8").catch(() => "");
       throw new Error(`sandbox ${spec.id} failed to boot: ${stderr.trim() || "bwrap exited"}`);
     }
     const nsPid = await info;
-    const children = await readFile(`/proc/${nsPid}/task/${nsPid}/children`, "utf8").catch(
-      () => "",
-    );
-    const infra = [launcher.pid!, nsPid, ...children.split(" ").filter(Boolean).map(Number)];
+    // The launcher's children are the sandbox's init and its egress bridge; the init's, its shell.
+    const infra = [
+      ...new Set([launcher.pid!, ...(await children(launcher.pid!)), ...(await children(nsPid))]),
+    ];
     // The sandbox's own processes are never the OOM killer's choice: a command past the memory limit is.
     for (const pid of infra)
       await writeFile(`/proc/${pid}/oom_score_adj`, "-1000").catch(() => undefined);
@@ -397,6 +406,7 @@ export class BwrapRuntime implements SandboxRuntime {
         "--mount",
         "--uts",
         "--ipc",
+        "--net",
         "--pid",
         "--root",
         "--",
@@ -496,6 +506,12 @@ async function readAll(stream: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const c of stream) chunks.push(c as Buffer);
   return Buffer.concat(chunks);
+}
+
+/** Pids of the children of `pid` (its main thread's), empty when it is gone. */
+async function children(pid: number): Promise<number[]> {
+  const text = await readFile(`/proc/${pid}/task/${pid}/children`, "utf8").catch(() => "");
+  return text.split(" ").filter(Boolean).map(Number);
 }
 
 /** Reads the `child-pid` bwrap reports on its info fd (which stays open while it runs). */

@@ -9,8 +9,9 @@ export const TOOLS_MOUNT = "/opt/superserve-local/bin";
 
 /**
  * The shell command that mounts a sandbox's root file system at `<disk>/merged`: one overlay of
- * the sandbox's writable layer (`<disk>/upper`) over the template layers over the image. Run in
- * the sandbox's private mount namespace, so nothing is mounted on the host.
+ * the sandbox's writable layer (`<disk>/upper`) over its trust layer (`<disk>/trust`, see
+ * trust-layer.ts) over the template layers over the image. Run in the sandbox's private mount
+ * namespace, so nothing is mounted on the host.
  */
 export function rootOverlayCommand(spec: SandboxBootSpec, disk: string): string {
   if (!existsSync(spec.image)) {
@@ -18,18 +19,19 @@ export function rootOverlayCommand(spec: SandboxBootSpec, disk: string): string 
       `the image of sandbox ${spec.id} is missing (${spec.image}); the image cache was cleared: rebuild the template`,
     );
   }
-  const lowers = [...spec.layers.filter((l) => existsSync(l)), spec.image];
+  const lowers = [join(disk, "trust"), ...spec.layers.filter((l) => existsSync(l)), spec.image];
   const options = `lowerdir=${lowers.join(":")},upperdir=${join(disk, "upper")},workdir=${join(disk, "work")}`;
   return `mount -t overlay overlay -o ${shellQuote(options)} ${shellQuote(join(disk, "merged"))}`;
 }
 
-/** The read-only host paths bound into every sandbox: the tools, their Node.js runtime, the resolver config. */
+/**
+ * The read-only host paths bound into every sandbox: the tools and their Node.js runtime. Not the
+ * host's resolver configuration: a sandbox has no resolver (its network is its own loopback; names
+ * are resolved by the egress proxy), so the image's empty `/etc/resolv.conf` stays.
+ */
 export function hostBinds(opts: { toolsDir?: string; nodeRuntimeDir?: string }): string[] {
   return [
     ...(opts.toolsDir ? ["--ro-bind", opts.toolsDir, TOOLS_MOUNT] : []),
     ...(opts.nodeRuntimeDir ? ["--ro-bind", opts.nodeRuntimeDir, NODE_RUNTIME_MOUNT] : []),
-    ...(existsSync("/etc/resolv.conf")
-      ? ["--ro-bind", "/etc/resolv.conf", "/etc/resolv.conf"]
-      : []),
   ];
 }

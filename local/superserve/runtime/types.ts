@@ -3,8 +3,10 @@ import type { SandboxLimits } from "./cgroups";
 
 /** A sandbox's way out of its own network namespace. */
 export interface SandboxEgress {
-  /** Host path of the Unix socket on which the egress layer serves this sandbox's HTTP proxy
-   *  (CONNECT host:port, and absolute-form plain-HTTP requests). At most 100 bytes long. */
+  /**
+   * Host path of the Unix socket on which the egress layer serves this sandbox's HTTP proxy
+   * (CONNECT host:port, and absolute-form plain-HTTP requests). At most 100 bytes long.
+   */
   socketPath: string;
   /** Host path of a PEM file holding the local CA certificate that sandboxes trust (never its key). */
   caCertFile: string;
@@ -23,6 +25,10 @@ export interface SandboxBootSpec {
   layers: string[];
   /** CPU, memory and file-size limits (the template's shape). */
   limits: SandboxLimits;
+  /**
+   * The egress proxy bridged to `127.0.0.1:3128` inside the sandbox's network namespace, and
+   * the CA its commands trust. Unset: the sandbox has only its own loopback, no way out.
+   */
   egress?: SandboxEgress;
 }
 
