@@ -18,10 +18,11 @@
  * every sandbox of the environment can be created at once, as the script's Promise.all does),
  * BENCH_UP_PROGRAM ("component", the default: an AgentEnvironment; "resources": the same repo,
  * template and sandboxes declared one by one, to isolate the component's cost), BENCH_UP_RUNTIME
- * ("compiled", the default and what `npm run up` runs: the programs compiled to JavaScript before
- * the timed runs, as a build step does; "ts-node": TypeScript compiled by the language host at
- * every run). The environment passes through to the engine, e.g.
- * PULUMI_NODEJS_TRANSPILE_ONLY=true for ts-node without its type check.
+ * ("ts-node", the default and what `npm run up` runs: TypeScript compiled by the language host at
+ * every run; "compiled": the programs compiled to JavaScript before the timed runs, as a build
+ * step would, and run with `typescript: false` — see the README for why it gains nothing with
+ * the language host scripts/install-pulumi.sh builds). The environment passes through to the
+ * engine, e.g. PULUMI_NODEJS_TRANSPILE_ONLY=true for ts-node without its type check.
  * Needs root (the local Superserve).
  */
 import * as superserveSdk from "@superserve/sdk";
@@ -227,7 +228,7 @@ async function main(): Promise<void> {
   const program = process.env.BENCH_UP_PROGRAM ?? "component";
   if (program !== "component" && program !== "resources")
     throw new Error(`BENCH_UP_PROGRAM must be "component" or "resources"; got "${program}"`);
-  const runtime = process.env.BENCH_UP_RUNTIME ?? "compiled";
+  const runtime = process.env.BENCH_UP_RUNTIME ?? "ts-node";
   if (runtime !== "compiled" && runtime !== "ts-node")
     throw new Error(`BENCH_UP_RUNTIME must be "compiled" or "ts-node"; got "${runtime}"`);
 
