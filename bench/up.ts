@@ -94,6 +94,10 @@ async function bundleScript(dir: string): Promise<string> {
     format: "esm",
     target: "node20",
     packages: "external",
+    // The provider's modules load some packages with require() on first use (see data-plane.ts).
+    banner: {
+      js: 'import { createRequire } from "node:module"; const require = createRequire(import.meta.url);',
+    },
     outfile,
     logLevel: "warning",
   });
