@@ -163,6 +163,7 @@ async function runScript(
     metadata: { bench: id },
     templatePollMs: method === "tuned script" ? TUNED_POLL_MS : undefined,
   };
+  const loadBefore = loadavg()[0];
   const startEpoch = Date.now();
   const run = await runNode(bench.script, {
     ...process.env,
@@ -185,7 +186,7 @@ async function runScript(
       method,
       n,
       ms: run.ms,
-      load: loadavg()[0],
+      load: [loadBefore, loadavg()[0]],
       timeline,
       note: `node+SDK load ${result.loadedMs.toFixed(0)} ms, repo+template ${result.foundationMs.toFixed(0)} ms, per sandbox median ${sorted[Math.floor(sorted.length / 2)].toFixed(0)} / max ${sorted[sorted.length - 1].toFixed(0)} ms`,
     };
@@ -205,13 +206,21 @@ async function runPulumi(
     bench.program === "resources" ? resourcesProgram(id, n) : environmentProgram(id, n);
   const project = await newProject(`bench-${id}`, program, bench.env, bench.runtime);
   try {
+    const loadBefore = loadavg()[0];
     const startEpoch = Date.now();
     const up = await timePulumi(project, upArgs(parallel), "up");
     const timeline = await timelineOf(bench, id, startEpoch, up.ms);
     if (timeline.activeSandboxes !== n)
       throw new Error(`pulumi up left ${timeline.activeSandboxes} active sandboxes, expected ${n}`);
     await noop(project);
-    return { method: "pulumi", n, ms: up.ms, load: loadavg()[0], timeline, note: up.summary };
+    return {
+      method: "pulumi",
+      n,
+      ms: up.ms,
+      load: [loadBefore, loadavg()[0]],
+      timeline,
+      note: up.summary,
+    };
   } finally {
     await timePulumi(project, destroyArgs(parallel), "destroy").catch((err: unknown) =>
       console.error(`destroy of ${id} failed: ${String(err)}`),
@@ -281,22 +290,24 @@ async function main(): Promise<void> {
       for (let i = 0; i < noopRepeat; i++) {
         const pair = [
           async () => {
+            const loadBefore = loadavg()[0];
             const run = await timePulumi(project, upArgs(parallelFor(n)), `noop-${i}`);
             measurements.push({
               method: "pulumi no-op",
               n,
               ms: run.ms,
-              load: loadavg()[0],
+              load: [loadBefore, loadavg()[0]],
               note: run.summary,
             });
           },
           async () => {
+            const loadBefore = loadavg()[0];
             const run = await timePulumi(emptyProject, upArgs(parallelFor(0)), `noop-${i}`);
             measurements.push({
               method: "empty no-op",
               n: 0,
               ms: run.ms,
-              load: loadavg()[0],
+              load: [loadBefore, loadavg()[0]],
               note: run.summary,
             });
           },
@@ -331,7 +342,7 @@ async function main(): Promise<void> {
           await step();
           const last = measurements[measurements.length - 1];
           console.log(
-            `  ${last.method.padEnd(12)} N=${String(n).padStart(2)}: ${last.ms.toFixed(0).padStart(6)} ms  load ${last.load.toFixed(1)}  (${last.note})`,
+            `  ${last.method.padEnd(12)} N=${String(n).padStart(2)}: ${last.ms.toFixed(0).padStart(6)} ms  load ${last.load.map((l) => l.toFixed(1)).join("→")}  (${last.note})`,
           );
         }
       }
