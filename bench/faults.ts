@@ -87,7 +87,12 @@ async function main(): Promise<void> {
     );
     for (let i = 1; i <= runs; i++) {
       const id = `bf${i}-${Date.now().toString(36)}`;
-      const project = await newProject(`bench-${id}`, environmentProgram(id, count), env);
+      const project = await newProject(
+        `bench-${id}`,
+        environmentProgram(id, count),
+        env,
+        "ts-node",
+      );
       const before = proxies.map((p) => ({ ...p.counts }));
       for (const p of proxies) p.setRate(rate);
       const started = performance.now();

@@ -54,13 +54,17 @@ export interface PulumiRun {
   summary: string;
 }
 
-/** Create a project (not timed): a temp dir, a file backend and a stack. */
+/** How the engine runs the programs: compiled JavaScript or TypeScript through ts-node. */
+export type ProgramRuntime = "compiled" | "ts-node";
+
+/** Create a project (not timed): a temp dir, a file backend and a stack (and the compiled program). */
 export function newProject(
   name: string,
   program: string,
   env: Record<string, string>,
+  runtime: ProgramRuntime,
 ): Promise<TempProject> {
-  return createTempProject({ name, program, env, stackName: "bench" });
+  return createTempProject({ name, program, env, runtime, stackName: "bench" });
 }
 
 /**

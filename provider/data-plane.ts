@@ -7,9 +7,17 @@
  * dispatcher that rewrites the data-plane origins. The provider installs it only when
  * {@link SuperserveSettings.dataPlaneOrigin} is set; the tests and benchmarks that drive the SDK
  * against the local backend in-process use the same code ({@link routeDataPlaneTo}).
+ *
+ * undici (~95 modules) is loaded on first use, not with this module: the provider process loads
+ * this module for every MountedSandbox operation, and most of them (check, diff, and everything
+ * against the real services) never route.
  */
-import { Agent, getGlobalDispatcher, setGlobalDispatcher, type Dispatcher } from "undici";
+import type { Dispatcher } from "undici";
 import type { SuperserveSettings } from "./config";
+
+function undici(): typeof import("undici") {
+  return require("undici") as typeof import("undici");
+}
 
 /** Header carrying the data-plane host the SDK addressed (the local backend reads the sandbox id from it). */
 const ORIGINAL_HOST_HEADER = "x-superserve-original-host";
@@ -31,7 +39,7 @@ function isDataPlaneHost(hostname: string): boolean {
  * `x-superserve-original-host`.
  */
 export function dataPlaneDispatcher(origin: string): Dispatcher {
-  return new Agent().compose((dispatch) => (opts, handler) => {
+  return new (undici().Agent)().compose((dispatch) => (opts, handler) => {
     const from = new URL(String(opts.origin));
     if (!isDataPlaneHost(from.hostname)) return dispatch(opts, handler);
     const headers = Array.isArray(opts.headers)
@@ -49,6 +57,7 @@ export function dataPlaneDispatcher(origin: string): Dispatcher {
  * fetch and WebSocket use it), unless one routing to `origin` is installed already.
  */
 export function routeDataPlaneTo(origin: string): void {
+  const { getGlobalDispatcher, setGlobalDispatcher } = undici();
   if (routed.get(getGlobalDispatcher()) === origin) return;
   const dispatcher = dataPlaneDispatcher(origin);
   routed.set(dispatcher, origin);

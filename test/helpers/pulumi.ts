@@ -21,6 +21,7 @@ import {
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
+import { transformSync } from "esbuild";
 
 export const repoRoot = resolve(__dirname, "..", "..");
 
@@ -49,6 +50,12 @@ export interface TempProjectOptions {
   config?: Record<string, { value: string; secret?: boolean }>;
   /** Extra environment for the engine, the program and the providers. */
   env?: Record<string, string>;
+  /**
+   * How the engine runs the program: "ts-node" (the default: `typescript: true`, compiled by
+   * the language host at every run) or "compiled" (`index.ts` compiled to `index.js` here, as a
+   * build step would, and run as plain JavaScript: `typescript: false`, `main: index.js`).
+   */
+  runtime?: "ts-node" | "compiled";
 }
 
 export interface TempProject {
@@ -56,7 +63,7 @@ export interface TempProject {
   stack: Stack;
   /** The environment every `pulumi` run of this project gets. */
   env: Record<string, string>;
-  /** Replace the program (`index.ts`). */
+  /** Replace the program (`index.ts`, and its `index.js` when compiled). */
   writeProgram(source: string): void;
   /** Run the CLI directly in the project, in a process group of its own (see killPulumi). */
   spawnPulumi(args: string[]): ChildProcess;
@@ -83,9 +90,11 @@ export async function createTempProject(opts: TempProjectOptions): Promise<TempP
   const stateDir = join(dir, ".state");
   mkdirSync(stateDir);
   const name = opts.name ?? "e2e";
+  const compiled = opts.runtime === "compiled";
   writeFileSync(
     join(dir, "Pulumi.yaml"),
-    `name: ${name}\nruntime:\n  name: nodejs\n  options:\n    typescript: true\n`,
+    `name: ${name}\nruntime:\n  name: nodejs\n  options:\n    typescript: ${!compiled}\n` +
+      (compiled ? "main: index.js\n" : ""),
   );
   writeFileSync(join(dir, "package.json"), JSON.stringify({ name, private: true }) + "\n");
   writeFileSync(
@@ -102,7 +111,11 @@ export async function createTempProject(opts: TempProjectOptions): Promise<TempP
       files: ["index.ts"],
     }) + "\n",
   );
-  writeFileSync(join(dir, "index.ts"), opts.program);
+  const writeProgram = (source: string) => {
+    writeFileSync(join(dir, "index.ts"), source);
+    if (compiled) writeFileSync(join(dir, "index.js"), compileProgram(source));
+  };
+  writeProgram(opts.program);
   symlinkSync(join(repoRoot, "node_modules"), join(dir, "node_modules"), "dir");
 
   const binary = pulumiPath();
@@ -136,7 +149,7 @@ export async function createTempProject(opts: TempProjectOptions): Promise<TempP
     stack,
     env,
     stateDir,
-    writeProgram: (source) => writeFileSync(join(dir, "index.ts"), source),
+    writeProgram,
     spawnPulumi,
     async runPulumi(args) {
       const child = spawnPulumi(args);
@@ -170,6 +183,12 @@ export async function createTempProject(opts: TempProjectOptions): Promise<TempP
       }
     },
   };
+}
+
+/** A program's TypeScript as the CommonJS a build step emits (types stripped, no type check). */
+function compileProgram(source: string): string {
+  return transformSync(source, { loader: "ts", format: "cjs", platform: "node", target: "node20" })
+    .code;
 }
 
 function filesUnder(dir: string): string[] {
