@@ -120,7 +120,6 @@ export async function buildDirectly(
       env: {
         MESA_ORG: targets.mesa.org,
         MESA_API_KEY: token.token,
-        MESA_API_URL: targets.mesa.url,
         MESA_REPO_REVS: `${targets.mesa.org}/${repoName}=bookmark:${bookmark}`,
       },
       timeoutMs: (MOUNT_TIMEOUT_SECONDS + 30) * 1000,

@@ -257,6 +257,7 @@ async function main(): Promise<void> {
       port: 0,
       dataDir: join(work, "superserve"),
       sandboxTools: tools,
+      mesaUrl: mesaServer.url,
     });
     routeDataPlaneTo(ss.url);
     const targets: DirectTargets = {
