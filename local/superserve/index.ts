@@ -40,7 +40,7 @@ export interface LocalSuperserveOptions {
   port?: number;
   /** Interface to listen on. @default "127.0.0.1" */
   host?: string;
-  /** Host directory mounted read-only at /opt/superserve-local/bin in every sandbox and put first on PATH. */
+  /** Host directory mounted read-only at /opt/superserve-local/bin in every sandbox, last on PATH. */
   sandboxTools?: string;
   /**
    * Where the sandbox images (and the tools' Node.js runtime) are cached, shared by every data dir.

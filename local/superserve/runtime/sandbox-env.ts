@@ -3,8 +3,12 @@ import { TOOLS_MOUNT } from "./rootfs";
 /** The home directory of a sandbox, and where its commands start. */
 export const SANDBOX_HOME = "/home/user";
 
-/** The PATH of every sandbox process. */
-export const SANDBOX_PATH = `${TOOLS_MOUNT}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`;
+/**
+ * The PATH of every sandbox process: the image's directories first, so a `mesa` installed by
+ * `https://mesa.dev/install.sh` (in a template step or at run time, as the vendors' guide does)
+ * is the one found; the local tools last, a fallback for templates that never ran the installer.
+ */
+export const SANDBOX_PATH = `/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:${TOOLS_MOUNT}`;
 
 /** The port on the sandbox's own loopback bridged to its egress proxy (the sandbox's only way out). */
 export const SANDBOX_PROXY_PORT = 3128;

@@ -1,0 +1,257 @@
+/**
+ * The vendors' guide runs as written on the local backends.
+ *
+ * The guide: "Mesa" in Superserve's storage docs (https://docs.superserve.ai/storage/mesa.md),
+ * the same flow as Mesa's Superserve integration guide
+ * (https://docs.mesa.dev/content/integration-guides/superserve). In three steps: outside the
+ * sandbox the Mesa SDK creates the repo and signs a short-lived, repo-scoped access token
+ * (locally, from the API key, which never enters the sandbox); inside, the `mesa` CLI is installed
+ * with the standard script (`curl -fsSL https://mesa.dev/install.sh | sh -s -- --yes`; the guide
+ * notes it apt-installs fuse3, and that Superserve's microVMs need neither `user_allow_other`
+ * nor `chmod 666 /dev/fuse`) and `mesa mount --daemonize` runs with just `MESA_ORG` and
+ * `MESA_API_KEY` (the token); then the agent works in `~/.local/share/mesa/mnt/<org>/<repo>` and
+ * every edit is persisted back to Mesa. Its TypeScript script: `new Mesa({ apiKey })` →
+ * `mesa.repos.create({ name: "agent-workspace" })` → `mesa.tokens.create({ scopes: ["read",
+ * "write"], repos: ["my-org/agent-workspace"], ttl_seconds: 3600 })` → `Sandbox.create({
+ * fromTemplate: "superserve/base", … })` → the installer → `mesa mount -d`. For sandboxes that
+ * start ready, it bakes the CLI into a custom template (`from: "ubuntu:24.04"`, an apt step, the
+ * installer step), whose sandboxes mount without an install.
+ *
+ * The scripts, as written with only credentials, endpoints and the org swapped, are in
+ * ./seed-guide/ (guide.mts, custom-template.mts). This test starts the local backends as a user
+ * does (`pulumi-superserve-mesa-local start`, its own data directory and free ports), runs each
+ * script as a separate process with the credentials a user would export, checks every step it
+ * printed, reads the agent's edit back with the Mesa SDK, and checks in the sandbox's network log
+ * that the flow went through the vendor hosts the guide names (the installer from `mesa.dev`, the
+ * mount against `api.mesa.dev`, no `MESA_API_URL`).
+ */
+import type { Mesa } from "@mesadev/sdk" with { "resolution-mode": "import" };
+import { Sandbox, Template, type NetworkEvent } from "@superserve/sdk";
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { routeDataPlaneTo } from "../../provider/data-plane";
+import type { LocalEndpoints } from "../../provider/local-endpoints";
+import { eventually } from "../helpers/eventually";
+import { remoteText } from "../helpers/mesa-repos";
+
+const repoRoot = resolve(__dirname, "..", "..");
+const scripts = join(__dirname, "seed-guide");
+const run = promisify(execFile);
+
+/** What the scripts create (their names are the guide's), removed in afterAll. */
+const CREATED = {
+  repos: ["agent-workspace", "agent-workspace-prebaked"],
+  sandboxes: ["mesa-agent", "mesa-agent-prebaked"],
+  template: "mesa-agent",
+};
+/** The edit the scripts' agent step makes in the mount. */
+const AGENT_FILE = "AGENT_NOTES.md";
+const AGENT_TEXT = "written by the agent\n";
+/** Where the guide's agent works: `~/.local/share/mesa/mnt/<org>/<repo>` (HOME is /home/user). */
+const MOUNT_ROOT = "/home/user/.local/share/mesa/mnt";
+
+let localDir: string;
+let endpoints: LocalEndpoints;
+let mesa: Mesa;
+
+const conn = () => ({ apiKey: endpoints.superserve.apiKey, baseUrl: endpoints.superserve.url });
+
+/** The environment of everything started here: the caller's, without any credentials. */
+function cleanEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const key of [
+    "MESA_API_KEY",
+    "MESA_API_URL",
+    "MESA_ORG",
+    "SUPERSERVE_API_KEY",
+    "SUPERSERVE_BASE_URL",
+    "PSM_LOCAL_DIR",
+    "PSM_MESA_PORT",
+    "PSM_SUPERSERVE_PORT",
+  ])
+    delete env[key];
+  return env;
+}
+
+/** `pulumi-superserve-mesa-local <args>` with this test's data directory. */
+async function local(...args: string[]): Promise<string> {
+  const { stdout } = await run(
+    process.execPath,
+    [join(repoRoot, "local", "dist", "cli.js"), ...args, "--data-dir", localDir],
+    { env: cleanEnv(), timeout: 180_000 },
+  );
+  return stdout;
+}
+
+/** One step a script printed: `step <name>: <what it did>`. */
+interface Step {
+  name: string;
+  done: string;
+}
+
+/**
+ * Run a guide script (tsx, with the endpoint preload) with the credentials a user exports;
+ * returns the steps it printed. A failed step fails here with the script's output.
+ */
+async function runScript(file: string): Promise<Step[]> {
+  const env = {
+    ...cleanEnv(),
+    MESA_API_KEY: endpoints.mesa.apiKey,
+    MESA_API_URL: endpoints.mesa.url,
+    MESA_ORG: endpoints.mesa.org,
+    SUPERSERVE_API_KEY: endpoints.superserve.apiKey,
+    SUPERSERVE_BASE_URL: endpoints.superserve.url,
+  };
+  const tsx = join(repoRoot, "node_modules", ".bin", "tsx");
+  const result = await run(tsx, ["--import", "./local-endpoints.mts", file], {
+    cwd: scripts,
+    env,
+    timeout: 600_000,
+  }).catch((error: unknown) => {
+    const failed = error as Error & { code?: number; stdout?: string; stderr?: string };
+    throw new Error(
+      `${file} exited ${failed.code}:\n${failed.stdout ?? ""}\n${failed.stderr ?? failed.message}`,
+    );
+  });
+  return result.stdout
+    .split("\n")
+    .map((line) => /^step ([^:]+): (.*)$/.exec(line))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map(([, name, done]) => ({ name, done }));
+}
+
+function stepDone(steps: Step[], name: string): string {
+  const step = steps.find((s) => s.name === name);
+  if (!step) throw new Error(`no step ${name} among ${steps.map((s) => s.name).join(", ")}`);
+  return step.done;
+}
+
+/** The sandbox a script created, by the name the guide gives it. */
+async function sandboxNamed(name: string): Promise<Sandbox> {
+  const info = (await Sandbox.list(conn())).find((s) => s.name === name);
+  if (!info) throw new Error(`no sandbox named ${name}`);
+  return Sandbox.connect(info.id, conn());
+}
+
+/** Every row of a sandbox's network log (it pages). */
+async function networkLog(sandbox: Sandbox): Promise<NetworkEvent[]> {
+  const events: NetworkEvent[] = [];
+  let before: string | undefined;
+  for (;;) {
+    const page = await sandbox.getNetworkLog({ limit: 100, before });
+    events.push(...page.events);
+    if (!page.hasMore) return events;
+    before = page.nextCursor;
+  }
+}
+
+const requestsTo = (events: NetworkEvent[], host: string) =>
+  events.filter((e) => e.kind === "request" && e.host === host);
+
+/** The agent's edit, read back from `repo`'s default bookmark with the Mesa SDK. */
+async function editReachedMesa(repo: string): Promise<void> {
+  const { default_bookmark } = await mesa.repos.get({ repo });
+  expect(
+    await eventually(
+      `${AGENT_FILE} on ${repo}@${default_bookmark} in Mesa`,
+      () => remoteText(mesa, repo, AGENT_FILE, default_bookmark),
+      20_000,
+      250,
+    ),
+  ).toBe(AGENT_TEXT);
+}
+
+beforeAll(async () => {
+  localDir = mkdtempSync(join(tmpdir(), "psm-seed-guide-"));
+  const started = JSON.parse(
+    await local("start", "--mesa-port", "0", "--superserve-port", "0", "--json"),
+  ) as LocalEndpoints & { running: boolean };
+  expect(started.running, "the local backends started").toBe(true);
+  endpoints = started;
+  // This process reads the sandboxes' state back with the SDK, as the scripts do.
+  routeDataPlaneTo(endpoints.superserve.url);
+  const sdk = await import("@mesadev/sdk");
+  mesa = new sdk.Mesa({
+    apiKey: endpoints.mesa.apiKey,
+    apiUrl: endpoints.mesa.url,
+    org: endpoints.mesa.org,
+  });
+}, 300_000);
+
+afterAll(async () => {
+  try {
+    if (endpoints) {
+      const all = await Sandbox.list(conn()).catch(() => []);
+      for (const s of all.filter((s) => CREATED.sandboxes.includes(s.name)))
+        await Sandbox.killById(s.id, conn()).catch(() => undefined);
+      await Template.deleteById(CREATED.template, conn()).catch(() => undefined);
+      for (const repo of CREATED.repos) await mesa?.repos.delete({ repo }).catch(() => undefined);
+    }
+  } finally {
+    if (localDir) {
+      await local("stop", "--all").catch(() => undefined);
+      rmSync(localDir, { recursive: true, force: true });
+    }
+  }
+}, 300_000);
+
+describe("the vendors' guide, as written, on the local backends", () => {
+  it("superserve/base: every step passes and the agent's edit reaches Mesa", async () => {
+    const steps = await runScript("guide.mts");
+    expect(steps.map((s) => s.name)).toEqual([
+      "repos.create",
+      "tokens.create",
+      "Sandbox.create",
+      "install",
+      "mesa mount -d",
+      "agent",
+    ]);
+    expect(stepDone(steps, "install")).toContain("installed to /usr/local/bin/mesa");
+    expect(stepDone(steps, "mesa mount -d")).toContain("mounted 1 repo(s)");
+    expect(stepDone(steps, "agent")).toContain(
+      `${MOUNT_ROOT}/${endpoints.mesa.org}/agent-workspace`,
+    );
+    await editReachedMesa("agent-workspace");
+
+    const log = await networkLog(await sandboxNamed("mesa-agent"));
+    expect(
+      requestsTo(log, "mesa.dev").map((e) => `${e.method} ${e.path} ${e.status}`),
+      "the installer came from https://mesa.dev/install.sh",
+    ).toContain("GET /install.sh 200");
+    expect(
+      requestsTo(log, "api.mesa.dev").length,
+      "the mount talked to api.mesa.dev, the CLI's default",
+    ).toBeGreaterThan(0);
+  });
+
+  it("the guide's custom template (ubuntu:24.04, apt, installer) builds, and its sandboxes mount without an install", async () => {
+    const steps = await runScript("custom-template.mts");
+    expect(steps.map((s) => s.name)).toEqual([
+      "Template.create",
+      "repos.create",
+      "tokens.create",
+      "Sandbox.create",
+      "mesa on the PATH",
+      "mesa mount -d",
+      "agent",
+    ]);
+    expect(stepDone(steps, "Template.create")).toContain("ready");
+    expect(
+      stepDone(steps, "mesa on the PATH"),
+      "the wrapper the template's installer step left",
+    ).toBe("exit 0: /usr/local/bin/mesa");
+    expect(stepDone(steps, "mesa mount -d")).toContain("mounted 1 repo(s)");
+    await editReachedMesa("agent-workspace-prebaked");
+
+    const log = await networkLog(await sandboxNamed("mesa-agent-prebaked"));
+    expect(requestsTo(log, "mesa.dev"), "no installer download in the sandbox").toEqual([]);
+    expect(
+      requestsTo(log, "api.mesa.dev").length,
+      "the mount talked to api.mesa.dev",
+    ).toBeGreaterThan(0);
+  });
+});
