@@ -67,6 +67,8 @@ async function main(): Promise<void> {
     port: 0,
     dataDir: join(work, "superserve"),
     sandboxTools: await prepareSandboxTools(join(work, "tools")),
+    // The sandboxes' mounts reach it under the CLI's default host (the provider gets the fault proxy).
+    mesaUrl: mesaServer.url,
   });
   routeDataPlaneTo(ss.url);
   const conn = { apiKey: ss.apiKey, baseUrl: ss.url };

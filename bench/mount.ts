@@ -142,7 +142,7 @@ async function benchInSandboxes(
   edits: number,
 ): Promise<Figures> {
   const { Sandbox, Template } = await import("@superserve/sdk");
-  const ss = await startLocalSuperserve({ port: 0, sandboxTools: tools });
+  const ss = await startLocalSuperserve({ port: 0, sandboxTools: tools, mesaUrl: server.url });
   routeDataPlaneTo(ss.url);
   const conn = { apiKey: ss.apiKey, baseUrl: ss.url };
   const figures: Figures = { label: "in sandboxes", files: 100, mountMs: [], editMs: [] };
@@ -177,7 +177,8 @@ async function benchInSandboxes(
     });
     await template.waitUntilReady({ pollIntervalMs: 50 });
     const dir = `/home/user/.local/share/mesa/mnt/${server.org}/${repo}`;
-    const env = { MESA_ORG: server.org, MESA_API_KEY: token, MESA_API_URL: server.url };
+    // As on the service: the CLI's default API host reaches the local Mesa through the egress layer.
+    const env = { MESA_ORG: server.org, MESA_API_KEY: token };
     for (let round = 0; round < rounds; round++) {
       const sb = await Sandbox.create({
         ...conn,

@@ -11,6 +11,11 @@
  *    file and its location are defined in `./local-endpoints.ts`),
  *    used only when no API key is configured, the backend answers, and the stack config does not
  *    set `localBackends: false`.
+ *
+ * The Mesa URL is the provider's. A sandbox's `mesa` CLI gets it as `MESA_API_URL` only when it is
+ * a custom Mesa: with the local backends (both on loopback) a sandbox reaches the local Mesa under
+ * the CLI's default host through the local Superserve's egress layer, as on the real service (see
+ * `sandboxMesaApiUrl` in `./mounted-sandbox/mount-commands.ts`).
  */
 import { connect } from "node:net";
 import {

@@ -110,6 +110,7 @@ runScript("proof", async () => {
         token,
         repos: [{ org, repo, bookmark, readOnly: false }],
         apiUrl: mesaApiUrl,
+        superserveUrl: superserve.connection.baseUrl,
       }),
       MESA_MOUNT_POINT: `${PROOF_DIR}/mnt`,
       MESA_RUNTIME_DIR: `${PROOF_DIR}/run`,

@@ -27,6 +27,31 @@ export const INSTALLER =
 /** The REST base the CLI uses when `MESA_API_URL` is unset. */
 const DEFAULT_MESA_API_URL = "https://api.mesa.dev/v1";
 
+/** True when the URL's host is a loopback address or `localhost`. */
+function isLoopbackUrl(url: string): boolean {
+  const host = new URL(url).hostname;
+  return host === "localhost" || host === "[::1]" || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/**
+ * The `MESA_API_URL` a sandbox's `mesa` CLI needs, or undefined when it needs none: not for the
+ * service default, and not for a Mesa on loopback when the Superserve is on loopback too (the
+ * local backends): a local sandbox has its own network, where the host's loopback is unreachable
+ * and the local Superserve's egress layer serves the CLI's default host from that local Mesa, as
+ * on the real service. Any other Mesa (a custom endpoint) is passed, and reached through the
+ * sandbox's egress.
+ */
+export function sandboxMesaApiUrl(
+  mesaApiUrl: string | undefined,
+  superserveBaseUrl: string | undefined,
+): string | undefined {
+  const apiUrl = mesaApiUrl?.replace(/\/+$/, "");
+  if (!apiUrl || apiUrl === DEFAULT_MESA_API_URL) return undefined;
+  if (isLoopbackUrl(apiUrl) && superserveBaseUrl && isLoopbackUrl(superserveBaseUrl))
+    return undefined;
+  return apiUrl;
+}
+
 /** When to run the official `mesa` installer in a new sandbox. */
 export type MesaCliPolicy = "auto" | "never" | "always";
 
@@ -55,8 +80,10 @@ interface MountEnvInput {
   /** The access token (JWT); passed as `MESA_API_KEY`. */
   token: string;
   repos: readonly MountedRepo[];
-  /** REST base; `MESA_API_URL` is set only when it is not the service default. */
+  /** The Mesa REST base in use; `MESA_API_URL` is set only when {@link sandboxMesaApiUrl} says the sandbox needs it. */
   apiUrl?: string;
+  /** The Superserve base URL in use (undefined: the service's). */
+  superserveUrl?: string;
 }
 
 /**
@@ -74,8 +101,8 @@ export function mountEnv(input: MountEnvInput): Record<string, string> {
     MESA_DAEMON_LOG_FILE: LOG_FILE,
     MESA_NO_CONFIG_FILE: "1",
   };
-  const apiUrl = input.apiUrl?.replace(/\/+$/, "");
-  if (apiUrl && apiUrl !== DEFAULT_MESA_API_URL) env.MESA_API_URL = apiUrl;
+  const apiUrl = sandboxMesaApiUrl(input.apiUrl, input.superserveUrl);
+  if (apiUrl) env.MESA_API_URL = apiUrl;
   const readOnly = input.repos.filter((r) => r.readOnly);
   if (readOnly.length > 0 && readOnly.length < input.repos.length) {
     env.MESA_READ_ONLY_REPOS = readOnly.map((r) => `${r.org}/${r.repo}`).join(",");

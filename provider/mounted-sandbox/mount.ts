@@ -35,6 +35,8 @@ const UNMOUNT_GRACE_SECONDS = 20;
 interface MesaPrep {
   org: string;
   apiUrl?: string;
+  /** The Superserve base URL in use (decides whether the sandbox needs `MESA_API_URL`). */
+  superserveUrl?: string;
   repos: PreparedRepo[];
   token: string;
   expiresAt: string;
@@ -47,7 +49,7 @@ export async function prepareMesa(
   repos: readonly SandboxRepo[],
   tokenTtlSeconds: number,
 ): Promise<MesaPrep> {
-  const mesa = await mesaFor(ctx, org);
+  const [mesa, superserve] = await Promise.all([mesaFor(ctx, org), ctx.superserve()]);
   const [prepared, signed] = await Promise.all([
     prepareRepos(mesa.mesa, mesa.org, repos, ctx.urn, (op, fn) => ctx.retry(op, fn)),
     // Signing is local, but the SDK first asks `GET /whoami` for the API key's id.
@@ -59,7 +61,13 @@ export async function prepareMesa(
       ),
     ),
   ]);
-  return { org: mesa.org, apiUrl: mesa.apiUrl, repos: prepared, ...signed };
+  return {
+    org: mesa.org,
+    apiUrl: mesa.apiUrl,
+    superserveUrl: superserve.baseUrl,
+    repos: prepared,
+    ...signed,
+  };
 }
 
 /** What to do next for each exit code of the mount's commands. */
@@ -99,6 +107,7 @@ export async function mount(
     token: prep.token,
     repos: prep.repos,
     apiUrl: prep.apiUrl,
+    superserveUrl: prep.superserveUrl,
   });
   const secrets = [prep.token];
   const what = prep.repos.map((r) => `${r.org}/${r.repo}@${r.bookmark}`).join(", ");

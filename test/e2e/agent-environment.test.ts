@@ -123,6 +123,7 @@ beforeAll(async () => {
     dataDir: mkTemp("psm-e2e-ss-"),
     sandboxTools: tools,
     killGraceMs: 10_000,
+    mesaUrl: mesaServer.url,
   });
   routeDataPlaneTo(ss.url);
   const sdk = await import("@mesadev/sdk");

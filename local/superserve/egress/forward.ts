@@ -24,6 +24,9 @@ export function endToEnd(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
   return Object.fromEntries(Object.entries(headers).filter(([k]) => !HOP_BY_HOP.has(k)));
 }
 
+/** The status logged for a request whose client went away before it was answered (as proxies log it). */
+const CLIENT_CLOSED = 499;
+
 /** Where a request is sent. */
 export interface ForwardTarget {
   url: URL;
@@ -44,7 +47,8 @@ export interface ForwardResult {
 
 /**
  * Sends `req` (its method and body) to `target` on a connection of its own and streams the
- * answer back into `res`; an unreachable upstream is answered 502 with the reason.
+ * answer back into `res`; an unreachable upstream is answered 502 with the reason. Settles once
+ * the answer ended, the upstream failed, or `res` closed early.
  */
 export function forward(
   req: IncomingMessage,
@@ -91,6 +95,17 @@ export function forward(
         res.end(`egress: ${url.host} could not be reached (${err.code ?? err.message})\n`);
       }
       done({ status: 502, errorCode: "upstream_unreachable" });
+    });
+    // A client gone before the answer ended (the sandbox's connection closed, or the layer
+    // closing) ends the upstream request too, so every forward settles.
+    res.on("close", () => {
+      if (res.writableFinished) return;
+      up.destroy();
+      done({
+        status: upstreamStatus ?? CLIENT_CLOSED,
+        ...(upstreamStatus !== undefined && { upstreamStatus }),
+        errorCode: "client_closed",
+      });
     });
     req.pipe(up);
   });

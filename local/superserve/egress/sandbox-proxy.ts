@@ -62,19 +62,25 @@ export class SandboxProxy {
   private readonly tlsServer = http.createServer();
   private readonly targets = new WeakMap<Socket, Target>();
   private readonly open = new Set<Socket>();
+  /**
+   * Work that still writes to the network log: handlers in progress and connections whose last
+   * row update (their byte counts) is yet to come. {@link close} waits for all of it, so no row
+   * is written after the layer closed (the store closes next).
+   */
+  private readonly pending = new Set<Promise<unknown>>();
 
   constructor(private readonly deps: SandboxProxyDeps) {
     this.server.on("connection", (s: Socket) => this.track(s));
     this.server.on("connect", (req: IncomingMessage, socket: Socket, head: Buffer) => {
-      void this.onConnect(req, socket, head).catch(() => socket.destroy());
+      this.work(this.onConnect(req, socket, head).catch(() => socket.destroy()));
     });
     this.server.on("request", (req: IncomingMessage, res: ServerResponse) => {
-      void this.onPlainRequest(req, res).catch(() => res.destroy());
+      this.work(this.onPlainRequest(req, res).catch(() => res.destroy()));
     });
     this.tlsServer.on("request", (req: IncomingMessage, res: ServerResponse) => {
       const target = this.targets.get(req.socket);
       if (!target) return void res.destroy();
-      void this.serve(req, res, target, "https", req.url ?? "/").catch(() => res.destroy());
+      this.work(this.serve(req, res, target, "https", req.url ?? "/").catch(() => res.destroy()));
     });
   }
 
@@ -98,17 +104,32 @@ export class SandboxProxy {
     });
   }
 
-  /** Stops listening, ends every connection and removes the socket. */
+  /**
+   * Stops listening, ends every connection, waits until their last network-log rows are written
+   * (nothing is written after it resolves), and removes the socket.
+   */
   async close(): Promise<void> {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const s of this.open) s.destroy();
     await closed;
+    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
     rmSync(this.deps.socketPath, { force: true });
   }
 
   private track(s: Socket): void {
     this.open.add(s);
     s.on("close", () => this.open.delete(s));
+  }
+
+  /** Tracks `p` in {@link pending} until it settles. */
+  private work(p: Promise<unknown>): void {
+    this.pending.add(p);
+    void p.finally(() => this.pending.delete(p));
+  }
+
+  /** Tracks the work that ends with `emitter`'s `close` event (after its handlers ran). */
+  private untilClose(emitter: Socket): void {
+    this.work(new Promise<void>((resolve) => emitter.once("close", () => resolve())));
   }
 
   private now(): string {
@@ -177,6 +198,7 @@ export class SandboxProxy {
       return;
     }
     const t = await this.target(m[1], Number(m[2]));
+    if (socket.destroyed) return;
     if (this.refuse(t, (c, text, body) => socket.end(statusLine(c, text, body)))) return;
     if (t.route?.kind === "tunnel")
       return this.tunnel(socket, head, { ...t, ip: t.route.ip }, t.route.port);
@@ -189,6 +211,7 @@ export class SandboxProxy {
   /** Terminates TLS toward a served or secret host and hands the session to {@link tlsServer}. */
   private async terminate(socket: Socket, head: Buffer, t: Target): Promise<void> {
     const secureContext = await this.deps.ca.secureContext(t.host);
+    if (socket.destroyed) return;
     const id = this.logConnection(t, { verdict: "allowed" });
     socket.on("close", () =>
       this.deps.store.updateNetworkEvent(id, {
@@ -196,6 +219,7 @@ export class SandboxProxy {
         bytes_recv: socket.bytesWritten,
       }),
     );
+    this.untilClose(socket);
     socket.write("HTTP/1.1 200 Connection Established\r\n\r\n");
     if (head.length > 0) socket.unshift(head);
     const tls = new TLSSocket(socket, {
@@ -211,6 +235,7 @@ export class SandboxProxy {
   /** A byte tunnel to an allowed destination the layer does not read. */
   private tunnel(socket: Socket, head: Buffer, t: Target, port: number): void {
     const upstream = connect({ host: t.ip!, port });
+    this.untilClose(upstream);
     let id: number | undefined;
     upstream.once("connect", () => {
       id = this.logConnection(t, { verdict: "allowed" });

@@ -43,6 +43,7 @@ async function startBackends(): Promise<void> {
     dataDir: join(work, "superserve"),
     port: 0,
     sandboxTools: join(work, "tools"),
+    mesaUrl: mesaServer.url,
   });
   routeDataPlaneTo(ss.url);
   conn = { apiKey: ss.apiKey, baseUrl: ss.url };
@@ -101,10 +102,14 @@ async function newSandbox(): Promise<Sandbox> {
   return sb;
 }
 
-/** `mesa mount -d` inside the sandbox; the token travels in the exec env, never in argv. */
+/**
+ * `mesa mount -d` inside the sandbox with only the org and the token, as on the service (the CLI's
+ * default API host reaches the local Mesa through the egress layer); the token travels in the
+ * exec env, never in argv.
+ */
 async function mountIn(sb: Sandbox, tk: string, env: Record<string, string> = {}) {
   return sb.commands.run("mesa mount -d -y", {
-    env: { MESA_ORG: mesaServer.org, MESA_API_KEY: tk, MESA_API_URL: mesaServer.url, ...env },
+    env: { MESA_ORG: mesaServer.org, MESA_API_KEY: tk, ...env },
     timeoutMs: 60_000,
   });
 }

@@ -63,6 +63,7 @@ beforeAll(async () => {
     dataDir: superserveDataDir,
     sandboxTools: tools,
     killGraceMs: 10_000,
+    mesaUrl: mesaServer.url,
   });
   const sdk = await import("@mesadev/sdk");
   mesa = new sdk.Mesa({ apiKey: mesaServer.apiKey, apiUrl: mesaServer.url, org: mesaServer.org });
@@ -583,6 +584,7 @@ describe("MountedSandbox provider across a restart of the local backends", () =>
       dataDir: superserveDataDir,
       sandboxTools: tools,
       killGraceMs: 10_000,
+      mesaUrl: mesaServer.url,
     });
     routeDataPlaneTo(ss.url);
     const provider = providerFor();

@@ -131,3 +131,28 @@ export async function echoServer(): Promise<{ port: number; close(): Promise<voi
     close: () => new Promise((r) => server.close(() => r())),
   };
 }
+
+/** A loopback HTTP server that takes requests and never answers; counts their connections' ends. */
+export async function silentServer(): Promise<{
+  url: string;
+  seen: string[];
+  closed: () => number;
+  close(): Promise<void>;
+}> {
+  const seen: string[] = [];
+  let closed = 0;
+  const server = http.createServer((req) => void seen.push(req.url ?? ""));
+  server.on("connection", (s: Socket) => s.on("close", () => void closed++));
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    seen,
+    closed: () => closed,
+    close: () =>
+      new Promise((r) => {
+        server.close(() => r());
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -16,7 +16,14 @@ import { MAX_SOCKET_PATH_BYTES, shortDir } from "../../../local/superserve/egres
 import type { SecretRecord } from "../../../local/superserve/store/records";
 import { SqliteStore } from "../../../local/superserve/store/sqlite-store";
 import { eventually } from "../../helpers/eventually";
-import { connectVia, echoServer, httpVia, httpsVia, recordingServer } from "./egress-client";
+import {
+  connectVia,
+  echoServer,
+  httpVia,
+  httpsVia,
+  recordingServer,
+  silentServer,
+} from "./egress-client";
 
 /** The egress layer on its own, driven over its Unix sockets as a sandbox's bridge drives it. */
 describe("egress layer", () => {
@@ -271,5 +278,79 @@ describe("egress layer", () => {
     });
     expect(store.listSecretAudit(bearer.id, { limit: 10 })).toHaveLength(1);
     expect(store.listSecretAudit(bearer.id, { limit: 10, status: "errors" })).toHaveLength(0);
+  });
+
+  it("closes only after the last log rows of its open connections and requests are written, and writes none after", async () => {
+    const closeDir = mkdtempSync(join(tmpdir(), "egress-close-"));
+    const closeStore = new SqliteStore(join(closeDir, "store.sqlite"));
+    const silent = await silentServer();
+    const closing = await EgressLayer.open({
+      stateDir: join(closeDir, "egress"),
+      store: closeStore,
+      secrets: () => [],
+      clock: systemClock,
+      upstreams: {
+        "echo.example.test": `tcp://127.0.0.1:${echo.port}`,
+        "silent.example.test": silent.url,
+      },
+    });
+    let layerClosed = false;
+    const lateWrites: string[] = [];
+    for (const name of ["addNetworkEvent", "updateNetworkEvent"] as const) {
+      const write = closeStore[name].bind(closeStore) as (...a: unknown[]) => unknown;
+      Object.assign(closeStore, {
+        [name]: (...a: unknown[]) => {
+          if (layerClosed) lateWrites.push(name);
+          return write(...a);
+        },
+      });
+    }
+    try {
+      const { socketPath } = await closing.attach("sbx-close", ALLOW_ALL);
+      const t = await connectVia(socketPath, "echo.example.test:443");
+      t.socket.on("error", () => undefined);
+      t.socket.write("ping!");
+      t.socket.resume();
+      await once(t.socket, "data");
+      const inFlight = [
+        httpsVia(socketPath, "https://silent.example.test/tls", { caFile: closing.caCertFile }),
+        httpVia(socketPath, "http://silent.example.test/plain"),
+      ].map((p) => p.catch(() => "ended"));
+      await eventually("both requests at the silent server", () => silent.seen.length === 2);
+
+      await closing.close();
+      layerClosed = true;
+      const log = closeStore.listNetworkEvents("sbx-close", { limit: 100 });
+      expect(
+        log
+          .filter((r) => r.kind === "connection")
+          .map((r) => [r.host, r.bytes_sent !== undefined])
+          .sort(),
+        "every connection row has its byte counts when close resolves",
+      ).toEqual([
+        ["echo.example.test", true],
+        ["silent.example.test", true],
+        ["silent.example.test", true],
+      ]);
+      expect(
+        log.filter((r) => r.kind === "request").map((r) => [r.path, r.error_code]),
+        "the requests cut by the close are logged as such",
+      ).toEqual(
+        expect.arrayContaining([
+          ["/tls", "client_closed"],
+          ["/plain", "client_closed"],
+        ]),
+      );
+      expect(await Promise.all(inFlight)).toEqual(["ended", "ended"]);
+      await eventually("the silent server's connections ended", () => silent.closed() === 2);
+      closeStore.close();
+      await new Promise((r) => setImmediate(r));
+      expect(lateWrites, "nothing is written to the store after the layer closed").toEqual([]);
+    } finally {
+      await closing.close();
+      await silent.close();
+      rmSync(closeDir, { recursive: true, force: true });
+      rmSync(shortDir(join(closeDir, "egress")), { recursive: true, force: true });
+    }
   });
 });

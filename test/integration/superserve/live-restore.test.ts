@@ -31,6 +31,7 @@ const start = async () => {
     port: 0,
     sandboxTools: join(work, "tools"),
     killGraceMs: 2000,
+    mesaUrl: mesaServer.url,
   });
   routeDataPlaneTo(ss.url);
   return { apiKey: ss.apiKey, baseUrl: ss.url };
@@ -69,7 +70,7 @@ describe("sandboxes across a restart of the local Superserve", () => {
       fromTemplate: "superserve/base",
     });
     const mounted = await sb.commands.run("mesa mount -d -y", {
-      env: { MESA_ORG: mesaServer.org, MESA_API_KEY: token, MESA_API_URL: mesaServer.url },
+      env: { MESA_ORG: mesaServer.org, MESA_API_KEY: token },
       timeoutMs: 60_000,
     });
     expect(mounted.exitCode, mounted.stderr).toBe(0);

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { writeLocalEndpoints } from "../../../local/endpoints";
 import type { LocalEndpoints } from "../../../provider/local-endpoints";
+import { sandboxMesaApiUrl } from "../../../provider/mounted-sandbox/mount-commands";
 import {
   resolveMesaSettings,
   resolveSuperserveSettings,
@@ -70,6 +71,26 @@ describe("credential resolution", () => {
       org: "local",
       source: "local backends",
     });
+  });
+
+  it("with the local backends, sandboxes get no MESA_API_URL; a custom Mesa's URL stays their override", async () => {
+    const local = inputs({ endpoints: localEndpoints });
+    const [mesa, superserve] = await Promise.all([
+      resolveMesaSettings(local),
+      resolveSuperserveSettings(local),
+    ]);
+    expect(sandboxMesaApiUrl(mesa.apiUrl, superserve.baseUrl)).toBeUndefined();
+    const custom = inputs({
+      env: { MESA_API_URL: "https://mesa.example.test/v1" },
+      endpoints: localEndpoints,
+    });
+    const [customMesa, localSuperserve] = await Promise.all([
+      resolveMesaSettings(custom),
+      resolveSuperserveSettings(custom),
+    ]);
+    expect(sandboxMesaApiUrl(customMesa.apiUrl, localSuperserve.baseUrl)).toBe(
+      "https://mesa.example.test/v1",
+    );
   });
 
   it("uses the vendor's default endpoint when only a key is set", async () => {

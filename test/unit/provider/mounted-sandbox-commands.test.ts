@@ -20,6 +20,7 @@ import {
   installCommand,
   mountAndWaitCommand,
   mountEnv,
+  sandboxMesaApiUrl,
   mountPath,
   parseHealth,
   repoRevs,
@@ -116,13 +117,13 @@ describe("the mount's environment", () => {
       org: "acme",
       token: "eyJ.tok.en",
       repos,
-      apiUrl: "http://127.0.0.1:7000/v1/",
+      apiUrl: "https://mesa.example.test/v1/",
     });
     expect(env).toMatchObject({
       MESA_ORG: "acme",
       MESA_API_KEY: "eyJ.tok.en",
       MESA_REPO_REVS: "acme/work=bookmark:agents/a-1,acme/docs=bookmark:main",
-      MESA_API_URL: "http://127.0.0.1:7000/v1",
+      MESA_API_URL: "https://mesa.example.test/v1",
       MESA_MOUNT_POINT: MOUNT_POINT,
       MESA_RUNTIME_DIR: RUNTIME_DIR,
       MESA_READ_ONLY_REPOS: "acme/docs",
@@ -138,6 +139,32 @@ describe("the mount's environment", () => {
     });
     expect(env.MESA_API_URL).toBeUndefined();
     expect(env.MESA_READ_ONLY_REPOS).toBeUndefined();
+  });
+
+  it("gives sandboxes of a local Superserve no MESA_API_URL for the local Mesa: only the org and the token, as on the service", () => {
+    const env = mountEnv({
+      org: "local",
+      token: "eyJ.tok.en",
+      repos: [repos[0]],
+      apiUrl: "http://127.0.0.1:7000/v1",
+      superserveUrl: "http://127.0.0.1:7001",
+    });
+    expect(Object.keys(env).filter((k) => k.startsWith("MESA_API"))).toEqual(["MESA_API_KEY"]);
+    expect(env).toMatchObject({ MESA_ORG: "local", MESA_API_KEY: "eyJ.tok.en" });
+    expect(sandboxMesaApiUrl("http://localhost:7000/v1/", "http://localhost:7001")).toBeUndefined();
+  });
+
+  it("keeps MESA_API_URL as the override for a custom Mesa, and for a loopback Mesa behind a remote Superserve", () => {
+    expect(sandboxMesaApiUrl("https://mesa.example.test/v1", "http://127.0.0.1:7001")).toBe(
+      "https://mesa.example.test/v1",
+    );
+    expect(sandboxMesaApiUrl("http://127.0.0.1:7000/v1", undefined)).toBe(
+      "http://127.0.0.1:7000/v1",
+    );
+    expect(sandboxMesaApiUrl("http://127.0.0.1:7000/v1", "https://api.superserve.ai")).toBe(
+      "http://127.0.0.1:7000/v1",
+    );
+    expect(sandboxMesaApiUrl("https://api.mesa.dev/v1/", "http://127.0.0.1:7001")).toBeUndefined();
   });
 
   it("mounts repos where the seed flow expects them", () => {

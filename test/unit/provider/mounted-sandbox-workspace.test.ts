@@ -94,18 +94,17 @@ function fakeMesa(
 const ids = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
 
 describe("MountedSandbox workspace targets", () => {
-  const prepared = (over: Partial<PreparedRepo> = {}): PreparedRepo =>
-    ({
-      org: "acme",
-      repo: "work",
-      bookmark: "agents/agent-1",
-      readOnly: false,
-      changeId: "m2",
-      baseBookmark: "main",
-      baseChangeId: "m2",
-      probe: { path: "/mnt/acme/work" },
-      ...over,
-    });
+  const prepared = (over: Partial<PreparedRepo> = {}): PreparedRepo => ({
+    org: "acme",
+    repo: "work",
+    bookmark: "agents/agent-1",
+    readOnly: false,
+    changeId: "m2",
+    baseBookmark: "main",
+    baseChangeId: "m2",
+    probe: { path: "/mnt/acme/work" },
+    ...over,
+  });
   const recorded: Record<string, RepoWorkspace> = {
     work: {
       bookmark: "agents/agent-1",
