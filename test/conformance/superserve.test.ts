@@ -38,6 +38,15 @@ const ALLOWED: AllowedDivergence[] = [
     request: /^PATCH \S+ \{\}$|^PATCH \S+$/,
     documented: `${DOC}: PATCH /sandboxes/{id} with {} (or no body) is a 400`,
   },
+  ...["POST /sandboxes", "PATCH /sandboxes/{sandbox_id}"].map((operation): AllowedDivergence => ({
+    // The spec's prose ("`deny_out` accepts CIDRs only") over its schema (any string), as the
+    // egress layer enforces it: an entry that is no CIDR or IP (a domain, "") is a 400.
+    operation,
+    check: "positive_data_acceptance",
+    message: /Valid data should have been accepted/,
+    request: /"deny_out": \[(?:"[0-9a-fA-F.:]+(?:\/\d+)?", )*"(?![0-9a-fA-F.:]+(?:\/\d+)?")/,
+    documented: `${DOC}: a deny_out entry that is not a CIDR or IP is a 400 naming the entry`,
+  })),
   {
     // "Exactly one of run, env, workdir, user" per step, and env steps need a key (the service's validateBuildSpec).
     operation: "POST /templates",
