@@ -112,6 +112,7 @@ export async function startLocalSuperserve(
   const instance = createHash("sha256").update(dir.path).digest("hex").slice(0, 12);
   const runtime = new BwrapRuntime({
     disksDir: join(dir.path, "disks"),
+    trustLayersDir: join(dir.path, "trust-layers"),
     cgroups: sandboxCgroups(instance),
     ...(opts.sandboxTools && { toolsDir: opts.sandboxTools }),
     nodeRuntimeDir: await prepareSandboxNode(join(imageCache, "node-runtime")),

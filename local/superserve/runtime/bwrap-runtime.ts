@@ -7,10 +7,10 @@ import type { Readable } from "node:stream";
 import { shellQuote } from "../../shared/shell-quote";
 import type { SandboxCgroups } from "./cgroups";
 import { diskUsage } from "./disk-usage";
-import { networkSetupLines } from "./network";
+import { networkSetupLines, waitForBridge } from "./network";
 import { hostBinds, rootOverlayCommand } from "./rootfs";
 import { SANDBOX_HOME, SANDBOX_PATH } from "./sandbox-env";
-import { writeTrustLayer } from "./trust-layer";
+import { TrustLayers } from "./trust-layer";
 import type {
   ExecOutput,
   ExecRequest,
@@ -24,6 +24,8 @@ import type {
 interface BwrapRuntimeOptions {
   /** Directory holding one disk directory per sandbox. */
   disksDir: string;
+  /** Directory holding the sandboxes' shared trust layers (trust-layer.ts). */
+  trustLayersDir: string;
   /** The cgroups of this instance. */
   cgroups: SandboxCgroups;
   /** Host directory mounted read-only at `TOOLS_MOUNT` (rootfs.ts) in every sandbox. */
@@ -99,7 +101,11 @@ export class BwrapRuntime implements SandboxRuntime {
   private readonly running = new Map<string, Running>();
   private readonly booting = new Map<string, Promise<void>>();
 
-  constructor(private readonly opts: BwrapRuntimeOptions) {}
+  private readonly trustLayers: TrustLayers;
+
+  constructor(private readonly opts: BwrapRuntimeOptions) {
+    this.trustLayers = new TrustLayers(opts.trustLayersDir);
+  }
 
   isRunning(id: string): boolean {
     const r = this.running.get(id);
@@ -123,8 +129,7 @@ export class BwrapRuntime implements SandboxRuntime {
     const disk = this.diskDir(spec.id);
     for (const d of ["merged", "upper", "work"]) await mkdir(join(disk, d), { recursive: true });
     const network = networkSetupLines(spec.egress);
-    const mount = rootOverlayCommand(spec, disk);
-    await writeTrustLayer(join(disk, "trust"), spec);
+    const mount = rootOverlayCommand(spec, disk, await this.trustLayers.layerFor(spec));
     await cgroups.create(spec.id, spec.limits);
     const fileBlocks = spec.limits.diskMib * 2048;
     const bwrapArgs = [
@@ -188,10 +193,17 @@ export class BwrapRuntime implements SandboxRuntime {
       launcher.stdout!.on("data", (c: Buffer) => c.toString().includes("ready") && ok(true));
       void exited.then(() => ok(false));
     });
-    if (!(await ready)) {
+    let failure: string | undefined;
+    if (!(await ready))
+      failure = (await readFile(logFile, "utf8").catch(() => "")).trim() || "bwrap exited";
+    else if (spec.egress)
+      failure = await waitForBridge(launcher.pid!, spec.egress).then(
+        () => undefined,
+        (error: Error) => error.message,
+      );
+    if (failure !== undefined) {
       await this.stop(spec.id); // the egress bridge may have started before the launcher failed
-      const stderr = await readFile(logFile, "utf8").catch(() => "");
-      throw new Error(`sandbox ${spec.id} failed to boot: ${stderr.trim() || "bwrap exited"}`);
+      throw new Error(`sandbox ${spec.id} failed to boot: ${failure}`);
     }
     const nsPid = await info;
     // The launcher's children are the sandbox's init and its egress bridge; the init's, its shell.

@@ -1,3 +1,4 @@
+import { readFile } from "node:fs/promises";
 import { shellQuote } from "../../shared/shell-quote";
 import { SANDBOX_PROXY_PORT } from "./sandbox-env";
 import type { SandboxEgress } from "./types";
@@ -11,9 +12,10 @@ const LISTENING = ` 0100007F:${SANDBOX_PROXY_PORT.toString(16).toUpperCase().pad
 /**
  * Shell lines run by the sandbox's launcher right after `unshare --net`, in the sandbox's new
  * network namespace and still in the host's mount namespace: `lo` up and, with `egress`, a socat
- * bridge from `127.0.0.1:3128` to the egress layer's Unix socket, waited for until it listens.
- * socat runs outside the sandbox's pid namespace (no sandbox process sees or signals it) and
- * outside its file system (the socket is never bound in), in its cgroups (it freezes with it).
+ * bridge from `127.0.0.1:3128` to the egress layer's Unix socket, started in the background while
+ * the root file system is mounted ({@link waitForBridge} waits for it to listen). socat runs
+ * outside the sandbox's pid namespace (no sandbox process sees or signals it) and outside its file
+ * system (the socket is never bound in), in its cgroups (it freezes with it).
  */
 export function networkSetupLines(egress: SandboxEgress | undefined): string[] {
   const lines = [
@@ -26,11 +28,28 @@ export function networkSetupLines(egress: SandboxEgress | undefined): string[] {
     ...lines,
     `command -v socat >/dev/null || { echo "socat is missing on the host: apt-get install socat (scripts/setup.sh installs it)" >&2; exit 1; }`,
     `socat TCP-LISTEN:${SANDBOX_PROXY_PORT},bind=127.0.0.1,fork,reuseaddr ${shellQuote(address)} </dev/null >/dev/null 3>&- &`,
-    `i=0; until grep -q ${shellQuote(LISTENING)} /proc/net/tcp; do`,
-    `  if ! kill -0 $! 2>/dev/null || [ $i -ge 1000 ]; then echo "the egress bridge (socat to ${egress.socketPath}) did not start" >&2; exit 1; fi`,
-    "  i=$((i + 1)); sleep 0.01",
-    "done",
   ];
+}
+
+/** How long a booting sandbox's egress bridge may take to listen. */
+const BRIDGE_START_MS = 5000;
+
+/**
+ * Resolves once the egress bridge listens in the network namespace of `pid` (a process of the
+ * sandbox), read from its `/proc/<pid>/net/tcp` every 2 ms; throws after {@link BRIDGE_START_MS}.
+ * Waited for after the sandbox's init is up, so socat's start overlaps the root file system's.
+ */
+export async function waitForBridge(pid: number, egress: SandboxEgress): Promise<void> {
+  const deadline = Date.now() + BRIDGE_START_MS;
+  for (;;) {
+    const tcp = await readFile(`/proc/${pid}/net/tcp`, "utf8").catch(() => "");
+    if (tcp.includes(LISTENING)) return;
+    if (Date.now() > deadline)
+      throw new Error(
+        `the egress bridge (socat to ${egress.socketPath}) did not listen on 127.0.0.1:${SANDBOX_PROXY_PORT} within ${BRIDGE_START_MS} ms`,
+      );
+    await new Promise((ok) => setTimeout(ok, 2));
+  }
 }
 
 /** `path`, refused with the fix when socat's address syntax or `sun_path` cannot hold it. */

@@ -9,17 +9,21 @@ export const TOOLS_MOUNT = "/opt/superserve-local/bin";
 
 /**
  * The shell command that mounts a sandbox's root file system at `<disk>/merged`: one overlay of
- * the sandbox's writable layer (`<disk>/upper`) over its trust layer (`<disk>/trust`, see
+ * the sandbox's writable layer (`<disk>/upper`) over its trust layer (`trustLayer`, see
  * trust-layer.ts) over the template layers over the image. Run in the sandbox's private mount
  * namespace, so nothing is mounted on the host.
  */
-export function rootOverlayCommand(spec: SandboxBootSpec, disk: string): string {
+export function rootOverlayCommand(
+  spec: SandboxBootSpec,
+  disk: string,
+  trustLayer: string,
+): string {
   if (!existsSync(spec.image)) {
     throw new Error(
       `the image of sandbox ${spec.id} is missing (${spec.image}); the image cache was cleared: rebuild the template`,
     );
   }
-  const lowers = [join(disk, "trust"), ...spec.layers.filter((l) => existsSync(l)), spec.image];
+  const lowers = [trustLayer, ...spec.layers.filter((l) => existsSync(l)), spec.image];
   const options = `lowerdir=${lowers.join(":")},upperdir=${join(disk, "upper")},workdir=${join(disk, "work")}`;
   return `mount -t overlay overlay -o ${shellQuote(options)} ${shellQuote(join(disk, "merged"))}`;
 }

@@ -50,6 +50,7 @@ const listen = async (server: net.Server) => {
 const newRuntime = () =>
   new BwrapRuntime({
     disksDir: join(work, "disks"),
+    trustLayersDir: join(work, "trust-layers"),
     cgroups: sandboxCgroups(instance),
     toolsDir: join(work, "tools"),
     nodeRuntimeDir,
