@@ -22,7 +22,8 @@
  * every run; "compiled": the programs compiled to JavaScript before the timed runs, as a build
  * step would, and run with `typescript: false` — see the README for why it gains nothing with
  * the language host scripts/install-pulumi.sh builds). The environment passes through to the
- * engine, e.g. PULUMI_NODEJS_TRANSPILE_ONLY=true for ts-node without its type check.
+ * engine; PULUMI_NODEJS_TRANSPILE_ONLY defaults to true (ts-node without its type check), as in
+ * `npm run up`.
  * Needs root (the local Superserve).
  */
 import * as superserveSdk from "@superserve/sdk";
@@ -270,6 +271,8 @@ async function main(): Promise<void> {
       MESA_ORG: targets.mesa.org,
       SUPERSERVE_BASE_URL: targets.superserve.url,
       SUPERSERVE_API_KEY: targets.superserve.apiKey,
+      // As `npm run up` runs the program (scripts/main.sh): ts-node without its type check.
+      PULUMI_NODEJS_TRANSPILE_ONLY: process.env.PULUMI_NODEJS_TRANSPILE_ONLY ?? "true",
     };
     const mesaSdk = await import("@mesadev/sdk");
     const bench: Bench = {
