@@ -16,6 +16,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { routeDataPlaneTo } from "../../provider/data-plane";
 import { readLocalEndpoints, type LocalEndpoints } from "../../provider/local-endpoints";
+import { withoutCredentials } from "../helpers/credentials";
 import { eventually } from "../helpers/eventually";
 import { freePort } from "../helpers/free-port";
 import { remoteText } from "../helpers/mesa-repos";
@@ -87,19 +88,11 @@ async function editReachesMesa(box: SandboxOut, text: string): Promise<void> {
 beforeAll(async () => {
   localDir = mkdtempSync(join(tmpdir(), "psm-repair-local-"));
   localEnv = {
-    ...process.env,
+    ...withoutCredentials(process.env),
     PSM_LOCAL_DIR: localDir,
     PSM_MESA_PORT: String(await freePort()),
     PSM_SUPERSERVE_PORT: String(await freePort()),
   };
-  for (const key of [
-    "MESA_API_KEY",
-    "MESA_API_URL",
-    "MESA_ORG",
-    "SUPERSERVE_API_KEY",
-    "SUPERSERVE_BASE_URL",
-  ])
-    delete localEnv[key];
   await local("start");
   const sdk = await import("@mesadev/sdk");
   mesa = new sdk.Mesa({

@@ -35,6 +35,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { routeDataPlaneTo } from "../../provider/data-plane";
 import type { LocalEndpoints } from "../../provider/local-endpoints";
+import { withoutCredentials } from "../helpers/credentials";
 import { eventually } from "../helpers/eventually";
 import { remoteText } from "../helpers/mesa-repos";
 
@@ -61,21 +62,8 @@ let mesa: Mesa;
 const conn = () => ({ apiKey: endpoints.superserve.apiKey, baseUrl: endpoints.superserve.url });
 
 /** The environment of everything started here: the caller's, without any credentials. */
-function cleanEnv(): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  for (const key of [
-    "MESA_API_KEY",
-    "MESA_API_URL",
-    "MESA_ORG",
-    "SUPERSERVE_API_KEY",
-    "SUPERSERVE_BASE_URL",
-    "PSM_LOCAL_DIR",
-    "PSM_MESA_PORT",
-    "PSM_SUPERSERVE_PORT",
-  ])
-    delete env[key];
-  return env;
-}
+const cleanEnv = () =>
+  withoutCredentials(process.env, ["PSM_LOCAL_DIR", "PSM_MESA_PORT", "PSM_SUPERSERVE_PORT"]);
 
 /** `pulumi-superserve-mesa-local <args>` with this test's data directory. */
 async function local(...args: string[]): Promise<string> {
