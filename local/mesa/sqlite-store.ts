@@ -1,4 +1,5 @@
 import Database from "better-sqlite3";
+import { privateDatabaseFile } from "../shared/data-dir";
 import type {
   ApiKeyRecord,
   ChangeRecord,
@@ -123,6 +124,7 @@ export class SqliteMetadataStore implements MetadataStore {
   private readonly db: Database.Database;
 
   constructor(file: string) {
+    privateDatabaseFile(file);
     this.db = new Database(file);
     this.db.pragma("journal_mode = WAL");
     this.db.pragma("synchronous = FULL");

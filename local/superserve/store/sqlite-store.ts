@@ -1,4 +1,5 @@
 import Database from "better-sqlite3";
+import { privateDatabaseFile } from "../../shared/data-dir";
 import type {
   BuildRecord,
   NetworkEventRecord,
@@ -43,6 +44,7 @@ export class SqliteStore implements SuperserveStore {
   private readonly db: Database.Database;
 
   constructor(file: string) {
+    privateDatabaseFile(file);
     this.db = new Database(file);
     this.db.pragma("journal_mode = WAL");
     this.db.exec(SCHEMA);
