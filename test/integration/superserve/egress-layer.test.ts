@@ -204,6 +204,57 @@ describe("egress layer", () => {
     });
   });
 
+  it("forwards only normalised API paths to the local Mesa: no escape to its fault endpoint, each refusal logged as blocked", async () => {
+    const { socketPath } = await layer.attach("sbx-escape", ALLOW_ALL);
+    const admin = { authorization: `Bearer ${mesa.apiKey}`, "content-type": "application/json" };
+    const arm = JSON.stringify({ count: 1, status: 503 });
+    const escapes = [
+      "/../_local/faults",
+      "/v1/../_local/faults",
+      "/v1/%2e%2e/_local/faults",
+      "/v1/..%2f_local/faults",
+      "/v1\\..\\_local/faults",
+      "/v1//_local/faults",
+      "/_local/faults",
+    ];
+    for (const rawPath of escapes) {
+      const r = await httpsVia(socketPath, "https://api.mesa.dev/", {
+        caFile: layer.caCertFile,
+        method: "POST",
+        headers: admin,
+        body: arm,
+        rawPath,
+      });
+      expect(r.status, `${rawPath} over TLS`).toBe(403);
+      expect(r.body, rawPath).toMatch(/forwards only the vendor's API paths/);
+    }
+    for (const rawPath of escapes.slice(0, 3)) {
+      const r = await httpVia(socketPath, `http://api.mesa.dev${rawPath}`, admin);
+      expect(r.status, `${rawPath} over plain HTTP`).toBe(403);
+    }
+    const cleared = await fetch(`${mesa.origin}/_local/faults`, {
+      method: "DELETE",
+      headers: admin,
+    });
+    expect(await cleared.json(), "no fault was armed through the egress layer").toEqual({
+      cleared: 0,
+    });
+    const blocked = rows("sbx-escape").filter((e) => e.kind === "request");
+    expect(blocked.length).toBe(escapes.length + 3);
+    for (const row of blocked)
+      expect(row).toMatchObject({
+        host: "api.mesa.dev",
+        status: 403,
+        verdict: "blocked",
+        error_code: "path_refused",
+      });
+    const ok = await httpsVia(socketPath, `https://api.mesa.dev/v1/${mesa.org}/repos`, {
+      caFile: layer.caCertFile,
+      headers: admin,
+    });
+    expect(ok.status, "the API itself is still forwarded").toBe(200);
+  });
+
   it("swaps a placeholder for the real value only toward the secret's hosts, per its auth rule", async () => {
     const bearer = secret({});
     const basic = secret({
