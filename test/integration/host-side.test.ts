@@ -22,23 +22,14 @@ import { join, relative } from "node:path";
 import { Sandbox, Secret } from "@superserve/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { routeDataPlaneTo } from "../../provider/data-plane";
-import { repoRoot } from "../helpers/pulumi";
+import { runLocalCommand as run } from "../helpers/local-command";
 import { recordingServer } from "./superserve/egress-client";
 import { unique } from "./superserve/harness";
-
-const cli = join(repoRoot, "local", "dist", "cli.js");
 
 interface Running {
   pid: number;
   mesa: { url: string; org: string; apiKey: string };
   superserve: { url: string; apiKey: string };
-}
-
-function run(...args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const env = { ...process.env };
-  for (const key of ["PSM_LOCAL_DIR", "PSM_MESA_PORT", "PSM_SUPERSERVE_PORT"]) delete env[key];
-  const r = spawnSync(process.execPath, [cli, ...args], { encoding: "utf8", env, timeout: 90_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 /** Every path under `dir` (itself included), depth first. */

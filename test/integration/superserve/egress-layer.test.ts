@@ -13,7 +13,6 @@ import {
   type BoundSecret,
 } from "../../../local/superserve/egress";
 import { MAX_SOCKET_PATH_BYTES, shortDir } from "../../../local/superserve/egress/socket-path";
-import type { SecretRecord } from "../../../local/superserve/store/records";
 import { SqliteStore } from "../../../local/superserve/store/sqlite-store";
 import { eventually } from "../../helpers/eventually";
 import {
@@ -24,6 +23,7 @@ import {
   recordingServer,
   silentServer,
 } from "./egress-client";
+import { secretRecord } from "./secret-record";
 
 /** The egress layer on its own, driven over its Unix sockets as a sandbox's bridge drives it. */
 describe("egress layer", () => {
@@ -36,18 +36,6 @@ describe("egress layer", () => {
   let mesa: LocalMesa;
   const bound = new Map<string, BoundSecret[]>();
 
-  const secret = (over: Partial<SecretRecord>): SecretRecord => ({
-    id: `sec-${Math.random().toString(36).slice(2)}`,
-    name: "s",
-    value: "sk-test-0123456789abcdefABCDEF",
-    auth_type: "bearer",
-    auth_config: {},
-    provider_shortcut: null,
-    hosts: ["api.example.test"],
-    created_at: "2030-01-01T00:00:00.000Z",
-    updated_at: "2030-01-01T00:00:00.000Z",
-    ...over,
-  });
   const rows = (id: string) => store.listNetworkEvents(id, { limit: 100 });
 
   beforeAll(async () => {
@@ -256,20 +244,20 @@ describe("egress layer", () => {
   });
 
   it("swaps a placeholder for the real value only toward the secret's hosts, per its auth rule", async () => {
-    const bearer = secret({});
-    const basic = secret({
+    const bearer = secretRecord({});
+    const basic = secretRecord({
       value: "ghp_abcdefghijklmnopqrstuvwxyz0123456789",
       auth_type: "per_host",
       auth_config: {
         per_host: [{ hosts: ["api.example.test"], type: "basic", username: "x-access-token" }],
       },
     });
-    const apiKey = secret({
+    const apiKey = secretRecord({
       value: "lin_api_0123456789abcdef",
       auth_type: "api-key",
       auth_config: { type: "api-key", header: "X-Api-Key", prefix: "Token " },
     });
-    const custom = secret({
+    const custom = secretRecord({
       value: "cst-9876543210zyxwvu",
       auth_type: "custom",
       auth_config: { type: "custom", headers: { "X-Custom": "key={{ value }}" } },

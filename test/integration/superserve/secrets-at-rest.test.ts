@@ -3,24 +3,14 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { SecretRecord } from "../../../local/superserve/store/records";
 import { SqliteStore } from "../../../local/superserve/store/sqlite-store";
+import { secretRecord } from "./secret-record";
 
 /** Secrets' values in the local Superserve's store: sealed on disk, opened only with the data dir's key. */
 describe("secrets at rest", () => {
   let dir: string;
   const file = () => join(dir, "superserve.sqlite");
-  const secret = (name: string, value: string): SecretRecord => ({
-    id: `sec-${name}`,
-    name,
-    value,
-    auth_type: "bearer",
-    auth_config: {},
-    provider_shortcut: null,
-    hosts: ["api.example.test"],
-    created_at: "2030-01-01T00:00:00.000Z",
-    updated_at: "2030-01-01T00:00:00.000Z",
-  });
+  const secret = (name: string, value: string) => secretRecord({ name, value });
   /** The data dir's files that contain `value`'s bytes. */
   const holders = (value: string) =>
     readdirSync(dir).filter((f) => readFileSync(join(dir, f)).includes(Buffer.from(value)));
