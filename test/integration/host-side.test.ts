@@ -105,6 +105,7 @@ describe("the host side of the local backends", () => {
       "endpoints.json",
       "mesa/admin-key",
       "mesa/mesa.sqlite",
+      "mesa/secrets.key",
       "superserve/api-key",
       "superserve/secrets.key",
       "superserve/superserve.sqlite",

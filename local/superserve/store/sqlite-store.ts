@@ -1,6 +1,7 @@
 import Database from "better-sqlite3";
 import { dirname, join } from "node:path";
 import { privateDatabaseFile } from "../../shared/data-dir";
+import { SecretSealer } from "../../shared/secret-sealing";
 import type {
   BuildRecord,
   NetworkEventRecord,
@@ -8,7 +9,6 @@ import type {
   SecretRecord,
   TemplateRecord,
 } from "./records";
-import { SecretSealer } from "./secret-sealing";
 import type { NetworkLogQuery, SecretAuditQuery, SuperserveStore } from "./store";
 
 const SCHEMA = `
@@ -43,7 +43,7 @@ const parse = <T>(row: Row | undefined): T | undefined =>
 
 /**
  * {@link SuperserveStore} in one SQLite file (WAL, mode 0600), one JSON document per row. Secrets'
- * values are sealed (secret-sealing.ts) with the key in `secrets.key` beside the file: no real
+ * values are sealed (shared/secret-sealing.ts) with the key in `secrets.key` beside the file: no real
  * value is ever written to the database or its WAL. Values of a database from before sealing are
  * sealed when it is opened, and the plaintext wiped from its pages and WAL.
  */

@@ -66,7 +66,7 @@ describe("secrets at rest", () => {
     const other = new SqliteStore(file());
     try {
       expect(() => other.getSecret("k")).toThrow(
-        /does not open with .*secrets\.key: restore the key file this data dir was made with/,
+        /"k" does not open with .*secrets\.key: restore the key file this data dir was made with/,
       );
     } finally {
       other.close();

@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
-import { writeFileAtomic } from "../../shared/atomic-write";
-import { tighten } from "../../shared/data-dir";
+import { writeFileAtomic } from "./atomic-write";
+import { tighten } from "./data-dir";
 
 /** Marks a sealed value: the version of the construction, then base64url(iv ‖ tag ‖ ciphertext). */
 const SEALED_PREFIX = "sealed:v1:";
@@ -10,10 +10,15 @@ const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
 /**
- * Encrypts secrets' values at rest with AES-256-GCM under a per-data-dir key, so that the
- * database (and its WAL) never hold a real value: only the key file (mode 0600, beside the
- * database) opens them. Each value is bound to its secret's name (the associated data), so a
- * sealed value copied onto another secret does not open.
+ * Encrypts secret values at rest with AES-256-GCM under a per-data-dir key, so that a database
+ * (and its WAL) never holds a real value: only the key file (mode 0600, beside the database)
+ * opens them. Each value is bound to its owner — the secret's name, the webhook target's id —
+ * as the associated data, so a sealed value copied onto another owner does not open.
+ *
+ * @example
+ * const sealer = SecretSealer.open(join(dataDir, "secrets.key"));
+ * const stored = sealer.seal(value, name); // "sealed:v1:…"
+ * sealer.unseal(stored, name) === value;
  */
 export class SecretSealer {
   private constructor(
@@ -39,7 +44,7 @@ export class SecretSealer {
     return text.startsWith(SEALED_PREFIX);
   }
 
-  /** `value` sealed for the secret `name`. */
+  /** `value` sealed for its owner `name`. */
   seal(value: string, name: string): string {
     const iv = randomBytes(IV_BYTES);
     const cipher = createCipheriv("aes-256-gcm", this.key, iv);
@@ -48,7 +53,7 @@ export class SecretSealer {
     return SEALED_PREFIX + Buffer.concat([iv, cipher.getAuthTag(), body]).toString("base64url");
   }
 
-  /** The value sealed for the secret `name`; throws, naming the fix, when this key cannot open it. */
+  /** The value sealed for its owner `name`; throws, naming the fix, when this key cannot open it. */
   unseal(sealed: string, name: string): string {
     const raw = Buffer.from(sealed.slice(SEALED_PREFIX.length), "base64url");
     try {
@@ -61,7 +66,7 @@ export class SecretSealer {
       ]).toString("utf8");
     } catch {
       throw new Error(
-        `the value of secret ${JSON.stringify(name)} does not open with ${this.keyFile}: restore the key file this data dir was made with, or delete the secret and create it again`,
+        `the secret value of ${JSON.stringify(name)} does not open with ${this.keyFile}: restore the key file this data dir was made with, or delete ${JSON.stringify(name)} and create it again`,
       );
     }
   }
