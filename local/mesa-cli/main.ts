@@ -6,7 +6,7 @@ import * as fs from "node:fs";
 import { parseArgs, type Command } from "./args";
 import { readMountConfig, runtimeDirFrom } from "./config";
 import { runMount } from "./daemon";
-import { DAEMON_CHILD_ENV, reportToParent, spawnDaemon } from "./daemonize";
+import { DAEMON_CHILD_ENV, reportToParent, spawnDaemon } from "./mount-start";
 import { useProxyFromEnv } from "./proxy";
 import { runStats } from "./stats-command";
 

@@ -10,11 +10,11 @@ import {
 } from "../shared/http-server";
 import { RouteTable } from "../shared/router";
 import type { AccessTokenAuthenticator, ApiKeyAuthenticator } from "./auth";
-import type { ControlHandler, DataHandler, Reply, Services } from "./context";
-import { EXEC_CONNECT_PATH, execSubprotocols, type ExecConnect } from "./data/exec-connect";
+import type { ControlHandler, DataHandler, Reply, Services } from "./handlers/context";
+import { EXEC_CONNECT_PATH, execSubprotocols, type ExecConnect } from "./handlers/data/exec-connect";
 import { errors, toApiError, type ApiError } from "./errors";
 import { handlers } from "./handlers";
-import { whileInUse } from "./in-use";
+import { whileInUse } from "./sandboxes/in-use";
 import { OPERATIONS, type OperationSpec } from "./operations";
 import type { SandboxRecord } from "./store/records";
 

@@ -1,15 +1,15 @@
 import { join } from "node:path";
-import type { Clock, Timer } from "../shared/clock";
-import { KeyedLock } from "../shared/keyed-lock";
-import type { EgressLayer } from "./egress";
-import { errors } from "./errors";
-import type { IdGenerator } from "./ids";
-import { BASE_SANDBOX_ENV } from "./runtime/sandbox-env";
-import type { SandboxRuntime } from "./runtime/types";
+import type { Clock, Timer } from "../../shared/clock";
+import { KeyedLock } from "../../shared/keyed-lock";
+import type { EgressLayer } from "../egress";
+import { errors } from "../errors";
+import type { IdGenerator } from "../store/ids";
+import { BASE_SANDBOX_ENV } from "../runtime/sandbox-env";
+import type { SandboxRuntime } from "../runtime/types";
 import { withPlaceholders } from "./secret-bindings";
 import { runStartCommands, StartFailure } from "./start-commands";
-import type { SandboxRecord } from "./store/records";
-import type { SuperserveStore } from "./store/store";
+import type { SandboxRecord } from "../store/records";
+import type { SuperserveStore } from "../store/store";
 
 /** Validated input of `POST /sandboxes`. */
 interface CreateSandboxInput {

@@ -1,12 +1,12 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { BuildLogs } from "./builds/build-log";
-import type { TemplateBuilder } from "./builds/builder";
-import type { Clock } from "../shared/clock";
-import type { IdGenerator } from "./ids";
-import type { SandboxRuntime } from "./runtime/types";
-import type { SandboxManager } from "./sandboxes";
-import type { SandboxRecord } from "./store/records";
-import type { SuperserveStore } from "./store/store";
+import type { BuildLogs } from "../templates/build-log";
+import type { TemplateBuilder } from "../templates/builder";
+import type { Clock } from "../../shared/clock";
+import type { IdGenerator } from "../store/ids";
+import type { SandboxRuntime } from "../runtime/types";
+import type { SandboxManager } from "../sandboxes/sandbox-manager";
+import type { SandboxRecord } from "../store/records";
+import type { SuperserveStore } from "../store/store";
 
 /** Everything handlers use. */
 export interface Services {
