@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Reply } from "../../shared/request-pipeline";
 import type { BuildLogs } from "../templates/build-log";
 import type { TemplateBuilder } from "../templates/builder";
 import type { Clock } from "../../shared/clock";
@@ -38,13 +39,7 @@ export interface DataContext extends ControlContext {
   sandbox: SandboxRecord;
 }
 
-/** A JSON answer; `body` undefined means 204. A handler returning nothing wrote the response itself. */
-export interface Reply {
-  status: number;
-  body?: unknown;
-}
-
-/** One operation's implementation, given the context of its plane. */
+/** One operation's implementation, given the context of its plane; the pipeline writes its reply. */
 type Handler<C extends ControlContext> = (ctx: C) => Promise<Reply | void>;
 export type ControlHandler = Handler<ControlContext>;
 export type DataHandler = Handler<DataContext>;
