@@ -3,7 +3,8 @@
  * start `mesa mount -d`, wait until the mount serves the repos' files, check its health, and stop
  * it (SIGTERM, which flushes pending edits). Everything here is a pure function of its arguments;
  * credentials only ever travel in the command's environment (see {@link mountEnv}), never in the
- * command text.
+ * command text. How the local backends' `mesa` CLI takes the start from there is told in one
+ * place: `local/mesa-cli/mount-start.ts`.
  */
 
 /** Where `mesa mount` puts the repos (`<mount point>/<org>/<repo>`); the CLI's default for HOME=/home/user. */
