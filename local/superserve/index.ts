@@ -130,17 +130,9 @@ export async function startLocalSuperserve(
   const adopted = await runtime.adopt(new Set(store.listSandboxes().map((s) => s.id)));
   const logs = new BuildLogs(logsDir, clock);
   registerBuiltInTemplates({ store, ids, clock, layersDir, images });
-  const sandboxes = new SandboxManager({ store, runtime, clock, ids, layersDir, egress });
-  const builder = new TemplateBuilder({
-    store,
-    runtime,
-    clock,
-    ids,
-    logs,
-    layersDir,
-    images,
-    egress,
-  });
+  const sandboxDeps = { store, runtime, clock, ids, layersDir, egress };
+  const sandboxes = new SandboxManager(sandboxDeps);
+  const builder = new TemplateBuilder({ ...sandboxDeps, logs, images });
   builder.recover();
   await sandboxes.recover(adopted);
   const services: Services = { store, sandboxes, builder, logs, runtime, clock, ids, layersDir };
