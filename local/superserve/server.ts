@@ -38,25 +38,15 @@ type Route = OperationSpec &
     | { plane: "data"; handler: DataHandler }
   );
 
+/** Every operation of the table with its handler; the table says which plane it is on. */
 function routes(): Route[] {
   const specs: Readonly<Record<string, OperationSpec>> = OPERATIONS;
-  return [
-    ...Object.entries(handlers.control).map(([id, handler]) => ({
-      ...specs[id],
-      plane: "control" as const,
-      handler,
-    })),
-    ...Object.entries(handlers.public).map(([id, handler]) => ({
-      ...specs[id],
-      plane: "public" as const,
-      handler,
-    })),
-    ...Object.entries(handlers.data).map(([id, handler]) => ({
-      ...specs[id],
-      plane: "data" as const,
-      handler,
-    })),
-  ];
+  const byId: Record<string, ControlHandler | DataHandler> = {
+    ...handlers.control,
+    ...handlers.public,
+    ...handlers.data,
+  };
+  return Object.entries(byId).map(([id, handler]) => ({ ...specs[id], handler }) as Route);
 }
 
 /** The pipeline's errors in the vendor's envelope. */
