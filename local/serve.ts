@@ -9,7 +9,7 @@
  */
 import { rmSync } from "node:fs";
 import { join } from "node:path";
-import { endpointsPath } from "pulumi-superserve-mesa/dist/provider/local-endpoints";
+import { endpointsPath } from "pulumi-superserve-mesa/local-endpoints";
 import { writeLocalEndpoints } from "./endpoints";
 import { privateDir } from "./shared/data-dir";
 import { startLocalMesa } from "./mesa";
