@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { writeFileAtomic } from "../shared/atomic-write";
-import { tighten } from "../shared/data-dir";
+import { writeFileAtomic } from "../../shared/atomic-write";
+import { tighten } from "../../shared/data-dir";
 
 /**
  * The instance's API key: generated on first start and kept raw in `<dataDir>/api-key` (mode
