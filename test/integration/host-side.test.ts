@@ -49,18 +49,9 @@ let backends: Running;
 let conn: { apiKey: string; baseUrl: string };
 
 function start(): Running {
-  const r = run(
-    "start",
-    "--json",
-    "--data-dir",
-    dataDir,
-    "--mesa-port",
-    "0",
-    "--superserve-port",
-    "0",
-    "--upstream",
-    `api.example.test=${upstream.url}`,
-  );
+  const freePorts = ["--mesa-port", "0", "--superserve-port", "0"];
+  const upstreamFlag = `api.example.test=${upstream.url}`;
+  const r = run("start", "--json", "--data-dir", dataDir, ...freePorts, "--upstream", upstreamFlag);
   expect(r.code, r.stderr).toBe(0);
   const status = JSON.parse(r.stdout) as Running;
   routeDataPlaneTo(status.superserve.url);
