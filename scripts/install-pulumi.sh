@@ -15,7 +15,11 @@ VERSION="${PULUMI_VERSION:-3.248.0}"
 # The Node.js language host has no module of its own on the proxy for this version; the newest
 # sdk/v3 that still carries it as a package is v3.68.0 (see README, "The Pulumi engine").
 LANGHOST_SDK_VERSION="${PSM_LANGHOST_SDK_VERSION:-3.68.0}"
+# The YAML language host (github.com/pulumi/pulumi-yaml), for Pulumi YAML programs using the
+# provider plugin; built into a cache directory of its own, which the tests put on PATH.
+YAML_LANGHOST_VERSION="${PSM_YAML_LANGHOST_VERSION:-1.25.0}"
 CACHE="${PSM_PULUMI_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pulumi-superserve-mesa}"
+YAML_BIN="$CACHE/language-yaml-v$YAML_LANGHOST_VERSION/bin"
 DEST="$CACHE/pulumi-v$VERSION"
 BIN="$DEST/bin"
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -81,6 +85,23 @@ build_language_host_from_proxy() {
   mv "$BIN/pulumi-language-nodejs.tmp" "$BIN/pulumi-language-nodejs"
 }
 
+build_yaml_language_host_from_proxy() {
+  command -v go >/dev/null || { log "Go is not installed; install Go 1.25+ to build the YAML language host"; return 1; }
+  local work="$CACHE/build/langhost-yaml-v$YAML_LANGHOST_VERSION"
+  mkdir -p "$work" "$YAML_BIN"
+  if [ ! -f "$work/go.mod" ]; then
+    log "creating the YAML language-host build module in $work"
+    ( cd "$work" && go mod init psm/pulumi-language-yaml >/dev/null 2>&1 \
+      && go get "github.com/pulumi/pulumi-yaml@v$YAML_LANGHOST_VERSION" )
+    printf 'package tools\n\nimport _ "github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml"\n' > "$work/tools.go"
+    ( cd "$work" && GOFLAGS=-mod=mod go mod tidy >&2 )
+  fi
+  log "building the YAML language host (pulumi-yaml v$YAML_LANGHOST_VERSION) from the Go module proxy"
+  go_build "$work" github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml "$YAML_BIN/pulumi-language-yaml.tmp" \
+    "-s -w -X github.com/pulumi/pulumi-yaml/pkg/version.Version=v$YAML_LANGHOST_VERSION"
+  mv "$YAML_BIN/pulumi-language-yaml.tmp" "$YAML_BIN/pulumi-language-yaml"
+}
+
 try_official_release() {
   local url="https://get.pulumi.com/releases/sdk/pulumi-v$VERSION-linux-x64.tar.gz" tmp
   tmp="$(mktemp -d)"
@@ -111,6 +132,9 @@ if [ ! -x "$BIN/pulumi-language-nodejs" ]; then
   build_language_host_from_proxy || log "WARNING: the Node.js language host could not be built; only Automation API inline programs will run"
 fi
 [ -w "$BIN" ] && install_dynamic_provider_plugin
+if [ ! -x "$YAML_BIN/pulumi-language-yaml" ]; then
+  build_yaml_language_host_from_proxy || log "WARNING: the YAML language host could not be built; Pulumi YAML programs will not run"
+fi
 
 log "pulumi $(version_of "$BIN/pulumi") ready; cache: $CACHE ($(du -sh "$CACHE" 2>/dev/null | cut -f1))"
 echo "$BIN/pulumi"
