@@ -5,13 +5,13 @@
 import { main } from "@pulumi/pulumi/provider";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { captureConfigure } from "./engine-config";
+import { hookProviderServer } from "./server-hooks";
 import { pluginProvider } from "./provider";
 
 /** The repository (or installed package) root: `dist/plugin/` is two levels below it. */
 const ROOT = join(__dirname, "..", "..");
 
-const config = captureConfigure();
+const config = hookProviderServer();
 const { version } = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as {
   version: string;
 };

@@ -343,7 +343,12 @@ export function defineProvider<I extends CommonInputs, O extends I>(
         );
         nameDefaults(def.nameRules, olds, inputs, replaceFields, environment.suffix, failures);
       }
-      failures.push(...def.validate(inputs as unknown as I));
+      failures.push(
+        // An input `import` could not read is not missing: the program gives it.
+        ...def
+          .validate(inputs as unknown as I)
+          .filter((f) => !(unreported.includes(f.property) && inputs[f.property] === undefined)),
+      );
       // Missing credentials are one check failure — one clean line in the preview naming what to
       // set — rather than a thrown error, which the dynamic-provider host prints with a stack trace.
       const missing: MissingCredentialsError[] = [];
