@@ -4,7 +4,8 @@
 #
 # Order: a `pulumi` on PATH at the right version -> the cached build -> the official release
 # tarball (short timeout) -> a build from the Go module proxy with the official flags.
-# Idempotent; the last line printed is the absolute path of the `pulumi` binary.
+# Idempotent; the last line printed is the absolute path of the `pulumi` binary (the line before
+# it, `pulumi-language-yaml: <path>`, locates the YAML language host when it could be built).
 #
 # Environment:
 #   PULUMI_VERSION       version to provide (default: the pin below)
@@ -137,4 +138,5 @@ if [ ! -x "$YAML_BIN/pulumi-language-yaml" ]; then
 fi
 
 log "pulumi $(version_of "$BIN/pulumi") ready; cache: $CACHE ($(du -sh "$CACHE" 2>/dev/null | cut -f1))"
+[ -x "$YAML_BIN/pulumi-language-yaml" ] && echo "pulumi-language-yaml: $YAML_BIN/pulumi-language-yaml"
 echo "$BIN/pulumi"

@@ -34,13 +34,30 @@ export function pulumiPath(): string {
       encoding: "utf8",
       stdio: ["ignore", "pipe", "pipe"],
     });
-    pulumiBinary = out.trim().split("\n").pop()!;
+    const lines = out.trim().split("\n");
+    pulumiBinary = lines.pop()!;
+    const yamlHost = lines.find((l) => l.startsWith("pulumi-language-yaml: "));
+    yamlHostDir = dirname(yamlHost?.slice("pulumi-language-yaml: ".length) ?? "/nonexistent/x");
   }
   return pulumiBinary;
 }
 
+/** The provider plugin `pulumi-resource-superserve-mesa` (runs `dist/plugin`: build first). */
+export const pluginDir = join(repoRoot, "plugin", "bin");
+
+let yamlHostDir: string | undefined;
+
+/** Directory of the YAML language host that scripts/install-pulumi.sh builds (cached). */
+function yamlLanguageHostDir(): string {
+  pulumiPath();
+  return yamlHostDir!;
+}
+
 export interface TempProjectOptions {
-  /** TypeScript source of the program's `index.ts`. */
+  /**
+   * TypeScript source of the program's `index.ts`; with `runtime: "yaml"`, the Pulumi YAML
+   * program (the `Pulumi.yaml` lines after `name` and `runtime`).
+   */
   program: string;
   /** Project name (default `e2e`). */
   name?: string;
@@ -55,7 +72,7 @@ export interface TempProjectOptions {
    * the language host at every run) or "compiled" (`index.ts` compiled to `index.js` here, as a
    * build step would, and run as plain JavaScript: `typescript: false`, `main: index.js`).
    */
-  runtime?: "ts-node" | "compiled";
+  runtime?: "ts-node" | "compiled" | "yaml";
 }
 
 export interface TempProject {
@@ -91,11 +108,16 @@ export async function createTempProject(opts: TempProjectOptions): Promise<TempP
   mkdirSync(stateDir);
   const name = opts.name ?? "e2e";
   const compiled = opts.runtime === "compiled";
-  writeFileSync(
-    join(dir, "Pulumi.yaml"),
-    `name: ${name}\nruntime:\n  name: nodejs\n  options:\n    typescript: ${!compiled}\n` +
-      (compiled ? "main: index.js\n" : ""),
-  );
+  const yaml = opts.runtime === "yaml";
+  const writeProject = (program: string) =>
+    writeFileSync(
+      join(dir, "Pulumi.yaml"),
+      yaml
+        ? `name: ${name}\nruntime: yaml\n${program}`
+        : `name: ${name}\nruntime:\n  name: nodejs\n  options:\n    typescript: ${!compiled}\n` +
+            (compiled ? "main: index.js\n" : ""),
+    );
+  writeProject(opts.program);
   writeFileSync(join(dir, "package.json"), JSON.stringify({ name, private: true }) + "\n");
   writeFileSync(
     join(dir, "tsconfig.json"),
@@ -112,6 +134,7 @@ export async function createTempProject(opts: TempProjectOptions): Promise<TempP
     }) + "\n",
   );
   const writeProgram = (source: string) => {
+    if (yaml) return writeProject(source);
     writeFileSync(join(dir, "index.ts"), source);
     if (compiled) writeFileSync(join(dir, "index.js"), compileProgram(source));
   };
@@ -125,7 +148,8 @@ export async function createTempProject(opts: TempProjectOptions): Promise<TempP
     PULUMI_SKIP_UPDATE_CHECK: "true",
     PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
     PULUMI_HOME: join(dir, ".pulumi-home"),
-    PATH: `${dirname(binary)}:${process.env.PATH ?? ""}`,
+    // The provider plugin and the YAML language host, found on PATH as a user's would be.
+    PATH: [pluginDir, yamlLanguageHostDir(), dirname(binary), process.env.PATH ?? ""].join(":"),
     ...opts.env,
   };
   const pulumiCommand = await PulumiCommand.get({ root: dirname(dirname(binary)) });
