@@ -5,7 +5,7 @@
 # serves no Python or Go language host for this version (README, "Other languages"). The small
 # generator command (scripts/gen-sdk/main.go) is built once into the cache, next to the CLI's build.
 #
-# Usage: scripts/gen-sdk.sh [python|go|nodejs]...   (default: python)
+# Usage: scripts/gen-sdk.sh [python|go|nodejs]...   (default: python go)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VERSION="${PULUMI_VERSION:-3.248.0}"
@@ -27,7 +27,16 @@ if [ ! -x "$TOOL" ]; then
   log "built $TOOL"
 fi
 
-for language in "${@:-python}"; do
+languages=("$@")
+[ "${#languages[@]}" -gt 0 ] || languages=(python go)
+for language in "${languages[@]}"; do
   "$TOOL" "$ROOT/plugin/schema.json" "$language" "$ROOT/sdk/$language"
+  if [ "$language" = go ]; then
+    # The Go SDK is its own module (the schema's importBasePath without the package), compiled
+    # here so a generated SDK that does not build never lands.
+    ( cd "$ROOT/sdk/go" \
+      && printf 'module github.com/superserve-mesa/pulumi-superserve-mesa/sdk/go\n\ngo 1.24\n\nrequire github.com/pulumi/pulumi/sdk/v3 v%s\n' "$VERSION" > go.mod \
+      && GOFLAGS=-mod=mod go mod tidy >&2 && go build ./... )
+  fi
   log "generated sdk/$language"
 done

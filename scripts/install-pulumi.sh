@@ -4,8 +4,9 @@
 #
 # Order: a `pulumi` on PATH at the right version -> the cached build -> the official release
 # tarball (short timeout) -> a build from the Go module proxy with the official flags.
-# Idempotent; the last line printed is the absolute path of the `pulumi` binary (the line before
-# it, `pulumi-language-yaml: <path>`, locates the YAML language host when it could be built).
+# Idempotent; the last line printed is the absolute path of the `pulumi` binary (the lines before
+# it, `pulumi-language-yaml: <path>` and `pulumi-language-python: <path>`, locate those language
+# hosts when they could be built).
 #
 # Environment:
 #   PULUMI_VERSION       version to provide (default: the pin below)
@@ -21,6 +22,10 @@ LANGHOST_SDK_VERSION="${PSM_LANGHOST_SDK_VERSION:-3.68.0}"
 YAML_LANGHOST_VERSION="${PSM_YAML_LANGHOST_VERSION:-1.25.0}"
 CACHE="${PSM_PULUMI_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pulumi-superserve-mesa}"
 YAML_BIN="$CACHE/language-yaml-v$YAML_LANGHOST_VERSION/bin"
+# The Python language host, for Python programs using the provider plugin: like the Node.js one,
+# from sdk/v3 v$LANGHOST_SDK_VERSION (the proxy serves no module of its own for this version), with
+# its `pulumi-language-python-exec` beside it; in a directory of its own, which the tests put on PATH.
+PYTHON_BIN="$CACHE/language-python-sdk-v$LANGHOST_SDK_VERSION/bin"
 DEST="$CACHE/pulumi-v$VERSION"
 BIN="$DEST/bin"
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -103,6 +108,26 @@ build_yaml_language_host_from_proxy() {
   mv "$YAML_BIN/pulumi-language-yaml.tmp" "$YAML_BIN/pulumi-language-yaml"
 }
 
+build_python_language_host_from_proxy() {
+  command -v go >/dev/null || { log "Go is not installed; install Go 1.25+ to build the Python language host"; return 1; }
+  local work="$CACHE/build/langhost-python-sdk-v$LANGHOST_SDK_VERSION"
+  mkdir -p "$work" "$PYTHON_BIN"
+  if [ ! -f "$work/go.mod" ]; then
+    log "creating the Python language-host build module in $work"
+    ( cd "$work" && go mod init psm/pulumi-language-python >/dev/null 2>&1 \
+      && go get "github.com/pulumi/pulumi/sdk/v3@v$LANGHOST_SDK_VERSION" )
+    printf 'package tools\n\nimport _ "github.com/pulumi/pulumi/sdk/v3/python/cmd/pulumi-language-python"\n' > "$work/tools.go"
+    ( cd "$work" && GOFLAGS=-mod=mod go mod tidy >&2 )
+  fi
+  log "building the Python language host (sdk/v3 v$LANGHOST_SDK_VERSION) from the Go module proxy"
+  go_build "$work" github.com/pulumi/pulumi/sdk/v3/python/cmd/pulumi-language-python "$PYTHON_BIN/pulumi-language-python.tmp" \
+    "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$LANGHOST_SDK_VERSION"
+  local exec_script
+  exec_script="$(cd "$work" && go list -m -f '{{.Dir}}' "github.com/pulumi/pulumi/sdk/v3")/python/cmd/pulumi-language-python-exec"
+  install -m 0755 "$exec_script" "$PYTHON_BIN/pulumi-language-python-exec"
+  mv "$PYTHON_BIN/pulumi-language-python.tmp" "$PYTHON_BIN/pulumi-language-python"
+}
+
 try_official_release() {
   local url="https://get.pulumi.com/releases/sdk/pulumi-v$VERSION-linux-x64.tar.gz" tmp
   tmp="$(mktemp -d)"
@@ -138,5 +163,9 @@ if [ ! -x "$YAML_BIN/pulumi-language-yaml" ]; then
 fi
 
 log "pulumi $(version_of "$BIN/pulumi") ready; cache: $CACHE ($(du -sh "$CACHE" 2>/dev/null | cut -f1))"
+if [ ! -x "$PYTHON_BIN/pulumi-language-python" ]; then
+  build_python_language_host_from_proxy || log "WARNING: the Python language host could not be built; Python programs will not run"
+fi
 [ -x "$YAML_BIN/pulumi-language-yaml" ] && echo "pulumi-language-yaml: $YAML_BIN/pulumi-language-yaml"
+[ -x "$PYTHON_BIN/pulumi-language-python" ] && echo "pulumi-language-python: $PYTHON_BIN/pulumi-language-python"
 echo "$BIN/pulumi"
