@@ -5,7 +5,7 @@
  * engine's log (see README, "Other languages").
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { PackageResourceSpec } from "../provider/dynamic";
+import { declaredProps, withSecretOutputs, type PackageResourceSpec } from "../provider/dynamic";
 import type { AgentEnvironmentKit } from "../provider/agent-environment";
 import type { MesaRepoArgs } from "../provider/mesa-repo/args";
 import { MESA_REPO_SPEC, mesaRepoInputs } from "../provider/mesa-repo/resource";
@@ -30,16 +30,12 @@ abstract class PluginResource<O extends object> extends pulumi.CustomResource {
     inputs: Record<string, unknown>,
     opts: pulumi.CustomResourceOptions | undefined,
   ) {
-    const props: Record<string, unknown> = {};
-    for (const output of spec.outputs) props[output] = undefined;
-    Object.assign(props, inputs);
-    super(typeToken(spec.typeName), name, props, {
-      ...opts,
-      additionalSecretOutputs: [
-        ...(opts?.additionalSecretOutputs ?? []),
-        ...(spec.secretOutputs ?? []),
-      ],
-    });
+    super(
+      typeToken(spec.typeName),
+      name,
+      declaredProps(spec, inputs),
+      withSecretOutputs(spec, opts),
+    );
   }
 }
 

@@ -91,41 +91,37 @@ build_language_host_from_proxy() {
   mv "$BIN/pulumi-language-nodejs.tmp" "$BIN/pulumi-language-nodejs"
 }
 
-build_yaml_language_host_from_proxy() {
-  command -v go >/dev/null || { log "Go is not installed; install Go 1.25+ to build the YAML language host"; return 1; }
-  local work="$CACHE/build/langhost-yaml-v$YAML_LANGHOST_VERSION"
-  mkdir -p "$work" "$YAML_BIN"
+# Build one Go command from the Go module proxy, in a build module of its own in the cache.
+build_from_proxy() { # <what> <build dir> <module@version> <package> <output binary> <-X version flag>
+  local what="$1" work="$2" module="$3" pkg="$4" out="$5" xflag="$6"
+  command -v go >/dev/null || { log "Go is not installed; install Go 1.25+ to build $what"; return 1; }
+  mkdir -p "$work" "$(dirname "$out")"
   if [ ! -f "$work/go.mod" ]; then
-    log "creating the YAML language-host build module in $work"
-    ( cd "$work" && go mod init psm/pulumi-language-yaml >/dev/null 2>&1 \
-      && go get "github.com/pulumi/pulumi-yaml@v$YAML_LANGHOST_VERSION" )
-    printf 'package tools\n\nimport _ "github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml"\n' > "$work/tools.go"
+    log "creating the build module of $what in $work"
+    ( cd "$work" && go mod init "psm/$(basename "$out")" >/dev/null 2>&1 && go get "$module" )
+    printf 'package tools\n\nimport _ "%s"\n' "$pkg" > "$work/tools.go"
     ( cd "$work" && GOFLAGS=-mod=mod go mod tidy >&2 )
   fi
-  log "building the YAML language host (pulumi-yaml v$YAML_LANGHOST_VERSION) from the Go module proxy"
-  go_build "$work" github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml "$YAML_BIN/pulumi-language-yaml.tmp" \
-    "-s -w -X github.com/pulumi/pulumi-yaml/pkg/version.Version=v$YAML_LANGHOST_VERSION"
-  mv "$YAML_BIN/pulumi-language-yaml.tmp" "$YAML_BIN/pulumi-language-yaml"
+  log "building $what from the Go module proxy"
+  go_build "$work" "$pkg" "$out.tmp" "-s -w -X $xflag"
+  mv "$out.tmp" "$out"
+}
+
+build_yaml_language_host_from_proxy() {
+  local v="$YAML_LANGHOST_VERSION"
+  build_from_proxy "the YAML language host (pulumi-yaml v$v)" "$CACHE/build/langhost-yaml-v$v" \
+    "github.com/pulumi/pulumi-yaml@v$v" github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml \
+    "$YAML_BIN/pulumi-language-yaml" "github.com/pulumi/pulumi-yaml/pkg/version.Version=v$v"
 }
 
 build_python_language_host_from_proxy() {
-  command -v go >/dev/null || { log "Go is not installed; install Go 1.25+ to build the Python language host"; return 1; }
-  local work="$CACHE/build/langhost-python-sdk-v$LANGHOST_SDK_VERSION"
-  mkdir -p "$work" "$PYTHON_BIN"
-  if [ ! -f "$work/go.mod" ]; then
-    log "creating the Python language-host build module in $work"
-    ( cd "$work" && go mod init psm/pulumi-language-python >/dev/null 2>&1 \
-      && go get "github.com/pulumi/pulumi/sdk/v3@v$LANGHOST_SDK_VERSION" )
-    printf 'package tools\n\nimport _ "github.com/pulumi/pulumi/sdk/v3/python/cmd/pulumi-language-python"\n' > "$work/tools.go"
-    ( cd "$work" && GOFLAGS=-mod=mod go mod tidy >&2 )
-  fi
-  log "building the Python language host (sdk/v3 v$LANGHOST_SDK_VERSION) from the Go module proxy"
-  go_build "$work" github.com/pulumi/pulumi/sdk/v3/python/cmd/pulumi-language-python "$PYTHON_BIN/pulumi-language-python.tmp" \
-    "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$LANGHOST_SDK_VERSION"
-  local exec_script
-  exec_script="$(cd "$work" && go list -m -f '{{.Dir}}' "github.com/pulumi/pulumi/sdk/v3")/python/cmd/pulumi-language-python-exec"
-  install -m 0755 "$exec_script" "$PYTHON_BIN/pulumi-language-python-exec"
-  mv "$PYTHON_BIN/pulumi-language-python.tmp" "$PYTHON_BIN/pulumi-language-python"
+  local v="$LANGHOST_SDK_VERSION" work="$CACHE/build/langhost-python-sdk-v$LANGHOST_SDK_VERSION"
+  build_from_proxy "the Python language host (sdk/v3 v$v)" "$work" \
+    "github.com/pulumi/pulumi/sdk/v3@v$v" github.com/pulumi/pulumi/sdk/v3/python/cmd/pulumi-language-python \
+    "$PYTHON_BIN/pulumi-language-python" "github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$v" || return 1
+  local sdk_dir
+  sdk_dir="$(cd "$work" && go list -m -f '{{.Dir}}' github.com/pulumi/pulumi/sdk/v3)"
+  install -m 0755 "$sdk_dir/python/cmd/pulumi-language-python-exec" "$PYTHON_BIN/pulumi-language-python-exec"
 }
 
 try_official_release() {
@@ -163,7 +159,7 @@ if [ ! -x "$YAML_BIN/pulumi-language-yaml" ]; then
 fi
 
 log "pulumi $(version_of "$BIN/pulumi") ready; cache: $CACHE ($(du -sh "$CACHE" 2>/dev/null | cut -f1))"
-if [ ! -x "$PYTHON_BIN/pulumi-language-python" ]; then
+if [ ! -x "$PYTHON_BIN/pulumi-language-python" ] || [ ! -x "$PYTHON_BIN/pulumi-language-python-exec" ]; then
   build_python_language_host_from_proxy || log "WARNING: the Python language host could not be built; Python programs will not run"
 fi
 [ -x "$YAML_BIN/pulumi-language-yaml" ] && echo "pulumi-language-yaml: $YAML_BIN/pulumi-language-yaml"
