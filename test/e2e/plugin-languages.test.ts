@@ -32,9 +32,12 @@ const dirs: string[] = [];
 const suffix = randomUUID().slice(0, 6);
 const conn = () => ({ apiKey: ss.apiKey, baseUrl: ss.url });
 
-/** The same environment in each language: `repo` names its repo, `marker` is its build step's output. */
+/**
+ * The same environment in each language: `repo` names its repo, `marker` is its build step's
+ * output, `token` a secret environment value of its sandboxes.
+ */
 const PROGRAMS = {
-  yaml: (repo: string, marker: string) => `resources:
+  yaml: (repo: string, marker: string, token: string) => `resources:
   agents:
     type: superserve-mesa:index:AgentEnvironment
     properties:
@@ -50,12 +53,15 @@ const PROGRAMS = {
         count: 2
         metadata:
           team: agents
+        envVars:
+          AGENT_TOKEN:
+            fn::secret: ${token}
       protectRepo: false
 outputs:
   mounts: \${agents.mountPaths}
   sandboxes: \${agents.sandboxes}
 `,
-  python: (repo: string, marker: string) => `import pulumi
+  python: (repo: string, marker: string, token: string) => `import pulumi
 import pulumi_superserve_mesa as psm
 
 env = psm.AgentEnvironment(
@@ -66,7 +72,11 @@ env = psm.AgentEnvironment(
         steps=[psm.SuperserveTemplateStepArgs(run="echo ${marker}")],
         verbose_build_logs=True,
     ),
-    sandboxes=psm.AgentEnvironmentSandboxesArgs(count=2, metadata={"team": "agents"}),
+    sandboxes=psm.AgentEnvironmentSandboxesArgs(
+        count=2,
+        metadata={"team": "agents"},
+        env_vars={"AGENT_TOKEN": pulumi.Output.secret("${token}")},
+    ),
     protect_repo=False,
 )
 pulumi.export("mounts", env.mount_paths)
@@ -133,6 +143,7 @@ describe.each(["yaml", "python"] as const)(
     const name = `${language}-${suffix}`;
     const repoName = `${language}-workspace-${suffix}`;
     const marker = `${language}-build-${suffix}`;
+    const token = `${language}-token-${randomUUID()}`;
     let project: TempProject;
     let boxes: SandboxOut[] = [];
 
@@ -142,7 +153,7 @@ describe.each(["yaml", "python"] as const)(
         project = await createTempProject({
           name,
           runtime: language,
-          program: PROGRAMS[language](repoName, marker),
+          program: PROGRAMS[language](repoName, marker, token),
           env: {
             MESA_API_KEY: mesaServer.apiKey,
             MESA_API_URL: mesaServer.url,
@@ -196,6 +207,10 @@ describe.each(["yaml", "python"] as const)(
           expect(
             (await run(box.sandboxId, `test -d ${box.mountPath} && echo ok`)).stdout.trim(),
           ).toBe("ok");
+        expect(
+          (await run(boxes[0].sandboxId, "printenv AGENT_TOKEN")).stdout.trim(),
+          "the secret environment value reaches the sandbox",
+        ).toBe(token);
         await run(boxes[1].sandboxId, `echo "${language} agent" > ${boxes[1].mountPath}/agent.txt`);
         expect(
           await eventually(
@@ -209,10 +224,13 @@ describe.each(["yaml", "python"] as const)(
       120_000,
     );
 
-    step("a preview plans no change", async () => {
+    step("a preview plans no change; the state holds the secret encrypted only", async () => {
       const preview = await project.stack.preview({ color: "never", expectNoChanges: true });
       expect(preview.changeSummary.same, preview.stdout).toBe(6);
       expect(Object.keys(preview.changeSummary).filter((k) => k !== "same")).toEqual([]);
+      expect(project.stateFilesContaining(token), "the secret is encrypted in the state").toEqual(
+        [],
+      );
     });
 
     step(
