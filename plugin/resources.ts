@@ -8,80 +8,80 @@ import * as pulumi from "@pulumi/pulumi";
 import { declaredProps, withSecretOutputs, type PackageResourceSpec } from "../provider/dynamic";
 import type { AgentEnvironmentKit } from "../provider/agent-environment";
 import type { MesaRepoArgs } from "../provider/mesa-repo/args";
-import { MESA_REPO_SPEC, mesaRepoInputs } from "../provider/mesa-repo/resource";
+import {
+  MESA_REPO_SPEC,
+  mesaRepoInputs,
+  type MesaRepo as DynamicMesaRepo,
+} from "../provider/mesa-repo/resource";
 import type { MesaRepoOutputs } from "../provider/mesa-repo/state";
 import type { MountedSandboxArgs } from "../provider/mounted-sandbox/args";
-import { MOUNTED_SANDBOX_SPEC, mountedSandboxInputs } from "../provider/mounted-sandbox/resource";
+import {
+  MOUNTED_SANDBOX_SPEC,
+  mountedSandboxInputs,
+  type MountedSandbox as DynamicMountedSandbox,
+} from "../provider/mounted-sandbox/resource";
 import type { MountedSandboxOutputs } from "../provider/mounted-sandbox/state";
-import type { RepoWorkspace } from "../provider/mounted-sandbox/workspace-progress";
 import type { SuperserveTemplateArgs } from "../provider/superserve-template/args";
 import {
   SUPERSERVE_TEMPLATE_SPEC,
   superserveTemplateInputs,
+  type SuperserveTemplate as DynamicSuperserveTemplate,
 } from "../provider/superserve-template/resource";
 import type { SuperserveTemplateOutputs } from "../provider/superserve-template/state";
 import { typeToken } from "./types";
 
-/** A resource served by the plugin: type token, declared outputs, encrypted outputs. */
-abstract class PluginResource<O extends object> extends pulumi.CustomResource {
-  protected constructor(
-    spec: PackageResourceSpec<O>,
-    name: string,
-    inputs: Record<string, unknown>,
-    opts: pulumi.CustomResourceOptions | undefined,
-  ) {
-    super(
-      typeToken(spec.typeName),
-      name,
-      declaredProps(spec, inputs),
-      withSecretOutputs(spec, opts),
-    );
+/** The `Output` members of a resource class: what a plugin-backed class shares with it. */
+type OutputsOf<R> = {
+  readonly [K in keyof R as R[K] extends pulumi.Output<unknown> ? K : never]: R[K];
+};
+
+/** A plugin-backed class: the args and outputs of the dynamic class `R`, its spec's type token. */
+type PluginClass<A, R> = new (
+  name: string,
+  args: A,
+  opts?: pulumi.CustomResourceOptions,
+) => pulumi.CustomResource & OutputsOf<R>;
+
+/** The plugin-backed twin of a dynamic class: same spec, same inputs, type `superserve-mesa:index:<Type>`. */
+function pluginClass<A, R, O extends object>(
+  spec: PackageResourceSpec<O>,
+  inputsOf: (args: A) => Record<string, unknown>,
+): PluginClass<A, R> {
+  class PluginResource extends pulumi.CustomResource {
+    constructor(name: string, args: A, opts?: pulumi.CustomResourceOptions) {
+      super(
+        typeToken(spec.typeName),
+        name,
+        declaredProps(spec, inputsOf(args)),
+        withSecretOutputs(spec, opts),
+      );
+    }
   }
+  return PluginResource as unknown as PluginClass<A, R>;
 }
 
 /** A Mesa repository, served by the plugin (see `MesaRepo` in the package for the docs). */
-export class MesaRepo extends PluginResource<MesaRepoOutputs> {
-  declare readonly org: pulumi.Output<string>;
-  declare readonly name: pulumi.Output<string>;
-  declare readonly defaultBookmark: pulumi.Output<string>;
-  declare readonly headChangeId: pulumi.Output<string>;
-  declare readonly tags: pulumi.Output<Record<string, string>>;
-
-  constructor(name: string, args: MesaRepoArgs = {}, opts?: pulumi.CustomResourceOptions) {
-    super(MESA_REPO_SPEC, name, mesaRepoInputs(args), opts);
-  }
-}
+export const MesaRepo = pluginClass<MesaRepoArgs, DynamicMesaRepo, MesaRepoOutputs>(
+  MESA_REPO_SPEC,
+  mesaRepoInputs,
+);
+export type MesaRepo = InstanceType<typeof MesaRepo>;
 
 /** A Superserve template, served by the plugin (see `SuperserveTemplate` in the package). */
-export class SuperserveTemplate extends PluginResource<SuperserveTemplateOutputs> {
-  declare readonly name: pulumi.Output<string>;
-  declare readonly status: pulumi.Output<string>;
-  declare readonly buildId: pulumi.Output<string>;
-  declare readonly buildSpecHash: pulumi.Output<string>;
-  declare readonly builtAt: pulumi.Output<string | undefined>;
-  declare readonly sizeBytes: pulumi.Output<number | undefined>;
-
-  constructor(name: string, args: SuperserveTemplateArgs, opts?: pulumi.CustomResourceOptions) {
-    super(SUPERSERVE_TEMPLATE_SPEC, name, superserveTemplateInputs(args), opts);
-  }
-}
+export const SuperserveTemplate = pluginClass<
+  SuperserveTemplateArgs,
+  DynamicSuperserveTemplate,
+  SuperserveTemplateOutputs
+>(SUPERSERVE_TEMPLATE_SPEC, superserveTemplateInputs);
+export type SuperserveTemplate = InstanceType<typeof SuperserveTemplate>;
 
 /** A sandbox with Mesa repos mounted, served by the plugin (see `MountedSandbox` in the package). */
-export class MountedSandbox extends PluginResource<MountedSandboxOutputs> {
-  declare readonly sandboxId: pulumi.Output<string>;
-  declare readonly name: pulumi.Output<string>;
-  declare readonly status: pulumi.Output<string>;
-  declare readonly mounted: pulumi.Output<boolean>;
-  declare readonly org: pulumi.Output<string>;
-  declare readonly mountPaths: pulumi.Output<Record<string, string>>;
-  declare readonly bookmarks: pulumi.Output<Record<string, string>>;
-  declare readonly workspace: pulumi.Output<Record<string, RepoWorkspace>>;
-  declare readonly tokenExpiresAt: pulumi.Output<string>;
-
-  constructor(name: string, args: MountedSandboxArgs, opts?: pulumi.CustomResourceOptions) {
-    super(MOUNTED_SANDBOX_SPEC, name, mountedSandboxInputs(args), opts);
-  }
-}
+export const MountedSandbox = pluginClass<
+  MountedSandboxArgs,
+  DynamicMountedSandbox,
+  MountedSandboxOutputs
+>(MOUNTED_SANDBOX_SPEC, mountedSandboxInputs);
+export type MountedSandbox = InstanceType<typeof MountedSandbox>;
 
 /** What `construct` builds an AgentEnvironment from: the plugin's own resources. */
 export const PLUGIN_CHILDREN: AgentEnvironmentKit = {
