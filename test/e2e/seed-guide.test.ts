@@ -17,8 +17,9 @@
  * start ready, it bakes the CLI into a custom template (`from: "ubuntu:24.04"`, an apt step, the
  * installer step), whose sandboxes mount without an install.
  *
- * The scripts, as written with only credentials, endpoints and the org swapped, are in
- * ./seed-guide/ (guide.mts, custom-template.mts). This test starts the local backends as a user
+ * The scripts are in ./seed-guide/ (guide.mts, custom-template.mts): the guide's calls with the
+ * credentials, endpoints and org swapped, the sandbox `name` SDK 0.8.1 requires added, and the
+ * other differences the README lists ("The vendors' guide runs as written"). This test starts the local backends as a user
  * does (`pulumi-superserve-mesa-local start`, its own data directory and free ports), runs each
  * script as a separate process with the credentials a user would export, checks every step it
  * printed, reads the agent's edit back with the Mesa SDK, and checks in the sandbox's network log
