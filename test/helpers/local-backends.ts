@@ -30,21 +30,23 @@ export interface LocalBackendsOptions {
 
 /** Running local backends, from {@link startLocalBackends}. */
 export interface LocalBackends {
-  mesa: LocalMesa;
-  /** The running local Superserve (a new one after {@link LocalBackends.restartSuperserve}). */
+  /** The running local Mesa (a new one after a {@link LocalBackends.restart} with `mesa`). */
+  readonly mesa: LocalMesa;
+  /** The running local Superserve (a new one after a {@link LocalBackends.restart}). */
   readonly superserve: LocalSuperserve;
-  /** A Mesa SDK client with the admin key, in the local org. */
-  mesaClient: Mesa;
+  /** A Mesa SDK client with the admin key, in the local org, for the running local Mesa. */
+  readonly mesaClient: Mesa;
   /** The Superserve SDK's connection options (`{ apiKey, baseUrl }`). */
   conn(): { apiKey: string; baseUrl: string };
   /** The credential and endpoint variables for a provider process or the engine. */
   env(): Record<string, string>;
   /**
-   * Stop the local Superserve and start it again on the same data directory and tools, as a
-   * restart of the backends does; `keepSandboxes` freezes the sandboxes' processes for the new
-   * instance to take back (live restore), otherwise they end (the sandboxes come back paused).
+   * Stop the local Superserve (and local Mesa too, with `mesa`) and start them again on the same
+   * data directories, as a restart of the backends does; `keepSandboxes` freezes the sandboxes'
+   * processes for the new instance to take back (live restore), otherwise they end (the
+   * sandboxes come back paused). The ports are new: read them from the running instances.
    */
-  restartSuperserve(opts?: { keepSandboxes?: boolean }): Promise<void>;
+  restart(opts?: { mesa?: boolean; keepSandboxes?: boolean }): Promise<void>;
   /** Stop both and remove their data directories. */
   close(): Promise<void>;
 }
@@ -60,44 +62,57 @@ export interface LocalBackends {
 export async function startLocalBackends(opts: LocalBackendsOptions = {}): Promise<LocalBackends> {
   const root = mkdtempSync(join(tmpdir(), "psm-backends-"));
   const tools = join(root, "tools");
+  const { Mesa: MesaClient } = await import("@mesadev/sdk");
+  const startMesa = () => startLocalMesa({ ...opts.mesa, port: 0, dataDir: join(root, "mesa") });
+  const startSuperserve = async (mesaUrl: string) => {
+    const started = await startLocalSuperserve({
+      ...opts.superserve,
+      port: 0,
+      dataDir: join(root, "superserve"),
+      mesaUrl,
+      ...(opts.mesaCli && { sandboxTools: tools }),
+    });
+    routeDataPlaneTo(started.url);
+    return started;
+  };
+  let mesa: LocalMesa | undefined;
   try {
     if (opts.mesaCli) await buildMesaCli(tools);
-    const mesa = await startLocalMesa({ ...opts.mesa, port: 0, dataDir: join(root, "mesa") });
-    const startSuperserve = async () => {
-      const started = await startLocalSuperserve({
-        ...opts.superserve,
-        port: 0,
-        dataDir: join(root, "superserve"),
-        mesaUrl: mesa.url,
-        ...(opts.mesaCli && { sandboxTools: tools }),
-      });
-      routeDataPlaneTo(started.url);
-      return started;
-    };
-    let superserve = await startSuperserve().catch(async (error: unknown) => {
-      await mesa.stop();
-      throw error;
-    });
-    const { Mesa: MesaClient } = await import("@mesadev/sdk");
+    mesa = await startMesa();
+    let running = { mesa, superserve: await startSuperserve(mesa.url) };
+    const clientOf = (m: LocalMesa) =>
+      new MesaClient({ apiKey: m.apiKey, apiUrl: m.url, org: m.org });
+    let mesaClient = clientOf(mesa);
     return {
-      mesa,
-      get superserve() {
-        return superserve;
+      get mesa() {
+        return running.mesa;
       },
-      mesaClient: new MesaClient({ apiKey: mesa.apiKey, apiUrl: mesa.url, org: mesa.org }),
-      conn: () => ({ apiKey: superserve.apiKey, baseUrl: superserve.url }),
-      env: () => credentialVariables({ mesa, superserve }),
-      async restartSuperserve({ keepSandboxes = false } = {}) {
-        await superserve.stop({ keepSandboxes });
-        superserve = await startSuperserve();
+      get superserve() {
+        return running.superserve;
+      },
+      get mesaClient() {
+        return mesaClient;
+      },
+      conn: () => ({ apiKey: running.superserve.apiKey, baseUrl: running.superserve.url }),
+      env: () => credentialVariables(running),
+      async restart({ mesa: withMesa = false, keepSandboxes = false } = {}) {
+        await running.superserve.stop({ keepSandboxes });
+        let nextMesa = running.mesa;
+        if (withMesa) {
+          await running.mesa.stop();
+          nextMesa = await startMesa();
+          mesaClient = clientOf(nextMesa);
+        }
+        running = { mesa: nextMesa, superserve: await startSuperserve(nextMesa.url) };
       },
       async close() {
-        const stopped = await Promise.allSettled([superserve.stop(), mesa.stop()]);
+        const stopped = await Promise.allSettled([running.superserve.stop(), running.mesa.stop()]);
         rmSync(root, { recursive: true, force: true });
         for (const result of stopped) if (result.status === "rejected") throw result.reason;
       },
     };
   } catch (error) {
+    await mesa?.stop();
     rmSync(root, { recursive: true, force: true });
     throw error;
   }

@@ -547,7 +547,7 @@ describe("MountedSandbox provider across a restart of the local backends", () =>
     const repo = await seedRepoIn(mesa, unique("ws"), { "h.txt": "h\n" });
     const logical = unique("restart");
     const { id, inputs, outs } = await createSandbox(providerFor(), logical, { repos: [{ repo }] });
-    await backends.restartSuperserve();
+    await backends.restart();
     const provider = providerFor();
 
     const refreshed = (await provider.read(id, outs)).props as Record<string, any>;
