@@ -3,26 +3,28 @@
  * backends run as a user runs them (`npm run local -- start|stop`, found by the providers through
  * their endpoints file): a mount daemon killed inside a sandbox, and a stop/start of the local
  * backends, are repaired by a plain `pulumi up --refresh` (an edit in the mount then reaches
- * Mesa); `pulumi preview --refresh` does not resume a paused sandbox.
+ * Mesa); `pulumi preview --refresh` does not resume a paused sandbox. The backends bind port 0 at
+ * every start (new ports after the restart), and the test reads their endpoints back from the
+ * endpoints file, as the providers do.
  */
 import type { Mesa } from "@mesadev/sdk" with { "resolution-mode": "import" };
 import { Sandbox } from "@superserve/sdk";
 import { execFile } from "node:child_process";
-import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect } from "vitest";
 import { routeDataPlaneTo } from "../../provider/data-plane";
 import { readLocalEndpoints, type LocalEndpoints } from "../../provider/local-endpoints";
 import { withoutCredentials } from "../helpers/credentials";
 import { eventually } from "../helpers/eventually";
-import { freePort } from "../helpers/free-port";
 import { remoteText } from "../helpers/mesa-repos";
+import { uniqueName } from "../helpers/names";
 import { createTempProject, repoRoot, type TempProject } from "../helpers/pulumi";
+import { dependentSteps } from "../helpers/steps";
 
-const repoName = `repair-${randomUUID().slice(0, 6)}`;
+const repoName = uniqueName("repair");
 let localDir: string;
 let localEnv: NodeJS.ProcessEnv;
 let endpoints: LocalEndpoints;
@@ -31,7 +33,10 @@ let project: TempProject;
 
 const conn = () => ({ apiKey: endpoints.superserve.apiKey, baseUrl: endpoints.superserve.url });
 
-/** `npm run local -- <command>`, as the README documents it. */
+/**
+ * `npm run local -- <command>`, as the README documents it; after a start, the endpoints the
+ * backends wrote (their ports are picked at start), the data plane routed and a Mesa client.
+ */
 async function local(command: "start" | "stop"): Promise<void> {
   await promisify(execFile)(
     process.execPath,
@@ -39,8 +44,17 @@ async function local(command: "start" | "stop"): Promise<void> {
     { env: localEnv, timeout: 180_000 },
   );
   if (command === "start") {
-    endpoints = readLocalEndpoints(localDir)!;
+    const written = readLocalEndpoints(localDir);
+    if (!written)
+      throw new Error(`the local backends started but wrote no endpoints in ${localDir}`);
+    endpoints = written;
     routeDataPlaneTo(endpoints.superserve.url);
+    const { Mesa: MesaClient } = await import("@mesadev/sdk");
+    mesa = new MesaClient({
+      apiKey: endpoints.mesa.apiKey,
+      apiUrl: endpoints.mesa.url,
+      org: endpoints.mesa.org,
+    });
   }
 }
 
@@ -72,7 +86,7 @@ async function upWithRefresh() {
 
 /** Write a file in the sandbox's mount and wait for it on the sandbox's bookmark in Mesa. */
 async function editReachesMesa(box: SandboxOut, text: string): Promise<void> {
-  const file = `edit-${randomUUID().slice(0, 6)}.txt`;
+  const file = `${uniqueName("edit")}.txt`;
   const write = await run(box.sandboxId, `echo ${JSON.stringify(text)} > ${box.mountPath}/${file}`);
   expect(write.exitCode, write.stderr).toBe(0);
   expect(
@@ -90,18 +104,13 @@ beforeAll(async () => {
   localEnv = {
     ...withoutCredentials(process.env),
     PSM_LOCAL_DIR: localDir,
-    PSM_MESA_PORT: String(await freePort()),
-    PSM_SUPERSERVE_PORT: String(await freePort()),
+    // Port 0: each start binds free ports itself; the endpoints file says which.
+    PSM_MESA_PORT: "0",
+    PSM_SUPERSERVE_PORT: "0",
   };
   await local("start");
-  const sdk = await import("@mesadev/sdk");
-  mesa = new sdk.Mesa({
-    apiKey: endpoints.mesa.apiKey,
-    apiUrl: endpoints.mesa.url,
-    org: endpoints.mesa.org,
-  });
   project = await createTempProject({
-    name: `repair-${randomUUID().slice(0, 6)}`,
+    name: uniqueName("repair"),
     program: `import { AgentEnvironment } from "pulumi-superserve-mesa";
 
 const env = new AgentEnvironment("agents", {
@@ -127,9 +136,10 @@ afterAll(async () => {
 }, 300_000);
 
 describe("pulumi up --refresh repairs dead mounts", () => {
+  const step = dependentSteps();
   let boxes: SandboxOut[] = [];
 
-  it("deploys two mounted sandboxes", async () => {
+  step("deploys two mounted sandboxes", async () => {
     await upWithRefresh();
     boxes = await sandboxesOf();
     expect(boxes).toHaveLength(2);
@@ -137,7 +147,7 @@ describe("pulumi up --refresh repairs dead mounts", () => {
       expect((await stateOf(box.sandboxId))?.mounted, `${box.name} mounted`).toBe(true);
   });
 
-  it("remounts a sandbox whose mount daemon was killed", async () => {
+  step("remounts a sandbox whose mount daemon was killed", async () => {
     const [box] = boxes;
     await run(box.sandboxId, 'kill -KILL "$(cat /home/user/.local/state/mesa/run/mesa.pid)"');
     const result = await upWithRefresh();
@@ -148,7 +158,7 @@ describe("pulumi up --refresh repairs dead mounts", () => {
     await editReachesMesa(box, "after the daemon died");
   });
 
-  it("pulumi preview --refresh does not resume a paused sandbox", async () => {
+  step("pulumi preview --refresh does not resume a paused sandbox", async () => {
     const box = boxes[1];
     await (await Sandbox.connect(box.sandboxId, conn())).pause();
     const preview = await project.stack.preview({ color: "never", refresh: true });
@@ -158,20 +168,23 @@ describe("pulumi up --refresh repairs dead mounts", () => {
     expect(await liveStatus(box.sandboxId), "the preview did not resume it").toBe("paused");
   });
 
-  it("after the local backends are stopped and started, pulumi up --refresh brings every sandbox back mounted", async () => {
-    await local("stop");
-    await local("start");
-    await upWithRefresh();
-    for (const box of boxes) {
-      expect(await stateOf(box.sandboxId), `${box.name} after the restart`).toMatchObject({
-        status: "active",
-        mounted: true,
-      });
-      await editReachesMesa(box, `${box.name} after the restart`);
-    }
-    const again = await upWithRefresh();
-    expect(again.summary.resourceChanges, "converged: nothing left to repair").not.toHaveProperty(
-      "update",
-    );
-  });
+  step(
+    "after the local backends are stopped and started, pulumi up --refresh brings every sandbox back mounted",
+    async () => {
+      await local("stop");
+      await local("start");
+      await upWithRefresh();
+      for (const box of boxes) {
+        expect(await stateOf(box.sandboxId), `${box.name} after the restart`).toMatchObject({
+          status: "active",
+          mounted: true,
+        });
+        await editReachesMesa(box, `${box.name} after the restart`);
+      }
+      const again = await upWithRefresh();
+      expect(again.summary.resourceChanges, "converged: nothing left to repair").not.toHaveProperty(
+        "update",
+      );
+    },
+  );
 });
