@@ -4,59 +4,23 @@
  * their endpoints file): a mount daemon killed inside a sandbox, and a stop/start of the local
  * backends, are repaired by a plain `pulumi up --refresh` (an edit in the mount then reaches
  * Mesa); `pulumi preview --refresh` does not resume a paused sandbox. The backends bind port 0 at
- * every start (new ports after the restart), and the test reads their endpoints back from the
- * endpoints file, as the providers do.
+ * every start (new ports after the restart): the test reads them back from what `start` prints,
+ * the providers from the endpoints file.
  */
-import type { Mesa } from "@mesadev/sdk" with { "resolution-mode": "import" };
 import { Sandbox } from "@superserve/sdk";
-import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect } from "vitest";
-import { routeDataPlaneTo } from "../../provider/data-plane";
-import { readLocalEndpoints, type LocalEndpoints } from "../../provider/local-endpoints";
-import { withoutCredentials } from "../helpers/credentials";
 import { eventually } from "../helpers/eventually";
+import { localCommand, type LocalCommand } from "../helpers/local-command";
 import { remoteText } from "../helpers/mesa-repos";
 import { uniqueName } from "../helpers/names";
-import { createTempProject, repoRoot, type TempProject } from "../helpers/pulumi";
+import { createTempProject, type TempProject } from "../helpers/pulumi";
 import { dependentSteps } from "../helpers/steps";
 
 const repoName = uniqueName("repair");
-let localDir: string;
-let localEnv: NodeJS.ProcessEnv;
-let endpoints: LocalEndpoints;
-let mesa: Mesa;
+let local: LocalCommand;
 let project: TempProject;
 
-const conn = () => ({ apiKey: endpoints.superserve.apiKey, baseUrl: endpoints.superserve.url });
-
-/**
- * `npm run local -- <command>`, as the README documents it; after a start, the endpoints the
- * backends wrote (their ports are picked at start), the data plane routed and a Mesa client.
- */
-async function local(command: "start" | "stop"): Promise<void> {
-  await promisify(execFile)(
-    process.execPath,
-    [join(repoRoot, "local", "dist", "cli.js"), command],
-    { env: localEnv, timeout: 180_000 },
-  );
-  if (command === "start") {
-    const written = readLocalEndpoints(localDir);
-    if (!written)
-      throw new Error(`the local backends started but wrote no endpoints in ${localDir}`);
-    endpoints = written;
-    routeDataPlaneTo(endpoints.superserve.url);
-    const { Mesa: MesaClient } = await import("@mesadev/sdk");
-    mesa = new MesaClient({
-      apiKey: endpoints.mesa.apiKey,
-      apiUrl: endpoints.mesa.url,
-      org: endpoints.mesa.org,
-    });
-  }
-}
+const conn = () => local.conn();
 
 type SandboxOut = { name: string; sandboxId: string; bookmark: string; mountPath: string };
 
@@ -92,7 +56,7 @@ async function editReachesMesa(box: SandboxOut, text: string): Promise<void> {
   expect(
     await eventually(
       `${file} on ${box.bookmark}`,
-      () => remoteText(mesa, repoName, file, box.bookmark),
+      () => remoteText(local.mesaClient, repoName, file, box.bookmark),
       20_000,
       250,
     ),
@@ -100,15 +64,8 @@ async function editReachesMesa(box: SandboxOut, text: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  localDir = mkdtempSync(join(tmpdir(), "psm-repair-local-"));
-  localEnv = {
-    ...withoutCredentials(process.env),
-    PSM_LOCAL_DIR: localDir,
-    // Port 0: each start binds free ports itself; the endpoints file says which.
-    PSM_MESA_PORT: "0",
-    PSM_SUPERSERVE_PORT: "0",
-  };
-  await local("start");
+  local = localCommand("psm-repair-local-");
+  await local.start();
   project = await createTempProject({
     name: uniqueName("repair"),
     program: `import { AgentEnvironment } from "pulumi-superserve-mesa";
@@ -122,7 +79,7 @@ const env = new AgentEnvironment("agents", {
 });
 export const sandboxes = env.sandboxes;
 `,
-    env: { PSM_LOCAL_DIR: localDir },
+    env: { PSM_LOCAL_DIR: local.dir },
   });
 }, 300_000);
 
@@ -130,8 +87,7 @@ afterAll(async () => {
   try {
     await project?.dispose();
   } finally {
-    await local("stop").catch(() => undefined);
-    rmSync(localDir, { recursive: true, force: true });
+    await local?.close();
   }
 }, 300_000);
 
@@ -171,8 +127,8 @@ describe("pulumi up --refresh repairs dead mounts", () => {
   step(
     "after the local backends are stopped and started, pulumi up --refresh brings every sandbox back mounted",
     async () => {
-      await local("stop");
-      await local("start");
+      await local.stop();
+      await local.start();
       await upWithRefresh();
       for (const box of boxes) {
         expect(await stateOf(box.sandboxId), `${box.name} after the restart`).toMatchObject({
