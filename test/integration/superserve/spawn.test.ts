@@ -3,6 +3,7 @@ import { request } from "node:http";
 import { join } from "node:path";
 import { Sandbox } from "@superserve/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { credentialVariables, withoutCredentials } from "../../helpers/credentials";
 import { readyTemplate, startServer, uniqueName } from "./harness";
 
 let h: Awaited<ReturnType<typeof startServer>>;
@@ -31,9 +32,8 @@ function runClient(sandboxId: string, scenarios: string[]): Promise<Record<strin
       {
         cwd: join(__dirname, "../../.."),
         env: {
-          ...process.env,
-          SUPERSERVE_API_KEY: h.conn.apiKey,
-          SUPERSERVE_BASE_URL: h.conn.baseUrl,
+          ...withoutCredentials(process.env),
+          ...credentialVariables({ superserve: h.ss }),
           SANDBOX_ID: sandboxId,
           SCENARIOS: scenarios.join(","),
         },
