@@ -115,11 +115,21 @@ function linkInstalledDependencies(): void {
   }
 }
 
-/** The `.d.ts` files a consumer's compiler reads from the package, starting at its `types`. */
+/**
+ * The `.d.ts` files a consumer's compiler can read from the package: those its `types` and the
+ * `types` of its `exports` entries lead to.
+ */
 function publicDeclarations(installed: string): Map<string, string> {
-  const { types } = JSON.parse(readFileSync(join(installed, "package.json"), "utf8")) as {
+  const manifest = JSON.parse(readFileSync(join(installed, "package.json"), "utf8")) as {
     types: string;
+    exports?: Record<string, string | { types?: string }>;
   };
+  const entries = [
+    manifest.types,
+    ...Object.values(manifest.exports ?? {}).flatMap((e) =>
+      typeof e === "object" && e.types ? [e.types] : [],
+    ),
+  ];
   const seen = new Map<string, string>();
   const visit = (file: string) => {
     if (seen.has(file)) return;
@@ -131,7 +141,7 @@ function publicDeclarations(installed: string): Map<string, string> {
       if (next) visit(next);
     }
   };
-  visit(join(installed, types));
+  for (const entry of entries) visit(join(installed, entry));
   return seen;
 }
 
@@ -152,7 +162,7 @@ afterAll(() => {
 });
 
 describe("a consumer's strict type check", () => {
-  it("finds no vendor SDK module in the declarations the package's types lead to", () => {
+  it("finds no vendor SDK module in the declarations the package's types and exports lead to", () => {
     const declarations = publicDeclarations(installed);
     expect(declarations.size, "index.d.ts and what it imports").toBeGreaterThan(5);
     const importsOfSdks = [...declarations]
