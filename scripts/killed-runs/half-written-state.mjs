@@ -10,20 +10,9 @@
 // `up --refresh` brings it up to date. A damaged checkpoint itself (its content is renamed into
 // place whole, so no kill can cut it) is not repaired: the run stops with the command that
 // restores the previous one.
-import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join, relative } from "node:path";
-
-function filesUnder(dir) {
-  let entries;
-  try {
-    entries = readdirSync(dir, { withFileTypes: true });
-  } catch {
-    return [];
-  }
-  return entries.flatMap((e) =>
-    e.isDirectory() ? filesUnder(join(dir, e.name)) : [join(dir, e.name)],
-  );
-}
+import { filesUnder } from "./files-under.mjs";
 
 /** A JSON file that parses (metadata, checkpoints). */
 function wholeJson(file) {

@@ -16,9 +16,10 @@
 // that lock: `pulumi cancel` would remove a running CLI's lock too); elsewhere with `pulumi cancel`,
 // which removes the stack's locks, run only when every one of them is stale.
 import { execFileSync } from "node:child_process";
-import { readdirSync, readFileSync, rmSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { hostname } from "node:os";
 import { basename, join } from "node:path";
+import { filesUnder } from "./files-under.mjs";
 import { procFile, running } from "./engine-processes.mjs";
 
 /** How old a lock must be before PSM_NO_CONCURRENT_RUNS=1 lets it count as stale. */
@@ -50,18 +51,6 @@ function judge(lock, now = Date.now()) {
     };
   }
   return { stale: false, owner: `${owner} (on another host)` };
-}
-
-function filesUnder(dir) {
-  let entries;
-  try {
-    entries = readdirSync(dir, { withFileTypes: true });
-  } catch {
-    return [];
-  }
-  return entries.flatMap((e) =>
-    e.isDirectory() ? filesUnder(join(dir, e.name)) : [join(dir, e.name)],
-  );
 }
 
 /** The locks of a file backend: [{ key, lock, clear }]. */

@@ -8,16 +8,7 @@
  * and on a PostgreSQL backend of the test's own, as a team's CI shares it.
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import {
-  cpSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { hostname, tmpdir } from "node:os";
 import { afterAll, beforeAll, describe, expect } from "vitest";
@@ -25,6 +16,7 @@ import { eventually } from "../helpers/eventually";
 import { freePort } from "../helpers/free-port";
 import { startPostgres, type Postgres } from "../helpers/postgres";
 import { processesWithEnv, pulumiPath, repoRoot } from "../helpers/pulumi";
+import { stateLocks } from "../helpers/state-locks";
 import { dependentSteps } from "../helpers/steps";
 import { teamTemplates } from "../helpers/templates";
 import type { LocalEndpoints } from "../../provider/local-endpoints";
@@ -153,20 +145,10 @@ function mainJob(backend: "file" | "postgres") {
       /dynamic-provider|pulumi-resource-pulumi-nodejs/.test(commandOf(pid));
 
     /** The stack's locks in the state backend. */
-    function locks(): string[] {
-      if (postgres)
-        return postgres
-          .sql("SELECT key FROM pulumi_state WHERE key LIKE '%/.pulumi/locks/%'")
-          .split("\n")
-          .filter(Boolean);
-      const under = (dir: string): string[] =>
-        existsSync(dir)
-          ? readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-              e.isDirectory() ? under(join(dir, e.name)) : [join(dir, e.name)],
-            )
-          : [];
-      return under(join(clone, ".pulumi-state", ".pulumi", "locks"));
-    }
+    const locks = () => stateLocks({ postgres, stateDir: join(clone, ".pulumi-state") });
+    /** The creates a killed run left pending in the stack's state. */
+    const pendingCreates = () =>
+      (stackState().pending_operations ?? []).filter((op) => op.type === "creating");
 
     /** `npm run up` with `sandboxCount` sandboxes, killed once its first new sandbox exists. */
     async function upKilledMidCreate(sandboxCount: number): Promise<void> {
@@ -418,9 +400,7 @@ function mainJob(backend: "file" | "postgres") {
       async () => {
         // Two more sandboxes to create, and a kill of the run once the first of them exists.
         await upKilledMidCreate(4);
-        const pendingBefore = (stackState().pending_operations ?? []).filter(
-          (op) => op.type === "creating",
-        );
+        const pendingBefore = pendingCreates();
         expect(pendingBefore.length, "the killed run left pending creates").toBeGreaterThan(0);
         expect(locks().length, "the killed CLI left its lock").toBeGreaterThan(0);
 
@@ -475,9 +455,7 @@ function mainJob(backend: "file" | "postgres") {
       "destroys everything after a run killed mid-create, its sandboxes included, and leaves nothing running",
       async () => {
         await upKilledMidCreate(6);
-        const pending = (stackState().pending_operations ?? []).filter(
-          (op) => op.type === "creating",
-        );
+        const pending = pendingCreates();
         expect(pending.length, "the killed run left pending creates").toBeGreaterThan(0);
 
         const run = await npm(["run", "destroy"], 600_000);
