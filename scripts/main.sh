@@ -6,9 +6,12 @@
 #   npm run drift     `pulumi preview --refresh --diff`: what changed out of band (writes nothing)
 #   npm run refresh   `pulumi refresh --run-program`: record what really exists, the agents' work
 #                     included, and print each sandbox's workspace (`pulumi stack output workspaces`)
-#   npm run destroy   `pulumi destroy`
+#   npm run destroy   `pulumi destroy`, after adopting what a killed run's pending creates made
 #   npm run drift:demo  change the environment out of band (pause, kill, edit tags), then `drift`
-# Extra arguments go to pulumi (e.g. `npm run up -- --parallel 32`).
+# Extra arguments go to pulumi (e.g. `npm run up -- --parallel 32`). Every command first clears
+# what a killed run left (README, "Killed runs") and stops, changing nothing, when another run
+# holds the stack. PSM_NO_CONCURRENT_RUNS=1 (a CI job in a concurrency group per stack) lets it
+# clear a lock taken on another host too, once the lock is 5 minutes old.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"

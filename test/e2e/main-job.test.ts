@@ -459,7 +459,9 @@ function mainJob(backend: "file" | "postgres") {
         expect(pending.length, "the killed run left pending creates").toBeGreaterThan(0);
 
         const run = await npm(["run", "destroy"], 600_000);
-        expect(run.code, run.output.slice(-4000)).toBe(0);
+        // The engine's diagnostics (which resource failed, and why) come before the outputs it prints.
+        const diagnostics = run.output.split("\n").filter((line) => /error|fail/i.test(line));
+        expect(run.code, [...diagnostics.slice(0, 40), run.output.slice(-2000)].join("\n")).toBe(0);
         expect(run.output).toMatch(
           new RegExp(
             `clearing ${pending.length} pending create\\(s\\) of an interrupted run and adopting what they made, for the destroy`,
