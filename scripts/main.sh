@@ -133,7 +133,11 @@ case "$command" in
       clear_pending_creates
       targets=()
       for urn in "${pending[@]}"; do targets+=(--target "$urn"); done
-      engine up --yes --skip-preview --non-interactive --stack "$STACK" "${targets[@]}"
+      if ! engine up --yes --skip-preview --non-interactive --stack "$STACK" "${targets[@]}"; then
+        # Destroy what the stack holds anyway; a sandbox left unadopted that keeps the template in
+        # use is named by the template's delete.
+        echo "adopting what the killed run made failed (see above); destroying what the stack holds" >&2
+      fi
     fi
     step "pulumi destroy --stack $STACK"
     engine destroy --yes --skip-preview --non-interactive --stack "$STACK" "$@"
