@@ -4,11 +4,12 @@
  * backend and on a PostgreSQL backend of the test's own: a killed run's lock is cleared and named;
  * a live run's lock stops the next run in one line that names it, and changes nothing; a lock
  * taken on another host is cleared only when the caller says no other run can be in progress and
- * it is older than the stated limit; a half-written file state (an empty `.attrs`, as a kill during
+ * it is older than the stated limit; SIGKILLs at random points on PostgreSQL leave, after the next
+ * run, nothing pending, no lock, no orphan and no duplicate; a half-written file state (an empty `.attrs`, as a kill during
  * the checkpoint write leaves it) is repaired, and a damaged checkpoint refused with its fix.
  */
 import { execFileSync, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -93,13 +94,20 @@ describe.each(["file", "postgres"] as const)(
 
     /** SIGKILL a run and everything it started (the language host is in a group of its own). */
     async function kill(child: ChildProcess, done: Promise<number | null>) {
-      process.kill(-child.pid!, "SIGKILL");
+      const sigkill = (pid: number) => {
+        try {
+          process.kill(pid, "SIGKILL");
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== "ESRCH") throw error; // gone already
+        }
+      };
+      sigkill(-child.pid!);
       await done;
       await eventually(
         "every process of the killed run to be gone",
         () => {
           const left = processesWithEnv(marker, { exact: true });
-          for (const pid of left) process.kill(pid, "SIGKILL");
+          for (const pid of left) sigkill(pid);
           return left.length === 0;
         },
         10_000,
@@ -107,8 +115,10 @@ describe.each(["file", "postgres"] as const)(
       );
     }
 
+    let dir: string;
+
     beforeAll(async () => {
-      const dir = mkdtempSync(join(tmpdir(), "psm-killed-"));
+      dir = mkdtempSync(join(tmpdir(), "psm-killed-"));
       release = join(dir, "release");
       marker = `PSM_TEST_KILLED_RUNS=${dir}`;
       postgres = backend === "postgres" ? startPostgres() : undefined;
@@ -131,6 +141,7 @@ describe.each(["file", "postgres"] as const)(
         await project?.dispose();
       } finally {
         postgres?.stop();
+        rmSync(dir, { recursive: true, force: true });
       }
     }, 300_000);
 
@@ -213,6 +224,99 @@ describe.each(["file", "postgres"] as const)(
         );
         expect(locks()).toEqual([]);
       }, 120_000);
+
+    if (backend === "postgres")
+      it("recovers from SIGKILLs at random points: nothing pending, no lock, no orphan, no duplicate", async () => {
+        // Each round adds 4 resources whose creates take 100-500 ms and, like this package's,
+        // adopt what an interrupted create of the same resource made; the run is killed at a
+        // random moment, then recovered as `npm run up` does.
+        const made = join(dir, "made");
+        mkdirSync(made);
+        const markers = (count: number) => `
+import * as pulumi from "@pulumi/pulumi";
+const provider: pulumi.dynamic.ResourceProvider = {
+  async create(inputs: { path: string }) {
+    await new Promise((resolve) => setTimeout(resolve, 100 + Math.random() * 400));
+    const fs = require("fs");
+    if (!fs.existsSync(inputs.path)) fs.writeFileSync(inputs.path, "");
+    return { id: inputs.path, outs: inputs };
+  },
+  async delete(id: string) {
+    require("fs").rmSync(id, { force: true });
+  },
+};
+class Marker extends pulumi.dynamic.Resource {
+  constructor(name: string, path: string) {
+    super(provider, name, { path }, {}, "test", "Marker");
+  }
+}
+for (let i = 0; i < ${count}; i++) new Marker("m-" + i, ${JSON.stringify(made)} + "/m-" + i);
+`;
+        const pendingCreates = async () =>
+          (
+            JSON.parse(await project.runPulumi(["stack", "export"])) as {
+              deployment: { pending_operations?: { type: string }[] };
+            }
+          ).deployment.pending_operations?.filter((op) => op.type === "creating") ?? [];
+        let locksCleared = 0;
+        for (let round = 1; round <= 5; round++) {
+          project.writeProgram(markers(4 * round));
+          const child = project.spawnPulumi(["up", "--yes", "--skip-preview", "--non-interactive"]);
+          running.add(child);
+          const done = new Promise<number | null>((resolve) =>
+            child.once("close", (code) => {
+              running.delete(child);
+              resolve(code);
+            }),
+          );
+          const killAfterMs = 500 + Math.random() * 3500; // the random point of the kill
+          await Promise.race([done, new Promise((resolve) => setTimeout(resolve, killAfterMs))]);
+          await kill(child, done);
+
+          const cleaned = cleanKilledRuns(project, ["--before"]);
+          expect(
+            cleaned.code,
+            `round ${round}, killed after ${killAfterMs} ms: ${cleaned.stderr}`,
+          ).toBe(0);
+          if (/cleared the lock of stack test/.test(cleaned.stderr)) locksCleared++;
+          if ((await pendingCreates()).length > 0)
+            await project.runPulumi([
+              "refresh",
+              "--clear-pending-creates",
+              "--yes",
+              "--skip-preview",
+              "--non-interactive",
+            ]);
+          const up = spawnSync("pulumi", ["up", "--yes", "--skip-preview", "--non-interactive"], {
+            cwd: project.dir,
+            env: { ...process.env, ...project.env, PULUMI_STACK: "test" },
+            encoding: "utf8",
+          });
+          expect(up.status, `round ${round}: the next up converges\n${up.stdout}${up.stderr}`).toBe(
+            0,
+          );
+
+          expect(await pendingCreates(), `round ${round}: nothing pending`).toEqual([]);
+          expect(locks(), `round ${round}: no lock`).toEqual([]);
+          const state = JSON.parse(await project.runPulumi(["stack", "export"])) as {
+            deployment: { resources: { type: string; id?: string }[] };
+          };
+          const ids = state.deployment.resources
+            .filter((r) => r.type.endsWith("Marker"))
+            .map((r) => r.id!)
+            .sort();
+          expect(ids, `round ${round}: one resource each`).toHaveLength(4 * round);
+          expect(
+            readdirSync(made)
+              .map((f) => join(made, f))
+              .sort(),
+            `round ${round}: every object made is in the state (no orphan, no duplicate)`,
+          ).toEqual(ids);
+        }
+        expect(locksCleared, "at least one kill landed mid-run (it left a lock)").toBeGreaterThan(
+          0,
+        );
+      }, 600_000);
   },
 );
 
