@@ -110,13 +110,15 @@ export interface OperationContext {
   mesaOrg(org?: string): Promise<string>;
   superserve(): Promise<SuperserveSettings>;
   /**
-   * Run `fn` with retries of transient failures until the operation's deadline; `fn` gets the
-   * attempt's number (from 1), so a non-idempotent call can look for what a lost attempt did.
+   * Run `fn` with retries of transient failures until the operation's deadline (or `until`, when
+   * earlier); `fn` gets the attempt's number (from 1), so a non-idempotent call can look for what
+   * a lost attempt did.
    */
   retry<T>(
     operation: string,
     fn: (attempt: number) => Promise<T>,
     classify?: (err: unknown) => FailureKind,
+    until?: number,
   ): Promise<T>;
 }
 
@@ -262,10 +264,14 @@ export function defineProvider<I extends CommonInputs, O extends I>(
   /** Retries of transient failures until `deadline`, each reported as progress. */
   const retryUntil =
     (deadline: number, log: ProgressLog): OperationContext["retry"] =>
-    (operation, fn, classify) =>
+    (operation, fn, classify, until) =>
       withRetry(fn, {
         operation,
-        policy: { baseDelayMs: 250, maxDelayMs: 10_000, deadline },
+        policy: {
+          baseDelayMs: 250,
+          maxDelayMs: 10_000,
+          deadline: Math.min(deadline, until ?? deadline),
+        },
         clock,
         classify,
         onRetry: ({ attempt, delayMs, error }) =>

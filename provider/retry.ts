@@ -114,7 +114,8 @@ export class ClassifiedError extends Error {
 /**
  * {@link classifyFailure} for calls where a 409 clears up by itself: an object an earlier attempt
  * created meanwhile (the create looks again and adopts it), or a template still building or in use
- * by sandboxes (the delete waits). Such a 409 is retried until the deadline.
+ * by sandboxes being deleted (the delete waits a short, stated while: superserve-template/delete.ts).
+ * Such a 409 is retried until the deadline the caller gives.
  */
 export function conflictIsTransient(err: unknown): FailureKind {
   return statusOf(err) === 409 ? { transient: true } : classifyFailure(err);

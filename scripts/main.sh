@@ -6,36 +6,49 @@
 #   npm run drift     `pulumi preview --refresh --diff`: what changed out of band (writes nothing)
 #   npm run refresh   `pulumi refresh --run-program`: record what really exists, the agents' work
 #                     included, and print each sandbox's workspace (`pulumi stack output workspaces`)
-#   npm run destroy   `pulumi destroy`
+#   npm run destroy   `pulumi destroy`, after adopting what a killed run's pending creates made
 #   npm run drift:demo  change the environment out of band (pause, kill, edit tags), then `drift`
-# Extra arguments go to pulumi (e.g. `npm run up -- --parallel 32`).
+# Extra arguments go to pulumi (e.g. `npm run up -- --parallel 32`). Every command first clears
+# what a killed run left (README, "Killed runs") and stops, changing nothing, when another run
+# holds the stack. PSM_NO_CONCURRENT_RUNS=1 (a CI job in a concurrency group per stack) lets it
+# clear a lock taken on another host too, once the lock is 5 minutes old.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 command="${1:?usage: main.sh up|preview|drift|refresh|drift:demo|destroy [pulumi args…]}"
 shift
-STACK="${STACK:-local}"
+export STACK="${STACK:-local}"
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*" >&2; }
 # An engine run: `pulumi "$@"` with PSM_ENGINE_RUN=<root>#<its pid> inherited by every process it
 # starts (language host, program, provider plugins: each in a process group of its own), so that
-# scripts/clean-killed-runs.mjs can end those of a killed run — before this run starts (a run killed
-# with this script) and after it ends (a CLI killed on its own) — and remove a killed run's lock.
+# scripts/clean-killed-runs.mjs can end those of a killed run — before the first engine run (a run
+# killed with this script) and after each one (a CLI killed on its own) — and clear a killed run's
+# lock and half-written state.
 engine() {
-  node scripts/clean-killed-runs.mjs
   local status=0
   ( export PSM_ENGINE_RUN="$ROOT#$BASHPID"; exec pulumi "$@" ) || status=$?
   node scripts/clean-killed-runs.mjs
   return "$status"
 }
-# Number of creates a killed run left pending in the stack's state (the CLI records a create before
-# asking the provider, and a run killed before the answer leaves the record behind).
+# The URNs of the creates a killed run left pending in the stack's state, one a line (the CLI
+# records a create before asking the provider, and a run killed before the answer leaves the record).
 pending_creates() {
   pulumi stack export --stack "$STACK" | node -e '
     let json = "";
     process.stdin.on("data", (d) => (json += d)).on("end", () => {
       const ops = JSON.parse(json).deployment.pending_operations ?? [];
-      console.log(ops.filter((op) => op.type === "creating").length);
+      for (const op of ops) if (op.type === "creating") console.log(op.resource.urn);
     });'
+}
+# Sets `pending` to those URNs (an array); fails when the state cannot be read.
+read_pending_creates() {
+  local urns
+  urns="$(pending_creates)"
+  mapfile -t pending < <(printf '%s' "$urns")
+}
+# Clear the pending creates a killed run left; the engine runs that follow adopt what they made.
+clear_pending_creates() {
+  engine refresh --clear-pending-creates --yes --skip-preview --non-interactive --stack "$STACK"
 }
 
 step "setting up (Debian packages, npm dependencies, the Pulumi CLI)"
@@ -55,6 +68,10 @@ export PULUMI_NODEJS_TRANSPILE_ONLY="${PULUMI_NODEJS_TRANSPILE_ONLY:-true}"
 
 # Where the providers find the local backends (absolute: the program runs from stacks/).
 export PSM_LOCAL_DIR="${PSM_LOCAL_DIR:-$ROOT/.local-data}"
+
+# What a killed run left behind (its processes, a half-written state, its lock when its owner is
+# provably gone); a lock of a run still in progress stops this one here, before it changes anything.
+node scripts/clean-killed-runs.mjs --before
 if [ "$STACK" = "local" ]; then
   # A restart keeps the sandboxes' processes (live restore): `stop` froze them, `start` takes
   # them back, mounts included.
@@ -68,11 +85,11 @@ case "$command" in
   up)
     # --refresh: converge on what really exists (killed sandboxes, interrupted runs) first.
     refresh=(--refresh)
-    pending="$(pending_creates)"
-    if [ "$pending" -gt 0 ]; then
+    read_pending_creates
+    if [ "${#pending[@]}" -gt 0 ]; then
       # Safe: every create adopts what an interrupted create of its URN made (README, "Killed runs").
-      step "clearing $pending pending create(s) of an interrupted run: the up adopts what they made"
-      engine refresh --clear-pending-creates --yes --skip-preview --non-interactive --stack "$STACK"
+      step "clearing ${#pending[@]} pending create(s) of an interrupted run: the up adopts what they made"
+      clear_pending_creates
       refresh=()   # just refreshed
     fi
     step "pulumi up --stack $STACK"
@@ -107,6 +124,21 @@ case "$command" in
     echo "Run \`npm run up\` to converge again." >&2
     ;;
   destroy)
+    read_pending_creates
+    if [ "${#pending[@]}" -gt 0 ]; then
+      # What the killed run's creates made is in no state, so a plain destroy would leave it (and a
+      # template its sandboxes use could not be deleted). An up of just those resources adopts it
+      # (README, "Killed runs"), and the destroy then deletes it with everything else.
+      step "clearing ${#pending[@]} pending create(s) of an interrupted run and adopting what they made, for the destroy"
+      clear_pending_creates
+      targets=()
+      for urn in "${pending[@]}"; do targets+=(--target "$urn"); done
+      if ! engine up --yes --skip-preview --non-interactive --stack "$STACK" "${targets[@]}"; then
+        # Destroy what the stack holds anyway; a sandbox left unadopted that keeps the template in
+        # use is named by the template's delete.
+        echo "adopting what the killed run made failed (see above); destroying what the stack holds" >&2
+      fi
+    fi
     step "pulumi destroy --stack $STACK"
     engine destroy --yes --skip-preview --non-interactive --stack "$STACK" "$@"
     ;;

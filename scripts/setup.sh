@@ -13,8 +13,9 @@ log() { echo "setup: $*" >&2; }
 # socket; mmdebstrap builds their images from this machine's apt sources; patchelf makes the copy
 # of Node.js that runs the sandboxes' `mesa` load its own libraries; git stores local Mesa repos;
 # chattr (e2fsprogs) makes read-only mounts immutable; python3/make/g++ build better-sqlite3 when
-# no prebuilt binary can be downloaded.
-DEBIAN_PACKAGES=(bubblewrap iproute2 socat mmdebstrap patchelf git e2fsprogs python3 make g++ curl ca-certificates)
+# no prebuilt binary can be downloaded; postgresql is the tested team state backend (the tests start
+# a server of their own) and its psql reads a PostgreSQL backend's stack locks (scripts/killed-runs/).
+DEBIAN_PACKAGES=(bubblewrap iproute2 socat mmdebstrap patchelf git e2fsprogs python3 make g++ curl ca-certificates postgresql)
 missing=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -33,12 +33,21 @@ export async function connect(
   });
 }
 
-export async function deleteTemplate(ctx: OperationContext, id: string): Promise<void> {
+/**
+ * Delete a template, waiting out a 409 (still building, or in use by sandboxes being deleted) until
+ * `until` at the latest (default: the operation's deadline).
+ */
+export async function deleteTemplate(
+  ctx: OperationContext,
+  id: string,
+  until?: number,
+): Promise<void> {
   const conn = superserveConnection(await ctx.superserve());
   await ctx.retry(
     `delete template ${id}`,
     () => superserveSdk().Template.deleteById(id, conn),
     conflictIsTransient,
+    until,
   );
 }
 

@@ -1,26 +1,23 @@
 /**
  * The main job, as a newcomer runs it: the README's `npm run up` in a fresh copy of the project,
  * its outputs and proof, a second run with no changes (no rebuild, no change on any agent's
- * bookmark), the drift demo, convergence, a run killed mid-create and the run after it, destroy,
- * and nothing left running or orphaned in the local backends.
+ * bookmark), the drift demo, convergence, a second run started while one holds the stack (it
+ * stops in one line naming that run), a run killed mid-create and the run after it, a run killed
+ * mid-create and the destroy after it, and nothing left running or orphaned in the local
+ * backends. The same story runs on the file state backend (with a restart of the local backends)
+ * and on a PostgreSQL backend of the test's own, as a team's CI shares it.
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import {
-  cpSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
-import { tmpdir } from "node:os";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { hostname, tmpdir } from "node:os";
+import { afterAll, beforeAll, describe, expect } from "vitest";
 import { eventually } from "../helpers/eventually";
 import { freePort } from "../helpers/free-port";
+import { startPostgres, type Postgres } from "../helpers/postgres";
 import { processesWithEnv, pulumiPath, repoRoot } from "../helpers/pulumi";
+import { stateLocks } from "../helpers/state-locks";
+import { dependentSteps } from "../helpers/steps";
 import { teamTemplates } from "../helpers/templates";
 import type { LocalEndpoints } from "../../provider/local-endpoints";
 
@@ -29,343 +26,491 @@ interface Run {
   output: string;
 }
 
-describe("the main job (npm run up on the local stack)", () => {
-  let clone: string;
-  let localDir: string;
-  let env: NodeJS.ProcessEnv;
+function mainJob(backend: "file" | "postgres") {
+  describe(`the main job (npm run up on the local stack, ${backend} state backend)`, () => {
+    let clone: string;
+    let localDir: string;
+    let env: NodeJS.ProcessEnv;
+    let postgres: Postgres | undefined;
+    const step = dependentSteps();
+    /** The state backend scripts/main.sh uses in the clone. */
+    const backendUrl = () => postgres?.url ?? `file://${join(clone, ".pulumi-state")}`;
 
-  /** `npm <args>` in the clone, in a process group of its own; `run` resolves when it ends. */
-  function spawnNpm(
-    args: string[],
-    timeoutMs = 900_000,
-  ): { child: ChildProcess; run: Promise<Run> } {
-    const child = spawn("npm", args, {
-      cwd: clone,
-      env,
-      stdio: ["ignore", "pipe", "pipe"],
-      detached: true,
-    });
-    const run = new Promise<Run>((resolve) => {
-      let output = "";
-      child.stdout.on("data", (d: Buffer) => (output += d.toString()));
-      child.stderr.on("data", (d: Buffer) => (output += d.toString()));
-      const timer = setTimeout(() => child.kill("SIGTERM"), timeoutMs);
-      child.on("close", (code) => {
-        clearTimeout(timer);
-        resolve({ code, output });
+    /** `npm <args>` in the clone, in a process group of its own; `run` resolves when it ends. */
+    function spawnNpm(
+      args: string[],
+      timeoutMs = 900_000,
+    ): { child: ChildProcess; run: Promise<Run> } {
+      const child = spawn("npm", args, {
+        cwd: clone,
+        env,
+        stdio: ["ignore", "pipe", "pipe"],
+        detached: true,
       });
-    });
-    return { child, run };
-  }
-  const npm = (args: string[], timeoutMs?: number): Promise<Run> => spawnNpm(args, timeoutMs).run;
-
-  /** `pulumi <args> --stack local` in the clone, as scripts/main.sh runs it; its parsed JSON output. */
-  function pulumiJson<T>(args: string[]): T {
-    const out = execFileSync(pulumiPath(), [...args, "--stack", "local"], {
-      cwd: clone,
-      env: {
-        ...env,
-        PULUMI_BACKEND_URL: `file://${join(clone, ".pulumi-state")}`,
-        PULUMI_CONFIG_PASSPHRASE: "local-stack",
-      },
-      encoding: "utf8",
-    });
-    return JSON.parse(out) as T;
-  }
-
-  const stackOutputs = () =>
-    pulumiJson<{
-      repo: { org: string; name: string };
-      sandboxes: { name: string; sandboxId: string; bookmark: string; mountPath: string }[];
-    }>(["stack", "output", "--json"]);
-
-  interface StateResource {
-    urn: string;
-    type: string;
-    id?: string;
-    outputs?: { sandboxId?: string };
-  }
-  const stackState = () =>
-    pulumiJson<{
-      deployment: {
-        resources?: StateResource[];
-        pending_operations?: { type: string; resource: { urn: string } }[];
-      };
-    }>(["stack", "export"]).deployment;
-
-  const endpoints = (): LocalEndpoints =>
-    JSON.parse(readFileSync(join(localDir, "endpoints.json"), "utf8"));
-
-  /** Every bookmark of the stack's repo → its head change id. */
-  async function bookmarkHeads(): Promise<Record<string, string>> {
-    const { mesa } = endpoints();
-    const { repo } = stackOutputs();
-    const res = await fetch(`${mesa.url}/${repo.org}/${repo.name}/bookmarks`, {
-      headers: { Authorization: `Bearer ${mesa.apiKey}` },
-    });
-    const body = (await res.json()) as { bookmarks: { name: string; change_id: string }[] };
-    return Object.fromEntries(body.bookmarks.map((b) => [b.name, b.change_id]));
-  }
-
-  async function liveSandboxes(): Promise<
-    { id: string; status: string; metadata: Record<string, string> }[]
-  > {
-    const { superserve } = endpoints();
-    return (await (
-      await fetch(`${superserve.url}/sandboxes`, { headers: { "X-API-Key": superserve.apiKey } })
-    ).json()) as {
-      id: string;
-      status: string;
-      metadata: Record<string, string>;
-    }[];
-  }
-
-  /** Processes of the clone's engine runs (scripts/main.sh marks them with PSM_ENGINE_RUN=<root>#<CLI pid>). */
-  const engineRunProcesses = () => processesWithEnv(`PSM_ENGINE_RUN=${clone}#`);
-  const commandOf = (pid: number) => {
-    try {
-      return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ");
-    } catch {
-      return "(exited)";
+      const run = new Promise<Run>((resolve) => {
+        let output = "";
+        child.stdout.on("data", (d: Buffer) => (output += d.toString()));
+        child.stderr.on("data", (d: Buffer) => (output += d.toString()));
+        const timer = setTimeout(() => child.kill("SIGTERM"), timeoutMs);
+        child.on("close", (code) => {
+          clearTimeout(timer);
+          resolve({ code, output });
+        });
+      });
+      return { child, run };
     }
-  };
+    const npm = (args: string[], timeoutMs?: number): Promise<Run> => spawnNpm(args, timeoutMs).run;
 
-  beforeAll(async () => {
-    const root = mkdtempSync(join(tmpdir(), "psm-main-job-"));
-    clone = join(root, "project");
-    localDir = join(root, "local-data");
-    mkdirSync(clone);
-    // A fresh copy of the project as committed or about to be (tracked + untracked, not ignored),
-    // with the already-installed node_modules hard-linked in (npm install is not what is tested).
-    const files = execFileSync(
-      "git",
-      ["ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-      { cwd: repoRoot },
-    )
-      .toString()
-      .split("\0")
-      .filter(Boolean);
-    for (const file of files) {
-      mkdirSync(dirname(join(clone, file)), { recursive: true });
+    /** `pulumi <args> --stack local` in the clone, as scripts/main.sh runs it; its parsed JSON output. */
+    function pulumiJson<T>(args: string[]): T {
+      const out = execFileSync(pulumiPath(), [...args, "--stack", "local"], {
+        cwd: clone,
+        env: {
+          ...env,
+          PULUMI_BACKEND_URL: backendUrl(),
+          PULUMI_CONFIG_PASSPHRASE: "local-stack",
+        },
+        encoding: "utf8",
+      });
+      return JSON.parse(out) as T;
+    }
+
+    const stackOutputs = () =>
+      pulumiJson<{
+        repo: { org: string; name: string };
+        sandboxes: { name: string; sandboxId: string; bookmark: string; mountPath: string }[];
+      }>(["stack", "output", "--json"]);
+
+    interface StateResource {
+      urn: string;
+      type: string;
+      id?: string;
+      outputs?: { sandboxId?: string };
+    }
+    const stackState = () =>
+      pulumiJson<{
+        deployment: {
+          resources?: StateResource[];
+          pending_operations?: { type: string; resource: { urn: string } }[];
+        };
+      }>(["stack", "export"]).deployment;
+
+    const endpoints = (): LocalEndpoints =>
+      JSON.parse(readFileSync(join(localDir, "endpoints.json"), "utf8"));
+
+    /** Every bookmark of the stack's repo → its head change id. */
+    async function bookmarkHeads(): Promise<Record<string, string>> {
+      const { mesa } = endpoints();
+      const { repo } = stackOutputs();
+      const res = await fetch(`${mesa.url}/${repo.org}/${repo.name}/bookmarks`, {
+        headers: { Authorization: `Bearer ${mesa.apiKey}` },
+      });
+      const body = (await res.json()) as { bookmarks: { name: string; change_id: string }[] };
+      return Object.fromEntries(body.bookmarks.map((b) => [b.name, b.change_id]));
+    }
+
+    async function liveSandboxes(): Promise<
+      { id: string; status: string; metadata: Record<string, string> }[]
+    > {
+      const { superserve } = endpoints();
+      return (await (
+        await fetch(`${superserve.url}/sandboxes`, { headers: { "X-API-Key": superserve.apiKey } })
+      ).json()) as {
+        id: string;
+        status: string;
+        metadata: Record<string, string>;
+      }[];
+    }
+
+    /** Processes of the clone's engine runs (scripts/main.sh marks them with PSM_ENGINE_RUN=<root>#<CLI pid>). */
+    const engineRunProcesses = () => processesWithEnv(`PSM_ENGINE_RUN=${clone}#`);
+    const commandOf = (pid: number) => {
       try {
-        cpSync(join(repoRoot, file), join(clone, file));
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error; // deleted, not yet committed
+        return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ");
+      } catch {
+        return "(exited)";
       }
-    }
-    execFileSync("cp", ["-al", join(repoRoot, "node_modules"), join(clone, "node_modules")]);
-    env = {
-      ...process.env,
-      PSM_LOCAL_DIR: localDir,
-      PSM_MESA_PORT: String(await freePort()),
-      PSM_SUPERSERVE_PORT: String(await freePort()),
-      STACK: "local",
     };
-    for (const key of [
-      "PULUMI_BACKEND_URL",
-      "PULUMI_CONFIG_PASSPHRASE",
-      "MESA_API_KEY",
-      "SUPERSERVE_API_KEY",
-      "MESA_API_URL",
-      "SUPERSERVE_BASE_URL",
-    ]) {
-      delete env[key];
-    }
-  });
-
-  afterAll(async () => {
-    if (!clone) return;
-    await npm(["run", "local", "--", "stop", "--all"], 120_000);
-    rmSync(dirname(clone), { recursive: true, force: true });
-  });
-
-  it("builds the environment and proves an edit in a sandbox's mount reaches Mesa", async () => {
-    const run = await npm(["run", "up"]);
-    expect(run.code, run.output.slice(-4000)).toBe(0);
-    expect(run.output).toMatch(
-      /proof: wrote .*agent-environment-proof in sandbox .* read it back from Mesa/,
-    );
-    const outputs = stackOutputs();
-    expect(outputs.sandboxes).toHaveLength(2);
-    for (const sandbox of outputs.sandboxes) {
-      expect(sandbox.mountPath).toBe(
-        `/home/user/.local/share/mesa/mnt/${outputs.repo.org}/${outputs.repo.name}`,
-      );
-      expect(sandbox.bookmark, "each sandbox works on its own bookmark").not.toBe("main");
-    }
-    expect(new Set(outputs.sandboxes.map((s) => s.bookmark)).size).toBe(2);
-  });
-
-  it("reports no changes when run again, rebuilds nothing and adds no change to any agent's bookmark", async () => {
-    const before = await bookmarkHeads();
-    expect(
-      Object.keys(before).filter((name) => name.startsWith("proof/")),
-      "the first run's proof removed its bookmark",
-    ).toEqual([]);
-    const run = await npm(["run", "up"]);
-    expect(run.code, run.output.slice(-4000)).toBe(0);
-    const summary = run.output.slice(run.output.lastIndexOf("Resources:"));
-    expect(summary, run.output.slice(-4000)).toMatch(/\d+ unchanged/);
-    expect(summary).not.toMatch(/created|updated|replaced|deleted/);
-    expect(run.output, "the package is not rebuilt").toMatch(
-      /dist\/ is up to date with the sources; not rebuilding/,
-    );
-    expect(run.output).toMatch(/proof: wrote .* read it back from Mesa/);
-    expect(
-      await bookmarkHeads(),
-      "every bookmark where it was: the proof wrote on a bookmark of its own and removed it",
-    ).toEqual(before);
-  });
-
-  it("converges after the local backends restart: sandboxes and their mounts live on, proof again", async () => {
-    const stop = await npm(["run", "local", "--", "stop"], 120_000);
-    expect(stop.code, stop.output).toBe(0);
-    expect(stop.output).toMatch(/sandboxes frozen until the next start/);
-    const run = await npm(["run", "up"]);
-    expect(run.code, run.output.slice(-4000)).toBe(0);
-    const summary = run.output.slice(run.output.lastIndexOf("Resources:"));
-    expect(summary, "the restart changed nothing: the mounts survived it").toMatch(/\d+ unchanged/);
-    expect(summary).not.toMatch(/created|updated|replaced|deleted/);
-    expect(run.output).toMatch(/proof: wrote .* read it back from Mesa/);
-  });
-
-  it("shows out-of-band changes in the drift demo, and converges on the next up", async () => {
-    const demo = await npm(["run", "drift:demo"]);
-    expect(demo.code, demo.output.slice(-4000)).toBe(0);
-    const preview = demo.output.slice(demo.output.indexOf("pulumi preview --refresh"));
-    expect(preview, "the paused sandbox shows as drift on its status").toMatch(/status/);
-    expect(preview, "the repo's edited tags show as drift").toMatch(/edited-by/);
-    expect(preview, "the killed sandbox is recreated").toMatch(/\+ 1 to create/);
-
-    const converge = await npm(["run", "up"]);
-    expect(converge.code, converge.output.slice(-4000)).toBe(0);
-    const after = await npm(["run", "drift"]);
-    expect(after.code, after.output.slice(-4000)).toBe(0);
-    expect(after.output.slice(after.output.lastIndexOf("Resources:"))).not.toMatch(
-      /to create|to update|to replace|to delete/,
-    );
-  });
-
-  it("leaves nothing to clean after an npm run up killed mid-create: the next run converges", async () => {
-    // Two more sandboxes to create, and a kill of the run (npm, main.sh, the pulumi CLI and its
-    // language host) once the first of them exists in Superserve, as a CI runner's kill would:
-    // the provider plugins, in process groups of their own, survive it.
-    const config = join(clone, "stacks", "Pulumi.local.yaml");
-    writeFileSync(
-      config,
-      readFileSync(config, "utf8").replace('sandboxCount: "2"', 'sandboxCount: "4"'),
-    );
-    const existing = new Set((await liveSandboxes()).map((s) => s.id));
-    const killed = spawnNpm(["run", "up"]);
-    let ended = false;
-    void killed.run.then(() => (ended = true));
-    const outcome = await eventually(
-      "a new sandbox in Superserve (or the end of npm run up)",
-      async () =>
-        ended ? "ended" : (await liveSandboxes()).some((s) => !existing.has(s.id)) && "created",
-      600_000,
-      100,
-    );
-    expect(outcome, ended ? (await killed.run).output.slice(-3000) : "").toBe("created");
-    process.kill(-killed.child.pid!, "SIGKILL");
+    /** Running: not gone and not a zombie waiting to be reaped. */
+    const alive = (pid: number) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+        return stat[stat.lastIndexOf(")") + 2] !== "Z";
+      } catch {
+        return false;
+      }
+    };
+    /** The killed run's provider plugins: in process groups of their own, a runner's kill misses them. */
     const plugins = (pid: number) =>
       /dynamic-provider|pulumi-resource-pulumi-nodejs/.test(commandOf(pid));
-    for (const pid of engineRunProcesses().filter((pid) => !plugins(pid))) {
-      try {
-        process.kill(pid, "SIGKILL");
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== "ESRCH") throw error; // exited on its own meanwhile
-      }
+
+    /** The stack's locks in the state backend. */
+    const locks = () => stateLocks({ postgres, stateDir: join(clone, ".pulumi-state") });
+    /** The creates a killed run left pending in the stack's state. */
+    const pendingCreates = () =>
+      (stackState().pending_operations ?? []).filter((op) => op.type === "creating");
+
+    /** `npm run up` with `sandboxCount` sandboxes, killed once its first new sandbox exists. */
+    async function upKilledMidCreate(sandboxCount: number): Promise<void> {
+      const config = join(clone, "stacks", "Pulumi.local.yaml");
+      writeFileSync(
+        config,
+        readFileSync(config, "utf8").replace(
+          /sandboxCount: "\d+"/,
+          `sandboxCount: "${sandboxCount}"`,
+        ),
+      );
+      const existing = new Set((await liveSandboxes()).map((s) => s.id));
+      const killed = spawnNpm(["run", "up"]);
+      let ended = false;
+      void killed.run.then(() => (ended = true));
+      const outcome = await eventually(
+        "a new sandbox in Superserve (or the end of npm run up)",
+        async () =>
+          ended ? "ended" : (await liveSandboxes()).some((s) => !existing.has(s.id)) && "created",
+        600_000,
+        100,
+      );
+      expect(outcome, ended ? (await killed.run).output.slice(-3000) : "").toBe("created");
+      // The kill of a CI runner: npm's process group (npm, main.sh, the pulumi CLI), then every other
+      // process of the run but the provider plugins (the language host and program: process groups
+      // of their own), again until none is left. A SIGKILLed process can take a moment to go (one
+      // in uninterruptible sleep on a loaded machine still shows its command line), so this polls
+      // until each is gone instead of looking once.
+      process.kill(-killed.child.pid!, "SIGKILL");
+      await eventually(
+        "every process of the killed run but its provider plugins to be gone",
+        () => {
+          const left = engineRunProcesses().filter((pid) => alive(pid) && !plugins(pid));
+          for (const pid of left) {
+            try {
+              process.kill(pid, "SIGKILL");
+            } catch (error) {
+              if ((error as NodeJS.ErrnoException).code !== "ESRCH") throw error; // exited meanwhile
+            }
+          }
+          return left.length === 0;
+        },
+        30_000,
+        50,
+      );
+      await killed.run;
+      const survivors = engineRunProcesses().filter(alive);
+      expect(
+        survivors.length,
+        "the killed run's provider plugins outlive it (the case to clean up)",
+      ).toBeGreaterThan(0);
+      expect(survivors.every(plugins), survivors.map(commandOf).join("\n")).toBe(true);
     }
-    await killed.run;
-    // A killed process can linger a moment as a zombie (no command line): it is not a survivor.
-    const survivors = engineRunProcesses().filter(
-      (pid) => !["", "(exited)"].includes(commandOf(pid)),
-    );
-    expect(
-      survivors.length,
-      "the killed run's provider plugins outlive it (the case to clean up)",
-    ).toBeGreaterThan(0);
-    expect(survivors.every(plugins), survivors.map(commandOf).join("\n")).toBe(true);
-    const pendingBefore = (stackState().pending_operations ?? []).filter(
-      (op) => op.type === "creating",
-    );
-    expect(pendingBefore.length, "the killed run left pending creates").toBeGreaterThan(0);
-    const locks = join(clone, ".pulumi-state", ".pulumi", "locks");
-    const lockFiles = (dir: string): string[] =>
-      existsSync(dir)
-        ? readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-            e.isDirectory() ? lockFiles(join(dir, e.name)) : [join(dir, e.name)],
-          )
-        : [];
-    expect(lockFiles(locks).length, "the killed CLI left its lock").toBeGreaterThan(0);
 
-    const run = await npm(["run", "up"]);
-    expect(run.code, run.output.slice(-4000)).toBe(0);
-    expect(run.output).toMatch(new RegExp(`clearing ${pendingBefore.length} pending create`));
-    expect(run.output).not.toMatch(/pending operations from previous deployment/);
-    expect(run.output).toMatch(/proof: wrote .* read it back from Mesa/);
-    const state = stackState();
-    expect(state.pending_operations ?? [], "no pending operation left in the state").toEqual([]);
-    expect(engineRunProcesses().map(commandOf), "no process of any engine run left").toEqual([]);
-    expect(lockFiles(locks), "no lock left").toEqual([]);
+    beforeAll(async () => {
+      const root = mkdtempSync(join(tmpdir(), "psm-main-job-"));
+      clone = join(root, "project");
+      localDir = join(root, "local-data");
+      mkdirSync(clone);
+      // A fresh copy of the project as committed or about to be (tracked + untracked, not ignored),
+      // with the already-installed node_modules hard-linked in (npm install is not what is tested).
+      const files = execFileSync(
+        "git",
+        ["ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        { cwd: repoRoot },
+      )
+        .toString()
+        .split("\0")
+        .filter(Boolean);
+      for (const file of files) {
+        mkdirSync(dirname(join(clone, file)), { recursive: true });
+        try {
+          cpSync(join(repoRoot, file), join(clone, file));
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error; // deleted, not yet committed
+        }
+      }
+      execFileSync("cp", ["-al", join(repoRoot, "node_modules"), join(clone, "node_modules")]);
+      postgres = backend === "postgres" ? startPostgres() : undefined;
+      env = {
+        ...process.env,
+        ...(postgres ? { PULUMI_BACKEND_URL: postgres.url } : {}),
+        PSM_LOCAL_DIR: localDir,
+        PSM_MESA_PORT: String(await freePort()),
+        PSM_SUPERSERVE_PORT: String(await freePort()),
+        STACK: "local",
+      };
+      for (const key of [
+        ...(postgres ? [] : ["PULUMI_BACKEND_URL"]),
+        "PULUMI_CONFIG_PASSPHRASE",
+        "MESA_API_KEY",
+        "SUPERSERVE_API_KEY",
+        "MESA_API_URL",
+        "SUPERSERVE_BASE_URL",
+      ]) {
+        delete env[key];
+      }
+    });
 
-    const inState = (state.resources ?? []).filter((r) => r.type.endsWith("MountedSandbox"));
-    expect(inState).toHaveLength(4);
-    const live = await liveSandboxes();
-    expect(
-      live.map((s) => s.id).sort(),
-      "every live sandbox is in the state: no orphan, no duplicate",
-    ).toEqual(inState.map((r) => r.id).sort());
-    expect(
-      new Set(live.map((s) => s.metadata["pulumi-urn"])).size,
-      "one sandbox per resource",
-    ).toBe(4);
-    const { superserve, mesa } = endpoints();
-    const templates = (await (
-      await fetch(`${superserve.url}/templates`, { headers: { "X-API-Key": superserve.apiKey } })
-    ).json()) as { name: string }[];
-    expect(teamTemplates(templates), "one template").toHaveLength(1);
-    const repos = (await (
-      await fetch(`${mesa.url}/${mesa.org}/repos`, {
-        headers: { Authorization: `Bearer ${mesa.apiKey}` },
-      })
-    ).json()) as { repos: unknown[] };
-    expect(repos.repos, "one repo").toHaveLength(1);
+    afterAll(async () => {
+      try {
+        if (!clone) return;
+        await npm(["run", "local", "--", "stop", "--all"], 120_000);
+        rmSync(dirname(clone), { recursive: true, force: true });
+      } finally {
+        postgres?.stop();
+      }
+    });
+
+    step(
+      "builds the environment and proves an edit in a sandbox's mount reaches Mesa",
+      async () => {
+        const run = await npm(["run", "up"]);
+        expect(run.code, run.output.slice(-4000)).toBe(0);
+        expect(run.output).toMatch(
+          /proof: wrote .*agent-environment-proof in sandbox .* read it back from Mesa/,
+        );
+        const outputs = stackOutputs();
+        expect(outputs.sandboxes).toHaveLength(2);
+        for (const sandbox of outputs.sandboxes) {
+          expect(sandbox.mountPath).toBe(
+            `/home/user/.local/share/mesa/mnt/${outputs.repo.org}/${outputs.repo.name}`,
+          );
+          expect(sandbox.bookmark, "each sandbox works on its own bookmark").not.toBe("main");
+        }
+        expect(new Set(outputs.sandboxes.map((s) => s.bookmark)).size).toBe(2);
+      },
+    );
+
+    step(
+      "reports no changes when run again, rebuilds nothing and adds no change to any agent's bookmark",
+      async () => {
+        const before = await bookmarkHeads();
+        expect(
+          Object.keys(before).filter((name) => name.startsWith("proof/")),
+          "the first run's proof removed its bookmark",
+        ).toEqual([]);
+        const run = await npm(["run", "up"]);
+        expect(run.code, run.output.slice(-4000)).toBe(0);
+        const summary = run.output.slice(run.output.lastIndexOf("Resources:"));
+        expect(summary, run.output.slice(-4000)).toMatch(/\d+ unchanged/);
+        expect(summary).not.toMatch(/created|updated|replaced|deleted/);
+        expect(run.output, "the package is not rebuilt").toMatch(
+          /dist\/ is up to date with the sources; not rebuilding/,
+        );
+        expect(run.output).toMatch(/proof: wrote .* read it back from Mesa/);
+        expect(
+          await bookmarkHeads(),
+          "every bookmark where it was: the proof wrote on a bookmark of its own and removed it",
+        ).toEqual(before);
+      },
+    );
+
+    if (backend === "file")
+      step(
+        "converges after the local backends restart: sandboxes and their mounts live on, proof again",
+        async () => {
+          const stop = await npm(["run", "local", "--", "stop"], 120_000);
+          expect(stop.code, stop.output).toBe(0);
+          expect(stop.output).toMatch(/sandboxes frozen until the next start/);
+          const run = await npm(["run", "up"]);
+          expect(run.code, run.output.slice(-4000)).toBe(0);
+          const summary = run.output.slice(run.output.lastIndexOf("Resources:"));
+          expect(summary, "the restart changed nothing: the mounts survived it").toMatch(
+            /\d+ unchanged/,
+          );
+          expect(summary).not.toMatch(/created|updated|replaced|deleted/);
+          expect(run.output).toMatch(/proof: wrote .* read it back from Mesa/);
+        },
+      );
+
+    step("shows out-of-band changes in the drift demo, and converges on the next up", async () => {
+      const demo = await npm(["run", "drift:demo"]);
+      expect(demo.code, demo.output.slice(-4000)).toBe(0);
+      const preview = demo.output.slice(demo.output.indexOf("pulumi preview --refresh"));
+      expect(preview, "the paused sandbox shows as drift on its status").toMatch(/status/);
+      expect(preview, "the repo's edited tags show as drift").toMatch(/edited-by/);
+      expect(preview, "the killed sandbox is recreated").toMatch(/\+ 1 to create/);
+
+      const converge = await npm(["run", "up"]);
+      expect(converge.code, converge.output.slice(-4000)).toBe(0);
+      const after = await npm(["run", "drift"]);
+      expect(after.code, after.output.slice(-4000)).toBe(0);
+      expect(after.output.slice(after.output.lastIndexOf("Resources:"))).not.toMatch(
+        /to create|to update|to replace|to delete/,
+      );
+    });
+
+    step(
+      "stops a second run while one holds the stack: one line naming that run, nothing changed",
+      async () => {
+        const first = spawnNpm(["run", "up"]);
+        let ended = false;
+        void first.run.then(() => (ended = true));
+        await eventually(
+          "the first run to take the stack's lock",
+          () => {
+            if (ended) throw new Error("the first npm run up ended before it took the lock");
+            return locks().length > 0;
+          },
+          300_000,
+          100,
+        );
+        // The first run's CLI is held (SIGSTOP) while the second starts, so the second meets a live
+        // run however fast the first would have finished.
+        const cliPids = [
+          ...new Set(
+            engineRunProcesses().flatMap((pid) => {
+              try {
+                const marker = readFileSync(`/proc/${pid}/environ`, "utf8")
+                  .split("\0")
+                  .find((e) => e.startsWith(`PSM_ENGINE_RUN=${clone}#`));
+                return marker ? [Number(marker.split("#").pop())] : [];
+              } catch {
+                return []; // exited meanwhile
+              }
+            }),
+          ),
+        ];
+        expect(cliPids, "one pulumi CLI holds the stack").toHaveLength(1);
+        let second: Run;
+        process.kill(cliPids[0], "SIGSTOP");
+        try {
+          second = await npm(["run", "up"], 300_000);
+        } finally {
+          process.kill(cliPids[0], "SIGCONT");
+        }
+        const firstRun = await first.run;
+        expect(firstRun.code, firstRun.output.slice(-4000)).toBe(0);
+        expect(second.code, second.output.slice(-4000)).not.toBe(0);
+        const refusal = second.output
+          .split("\n")
+          .filter((line) => /is locked by another/.test(line));
+        expect(refusal, second.output.slice(-4000)).toHaveLength(1);
+        expect(refusal[0]).toMatch(
+          new RegExp(
+            `^stack local is locked by another pulumi run \\(.*@${hostname()}, pulumi pid (${cliPids.join("|")}), since .* \\(running on this host\\)\\); nothing was changed\\. .*pulumi cancel --yes --stack local$`,
+          ),
+        );
+        expect(second.output, "the second run stopped before any engine run").not.toMatch(
+          /==> (starting the local backends|pulumi )/,
+        );
+      },
+      900_000,
+    );
+
+    step(
+      "leaves nothing to clean after an npm run up killed mid-create: the next run converges",
+      async () => {
+        // Two more sandboxes to create, and a kill of the run once the first of them exists.
+        await upKilledMidCreate(4);
+        const pendingBefore = pendingCreates();
+        expect(pendingBefore.length, "the killed run left pending creates").toBeGreaterThan(0);
+        expect(locks().length, "the killed CLI left its lock").toBeGreaterThan(0);
+
+        const run = await npm(["run", "up"]);
+        expect(run.code, run.output.slice(-4000)).toBe(0);
+        expect(run.output).toMatch(
+          backend === "postgres"
+            ? /cleared the lock of stack local of .*, pulumi pid \d+.*\(pulumi cancel\): that pulumi no longer runs on this host/
+            : /removed the stack lock .* of .*, pulumi pid \d+.*: that pulumi no longer runs on this host/,
+        );
+        expect(run.output).toMatch(new RegExp(`clearing ${pendingBefore.length} pending create`));
+        expect(run.output).not.toMatch(/pending operations from previous deployment/);
+        expect(run.output).toMatch(/proof: wrote .* read it back from Mesa/);
+        const state = stackState();
+        expect(state.pending_operations ?? [], "no pending operation left in the state").toEqual(
+          [],
+        );
+        expect(engineRunProcesses().map(commandOf), "no process of any engine run left").toEqual(
+          [],
+        );
+        expect(locks(), "no lock left").toEqual([]);
+
+        const inState = (state.resources ?? []).filter((r) => r.type.endsWith("MountedSandbox"));
+        expect(inState).toHaveLength(4);
+        const live = await liveSandboxes();
+        expect(
+          live.map((s) => s.id).sort(),
+          "every live sandbox is in the state: no orphan, no duplicate",
+        ).toEqual(inState.map((r) => r.id).sort());
+        expect(
+          new Set(live.map((s) => s.metadata["pulumi-urn"])).size,
+          "one sandbox per resource",
+        ).toBe(4);
+        const { superserve, mesa } = endpoints();
+        const templates = (await (
+          await fetch(`${superserve.url}/templates`, {
+            headers: { "X-API-Key": superserve.apiKey },
+          })
+        ).json()) as { name: string }[];
+        expect(teamTemplates(templates), "one template").toHaveLength(1);
+        const repos = (await (
+          await fetch(`${mesa.url}/${mesa.org}/repos`, {
+            headers: { Authorization: `Bearer ${mesa.apiKey}` },
+          })
+        ).json()) as { repos: unknown[] };
+        expect(repos.repos, "one repo").toHaveLength(1);
+      },
+      1_200_000,
+    );
+
+    step(
+      "destroys everything after a run killed mid-create, its sandboxes included, and leaves nothing running",
+      async () => {
+        await upKilledMidCreate(6);
+        const pending = pendingCreates();
+        expect(pending.length, "the killed run left pending creates").toBeGreaterThan(0);
+
+        const run = await npm(["run", "destroy"], 600_000);
+        // The engine's diagnostics (which resource failed, and why) come before the outputs it prints.
+        const diagnostics = run.output.split("\n").filter((line) => /error|fail/i.test(line));
+        expect(run.code, [...diagnostics.slice(0, 40), run.output.slice(-2000)].join("\n")).toBe(0);
+        expect(run.output).toMatch(
+          new RegExp(
+            `clearing ${pending.length} pending create\\(s\\) of an interrupted run and adopting what they made, for the destroy`,
+          ),
+        );
+        expect(run.output).not.toMatch(/still in use after/);
+
+        const { mesa, superserve } = endpoints();
+        const headers = { "X-API-Key": superserve.apiKey };
+        const sandboxes = (await (
+          await fetch(`${superserve.url}/sandboxes`, { headers })
+        ).json()) as unknown[];
+        const templates = (await (
+          await fetch(`${superserve.url}/templates`, { headers })
+        ).json()) as {
+          name: string;
+        }[];
+        const repos = (await (
+          await fetch(`${mesa.url}/${mesa.org}/repos`, {
+            headers: { Authorization: `Bearer ${mesa.apiKey}` },
+          })
+        ).json()) as {
+          repos: unknown[];
+        };
+        expect(sandboxes, "no sandbox left, the killed run's included").toEqual([]);
+        expect(teamTemplates(templates), "no template left but the built-in ones").toEqual([]);
+        expect(
+          repos.repos,
+          "the local stack's repo is not protected, so destroy deletes it",
+        ).toEqual([]);
+        expect(stackState().pending_operations ?? [], "nothing pending").toEqual([]);
+        expect(engineRunProcesses().map(commandOf), "no process of any engine run left").toEqual(
+          [],
+        );
+        expect(locks(), "no lock left").toEqual([]);
+
+        const pid = endpoints().pid;
+        const stop = await npm(["run", "local", "--", "stop", "--all"], 120_000);
+        expect(stop.code, stop.output).toBe(0);
+        expect(() => process.kill(pid, 0), "the local backends' process has exited").toThrow();
+        const leftovers = execFileSync("ps", ["-eo", "args"], { encoding: "utf8" })
+          .split("\n")
+          .filter((line) => line.includes(localDir));
+        expect(leftovers, "no process still uses the local data dir").toEqual([]);
+      },
+      1_200_000,
+    );
   });
+}
 
-  it("destroys everything and leaves nothing running or orphaned", async () => {
-    const run = await npm(["run", "destroy"]);
-    expect(run.code, run.output.slice(-4000)).toBe(0);
-
-    const { mesa, superserve } = endpoints();
-    const headers = { "X-API-Key": superserve.apiKey };
-    const sandboxes = (await (
-      await fetch(`${superserve.url}/sandboxes`, { headers })
-    ).json()) as unknown[];
-    const templates = (await (await fetch(`${superserve.url}/templates`, { headers })).json()) as {
-      name: string;
-    }[];
-    const repos = (await (
-      await fetch(`${mesa.url}/${mesa.org}/repos`, {
-        headers: { Authorization: `Bearer ${mesa.apiKey}` },
-      })
-    ).json()) as {
-      repos: unknown[];
-    };
-    expect(sandboxes, "no sandbox left").toEqual([]);
-    expect(teamTemplates(templates), "no template left but the built-in ones").toEqual([]);
-    expect(repos.repos, "the local stack's repo is not protected, so destroy deletes it").toEqual(
-      [],
-    );
-
-    const pid = endpoints().pid;
-    const stop = await npm(["run", "local", "--", "stop", "--all"], 120_000);
-    expect(stop.code, stop.output).toBe(0);
-    expect(() => process.kill(pid, 0), "the local backends' process has exited").toThrow();
-    const leftovers = execFileSync("ps", ["-eo", "args"], { encoding: "utf8" })
-      .split("\n")
-      .filter((line) => line.includes(localDir));
-    expect(leftovers, "no process still uses the local data dir").toEqual([]);
-  });
-});
+mainJob("file");
+mainJob("postgres");

@@ -5,6 +5,7 @@ import type { FaultSpec } from "../../../local/shared/faults";
 import { superserveSdk } from "../../../provider/clients";
 import type { LogSink } from "../../../provider/engine-log";
 import { systemClock, type RetryClock } from "../../../provider/retry";
+import { TEMPLATE_IN_USE_WAIT_SECONDS } from "../../../provider/superserve-template/delete";
 import { createProvider } from "../../../provider/superserve-template/provider";
 import { credentialVariables } from "../../helpers/credentials";
 import { uniqueName } from "../../helpers/names";
@@ -98,6 +99,110 @@ describe("SuperserveTemplate provider against local Superserve", () => {
     expect(err.message).toContain("Last build log lines");
     expect(err.message).toContain("about-to-fail");
     expect(await templateNames()).not.toContain(inputs.name);
+  });
+});
+
+describe("SuperserveTemplate delete of a template in use", () => {
+  /** Virtual time: each backoff of the provider's retries advances it, and `onSleep` runs then. */
+  function virtualClock(onSleep: () => Promise<void> = async () => undefined) {
+    let now = Date.now();
+    const waited: number[] = [];
+    const clock: RetryClock = {
+      now: () => now,
+      random: () => 0.5,
+      sleep: async (ms) => {
+        waited.push(ms);
+        now += ms;
+        await onSleep();
+      },
+    };
+    return { clock, waited };
+  }
+  const providerWith = (clock: RetryClock) =>
+    createProvider(undefined, {
+      env: { SUPERSERVE_API_KEY: server.apiKey, SUPERSERVE_BASE_URL: server.url },
+      cwd: "/nonexistent",
+      clock,
+      logSink: sink,
+      suffix: () => randomUUID().replace(/-/g, "").slice(0, 7),
+    });
+  const conn = () => ({ apiKey: server.apiKey, baseUrl: server.url });
+
+  /** A template built by the provider and a sandbox made from it, with `metadata(template's URN)`. */
+  async function templateWithSandbox(metadata: (templateUrn: string) => Record<string, string>) {
+    const built = provider();
+    const { inputs } = await built.check(
+      {},
+      { pulumiUrn: urn("in-use"), from: "ubuntu:24.04", steps: [{ run: "echo in-use" }] },
+    );
+    const { id, outs } = await built.create(inputs);
+    const sandbox = await superserveSdk().Sandbox.create({
+      ...conn(),
+      name: `user-of-${inputs.name}`,
+      fromTemplate: inputs.name,
+      metadata: metadata(inputs.pulumiUrn as string),
+    });
+    return { id, outs, sandbox };
+  }
+
+  it(`stops after ${TEMPLATE_IN_USE_WAIT_SECONDS} s naming the sandbox in the way and the stack resource that made it`, async () => {
+    const { clock, waited } = virtualClock();
+    // A sandbox of this stack's MountedSandbox "agents-sandbox-3", as a killed run's create leaves it.
+    const { id, outs, sandbox } = await templateWithSandbox((templateUrn) => ({
+      "pulumi-urn": templateUrn.replace(
+        /SuperserveTemplate::.*$/,
+        "MountedSandbox::agents-sandbox-3",
+      ),
+    }));
+    try {
+      const err = await providerWith(clock)
+        .delete(id, outs)
+        .catch((e) => e);
+      expect(err, "the delete fails").toBeInstanceOf(Error);
+      expect(err.message).toContain(
+        `template ${outs.name} is still in use after a ${TEMPLATE_IN_USE_WAIT_SECONDS} s wait (409:`,
+      );
+      expect(err.message).toContain(
+        `In the way: sandbox ${sandbox.id} (user-of-${outs.name}) made by this stack's agents-sandbox-3, which its state no longer holds: left by a killed run's create`,
+      );
+      expect(err.message).toContain("npm run destroy");
+      const total = waited.reduce((a, b) => a + b, 0);
+      expect(total, "waited, but no longer than the stated wait").toBeGreaterThan(0);
+      expect(total).toBeLessThanOrEqual(TEMPLATE_IN_USE_WAIT_SECONDS * 1000);
+      expect(await templateNames(), "the template is still there").toContain(outs.name);
+    } finally {
+      await superserveSdk().Sandbox.killById(sandbox.id, conn());
+      await provider().delete(id, outs);
+    }
+  });
+
+  it("says a sandbox not made by Pulumi is to be deleted by hand", async () => {
+    const { clock } = virtualClock();
+    const { id, outs, sandbox } = await templateWithSandbox(() => ({}));
+    try {
+      const err = await providerWith(clock)
+        .delete(id, outs)
+        .catch((e) => e);
+      expect(err.message).toContain(
+        `In the way: sandbox ${sandbox.id} (user-of-${outs.name}) not made by Pulumi (delete it yourself)`,
+      );
+    } finally {
+      await superserveSdk().Sandbox.killById(sandbox.id, conn());
+      await provider().delete(id, outs);
+    }
+  });
+
+  it("deletes the template once its sandbox is gone within the wait", async () => {
+    let sandboxId = "";
+    const { clock, waited } = virtualClock(async () => {
+      if (sandboxId) await superserveSdk().Sandbox.killById(sandboxId, conn());
+      sandboxId = "";
+    });
+    const { id, outs, sandbox } = await templateWithSandbox(() => ({}));
+    sandboxId = sandbox.id;
+    await providerWith(clock).delete(id, outs);
+    expect(waited.length, "it waited for the sandbox").toBeGreaterThan(0);
+    expect(await templateNames()).not.toContain(outs.name);
   });
 });
 
