@@ -21,6 +21,7 @@ import { defaultImageCacheDir, ensureImages } from "../../../local/superserve/im
 import { IMAGE_RECIPES } from "../../../local/superserve/images/recipes";
 import { BwrapRuntime } from "../../../local/superserve/runtime/bwrap-runtime";
 import { sandboxCgroups } from "../../../local/superserve/runtime/cgroups";
+import { prepareConfinement } from "../../../local/superserve/runtime/confinement";
 import { BASE_SANDBOX_ENV, SANDBOX_HOME } from "../../../local/superserve/runtime/sandbox-env";
 import { prepareSandboxNode } from "../../../local/superserve/runtime/sandbox-node";
 import type { SandboxBootSpec, SandboxEgress } from "../../../local/superserve/runtime/types";
@@ -32,6 +33,7 @@ import { startServer, unique } from "./harness";
 let work: string;
 let image: string;
 let nodeRuntimeDir: string;
+let confineDir: string;
 let canary: http.Server;
 let canaryPort: number;
 let tlsCanary: https.Server;
@@ -54,6 +56,7 @@ const newRuntime = () =>
     cgroups: sandboxCgroups(instance),
     toolsDir: join(work, "tools"),
     nodeRuntimeDir,
+    confineDir,
     killGraceMs: 1000,
   });
 
@@ -98,6 +101,7 @@ beforeAll(async () => {
   const cache = defaultImageCacheDir();
   image = (await ensureImages(IMAGE_RECIPES, { cacheDir: cache })).get("superserve-base")!.rootfs;
   nodeRuntimeDir = await prepareSandboxNode(join(cache, "node-runtime"));
+  confineDir = await prepareConfinement(join(cache, "confine"));
   await buildMesaCli(join(work, "tools"));
   const ca = makeTestCa(work, ["canary.test", "mesa.test"]);
   canary = http.createServer((_req, res) => res.end("host canary\n"));
