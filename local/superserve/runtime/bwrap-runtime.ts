@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, openSync, readdirSync, readFileSync } from "node:fs";
-import { readFile, rm, writeFile } from "node:fs/promises";
+import { readFile, rm, stat, writeFile } from "node:fs/promises";
 import { constants as osConstants } from "node:os";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
@@ -8,7 +8,7 @@ import { shellQuote } from "../../shared/shell-quote";
 import type { SandboxCgroups } from "./cgroups";
 import { CONFINE_ARGV, SANDBOX_CAPS } from "./confinement";
 import { diskUsage } from "./disk-usage";
-import { idMappedImage, SandboxUserNamespace } from "./id-map";
+import { idMappedImage, SANDBOX_ID_BASE, SandboxUserNamespace, shiftIds } from "./id-map";
 import { missingKernelFeature } from "./kernel-features";
 import { networkSetupLines, waitForBridge } from "./network";
 import { bwrapFileSystemArgs, HOST_BIND_POINTS, rootMountLines } from "./rootfs";
@@ -128,6 +128,7 @@ export class BwrapRuntime implements SandboxRuntime {
     const disk = this.diskDir(spec.id);
     const sandboxDisk = new SandboxDisk(disk);
     await sandboxDisk.create(spec.limits.diskMib);
+    for (const layer of spec.layers) await shiftLegacyLayer(layer);
     const network = networkSetupLines(spec.egress);
     const mounts = rootMountLines(
       spec,
@@ -444,6 +445,12 @@ export class BwrapRuntime implements SandboxRuntime {
       { env: o.env, stdio: [o.stdin ? "pipe" : "ignore", "pipe", "pipe"] },
     );
   }
+}
+
+/** Gives a template layer built by an earlier version (host ids) the sandbox's ids, once. */
+async function shiftLegacyLayer(layer: string): Promise<void> {
+  const st = await stat(layer).catch(() => undefined);
+  if (st && st.uid < SANDBOX_ID_BASE) await shiftIds(layer);
 }
 
 /** A file operation the sandbox refused (e.g. writing over a directory). */

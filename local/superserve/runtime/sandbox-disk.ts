@@ -4,7 +4,7 @@ import { mkdir, open, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { shellQuote } from "../../shared/shell-quote";
-import { SANDBOX_ID_BASE } from "./id-map";
+import { SANDBOX_ID_BASE, shiftIds } from "./id-map";
 
 const run = promisify(execFile);
 
@@ -32,10 +32,14 @@ export class SandboxDisk {
     return { disk: this.dir, upper: join(this.fs, "upper"), work: join(this.fs, "work") };
   }
 
-  /** Creates the image (empty ext4, its root owned by the sandbox's root) unless it exists. */
+  /**
+   * Creates the image (empty ext4, its root owned by the sandbox's root) unless it exists. A disk
+   * of an earlier version (a plain `upper/` directory with host ids) is moved into it, ids shifted.
+   */
   async create(diskMib: number): Promise<void> {
     for (const d of [this.fs, join(this.dir, "merged")]) await mkdir(d, { recursive: true });
     if (existsSync(this.image)) return;
+    const legacyUpper = join(this.dir, "upper");
     const staging = `${this.image}.tmp`;
     const file = await open(staging, "w", 0o600);
     await file.truncate(diskMib * 1024 * 1024);
@@ -53,6 +57,16 @@ export class SandboxDisk {
         `mkfs.ext4 could not make the sandbox's disk: ${String(error.stderr ?? error.message).trim()}; run \`bash scripts/setup.sh\` (e2fsprogs)`,
       );
     });
+    if (existsSync(legacyUpper)) {
+      await shiftIds(legacyUpper);
+      await this.inPrivateMount(
+        staging,
+        "rw",
+        `cp -a ${shellQuote(legacyUpper)} ${shellQuote(this.paths.upper)}`,
+      );
+      for (const d of ["upper", "work"])
+        await rm(join(this.dir, d), { recursive: true, force: true });
+    }
     await run("/bin/mv", [staging, this.image]);
   }
 
@@ -73,10 +87,19 @@ export class SandboxDisk {
 
   /** Copies the writable layer out of the image to `layerDir` (a template build's layer). */
   async copyUpperTo(layerDir: string): Promise<void> {
+    await this.inPrivateMount(
+      this.image,
+      "ro",
+      `cp -a ${shellQuote(this.paths.upper)} ${shellQuote(layerDir)}`,
+    );
+  }
+
+  /** Runs `command` with `image` mounted at `<disk>/fs` in a mount namespace of its own. */
+  private async inPrivateMount(image: string, mode: "ro" | "rw", command: string): Promise<void> {
     const script = [
       "set -e",
-      `mount -o loop,ro,nosuid,nodev ${shellQuote(this.image)} ${shellQuote(this.fs)}`,
-      `cp -a ${shellQuote(this.paths.upper)} ${shellQuote(layerDir)}`,
+      `mount -o loop,${mode},nosuid,nodev ${shellQuote(image)} ${shellQuote(this.fs)}`,
+      command,
     ].join("\n");
     await run("/usr/bin/unshare", ["--mount", "--propagation", "private", "/bin/sh", "-c", script]);
   }
