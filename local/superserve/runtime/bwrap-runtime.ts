@@ -12,7 +12,7 @@ import { idMappedImage, SANDBOX_ID_BASE, SandboxUserNamespace, shiftIds } from "
 import { missingKernelFeature } from "./kernel-features";
 import { networkSetupLines, waitForBridge } from "./network";
 import { bwrapFileSystemArgs, HOST_BIND_POINTS, rootMountLines } from "./rootfs";
-import { SandboxDisk } from "./sandbox-disk";
+import { SandboxDisks } from "./sandbox-disk";
 import { SANDBOX_HOME, SANDBOX_PATH } from "./sandbox-env";
 import { TrustLayers } from "./trust-layer";
 import type {
@@ -99,9 +99,11 @@ export class BwrapRuntime implements SandboxRuntime {
 
   private readonly trustLayers: TrustLayers;
   private readonly mappedImages = new Map<string, Promise<string>>();
+  private readonly disks: SandboxDisks;
 
   constructor(private readonly opts: BwrapRuntimeOptions) {
     this.trustLayers = new TrustLayers(opts.trustLayersDir, HOST_BIND_POINTS);
+    this.disks = new SandboxDisks(opts.disksDir);
   }
 
   isRunning(id: string): boolean {
@@ -126,17 +128,16 @@ export class BwrapRuntime implements SandboxRuntime {
     if (missing) throw new Error(`sandbox ${spec.id} cannot start: ${missing}`);
     const { cgroups } = this.opts;
     const disk = this.diskDir(spec.id);
-    const sandboxDisk = new SandboxDisk(disk);
-    await sandboxDisk.create(spec.limits.diskMib);
+    const sandboxDisk = this.disks.disk(spec.id);
     for (const layer of spec.layers) await shiftLegacyLayer(layer);
     const network = networkSetupLines(spec.egress);
-    const mounts = rootMountLines(
-      spec,
-      { ...sandboxDisk.paths, image: await this.mappedImage(spec.image) },
-      await this.trustLayers.layerFor(spec),
-      this.opts,
-    );
-    await cgroups.create(spec.id, spec.limits);
+    const [diskLines, image, trustLayer] = await Promise.all([
+      sandboxDisk.mountLines(spec.limits.diskMib),
+      this.mappedImage(spec.image),
+      this.trustLayers.layerFor(spec),
+      cgroups.create(spec.id, spec.limits),
+    ]);
+    const mounts = rootMountLines(spec, { ...sandboxDisk.paths, image }, trustLayer, this.opts);
     const bwrapArgs = [
       ...bwrapFileSystemArgs(),
       "--unshare-pid",
@@ -170,7 +171,7 @@ export class BwrapRuntime implements SandboxRuntime {
     // and bwrap in it (whose namespaces that user namespace owns); one pid throughout.
     const inMountNs = [
       "set -e",
-      ...sandboxDisk.mountLines(),
+      ...diskLines,
       ...mounts,
       `exec nsenter --user=${shellQuote(userns.path)} -- bwrap ${bwrapArgs.map(shellQuote).join(" ")}`,
     ].join("\n");
@@ -355,7 +356,7 @@ export class BwrapRuntime implements SandboxRuntime {
 
   async snapshot(id: string, layerDir: string): Promise<number> {
     await this.stop(id);
-    await new SandboxDisk(this.diskDir(id)).copyUpperTo(layerDir);
+    await this.disks.disk(id).copyUpperTo(layerDir);
     await removeDisk(this.diskDir(id));
     return diskUsage(layerDir);
   }

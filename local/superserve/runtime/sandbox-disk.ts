@@ -1,12 +1,64 @@
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, open, rm } from "node:fs/promises";
+import { mkdir, open, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { shellQuote } from "../../shared/shell-quote";
 import { SANDBOX_ID_BASE, shiftIds } from "./id-map";
 
 const run = promisify(execFile);
+
+/**
+ * The sandboxes' disks, one directory each under `disksDir`, and the blank images they start
+ * from: one empty ext4 file system per size (`<disksDir>/.blank/<MiB>.ext4`), made once with
+ * mkfs.ext4 and copied sparsely (a few MB written, not `diskMib`) for each new disk.
+ */
+export class SandboxDisks {
+  private readonly blanks = new Map<number, Promise<string>>();
+
+  constructor(private readonly disksDir: string) {}
+
+  /** The disk of sandbox `id`. */
+  disk(id: string): SandboxDisk {
+    return new SandboxDisk(join(this.disksDir, id), (mib) => this.blank(mib));
+  }
+
+  /** The blank image of `diskMib`, made when missing (its root directory owned by the sandbox's root). */
+  private blank(diskMib: number): Promise<string> {
+    let made = this.blanks.get(diskMib);
+    if (!made) {
+      made = makeBlank(join(this.disksDir, ".blank"), diskMib);
+      made.catch(() => this.blanks.delete(diskMib));
+      this.blanks.set(diskMib, made);
+    }
+    return made;
+  }
+}
+
+async function makeBlank(dir: string, diskMib: number): Promise<string> {
+  const image = join(dir, `${diskMib}.ext4`);
+  if (existsSync(image)) return image;
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const staging = `${image}.${process.pid}.tmp`;
+  const file = await open(staging, "w", 0o600);
+  await file.truncate(diskMib * 1024 * 1024);
+  await file.close();
+  await run("/sbin/mkfs.ext4", [
+    "-q",
+    "-F",
+    "-m",
+    "0",
+    "-E",
+    `lazy_itable_init=1,lazy_journal_init=1,nodiscard,root_owner=${SANDBOX_ID_BASE}:${SANDBOX_ID_BASE}`,
+    staging,
+  ]).catch((error: Error & { stderr?: string }) => {
+    throw new Error(
+      `mkfs.ext4 could not make a sandbox disk: ${String(error.stderr ?? error.message).trim()}; run \`bash scripts/setup.sh\` (e2fsprogs)`,
+    );
+  });
+  await rename(staging, image);
+  return image;
+}
 
 /**
  * A sandbox's disk: one sparse ext4 image of `diskMib` (`<disk>/disk.ext4`), holding the
@@ -17,7 +69,10 @@ const run = promisify(execFile);
  * (loop device released when the sandbox's last process ends).
  */
 export class SandboxDisk {
-  constructor(readonly dir: string) {}
+  constructor(
+    readonly dir: string,
+    private readonly blank: (diskMib: number) => Promise<string>,
+  ) {}
 
   private get image(): string {
     return join(this.dir, "disk.ext4");
@@ -33,52 +88,21 @@ export class SandboxDisk {
   }
 
   /**
-   * Creates the image (empty ext4, its root owned by the sandbox's root) unless it exists. A disk
-   * of an earlier version (a plain `upper/` directory with host ids) is moved into it, ids shifted.
+   * Shell lines for the launcher's private mount namespace: the image copied from the blank one
+   * on first boot, loop-mounted (nosuid, nodev), and the writable layer and work directory made
+   * (the layer owned by the sandbox's root, as the root directory of its file system).
+   * A disk of an earlier version (a plain `upper/` directory with host ids) is first moved into
+   * an image, ids shifted.
    */
-  async create(diskMib: number): Promise<void> {
+  async mountLines(diskMib: number): Promise<string[]> {
     for (const d of [this.fs, join(this.dir, "merged")]) await mkdir(d, { recursive: true });
-    if (existsSync(this.image)) return;
+    const blank = await this.blank(diskMib);
     const legacyUpper = join(this.dir, "upper");
-    const staging = `${this.image}.tmp`;
-    const file = await open(staging, "w", 0o600);
-    await file.truncate(diskMib * 1024 * 1024);
-    await file.close();
-    await run("/sbin/mkfs.ext4", [
-      "-q",
-      "-F",
-      "-m",
-      "0",
-      "-E",
-      `lazy_itable_init=1,lazy_journal_init=1,nodiscard,root_owner=${SANDBOX_ID_BASE}:${SANDBOX_ID_BASE}`,
-      staging,
-    ]).catch((error: Error & { stderr?: string }) => {
-      throw new Error(
-        `mkfs.ext4 could not make the sandbox's disk: ${String(error.stderr ?? error.message).trim()}; run \`bash scripts/setup.sh\` (e2fsprogs)`,
-      );
-    });
-    if (existsSync(legacyUpper)) {
-      await shiftIds(legacyUpper);
-      await this.inPrivateMount(
-        staging,
-        "rw",
-        `cp -a ${shellQuote(legacyUpper)} ${shellQuote(this.paths.upper)}`,
-      );
-      for (const d of ["upper", "work"])
-        await rm(join(this.dir, d), { recursive: true, force: true });
-    }
-    await run("/bin/mv", [staging, this.image]);
-  }
-
-  /**
-   * Shell lines for the launcher's private mount namespace: the image loop-mounted (nosuid,
-   * nodev) and the writable layer and work directory made on first boot (the layer owned by
-   * the sandbox's root, as the root directory of its file system).
-   */
-  mountLines(): string[] {
+    if (!existsSync(this.image) && existsSync(legacyUpper)) await this.migrate(blank, legacyUpper);
     const { upper, work } = this.paths;
     const owner = `${SANDBOX_ID_BASE}:${SANDBOX_ID_BASE}`;
     return [
+      `[ -e ${shellQuote(this.image)} ] || cp --sparse=always ${shellQuote(blank)} ${shellQuote(this.image)}`,
       `mount -o loop,nosuid,nodev,noinit_itable,discard ${shellQuote(this.image)} ${shellQuote(this.fs)}`,
       `[ -d ${shellQuote(upper)} ] || { mkdir ${shellQuote(upper)} && chown ${owner} ${shellQuote(upper)}; }`,
       `mkdir -p ${shellQuote(work)}`,
@@ -94,6 +118,20 @@ export class SandboxDisk {
     );
   }
 
+  private async migrate(blank: string, legacyUpper: string): Promise<void> {
+    const staging = `${this.image}.tmp`;
+    await run("/bin/cp", ["--sparse=always", blank, staging]);
+    await shiftIds(legacyUpper);
+    await this.inPrivateMount(
+      staging,
+      "rw",
+      `cp -a ${shellQuote(legacyUpper)} ${shellQuote(this.paths.upper)}`,
+    );
+    await rename(staging, this.image);
+    for (const d of ["upper", "work"])
+      await rm(join(this.dir, d), { recursive: true, force: true });
+  }
+
   /** Runs `command` with `image` mounted at `<disk>/fs` in a mount namespace of its own. */
   private async inPrivateMount(image: string, mode: "ro" | "rw", command: string): Promise<void> {
     const script = [
@@ -102,10 +140,5 @@ export class SandboxDisk {
       command,
     ].join("\n");
     await run("/usr/bin/unshare", ["--mount", "--propagation", "private", "/bin/sh", "-c", script]);
-  }
-
-  /** Removes the image and everything else of the disk. */
-  async remove(): Promise<void> {
-    await rm(this.dir, { recursive: true, force: true });
   }
 }

@@ -215,10 +215,16 @@ describe("mesa mount -d inside a local Superserve sandbox", () => {
     expect((await sb.commands.run(`cat ${MNT}/MESA_MOUNT_FAILED`)).stdout).toMatch(/expired/);
     const stats = await sb.commands.run(`mesa stats --pid-file ${PID_FILE}`);
     expect(stats.exitCode, "stats is non-zero once failed").toBe(3);
+    const late = `${MNT}/${mesaServer.org}/${repo}/late.txt`;
+    const asNobody = await sb.commands.run(
+      `setpriv --reuid=65534 --regid=65534 --clear-groups sh -c 'echo late > ${late}'`,
+    );
+    expect(asNobody.exitCode, "the failed mount is locked").not.toBe(0);
+    await sb.commands.run(`echo late > ${late}`); // the sandbox's root is not bound by the lock
     expect(
-      (await sb.commands.run(`echo late > ${MNT}/${mesaServer.org}/${repo}/late.txt`)).exitCode,
-    ).not.toBe(0);
-    expect(await remoteText(repo, "late.txt")).toBeUndefined();
+      await remoteText(repo, "late.txt"),
+      "nothing reaches Mesa after the failure",
+    ).toBeUndefined();
   });
 
   it("keeps two sandboxes on two forked bookmarks of one repo isolated", async () => {
