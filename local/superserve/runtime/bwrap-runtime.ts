@@ -6,7 +6,7 @@ import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { shellQuote } from "../../shared/shell-quote";
 import type { SandboxCgroups } from "./cgroups";
-import { CONFINE_ARGV, SANDBOX_CAPS } from "./confinement";
+import { CONFINE_ARGV, confineDescriptors, SANDBOX_CAPS } from "./confinement";
 import { diskUsage } from "./disk-usage";
 import { idMappedImage, SANDBOX_ID_BASE, SandboxUserNamespace, shiftIds } from "./id-map";
 import { missingKernelFeature } from "./kernel-features";
@@ -36,7 +36,7 @@ interface BwrapRuntimeOptions {
   toolsDir?: string;
   /** Host directory with the tools' Node.js runtime, mounted read-only in every sandbox. */
   nodeRuntimeDir?: string;
-  /** Host directory with `confine` and the seccomp filter (confinement.ts), mounted read-only in every sandbox. */
+  /** Host directory with `confine` and the seccomp filter (confinement.ts), run by every sandbox process. */
   confineDir: string;
   /** Milliseconds between SIGTERM and SIGKILL when a sandbox stops. */
   killGraceMs: number;
@@ -173,6 +173,7 @@ export class BwrapRuntime implements SandboxRuntime {
       "set -e",
       ...diskLines,
       ...mounts,
+      `exec ${confineDescriptors(this.opts.confineDir)}`,
       `exec nsenter --user=${shellQuote(userns.path)} -- bwrap ${bwrapArgs.map(shellQuote).join(" ")}`,
     ].join("\n");
     const script = [
@@ -428,7 +429,7 @@ export class BwrapRuntime implements SandboxRuntime {
       "/bin/sh",
       [
         "-c",
-        `${enter}exec "$@"`,
+        `${enter}exec ${confineDescriptors(this.opts.confineDir)} && exec "$@"`,
         "sh",
         "/usr/bin/nsenter",
         `--target=${r.state.nsPid}`,

@@ -1,12 +1,15 @@
 /*
  * confine: the last step before every process of a local Superserve sandbox runs (its init, and
- * each command that joins it with nsenter). Usage: confine CAPMASK FILTER -- COMMAND [ARG...]
+ * each command that joins it with nsenter). Usage: confine CAPMASK FILTER_FD -- COMMAND [ARG...]
+ * It is run from a descriptor the host opened (/proc/self/fd/N), never from a path inside the
+ * sandbox, which the sandbox's root could replace.
  * 1. no_new_privs: no execve ever gains a privilege (setuid bits and file capabilities stop
  *    raising it), and the seccomp filter may be loaded without CAP_SYS_ADMIN;
  * 2. the capability bounding set reduced to CAPMASK (hex, bit n = capability n) and the ambient
  *    set cleared: after the execve below, root holds at most CAPMASK, every other user nothing;
- * 3. the seccomp filter FILTER (a file of struct sock_filter, as libseccomp exports it) loaded;
- * 4. COMMAND executed (searched in PATH).
+ * 3. the seccomp filter read from descriptor FILTER_FD (struct sock_filter, as libseccomp exports
+ *    it) loaded;
+ * 4. every descriptor above stderr closed (the host's included), COMMAND executed (searched in PATH).
  * Statically linked, so it runs in any image. Any failure ends it with status 127 before COMMAND
  * runs: a sandbox process never runs less confined than asked.
  */
@@ -19,6 +22,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 static int fail(const char *what) {
@@ -28,7 +32,7 @@ static int fail(const char *what) {
 
 int main(int argc, char **argv) {
   if (argc < 5 || strcmp(argv[3], "--") != 0) {
-    fprintf(stderr, "usage: confine CAPMASK FILTER -- COMMAND [ARG...]\n");
+    fprintf(stderr, "usage: confine CAPMASK FILTER_FD -- COMMAND [ARG...]\n");
     return 127;
   }
   unsigned long long keep = strtoull(argv[1], NULL, 16);
@@ -40,26 +44,25 @@ int main(int argc, char **argv) {
   }
   if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0)
     return fail("clearing the ambient capabilities");
-  int fd = open(argv[2], O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return fail(argv[2]);
+  int fd = atoi(argv[2]);
   struct stat st;
-  if (fstat(fd, &st) != 0) return fail(argv[2]);
+  if (fd < 3 || fstat(fd, &st) != 0) return fail("the filter's descriptor");
   if (st.st_size <= 0 || st.st_size % sizeof(struct sock_filter) != 0 ||
       st.st_size / sizeof(struct sock_filter) > BPF_MAXINSNS) {
     errno = EINVAL;
-    return fail(argv[2]);
+    return fail("the filter's size");
   }
   struct sock_filter *insns = malloc(st.st_size);
   if (!insns) return fail("malloc");
   for (off_t done = 0; done < st.st_size;) {
-    ssize_t n = read(fd, (char *)insns + done, st.st_size - done);
-    if (n <= 0) return fail(argv[2]);
+    ssize_t n = pread(fd, (char *)insns + done, st.st_size - done, done);
+    if (n <= 0) return fail("reading the filter");
     done += n;
   }
-  close(fd);
   struct sock_fprog prog = {.len = st.st_size / sizeof(struct sock_filter), .filter = insns};
   if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) != 0)
     return fail("loading the seccomp filter");
+  if (syscall(SYS_close_range, 3, ~0U, 0) != 0) return fail("closing descriptors");
   execvp(argv[4], argv + 4);
   return fail(argv[4]);
 }

@@ -4,12 +4,10 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node
 import { rename } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { shellQuote } from "../../shared/shell-quote";
 import { seccompPolicyText } from "./seccomp-policy";
 
 const run = promisify(execFile);
-
-/** Where the confinement directory appears, read-only, inside every sandbox. */
-export const CONFINE_MOUNT = "/opt/superserve-local/confine";
 
 /**
  * The capabilities a sandbox's root keeps: Docker's default set, effective only in the sandbox's
@@ -57,14 +55,28 @@ export const SANDBOX_CAP_MASK = SANDBOX_CAPS.reduce(
   .toString(16)
   .padStart(8, "0");
 
+/** Descriptors the host opens on `confine` and the filter for each process it confines. */
+const CONFINE_FD = 7;
+const FILTER_FD = 8;
+
+/**
+ * The shell redirection (for `exec`) that opens `confine` and the filter of `confineDir` on the
+ * descriptors {@link CONFINE_ARGV} names, before the process enters the sandbox: it runs them
+ * through those descriptors, never by a path inside the sandbox (which its root could replace).
+ */
+export function confineDescriptors(confineDir: string): string {
+  return `${CONFINE_FD}<${shellQuote(join(confineDir, "confine"))} ${FILTER_FD}<${shellQuote(join(confineDir, "filter.bpf"))}`;
+}
+
 /**
  * The argv prefix that confines what follows (see confine.c): no_new_privs, the bounding set
- * reduced to {@link SANDBOX_CAPS}, the seccomp filter of seccomp-policy.ts. Paths inside the sandbox.
+ * reduced to {@link SANDBOX_CAPS}, the seccomp filter of seccomp-policy.ts. Needs the descriptors
+ * of {@link confineDescriptors}.
  */
 export const CONFINE_ARGV = [
-  `${CONFINE_MOUNT}/confine`,
+  `/proc/self/fd/${CONFINE_FD}`,
   SANDBOX_CAP_MASK,
-  `${CONFINE_MOUNT}/filter.bpf`,
+  String(FILTER_FD),
   "--",
 ];
 
@@ -80,8 +92,8 @@ function cSource(name: string): string {
 }
 
 /**
- * The directory bound read-only at {@link CONFINE_MOUNT} in every sandbox: `confine` (static, so it
- * runs in any image) and `filter.bpf` (the policy compiled by libseccomp). Built once with the
+ * The directory of `confine` (static, so it runs in any image) and `filter.bpf` (the policy
+ * compiled by libseccomp), which {@link confineDescriptors} opens. Built once with the
  * host's C compiler and cached in `cacheDir`, keyed by the sources and the policy.
  */
 export async function prepareConfinement(cacheDir: string): Promise<string> {

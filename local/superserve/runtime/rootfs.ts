@@ -1,7 +1,6 @@
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { shellQuote } from "../../shared/shell-quote";
-import { CONFINE_MOUNT } from "./confinement";
 import { NODE_RUNTIME_MOUNT } from "./sandbox-node";
 import type { SandboxBootSpec } from "./types";
 
@@ -9,7 +8,7 @@ import type { SandboxBootSpec } from "./types";
 export const TOOLS_MOUNT = "/opt/superserve-local/bin";
 
 /** Every place a host directory may be bound in a sandbox (made in its trust layer). */
-export const HOST_BIND_POINTS = [TOOLS_MOUNT, NODE_RUNTIME_MOUNT, CONFINE_MOUNT];
+export const HOST_BIND_POINTS = [TOOLS_MOUNT, NODE_RUNTIME_MOUNT];
 
 /**
  * Where the launcher puts the sandbox's assembled root inside its own mount namespace, for
@@ -24,8 +23,6 @@ export interface HostBinds {
   toolsDir?: string;
   /** The tools' Node.js runtime, bound at {@link NODE_RUNTIME_MOUNT}. */
   nodeRuntimeDir?: string;
-  /** `confine` and the seccomp filter (confinement.ts), bound at {@link CONFINE_MOUNT}. */
-  confineDir: string;
 }
 
 /**
@@ -53,7 +50,6 @@ export function rootMountLines(
   const bound: [string | undefined, string][] = [
     [binds.toolsDir, TOOLS_MOUNT],
     [binds.nodeRuntimeDir, NODE_RUNTIME_MOUNT],
-    [binds.confineDir, CONFINE_MOUNT],
   ];
   return [
     `mount -t overlay overlay -o ${shellQuote(options)} ${shellQuote(merged)}`,

@@ -166,6 +166,22 @@ describe("nothing beyond a container's defaults", () => {
     expect(onHost.uid, "and the mapped id's outside").toBeGreaterThanOrEqual(65536);
   });
 
+  it("cannot unconfine later commands by planting files where they start", async () => {
+    // Everything that confines a command is opened on the host and run from its descriptor; a
+    // file the sandbox plants (here at a path an earlier version used) is never what runs.
+    await sh(
+      sb,
+      "mkdir -p /opt/superserve-local/confine && printf '#!/bin/sh\\nshift 3\\nexec \"$@\"\\n' > /opt/superserve-local/confine/confine && chmod 755 /opt/superserve-local/confine/confine",
+    );
+    const status = await sh(sb, "grep -E '^(CapEff|Seccomp):' /proc/self/status");
+    expect(status).toMatch(/^Seccomp:\s+2$/m);
+    expect(status).toMatch(/^CapEff:\s+00000000a80425fb$/m);
+    const fds = await sh(sb, 'for f in /proc/$$/fd/*; do readlink "$f"; done');
+    expect(fds, "no descriptor of the host's confinement reaches a command").not.toMatch(
+      /confine|filter\.bpf/,
+    );
+  });
+
   it("cannot open host files by handle through the read-only host binds", async () => {
     const binds = (await sh(sb, "ls -d /opt/superserve-local/*")).trim().split("\n");
     expect(binds.length, "the sandbox has host binds to try").toBeGreaterThan(0);
