@@ -100,6 +100,7 @@ export class BwrapRuntime implements SandboxRuntime {
   private readonly trustLayers: TrustLayers;
   private readonly mappedImages = new Map<string, Promise<string>>();
   private readonly disks: SandboxDisks;
+  private userns?: Promise<SandboxUserNamespace>;
 
   constructor(private readonly opts: BwrapRuntimeOptions) {
     this.trustLayers = new TrustLayers(opts.trustLayersDir, HOST_BIND_POINTS);
@@ -165,7 +166,7 @@ export class BwrapRuntime implements SandboxRuntime {
       "-c",
       `trap '' TERM INT HUP; echo ready; exec sleep infinity >/dev/null 2>&1`,
     ];
-    const userns = await SandboxUserNamespace.create();
+    const userns = await this.userNamespace();
     // The launcher: a new network namespace (set up while still in the host's mount namespace),
     // then a private mount namespace for the root file system, then the sandbox's user namespace
     // and bwrap in it (whose namespaces that user namespace owns); one pid throughout.
@@ -198,9 +199,7 @@ export class BwrapRuntime implements SandboxRuntime {
       void exited.then(() => ok(false));
     });
     let failure: string | undefined;
-    const booted = await ready;
-    userns.release();
-    if (!booted)
+    if (!(await ready))
       failure = (await readFile(logFile, "utf8").catch(() => "")).trim() || "bwrap exited";
     else if (spec.egress)
       failure = await waitForBridge(launcher.pid!, spec.egress).then(
@@ -363,11 +362,13 @@ export class BwrapRuntime implements SandboxRuntime {
   }
 
   async close(): Promise<void> {
+    await this.releaseUserNamespace();
     await Promise.all([...this.running.keys()].map((id) => this.stop(id)));
     await this.opts.cgroups.removeParent();
   }
 
   async detach(): Promise<void> {
+    await this.releaseUserNamespace();
     for (const [id, r] of this.running) {
       await this.opts.cgroups.freeze(id);
       if (r.launcher) {
@@ -399,6 +400,22 @@ export class BwrapRuntime implements SandboxRuntime {
 
   private diskDir(id: string): string {
     return join(this.opts.disksDir, id);
+  }
+
+  /** The user namespace new sandboxes enter, made when there is none alive. */
+  private userNamespace(): Promise<SandboxUserNamespace> {
+    const pending = this.userns;
+    const renew = () => {
+      if (this.userns === pending) this.userns = SandboxUserNamespace.create();
+      return this.userns!;
+    };
+    if (!pending) return renew();
+    return pending.then((ns) => (ns.alive ? ns : renew()), renew);
+  }
+
+  private async releaseUserNamespace(): Promise<void> {
+    (await this.userns?.catch(() => undefined))?.release();
+    this.userns = undefined;
   }
 
   /** The image `rootfs` with the sandbox's ids (id-map.ts), made once per image and process. */

@@ -20,10 +20,12 @@ const ID_MAP = `0 ${SANDBOX_ID_BASE} ${SANDBOX_ID_COUNT}`;
 const sleep = (ms: number) => new Promise<void>((ok) => setTimeout(ok, ms));
 
 /**
- * A user namespace with the sandbox id map, held by a `sleep` until {@link release}: the launcher
+ * A user namespace with the sandbox id map, held by a `sleep` until {@link release}: a launcher
  * enters it (`nsenter --user=<path>`) before bubblewrap, whose namespaces (mount, pid, ipc, uts)
  * it then owns. The network namespace, created before by host root, stays the host's: the
- * sandbox's root cannot reconfigure it.
+ * sandbox's root cannot reconfigure it. One runtime's sandboxes share one (as rootless Podman's
+ * containers do): the ids are the same anyway, and a sandbox reaches no other's namespaces (their
+ * processes are out of its sight and `setns` is refused).
  */
 export class SandboxUserNamespace {
   private constructor(private readonly holder: ChildProcess) {}
@@ -33,6 +35,7 @@ export class SandboxUserNamespace {
     const holder = spawn("/usr/bin/unshare", ["--user", "/bin/sleep", "infinity"], {
       stdio: "ignore",
     });
+    holder.unref();
     const ns = new SandboxUserNamespace(holder);
     try {
       const own = readlinkSync("/proc/self/ns/user");
@@ -59,6 +62,11 @@ export class SandboxUserNamespace {
       throw error;
     }
     return ns;
+  }
+
+  /** False once the holder is gone (then a new namespace is needed). */
+  get alive(): boolean {
+    return this.holder.exitCode === null && this.holder.signalCode === null;
   }
 
   /** The namespace's file, for `nsenter --user=`. */

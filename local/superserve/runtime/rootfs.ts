@@ -56,10 +56,7 @@ export function rootMountLines(
     ...bound.flatMap(([source, point]) => {
       if (!source) return [];
       const target = shellQuote(join(merged, point));
-      return [
-        `mount --bind ${shellQuote(source)} ${target}`,
-        `mount -o remount,bind,ro,nosuid,nodev ${target}`,
-      ];
+      return [`mount --bind -o ro,nosuid,nodev ${shellQuote(source)} ${target}`];
     }),
     `mount --rbind ${shellQuote(merged)} ${STAGED_ROOT}`,
   ];

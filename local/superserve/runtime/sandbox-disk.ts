@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, open, rename, rm } from "node:fs/promises";
+import { chown, mkdir, open, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { shellQuote } from "../../shared/shell-quote";
@@ -10,8 +10,9 @@ const run = promisify(execFile);
 
 /**
  * The sandboxes' disks, one directory each under `disksDir`, and the blank images they start
- * from: one empty ext4 file system per size (`<disksDir>/.blank/<MiB>.ext4`), made once with
- * mkfs.ext4 and copied sparsely (a few MB written, not `diskMib`) for each new disk.
+ * from: one ext4 file system per size (`<disksDir>/.blank/<MiB>.ext4`) holding an empty `upper/`
+ * (owned by the sandbox's root, as the root directory of its file system is) and `work/`, made
+ * once with mkfs.ext4 and copied sparsely (a few MB written, not `diskMib`) for each new disk.
  */
 export class SandboxDisks {
   private readonly blanks = new Map<number, Promise<string>>();
@@ -40,6 +41,11 @@ async function makeBlank(dir: string, diskMib: number): Promise<string> {
   if (existsSync(image)) return image;
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const staging = `${image}.${process.pid}.tmp`;
+  const tree = `${staging}.d`;
+  await rm(tree, { recursive: true, force: true });
+  await mkdir(join(tree, "upper"), { recursive: true });
+  await mkdir(join(tree, "work"));
+  await chown(join(tree, "upper"), SANDBOX_ID_BASE, SANDBOX_ID_BASE);
   const file = await open(staging, "w", 0o600);
   await file.truncate(diskMib * 1024 * 1024);
   await file.close();
@@ -50,12 +56,15 @@ async function makeBlank(dir: string, diskMib: number): Promise<string> {
     "0",
     "-E",
     `lazy_itable_init=1,lazy_journal_init=1,nodiscard,root_owner=${SANDBOX_ID_BASE}:${SANDBOX_ID_BASE}`,
+    "-d",
+    tree,
     staging,
   ]).catch((error: Error & { stderr?: string }) => {
     throw new Error(
       `mkfs.ext4 could not make a sandbox disk: ${String(error.stderr ?? error.message).trim()}; run \`bash scripts/setup.sh\` (e2fsprogs)`,
     );
   });
+  await rm(tree, { recursive: true, force: true });
   await rename(staging, image);
   return image;
 }
@@ -89,23 +98,17 @@ export class SandboxDisk {
 
   /**
    * Shell lines for the launcher's private mount namespace: the image copied from the blank one
-   * on first boot, loop-mounted (nosuid, nodev), and the writable layer and work directory made
-   * (the layer owned by the sandbox's root, as the root directory of its file system).
-   * A disk of an earlier version (a plain `upper/` directory with host ids) is first moved into
-   * an image, ids shifted.
+   * on first boot, and loop-mounted (nosuid, nodev). A disk of an earlier version (a plain
+   * `upper/` directory with host ids) is first moved into an image, ids shifted.
    */
   async mountLines(diskMib: number): Promise<string[]> {
     for (const d of [this.fs, join(this.dir, "merged")]) await mkdir(d, { recursive: true });
     const blank = await this.blank(diskMib);
     const legacyUpper = join(this.dir, "upper");
     if (!existsSync(this.image) && existsSync(legacyUpper)) await this.migrate(blank, legacyUpper);
-    const { upper, work } = this.paths;
-    const owner = `${SANDBOX_ID_BASE}:${SANDBOX_ID_BASE}`;
     return [
       `[ -e ${shellQuote(this.image)} ] || cp --sparse=always ${shellQuote(blank)} ${shellQuote(this.image)}`,
       `mount -o loop,nosuid,nodev,noinit_itable,discard ${shellQuote(this.image)} ${shellQuote(this.fs)}`,
-      `[ -d ${shellQuote(upper)} ] || { mkdir ${shellQuote(upper)} && chown ${owner} ${shellQuote(upper)}; }`,
-      `mkdir -p ${shellQuote(work)}`,
     ];
   }
 
@@ -125,7 +128,7 @@ export class SandboxDisk {
     await this.inPrivateMount(
       staging,
       "rw",
-      `cp -a ${shellQuote(legacyUpper)} ${shellQuote(this.paths.upper)}`,
+      `cp -a ${shellQuote(`${legacyUpper}/.`)} ${shellQuote(this.paths.upper)}`,
     );
     await rename(staging, this.image);
     for (const d of ["upper", "work"])

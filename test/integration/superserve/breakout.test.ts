@@ -176,7 +176,7 @@ describe("nothing beyond a container's defaults", () => {
     const status = await sh(sb, "grep -E '^(CapEff|Seccomp):' /proc/self/status");
     expect(status).toMatch(/^Seccomp:\s+2$/m);
     expect(status).toMatch(/^CapEff:\s+00000000a80425fb$/m);
-    const fds = await sh(sb, 'for f in /proc/$$/fd/*; do readlink "$f"; done');
+    const fds = await sh(sb, "ls -l /proc/$$/fd");
     expect(fds, "no descriptor of the host's confinement reaches a command").not.toMatch(
       /confine|filter\.bpf/,
     );
