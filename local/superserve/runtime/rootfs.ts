@@ -11,9 +11,9 @@ export const TOOLS_MOUNT = "/opt/superserve-local/bin";
 export const HOST_BIND_POINTS = [TOOLS_MOUNT, NODE_RUNTIME_MOUNT];
 
 /**
- * Where the launcher puts the sandbox's assembled root inside its own mount namespace, for
- * bubblewrap (running as the sandbox's root, which may not traverse the host's 0700 data
- * directory) to find it. A directory every Debian system has; hidden only in that namespace.
+ * Where the launcher assembles the sandbox's root inside its own mount namespace, for bubblewrap
+ * (running as the sandbox's root, which may not traverse the host's 0700 data directory) to find
+ * it. A directory every Debian system has; covered only in that namespace.
  */
 const STAGED_ROOT = "/mnt";
 
@@ -27,15 +27,15 @@ export interface HostBinds {
 
 /**
  * Shell lines run by the launcher, as host root, in the sandbox's private mount namespace (so
- * nothing is mounted on the host): the sandbox's disk (an ext4 image, sandbox-disk.ts) mounted,
- * the root file system assembled at `<disk>/merged` — one overlay of the sandbox's writable layer
- * (on that disk) over its trust layer (`trustLayer`, see trust-layer.ts) over the template layers
- * over the image (id-shifted, id-map.ts) — the host directories bound read-only into it, and
- * the whole staged at {@link STAGED_ROOT} for bubblewrap.
+ * nothing is mounted on the host), after the sandbox's disk (an ext4 image, sandbox-disk.ts) is
+ * mounted: the root file system assembled at {@link STAGED_ROOT} — one overlay of the sandbox's
+ * writable layer (on that disk) over its trust layer (`trustLayer`, see trust-layer.ts) over the
+ * template layers over the image (id-shifted, id-map.ts) — and the host directories bound
+ * read-only into it.
  */
 export function rootMountLines(
   spec: SandboxBootSpec,
-  paths: { disk: string; upper: string; work: string; image: string },
+  paths: { upper: string; work: string; image: string },
   trustLayer: string,
   binds: HostBinds,
 ): string[] {
@@ -44,7 +44,6 @@ export function rootMountLines(
       `the image of sandbox ${spec.id} is missing (${spec.image}); the image cache was cleared: rebuild the template`,
     );
   }
-  const merged = join(paths.disk, "merged");
   const lowers = [trustLayer, ...spec.layers.filter((l) => existsSync(l)), paths.image];
   const options = `lowerdir=${lowers.join(":")},upperdir=${paths.upper},workdir=${paths.work}`;
   const bound: [string | undefined, string][] = [
@@ -52,13 +51,12 @@ export function rootMountLines(
     [binds.nodeRuntimeDir, NODE_RUNTIME_MOUNT],
   ];
   return [
-    `mount -t overlay overlay -o ${shellQuote(options)} ${shellQuote(merged)}`,
+    `mount -t overlay overlay -o ${shellQuote(options)} ${STAGED_ROOT}`,
     ...bound.flatMap(([source, point]) => {
       if (!source) return [];
-      const target = shellQuote(join(merged, point));
+      const target = shellQuote(join(STAGED_ROOT, point));
       return [`mount --bind -o ro,nosuid,nodev ${shellQuote(source)} ${target}`];
     }),
-    `mount --rbind ${shellQuote(merged)} ${STAGED_ROOT}`,
   ];
 }
 

@@ -16,16 +16,45 @@ const run = promisify(execFile);
  */
 export class SandboxDisks {
   private readonly blanks = new Map<number, Promise<string>>();
+  private readonly spares = new Map<number, Promise<void>>();
 
   constructor(private readonly disksDir: string) {}
 
   /** The disk of sandbox `id`. */
   disk(id: string): SandboxDisk {
-    return new SandboxDisk(join(this.disksDir, id), (mib) => this.blank(mib));
+    return new SandboxDisk(join(this.disksDir, id), this);
+  }
+
+  /**
+   * Moves a copy of the blank image of `diskMib` made ahead of time to `image`, and starts the
+   * next copy; without one ready, leaves `image` missing (the launcher then copies the blank).
+   * Keeps the copy off the boot's critical path.
+   */
+  async claimSpare(diskMib: number, image: string): Promise<void> {
+    const spare = `${await this.blank(diskMib)}.spare`;
+    await this.spares.get(diskMib);
+    this.spares.delete(diskMib);
+    try {
+      await rename(spare, image);
+    } catch {
+      /* none ready: the launcher copies the blank */
+    }
+    if (!this.spares.has(diskMib)) {
+      const next = this.blank(diskMib)
+        .then((blank) => run("/bin/cp", ["--sparse=always", blank, `${spare}.tmp`]))
+        .then(() => rename(`${spare}.tmp`, spare))
+        .catch(() => undefined);
+      this.spares.set(diskMib, next);
+    }
+  }
+
+  /** Resolves once no spare copy is being made (before the data dir may be removed). */
+  async settle(): Promise<void> {
+    await Promise.all(this.spares.values());
   }
 
   /** The blank image of `diskMib`, made when missing (its root directory owned by the sandbox's root). */
-  private blank(diskMib: number): Promise<string> {
+  blank(diskMib: number): Promise<string> {
     let made = this.blanks.get(diskMib);
     if (!made) {
       made = makeBlank(join(this.disksDir, ".blank"), diskMib);
@@ -80,7 +109,7 @@ async function makeBlank(dir: string, diskMib: number): Promise<string> {
 export class SandboxDisk {
   constructor(
     readonly dir: string,
-    private readonly blank: (diskMib: number) => Promise<string>,
+    private readonly blanks: SandboxDisks,
   ) {}
 
   private get image(): string {
@@ -92,8 +121,8 @@ export class SandboxDisk {
   }
 
   /** Where the writable layer and the work directory are once {@link mountLines} ran. */
-  get paths(): { disk: string; upper: string; work: string } {
-    return { disk: this.dir, upper: join(this.fs, "upper"), work: join(this.fs, "work") };
+  get paths(): { upper: string; work: string } {
+    return { upper: join(this.fs, "upper"), work: join(this.fs, "work") };
   }
 
   /**
@@ -102,10 +131,13 @@ export class SandboxDisk {
    * `upper/` directory with host ids) is first moved into an image, ids shifted.
    */
   async mountLines(diskMib: number): Promise<string[]> {
-    for (const d of [this.fs, join(this.dir, "merged")]) await mkdir(d, { recursive: true });
-    const blank = await this.blank(diskMib);
+    await mkdir(this.fs, { recursive: true });
+    const blank = await this.blanks.blank(diskMib);
     const legacyUpper = join(this.dir, "upper");
-    if (!existsSync(this.image) && existsSync(legacyUpper)) await this.migrate(blank, legacyUpper);
+    if (!existsSync(this.image)) {
+      if (existsSync(legacyUpper)) await this.migrate(blank, legacyUpper);
+      else await this.blanks.claimSpare(diskMib, this.image);
+    }
     return [
       `[ -e ${shellQuote(this.image)} ] || cp --sparse=always ${shellQuote(blank)} ${shellQuote(this.image)}`,
       `mount -o loop,nosuid,nodev,noinit_itable,discard ${shellQuote(this.image)} ${shellQuote(this.fs)}`,
