@@ -363,14 +363,12 @@ export class BwrapRuntime implements SandboxRuntime {
 
   async close(): Promise<void> {
     await this.releaseUserNamespace();
-    await this.disks.settle();
     await Promise.all([...this.running.keys()].map((id) => this.stop(id)));
     await this.opts.cgroups.removeParent();
   }
 
   async detach(): Promise<void> {
     await this.releaseUserNamespace();
-    await this.disks.settle();
     for (const [id, r] of this.running) {
       await this.opts.cgroups.freeze(id);
       if (r.launcher) {

@@ -16,41 +16,12 @@ const run = promisify(execFile);
  */
 export class SandboxDisks {
   private readonly blanks = new Map<number, Promise<string>>();
-  private readonly spares = new Map<number, Promise<void>>();
 
   constructor(private readonly disksDir: string) {}
 
   /** The disk of sandbox `id`. */
   disk(id: string): SandboxDisk {
     return new SandboxDisk(join(this.disksDir, id), this);
-  }
-
-  /**
-   * Moves a copy of the blank image of `diskMib` made ahead of time to `image`, and starts the
-   * next copy; without one ready, leaves `image` missing (the launcher then copies the blank).
-   * Keeps the copy off the boot's critical path.
-   */
-  async claimSpare(diskMib: number, image: string): Promise<void> {
-    const spare = `${await this.blank(diskMib)}.spare`;
-    await this.spares.get(diskMib);
-    this.spares.delete(diskMib);
-    try {
-      await rename(spare, image);
-    } catch {
-      /* none ready: the launcher copies the blank */
-    }
-    if (!this.spares.has(diskMib)) {
-      const next = this.blank(diskMib)
-        .then((blank) => run("/bin/cp", ["--sparse=always", blank, `${spare}.tmp`]))
-        .then(() => rename(`${spare}.tmp`, spare))
-        .catch(() => undefined);
-      this.spares.set(diskMib, next);
-    }
-  }
-
-  /** Resolves once no spare copy is being made (before the data dir may be removed). */
-  async settle(): Promise<void> {
-    await Promise.all(this.spares.values());
   }
 
   /** The blank image of `diskMib`, made when missing (its root directory owned by the sandbox's root). */
@@ -134,10 +105,7 @@ export class SandboxDisk {
     await mkdir(this.fs, { recursive: true });
     const blank = await this.blanks.blank(diskMib);
     const legacyUpper = join(this.dir, "upper");
-    if (!existsSync(this.image)) {
-      if (existsSync(legacyUpper)) await this.migrate(blank, legacyUpper);
-      else await this.blanks.claimSpare(diskMib, this.image);
-    }
+    if (!existsSync(this.image) && existsSync(legacyUpper)) await this.migrate(blank, legacyUpper);
     return [
       `[ -e ${shellQuote(this.image)} ] || cp --sparse=always ${shellQuote(blank)} ${shellQuote(this.image)}`,
       `mount -o loop,nosuid,nodev,noinit_itable,discard ${shellQuote(this.image)} ${shellQuote(this.fs)}`,
