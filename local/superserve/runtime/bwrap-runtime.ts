@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { closeSync, openSync, readdirSync, readFileSync } from "node:fs";
+import { chmodSync, closeSync, openSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { readFile, rm, stat, writeFile } from "node:fs/promises";
 import { constants as osConstants } from "node:os";
 import { join } from "node:path";
@@ -105,6 +105,9 @@ export class BwrapRuntime implements SandboxRuntime {
   constructor(private readonly opts: BwrapRuntimeOptions) {
     this.trustLayers = new TrustLayers(opts.trustLayersDir, HOST_BIND_POINTS);
     this.disks = new SandboxDisks(opts.disksDir);
+    // A sandbox's root is an unprivileged host user: a bound directory must let others in.
+    for (const dir of [opts.toolsDir, opts.nodeRuntimeDir])
+      if (dir && (statSync(dir).mode & 0o005) !== 0o005) chmodSync(dir, statSync(dir).mode | 0o005);
   }
 
   isRunning(id: string): boolean {
