@@ -158,7 +158,7 @@ describe("a sandbox's own network", () => {
         "try:",
         "    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))",
         "except PermissionError:",
-        "    print('refused'); raise SystemExit",
+        '    print("refused"); raise SystemExit',
         "s.settimeout(0.1)",
         "n, end = 0, time.time() + 1.5",
         "while time.time() < end:",
