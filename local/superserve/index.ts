@@ -3,9 +3,8 @@
  * sandboxes on this machine, for the unmodified `@superserve/sdk`. See README.md.
  */
 import { createHash } from "node:crypto";
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { openDataDir } from "../shared/data-dir";
+import { openDataDir, privateDir } from "../shared/data-dir";
 import { FaultInjector } from "../shared/faults";
 import { listenHttp } from "../shared/http-server";
 import { loadOrCreateApiKey } from "./store/api-key";
@@ -103,7 +102,9 @@ export async function startLocalSuperserve(
   const apiKey = loadOrCreateApiKey(dir.path);
   const layersDir = join(dir.path, "layers");
   const logsDir = join(dir.path, "build-logs");
-  for (const d of [layersDir, logsDir]) mkdirSync(d, { recursive: true });
+  const disksDir = join(dir.path, "disks");
+  // The sandboxes' disks hold what they wrote, setuid and device files included: no other user's.
+  for (const d of [layersDir, logsDir, disksDir]) privateDir(d);
 
   const imageCache = opts.imageCache ?? defaultImageCacheDir();
   const images = await ensureImages(IMAGE_RECIPES, {
@@ -112,7 +113,7 @@ export async function startLocalSuperserve(
   });
   const instance = createHash("sha256").update(dir.path).digest("hex").slice(0, 12);
   const runtime = new BwrapRuntime({
-    disksDir: join(dir.path, "disks"),
+    disksDir,
     trustLayersDir: join(dir.path, "trust-layers"),
     cgroups: sandboxCgroups(instance),
     ...(opts.sandboxTools && { toolsDir: opts.sandboxTools }),

@@ -1,9 +1,9 @@
 import { execFile, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { rename } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { publishDir } from "../../shared/atomic-write";
 import { shellQuote } from "../../shared/shell-quote";
 import { seccompPolicyText } from "./seccomp-policy";
 
@@ -117,7 +117,7 @@ export async function prepareConfinement(cacheDir: string): Promise<string> {
     writeFileSync(join(work, "filter.bpf"), await runWithInput(join(work, "seccomp-bpf"), policy));
     rmSync(join(work, "seccomp-bpf"));
     writeFileSync(join(work, ".ready"), "");
-    await rename(work, dir).catch(() => rmSync(work, { recursive: true, force: true })); // another process finished first
+    await publishDir(work, dir);
   } catch (error) {
     rmSync(work, { recursive: true, force: true });
     throw error;

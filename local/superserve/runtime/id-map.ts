@@ -1,8 +1,9 @@
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
-import { chmod, lchown, lstat, mkdir, readdir, rename, writeFile } from "node:fs/promises";
+import { chmod, lchown, lstat, mkdir, readdir, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { promisify } from "node:util";
+import { publishDir } from "../../shared/atomic-write";
 
 const run = promisify(execFile);
 
@@ -121,10 +122,7 @@ export async function idMappedImage(rootfs: string): Promise<string> {
     await run("/bin/cp", ["-a", "--reflink=auto", rootfs, join(work, basename(rootfs))]);
     await shiftIds(join(work, basename(rootfs)));
     await writeFile(join(work, ".ready"), "");
-    if (!existsSync(ready)) {
-      rmSync(dirname(mapped), { recursive: true, force: true });
-      await rename(work, dirname(mapped));
-    }
+    await publishDir(work, dirname(mapped));
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

@@ -1,6 +1,8 @@
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { writeFileAtomic } from "../../shared/atomic-write";
+import { tighten } from "../../shared/data-dir";
 
 /**
  * The instance's API key: generated on first start and kept raw in `<dataDir>/api-key` (mode
@@ -9,8 +11,11 @@ import { join } from "node:path";
  */
 export function loadOrCreateApiKey(dataDir: string): string {
   const file = join(dataDir, "api-key");
-  if (existsSync(file)) return readFileSync(file, "utf8").trim();
+  if (existsSync(file)) {
+    tighten(file, 0o600);
+    return readFileSync(file, "utf8").trim();
+  }
   const key = `ss_local_${randomBytes(24).toString("base64url")}`;
-  writeFileSync(file, key + "\n", { mode: 0o600 });
+  writeFileAtomic(file, key + "\n", { mode: 0o600 });
   return key;
 }
