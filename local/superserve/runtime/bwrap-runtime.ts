@@ -6,7 +6,7 @@ import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { shellQuote } from "../../shared/shell-quote";
 import type { SandboxCgroups } from "./cgroups";
-import { CONFINE_ARGV, confineDescriptors, SANDBOX_CAPS } from "./confinement";
+import { BWRAP_SECCOMP_ARGS, CONFINE_ARGV, confineDescriptors, SANDBOX_CAPS } from "./confinement";
 import { diskUsage } from "./disk-usage";
 import { idMappedImage, SANDBOX_ID_BASE, SandboxUserNamespace, shiftIds } from "./id-map";
 import { missingKernelFeature } from "./kernel-features";
@@ -162,6 +162,7 @@ export class BwrapRuntime implements SandboxRuntime {
       "--cap-drop",
       "ALL",
       ...SANDBOX_CAPS.flatMap((c) => ["--cap-add", c]),
+      ...BWRAP_SECCOMP_ARGS,
       "--info-fd",
       "3",
       ...CONFINE_ARGV,
@@ -177,7 +178,7 @@ export class BwrapRuntime implements SandboxRuntime {
       "set -e",
       ...diskLines,
       ...mounts,
-      `exec ${confineDescriptors(this.opts.confineDir)}`,
+      `exec ${confineDescriptors(this.opts.confineDir, true)}`,
       `exec nsenter --user=${shellQuote(userns.path)} -- bwrap ${bwrapArgs.map(shellQuote).join(" ")}`,
     ].join("\n");
     const script = [

@@ -58,14 +58,24 @@ export const SANDBOX_CAP_MASK = SANDBOX_CAPS.reduce(
 /** Descriptors the host opens on `confine` and the filter for each process it confines. */
 const CONFINE_FD = 7;
 const FILTER_FD = 8;
+/**
+ * The filter once more, for bubblewrap at boot (`--seccomp`, which reads and closes it): it loads
+ * it into the sandbox's pid 1, its reaper, which never runs `confine` (and holds no capability).
+ */
+const BWRAP_FILTER_FD = 9;
+
+/** bubblewrap's arguments that put the filter on its own processes in the sandbox (its pid 1). */
+export const BWRAP_SECCOMP_ARGS = ["--seccomp", String(BWRAP_FILTER_FD)];
 
 /**
  * The shell redirection (for `exec`) that opens `confine` and the filter of `confineDir` on the
  * descriptors {@link CONFINE_ARGV} names, before the process enters the sandbox: it runs them
  * through those descriptors, never by a path inside the sandbox (which its root could replace).
  */
-export function confineDescriptors(confineDir: string): string {
-  return `${CONFINE_FD}<${shellQuote(join(confineDir, "confine"))} ${FILTER_FD}<${shellQuote(join(confineDir, "filter.bpf"))}`;
+export function confineDescriptors(confineDir: string, forBwrap = false): string {
+  const filter = shellQuote(join(confineDir, "filter.bpf"));
+  const descriptors = `${CONFINE_FD}<${shellQuote(join(confineDir, "confine"))} ${FILTER_FD}<${filter}`;
+  return forBwrap ? `${descriptors} ${BWRAP_FILTER_FD}<${filter}` : descriptors;
 }
 
 /**

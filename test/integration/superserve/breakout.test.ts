@@ -157,6 +157,12 @@ describe("nothing beyond a container's defaults", () => {
     }
     expect(field("NoNewPrivs")).toBe("1");
     expect(field("Seccomp"), "seccomp filter mode").toBe("2");
+    // The sandbox's pid 1 (bubblewrap's reaper, which a process of the sandbox may ptrace) too.
+    const init = await sh(sb, "cat /proc/1/status");
+    expect(init).toMatch(/^Seccomp:\s+2$/m);
+    expect(init).toMatch(/^NoNewPrivs:\s+1$/m);
+    const initCaps = BigInt(`0x${/^CapPrm:\s*(\S+)/m.exec(init)?.[1]}`);
+    expect((initCaps & ~DOCKER_CAPS).toString(16), "pid 1's capabilities").toBe("0");
   });
 
   it("writes files through the data plane as the sandbox's root, not the host's", async () => {
