@@ -52,6 +52,11 @@ interface RuntimeState {
   infra: number[];
   /** `/proc/sys/kernel/random/boot_id` when it booted. */
   bootId: string;
+  /**
+   * The host id its root maps to (id-map.ts). A sandbox an earlier version booted has none: it
+   * runs unconfined, so it is never adopted (it is ended, and boots again confined on resume).
+   */
+  idBase?: number;
 }
 
 interface Running {
@@ -227,6 +232,7 @@ export class BwrapRuntime implements SandboxRuntime {
       nsStart: startTime(nsPid) ?? "",
       infra,
       bootId: bootId(),
+      idBase: SANDBOX_ID_BASE,
     };
     await writeFile(join(disk, "runtime.json"), JSON.stringify(state));
     this.running.set(spec.id, { launcher, state, infra: new Set(infra) });
@@ -390,7 +396,11 @@ export class BwrapRuntime implements SandboxRuntime {
       const state = await readFile(join(this.diskDir(id), "runtime.json"), "utf8")
         .then((t) => JSON.parse(t) as RuntimeState)
         .catch(() => undefined);
-      const alive = state && state.bootId === boot && startTime(state.nsPid) === state.nsStart;
+      const alive =
+        state &&
+        state.bootId === boot &&
+        state.idBase === SANDBOX_ID_BASE &&
+        startTime(state.nsPid) === state.nsStart;
       if (known.has(id) && alive && (await this.opts.cgroups.pids(id)).includes(state.nsPid)) {
         this.running.set(id, { state, infra: new Set(state.infra) });
         adopted.push(id);
