@@ -116,6 +116,33 @@ export interface PackageResourceSpec<O extends object> {
 }
 
 /**
+ * The properties a resource registers: every declared output (so it resolves even when the
+ * provider omits it), then the inputs. Shared by both hosts' classes (see `plugin/resources.ts`).
+ */
+export function declaredProps<O extends object>(
+  spec: PackageResourceSpec<O>,
+  inputs: Record<string, unknown>,
+): Record<string, unknown> {
+  const props: Record<string, unknown> = {};
+  for (const output of spec.outputs) props[output] = undefined;
+  return Object.assign(props, inputs);
+}
+
+/** `opts` with the spec's secret outputs added to the ones the program asked for. */
+export function withSecretOutputs<O extends object>(
+  spec: PackageResourceSpec<O>,
+  opts: pulumi.CustomResourceOptions | undefined,
+): pulumi.CustomResourceOptions {
+  return {
+    ...opts,
+    additionalSecretOutputs: [
+      ...(opts?.additionalSecretOutputs ?? []),
+      ...(spec.secretOutputs ?? []),
+    ],
+  };
+}
+
+/**
  * Base class of this package's resources: readable type token, serialized trampoline, the URN
  * input used to tag created objects, the names of the secret inputs, output declarations and
  * secret outputs.
@@ -127,9 +154,8 @@ export abstract class PackageResource<O extends object> extends pulumi.dynamic.R
     inputs: Record<string, unknown>,
     opts: pulumi.CustomResourceOptions | undefined,
   ) {
-    const props: Record<string, unknown> = {};
-    for (const output of spec.outputs) props[output] = undefined;
-    Object.assign(props, inputs, {
+    const props = declaredProps(spec, {
+      ...inputs,
       pulumiUrn: urnWithoutDependencies(name, typeToken(spec.typeName), opts?.parent),
       markedSecret: markedSecret(inputs),
     });
@@ -137,13 +163,7 @@ export abstract class PackageResource<O extends object> extends pulumi.dynamic.R
       trampolineProvider(spec.implModule),
       name,
       props,
-      {
-        ...opts,
-        additionalSecretOutputs: [
-          ...(opts?.additionalSecretOutputs ?? []),
-          ...(spec.secretOutputs ?? []),
-        ],
-      },
+      withSecretOutputs(spec, opts),
       TYPE_MODULE,
       spec.typeName,
     );

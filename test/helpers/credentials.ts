@@ -19,3 +19,33 @@ export function withoutCredentials(
   for (const key of [...CREDENTIAL_VARIABLES, ...extra]) delete out[key];
   return out;
 }
+
+/** What a running backend gives a client: its API key and its base URL. */
+interface Endpoint {
+  apiKey: string;
+  url: string;
+}
+
+/**
+ * The credential and endpoint variables that point the providers (and the SDKs) at running
+ * backends: `MESA_API_KEY`/`MESA_API_URL` for `mesa`, `SUPERSERVE_API_KEY`/`SUPERSERVE_BASE_URL`
+ * for `superserve` (each only when given).
+ *
+ * @example
+ * createProvider(undefined, { env: credentialVariables({ mesa: localMesa }), … });
+ */
+export function credentialVariables({
+  mesa,
+  superserve,
+}: {
+  mesa?: Endpoint;
+  superserve?: Endpoint;
+}): Record<string, string> {
+  return {
+    ...(mesa && { MESA_API_KEY: mesa.apiKey, MESA_API_URL: mesa.url }),
+    ...(superserve && {
+      SUPERSERVE_API_KEY: superserve.apiKey,
+      SUPERSERVE_BASE_URL: superserve.url,
+    }),
+  };
+}

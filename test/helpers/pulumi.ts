@@ -7,7 +7,7 @@
  * to the repository itself (scripts/link-self.mjs), so programs import the package by name exactly
  * as a user's program does. Run `npm run build` first: dynamic providers load the compiled `dist/`.
  */
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { execFile, execFileSync, spawn, type ChildProcess } from "node:child_process";
 import {
   mkdirSync,
   mkdtempSync,
@@ -20,6 +20,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
+import { promisify } from "node:util";
 import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
 import { transformSync } from "esbuild";
 
@@ -34,13 +35,41 @@ export function pulumiPath(): string {
       encoding: "utf8",
       stdio: ["ignore", "pipe", "pipe"],
     });
-    pulumiBinary = out.trim().split("\n").pop()!;
+    const lines = out.trim().split("\n");
+    pulumiBinary = lines.pop()!;
+    for (const line of lines) {
+      const host = /^pulumi-language-\w+: (.+)$/.exec(line);
+      if (host) languageHostDirs.push(dirname(host[1]));
+    }
   }
   return pulumiBinary;
 }
 
+/** The provider plugin `pulumi-resource-superserve-mesa` (runs `dist/plugin`: build first). */
+export const pluginDir = join(repoRoot, "plugin", "bin");
+
+/** Directories of the language hosts scripts/install-pulumi.sh builds besides Node.js's (YAML, Python). */
+const languageHostDirs: string[] = [];
+
+let pythonVenv: Promise<string> | undefined;
+
+/**
+ * The venv with the generated Python SDK and `pulumi` (scripts/python-sdk-venv.sh, cached; its
+ * first install takes minutes, so it runs without blocking the test worker).
+ */
+function pythonSdkVenv(): Promise<string> {
+  pythonVenv ??= promisify(execFile)("bash", [join(repoRoot, "scripts", "python-sdk-venv.sh")], {
+    encoding: "utf8",
+  }).then(({ stdout }) => stdout.trim());
+  return pythonVenv;
+}
+
 export interface TempProjectOptions {
-  /** TypeScript source of the program's `index.ts`. */
+  /**
+   * TypeScript source of the program's `index.ts`; with `runtime: "yaml"`, the Pulumi YAML
+   * program (the `Pulumi.yaml` lines after `name` and `runtime`); with `runtime: "python"`, the
+   * program's `__main__.py` (run with the generated Python SDK's venv first on PATH).
+   */
   program: string;
   /** Project name (default `e2e`). */
   name?: string;
@@ -55,7 +84,7 @@ export interface TempProjectOptions {
    * the language host at every run) or "compiled" (`index.ts` compiled to `index.js` here, as a
    * build step would, and run as plain JavaScript: `typescript: false`, `main: index.js`).
    */
-  runtime?: "ts-node" | "compiled";
+  runtime?: "ts-node" | "compiled" | "yaml" | "python";
 }
 
 export interface TempProject {
@@ -63,6 +92,8 @@ export interface TempProject {
   stack: Stack;
   /** The environment every `pulumi` run of this project gets. */
   env: Record<string, string>;
+  /** Set a variable of that environment for the runs that follow; `undefined` removes it. */
+  setEnv(name: string, value: string | undefined): void;
   /** Replace the program (`index.ts`, and its `index.js` when compiled). */
   writeProgram(source: string): void;
   /** Run the CLI directly in the project, in a process group of its own (see killPulumi). */
@@ -91,11 +122,19 @@ export async function createTempProject(opts: TempProjectOptions): Promise<TempP
   mkdirSync(stateDir);
   const name = opts.name ?? "e2e";
   const compiled = opts.runtime === "compiled";
-  writeFileSync(
-    join(dir, "Pulumi.yaml"),
-    `name: ${name}\nruntime:\n  name: nodejs\n  options:\n    typescript: ${!compiled}\n` +
-      (compiled ? "main: index.js\n" : ""),
-  );
+  const yaml = opts.runtime === "yaml";
+  const python = opts.runtime === "python";
+  const writeProject = (program: string) =>
+    writeFileSync(
+      join(dir, "Pulumi.yaml"),
+      yaml
+        ? `name: ${name}\nruntime: yaml\n${program}`
+        : python
+          ? `name: ${name}\nruntime: python\n`
+          : `name: ${name}\nruntime:\n  name: nodejs\n  options:\n    typescript: ${!compiled}\n` +
+            (compiled ? "main: index.js\n" : ""),
+    );
+  writeProject(opts.program);
   writeFileSync(join(dir, "package.json"), JSON.stringify({ name, private: true }) + "\n");
   writeFileSync(
     join(dir, "tsconfig.json"),
@@ -112,6 +151,8 @@ export async function createTempProject(opts: TempProjectOptions): Promise<TempP
     }) + "\n",
   );
   const writeProgram = (source: string) => {
+    if (yaml) return writeProject(source);
+    if (python) return writeFileSync(join(dir, "__main__.py"), source);
     writeFileSync(join(dir, "index.ts"), source);
     if (compiled) writeFileSync(join(dir, "index.js"), compileProgram(source));
   };
@@ -125,7 +166,14 @@ export async function createTempProject(opts: TempProjectOptions): Promise<TempP
     PULUMI_SKIP_UPDATE_CHECK: "true",
     PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
     PULUMI_HOME: join(dir, ".pulumi-home"),
-    PATH: `${dirname(binary)}:${process.env.PATH ?? ""}`,
+    // The provider plugin and the language hosts, found on PATH as a user's would be.
+    PATH: [
+      ...(python ? [join(await pythonSdkVenv(), "bin")] : []),
+      pluginDir,
+      ...languageHostDirs,
+      dirname(binary),
+      process.env.PATH ?? "",
+    ].join(":"),
     ...opts.env,
   };
   const pulumiCommand = await PulumiCommand.get({ root: dirname(dirname(binary)) });
@@ -144,10 +192,17 @@ export async function createTempProject(opts: TempProjectOptions): Promise<TempP
     await stack.setConfig(key, { value, secret: secret ?? false });
   }
 
+  const workspace = stack.workspace as LocalWorkspace;
   return {
     dir,
     stack,
     env,
+    setEnv(name, value) {
+      for (const vars of [env, workspace.envVars]) {
+        if (value === undefined) delete vars[name];
+        else vars[name] = value;
+      }
+    },
     stateDir,
     writeProgram,
     spawnPulumi,

@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually } from "../../helpers/eventually";
-import { startServer, unique } from "./harness";
+import { startServer, uniqueName } from "./harness";
 
 /** Docker's default capability set (`CapEff` of a default container). */
 const DOCKER_CAPS = 0xa80425fbn;
@@ -50,7 +50,7 @@ afterAll(async () => {
 async function sandbox(): Promise<Sandbox> {
   const sb = await Sandbox.create({
     ...h.conn,
-    name: unique("breakout"),
+    name: uniqueName("breakout"),
     fromTemplate: "superserve/base",
   });
   await sb.files.write(PROBE, readFileSync(join(probeDir, "probe")));
