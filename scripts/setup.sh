@@ -12,10 +12,12 @@ log() { echo "setup: $*" >&2; }
 # sandbox's own network namespace and socat bridges its 127.0.0.1:3128 to the egress proxy's Unix
 # socket; mmdebstrap builds their images from this machine's apt sources; patchelf makes the copy
 # of Node.js that runs the sandboxes' `mesa` load its own libraries; git stores local Mesa repos;
-# chattr (e2fsprogs) makes read-only mounts immutable; python3/make/g++ build better-sqlite3 when
-# no prebuilt binary can be downloaded; postgresql is the tested team state backend (the tests start
+# mkfs.ext4 (e2fsprogs) makes each sandbox's disk image; gcc, libc6-dev (static libc) and
+# libseccomp-dev compile the sandboxes' `confine` and their seccomp filter on first use
+# (local/superserve/runtime/confinement.ts); python3/make/g++ build better-sqlite3 when no
+# prebuilt binary can be downloaded; postgresql is the tested team state backend (the tests start
 # a server of their own) and its psql reads a PostgreSQL backend's stack locks (scripts/killed-runs/).
-DEBIAN_PACKAGES=(bubblewrap iproute2 socat mmdebstrap patchelf git e2fsprogs python3 make g++ curl ca-certificates postgresql)
+DEBIAN_PACKAGES=(bubblewrap iproute2 socat mmdebstrap patchelf git e2fsprogs gcc libc6-dev libseccomp-dev python3 make g++ curl ca-certificates postgresql)
 missing=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

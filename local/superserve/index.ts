@@ -22,6 +22,7 @@ import { defaultImageCacheDir, ensureImages } from "./images/image-cache";
 import { IMAGE_RECIPES } from "./images/recipes";
 import { BwrapRuntime } from "./runtime/bwrap-runtime";
 import { sandboxCgroups } from "./runtime/cgroups";
+import { prepareConfinement } from "./runtime/confinement";
 import { prepareSandboxNode } from "./runtime/sandbox-node";
 import { SandboxManager } from "./sandboxes/sandbox-manager";
 import { boundSecrets } from "./sandboxes/secret-bindings";
@@ -117,6 +118,7 @@ export async function startLocalSuperserve(
     cgroups: sandboxCgroups(instance),
     ...(opts.sandboxTools && { toolsDir: opts.sandboxTools }),
     nodeRuntimeDir: await prepareSandboxNode(join(imageCache, "node-runtime")),
+    confineDir: await prepareConfinement(join(imageCache, "confine")),
     killGraceMs: opts.killGraceMs ?? 10_000,
   });
   const store = new SqliteStore(join(dir.path, "superserve.sqlite"));

@@ -1,14 +1,18 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { closeSync, openSync, readdirSync, readFileSync } from "node:fs";
-import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { chmodSync, closeSync, openSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { readFile, rm, stat, writeFile } from "node:fs/promises";
 import { constants as osConstants } from "node:os";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { shellQuote } from "../../shared/shell-quote";
 import type { SandboxCgroups } from "./cgroups";
+import { BWRAP_SECCOMP_ARGS, CONFINE_ARGV, confineDescriptors, SANDBOX_CAPS } from "./confinement";
 import { diskUsage } from "./disk-usage";
+import { idMappedImage, SANDBOX_ID_BASE, SandboxUserNamespace, shiftIds } from "./id-map";
+import { missingKernelFeature } from "./kernel-features";
 import { networkSetupLines, waitForBridge } from "./network";
-import { hostBinds, rootOverlayCommand } from "./rootfs";
+import { bwrapFileSystemArgs, HOST_BIND_POINTS, rootMountLines } from "./rootfs";
+import { SandboxDisks } from "./sandbox-disk";
 import { SANDBOX_HOME, SANDBOX_PATH } from "./sandbox-env";
 import { TrustLayers } from "./trust-layer";
 import type {
@@ -32,22 +36,11 @@ interface BwrapRuntimeOptions {
   toolsDir?: string;
   /** Host directory with the tools' Node.js runtime, mounted read-only in every sandbox. */
   nodeRuntimeDir?: string;
+  /** Host directory with `confine` and the seccomp filter (confinement.ts), run by every sandbox process. */
+  confineDir: string;
   /** Milliseconds between SIGTERM and SIGKILL when a sandbox stops. */
   killGraceMs: number;
 }
-
-/** Capabilities no sandbox process keeps: they would reach past the sandbox into the host. */
-const DROPPED_CAPS = [
-  "sys_admin",
-  "sys_module",
-  "sys_rawio",
-  "sys_boot",
-  "sys_time",
-  "mknod",
-  "syslog",
-  "mac_admin",
-  "mac_override",
-];
 
 /** What a later instance needs to adopt a running sandbox (`<disk>/runtime.json`). */
 interface RuntimeState {
@@ -59,8 +52,11 @@ interface RuntimeState {
   infra: number[];
   /** `/proc/sys/kernel/random/boot_id` when it booted. */
   bootId: string;
-  /** RLIMIT_FSIZE of its commands, in 512-byte blocks (`ulimit -f`). */
-  fileBlocks: number;
+  /**
+   * The host id its root maps to (id-map.ts). A sandbox an earlier version booted has none: it
+   * runs unconfined, so it is never adopted (it is ended, and boots again confined on resume).
+   */
+  idBase?: number;
 }
 
 interface Running {
@@ -89,12 +85,17 @@ function startTime(pid: number): string | undefined {
 }
 
 /**
- * Sandboxes as bubblewrap containers: pid, mount, uts, ipc and network namespaces, hostname = id.
- * The network is the sandbox's own: `lo` only, with `127.0.0.1:3128` bridged to its egress proxy
- * when the spec has one (network.ts). The root file system is one overlay assembled in a private
- * mount namespace (so a crash never leaves mounts behind): the sandbox's writable layer over its
- * trust layer (trust-layer.ts) over the template layers over the image. Commands join the sandbox
- * with nsenter and its cgroups (freezer, memory, CPU).
+ * Sandboxes as bubblewrap containers: user, pid, mount, uts, ipc and network namespaces,
+ * hostname = id. The sandbox's ids map to an unprivileged host range (id-map.ts): its root is
+ * nobody outside. Every process of it — its init and each command, which joins it with nsenter —
+ * runs under `confine` (confinement.ts): Docker's default capabilities, no_new_privs, a seccomp
+ * filter at least as strict as Docker's. /proc has runc's masked and read-only paths, /sys is
+ * empty and read-only (rootfs.ts). The network is the sandbox's own, owned by the host's user
+ * namespace: `lo` only, with `127.0.0.1:3128` bridged to its egress proxy when the spec has one
+ * (network.ts). The root file system is one overlay assembled in a private mount namespace (so a
+ * crash never leaves mounts behind): the sandbox's writable layer, on its own ext4 disk image of
+ * `diskMib` (sandbox-disk.ts), over its trust layer (trust-layer.ts) over the template layers over
+ * the image. Its cgroups bound memory, CPU and tasks (cgroups.ts).
  * Sandboxes do not die with this process: {@link detach} freezes them, {@link adopt} takes them back.
  */
 export class BwrapRuntime implements SandboxRuntime {
@@ -102,9 +103,16 @@ export class BwrapRuntime implements SandboxRuntime {
   private readonly booting = new Map<string, Promise<void>>();
 
   private readonly trustLayers: TrustLayers;
+  private readonly mappedImages = new Map<string, Promise<string>>();
+  private readonly disks: SandboxDisks;
+  private userns?: Promise<SandboxUserNamespace>;
 
   constructor(private readonly opts: BwrapRuntimeOptions) {
-    this.trustLayers = new TrustLayers(opts.trustLayersDir);
+    this.trustLayers = new TrustLayers(opts.trustLayersDir, HOST_BIND_POINTS);
+    this.disks = new SandboxDisks(opts.disksDir);
+    // A sandbox's root is an unprivileged host user: a bound directory must let others in.
+    for (const dir of [opts.toolsDir, opts.nodeRuntimeDir])
+      if (dir && (statSync(dir).mode & 0o005) !== 0o005) chmodSync(dir, statSync(dir).mode | 0o005);
   }
 
   isRunning(id: string): boolean {
@@ -125,21 +133,22 @@ export class BwrapRuntime implements SandboxRuntime {
   }
 
   private async doBoot(spec: SandboxBootSpec): Promise<void> {
+    const missing = missingKernelFeature();
+    if (missing) throw new Error(`sandbox ${spec.id} cannot start: ${missing}`);
     const { cgroups } = this.opts;
     const disk = this.diskDir(spec.id);
-    for (const d of ["merged", "upper", "work"]) await mkdir(join(disk, d), { recursive: true });
+    const sandboxDisk = this.disks.disk(spec.id);
+    for (const layer of spec.layers) await shiftLegacyLayer(layer);
     const network = networkSetupLines(spec.egress);
-    const mount = rootOverlayCommand(spec, disk, await this.trustLayers.layerFor(spec));
-    await cgroups.create(spec.id, spec.limits);
-    const fileBlocks = spec.limits.diskMib * 2048;
+    const [diskLines, image, trustLayer] = await Promise.all([
+      sandboxDisk.mountLines(spec.limits.diskMib),
+      this.mappedImage(spec.image),
+      this.trustLayers.layerFor(spec),
+      cgroups.create(spec.id, spec.limits),
+    ]);
+    const mounts = rootMountLines(spec, { ...sandboxDisk.paths, image }, trustLayer, this.opts);
     const bwrapArgs = [
-      "--bind",
-      ".",
-      "/",
-      "--proc",
-      "/proc",
-      "--dev",
-      "/dev",
+      ...bwrapFileSystemArgs(),
       "--unshare-pid",
       "--unshare-ipc",
       "--unshare-uts",
@@ -153,24 +162,29 @@ export class BwrapRuntime implements SandboxRuntime {
       "--setenv",
       "PATH",
       SANDBOX_PATH,
-      ...hostBinds(this.opts),
       "--chdir",
       "/",
-      ...DROPPED_CAPS.flatMap((c) => ["--cap-drop", `CAP_${c.toUpperCase()}`]),
+      "--cap-drop",
+      "ALL",
+      ...SANDBOX_CAPS.flatMap((c) => ["--cap-add", c]),
+      ...BWRAP_SECCOMP_ARGS,
       "--info-fd",
       "3",
+      ...CONFINE_ARGV,
       "/bin/sh",
       "-c",
       `trap '' TERM INT HUP; echo ready; exec sleep infinity >/dev/null 2>&1`,
     ];
+    const userns = await this.userNamespace();
     // The launcher: a new network namespace (set up while still in the host's mount namespace),
-    // then a private mount namespace for the root overlay, then bwrap; one pid throughout.
+    // then a private mount namespace for the root file system, then the sandbox's user namespace
+    // and bwrap in it (whose namespaces that user namespace owns); one pid throughout.
     const inMountNs = [
       "set -e",
-      `ulimit -f ${fileBlocks}`,
-      mount,
-      `cd ${shellQuote(join(disk, "merged"))}`,
-      `exec bwrap ${bwrapArgs.map(shellQuote).join(" ")}`,
+      ...diskLines,
+      ...mounts,
+      `exec ${confineDescriptors(this.opts.confineDir, true)}`,
+      `exec nsenter --user=${shellQuote(userns.path)} -- bwrap ${bwrapArgs.map(shellQuote).join(" ")}`,
     ].join("\n");
     const script = [
       "set -e",
@@ -218,7 +232,7 @@ export class BwrapRuntime implements SandboxRuntime {
       nsStart: startTime(nsPid) ?? "",
       infra,
       bootId: bootId(),
-      fileBlocks,
+      idBase: SANDBOX_ID_BASE,
     };
     await writeFile(join(disk, "runtime.json"), JSON.stringify(state));
     this.running.set(spec.id, { launcher, state, infra: new Set(infra) });
@@ -352,17 +366,19 @@ export class BwrapRuntime implements SandboxRuntime {
 
   async snapshot(id: string, layerDir: string): Promise<number> {
     await this.stop(id);
-    await rename(join(this.diskDir(id), "upper"), layerDir);
+    await this.disks.disk(id).copyUpperTo(layerDir);
     await removeDisk(this.diskDir(id));
     return diskUsage(layerDir);
   }
 
   async close(): Promise<void> {
+    await this.releaseUserNamespace();
     await Promise.all([...this.running.keys()].map((id) => this.stop(id)));
     await this.opts.cgroups.removeParent();
   }
 
   async detach(): Promise<void> {
+    await this.releaseUserNamespace();
     for (const [id, r] of this.running) {
       await this.opts.cgroups.freeze(id);
       if (r.launcher) {
@@ -380,7 +396,11 @@ export class BwrapRuntime implements SandboxRuntime {
       const state = await readFile(join(this.diskDir(id), "runtime.json"), "utf8")
         .then((t) => JSON.parse(t) as RuntimeState)
         .catch(() => undefined);
-      const alive = state && state.bootId === boot && startTime(state.nsPid) === state.nsStart;
+      const alive =
+        state &&
+        state.bootId === boot &&
+        state.idBase === SANDBOX_ID_BASE &&
+        startTime(state.nsPid) === state.nsStart;
       if (known.has(id) && alive && (await this.opts.cgroups.pids(id)).includes(state.nsPid)) {
         this.running.set(id, { state, infra: new Set(state.infra) });
         adopted.push(id);
@@ -396,6 +416,33 @@ export class BwrapRuntime implements SandboxRuntime {
     return join(this.opts.disksDir, id);
   }
 
+  /** The user namespace new sandboxes enter, made when there is none alive. */
+  private userNamespace(): Promise<SandboxUserNamespace> {
+    const pending = this.userns;
+    const renew = () => {
+      if (this.userns === pending) this.userns = SandboxUserNamespace.create();
+      return this.userns!;
+    };
+    if (!pending) return renew();
+    return pending.then((ns) => (ns.alive ? ns : renew()), renew);
+  }
+
+  private async releaseUserNamespace(): Promise<void> {
+    (await this.userns?.catch(() => undefined))?.release();
+    this.userns = undefined;
+  }
+
+  /** The image `rootfs` with the sandbox's ids (id-map.ts), made once per image and process. */
+  private mappedImage(rootfs: string): Promise<string> {
+    let mapped = this.mappedImages.get(rootfs);
+    if (!mapped) {
+      mapped = idMappedImage(rootfs);
+      mapped.catch(() => this.mappedImages.delete(rootfs));
+      this.mappedImages.set(rootfs, mapped);
+    }
+    return mapped;
+  }
+
   private spawnIn(
     id: string,
     argv: string[],
@@ -407,14 +454,17 @@ export class BwrapRuntime implements SandboxRuntime {
       .procsFiles(id)
       .map((f) => `echo $$ > ${shellQuote(f)} && `)
       .join("");
+    // nsenter enters the user namespace last (after the ones it owns and the network namespace
+    // the host owns), then becomes the sandbox's root; confine does the rest.
     return spawn(
       "/bin/sh",
       [
         "-c",
-        `${enter}ulimit -f ${r.state.fileBlocks} && exec "$@"`,
+        `${enter}exec ${confineDescriptors(this.opts.confineDir)} && exec "$@"`,
         "sh",
         "/usr/bin/nsenter",
         `--target=${r.state.nsPid}`,
+        "--user",
         "--mount",
         "--uts",
         "--ipc",
@@ -422,15 +472,18 @@ export class BwrapRuntime implements SandboxRuntime {
         "--pid",
         "--root",
         "--",
-        "/usr/bin/setpriv",
-        "--bounding-set",
-        DROPPED_CAPS.map((c) => `-${c}`).join(","),
-        "--",
+        ...CONFINE_ARGV,
         ...argv,
       ],
       { env: o.env, stdio: [o.stdin ? "pipe" : "ignore", "pipe", "pipe"] },
     );
   }
+}
+
+/** Gives a template layer built by an earlier version (host ids) the sandbox's ids, once. */
+async function shiftLegacyLayer(layer: string): Promise<void> {
+  const st = await stat(layer).catch(() => undefined);
+  if (st && st.uid < SANDBOX_ID_BASE) await shiftIds(layer);
 }
 
 /** A file operation the sandbox refused (e.g. writing over a directory). */

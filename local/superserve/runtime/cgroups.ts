@@ -10,6 +10,13 @@ export interface SandboxLimits {
 }
 
 const CGROUP_ROOT = "/sys/fs/cgroup";
+
+/**
+ * The most tasks (processes and threads) a sandbox may have at once: a fork bomb stops there,
+ * and the host and the other sandboxes keep forking. Twice a busy build's need (a Node.js process
+ * has about a dozen threads), well under the host's `kernel.pid_max` (32768 by default).
+ */
+export const SANDBOX_PIDS_MAX = 1024;
 const CPU_PERIOD_US = 100_000;
 const sleep = (ms: number) => new Promise<void>((ok) => setTimeout(ok, ms));
 
@@ -20,8 +27,9 @@ async function writeIfPresent(file: string, value: string): Promise<void> {
 /**
  * One cgroup per sandbox, under a parent owned by one local Superserve instance (two instances
  * with different data directories never touch each other's sandboxes): the freezer (pause,
- * live restore), the memory limit (the kernel OOM-kills inside the group past it) and the CPU
- * quota. cgroup v2 when `/sys/fs/cgroup` is the unified hierarchy, else the v1 controllers.
+ * live restore), the memory limit (the kernel OOM-kills inside the group past it), the CPU
+ * quota and the task limit ({@link SANDBOX_PIDS_MAX}). cgroup v2 when `/sys/fs/cgroup` is the
+ * unified hierarchy, else the v1 controllers.
  */
 export interface SandboxCgroups {
   /** `v1` or `v2`, for logs and docs. */
@@ -51,15 +59,15 @@ export function sandboxCgroups(instance: string): SandboxCgroups {
   const sub = join("superserve-local", instance);
   if (existsSync(join(CGROUP_ROOT, "cgroup.controllers")))
     return new V2Cgroups(join(CGROUP_ROOT, sub));
-  if (!existsSync(join(CGROUP_ROOT, "freezer"))) {
-    throw new Error(
-      "the local Superserve needs the cgroup freezer: mount cgroup v2 on /sys/fs/cgroup or the v1 freezer controller on /sys/fs/cgroup/freezer",
-    );
-  }
+  for (const required of ["freezer", "pids"])
+    if (!existsSync(join(CGROUP_ROOT, required, "cgroup.procs")))
+      throw new Error(
+        `the local Superserve needs the cgroup ${required} controller: mount cgroup v2 on /sys/fs/cgroup or the v1 ${required} controller on /sys/fs/cgroup/${required}`,
+      );
   const optional = ["memory", "cpu"].filter((c) =>
     existsSync(join(CGROUP_ROOT, c, "cgroup.procs")),
   );
-  return new V1Cgroups(sub, ["freezer", ...optional]);
+  return new V1Cgroups(sub, ["freezer", "pids", ...optional]);
 }
 
 async function removeDir(dir: string): Promise<void> {
@@ -108,6 +116,7 @@ class V1Cgroups implements SandboxCgroups {
 
   async create(id: string, limits: SandboxLimits): Promise<void> {
     for (const c of this.controllers) await mkdir(this.dir(c, id), { recursive: true });
+    await writeFile(join(this.dir("pids", id), "pids.max"), String(SANDBOX_PIDS_MAX));
     if (this.controllers.includes("memory")) {
       const mem = this.dir("memory", id);
       const bytes = String(limits.memoryMib * 1024 * 1024);
@@ -186,12 +195,19 @@ class V2Cgroups implements SandboxCgroups {
     const chain = [CGROUP_ROOT, join(CGROUP_ROOT, "superserve-local"), this.parent];
     for (const dir of chain) {
       const available = (await readFile(join(dir, "cgroup.controllers"), "utf8")).split(/\s+/);
-      const wanted = ["memory", "cpu"].filter((c) => available.includes(c)).map((c) => `+${c}`);
+      if (!available.includes("pids"))
+        throw new Error(
+          `the local Superserve needs the cgroup pids controller, which ${dir} does not offer: enable it (cgroup_enable=pids) or delegate it to this cgroup`,
+        );
+      const wanted = ["memory", "cpu", "pids"]
+        .filter((c) => available.includes(c))
+        .map((c) => `+${c}`);
       if (wanted.length)
         await writeFile(join(dir, "cgroup.subtree_control"), wanted.join(" ")).catch(
           () => undefined,
         );
     }
+    await writeFile(join(this.dir(id), "pids.max"), String(SANDBOX_PIDS_MAX));
     await writeIfPresent(join(this.dir(id), "memory.max"), String(limits.memoryMib * 1024 * 1024));
     await writeIfPresent(join(this.dir(id), "memory.swap.max"), "0");
     await writeIfPresent(

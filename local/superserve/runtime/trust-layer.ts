@@ -3,6 +3,7 @@ import { existsSync } from "node:fs";
 import { lstat, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { publishDir } from "../../shared/atomic-write";
+import { SANDBOX_ID_BASE, shiftIds } from "./id-map";
 import { SANDBOX_CA_FILE, SYSTEM_CA_BUNDLE } from "./sandbox-env";
 import type { SandboxBootSpec } from "./types";
 
@@ -25,17 +26,31 @@ const LOCAL_CA_SOURCE = "/usr/local/share/ca-certificates/superserve-local-ca.cr
  * layers and images never change under a path and the CA is the data dir's for good, so a layer
  * once written stays right (and an adopted sandbox's mount keeps it). It is written whole under
  * another name, then published (`publishDir`: the first copy wins), so that a boot never sees
- * half of one.
+ * half of one. Its files belong to the sandbox's root (id-map.ts), as the directories it shares
+ * with the layers below must.
  */
 export class TrustLayers {
   private readonly written = new Map<string, Promise<string>>();
 
-  /** @param dir the directory holding one trust layer per image, layers and CA */
-  constructor(private readonly dir: string) {}
+  /**
+   * @param dir the directory holding one trust layer per image, layers and CA
+   * @param mountPoints directories the launcher binds host paths on (rootfs.ts): made here, owned
+   *   by the sandbox's root, so that no mount point is created on the sandbox's disk by host root
+   */
+  constructor(
+    private readonly dir: string,
+    private readonly mountPoints: string[],
+  ) {}
 
   /** The directory of the trust layer for `spec`, written when it does not exist yet. */
   layerFor(spec: SandboxBootSpec): Promise<string> {
-    const key = JSON.stringify([spec.egress?.caCertFile ?? "", spec.layers, spec.image]);
+    const key = JSON.stringify([
+      spec.egress?.caCertFile ?? "",
+      spec.layers,
+      spec.image,
+      SANDBOX_ID_BASE,
+      this.mountPoints,
+    ]);
     let layer = this.written.get(key);
     if (!layer) {
       layer = this.write(key, spec);
@@ -62,6 +77,8 @@ export class TrustLayers {
       await put(SANDBOX_CA_FILE, ca);
       await put(LOCAL_CA_SOURCE, ca);
     }
+    for (const path of this.mountPoints) await mkdir(join(staging, path), { recursive: true });
+    await shiftIds(staging);
     await publishDir(staging, dir);
     return dir;
   }

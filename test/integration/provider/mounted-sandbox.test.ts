@@ -150,7 +150,11 @@ describe("MountedSandbox provider against the local backends", () => {
     expect(outs.bookmarks).toEqual({ [repo]: "main" });
     const path = outs.mountPaths[repo];
     expect((await run(id, `cat ${path}/docs.md`)).stdout).toBe("read me\n");
-    const write = await run(id, `echo x > ${path}/new.txt`);
+    // Every user of a local sandbox but its root (mesa-cli README, "Read-only and expiry").
+    const write = await run(
+      id,
+      `setpriv --reuid=65534 --regid=65534 --clear-groups sh -c 'echo x > ${path}/new.txt'`,
+    );
     expect(write.exitCode, "writing into a read-only mount fails").not.toBe(0);
     // Delete flushes the mount before the kill (first test): after it nothing more can reach Mesa.
     await provider.delete(id, outs);
