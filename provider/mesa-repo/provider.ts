@@ -3,6 +3,7 @@
  * `../lifecycle.ts`) with MesaRepo's field table, checks and operations. The public class and its
  * documented args are in `resource.ts` and `args.ts`.
  */
+import "../compile-cache"; // first: caches the compilation of everything loaded after it
 import type { ConfigSource } from "../config";
 import {
   defineProvider,

@@ -3,6 +3,7 @@
  * `../lifecycle.ts`) with MountedSandbox's field table, checks, state diff and operations. The
  * public class and its documented args are in `resource.ts` and `args.ts`.
  */
+import "../compile-cache"; // first: caches the compilation of everything loaded after it
 import type { ConfigSource } from "../config";
 import {
   defineProvider,

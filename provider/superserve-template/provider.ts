@@ -3,6 +3,7 @@
  * (see `../lifecycle.ts`) with SuperserveTemplate's field table, checks and operations. The public
  * class and its documented args are in `resource.ts` and `args.ts`.
  */
+import "../compile-cache"; // first: caches the compilation of everything loaded after it
 import type { ConfigSource } from "../config";
 import {
   defineProvider,
