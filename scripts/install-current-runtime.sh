@@ -29,12 +29,16 @@ if [ ! -x "$node_dir/bin/node" ]; then
 fi
 [ "$("$node_dir/bin/node" --version)" = "v$CURRENT_NODE" ] || { log "$node_dir/bin/node is not v$CURRENT_NODE"; exit 1; }
 
-# The consumer project: what a user's project on this runtime installs next to this package.
+# The consumer project: what a user's TypeScript project on this runtime installs next to this
+# package (as Pulumi's TypeScript template does: the SDK, `typescript` for ts-node — without it the
+# SDK falls back to a TypeScript 3 that cannot read a modern tsconfig — and the Node.js types).
 manifest="$(node -e '
-  const p = require(process.argv[1]);
+  const [p, pulumi, node] = [require(process.argv[1]), process.argv[2], process.argv[3]];
   console.log(JSON.stringify({ name: "psm-current-runtime", private: true,
-    dependencies: { ...p.dependencies, "@pulumi/pulumi": process.argv[2] } }, null, 2));
-' "$ROOT/package.json" "$CURRENT_PULUMI")"
+    dependencies: { ...p.dependencies, "@pulumi/pulumi": pulumi },
+    devDependencies: { typescript: p.devDependencies.typescript, "@types/node": `^${node.split(".")[0]}` },
+  }, null, 2));
+' "$ROOT/package.json" "$CURRENT_PULUMI" "$CURRENT_NODE")"
 consumer="$CACHE/consumer-pulumi-v$CURRENT_PULUMI-$(printf '%s\nnode %s\n' "$manifest" "$CURRENT_NODE" | sha256sum | cut -c1-12)"
 if [ ! -f "$consumer/.installed" ]; then
   log "installing @pulumi/pulumi@$CURRENT_PULUMI and the package's dependencies with Node.js $CURRENT_NODE into $consumer"
