@@ -31,7 +31,7 @@ fi
 runtime_line() { # <name> <node binary> <@pulumi/pulumi directory> <pulumi binary>
   echo "runtime $1: node $("$2" --version), @pulumi/pulumi $("$2" -p "require('$3/package.json').version"), pulumi CLI $("$4" version)"
 }
-runtime_line minimum "$(command -v node)" node_modules/@pulumi/pulumi "$(bash scripts/install-pulumi.sh 2>/dev/null | tail -n 1)"
+runtime_line minimum "$(command -v node)" "$ROOT/node_modules/@pulumi/pulumi" "$(bash scripts/install-pulumi.sh 2>/dev/null | tail -n 1)"
 
 dir="$(mktemp -d)"
 reports=("$dir/minimum.json")
