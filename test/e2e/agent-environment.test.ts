@@ -19,6 +19,7 @@ import { startLocalSuperserve, type LocalSuperserve } from "../../local/superser
 import { routeDataPlaneTo } from "../../provider/data-plane";
 import { eventually as eventuallyWithin } from "../helpers/eventually";
 import { remoteText } from "../helpers/mesa-repos";
+import { localBackendEnv } from "../helpers/credentials";
 import { createTempProject, type TempProject } from "../helpers/pulumi";
 
 const eventually = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000) =>
@@ -131,12 +132,7 @@ beforeAll(async () => {
   project = await createTempProject({
     name: `agents-${randomUUID().slice(0, 6)}`,
     program: program(),
-    env: {
-      MESA_API_KEY: mesaServer.apiKey,
-      MESA_API_URL: mesaServer.url,
-      SUPERSERVE_API_KEY: ss.apiKey,
-      SUPERSERVE_BASE_URL: ss.url,
-    },
+    env: localBackendEnv(mesaServer, ss),
   });
 });
 

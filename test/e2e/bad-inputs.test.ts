@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalMesa, type LocalMesa } from "../../local/mesa";
 import { startLocalSuperserve, type LocalSuperserve } from "../../local/superserve";
 import { commitOnBookmark } from "../helpers/mesa-repos";
+import { localBackendEnv } from "../helpers/credentials";
 import { createTempProject, type TempProject } from "../helpers/pulumi";
 
 /** Planted in every secret-bearing input; also a valid repo name, for the marked-secret name. */
@@ -49,12 +50,7 @@ beforeAll(async () => {
     name: `bad-${randomUUID().slice(0, 6)}`,
     program: "export {};\n",
     config: { canary: { value: CANARY, secret: true } },
-    env: {
-      MESA_API_KEY: mesaServer.apiKey,
-      MESA_API_URL: mesaServer.url,
-      SUPERSERVE_API_KEY: ss.apiKey,
-      SUPERSERVE_BASE_URL: ss.url,
-    },
+    env: localBackendEnv(mesaServer, ss),
   });
 });
 

@@ -15,6 +15,7 @@ import { startLocalMesa, type LocalMesa } from "../../local/mesa";
 import { startLocalSuperserve, type LocalSuperserve } from "../../local/superserve";
 import { superserveSdk } from "../../provider/clients";
 import { READ_BY_ID_SINCE, versionAtLeast } from "../../provider/dynamic";
+import { localBackendEnv } from "../helpers/credentials";
 import { createTempProject, sdkVersion, type TempProject } from "../helpers/pulumi";
 
 const suffix = randomUUID().slice(0, 6);
@@ -69,12 +70,7 @@ beforeAll(async () => {
   project = await createTempProject({
     name: `get-${suffix}`,
     program: program({ repo: made.repoId, template: made.templateId, sandbox: made.sandboxId }),
-    env: {
-      MESA_API_KEY: mesaServer.apiKey,
-      MESA_API_URL: mesaServer.url,
-      SUPERSERVE_API_KEY: ss.apiKey,
-      SUPERSERVE_BASE_URL: ss.url,
-    },
+    env: localBackendEnv(mesaServer, ss),
   });
 });
 

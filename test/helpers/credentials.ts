@@ -19,3 +19,16 @@ export function withoutCredentials(
   for (const key of [...CREDENTIAL_VARIABLES, ...extra]) delete out[key];
   return out;
 }
+
+/** The environment that points the providers at local backends: their API keys and URLs. */
+export function localBackendEnv(
+  mesa: { apiKey: string; url: string },
+  superserve: { apiKey: string; url: string },
+): Record<string, string> {
+  return {
+    MESA_API_KEY: mesa.apiKey,
+    MESA_API_URL: mesa.url,
+    SUPERSERVE_API_KEY: superserve.apiKey,
+    SUPERSERVE_BASE_URL: superserve.url,
+  };
+}
