@@ -12,5 +12,14 @@
  */
 import * as nodeModule from "node:module";
 
-const { enableCompileCache } = nodeModule as { enableCompileCache?: () => unknown };
-enableCompileCache?.();
+const cache = nodeModule as { enableCompileCache?: () => unknown; flushCompileCache?: () => void };
+cache.enableCompileCache?.();
+
+/**
+ * Write what the process has compiled so far to the cache now. Node.js writes it only at a normal
+ * exit, and the engine ends the dynamic-provider processes with a signal: without this their
+ * modules would be compiled from source on every run.
+ */
+export function persistCompileCache(): void {
+  cache.flushCompileCache?.();
+}
