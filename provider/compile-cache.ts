@@ -14,6 +14,8 @@ import * as nodeModule from "node:module";
 
 const cache = nodeModule as { enableCompileCache?: () => unknown; flushCompileCache?: () => void };
 cache.enableCompileCache?.();
+// Once the modules being loaded now (the program's, or a provider's) are: see persistCompileCache.
+setImmediate(persistCompileCache).unref();
 
 /**
  * Write what the process has compiled so far to the cache now. Node.js writes it only at a normal

@@ -1,7 +1,7 @@
 /**
  * pulumi-superserve-mesa: Pulumi resources for AI-agent environments.
  */
-import { persistCompileCache } from "./compile-cache"; // first: caches what loads after it
+import "./compile-cache"; // first: caches the compilation of everything loaded after it
 export { MesaRepo } from "./mesa-repo/resource";
 export type { MesaRepoArgs, MesaRepoUpstreamAuth } from "./mesa-repo/args";
 export { SuperserveTemplate } from "./superserve-template/resource";
@@ -21,7 +21,3 @@ export {
   type AgentSandboxInfo,
   type Transform,
 } from "./agent-environment";
-
-// Everything of the package and of @pulumi/pulumi's index is loaded: write it to the cache now,
-// whatever way the program's process ends.
-persistCompileCache();
