@@ -55,3 +55,15 @@ describe("the tested runtimes and the package's promises", () => {
     expect(currentMinor).toBeGreaterThan(minimumMinor);
   });
 });
+
+describe("which @pulumi/pulumi reads a dynamic resource by id (the resources' `get`)", () => {
+  it("is 3.268.0 and later: the current runtime's SDK, not the minimum's", async () => {
+    const { READ_BY_ID_SINCE, versionAtLeast } = await import("../../../provider/dynamic");
+    expect(READ_BY_ID_SINCE).toBe("3.268.0");
+    expect(versionAtLeast(runtimes.CURRENT_PULUMI, READ_BY_ID_SINCE)).toBe(true);
+    expect(versionAtLeast(runtimes.MIN_PULUMI, READ_BY_ID_SINCE)).toBe(false);
+    expect(versionAtLeast("3.268.0", READ_BY_ID_SINCE)).toBe(true);
+    expect(versionAtLeast("3.267.9", READ_BY_ID_SINCE)).toBe(false);
+    expect(versionAtLeast("4.0.0", READ_BY_ID_SINCE)).toBe(true);
+  });
+});
