@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test command: sets everything up, type-checks, lints, runs every vitest project (unit,
-# integration, e2e, conformance), and ends with the plain line "N passed, N failed[, N skipped]".
+# integration, e2e, conformance) on the minimum runtime and the e2e tests again on the current
+# one, and ends with the plain line "N passed, N failed[, N skipped]" over both.
 # Exits non-zero on any failure.
 # Extra arguments go to vitest (e.g. `npm test -- --project unit`).
 set -uo pipefail
