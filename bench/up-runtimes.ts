@@ -13,7 +13,7 @@ export type RuntimeName = "minimum" | "current";
 
 const VARIABLES = ["PSM_RUNTIME_NODE_BIN", "PSM_RUNTIME_NODE_MODULES", "PSM_RUNTIME_PULUMI"];
 
-/** The runtimes named in BENCH_UP_RUNTIMES (default: both), in that order. */
+/** The runtimes named in BENCH_UP_RUNTIMES (default: both), in that order, repeats included. */
 export function runtimesToMeasure(value = "minimum,current"): RuntimeName[] {
   const names = value.split(",").map((s) => s.trim());
   for (const name of names)

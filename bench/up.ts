@@ -14,7 +14,7 @@
  * time goes.
  *
  * Each runtime of BENCH_UP_RUNTIMES ("minimum,current", the default: both, one after the other;
- * see up-runtimes.ts) is measured in full, its report headed by the Node.js, SDK and CLI versions
+ * a name may repeat, to alternate them; see up-runtimes.ts) is measured in full, its report headed by the Node.js, SDK and CLI versions
  * it ran. Every process runs with NODE_COMPILE_CACHE, as in `npm run up`.
  *
  * Knobs: BENCH_UP_SIZES (default "1,10,50"), BENCH_UP_REPEAT (runs per size and method, default 2),
