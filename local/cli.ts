@@ -6,14 +6,15 @@
  * pause and resume on the service); `stop --all` ends every sandbox's processes as well.
  */
 import { spawn } from "node:child_process";
-import { closeSync, mkdirSync, openSync, readFileSync } from "node:fs";
+import { closeSync, openSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   LOCAL_DIR_ENV,
   readLocalEndpoints,
   type LocalEndpoints,
-} from "pulumi-superserve-mesa/dist/provider/local-endpoints";
+} from "pulumi-superserve-mesa/local-endpoints";
 import { HELP, parseCli, START_HINT, UsageError, type CliRequest } from "./cli-options";
+import { privateDir } from "./shared/data-dir";
 
 const START_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 60_000;
@@ -95,9 +96,9 @@ async function start(run: Run): Promise<void> {
     checkPorts(run, already);
     return printStatus(run, already);
   }
-  mkdirSync(run.localDir, { recursive: true });
+  privateDir(run.localDir);
   const logPath = join(run.localDir, "local.log");
-  const log = openSync(logPath, "a");
+  const log = openSync(logPath, "a", 0o600);
   const child = spawn(
     process.execPath,
     [

@@ -7,10 +7,11 @@
  * Usage: node dist/serve.js (in this package) <localDir> <mesaPort> <superservePort> [<host>=<url> …]
  * (the test upstreams of `start --upstream`).
  */
-import { mkdirSync, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
-import { endpointsPath } from "pulumi-superserve-mesa/dist/provider/local-endpoints";
+import { endpointsPath } from "pulumi-superserve-mesa/local-endpoints";
 import { writeLocalEndpoints } from "./endpoints";
+import { privateDir } from "./shared/data-dir";
 import { startLocalMesa } from "./mesa";
 import { startLocalSuperserve } from "./superserve";
 import { prepareSandboxTools } from "./sandbox-tools";
@@ -18,7 +19,7 @@ import { prepareSandboxTools } from "./sandbox-tools";
 async function main(): Promise<void> {
   const [localDir, mesaPort, superservePort, ...upstreamArgs] = process.argv.slice(2);
   if (!localDir) throw new Error("usage: serve.js <localDir> <mesaPort> <superservePort>");
-  mkdirSync(localDir, { recursive: true });
+  privateDir(localDir);
 
   const mesa = await startLocalMesa({
     dataDir: join(localDir, "mesa"),

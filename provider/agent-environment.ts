@@ -119,6 +119,35 @@ export interface AgentSandboxInfo {
   workspace?: RepoWorkspace;
 }
 
+/**
+ * What an AgentEnvironment is made of: its type token and the classes of its children. TypeScript
+ * programs use {@link DYNAMIC_CHILDREN} (dynamic resources); the provider plugin's `construct`
+ * passes its plugin-backed classes (see `plugin/construct.ts`), so both hosts build the component
+ * with this same code.
+ */
+export interface AgentEnvironmentKit {
+  type: string;
+  MesaRepo: new (name: string, args: MesaRepoArgs, opts?: pulumi.CustomResourceOptions) => MesaRepo;
+  SuperserveTemplate: new (
+    name: string,
+    args: SuperserveTemplateArgs,
+    opts?: pulumi.CustomResourceOptions,
+  ) => SuperserveTemplate;
+  MountedSandbox: new (
+    name: string,
+    args: MountedSandboxArgs,
+    opts?: pulumi.CustomResourceOptions,
+  ) => MountedSandbox;
+}
+
+/** The kit of TypeScript programs: dynamic resources. */
+export const DYNAMIC_CHILDREN: AgentEnvironmentKit = {
+  type: "pulumi-superserve-mesa:index:AgentEnvironment",
+  MesaRepo,
+  SuperserveTemplate,
+  MountedSandbox,
+};
+
 function applyTransform<T extends object>(
   transform: Transform<T> | undefined,
   args: T,
@@ -184,8 +213,16 @@ export class AgentEnvironment extends pulumi.ComponentResource {
    */
   readonly workspaces: pulumi.Output<Record<string, RepoWorkspace>>;
 
-  constructor(name: string, args: AgentEnvironmentArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("pulumi-superserve-mesa:index:AgentEnvironment", name, {}, opts);
+  private readonly kit: AgentEnvironmentKit;
+
+  constructor(
+    name: string,
+    args: AgentEnvironmentArgs,
+    opts?: pulumi.ComponentResourceOptions,
+    kit: AgentEnvironmentKit = DYNAMIC_CHILDREN,
+  ) {
+    super(kit.type, name, {}, opts);
+    this.kit = kit;
     const count = args.sandboxes?.count ?? 1;
     if (!Number.isInteger(count) || count < 0) {
       throw new Error(
@@ -232,7 +269,7 @@ export class AgentEnvironment extends pulumi.ComponentResource {
       protect: args.protectRepo ?? true,
     };
     applyTransform(args.transform?.repo, repoArgs, repoOpts, `${name}-repo`);
-    return new MesaRepo(`${name}-repo`, repoArgs, repoOpts);
+    return new this.kit.MesaRepo(`${name}-repo`, repoArgs, repoOpts);
   }
 
   private createTemplate(name: string, args: AgentEnvironmentArgs): SuperserveTemplate {
@@ -243,7 +280,7 @@ export class AgentEnvironment extends pulumi.ComponentResource {
     const templateArgs: SuperserveTemplateArgs = { ...args.template, steps };
     const templateOpts: pulumi.CustomResourceOptions = { parent: this };
     applyTransform(args.transform?.template, templateArgs, templateOpts, `${name}-template`);
-    return new SuperserveTemplate(`${name}-template`, templateArgs, templateOpts);
+    return new this.kit.SuperserveTemplate(`${name}-template`, templateArgs, templateOpts);
   }
 
   private createSandbox(name: string, index: number, args: AgentEnvironmentArgs): MountedSandbox {
@@ -256,6 +293,6 @@ export class AgentEnvironment extends pulumi.ComponentResource {
     };
     const sandboxOpts: pulumi.CustomResourceOptions = { parent: this };
     applyTransform(args.transform?.sandbox, sandboxArgs, sandboxOpts, childName);
-    return new MountedSandbox(childName, sandboxArgs, sandboxOpts);
+    return new this.kit.MountedSandbox(childName, sandboxArgs, sandboxOpts);
   }
 }

@@ -6,7 +6,8 @@
  * module's package path (`pulumi-superserve-mesa/dist/provider/<resource>/provider`): `configure`
  * loads that module by package name at run time (`require` resolves from the provider process's
  * cwd, the project directory) and every other method delegates to the provider it creates.
- * Credentials, SDKs and code never enter the state.
+ * Credentials, SDKs and code never enter the state. Because states hold that path, package.json
+ * exports `./dist/provider/<resource>/provider` beside the package's public entries.
  */
 import * as pulumi from "@pulumi/pulumi";
 import type * as dynamic from "@pulumi/pulumi/dynamic";
@@ -142,6 +143,33 @@ export interface PackageResourceSpec<O extends object> {
 }
 
 /**
+ * The properties a resource registers: every declared output (so it resolves even when the
+ * provider omits it), then the inputs. Shared by both hosts' classes (see `plugin/resources.ts`).
+ */
+export function declaredProps<O extends object>(
+  spec: PackageResourceSpec<O>,
+  inputs: Record<string, unknown>,
+): Record<string, unknown> {
+  const props: Record<string, unknown> = {};
+  for (const output of spec.outputs) props[output] = undefined;
+  return Object.assign(props, inputs);
+}
+
+/** `opts` with the spec's secret outputs added to the ones the program asked for. */
+export function withSecretOutputs<O extends object>(
+  spec: PackageResourceSpec<O>,
+  opts: pulumi.CustomResourceOptions | undefined,
+): pulumi.CustomResourceOptions {
+  return {
+    ...opts,
+    additionalSecretOutputs: [
+      ...(opts?.additionalSecretOutputs ?? []),
+      ...(spec.secretOutputs ?? []),
+    ],
+  };
+}
+
+/**
  * Base class of this package's resources: readable type token, serialized trampoline, the URN
  * input used to tag created objects, the names of the secret inputs, output declarations and
  * secret outputs. With `opts.id` set (a resource class's static `get`) the engine reads the object
@@ -158,9 +186,8 @@ export abstract class PackageResource<O extends object> extends pulumi.dynamic.R
     if (opts?.id !== undefined && !versionAtLeast(sdkVersion, READ_BY_ID_SINCE)) {
       throw readByIdUnavailable(spec.typeName, sdkVersion);
     }
-    const props: Record<string, unknown> = {};
-    for (const output of spec.outputs) props[output] = undefined;
-    Object.assign(props, inputs, {
+    const props = declaredProps(spec, {
+      ...inputs,
       pulumiUrn: urnWithoutDependencies(name, typeToken(spec.typeName), opts?.parent),
       markedSecret: markedSecret(inputs),
     });
@@ -168,13 +195,7 @@ export abstract class PackageResource<O extends object> extends pulumi.dynamic.R
       trampolineProvider(spec.implModule),
       name,
       props,
-      {
-        ...opts,
-        additionalSecretOutputs: [
-          ...(opts?.additionalSecretOutputs ?? []),
-          ...(spec.secretOutputs ?? []),
-        ],
-      },
+      withSecretOutputs(spec, opts),
       TYPE_MODULE,
       spec.typeName,
     );

@@ -63,6 +63,11 @@ export interface CommonInputs {
   autonamed?: boolean;
   /** Top-level inputs whose values the program marked secret (set by the resource class). */
   markedSecret?: string[];
+  /**
+   * Inputs the service does not report, absent from the state since `pulumi import`: the program's
+   * values are taken as they are until the program changes them (see {@link ImportedObject}).
+   */
+  unreported?: string[];
 }
 
 /** How a change of an input affects the live object. */
@@ -158,6 +163,23 @@ export interface ResourceDefinition<I extends CommonInputs, O extends I> {
   update(id: string, olds: O, news: I, ctx: OperationContext): Promise<O>;
   /** Delete; must succeed when the object is already gone. */
   delete(id: string, state: O, ctx: OperationContext): Promise<void>;
+  /**
+   * `pulumi import`: the object `id` names (the id the README documents for the resource), or
+   * undefined when there is none. Without it, the resource cannot be imported.
+   */
+  import?(id: string, ctx: OperationContext): Promise<ImportedObject<O> | undefined>;
+}
+
+/**
+ * What `import` found: the object's id, its state as a create would have recorded it (minus what
+ * the service does not report), and the names of those unreported inputs. The first `up` after
+ * the import takes the program's values for them without planning a change; a later change of
+ * one of them is a change like any other.
+ */
+export interface ImportedObject<O> {
+  id: string;
+  outs: O;
+  unreported: string[];
 }
 
 /** Changes and replaces found by {@link ResourceDefinition.stateDiff}. */
@@ -206,8 +228,14 @@ function processEnvironment(): ProviderEnvironment {
   };
 }
 
-/** The methods the trampoline calls (the shape of `dynamic.ResourceProvider`). */
-export type ProviderMethods = Required<Omit<dynamic.ResourceProvider, "configure">>;
+/**
+ * The methods the trampoline calls (the shape of `dynamic.ResourceProvider`), and `import`, which
+ * only the provider plugin calls (the engine imports plugin resources only): the state and the
+ * checked inputs of the object an import id names, or undefined when there is none.
+ */
+export type ProviderMethods = Required<Omit<dynamic.ResourceProvider, "configure">> & {
+  import(id: string, urn: string): Promise<{ id: string; props: Props; inputs: Props } | undefined>;
+};
 
 type Props = Record<string, unknown>;
 const PROVIDER_KEY = "__provider";
@@ -304,6 +332,9 @@ export function defineProvider<I extends CommonInputs, O extends I>(
         });
       }
       failures.push(...checkAdopt(inputs.adopt));
+      const unreported = stillUnreported(olds, inputs);
+      if (unreported.length > 0) inputs.unreported = unreported;
+      else delete inputs.unreported;
       if (def.nameRules) {
         const replaceFields = fieldNames.filter(
           (f) =>
@@ -312,7 +343,12 @@ export function defineProvider<I extends CommonInputs, O extends I>(
         );
         nameDefaults(def.nameRules, olds, inputs, replaceFields, environment.suffix, failures);
       }
-      failures.push(...def.validate(inputs as unknown as I));
+      failures.push(
+        // An input `import` could not read is not missing: the program gives it.
+        ...def
+          .validate(inputs as unknown as I)
+          .filter((f) => !(unreported.includes(f.property) && inputs[f.property] === undefined)),
+      );
       // Missing credentials are one check failure — one clean line in the preview naming what to
       // set — rather than a thrown error, which the dynamic-provider host prints with a stack trace.
       const missing: MissingCredentialsError[] = [];
@@ -372,6 +408,7 @@ export function defineProvider<I extends CommonInputs, O extends I>(
         if (rule.change === "none") continue;
         const next = news[field];
         if (next === undefined && rule.serviceDefault) continue;
+        if (olds[field] === undefined && isUnreported(news, field)) continue;
         if (sameValue(olds[field], next)) continue;
         changes = true;
         if (rule.change === "replace") replaces.push(field);
@@ -432,7 +469,39 @@ export function defineProvider<I extends CommonInputs, O extends I>(
       const redact = redactorOf(state);
       await guarded(redact, () => def.delete(id, state, context(state, redact)));
     },
+
+    async import(id: string, urn: string) {
+      if (!def.import) {
+        throw new Error(`${def.typeName} cannot be imported; take the object over with \`adopt\`.`);
+      }
+      const seed = { pulumiUrn: urn } as CommonInputs;
+      const redact = redactorOf(seed);
+      const found = await guarded(redact, () => def.import!(id, context(seed, redact)));
+      if (!found) return undefined;
+      const outs: Props = { ...(found.outs as Props), pulumiUrn: urn };
+      if (found.unreported.length > 0) outs.unreported = found.unreported;
+      const inputs: Props = {};
+      for (const key of [...fieldNames, "pulumiUrn", "unreported"])
+        if (outs[key] !== undefined) inputs[key] = outs[key];
+      return { id: found.id, props: outs, inputs };
+    },
   };
+}
+
+/** Whether `field` is one `import` could not read and the program has not changed since. */
+function isUnreported(inputs: Props, field: string): boolean {
+  return Array.isArray(inputs.unreported) && inputs.unreported.includes(field);
+}
+
+/**
+ * The unreported inputs (see {@link ImportedObject}) that stay so: those the previous inputs did
+ * not have (the import's) or had with the same value (the program has not changed them).
+ */
+function stillUnreported(olds: Props, news: Props): string[] {
+  if (!Array.isArray(olds.unreported)) return [];
+  return (olds.unreported as string[]).filter(
+    (field) => olds[field] === undefined || sameValue(olds[field], news[field]),
+  );
 }
 
 /** A progress log that never prints a secret value. */

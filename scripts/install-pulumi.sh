@@ -4,7 +4,9 @@
 #
 # Order: a `pulumi` on PATH at the right version -> the cached build -> the official release
 # tarball (short timeout) -> a build from the Go module proxy with the official flags.
-# Idempotent; the last line printed is the absolute path of the `pulumi` binary.
+# Idempotent; the last line printed is the absolute path of the `pulumi` binary (the lines before
+# it, `pulumi-language-yaml: <path>` and `pulumi-language-python: <path>`, locate those language
+# hosts when they could be built).
 #
 # Environment:
 #   PULUMI_VERSION       version to provide (default: the minimum runtime's, scripts/runtimes.sh;
@@ -18,7 +20,15 @@ VERSION="${PULUMI_VERSION:-$MIN_PULUMI}"
 # The Node.js language host has no module of its own on the proxy (for 3.248.0 nor 3.276.0); the
 # newest sdk/v3 that still carries it as a package is v3.68.0 (see README, "The Pulumi engine").
 LANGHOST_SDK_VERSION="${PSM_LANGHOST_SDK_VERSION:-3.68.0}"
+# The YAML language host (github.com/pulumi/pulumi-yaml), for Pulumi YAML programs using the
+# provider plugin; built into a cache directory of its own, which the tests put on PATH.
+YAML_LANGHOST_VERSION="${PSM_YAML_LANGHOST_VERSION:-1.25.0}"
 CACHE="${PSM_PULUMI_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pulumi-superserve-mesa}"
+YAML_BIN="$CACHE/language-yaml-v$YAML_LANGHOST_VERSION/bin"
+# The Python language host, for Python programs using the provider plugin: like the Node.js one,
+# from sdk/v3 v$LANGHOST_SDK_VERSION (the proxy serves no module of its own for this version), with
+# its `pulumi-language-python-exec` beside it; in a directory of its own, which the tests put on PATH.
+PYTHON_BIN="$CACHE/language-python-sdk-v$LANGHOST_SDK_VERSION/bin"
 DEST="$CACHE/pulumi-v$VERSION"
 BIN="$DEST/bin"
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -84,6 +94,39 @@ build_language_host_from_proxy() {
   mv "$BIN/pulumi-language-nodejs.tmp" "$BIN/pulumi-language-nodejs"
 }
 
+# Build one Go command from the Go module proxy, in a build module of its own in the cache.
+build_from_proxy() { # <what> <build dir> <module@version> <package> <output binary> <-X version flag>
+  local what="$1" work="$2" module="$3" pkg="$4" out="$5" xflag="$6"
+  command -v go >/dev/null || { log "Go is not installed; install Go 1.25+ to build $what"; return 1; }
+  mkdir -p "$work" "$(dirname "$out")"
+  if [ ! -f "$work/go.mod" ]; then
+    log "creating the build module of $what in $work"
+    ( cd "$work" && go mod init "psm/$(basename "$out")" >/dev/null 2>&1 && go get "$module" )
+    printf 'package tools\n\nimport _ "%s"\n' "$pkg" > "$work/tools.go"
+    ( cd "$work" && GOFLAGS=-mod=mod go mod tidy >&2 )
+  fi
+  log "building $what from the Go module proxy"
+  go_build "$work" "$pkg" "$out.tmp" "-s -w -X $xflag"
+  mv "$out.tmp" "$out"
+}
+
+build_yaml_language_host_from_proxy() {
+  local v="$YAML_LANGHOST_VERSION"
+  build_from_proxy "the YAML language host (pulumi-yaml v$v)" "$CACHE/build/langhost-yaml-v$v" \
+    "github.com/pulumi/pulumi-yaml@v$v" github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml \
+    "$YAML_BIN/pulumi-language-yaml" "github.com/pulumi/pulumi-yaml/pkg/version.Version=v$v"
+}
+
+build_python_language_host_from_proxy() {
+  local v="$LANGHOST_SDK_VERSION" work="$CACHE/build/langhost-python-sdk-v$LANGHOST_SDK_VERSION"
+  build_from_proxy "the Python language host (sdk/v3 v$v)" "$work" \
+    "github.com/pulumi/pulumi/sdk/v3@v$v" github.com/pulumi/pulumi/sdk/v3/python/cmd/pulumi-language-python \
+    "$PYTHON_BIN/pulumi-language-python" "github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$v" || return 1
+  local sdk_dir
+  sdk_dir="$(cd "$work" && go list -m -f '{{.Dir}}' github.com/pulumi/pulumi/sdk/v3)"
+  install -m 0755 "$sdk_dir/python/cmd/pulumi-language-python-exec" "$PYTHON_BIN/pulumi-language-python-exec"
+}
+
 try_official_release() {
   local url="https://get.pulumi.com/releases/sdk/pulumi-v$VERSION-linux-x64.tar.gz" tmp
   tmp="$(mktemp -d)"
@@ -114,6 +157,14 @@ if [ ! -x "$BIN/pulumi-language-nodejs" ]; then
   build_language_host_from_proxy || log "WARNING: the Node.js language host could not be built; only Automation API inline programs will run"
 fi
 [ -w "$BIN" ] && install_dynamic_provider_plugin
+if [ ! -x "$YAML_BIN/pulumi-language-yaml" ]; then
+  build_yaml_language_host_from_proxy || log "WARNING: the YAML language host could not be built; Pulumi YAML programs will not run"
+fi
 
 log "pulumi $(version_of "$BIN/pulumi") ready; cache: $CACHE ($(du -sh "$CACHE" 2>/dev/null | cut -f1))"
+if [ ! -x "$PYTHON_BIN/pulumi-language-python" ] || [ ! -x "$PYTHON_BIN/pulumi-language-python-exec" ]; then
+  build_python_language_host_from_proxy || log "WARNING: the Python language host could not be built; Python programs will not run"
+fi
+[ -x "$YAML_BIN/pulumi-language-yaml" ] && echo "pulumi-language-yaml: $YAML_BIN/pulumi-language-yaml"
+[ -x "$PYTHON_BIN/pulumi-language-python" ] && echo "pulumi-language-python: $PYTHON_BIN/pulumi-language-python"
 echo "$BIN/pulumi"

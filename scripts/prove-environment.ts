@@ -13,13 +13,9 @@ import { randomUUID } from "node:crypto";
 import { statusOf, systemClock, withRetry } from "../provider/retry";
 import type { OperationContext } from "../provider/lifecycle";
 import { runStep } from "../provider/mounted-sandbox/exec";
-import {
-  healthCommand,
-  mountEnv,
-  parseHealth,
-  shellQuote,
-} from "../provider/mounted-sandbox/mount-commands";
+import { healthCommand, mountEnv, parseHealth } from "../provider/mounted-sandbox/mount-commands";
 import { signToken } from "../provider/mounted-sandbox/token";
+import { shellQuote } from "../provider/shell-quote";
 import { readStackOutputs, runScript, stackServices } from "./stack-services";
 
 const PROOF_FILE = ".agent-environment-proof";

@@ -66,3 +66,7 @@ if [ ! -f "$conformance_venv/.installed" ]; then
   "$conformance_venv/bin/pip" install --quiet -r "$conformance_requirements" >&2
   touch "$conformance_venv/.installed"
 fi
+
+# Python programs using the provider plugin (test/e2e/plugin-languages.test.ts): the generated
+# Python SDK (sdk/python) with `pulumi` pinned to the CLI's version, in a venv outside the repo.
+bash scripts/python-sdk-venv.sh >/dev/null

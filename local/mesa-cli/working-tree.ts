@@ -205,7 +205,12 @@ export class WorkingTree {
       dirname(abs),
       `${TMP_PREFIX}${process.pid}-${Math.random().toString(36).slice(2)}`,
     );
-    writeFileAtomic(abs, bytes, { mode: mode === "100755" ? 0o755 : 0o644, tmpPath });
+    // The working tree is derived from the remote again after a crash: no flush needed.
+    writeFileAtomic(abs, bytes, {
+      mode: mode === "100755" ? 0o755 : 0o644,
+      tmpPath,
+      fsync: false,
+    });
   }
 
   /** Removes a file or symlink and the directories it leaves empty (git has no empty dirs). */

@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { writeFileAtomic } from "../shared/atomic-write";
 import type { Clock } from "../shared/clock";
+import { tighten } from "../shared/data-dir";
 import { hashApiKey } from "./auth";
 import type { IdGenerator } from "./ids";
 import type { MetadataStore, OrgRecord } from "./store";
@@ -31,6 +32,7 @@ export async function ensureLocalOrg(
     store.insertOrg(org);
   }
   const file = join(dataDir, ADMIN_KEY_FILE);
+  tighten(file, 0o600);
   let apiKey = await readFile(file, "utf8").then(
     (s) => s.trim(),
     () => "",

@@ -1,4 +1,7 @@
 import Database from "better-sqlite3";
+import { dirname, join } from "node:path";
+import { privateDatabaseFile } from "../shared/data-dir";
+import { SecretSealer } from "../shared/secret-sealing";
 import type {
   ApiKeyRecord,
   ChangeRecord,
@@ -93,14 +96,15 @@ const toSync = (r: Row): SyncRecord => ({
   seq: r.seq as number,
 });
 
-const toTarget = (r: Row): WebhookTargetRecord => ({
+/** A webhook target row, with its signing secret opened (`secret`). */
+const toTarget = (r: Row, secret: string): WebhookTargetRecord => ({
   id: r.id as string,
   orgId: r.org_id as string,
   name: (r.name as string | null) ?? null,
   url: r.url as string,
   events: json(r.events),
   repoIds: r.repo_ids === null ? null : json(r.repo_ids),
-  secret: r.secret as string,
+  secret,
   createdAt: r.created_at as string,
   updatedAt: r.updated_at as string,
   seq: r.seq as number,
@@ -118,16 +122,50 @@ const toDelivery = (r: Row): WebhookDeliveryRecord => ({
   createdAt: r.created_at as string,
 });
 
-/** {@link MetadataStore} in one SQLite file (WAL mode, synchronous=FULL so acknowledged writes survive a crash). */
+/**
+ * {@link MetadataStore} in one SQLite file (WAL mode, synchronous=FULL so acknowledged writes
+ * survive a crash; mode 0600). Webhook targets' signing secrets are sealed
+ * (shared/secret-sealing.ts) with the key in `secrets.key` beside the file, so the database and
+ * its WAL never hold one; those of a database from before are sealed, and wiped, on open.
+ */
 export class SqliteMetadataStore implements MetadataStore {
   private readonly db: Database.Database;
+  private readonly sealer: SecretSealer;
 
   constructor(file: string) {
+    privateDatabaseFile(file);
+    this.sealer = SecretSealer.open(join(dirname(file), "secrets.key"));
     this.db = new Database(file);
     this.db.pragma("journal_mode = WAL");
     this.db.pragma("synchronous = FULL");
     this.db.pragma("busy_timeout = 5000");
+    // Freed pages are zeroed: an overwritten secret leaves nothing behind in the file.
+    this.db.pragma("secure_delete = ON");
     this.db.exec(SCHEMA);
+    this.sealOldSecrets();
+  }
+
+  /** Seals the webhook secrets a database from before sealing holds, then wipes their plaintext. */
+  private sealOldSecrets(): void {
+    const old = this.all("SELECT id, secret FROM webhook_targets").filter(
+      (r) => !SecretSealer.isSealed(r.secret as string),
+    );
+    if (old.length === 0) return;
+    this.transaction(() => {
+      for (const r of old)
+        this.run(
+          "UPDATE webhook_targets SET secret = ? WHERE id = ?",
+          this.sealer.seal(r.secret as string, r.id as string),
+          r.id,
+        );
+    });
+    this.db.pragma("wal_checkpoint(TRUNCATE)");
+    this.db.exec("VACUUM");
+    this.db.pragma("wal_checkpoint(TRUNCATE)");
+  }
+
+  private target(r: Row): WebhookTargetRecord {
+    return toTarget(r, this.sealer.unseal(r.secret as string, r.id as string));
   }
 
   transaction<T>(fn: () => T): T {
@@ -335,7 +373,7 @@ export class SqliteMetadataStore implements MetadataStore {
       t.url,
       JSON.stringify(t.events),
       t.repoIds === null ? null : JSON.stringify(t.repoIds),
-      t.secret,
+      this.sealer.seal(t.secret, t.id),
       t.createdAt,
       t.updatedAt,
     );
@@ -343,14 +381,14 @@ export class SqliteMetadataStore implements MetadataStore {
   }
   webhookTargetById(id: string): WebhookTargetRecord | undefined {
     const r = this.get("SELECT * FROM webhook_targets WHERE id = ?", id);
-    return r && toTarget(r);
+    return r && this.target(r);
   }
   listWebhookTargets(orgId: string, afterSeq: number): WebhookTargetRecord[] {
     return this.all(
       "SELECT * FROM webhook_targets WHERE org_id = ? AND seq > ? ORDER BY seq",
       orgId,
       afterSeq,
-    ).map(toTarget);
+    ).map((r) => this.target(r));
   }
   updateWebhookTarget(t: WebhookTargetRecord): void {
     this.run(

@@ -3,29 +3,28 @@
  * sandboxes on this machine, for the unmodified `@superserve/sdk`. See README.md.
  */
 import { createHash } from "node:crypto";
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { openDataDir } from "../shared/data-dir";
+import { openDataDir, privateDir } from "../shared/data-dir";
 import { FaultInjector } from "../shared/faults";
 import { listenHttp } from "../shared/http-server";
-import { loadOrCreateApiKey } from "./api-key";
+import { loadOrCreateApiKey } from "./store/api-key";
 import { AccessTokenAuthenticator, ApiKeyAuthenticator } from "./auth";
-import { BuildLogs } from "./builds/build-log";
-import { TemplateBuilder } from "./builds/builder";
+import { BuildLogs } from "./templates/build-log";
+import { TemplateBuilder } from "./templates/builder";
 import { systemClock, type Clock } from "../shared/clock";
-import type { Services } from "./context";
-import { ExecConnect } from "./data/exec-connect";
+import type { Services } from "./handlers/context";
+import { ExecConnect } from "./handlers/data/exec-connect";
 import { EgressLayer } from "./egress";
 import { envelopeFor } from "./errors";
-import { randomIds, type IdGenerator } from "./ids";
-import { registerBuiltInTemplates } from "./builtin-templates";
+import { randomIds, type IdGenerator } from "./store/ids";
+import { registerBuiltInTemplates } from "./templates/builtin-templates";
 import { defaultImageCacheDir, ensureImages } from "./images/image-cache";
 import { IMAGE_RECIPES } from "./images/recipes";
 import { BwrapRuntime } from "./runtime/bwrap-runtime";
 import { sandboxCgroups } from "./runtime/cgroups";
 import { prepareSandboxNode } from "./runtime/sandbox-node";
-import { SandboxManager } from "./sandboxes";
-import { boundSecrets } from "./secret-bindings";
+import { SandboxManager } from "./sandboxes/sandbox-manager";
+import { boundSecrets } from "./sandboxes/secret-bindings";
 import { createSuperserveHandler } from "./server";
 import { SqliteStore } from "./store/sqlite-store";
 
@@ -102,7 +101,9 @@ export async function startLocalSuperserve(
   const apiKey = loadOrCreateApiKey(dir.path);
   const layersDir = join(dir.path, "layers");
   const logsDir = join(dir.path, "build-logs");
-  for (const d of [layersDir, logsDir]) mkdirSync(d, { recursive: true });
+  const disksDir = join(dir.path, "disks");
+  // The sandboxes' disks hold what they wrote, setuid and device files included: no other user's.
+  for (const d of [layersDir, logsDir, disksDir]) privateDir(d);
 
   const imageCache = opts.imageCache ?? defaultImageCacheDir();
   const images = await ensureImages(IMAGE_RECIPES, {
@@ -111,7 +112,7 @@ export async function startLocalSuperserve(
   });
   const instance = createHash("sha256").update(dir.path).digest("hex").slice(0, 12);
   const runtime = new BwrapRuntime({
-    disksDir: join(dir.path, "disks"),
+    disksDir,
     trustLayersDir: join(dir.path, "trust-layers"),
     cgroups: sandboxCgroups(instance),
     ...(opts.sandboxTools && { toolsDir: opts.sandboxTools }),
@@ -130,17 +131,9 @@ export async function startLocalSuperserve(
   const adopted = await runtime.adopt(new Set(store.listSandboxes().map((s) => s.id)));
   const logs = new BuildLogs(logsDir, clock);
   registerBuiltInTemplates({ store, ids, clock, layersDir, images });
-  const sandboxes = new SandboxManager({ store, runtime, clock, ids, layersDir, egress });
-  const builder = new TemplateBuilder({
-    store,
-    runtime,
-    clock,
-    ids,
-    logs,
-    layersDir,
-    images,
-    egress,
-  });
+  const sandboxDeps = { store, runtime, clock, ids, layersDir, egress };
+  const sandboxes = new SandboxManager(sandboxDeps);
+  const builder = new TemplateBuilder({ ...sandboxDeps, logs, images });
   builder.recover();
   await sandboxes.recover(adopted);
   const services: Services = { store, sandboxes, builder, logs, runtime, clock, ids, layersDir };

@@ -94,8 +94,8 @@ export interface MesaRepoArgs {
    */
   forceDestroy?: pulumi.Input<boolean>;
   /**
-   * Take over an existing repo instead of creating one (`pulumi import` does not work for this
-   * package's resources). The repo is then managed — and deleted on destroy — like one created
+   * Take over an existing repo instead of creating one (the dynamic resources cannot be imported;
+   * the provider plugin's can, by `<org>/<name>`: see README, "Import"). The repo is then managed — and deleted on destroy — like one created
    * here; combine with `retainOnDelete: true` to leave it in place. Only read on create.
    * @default create a new repo
    * @example

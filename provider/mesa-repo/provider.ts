@@ -14,6 +14,7 @@ import {
 import { mesaRepoNameRules, validateRepoInputs } from "./check";
 import { adoptRepo, createRepo } from "./create";
 import { deleteRepo } from "./delete";
+import { importRepo } from "./import";
 import { readRepo } from "./read";
 import { MESA_REPO_ENCRYPTED_INPUTS, type MesaRepoInputs, type MesaRepoOutputs } from "./state";
 import { updateRepo } from "./update";
@@ -45,6 +46,7 @@ const mesaRepoDefinition: ResourceDefinition<MesaRepoInputs, MesaRepoOutputs> = 
   read: readRepo,
   update: updateRepo,
   delete: deleteRepo,
+  import: importRepo,
 };
 
 /** Entry point of the trampoline (see `../dynamic.ts`). */

@@ -4,12 +4,26 @@ import type { MesaRepoArgs } from "./args";
 import { MESA_REPO_ENCRYPTED_INPUTS, type MesaRepoOutputs } from "./state";
 
 /** How the engine sees a MesaRepo: type name, provider module, outputs to declare and to encrypt. */
-const SPEC: PackageResourceSpec<MesaRepoOutputs> = {
+export const MESA_REPO_SPEC: PackageResourceSpec<MesaRepoOutputs> = {
   typeName: "MesaRepo",
   implModule: "mesa-repo/provider",
   outputs: ["org", "name", "defaultBookmark", "headChangeId", "tags"],
   secretOutputs: MESA_REPO_ENCRYPTED_INPUTS,
 };
+
+/** The inputs a MesaRepo sends its provider (either host: dynamic or plugin). */
+export function mesaRepoInputs(args: MesaRepoArgs): Record<string, unknown> {
+  return {
+    name: args.name,
+    org: args.org,
+    defaultBookmark: args.defaultBookmark,
+    tags: args.tags,
+    upstream: args.upstream === undefined ? undefined : pulumi.secret(args.upstream),
+    forceDestroy: args.forceDestroy,
+    adopt: args.adopt,
+    timeoutSeconds: args.timeoutSeconds,
+  };
+}
 
 /**
  * A Mesa repository.
@@ -63,22 +77,6 @@ export class MesaRepo extends PackageResource<MesaRepoOutputs> {
   }
 
   constructor(name: string, args: MesaRepoArgs = {}, opts?: pulumi.CustomResourceOptions) {
-    super(
-      SPEC,
-      name,
-      opts?.id !== undefined
-        ? {}
-        : {
-            name: args.name,
-            org: args.org,
-            defaultBookmark: args.defaultBookmark,
-            tags: args.tags,
-            upstream: args.upstream === undefined ? undefined : pulumi.secret(args.upstream),
-            forceDestroy: args.forceDestroy,
-            adopt: args.adopt,
-            timeoutSeconds: args.timeoutSeconds,
-          },
-      opts,
-    );
+    super(MESA_REPO_SPEC, name, opts?.id !== undefined ? {} : mesaRepoInputs(args), opts);
   }
 }

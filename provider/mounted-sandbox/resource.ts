@@ -42,7 +42,7 @@ function namedReferences(args: MountedSandboxArgs): string[] {
 }
 
 /** How the engine sees a MountedSandbox: type name, provider module, outputs to declare and to encrypt. */
-const SPEC: PackageResourceSpec<MountedSandboxOutputs> = {
+export const MOUNTED_SANDBOX_SPEC: PackageResourceSpec<MountedSandboxOutputs> = {
   typeName: "MountedSandbox",
   implModule: "mounted-sandbox/provider",
   outputs: [
@@ -58,6 +58,27 @@ const SPEC: PackageResourceSpec<MountedSandboxOutputs> = {
   ],
   secretOutputs: SANDBOX_ENCRYPTED_INPUTS,
 };
+
+/** The inputs a MountedSandbox sends its provider (either host: dynamic or plugin). */
+export function mountedSandboxInputs(args: MountedSandboxArgs): Record<string, unknown> {
+  return {
+    name: args.name,
+    template: templateInput(args.template),
+    repos: args.repos.map(repoInput),
+    tokenTtlSeconds: args.tokenTtlSeconds,
+    envVars: args.envVars === undefined ? undefined : pulumi.secret(args.envVars),
+    secrets: args.secrets,
+    network: args.network,
+    metadata: args.metadata,
+    timeoutSeconds: args.timeoutSeconds,
+    autoDeleteSeconds: args.autoDeleteSeconds,
+    mesaCli: args.mesaCli,
+    deleteWorkspaceOnDestroy: args.deleteWorkspaceOnDestroy,
+    mountTimeoutSeconds: args.mountTimeoutSeconds,
+    adopt: args.adopt,
+    namedReferences: namedReferences(args),
+  };
+}
 
 /**
  * A Superserve sandbox with Mesa repos mounted inside by the `mesa` CLI.
@@ -143,27 +164,9 @@ export class MountedSandbox extends PackageResource<MountedSandboxOutputs> {
 
   constructor(name: string, args: MountedSandboxArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      SPEC,
+      MOUNTED_SANDBOX_SPEC,
       name,
-      opts?.id !== undefined
-        ? {}
-        : {
-            name: args.name,
-            template: templateInput(args.template),
-            repos: args.repos.map(repoInput),
-            tokenTtlSeconds: args.tokenTtlSeconds,
-            envVars: args.envVars === undefined ? undefined : pulumi.secret(args.envVars),
-            secrets: args.secrets,
-            network: args.network,
-            metadata: args.metadata,
-            timeoutSeconds: args.timeoutSeconds,
-            autoDeleteSeconds: args.autoDeleteSeconds,
-            mesaCli: args.mesaCli,
-            deleteWorkspaceOnDestroy: args.deleteWorkspaceOnDestroy,
-            mountTimeoutSeconds: args.mountTimeoutSeconds,
-            adopt: args.adopt,
-            namedReferences: namedReferences(args),
-          },
+      opts?.id !== undefined ? {} : mountedSandboxInputs(args),
       opts,
     );
   }

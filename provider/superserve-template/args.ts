@@ -124,8 +124,8 @@ export interface SuperserveTemplateArgs {
    */
   verboseBuildLogs?: pulumi.Input<boolean>;
   /**
-   * Take over an existing template instead of creating one (`pulumi import` does not work for
-   * this package's resources). It is then deleted on destroy like one created here; combine with
+   * Take over an existing template instead of creating one (the dynamic resources cannot be
+   * imported; the provider plugin's can, by name or id: see README, "Import"). It is then deleted on destroy like one created here; combine with
    * `retainOnDelete: true` to leave it in place. Only read on create.
    * @default create a new template
    * @example

@@ -14,6 +14,7 @@ import {
 import { templateNameRules, validateTemplateInputs } from "./check";
 import { adoptTemplate, createTemplate } from "./create";
 import { deleteTemplateResource } from "./delete";
+import { importTemplate } from "./import";
 import { readTemplate } from "./read";
 import type { SuperserveTemplateInputs, SuperserveTemplateOutputs } from "./state";
 import { updateTemplate } from "./update";
@@ -45,6 +46,7 @@ const superserveTemplateDefinition: ResourceDefinition<
   read: readTemplate,
   update: updateTemplate,
   delete: deleteTemplateResource,
+  import: importTemplate,
 };
 
 /** Entry point of the trampoline (see `../dynamic.ts`). */

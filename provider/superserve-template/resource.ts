@@ -4,11 +4,28 @@ import type { SuperserveTemplateArgs } from "./args";
 import type { SuperserveTemplateOutputs } from "./state";
 
 /** How the engine sees a SuperserveTemplate: type name, provider module, outputs to declare and to encrypt. */
-const SPEC: PackageResourceSpec<SuperserveTemplateOutputs> = {
+export const SUPERSERVE_TEMPLATE_SPEC: PackageResourceSpec<SuperserveTemplateOutputs> = {
   typeName: "SuperserveTemplate",
   implModule: "superserve-template/provider",
   outputs: ["name", "status", "buildId", "buildSpecHash", "builtAt", "sizeBytes"],
 };
+
+/** The inputs a SuperserveTemplate sends its provider (either host: dynamic or plugin). */
+export function superserveTemplateInputs(args: SuperserveTemplateArgs): Record<string, unknown> {
+  return {
+    name: args.name,
+    from: args.from,
+    steps: args.steps,
+    vcpu: args.vcpu,
+    memoryMib: args.memoryMib,
+    diskMib: args.diskMib,
+    startCmd: args.startCmd,
+    readyCmd: args.readyCmd,
+    buildTimeoutSeconds: args.buildTimeoutSeconds,
+    verboseBuildLogs: args.verboseBuildLogs,
+    adopt: args.adopt,
+  };
+}
 
 /**
  * A Superserve sandbox template: a base image plus build steps, built once and used to start
@@ -67,23 +84,9 @@ export class SuperserveTemplate extends PackageResource<SuperserveTemplateOutput
 
   constructor(name: string, args: SuperserveTemplateArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      SPEC,
+      SUPERSERVE_TEMPLATE_SPEC,
       name,
-      opts?.id !== undefined
-        ? {}
-        : {
-            name: args.name,
-            from: args.from,
-            steps: args.steps,
-            vcpu: args.vcpu,
-            memoryMib: args.memoryMib,
-            diskMib: args.diskMib,
-            startCmd: args.startCmd,
-            readyCmd: args.readyCmd,
-            buildTimeoutSeconds: args.buildTimeoutSeconds,
-            verboseBuildLogs: args.verboseBuildLogs,
-            adopt: args.adopt,
-          },
+      opts?.id !== undefined ? {} : superserveTemplateInputs(args),
       opts,
     );
   }

@@ -11,7 +11,7 @@
  * scripts/test.sh for its second end-to-end pass) the engine, the programs and the providers run
  * on that Node.js, CLI and `@pulumi/pulumi` instead: see {@link currentRuntime}.
  */
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { execFile, execFileSync, spawn, type ChildProcess } from "node:child_process";
 import {
   cpSync,
   mkdirSync,
@@ -25,6 +25,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
+import { promisify } from "node:util";
 import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
 import { transformSync } from "esbuild";
 
@@ -98,13 +99,41 @@ export function pulumiPath(): string {
       encoding: "utf8",
       stdio: ["ignore", "pipe", "pipe"],
     });
-    pulumiBinary = out.trim().split("\n").pop()!;
+    const lines = out.trim().split("\n");
+    pulumiBinary = lines.pop()!;
+    for (const line of lines) {
+      const host = /^pulumi-language-\w+: (.+)$/.exec(line);
+      if (host) languageHostDirs.push(dirname(host[1]));
+    }
   }
   return pulumiBinary;
 }
 
+/** The provider plugin `pulumi-resource-superserve-mesa` (runs `dist/plugin`: build first). */
+export const pluginDir = join(repoRoot, "plugin", "bin");
+
+/** Directories of the language hosts scripts/install-pulumi.sh builds besides Node.js's (YAML, Python). */
+const languageHostDirs: string[] = [];
+
+let pythonVenv: Promise<string> | undefined;
+
+/**
+ * The venv with the generated Python SDK and `pulumi` (scripts/python-sdk-venv.sh, cached; its
+ * first install takes minutes, so it runs without blocking the test worker).
+ */
+function pythonSdkVenv(): Promise<string> {
+  pythonVenv ??= promisify(execFile)("bash", [join(repoRoot, "scripts", "python-sdk-venv.sh")], {
+    encoding: "utf8",
+  }).then(({ stdout }) => stdout.trim());
+  return pythonVenv;
+}
+
 export interface TempProjectOptions {
-  /** TypeScript source of the program's `index.ts`. */
+  /**
+   * TypeScript source of the program's `index.ts`; with `runtime: "yaml"`, the Pulumi YAML
+   * program (the `Pulumi.yaml` lines after `name` and `runtime`); with `runtime: "python"`, the
+   * program's `__main__.py` (run with the generated Python SDK's venv first on PATH).
+   */
   program: string;
   /** Project name (default `e2e`). */
   name?: string;
@@ -119,7 +148,7 @@ export interface TempProjectOptions {
    * the language host at every run) or "compiled" (`index.ts` compiled to `index.js` here, as a
    * build step would, and run as plain JavaScript: `typescript: false`, `main: index.js`).
    */
-  runtime?: "ts-node" | "compiled";
+  runtime?: "ts-node" | "compiled" | "yaml" | "python";
 }
 
 export interface TempProject {
@@ -155,11 +184,19 @@ export async function createTempProject(opts: TempProjectOptions): Promise<TempP
   mkdirSync(stateDir);
   const name = opts.name ?? "e2e";
   const compiled = opts.runtime === "compiled";
-  writeFileSync(
-    join(dir, "Pulumi.yaml"),
-    `name: ${name}\nruntime:\n  name: nodejs\n  options:\n    typescript: ${!compiled}\n` +
-      (compiled ? "main: index.js\n" : ""),
-  );
+  const yaml = opts.runtime === "yaml";
+  const python = opts.runtime === "python";
+  const writeProject = (program: string) =>
+    writeFileSync(
+      join(dir, "Pulumi.yaml"),
+      yaml
+        ? `name: ${name}\nruntime: yaml\n${program}`
+        : python
+          ? `name: ${name}\nruntime: python\n`
+          : `name: ${name}\nruntime:\n  name: nodejs\n  options:\n    typescript: ${!compiled}\n` +
+            (compiled ? "main: index.js\n" : ""),
+    );
+  writeProject(opts.program);
   writeFileSync(join(dir, "package.json"), JSON.stringify({ name, private: true }) + "\n");
   writeFileSync(
     join(dir, "tsconfig.json"),
@@ -176,6 +213,8 @@ export async function createTempProject(opts: TempProjectOptions): Promise<TempP
     }) + "\n",
   );
   const writeProgram = (source: string) => {
+    if (yaml) return writeProject(source);
+    if (python) return writeFileSync(join(dir, "__main__.py"), source);
     writeFileSync(join(dir, "index.ts"), source);
     if (compiled) writeFileSync(join(dir, "index.js"), compileProgram(source));
   };
@@ -185,14 +224,22 @@ export async function createTempProject(opts: TempProjectOptions): Promise<TempP
   else symlinkSync(join(repoRoot, "node_modules"), join(dir, "node_modules"), "dir");
 
   const binary = pulumiPath();
-  const path = [dirname(binary), ...(runtime ? [runtime.nodeBin] : []), process.env.PATH ?? ""];
   const env: Record<string, string> = {
     PULUMI_BACKEND_URL: `file://${stateDir}`,
     PULUMI_CONFIG_PASSPHRASE: "e2e-passphrase",
     PULUMI_SKIP_UPDATE_CHECK: "true",
     PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
     PULUMI_HOME: join(dir, ".pulumi-home"),
-    PATH: path.join(":"),
+    // The provider plugin and the language hosts, found on PATH as a user's would be; on the
+    // current runtime its Node.js first.
+    PATH: [
+      ...(python ? [join(await pythonSdkVenv(), "bin")] : []),
+      pluginDir,
+      ...languageHostDirs,
+      dirname(binary),
+      ...(runtime ? [runtime.nodeBin] : []),
+      process.env.PATH ?? "",
+    ].join(":"),
     ...opts.env,
   };
   const pulumiCommand = await PulumiCommand.get({ root: dirname(dirname(binary)) });

@@ -2,23 +2,14 @@
  * The local backends' command (`pulumi-superserve-mesa-local`, built to local/dist/cli.js by
  * `npm run build`) as a user runs it: start, status, stop, in a temp data directory on free ports.
  */
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { repoRoot } from "../helpers/pulumi";
+import { runLocalCommand as run } from "../helpers/local-command";
 
-const cli = join(repoRoot, "local", "dist", "cli.js");
 const dataDir = mkdtempSync(join(tmpdir(), "psm-local-command-"));
-
-function run(...args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const env = { ...process.env };
-  for (const key of ["PSM_LOCAL_DIR", "PSM_MESA_PORT", "PSM_SUPERSERVE_PORT"]) delete env[key];
-  const r = spawnSync(process.execPath, [cli, ...args], { encoding: "utf8", env, timeout: 90_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 const json = (out: string) =>
   JSON.parse(out) as {

@@ -1,10 +1,12 @@
 import { randomBytes, webcrypto } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createSecureContext, type SecureContext } from "node:tls";
 import { isIP } from "node:net";
 import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
+import { writeFileAtomic } from "../../shared/atomic-write";
+import { privateDir, tighten } from "../../shared/data-dir";
 
 type CryptoKey = webcrypto.CryptoKey;
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
@@ -47,11 +49,11 @@ export class LocalCa {
 
   /** Loads the CA in `dir`, creating it on first use. */
   static async open(dir: string): Promise<LocalCa> {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    privateDir(dir);
     const keyFile = join(dir, "ca-key.pem");
     const certFile = join(dir, "ca-cert.pem");
     if (!existsSync(keyFile) || !existsSync(certFile)) await LocalCa.create(keyFile, certFile);
-    chmodSync(keyFile, 0o600);
+    tighten(keyFile, 0o600);
     const key = await crypto.subtle.importKey(
       "pkcs8",
       x509.PemConverter.decodeFirst(readFileSync(keyFile, "utf8")),
@@ -81,10 +83,9 @@ export class LocalCa {
         await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
       ],
     });
-    writeFileSync(`${keyFile}.tmp`, await privateKeyPem(keys.privateKey), { mode: 0o600 });
-    writeFileSync(`${certFile}.tmp`, cert.toString("pem"));
-    renameSync(`${keyFile}.tmp`, keyFile);
-    renameSync(`${certFile}.tmp`, certFile);
+    // The key first: a crash between the two leaves no certificate, so the next open makes both.
+    writeFileAtomic(keyFile, await privateKeyPem(keys.privateKey), { mode: 0o600 });
+    writeFileAtomic(certFile, cert.toString("pem"), { mode: 0o644 });
   }
 
   /** A TLS server context presenting a certificate for `host`, signed by this CA. */

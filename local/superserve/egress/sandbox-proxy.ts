@@ -8,6 +8,7 @@ import type { Clock } from "../../shared/clock";
 import type { NetworkEventRecord } from "../store/records";
 import type { SuperserveStore } from "../store/store";
 import { endToEnd, forward, type ForwardResult } from "./forward";
+import { refusedPath } from "./forward-path";
 import type { LocalCa } from "./local-ca";
 import { MESA_INSTALL_SCRIPT } from "./mesa-installer";
 import { normalizeHost, type Decision, type EgressPolicy } from "./policy";
@@ -290,7 +291,10 @@ export class SandboxProxy {
     };
     if (this.refuse(t, reply)) return;
     const id = this.logConnection(t, { verdict: "allowed" });
-    const bytes = await this.serve(req, res, t, "http", url.pathname + url.search);
+    // A path forwarded to a local backend is checked as sent; elsewhere the parsed one goes on.
+    const path =
+      t.route?.kind === "forward" ? originForm(req.url ?? "") : url.pathname + url.search;
+    const bytes = await this.serve(req, res, t, "http", path);
     this.deps.store.updateNetworkEvent(id, {
       bytes_sent: bytes.bytesSent,
       bytes_recv: bytes.bytesRecv,
@@ -313,7 +317,15 @@ export class SandboxProxy {
     const { headers, secretId } = injectSecrets(t.host, endToEnd(req.headers), this.deps.secrets());
     let result: ForwardResult;
     const route = t.route;
-    if (route?.kind === "installer") result = this.installer(req, res, path);
+    const refused = route?.kind === "forward" ? refusedPath(path, route.strip) : undefined;
+    if (refused !== undefined) {
+      req.resume();
+      res.writeHead(403, { "content-type": "text/plain" });
+      res.end(
+        `egress: ${t.host} forwards only the vendor's API paths in normal form to the local backend; not ${JSON.stringify(path.split("?")[0])}: ${refused}\n`,
+      );
+      result = { status: 403, errorCode: "path_refused", bytesSent: 0, bytesRecv: 0 };
+    } else if (route?.kind === "installer") result = this.installer(req, res, path);
     else if (route?.kind === "tunnel")
       result = await forward(req, res, {
         url: new URL(path, `http://${route.ip}:${route.port}`),
@@ -348,6 +360,7 @@ export class SandboxProxy {
       status: result.status,
       ...(result.upstreamStatus !== undefined && { upstream_status: result.upstreamStatus }),
       latency_ms: Math.round(performance.now() - started),
+      ...(refused !== undefined && { verdict: "blocked" as const }),
       ...(secretId && { secret_id: secretId }),
       ...(result.errorCode && { error_code: result.errorCode }),
     });
@@ -368,4 +381,13 @@ export class SandboxProxy {
     res.end(req.method === "HEAD" ? undefined : body);
     return { status: found ? 200 : 404, bytesSent: 0, bytesRecv: Buffer.byteLength(body) };
   }
+}
+
+/**
+ * The path and query of an absolute-form request target (`http://host/a/../b?q`) exactly as the
+ * sandbox sent them (`/a/../b?q`), not normalised by a URL parser: what the path check must see.
+ */
+function originForm(target: string): string {
+  const rest = target.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/?#\\]*/i, "");
+  return rest.startsWith("/") ? rest : `/${rest}`;
 }

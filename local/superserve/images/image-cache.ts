@@ -1,6 +1,5 @@
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { rename } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { createHash } from "node:crypto";
@@ -11,6 +10,7 @@ import {
   hostLocalCaCerts,
   imageSources,
 } from "./host-config";
+import { publishDir } from "../../shared/atomic-write";
 import { diskUsage } from "../runtime/disk-usage";
 import type { ImageRecipe } from "./recipes";
 
@@ -189,7 +189,7 @@ async function build(
   };
   writeFileSync(join(work, "image.json"), JSON.stringify(info, null, 2) + "\n");
   rmSync(sourcesFile);
-  await rename(work, dir);
+  await publishDir(work, dir); // under the build lock: never there yet
   log(
     `image ${recipe.name}: ready (${Math.round(info.sizeBytes / 1e6)} MB, built in ${info.buildSeconds} s)`,
   );

@@ -1,8 +1,8 @@
 import { execFile } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { rename } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { promisify } from "node:util";
+import { publishDir } from "../../shared/atomic-write";
 
 const run = promisify(execFile);
 
@@ -46,10 +46,6 @@ export async function prepareSandboxNode(cacheDir: string): Promise<string> {
     join(work, "node"),
   ]);
   writeFileSync(join(work, ".ready"), "");
-  try {
-    await rename(work, dir);
-  } catch {
-    rmSync(work, { recursive: true, force: true }); // another process finished first
-  }
+  await publishDir(work, dir);
   return dir;
 }

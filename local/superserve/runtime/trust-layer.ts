@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { lstat, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { lstat, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import { publishDir } from "../../shared/atomic-write";
 import { SANDBOX_CA_FILE, SYSTEM_CA_BUNDLE } from "./sandbox-env";
 import type { SandboxBootSpec } from "./types";
 
@@ -23,7 +24,8 @@ const LOCAL_CA_SOURCE = "/usr/local/share/ca-certificates/superserve-local-ca.cr
  * Sandboxes on the same image, template layers and CA share one layer, kept across restarts:
  * layers and images never change under a path and the CA is the data dir's for good, so a layer
  * once written stays right (and an adopted sandbox's mount keeps it). It is written whole under
- * another name, then renamed, so that a boot never sees half of one.
+ * another name, then published (`publishDir`: the first copy wins), so that a boot never sees
+ * half of one.
  */
 export class TrustLayers {
   private readonly written = new Map<string, Promise<string>>();
@@ -60,7 +62,7 @@ export class TrustLayers {
       await put(SANDBOX_CA_FILE, ca);
       await put(LOCAL_CA_SOURCE, ca);
     }
-    await rename(staging, dir);
+    await publishDir(staging, dir);
     return dir;
   }
 }

@@ -1,4 +1,7 @@
 import Database from "better-sqlite3";
+import { dirname, join } from "node:path";
+import { privateDatabaseFile } from "../../shared/data-dir";
+import { SecretSealer } from "../../shared/secret-sealing";
 import type {
   BuildRecord,
   NetworkEventRecord,
@@ -38,14 +41,49 @@ type Row = { doc: string };
 const parse = <T>(row: Row | undefined): T | undefined =>
   row ? (JSON.parse(row.doc) as T) : undefined;
 
-/** {@link SuperserveStore} in one SQLite file (WAL), one JSON document per row. */
+/**
+ * {@link SuperserveStore} in one SQLite file (WAL, mode 0600), one JSON document per row. Secrets'
+ * values are sealed (shared/secret-sealing.ts) with the key in `secrets.key` beside the file: no real
+ * value is ever written to the database or its WAL. Values of a database from before sealing are
+ * sealed when it is opened, and the plaintext wiped from its pages and WAL.
+ */
 export class SqliteStore implements SuperserveStore {
   private readonly db: Database.Database;
+  private readonly sealer: SecretSealer;
 
   constructor(file: string) {
+    privateDatabaseFile(file);
+    this.sealer = SecretSealer.open(join(dirname(file), "secrets.key"));
     this.db = new Database(file);
     this.db.pragma("journal_mode = WAL");
+    // Freed pages are zeroed: an overwritten value leaves nothing behind in the file.
+    this.db.pragma("secure_delete = ON");
     this.db.exec(SCHEMA);
+    this.sealOldValues();
+  }
+
+  /** Seals the values a database from before sealing holds, then wipes their plaintext. */
+  private sealOldValues(): void {
+    const rows = this.db.prepare("SELECT doc FROM secrets").all() as Row[];
+    const old = rows
+      .map((r) => JSON.parse(r.doc) as SecretRecord)
+      .filter((s) => !SecretSealer.isSealed(s.value));
+    if (old.length === 0) return;
+    this.transaction(() => {
+      for (const s of old) this.putSecret(s);
+    });
+    this.db.pragma("wal_checkpoint(TRUNCATE)");
+    this.db.exec("VACUUM");
+    this.db.pragma("wal_checkpoint(TRUNCATE)");
+  }
+
+  private sealed(s: SecretRecord): string {
+    return JSON.stringify({ ...s, value: this.sealer.seal(s.value, s.name) });
+  }
+
+  private opened(row: Row): SecretRecord {
+    const s = JSON.parse(row.doc) as SecretRecord;
+    return { ...s, value: this.sealer.unseal(s.value, s.name) };
   }
 
   getTemplate(idOrName: string): TemplateRecord | undefined {
@@ -110,11 +148,13 @@ export class SqliteStore implements SuperserveStore {
   }
 
   getSecret(name: string): SecretRecord | undefined {
-    return parse(this.db.prepare("SELECT doc FROM secrets WHERE name = ?").get(name) as Row);
+    const row = this.db.prepare("SELECT doc FROM secrets WHERE name = ?").get(name) as
+      Row | undefined;
+    return row && this.opened(row);
   }
   listSecrets(): SecretRecord[] {
-    return (this.db.prepare("SELECT doc FROM secrets ORDER BY rowid").all() as Row[]).map(
-      (r) => JSON.parse(r.doc) as SecretRecord,
+    return (this.db.prepare("SELECT doc FROM secrets ORDER BY rowid").all() as Row[]).map((r) =>
+      this.opened(r),
     );
   }
   putSecret(s: SecretRecord): void {
@@ -122,7 +162,7 @@ export class SqliteStore implements SuperserveStore {
       .prepare(
         "INSERT INTO secrets (name, doc) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET doc = excluded.doc",
       )
-      .run(s.name, JSON.stringify(s));
+      .run(s.name, this.sealed(s));
   }
   deleteSecret(name: string): void {
     this.db.prepare("DELETE FROM secrets WHERE name = ?").run(name);

@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -130,6 +131,11 @@ describe("webhook targets", () => {
       repo_ids: null,
       secret: expect.stringMatching(/^whsec_/),
     });
+    const holders = spawnSync("grep", ["-rlF", "--", created.secret, h.mesa.dataDir], {
+      encoding: "utf8",
+    });
+    expect(holders.status, holders.stderr).not.toBe(2);
+    expect(holders.stdout, "the secret is sealed at rest: in no file of the data dir").toBe("");
     const listed = (await h.client.webhookTargets.list()).webhook_targets;
     expect(listed).toEqual([
       {

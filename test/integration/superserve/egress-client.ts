@@ -43,11 +43,20 @@ export async function connectVia(
   }
 }
 
-/** An HTTPS request through the proxy, trusting only the CA in `caFile`. */
+/**
+ * An HTTPS request through the proxy, trusting only the CA in `caFile`. `rawPath` is sent as the
+ * request target as is (`url`'s path is normalised by the URL parser, as most clients do).
+ */
 export async function httpsVia(
   socketPath: string,
   url: string,
-  opts: { caFile: string; method?: string; headers?: Record<string, string>; body?: string },
+  opts: {
+    caFile: string;
+    method?: string;
+    headers?: Record<string, string>;
+    body?: string;
+    rawPath?: string;
+  },
 ): Promise<Answer> {
   const u = new URL(url);
   const tunnel = await connectVia(socketPath, `${u.hostname}:${u.port || 443}`);
@@ -62,7 +71,7 @@ export async function httpsVia(
     {
       createConnection: () => secure,
       host: u.hostname,
-      path: u.pathname + u.search,
+      path: opts.rawPath ?? u.pathname + u.search,
       method: opts.method ?? "GET",
       headers: opts.headers ?? {},
     },

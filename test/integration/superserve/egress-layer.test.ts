@@ -13,7 +13,6 @@ import {
   type BoundSecret,
 } from "../../../local/superserve/egress";
 import { MAX_SOCKET_PATH_BYTES, shortDir } from "../../../local/superserve/egress/socket-path";
-import type { SecretRecord } from "../../../local/superserve/store/records";
 import { SqliteStore } from "../../../local/superserve/store/sqlite-store";
 import { eventually } from "../../helpers/eventually";
 import {
@@ -24,6 +23,7 @@ import {
   recordingServer,
   silentServer,
 } from "./egress-client";
+import { secretRecord } from "./secret-record";
 
 /** The egress layer on its own, driven over its Unix sockets as a sandbox's bridge drives it. */
 describe("egress layer", () => {
@@ -36,18 +36,6 @@ describe("egress layer", () => {
   let mesa: LocalMesa;
   const bound = new Map<string, BoundSecret[]>();
 
-  const secret = (over: Partial<SecretRecord>): SecretRecord => ({
-    id: `sec-${Math.random().toString(36).slice(2)}`,
-    name: "s",
-    value: "sk-test-0123456789abcdefABCDEF",
-    auth_type: "bearer",
-    auth_config: {},
-    provider_shortcut: null,
-    hosts: ["api.example.test"],
-    created_at: "2030-01-01T00:00:00.000Z",
-    updated_at: "2030-01-01T00:00:00.000Z",
-    ...over,
-  });
   const rows = (id: string) => store.listNetworkEvents(id, { limit: 100 });
 
   beforeAll(async () => {
@@ -204,21 +192,72 @@ describe("egress layer", () => {
     });
   });
 
+  it("forwards only normalised API paths to the local Mesa: no escape to its fault endpoint, each refusal logged as blocked", async () => {
+    const { socketPath } = await layer.attach("sbx-escape", ALLOW_ALL);
+    const admin = { authorization: `Bearer ${mesa.apiKey}`, "content-type": "application/json" };
+    const arm = JSON.stringify({ count: 1, status: 503 });
+    const escapes = [
+      "/../_local/faults",
+      "/v1/../_local/faults",
+      "/v1/%2e%2e/_local/faults",
+      "/v1/..%2f_local/faults",
+      "/v1\\..\\_local/faults",
+      "/v1//_local/faults",
+      "/_local/faults",
+    ];
+    for (const rawPath of escapes) {
+      const r = await httpsVia(socketPath, "https://api.mesa.dev/", {
+        caFile: layer.caCertFile,
+        method: "POST",
+        headers: admin,
+        body: arm,
+        rawPath,
+      });
+      expect(r.status, `${rawPath} over TLS`).toBe(403);
+      expect(r.body, rawPath).toMatch(/forwards only the vendor's API paths/);
+    }
+    for (const rawPath of escapes.slice(0, 3)) {
+      const r = await httpVia(socketPath, `http://api.mesa.dev${rawPath}`, admin);
+      expect(r.status, `${rawPath} over plain HTTP`).toBe(403);
+    }
+    const cleared = await fetch(`${mesa.origin}/_local/faults`, {
+      method: "DELETE",
+      headers: admin,
+    });
+    expect(await cleared.json(), "no fault was armed through the egress layer").toEqual({
+      cleared: 0,
+    });
+    const blocked = rows("sbx-escape").filter((e) => e.kind === "request");
+    expect(blocked.length).toBe(escapes.length + 3);
+    for (const row of blocked)
+      expect(row).toMatchObject({
+        host: "api.mesa.dev",
+        status: 403,
+        verdict: "blocked",
+        error_code: "path_refused",
+      });
+    const ok = await httpsVia(socketPath, `https://api.mesa.dev/v1/${mesa.org}/repos`, {
+      caFile: layer.caCertFile,
+      headers: admin,
+    });
+    expect(ok.status, "the API itself is still forwarded").toBe(200);
+  });
+
   it("swaps a placeholder for the real value only toward the secret's hosts, per its auth rule", async () => {
-    const bearer = secret({});
-    const basic = secret({
+    const bearer = secretRecord({});
+    const basic = secretRecord({
       value: "ghp_abcdefghijklmnopqrstuvwxyz0123456789",
       auth_type: "per_host",
       auth_config: {
         per_host: [{ hosts: ["api.example.test"], type: "basic", username: "x-access-token" }],
       },
     });
-    const apiKey = secret({
+    const apiKey = secretRecord({
       value: "lin_api_0123456789abcdef",
       auth_type: "api-key",
       auth_config: { type: "api-key", header: "X-Api-Key", prefix: "Token " },
     });
-    const custom = secret({
+    const custom = secretRecord({
       value: "cst-9876543210zyxwvu",
       auth_type: "custom",
       auth_config: { type: "custom", headers: { "X-Custom": "key={{ value }}" } },

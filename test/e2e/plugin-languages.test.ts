@@ -1,0 +1,247 @@
+/**
+ * A Pulumi YAML program and a Python program through the provider plugin
+ * (`pulumi-resource-superserve-mesa` on PATH; the YAML and Python language hosts built by
+ * scripts/install-pulumi.sh; the generated Python SDK from scripts/python-sdk-venv.sh) and the real
+ * engine, against local Mesa and local Superserve. Each brings up an AgentEnvironment (repo,
+ * template, two sandboxes) built by the plugin's `construct`; the mounts serve and an edit reaches
+ * Mesa; build-log lines and the plugin's progress reach the engine's output; a preview plans no
+ * change; destroy leaves no sandbox and no repo. Run `npm run build` first: the plugin runs
+ * `dist/plugin`.
+ */
+import type { Mesa } from "@mesadev/sdk" with { "resolution-mode": "import" };
+import { Sandbox } from "@superserve/sdk";
+import { randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect } from "vitest";
+import { startLocalMesa, type LocalMesa } from "../../local/mesa";
+import { buildMesaCli } from "../../local/mesa-cli/bundle";
+import { startLocalSuperserve, type LocalSuperserve } from "../../local/superserve";
+import { routeDataPlaneTo } from "../../provider/data-plane";
+import { eventually } from "../helpers/eventually";
+import { remoteText } from "../helpers/mesa-repos";
+import { createTempProject, type TempProject } from "../helpers/pulumi";
+import { dependentSteps } from "../helpers/steps";
+
+let mesaServer: LocalMesa;
+let ss: LocalSuperserve;
+let mesa: Mesa;
+const projects: TempProject[] = [];
+const dirs: string[] = [];
+const suffix = randomUUID().slice(0, 6);
+const conn = () => ({ apiKey: ss.apiKey, baseUrl: ss.url });
+
+/**
+ * The same environment in each language: `repo` names its repo, `marker` is its build step's
+ * output, `token` a secret environment value of its sandboxes.
+ */
+const PROGRAMS = {
+  yaml: (repo: string, marker: string, token: string) => `resources:
+  agents:
+    type: superserve-mesa:index:AgentEnvironment
+    properties:
+      repo:
+        name: ${repo}
+        forceDestroy: true
+      template:
+        from: debian:12
+        steps:
+          - run: echo ${marker}
+        verboseBuildLogs: true
+      sandboxes:
+        count: 2
+        metadata:
+          team: agents
+        envVars:
+          AGENT_TOKEN:
+            fn::secret: ${token}
+      protectRepo: false
+outputs:
+  mounts: \${agents.mountPaths}
+  sandboxes: \${agents.sandboxes}
+`,
+  python: (repo: string, marker: string, token: string) => `import pulumi
+import pulumi_superserve_mesa as psm
+
+env = psm.AgentEnvironment(
+    "agents",
+    repo=psm.AgentEnvironmentRepoArgs(name="${repo}", force_destroy=True),
+    template=psm.AgentEnvironmentTemplateArgs(
+        from_="debian:12",
+        steps=[psm.SuperserveTemplateStepArgs(run="echo ${marker}")],
+        verbose_build_logs=True,
+    ),
+    sandboxes=psm.AgentEnvironmentSandboxesArgs(
+        count=2,
+        metadata={"team": "agents"},
+        env_vars={"AGENT_TOKEN": pulumi.Output.secret("${token}")},
+    ),
+    protect_repo=False,
+)
+pulumi.export("mounts", env.mount_paths)
+pulumi.export("sandboxes", env.sandboxes)
+`,
+};
+
+/** Sandboxes as the stack outputs list them (Python's outputs use snake_case names). */
+type SandboxOut = { sandboxId: string; bookmark: string; mountPath: string };
+
+function sandboxesOf(value: unknown): SandboxOut[] {
+  return (value as Array<Record<string, string>>).map((s) => ({
+    sandboxId: s.sandboxId ?? s.sandbox_id,
+    bookmark: s.bookmark,
+    mountPath: s.mountPath ?? s.mount_path,
+  }));
+}
+
+function mkTemp(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  dirs.push(dir);
+  return dir;
+}
+
+async function run(id: string, cmd: string) {
+  const sandbox = await Sandbox.connect(id, conn());
+  return sandbox.commands.run(cmd, { timeoutMs: 30_000 });
+}
+
+async function sandboxesOfProject(project: string): Promise<Array<{ id: string }>> {
+  const all = await Sandbox.list(conn());
+  return all.filter((s) => (s.metadata["pulumi-urn"] ?? "").includes(`::${project}::`));
+}
+
+beforeAll(async () => {
+  const tools = mkTemp("psm-e2e-tools-");
+  await buildMesaCli(tools);
+  mesaServer = await startLocalMesa({ port: 0, dataDir: mkTemp("psm-e2e-mesa-") });
+  ss = await startLocalSuperserve({
+    port: 0,
+    dataDir: mkTemp("psm-e2e-ss-"),
+    sandboxTools: tools,
+    killGraceMs: 10_000,
+    mesaUrl: mesaServer.url,
+  });
+  routeDataPlaneTo(ss.url);
+  const sdk = await import("@mesadev/sdk");
+  mesa = new sdk.Mesa({ apiKey: mesaServer.apiKey, apiUrl: mesaServer.url, org: mesaServer.org });
+}, 300_000);
+
+afterAll(async () => {
+  for (const project of projects) await project.dispose().catch(() => undefined);
+  for (const s of (await Sandbox.list(conn()).catch(() => [])) ?? [])
+    await Sandbox.killById(s.id, conn()).catch(() => undefined);
+  await ss?.stop();
+  await mesaServer?.stop();
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+}, 300_000);
+
+describe.each(["yaml", "python"] as const)(
+  "a %s program through the provider plugin",
+  (language) => {
+    const step = dependentSteps();
+    const name = `${language}-${suffix}`;
+    const repoName = `${language}-workspace-${suffix}`;
+    const marker = `${language}-build-${suffix}`;
+    const token = `${language}-token-${randomUUID()}`;
+    let project: TempProject;
+    let boxes: SandboxOut[] = [];
+
+    step(
+      "the project starts",
+      async () => {
+        project = await createTempProject({
+          name,
+          runtime: language,
+          program: PROGRAMS[language](repoName, marker, token),
+          env: {
+            MESA_API_KEY: mesaServer.apiKey,
+            MESA_API_URL: mesaServer.url,
+            SUPERSERVE_API_KEY: ss.apiKey,
+            SUPERSERVE_BASE_URL: ss.url,
+          },
+        });
+        projects.push(project);
+      },
+      300_000,
+    );
+
+    step(
+      "up builds the AgentEnvironment: repo, template, two sandboxes each on its own bookmark",
+      async () => {
+        const result = await project.stack.up({ color: "never" });
+        expect(result.summary.result, result.stderr).toBe("succeeded");
+        expect(result.stdout, "the template's build log reaches the engine's output").toContain(
+          `build: ${marker}`,
+        );
+        expect(result.stdout, "the plugin's progress reaches the engine's output").toMatch(
+          /Template \S+ is ready/,
+        );
+        boxes = sandboxesOf((await project.stack.outputs()).sandboxes.value);
+        expect(boxes.map((b) => b.bookmark)).toEqual([
+          "agents/agents-sandbox-0",
+          "agents/agents-sandbox-1",
+        ]);
+        const mount = `/home/user/.local/share/mesa/mnt/${mesaServer.org}/${repoName}`;
+        expect(boxes.map((b) => b.mountPath)).toEqual([mount, mount]);
+        const types = (
+          ((await project.stack.exportStack()).deployment as { resources: Array<{ type: string }> })
+            .resources ?? []
+        ).map((r) => r.type);
+        expect(types, "the children are the plugin's resources").toEqual(
+          expect.arrayContaining([
+            "superserve-mesa:index:AgentEnvironment",
+            "superserve-mesa:index:MesaRepo",
+            "superserve-mesa:index:SuperserveTemplate",
+            "superserve-mesa:index:MountedSandbox",
+          ]),
+        );
+      },
+      600_000,
+    );
+
+    step(
+      "the mounts serve the repo, and an edit in one reaches Mesa on that sandbox's bookmark",
+      async () => {
+        for (const box of boxes)
+          expect(
+            (await run(box.sandboxId, `test -d ${box.mountPath} && echo ok`)).stdout.trim(),
+          ).toBe("ok");
+        expect(
+          (await run(boxes[0].sandboxId, "printenv AGENT_TOKEN")).stdout.trim(),
+          "the secret environment value reaches the sandbox",
+        ).toBe(token);
+        await run(boxes[1].sandboxId, `echo "${language} agent" > ${boxes[1].mountPath}/agent.txt`);
+        expect(
+          await eventually(
+            "the edit to reach Mesa",
+            () => remoteText(mesa, repoName, "agent.txt", "agents/agents-sandbox-1"),
+            30_000,
+            250,
+          ),
+        ).toBe(`${language} agent\n`);
+      },
+      120_000,
+    );
+
+    step("a preview plans no change; the state holds the secret encrypted only", async () => {
+      const preview = await project.stack.preview({ color: "never", expectNoChanges: true });
+      expect(preview.changeSummary.same, preview.stdout).toBe(6);
+      expect(Object.keys(preview.changeSummary).filter((k) => k !== "same")).toEqual([]);
+      expect(project.stateFilesContaining(token), "the secret is encrypted in the state").toEqual(
+        [],
+      );
+    });
+
+    step(
+      "destroy deletes the sandboxes, the template and the repo",
+      async () => {
+        const result = await project.stack.destroy({ color: "never" });
+        expect(result.summary.result, result.stderr).toBe("succeeded");
+        expect(await sandboxesOfProject(name)).toEqual([]);
+        await expect(mesa.repos.get({ repo: repoName })).rejects.toMatchObject({ status: 404 });
+      },
+      300_000,
+    );
+  },
+);
