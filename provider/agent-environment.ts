@@ -5,7 +5,7 @@ import { MesaRepo } from "./mesa-repo/resource";
 import type { MountedSandboxArgs } from "./mounted-sandbox/args";
 import { INSTALLER } from "./mounted-sandbox/mount-commands";
 import { MountedSandbox } from "./mounted-sandbox/resource";
-import type { RepoWorkspace } from "./mounted-sandbox/workspace-progress";
+import type { RepoWorkspace } from "./mounted-sandbox/state";
 import type { SuperserveTemplateArgs, SuperserveTemplateStep } from "./superserve-template/args";
 import { SuperserveTemplate } from "./superserve-template/resource";
 

@@ -7,7 +7,7 @@ export type { MesaRepoArgs, MesaRepoUpstreamAuth } from "./mesa-repo/args";
 export { SuperserveTemplate } from "./superserve-template/resource";
 export type { SuperserveTemplateArgs, SuperserveTemplateStep } from "./superserve-template/args";
 export { MountedSandbox } from "./mounted-sandbox/resource";
-export type { RepoWorkspace } from "./mounted-sandbox/workspace-progress";
+export type { RepoWorkspace } from "./mounted-sandbox/state";
 export type {
   MountedSandboxArgs,
   MountedSandboxRepoArgs,

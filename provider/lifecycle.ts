@@ -23,6 +23,7 @@ import {
   type MesaSettings,
   type SuperserveSettings,
 } from "./config";
+import { offsetClock } from "./clock-offset";
 import { logSinkFromArgv, progressLog, type LogSink, type ProgressLog } from "./engine-log";
 import {
   autoname,
@@ -222,7 +223,7 @@ function processEnvironment(): ProviderEnvironment {
   return {
     env: process.env,
     cwd: process.cwd(),
-    clock: systemClock,
+    clock: offsetClock(systemClock, process.env),
     logSink: logSinkFromArgv(process.argv),
     suffix: hashSuffix,
   };

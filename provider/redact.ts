@@ -1,7 +1,9 @@
 /**
  * Keeping secret values out of everything a provider prints: check failures, progress lines,
- * warnings and errors. The secret values of a resource are the string leaves of the inputs it
- * stores encrypted (e.g. `envVars`, `upstream`) and of the inputs the program marked secret.
+ * warnings, errors and the command output they quote. The secret values of a resource are the
+ * string leaves of the inputs it stores encrypted (e.g. `envVars`, `upstream`) and of the inputs
+ * the program marked secret; credentials the provider makes itself (a sandbox's access token) are
+ * passed in by the code that holds them, and anything shaped like a JWT or an API key goes too.
  *
  * A provider process cannot see which values are secret (the dynamic-provider host declines
  * secrets, so the engine sends plain values); the program reports the top-level inputs that hold
@@ -17,8 +19,28 @@ export const REDACTED = "[secret]";
  */
 const MIN_SECRET_LENGTH = 4;
 
+/** A JWT (the SDK-signed access tokens): three base64url parts, the first a JSON object. */
+const JWT = /eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+/g;
+/** A Mesa or Superserve API key. */
+const API_KEY = /\b(?:mesa|ss)_[A-Za-z0-9_-]{8,}/g;
+
 /** Replaces every secret value in a text. */
 export type Redactor = (text: string) => string;
+
+/**
+ * `text` with each of `secrets` (the longest first, so no part of one is left behind), any JWT and
+ * any API key replaced by {@link REDACTED}.
+ *
+ * @example
+ * redact("token=abc.def.ghi", ["abc.def.ghi"]); // "token=[secret]"
+ */
+export function redact(text: string, secrets: readonly string[] = []): string {
+  const searched = [...new Set(secrets.filter((s) => s.length >= MIN_SECRET_LENGTH))].sort(
+    (a, b) => b.length - a.length,
+  );
+  const out = searched.reduce((acc, secret) => acc.split(secret).join(REDACTED), text);
+  return out.replace(JWT, REDACTED).replace(API_KEY, REDACTED);
+}
 
 /**
  * The string leaves of `value`. Map keys are names, not values, and stay readable; so does a
@@ -36,11 +58,7 @@ function leaves(value: unknown, out: string[]): void {
 export function redactorFor(inputs: Record<string, unknown>, fields: Iterable<string>): Redactor {
   const values: string[] = [];
   for (const field of new Set(fields)) leaves(inputs[field], values);
-  const secrets = [...new Set(values.filter((v) => v.length >= MIN_SECRET_LENGTH))].sort(
-    (a, b) => b.length - a.length,
-  );
-  if (secrets.length === 0) return (text) => text;
-  return (text) => secrets.reduce((out, secret) => out.split(secret).join(REDACTED), text);
+  return (text) => redact(text, values);
 }
 
 /**

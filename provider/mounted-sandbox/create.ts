@@ -15,9 +15,9 @@ import {
   superserve,
   SPEC_METADATA_KEY,
 } from "./sandboxes";
-import type { MountedSandboxInputs, MountedSandboxOutputs } from "./state";
+import type { MountedSandboxInputs, MountedSandboxOutputs, RepoWorkspace } from "./state";
 import type { PreparedRepo } from "./workspace";
-import { preparedTargets, sandboxWorkspaces, type RepoWorkspace } from "./workspace-progress";
+import { preparedTargets, sandboxWorkspaces } from "./workspace-progress";
 
 function outputsOf(
   inputs: MountedSandboxInputs,

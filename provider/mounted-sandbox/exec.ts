@@ -5,6 +5,7 @@
  * API keys.
  */
 import type { OperationContext } from "../lifecycle";
+import { redact } from "../redact";
 import { ClassifiedError, classifyFailure } from "../retry";
 
 /** The part of the SDK's `Sandbox` the mount uses. */
@@ -15,16 +16,6 @@ interface CommandRunner {
       opts?: { env?: Record<string, string>; timeoutMs?: number },
     ): Promise<{ stdout: string; stderr: string; exitCode: number }>;
   };
-}
-
-const JWT = /eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+/g;
-const API_KEY = /\b(?:mesa|ss)_[A-Za-z0-9_-]{8,}/g;
-
-/** `text` with the secrets, any JWT and any API key replaced by `[redacted]`. */
-export function redact(text: string, secrets: readonly string[] = []): string {
-  let out = text;
-  for (const secret of secrets) if (secret) out = out.split(secret).join("[redacted]");
-  return out.replace(JWT, "[redacted]").replace(API_KEY, "[redacted]");
 }
 
 /** The last `lines` non-empty lines of `text`. */

@@ -7,7 +7,7 @@ import type {
   SuperserveTemplateRef,
 } from "./args";
 import { SANDBOX_ENCRYPTED_INPUTS, type MountedSandboxOutputs } from "./state";
-import type { RepoWorkspace } from "./workspace-progress";
+import type { RepoWorkspace } from "./state";
 
 function templateInput(template: MountedSandboxArgs["template"]): pulumi.Input<string> {
   return pulumi.CustomResource.isInstance(template)

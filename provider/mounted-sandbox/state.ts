@@ -6,7 +6,6 @@
  */
 import type { CommonInputs } from "../lifecycle";
 import type { MesaCliPolicy } from "./mount-commands";
-import type { RepoWorkspace } from "./workspace-progress";
 
 /** One repo to mount, as the provider receives it. */
 export interface SandboxRepo {
@@ -51,6 +50,22 @@ export interface MountedSandboxInputs extends CommonInputs {
 
 /** Inputs stored encrypted in the state (environment values are often credentials); never printed. */
 export const SANDBOX_ENCRYPTED_INPUTS = ["envVars"] as const;
+
+/** One repo's workspace, as the MountedSandbox outputs show it. */
+export interface RepoWorkspace {
+  /** The bookmark the sandbox works on. */
+  bookmark: string;
+  /** The bookmark it forked from (the same as `bookmark` for `fork: false`). */
+  baseBookmark: string;
+  /** The change it forked from. */
+  baseChangeId: string;
+  /** The change at the bookmark's tip. */
+  headChangeId: string;
+  /** Changes on the bookmark since `baseChangeId`. */
+  changes: number;
+  /** Files that differ between `baseChangeId` and `headChangeId`. */
+  filesChanged: number;
+}
 
 /** Outputs: the inputs plus what the service reports. */
 export interface MountedSandboxOutputs extends MountedSandboxInputs {

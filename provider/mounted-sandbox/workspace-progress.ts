@@ -8,27 +8,11 @@
  */
 import type { Mesa } from "@mesadev/sdk" with { "resolution-mode": "import" };
 import type { OperationContext } from "../lifecycle";
-import type { MountedSandboxOutputs } from "./state";
+import type { MountedSandboxOutputs, RepoWorkspace } from "./state";
 import { getBookmark, mesaFor, type PreparedRepo, type Retry } from "./workspace";
 
 /** Change id of the empty tree, before any change (`VIRTUAL_ROOT_CHANGE_ID` of `@mesadev/sdk`). */
 const VIRTUAL_ROOT_CHANGE_ID = "z".repeat(32);
-
-/** One repo's workspace, as the MountedSandbox outputs show it. */
-export interface RepoWorkspace {
-  /** The bookmark the sandbox works on. */
-  bookmark: string;
-  /** The bookmark it forked from (the same as `bookmark` for `fork: false`). */
-  baseBookmark: string;
-  /** The change it forked from. */
-  baseChangeId: string;
-  /** The change at the bookmark's tip. */
-  headChangeId: string;
-  /** Changes on the bookmark since `baseChangeId`. */
-  changes: number;
-  /** Files that differ between `baseChangeId` and `headChangeId`. */
-  filesChanged: number;
-}
 
 /** A repo whose workspace to read; `baseChangeId` unset: find the fork point. */
 export interface WorkspaceTarget {

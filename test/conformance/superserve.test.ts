@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalSuperserve, type LocalSuperserve } from "../../local/superserve";
+import { eventually } from "../helpers/eventually";
 import { formatFailures, judge, runSpec, type AllowedDivergence } from "./spec-run";
 
 /**
@@ -99,11 +100,11 @@ async function seed() {
     name: "spec-run-doomed",
     build_spec: spec,
   });
-  const deadline = Date.now() + 120_000;
-  while ((await call("GET", `/templates/${String(template.id)}`)).status !== "ready") {
-    if (Date.now() > deadline) throw new Error("seed: the template did not build within 2 minutes");
-    await new Promise((ok) => setTimeout(ok, 200));
-  }
+  await eventually(
+    "seed: the template spec-run to be built",
+    async () => (await call("GET", `/templates/${String(template.id)}`)).status === "ready",
+    120_000,
+  );
   const kept = await call("POST", "/sandboxes", { name: "spec-run", from_template: "spec-run" });
   const doomed = await call("POST", "/sandboxes", {
     name: "spec-run-doomed",

@@ -8,31 +8,27 @@
  */
 import type { Mesa } from "@mesadev/sdk" with { "resolution-mode": "import" };
 import { Sandbox } from "@superserve/sdk";
-import { randomUUID } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startLocalMesa, type LocalMesa } from "../../local/mesa";
-import { buildMesaCli } from "../../local/mesa-cli/bundle";
-import { startLocalSuperserve, type LocalSuperserve } from "../../local/superserve";
-import { routeDataPlaneTo } from "../../provider/data-plane";
+import { afterAll, beforeAll, describe, expect } from "vitest";
+import { CLOCK_OFFSET_VARIABLE } from "../../provider/clock-offset";
 import { eventually as eventuallyWithin } from "../helpers/eventually";
+import { startLocalBackends, type LocalBackends } from "../helpers/local-backends";
 import { remoteText } from "../helpers/mesa-repos";
-import { localBackendEnv } from "../helpers/credentials";
+import { uniqueName } from "../helpers/names";
 import { createTempProject, type TempProject } from "../helpers/pulumi";
+import { dependentSteps } from "../helpers/steps";
 
 const eventually = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000) =>
   eventuallyWithin(what, probe, timeoutMs, 250);
 
-let mesaServer: LocalMesa;
-let ss: LocalSuperserve;
+let backends: LocalBackends;
 let mesa: Mesa;
 let project: TempProject;
-const dirs: string[] = [];
-const repoName = `agent-workspace-${randomUUID().slice(0, 6)}`;
-const conn = () => ({ apiKey: ss.apiKey, baseUrl: ss.url });
-const MOUNT = () => `/home/user/.local/share/mesa/mnt/${mesaServer.org}/${repoName}`;
+const repoName = uniqueName("agent-workspace");
+const conn = () => backends.conn();
+const MOUNT = () => `/home/user/.local/share/mesa/mnt/${backends.mesa.org}/${repoName}`;
+
+/** The token lifetime of the renewal step: renewed within its last 60 s. */
+const TOKEN_TTL_SECONDS = 600;
 
 interface Knobs {
   count?: number;
@@ -60,12 +56,6 @@ export const mounts = env.mountPaths;
 export const sandboxes = env.sandboxes;
 export const workspaces = env.workspaces;
 `;
-}
-
-function mkTemp(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  dirs.push(dir);
-  return dir;
 }
 
 type SandboxOut = {
@@ -116,23 +106,12 @@ async function up() {
 }
 
 beforeAll(async () => {
-  const tools = mkTemp("psm-e2e-tools-");
-  await buildMesaCli(tools);
-  mesaServer = await startLocalMesa({ port: 0, dataDir: mkTemp("psm-e2e-mesa-") });
-  ss = await startLocalSuperserve({
-    port: 0,
-    dataDir: mkTemp("psm-e2e-ss-"),
-    sandboxTools: tools,
-    killGraceMs: 10_000,
-    mesaUrl: mesaServer.url,
-  });
-  routeDataPlaneTo(ss.url);
-  const sdk = await import("@mesadev/sdk");
-  mesa = new sdk.Mesa({ apiKey: mesaServer.apiKey, apiUrl: mesaServer.url, org: mesaServer.org });
+  backends = await startLocalBackends({ mesaCli: true, superserve: { killGraceMs: 10_000 } });
+  mesa = backends.mesaClient;
   project = await createTempProject({
-    name: `agents-${randomUUID().slice(0, 6)}`,
+    name: uniqueName("agents"),
     program: program(),
-    env: localBackendEnv(mesaServer, ss),
+    env: backends.env(),
   });
 });
 
@@ -140,92 +119,98 @@ afterAll(async () => {
   await project?.dispose().catch(() => undefined);
   for (const s of (await Sandbox.list(conn()).catch(() => [])) ?? [])
     await Sandbox.killById(s.id, conn()).catch(() => undefined);
-  await ss?.stop();
-  await mesaServer?.stop();
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  await backends?.close();
 });
 
 describe("AgentEnvironment through the real engine", () => {
+  const step = dependentSteps();
   let firstIds: string[] = [];
 
-  it("creates a repo, a template and 3 sandboxes, each with the repo mounted on its own bookmark", async () => {
-    const result = await up();
-    expect(
-      result.summary.resourceChanges,
-      "stack, component, repo, template and 3 sandboxes",
-    ).toEqual({ create: 7 });
-    const boxes = await sandboxesOf();
-    expect(boxes.map((b) => b.bookmark)).toEqual([
-      "agents/agents-sandbox-0",
-      "agents/agents-sandbox-1",
-      "agents/agents-sandbox-2",
-    ]);
-    expect(new Set(boxes.map((b) => b.mountPath))).toEqual(new Set([MOUNT()]));
-    expect(Object.keys(result.outputs.mounts.value)).toEqual(boxes.map((b) => b.name));
-    firstIds = boxes.map((b) => b.sandboxId);
-    for (const box of boxes) {
+  step(
+    "creates a repo, a template and 3 sandboxes, each with the repo mounted on its own bookmark",
+    async () => {
+      const result = await up();
       expect(
-        (await run(box.sandboxId, `test -d ${box.mountPath} && echo ok`)).stdout.trim(),
-        `${box.name} has the mount`,
-      ).toBe("ok");
-    }
-    await run(boxes[0].sandboxId, `echo "work of agent 0" > ${boxes[0].mountPath}/agent0.txt`);
-    expect(
-      await eventually("agent0.txt on agent 0's bookmark", () =>
-        remoteText(mesa, repoName, "agent0.txt", "agents/agents-sandbox-0"),
-      ),
-    ).toBe("work of agent 0\n");
-    expect(
-      await remoteText(mesa, repoName, "agent0.txt", "agents/agents-sandbox-1"),
-      "sandboxes do not share a bookmark",
-    ).toBeUndefined();
-  });
+        result.summary.resourceChanges,
+        "stack, component, repo, template and 3 sandboxes",
+      ).toEqual({ create: 7 });
+      const boxes = await sandboxesOf();
+      expect(boxes.map((b) => b.bookmark)).toEqual([
+        "agents/agents-sandbox-0",
+        "agents/agents-sandbox-1",
+        "agents/agents-sandbox-2",
+      ]);
+      expect(new Set(boxes.map((b) => b.mountPath))).toEqual(new Set([MOUNT()]));
+      expect(Object.keys(result.outputs.mounts.value)).toEqual(boxes.map((b) => b.name));
+      firstIds = boxes.map((b) => b.sandboxId);
+      for (const box of boxes) {
+        expect(
+          (await run(box.sandboxId, `test -d ${box.mountPath} && echo ok`)).stdout.trim(),
+          `${box.name} has the mount`,
+        ).toBe("ok");
+      }
+      await run(boxes[0].sandboxId, `echo "work of agent 0" > ${boxes[0].mountPath}/agent0.txt`);
+      expect(
+        await eventually("agent0.txt on agent 0's bookmark", () =>
+          remoteText(mesa, repoName, "agent0.txt", "agents/agents-sandbox-0"),
+        ),
+      ).toBe("work of agent 0\n");
+      expect(
+        await remoteText(mesa, repoName, "agent0.txt", "agents/agents-sandbox-1"),
+        "sandboxes do not share a bookmark",
+      ).toBeUndefined();
+    },
+  );
 
-  it("changes nothing on a second up", async () => {
+  step("changes nothing on a second up", async () => {
     const result = await up();
     expect(result.summary.resourceChanges).toEqual({ same: 7 });
   });
 
-  it("shows agent 0's edit in the stack outputs after a refresh --run-program, and a following preview plans no change", async () => {
-    const before = await sandboxesOf();
-    expect(
-      before[0].workspace,
-      "an up does not read the agents' progress: agent 0's edit is not in the outputs yet",
-    ).toMatchObject({ changes: 0 });
-    const head = (await mesa.bookmarks.get({ repo: repoName, bookmark: "agents/agents-sandbox-0" }))
-      .change_id;
-    // --run-program: the program runs again, so the stack outputs carry the refreshed workspaces.
-    const refresh = await project.stack.refresh({ color: "never", runProgram: true });
-    expect(refresh.summary.result, refresh.stderr).toBe("succeeded");
-    const boxes = await sandboxesOf();
-    expect(boxes[0].workspace, "agent 0 wrote agent0.txt").toMatchObject({
-      bookmark: "agents/agents-sandbox-0",
-      baseChangeId: before[0].workspace!.baseChangeId,
-      headChangeId: head,
-      filesChanged: 1,
-    });
-    expect(boxes[0].workspace!.changes).toBeGreaterThanOrEqual(1);
-    for (const idle of boxes.slice(1))
-      expect(idle.workspace, `${idle.name} did nothing`).toMatchObject({
-        changes: 0,
-        filesChanged: 0,
+  step(
+    "shows agent 0's edit in the stack outputs after a refresh --run-program, and a following preview plans no change",
+    async () => {
+      const before = await sandboxesOf();
+      expect(
+        before[0].workspace,
+        "an up does not read the agents' progress: agent 0's edit is not in the outputs yet",
+      ).toMatchObject({ changes: 0 });
+      const head = (
+        await mesa.bookmarks.get({ repo: repoName, bookmark: "agents/agents-sandbox-0" })
+      ).change_id;
+      // --run-program: the program runs again, so the stack outputs carry the refreshed workspaces.
+      const refresh = await project.stack.refresh({ color: "never", runProgram: true });
+      expect(refresh.summary.result, refresh.stderr).toBe("succeeded");
+      const boxes = await sandboxesOf();
+      expect(boxes[0].workspace, "agent 0 wrote agent0.txt").toMatchObject({
+        bookmark: "agents/agents-sandbox-0",
+        baseChangeId: before[0].workspace!.baseChangeId,
+        headChangeId: head,
+        filesChanged: 1,
       });
-    expect(
-      (await project.stack.outputs()).workspaces.value[boxes[0].name],
-      "the workspaces output",
-    ).toEqual(boxes[0].workspace);
-    const preview = await project.stack.preview({ color: "never" });
-    expect(preview.changeSummary, "an agent's progress is not drift").toEqual({ same: 7 });
+      expect(boxes[0].workspace!.changes).toBeGreaterThanOrEqual(1);
+      for (const idle of boxes.slice(1))
+        expect(idle.workspace, `${idle.name} did nothing`).toMatchObject({
+          changes: 0,
+          filesChanged: 0,
+        });
+      expect(
+        (await project.stack.outputs()).workspaces.value[boxes[0].name],
+        "the workspaces output",
+      ).toEqual(boxes[0].workspace);
+      const preview = await project.stack.preview({ color: "never" });
+      expect(preview.changeSummary, "an agent's progress is not drift").toEqual({ same: 7 });
 
-    await run(boxes[1].sandboxId, `echo "work of agent 1" > ${boxes[1].mountPath}/agent1.txt`);
-    await eventually("agent1.txt on agent 1's bookmark", () =>
-      remoteText(mesa, repoName, "agent1.txt", "agents/agents-sandbox-1"),
-    );
-    const drift = await project.stack.preview({ color: "never", refresh: true });
-    expect(drift.changeSummary, "nor in a drift preview").toEqual({ same: 7 });
-  });
+      await run(boxes[1].sandboxId, `echo "work of agent 1" > ${boxes[1].mountPath}/agent1.txt`);
+      await eventually("agent1.txt on agent 1's bookmark", () =>
+        remoteText(mesa, repoName, "agent1.txt", "agents/agents-sandbox-1"),
+      );
+      const drift = await project.stack.preview({ color: "never", refresh: true });
+      expect(drift.changeSummary, "nor in a drift preview").toEqual({ same: 7 });
+    },
+  );
 
-  it("updates metadata in place", async () => {
+  step("updates metadata in place", async () => {
     project.writeProgram(program({ metadata: { team: "platform" } }));
     const result = await up();
     expect(result.summary.resourceChanges).toMatchObject({ update: 3, same: 4 });
@@ -233,73 +218,88 @@ describe("AgentEnvironment through the real engine", () => {
     for (const s of await liveSandboxes()) expect(s.metadata.team).toBe("platform");
   });
 
-  it("refresh sees a killed sandbox as gone, a paused one as drift (still paused) and a stopped mount as drift; up repairs", async () => {
-    const [killed, paused, stopped] = firstIds;
-    await Sandbox.killById(killed, conn());
-    await (await Sandbox.connect(paused, conn())).pause();
-    await run(stopped, 'kill -TERM "$(cat /home/user/.local/state/mesa/run/mesa.pid)"; sleep 1');
+  step(
+    "refresh sees a killed sandbox as gone, a paused one as drift (still paused) and a stopped mount as drift; up repairs",
+    async () => {
+      const [killed, paused, stopped] = firstIds;
+      await Sandbox.killById(killed, conn());
+      await (await Sandbox.connect(paused, conn())).pause();
+      await run(stopped, 'kill -TERM "$(cat /home/user/.local/state/mesa/run/mesa.pid)"; sleep 1');
 
-    const refresh = await project.stack.refresh({ color: "never" });
-    expect(refresh.summary.result, refresh.stderr).toBe("succeeded");
-    expect(await sandboxState(0), "the killed sandbox left the state").toBeUndefined();
-    expect(await sandboxState(1), "a paused sandbox's mount cannot be checked").toMatchObject({
-      status: "paused",
-      mounted: false,
-    });
-    expect((await sandboxState(2))?.mounted).toBe(false);
-    expect(
-      (await liveSandboxes()).find((s) => s.id === paused)?.status,
-      "refresh did not resume the paused sandbox",
-    ).toBe("paused");
+      const refresh = await project.stack.refresh({ color: "never" });
+      expect(refresh.summary.result, refresh.stderr).toBe("succeeded");
+      expect(await sandboxState(0), "the killed sandbox left the state").toBeUndefined();
+      expect(await sandboxState(1), "a paused sandbox's mount cannot be checked").toMatchObject({
+        status: "paused",
+        mounted: false,
+      });
+      expect((await sandboxState(2))?.mounted).toBe(false);
+      expect(
+        (await liveSandboxes()).find((s) => s.id === paused)?.status,
+        "refresh did not resume the paused sandbox",
+      ).toBe("paused");
 
-    const result = await up();
-    expect(
-      result.summary.resourceChanges,
-      "up recreates the killed one, checks the paused one's mount and remounts the stopped one",
-    ).toMatchObject({ create: 1, update: 2 });
-    const boxes = await sandboxesOf();
-    expect(
-      (await run(boxes[0].sandboxId, `cat ${boxes[0].mountPath}/agent0.txt`)).stdout,
-      "the new sandbox continues agent 0's bookmark",
-    ).toBe("work of agent 0\n");
-    expect(
-      await sandboxState(1),
-      "up resumed the paused sandbox; its mount survived the pause",
-    ).toMatchObject({ status: "active", mounted: true });
-    expect((await sandboxState(2))?.mounted).toBe(true);
-    firstIds = boxes.map((b) => b.sandboxId);
-  });
+      const result = await up();
+      expect(
+        result.summary.resourceChanges,
+        "up recreates the killed one, checks the paused one's mount and remounts the stopped one",
+      ).toMatchObject({ create: 1, update: 2 });
+      const boxes = await sandboxesOf();
+      expect(
+        (await run(boxes[0].sandboxId, `cat ${boxes[0].mountPath}/agent0.txt`)).stdout,
+        "the new sandbox continues agent 0's bookmark",
+      ).toBe("work of agent 0\n");
+      expect(
+        await sandboxState(1),
+        "up resumed the paused sandbox; its mount survived the pause",
+      ).toMatchObject({ status: "active", mounted: true });
+      expect((await sandboxState(2))?.mounted).toBe(true);
+      firstIds = boxes.map((b) => b.sandboxId);
+    },
+  );
 
-  it("renews a token near its expiry and remounts", async () => {
-    project.writeProgram(program({ metadata: { team: "platform" }, ttl: 20 }));
+  step("renews a token near its expiry and remounts", async () => {
+    project.writeProgram(program({ metadata: { team: "platform" }, ttl: TOKEN_TTL_SECONDS }));
     await up();
     const before = (await sandboxState(0))!.tokenExpiresAt as string;
-    await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(before) - Date.now() - 1500)));
-    const preview = await project.stack.preview({ color: "never" });
-    expect(preview.changeSummary, "renewal is planned as an update").toMatchObject({ update: 3 });
-    await up();
+    const fresh = await project.stack.preview({ color: "never" });
+    expect(fresh.changeSummary, "a fresh token is not renewed").toEqual({ same: 7 });
+    // The providers' clock moved to 30 s before the token's expiry, inside the last 10 % of its
+    // lifetime, instead of waiting for it.
+    const offset = Math.ceil((Date.parse(before) - Date.now()) / 1000) - 30;
+    project.setEnv(CLOCK_OFFSET_VARIABLE, String(offset));
+    try {
+      const preview = await project.stack.preview({ color: "never" });
+      expect(preview.changeSummary, "renewal is planned as an update").toMatchObject({ update: 3 });
+      await up();
+    } finally {
+      project.setEnv(CLOCK_OFFSET_VARIABLE, undefined);
+    }
     const after = (await sandboxState(0))!.tokenExpiresAt as string;
     expect(Date.parse(after), "a new token was signed").toBeGreaterThan(Date.parse(before));
     expect((await sandboxState(0))!.mounted).toBe(true);
   });
 
-  it("replaces the sandboxes when the template changes, keeping the work on their bookmarks", async () => {
-    project.writeProgram(program({ metadata: { team: "platform" }, version: "v2" }));
-    const result = await up();
-    expect(result.summary.resourceChanges).toMatchObject({ replace: 4 });
-    const boxes = await sandboxesOf();
-    for (const id of boxes.map((b) => b.sandboxId))
-      expect(firstIds, "new sandboxes").not.toContain(id);
-    expect((await run(boxes[0].sandboxId, "cat /etc/agent-version")).stdout.trim()).toBe("v2");
-    expect((await run(boxes[0].sandboxId, `cat ${boxes[0].mountPath}/agent0.txt`)).stdout).toBe(
-      "work of agent 0\n",
-    );
-    expect((await liveSandboxes()).map((s) => s.id).sort(), "the old sandboxes are gone").toEqual(
-      boxes.map((b) => b.sandboxId).sort(),
-    );
-  });
+  step(
+    "replaces the sandboxes when the template changes, keeping the work on their bookmarks",
+    async () => {
+      project.writeProgram(program({ metadata: { team: "platform" }, version: "v2" }));
+      const result = await up();
+      expect(result.summary.resourceChanges).toMatchObject({ replace: 4 });
+      const boxes = await sandboxesOf();
+      for (const id of boxes.map((b) => b.sandboxId))
+        expect(firstIds, "new sandboxes").not.toContain(id);
+      expect((await run(boxes[0].sandboxId, "cat /etc/agent-version")).stdout.trim()).toBe("v2");
+      expect((await run(boxes[0].sandboxId, `cat ${boxes[0].mountPath}/agent0.txt`)).stdout).toBe(
+        "work of agent 0\n",
+      );
+      expect((await liveSandboxes()).map((s) => s.id).sort(), "the old sandboxes are gone").toEqual(
+        boxes.map((b) => b.sandboxId).sort(),
+      );
+    },
+  );
 
-  it("converges after an up killed mid-create, with nothing orphaned", async () => {
+  step("converges after an up killed mid-create, with nothing orphaned", async () => {
     project.writeProgram(program({ metadata: { team: "platform" }, version: "v2", count: 4 }));
     const child = project.spawnPulumi(["up", "--yes", "--skip-preview"]);
     await eventually(
@@ -321,28 +321,33 @@ describe("AgentEnvironment through the real engine", () => {
     expect((await liveSandboxes()).length, "no orphans").toBe(4);
   });
 
-  it("destroys everything but the repo and its bookmarks; the state holds no key or token in plaintext", async () => {
-    // exportStack() decrypts secrets: the keys and tokens must not be stored even encrypted.
-    const exported = JSON.stringify(await project.stack.exportStack());
-    const jwt = /eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\./;
-    for (const secret of [mesaServer.apiKey, ss.apiKey, jwt]) {
-      expect(
-        typeof secret === "string" ? exported.includes(secret) : secret.test(exported),
-        `${secret} in stack export`,
-      ).toBe(false);
-      expect(project.stateFilesContaining(secret), `state files containing ${secret}`).toEqual([]);
-    }
-    const result = await project.stack.destroy({ color: "never" });
-    expect(result.summary.result, result.stderr).toBe("succeeded");
-    expect(await liveSandboxes(), "nothing left running").toEqual([]);
-    for (let i = 0; i < 4; i++) {
-      await expect(
-        mesa.bookmarks.get({ repo: repoName, bookmark: `agents/agents-sandbox-${i}` }),
-        `bookmark of sandbox ${i} kept`,
-      ).resolves.toBeDefined();
-    }
-    expect(await remoteText(mesa, repoName, "agent0.txt", "agents/agents-sandbox-0")).toBe(
-      "work of agent 0\n",
-    );
-  });
+  step(
+    "destroys everything but the repo and its bookmarks; the state holds no key or token in plaintext",
+    async () => {
+      // exportStack() decrypts secrets: the keys and tokens must not be stored even encrypted.
+      const exported = JSON.stringify(await project.stack.exportStack());
+      const jwt = /eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\./;
+      for (const secret of [backends.mesa.apiKey, backends.superserve.apiKey, jwt]) {
+        expect(
+          typeof secret === "string" ? exported.includes(secret) : secret.test(exported),
+          `${secret} in stack export`,
+        ).toBe(false);
+        expect(project.stateFilesContaining(secret), `state files containing ${secret}`).toEqual(
+          [],
+        );
+      }
+      const result = await project.stack.destroy({ color: "never" });
+      expect(result.summary.result, result.stderr).toBe("succeeded");
+      expect(await liveSandboxes(), "nothing left running").toEqual([]);
+      for (let i = 0; i < 4; i++) {
+        await expect(
+          mesa.bookmarks.get({ repo: repoName, bookmark: `agents/agents-sandbox-${i}` }),
+          `bookmark of sandbox ${i} kept`,
+        ).resolves.toBeDefined();
+      }
+      expect(await remoteText(mesa, repoName, "agent0.txt", "agents/agents-sandbox-0")).toBe(
+        "work of agent 0\n",
+      );
+    },
+  );
 });

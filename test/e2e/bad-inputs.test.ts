@@ -9,35 +9,26 @@ import type { Mesa } from "@mesadev/sdk" with { "resolution-mode": "import" };
 import { Sandbox, Template } from "@superserve/sdk";
 import { teamTemplates } from "../helpers/templates";
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startLocalMesa, type LocalMesa } from "../../local/mesa";
-import { startLocalSuperserve, type LocalSuperserve } from "../../local/superserve";
+import { startLocalBackends, type LocalBackends } from "../helpers/local-backends";
 import { commitOnBookmark } from "../helpers/mesa-repos";
-import { localBackendEnv } from "../helpers/credentials";
+import { uniqueName } from "../helpers/names";
 import { createTempProject, type TempProject } from "../helpers/pulumi";
+import { dependentSteps } from "../helpers/steps";
 
 /** Planted in every secret-bearing input; also a valid repo name, for the marked-secret name. */
 const CANARY = `canary-${randomUUID().slice(0, 12)}`;
-const fixtureRepo = `fixture-${randomUUID().slice(0, 6)}`;
-const fixtureTemplate = `fixture-${randomUUID().slice(0, 6)}`;
+const fixtureRepo = uniqueName("fixture");
+const fixtureTemplate = uniqueName("fixture");
 
-let mesaServer: LocalMesa;
-let ss: LocalSuperserve;
+let backends: LocalBackends;
 let mesa: Mesa;
 let project: TempProject;
-const dirs: string[] = [];
-const conn = () => ({ apiKey: ss.apiKey, baseUrl: ss.url });
+const conn = () => backends.conn();
 
 beforeAll(async () => {
-  mesaServer = await startLocalMesa({ port: 0 });
-  const dataDir = mkdtempSync(join(tmpdir(), "psm-e2e-ss-"));
-  dirs.push(dataDir);
-  ss = await startLocalSuperserve({ port: 0, dataDir });
-  const sdk = await import("@mesadev/sdk");
-  mesa = new sdk.Mesa({ apiKey: mesaServer.apiKey, apiUrl: mesaServer.url, org: mesaServer.org });
+  backends = await startLocalBackends();
+  mesa = backends.mesaClient;
   await mesa.repos.create({ name: fixtureRepo });
   const template = await Template.create({
     ...conn(),
@@ -47,18 +38,16 @@ beforeAll(async () => {
   });
   await template.waitUntilReady({ pollIntervalMs: 100 });
   project = await createTempProject({
-    name: `bad-${randomUUID().slice(0, 6)}`,
+    name: uniqueName("bad"),
     program: "export {};\n",
     config: { canary: { value: CANARY, secret: true } },
-    env: localBackendEnv(mesaServer, ss),
+    env: backends.env(),
   });
 });
 
 afterAll(async () => {
   await project?.dispose().catch(() => undefined);
-  await ss?.stop();
-  await mesaServer?.stop();
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  await backends?.close();
 });
 
 /** A program whose `body` sees `canary` (the secret config value) and the package's classes. */
@@ -187,8 +176,9 @@ describe("destroy keeps the agents' work unless forceDestroy", () => {
 });
 export const name = repo.name;`);
   const outputs: string[] = [];
+  const step = dependentSteps();
 
-  it("refuses to destroy a repo whose fork holds work, naming the fork", async () => {
+  step("refuses to destroy a repo whose fork holds work, naming the fork", async () => {
     project.writeProgram(repoProgram(false));
     const up = await pulumi(["up", "--yes", "--skip-preview"]);
     outputs.push(up.output);
@@ -207,21 +197,24 @@ export const name = repo.name;`);
     expect((await mesa.repos.get({ repo: name })).name, "the repo is kept").toBe(name);
   });
 
-  it("with forceDestroy: true (an in-place update) destroy deletes it; no output printed the secret", async () => {
-    const name = (await project.stack.outputs()).name.value as string;
-    project.writeProgram(repoProgram(true));
-    const up = await project.stack.up({ color: "never" });
-    outputs.push(up.stdout, up.stderr);
-    expect(up.summary.resourceChanges, "an in-place update").toMatchObject({ update: 1 });
-    const destroy = await pulumi(["destroy", "--yes", "--skip-preview"]);
-    outputs.push(destroy.output);
-    expect(destroy.code, destroy.output).toBe(0);
-    await expect(mesa.repos.get({ repo: name })).rejects.toMatchObject({ status: 404 });
-    for (const output of outputs)
-      expect(output.includes(CANARY), `the canary in:\n${output}`).toBe(false);
-    expect(
-      project.stateFilesContaining(CANARY),
-      "state files with the canary in plaintext",
-    ).toEqual([]);
-  });
+  step(
+    "with forceDestroy: true (an in-place update) destroy deletes it; no output printed the secret",
+    async () => {
+      const name = (await project.stack.outputs()).name.value as string;
+      project.writeProgram(repoProgram(true));
+      const up = await project.stack.up({ color: "never" });
+      outputs.push(up.stdout, up.stderr);
+      expect(up.summary.resourceChanges, "an in-place update").toMatchObject({ update: 1 });
+      const destroy = await pulumi(["destroy", "--yes", "--skip-preview"]);
+      outputs.push(destroy.output);
+      expect(destroy.code, destroy.output).toBe(0);
+      await expect(mesa.repos.get({ repo: name })).rejects.toMatchObject({ status: 404 });
+      for (const output of outputs)
+        expect(output.includes(CANARY), `the canary in:\n${output}`).toBe(false);
+      expect(
+        project.stateFilesContaining(CANARY),
+        "state files with the canary in plaintext",
+      ).toEqual([]);
+    },
+  );
 });

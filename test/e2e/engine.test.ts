@@ -5,8 +5,9 @@
  */
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect } from "vitest";
 import { createTempProject, type TempProject } from "../helpers/pulumi";
+import { dependentSteps } from "../helpers/steps";
 
 /** A program with a tiny dynamic resource of our own that owns one file. */
 function fileProgram(path: string, content: string): string {
@@ -53,6 +54,7 @@ export const content = file.content;
 }
 
 describe("the real Pulumi engine", () => {
+  const step = dependentSteps();
   let project: TempProject;
   let target: string;
 
@@ -63,7 +65,7 @@ describe("the real Pulumi engine", () => {
   });
   afterAll(async () => project?.dispose());
 
-  it("creates the resource on the first up", async () => {
+  step("creates the resource on the first up", async () => {
     const result = await project.stack.up({ color: "never" });
     expect(result.summary.result, result.stderr).toBe("succeeded");
     expect(result.summary.resourceChanges?.create, "stack + DemoFile created").toBe(2);
@@ -71,25 +73,25 @@ describe("the real Pulumi engine", () => {
     expect(result.outputs.content?.value).toBe("hello");
   });
 
-  it("reports no changes on a second up", async () => {
+  step("reports no changes on a second up", async () => {
     const result = await project.stack.up({ color: "never" });
     expect(result.summary.resourceChanges).toEqual({ same: 2 });
   });
 
-  it("shows the readable type token in the state", async () => {
+  step("shows the readable type token in the state", async () => {
     const state = await project.stack.exportStack();
     const types = state.deployment.resources.map((r: { type: string }) => r.type);
     expect(types).toContain("pulumi-nodejs:dynamic/demo:DemoFile");
   });
 
-  it("updates in place when an input changes", async () => {
+  step("updates in place when an input changes", async () => {
     project.writeProgram(fileProgram(target, "hello again"));
     const result = await project.stack.up({ color: "never" });
     expect(result.summary.resourceChanges).toEqual({ same: 1, update: 1 });
     expect(readFileSync(target, "utf8")).toBe("hello again");
   });
 
-  it("shows out-of-band deletion as drift in preview --refresh", async () => {
+  step("shows out-of-band deletion as drift in preview --refresh", async () => {
     rmSync(target);
     const preview = await project.stack.preview({ refresh: true, color: "never", diff: true });
     expect(preview.changeSummary, preview.stdout).toMatchObject({ create: 1 });
@@ -98,7 +100,7 @@ describe("the real Pulumi engine", () => {
     writeFileSync(target, "hello again");
   });
 
-  it("destroys what it created", async () => {
+  step("destroys what it created", async () => {
     const result = await project.stack.destroy({ color: "never" });
     expect(result.summary.resourceChanges).toEqual({ delete: 2 });
     expect(existsSync(target)).toBe(false);

@@ -1,9 +1,11 @@
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect } from "vitest";
 import type { Mesa } from "@mesadev/sdk" with { "resolution-mode": "import" };
 import { startLocalMesa, type LocalMesa } from "../../local/mesa";
 import { eventually } from "../helpers/eventually";
 import { createTempProject, type TempProject } from "../helpers/pulumi";
+import { credentialVariables } from "../helpers/credentials";
+import { dependentSteps } from "../helpers/steps";
 
 let mesa: LocalMesa;
 let client: Mesa;
@@ -55,7 +57,7 @@ beforeAll(async () => {
   project = await createTempProject({
     name: `mesa-${suffix}`,
     program: program(`{ tags: { team: "agents" } }`),
-    env: { MESA_API_KEY: mesa.apiKey, MESA_API_URL: mesa.url },
+    env: credentialVariables({ mesa }),
   });
 });
 
@@ -66,22 +68,26 @@ afterAll(async () => {
 });
 
 describe("MesaRepo through the real engine", () => {
-  it("shows a readable type in preview, creates on up, and a second up changes nothing", async () => {
-    const preview = await project.stack.preview({ color: "never" });
-    expect(preview.stdout).toContain("pulumi-nodejs:dynamic/superserve-mesa:MesaRepo");
-    const up = await project.stack.up({ color: "never" });
-    const name = up.outputs.name.value;
-    expect(name).toMatch(/^workspace-[0-9a-f]{7}$/);
-    expect(up.outputs.org.value).toBe(mesa.org);
-    expect((await repoNamed(name))?.tags).toMatchObject({
-      team: "agents",
-      "pulumi-urn": expect.stringContaining("::workspace"),
-    });
-    const again = await project.stack.up({ color: "never" });
-    expect(again.summary.resourceChanges, "no-op up").toEqual({ same: 2 });
-  });
+  const step = dependentSteps();
+  step(
+    "shows a readable type in preview, creates on up, and a second up changes nothing",
+    async () => {
+      const preview = await project.stack.preview({ color: "never" });
+      expect(preview.stdout).toContain("pulumi-nodejs:dynamic/superserve-mesa:MesaRepo");
+      const up = await project.stack.up({ color: "never" });
+      const name = up.outputs.name.value;
+      expect(name).toMatch(/^workspace-[0-9a-f]{7}$/);
+      expect(up.outputs.org.value).toBe(mesa.org);
+      expect((await repoNamed(name))?.tags).toMatchObject({
+        team: "agents",
+        "pulumi-urn": expect.stringContaining("::workspace"),
+      });
+      const again = await project.stack.up({ color: "never" });
+      expect(again.summary.resourceChanges, "no-op up").toEqual({ same: 2 });
+    },
+  );
 
-  it("updates tags in place, keeping the repo", async () => {
+  step("updates tags in place, keeping the repo", async () => {
     const before = await stackRepo();
     project.writeProgram(program(`{ tags: { team: "platform" } }`));
     const up = await project.stack.up({ color: "never" });
@@ -90,17 +96,20 @@ describe("MesaRepo through the real engine", () => {
     expect((await repoNamed(before.name))?.tags).toMatchObject({ team: "platform" });
   });
 
-  it("refresh shows out-of-band edits, and the next up restores the program's values", async () => {
-    const { name } = await stackRepo();
-    await client.repos.update({ repo: name, tags: { team: "hacked" } });
-    const refresh = await project.stack.refresh({ color: "never" });
-    expect(refresh.summary.resourceChanges).toMatchObject({ update: 1 });
-    const up = await project.stack.up({ color: "never" });
-    expect(up.summary.resourceChanges).toMatchObject({ update: 1 });
-    expect((await repoNamed(name))?.tags).toMatchObject({ team: "platform" });
-  });
+  step(
+    "refresh shows out-of-band edits, and the next up restores the program's values",
+    async () => {
+      const { name } = await stackRepo();
+      await client.repos.update({ repo: name, tags: { team: "hacked" } });
+      const refresh = await project.stack.refresh({ color: "never" });
+      expect(refresh.summary.resourceChanges).toMatchObject({ update: 1 });
+      const up = await project.stack.up({ color: "never" });
+      expect(up.summary.resourceChanges).toMatchObject({ update: 1 });
+      expect((await repoNamed(name))?.tags).toMatchObject({ team: "platform" });
+    },
+  );
 
-  it("refresh drops a repo deleted out of band, and up creates it again", async () => {
+  step("refresh drops a repo deleted out of band, and up creates it again", async () => {
     await client.repos.delete({ repo: (await stackRepo()).name });
     const refresh = await project.stack.refresh({ color: "never" });
     expect(refresh.summary.resourceChanges).toMatchObject({ delete: 1 });
@@ -109,7 +118,7 @@ describe("MesaRepo through the real engine", () => {
     expect((await repoNamed(up.outputs.name.value))?.tags).toMatchObject({ team: "platform" });
   });
 
-  it("adopts an existing repo", async () => {
+  step("adopts an existing repo", async () => {
     const replaced = (await stackRepo()).name;
     const existing = `legacy-${suffix}`;
     await client.repos.create({ name: existing, tags: { origin: "manual" } });
@@ -124,7 +133,7 @@ describe("MesaRepo through the real engine", () => {
     expect(await repoNamed(replaced), "the replaced repo was deleted").toBeUndefined();
   });
 
-  it("an up killed mid-create converges on the next up without orphans", async () => {
+  step("an up killed mid-create converges on the next up without orphans", async () => {
     project.writeProgram(
       program(`{ tags: { team: "platform" } }`).replace('"workspace"', '"interrupted"'),
     );
@@ -175,7 +184,7 @@ describe("MesaRepo through the real engine", () => {
     ).toEqual([name]);
   });
 
-  it("keeps API keys out of the state and the serialized provider small", async () => {
+  step("keeps API keys out of the state and the serialized provider small", async () => {
     const exported = JSON.stringify(await project.stack.exportStack());
     expect(exported).not.toContain(mesa.apiKey);
     const providers = [...exported.matchAll(/"__provider":"((?:[^"\\]|\\.)*)"/g)].map((m) => m[1]);
@@ -185,7 +194,7 @@ describe("MesaRepo through the real engine", () => {
     expect(project.stateFilesContaining(mesa.apiKey), "state files with the API key").toEqual([]);
   });
 
-  it("destroy deletes the repos", async () => {
+  step("destroy deletes the repos", async () => {
     await project.stack.destroy({ color: "never" });
     expect(await reposTaggedWith("::interrupted")).toEqual([]);
     expect(await reposTaggedWith("::workspace")).toEqual([]);

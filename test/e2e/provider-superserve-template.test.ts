@@ -8,11 +8,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect } from "vitest";
 import { startLocalSuperserve, type LocalSuperserve } from "../../local/superserve";
 import { superserveSdk } from "../../provider/clients";
 import { eventually } from "../helpers/eventually";
 import { createTempProject, type TempProject } from "../helpers/pulumi";
+import { dependentSteps } from "../helpers/steps";
 
 let server: LocalSuperserve;
 let project: TempProject;
@@ -65,9 +66,10 @@ afterAll(async () => {
 });
 
 describe("SuperserveTemplate through the real engine", () => {
+  const step = dependentSteps();
   let firstName = "";
 
-  it("up waits for the build and shows its progress; a second up changes nothing", async () => {
+  step("up waits for the build and shows its progress; a second up changes nothing", async () => {
     const preview = await project.stack.preview({ color: "never" });
     expect(preview.stdout, "readable type in preview").toContain(TYPE);
     const up = await project.stack.up({ color: "never" });
@@ -91,29 +93,32 @@ describe("SuperserveTemplate through the real engine", () => {
     expect(again.summary.resourceChanges, "no-op up").toEqual({ same: 2 });
   });
 
-  it("a build input change replaces the template, creating the new one before deleting the old", async () => {
-    project.writeProgram(program("agent-base", ["echo hello-from-build", "echo second-step"]));
-    const ops: string[] = [];
-    const onEvent = (e: EngineEvent) => {
-      const meta = e.resourcePreEvent?.metadata;
-      if (meta?.type === TYPE) ops.push(meta.op);
-    };
-    const up = await project.stack.up({ color: "never", onEvent });
-    expect(up.summary.resourceChanges).toMatchObject({ replace: 1 });
-    const secondName = up.outputs.name.value;
-    expect(secondName, "a new autoname for the new build").not.toBe(firstName);
-    expect(
-      ops.indexOf("create-replacement"),
-      `create before delete, got ${ops.join(", ")}`,
-    ).toBeGreaterThanOrEqual(0);
-    expect(ops.indexOf("create-replacement")).toBeLessThan(ops.indexOf("delete-replaced"));
-    expect(await namesStartingWith("agent-base-"), "only the new template is left").toEqual([
-      secondName,
-    ]);
-    firstName = secondName;
-  });
+  step(
+    "a build input change replaces the template, creating the new one before deleting the old",
+    async () => {
+      project.writeProgram(program("agent-base", ["echo hello-from-build", "echo second-step"]));
+      const ops: string[] = [];
+      const onEvent = (e: EngineEvent) => {
+        const meta = e.resourcePreEvent?.metadata;
+        if (meta?.type === TYPE) ops.push(meta.op);
+      };
+      const up = await project.stack.up({ color: "never", onEvent });
+      expect(up.summary.resourceChanges).toMatchObject({ replace: 1 });
+      const secondName = up.outputs.name.value;
+      expect(secondName, "a new autoname for the new build").not.toBe(firstName);
+      expect(
+        ops.indexOf("create-replacement"),
+        `create before delete, got ${ops.join(", ")}`,
+      ).toBeGreaterThanOrEqual(0);
+      expect(ops.indexOf("create-replacement")).toBeLessThan(ops.indexOf("delete-replaced"));
+      expect(await namesStartingWith("agent-base-"), "only the new template is left").toEqual([
+        secondName,
+      ]);
+      firstName = secondName;
+    },
+  );
 
-  it("refresh drops a template deleted out of band, and up builds it again", async () => {
+  step("refresh drops a template deleted out of band, and up builds it again", async () => {
     const [live] = (await templates()).filter((t) => t.name === firstName);
     await superserveSdk().Template.deleteById(live.id, conn());
     const refresh = await project.stack.refresh({ color: "never" });
@@ -125,25 +130,28 @@ describe("SuperserveTemplate through the real engine", () => {
     expect(await namesStartingWith("agent-base-")).toEqual([up.outputs.name.value]);
   });
 
-  it("a failed build fails up with the vendor code and log tail, and leaves no template", async () => {
-    const before = (await templates()).map((t) => t.name).sort();
-    project.writeProgram(program("agent-base", ["echo failing-step-output", "exit 3"]));
-    const err: unknown = await project.stack.up({ color: "never" }).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(err, "up must fail").toBeInstanceOf(Error);
-    const text = String(err);
-    expect(text).toContain("failed to build (step_failed)");
-    expect(text).toContain("Last build log lines");
-    expect(text).toContain("failing-step-output");
-    expect((await templates()).map((t) => t.name).sort(), "no orphaned template").toEqual(before);
-    project.writeProgram(program("agent-base", ["echo hello-from-build", "echo second-step"]));
-    const up = await project.stack.up({ color: "never" });
-    expect(up.summary.resourceChanges, "the old template was kept").toEqual({ same: 2 });
-  });
+  step(
+    "a failed build fails up with the vendor code and log tail, and leaves no template",
+    async () => {
+      const before = (await templates()).map((t) => t.name).sort();
+      project.writeProgram(program("agent-base", ["echo failing-step-output", "exit 3"]));
+      const err: unknown = await project.stack.up({ color: "never" }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err, "up must fail").toBeInstanceOf(Error);
+      const text = String(err);
+      expect(text).toContain("failed to build (step_failed)");
+      expect(text).toContain("Last build log lines");
+      expect(text).toContain("failing-step-output");
+      expect((await templates()).map((t) => t.name).sort(), "no orphaned template").toEqual(before);
+      project.writeProgram(program("agent-base", ["echo hello-from-build", "echo second-step"]));
+      const up = await project.stack.up({ color: "never" });
+      expect(up.summary.resourceChanges, "the old template was kept").toEqual({ same: 2 });
+    },
+  );
 
-  it("an up killed mid-build converges on the next up with exactly one template", async () => {
+  step("an up killed mid-build converges on the next up with exactly one template", async () => {
     project.writeProgram(
       program("agent-base", ["echo hello-from-build", "echo second-step"]) +
         program("interrupted", ["echo started", "sleep 6", "echo finished"])
@@ -176,7 +184,7 @@ describe("SuperserveTemplate through the real engine", () => {
     expect(up.stdout).toContain("created by an earlier interrupted attempt");
   });
 
-  it("keeps the Superserve API key out of the state in plaintext", async () => {
+  step("keeps the Superserve API key out of the state in plaintext", async () => {
     // The Automation API's exportStack() decrypts secrets (--show-secrets); the CLI's plain export does not.
     const exported = await project.runPulumi(["stack", "export"]);
     expect(exported).toContain(TYPE);
@@ -188,7 +196,7 @@ describe("SuperserveTemplate through the real engine", () => {
     expect(project.stateFilesContaining(server.apiKey), "state files with the API key").toEqual([]);
   });
 
-  it("destroy deletes the templates, and no engine process outlives the runs", async () => {
+  step("destroy deletes the templates, and no engine process outlives the runs", async () => {
     await project.stack.destroy({ color: "never" });
     expect(await namesStartingWith("agent-base-")).toEqual([]);
     expect(await namesStartingWith("interrupted-")).toEqual([]);

@@ -15,7 +15,7 @@ import { startLocalMesa, type LocalMesa } from "../../local/mesa";
 import { startLocalSuperserve, type LocalSuperserve } from "../../local/superserve";
 import { superserveSdk } from "../../provider/clients";
 import { READ_BY_ID_SINCE, versionAtLeast } from "../../provider/dynamic";
-import { localBackendEnv } from "../helpers/credentials";
+import { credentialVariables } from "../helpers/credentials";
 import { createTempProject, sdkVersion, type TempProject } from "../helpers/pulumi";
 
 const suffix = randomUUID().slice(0, 6);
@@ -70,7 +70,7 @@ beforeAll(async () => {
   project = await createTempProject({
     name: `get-${suffix}`,
     program: program({ repo: made.repoId, template: made.templateId, sandbox: made.sandboxId }),
-    env: localBackendEnv(mesaServer, ss),
+    env: credentialVariables({ mesa: mesaServer, superserve: ss }),
   });
 });
 

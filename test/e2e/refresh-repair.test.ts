@@ -3,46 +3,24 @@
  * backends run as a user runs them (`npm run local -- start|stop`, found by the providers through
  * their endpoints file): a mount daemon killed inside a sandbox, and a stop/start of the local
  * backends, are repaired by a plain `pulumi up --refresh` (an edit in the mount then reaches
- * Mesa); `pulumi preview --refresh` does not resume a paused sandbox.
+ * Mesa); `pulumi preview --refresh` does not resume a paused sandbox. The backends bind port 0 at
+ * every start (new ports after the restart): the test reads them back from what `start` prints,
+ * the providers from the endpoints file.
  */
-import type { Mesa } from "@mesadev/sdk" with { "resolution-mode": "import" };
 import { Sandbox } from "@superserve/sdk";
-import { execFile } from "node:child_process";
-import { randomUUID } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { promisify } from "node:util";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { routeDataPlaneTo } from "../../provider/data-plane";
-import { readLocalEndpoints, type LocalEndpoints } from "../../provider/local-endpoints";
-import { withoutCredentials } from "../helpers/credentials";
+import { afterAll, beforeAll, describe, expect } from "vitest";
 import { eventually } from "../helpers/eventually";
-import { freePort } from "../helpers/free-port";
+import { localCommand, type LocalCommand } from "../helpers/local-command";
 import { remoteText } from "../helpers/mesa-repos";
-import { createTempProject, repoRoot, type TempProject } from "../helpers/pulumi";
+import { uniqueName } from "../helpers/names";
+import { createTempProject, type TempProject } from "../helpers/pulumi";
+import { dependentSteps } from "../helpers/steps";
 
-const repoName = `repair-${randomUUID().slice(0, 6)}`;
-let localDir: string;
-let localEnv: NodeJS.ProcessEnv;
-let endpoints: LocalEndpoints;
-let mesa: Mesa;
+const repoName = uniqueName("repair");
+let local: LocalCommand;
 let project: TempProject;
 
-const conn = () => ({ apiKey: endpoints.superserve.apiKey, baseUrl: endpoints.superserve.url });
-
-/** `npm run local -- <command>`, as the README documents it. */
-async function local(command: "start" | "stop"): Promise<void> {
-  await promisify(execFile)(
-    process.execPath,
-    [join(repoRoot, "local", "dist", "cli.js"), command],
-    { env: localEnv, timeout: 180_000 },
-  );
-  if (command === "start") {
-    endpoints = readLocalEndpoints(localDir)!;
-    routeDataPlaneTo(endpoints.superserve.url);
-  }
-}
+const conn = () => local.conn();
 
 type SandboxOut = { name: string; sandboxId: string; bookmark: string; mountPath: string };
 
@@ -72,13 +50,13 @@ async function upWithRefresh() {
 
 /** Write a file in the sandbox's mount and wait for it on the sandbox's bookmark in Mesa. */
 async function editReachesMesa(box: SandboxOut, text: string): Promise<void> {
-  const file = `edit-${randomUUID().slice(0, 6)}.txt`;
+  const file = `${uniqueName("edit")}.txt`;
   const write = await run(box.sandboxId, `echo ${JSON.stringify(text)} > ${box.mountPath}/${file}`);
   expect(write.exitCode, write.stderr).toBe(0);
   expect(
     await eventually(
       `${file} on ${box.bookmark}`,
-      () => remoteText(mesa, repoName, file, box.bookmark),
+      () => remoteText(local.mesaClient, repoName, file, box.bookmark),
       20_000,
       250,
     ),
@@ -86,22 +64,10 @@ async function editReachesMesa(box: SandboxOut, text: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  localDir = mkdtempSync(join(tmpdir(), "psm-repair-local-"));
-  localEnv = {
-    ...withoutCredentials(process.env),
-    PSM_LOCAL_DIR: localDir,
-    PSM_MESA_PORT: String(await freePort()),
-    PSM_SUPERSERVE_PORT: String(await freePort()),
-  };
-  await local("start");
-  const sdk = await import("@mesadev/sdk");
-  mesa = new sdk.Mesa({
-    apiKey: endpoints.mesa.apiKey,
-    apiUrl: endpoints.mesa.url,
-    org: endpoints.mesa.org,
-  });
+  local = localCommand("psm-repair-local-");
+  await local.start();
   project = await createTempProject({
-    name: `repair-${randomUUID().slice(0, 6)}`,
+    name: uniqueName("repair"),
     program: `import { AgentEnvironment } from "pulumi-superserve-mesa";
 
 const env = new AgentEnvironment("agents", {
@@ -113,7 +79,7 @@ const env = new AgentEnvironment("agents", {
 });
 export const sandboxes = env.sandboxes;
 `,
-    env: { PSM_LOCAL_DIR: localDir },
+    env: { PSM_LOCAL_DIR: local.dir },
   });
 }, 300_000);
 
@@ -121,15 +87,15 @@ afterAll(async () => {
   try {
     await project?.dispose();
   } finally {
-    await local("stop").catch(() => undefined);
-    rmSync(localDir, { recursive: true, force: true });
+    await local?.close();
   }
 }, 300_000);
 
 describe("pulumi up --refresh repairs dead mounts", () => {
+  const step = dependentSteps();
   let boxes: SandboxOut[] = [];
 
-  it("deploys two mounted sandboxes", async () => {
+  step("deploys two mounted sandboxes", async () => {
     await upWithRefresh();
     boxes = await sandboxesOf();
     expect(boxes).toHaveLength(2);
@@ -137,7 +103,7 @@ describe("pulumi up --refresh repairs dead mounts", () => {
       expect((await stateOf(box.sandboxId))?.mounted, `${box.name} mounted`).toBe(true);
   });
 
-  it("remounts a sandbox whose mount daemon was killed", async () => {
+  step("remounts a sandbox whose mount daemon was killed", async () => {
     const [box] = boxes;
     await run(box.sandboxId, 'kill -KILL "$(cat /home/user/.local/state/mesa/run/mesa.pid)"');
     const result = await upWithRefresh();
@@ -148,7 +114,7 @@ describe("pulumi up --refresh repairs dead mounts", () => {
     await editReachesMesa(box, "after the daemon died");
   });
 
-  it("pulumi preview --refresh does not resume a paused sandbox", async () => {
+  step("pulumi preview --refresh does not resume a paused sandbox", async () => {
     const box = boxes[1];
     await (await Sandbox.connect(box.sandboxId, conn())).pause();
     const preview = await project.stack.preview({ color: "never", refresh: true });
@@ -158,20 +124,23 @@ describe("pulumi up --refresh repairs dead mounts", () => {
     expect(await liveStatus(box.sandboxId), "the preview did not resume it").toBe("paused");
   });
 
-  it("after the local backends are stopped and started, pulumi up --refresh brings every sandbox back mounted", async () => {
-    await local("stop");
-    await local("start");
-    await upWithRefresh();
-    for (const box of boxes) {
-      expect(await stateOf(box.sandboxId), `${box.name} after the restart`).toMatchObject({
-        status: "active",
-        mounted: true,
-      });
-      await editReachesMesa(box, `${box.name} after the restart`);
-    }
-    const again = await upWithRefresh();
-    expect(again.summary.resourceChanges, "converged: nothing left to repair").not.toHaveProperty(
-      "update",
-    );
-  });
+  step(
+    "after the local backends are stopped and started, pulumi up --refresh brings every sandbox back mounted",
+    async () => {
+      await local.stop();
+      await local.start();
+      await upWithRefresh();
+      for (const box of boxes) {
+        expect(await stateOf(box.sandboxId), `${box.name} after the restart`).toMatchObject({
+          status: "active",
+          mounted: true,
+        });
+        await editReachesMesa(box, `${box.name} after the restart`);
+      }
+      const again = await upWithRefresh();
+      expect(again.summary.resourceChanges, "converged: nothing left to repair").not.toHaveProperty(
+        "update",
+      );
+    },
+  );
 });

@@ -17,8 +17,9 @@
  * start ready, it bakes the CLI into a custom template (`from: "ubuntu:24.04"`, an apt step, the
  * installer step), whose sandboxes mount without an install.
  *
- * The scripts, as written with only credentials, endpoints and the org swapped, are in
- * ./seed-guide/ (guide.mts, custom-template.mts). This test starts the local backends as a user
+ * The scripts are in ./seed-guide/ (guide.mts, custom-template.mts): the guide's calls with the
+ * credentials, endpoints and org swapped, the sandbox `name` SDK 0.8.1 requires added, and the
+ * other differences the README lists ("The vendors' guide runs as written"). This test starts the local backends as a user
  * does (`pulumi-superserve-mesa-local start`, its own data directory and free ports), runs each
  * script as a separate process with the credentials a user would export, checks every step it
  * printed, reads the agent's edit back with the Mesa SDK, and checks in the sandbox's network log
@@ -28,18 +29,15 @@
 import type { Mesa } from "@mesadev/sdk" with { "resolution-mode": "import" };
 import { Sandbox, Template, type NetworkEvent } from "@superserve/sdk";
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { routeDataPlaneTo } from "../../provider/data-plane";
-import type { LocalEndpoints } from "../../provider/local-endpoints";
-import { withoutCredentials } from "../helpers/credentials";
 import { eventually } from "../helpers/eventually";
+import { credentialVariables } from "../helpers/credentials";
+import { localCommand, type LocalCommand } from "../helpers/local-command";
 import { remoteText } from "../helpers/mesa-repos";
+import { repoRoot } from "../helpers/pulumi";
 
-const repoRoot = resolve(__dirname, "..", "..");
 const scripts = join(__dirname, "seed-guide");
 const run = promisify(execFile);
 
@@ -55,25 +53,10 @@ const AGENT_TEXT = "written by the agent\n";
 /** Where the guide's agent works: `~/.local/share/mesa/mnt/<org>/<repo>` (HOME is /home/user). */
 const MOUNT_ROOT = "/home/user/.local/share/mesa/mnt";
 
-let localDir: string;
-let endpoints: LocalEndpoints;
+let local: LocalCommand;
 let mesa: Mesa;
 
-const conn = () => ({ apiKey: endpoints.superserve.apiKey, baseUrl: endpoints.superserve.url });
-
-/** The environment of everything started here: the caller's, without any credentials. */
-const cleanEnv = () =>
-  withoutCredentials(process.env, ["PSM_LOCAL_DIR", "PSM_MESA_PORT", "PSM_SUPERSERVE_PORT"]);
-
-/** `pulumi-superserve-mesa-local <args>` with this test's data directory. */
-async function local(...args: string[]): Promise<string> {
-  const { stdout } = await run(
-    process.execPath,
-    [join(repoRoot, "local", "dist", "cli.js"), ...args, "--data-dir", localDir],
-    { env: cleanEnv(), timeout: 180_000 },
-  );
-  return stdout;
-}
+const conn = () => local.conn();
 
 /** One step a script printed: `step <name>: <what it did>`. */
 interface Step {
@@ -87,12 +70,9 @@ interface Step {
  */
 async function runScript(file: string): Promise<Step[]> {
   const env = {
-    ...cleanEnv(),
-    MESA_API_KEY: endpoints.mesa.apiKey,
-    MESA_API_URL: endpoints.mesa.url,
-    MESA_ORG: endpoints.mesa.org,
-    SUPERSERVE_API_KEY: endpoints.superserve.apiKey,
-    SUPERSERVE_BASE_URL: endpoints.superserve.url,
+    ...local.cleanEnv(),
+    ...credentialVariables({ mesa: local.endpoints.mesa, superserve: local.endpoints.superserve }),
+    MESA_ORG: local.endpoints.mesa.org,
   };
   const tsx = join(repoRoot, "node_modules", ".bin", "tsx");
   const result = await run(tsx, ["--import", "./local-endpoints.mts", file], {
@@ -154,25 +134,14 @@ async function editReachedMesa(repo: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  localDir = mkdtempSync(join(tmpdir(), "psm-seed-guide-"));
-  const started = JSON.parse(
-    await local("start", "--mesa-port", "0", "--superserve-port", "0", "--json"),
-  ) as LocalEndpoints & { running: boolean };
-  expect(started.running, "the local backends started").toBe(true);
-  endpoints = started;
-  // This process reads the sandboxes' state back with the SDK, as the scripts do.
-  routeDataPlaneTo(endpoints.superserve.url);
-  const sdk = await import("@mesadev/sdk");
-  mesa = new sdk.Mesa({
-    apiKey: endpoints.mesa.apiKey,
-    apiUrl: endpoints.mesa.url,
-    org: endpoints.mesa.org,
-  });
+  local = localCommand("psm-seed-guide-");
+  await local.start();
+  mesa = local.mesaClient;
 }, 300_000);
 
 afterAll(async () => {
   try {
-    if (endpoints) {
+    if (mesa) {
       const all = await Sandbox.list(conn()).catch(() => []);
       for (const s of all.filter((s) => CREATED.sandboxes.includes(s.name)))
         await Sandbox.killById(s.id, conn()).catch(() => undefined);
@@ -180,10 +149,7 @@ afterAll(async () => {
       for (const repo of CREATED.repos) await mesa?.repos.delete({ repo }).catch(() => undefined);
     }
   } finally {
-    if (localDir) {
-      await local("stop", "--all").catch(() => undefined);
-      rmSync(localDir, { recursive: true, force: true });
-    }
+    await local?.close();
   }
 }, 300_000);
 
@@ -201,7 +167,7 @@ describe("the vendors' guide, as written, on the local backends", () => {
     expect(stepDone(steps, "install")).toContain("installed to /usr/local/bin/mesa");
     expect(stepDone(steps, "mesa mount -d")).toContain("mounted 1 repo(s)");
     expect(stepDone(steps, "agent")).toContain(
-      `${MOUNT_ROOT}/${endpoints.mesa.org}/agent-workspace`,
+      `${MOUNT_ROOT}/${local.endpoints.mesa.org}/agent-workspace`,
     );
     await editReachedMesa("agent-workspace");
 

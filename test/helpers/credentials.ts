@@ -20,15 +20,32 @@ export function withoutCredentials(
   return out;
 }
 
-/** The environment that points the providers at local backends: their API keys and URLs. */
-export function localBackendEnv(
-  mesa: { apiKey: string; url: string },
-  superserve: { apiKey: string; url: string },
-): Record<string, string> {
+/** What a running backend gives a client: its API key and its base URL. */
+interface Endpoint {
+  apiKey: string;
+  url: string;
+}
+
+/**
+ * The credential and endpoint variables that point the providers (and the SDKs) at running
+ * backends: `MESA_API_KEY`/`MESA_API_URL` for `mesa`, `SUPERSERVE_API_KEY`/`SUPERSERVE_BASE_URL`
+ * for `superserve` (each only when given).
+ *
+ * @example
+ * createProvider(undefined, { env: credentialVariables({ mesa: localMesa }), … });
+ */
+export function credentialVariables({
+  mesa,
+  superserve,
+}: {
+  mesa?: Endpoint;
+  superserve?: Endpoint;
+}): Record<string, string> {
   return {
-    MESA_API_KEY: mesa.apiKey,
-    MESA_API_URL: mesa.url,
-    SUPERSERVE_API_KEY: superserve.apiKey,
-    SUPERSERVE_BASE_URL: superserve.url,
+    ...(mesa && { MESA_API_KEY: mesa.apiKey, MESA_API_URL: mesa.url }),
+    ...(superserve && {
+      SUPERSERVE_API_KEY: superserve.apiKey,
+      SUPERSERVE_BASE_URL: superserve.url,
+    }),
   };
 }

@@ -156,6 +156,8 @@ export interface TempProject {
   stack: Stack;
   /** The environment every `pulumi` run of this project gets. */
   env: Record<string, string>;
+  /** Set a variable of that environment for the runs that follow; `undefined` removes it. */
+  setEnv(name: string, value: string | undefined): void;
   /** Replace the program (`index.ts`, and its `index.js` when compiled). */
   writeProgram(source: string): void;
   /** Run the CLI directly in the project, in a process group of its own (see killPulumi). */
@@ -258,10 +260,17 @@ export async function createTempProject(opts: TempProjectOptions): Promise<TempP
     await stack.setConfig(key, { value, secret: secret ?? false });
   }
 
+  const workspace = stack.workspace as LocalWorkspace;
   return {
     dir,
     stack,
     env,
+    setEnv(name, value) {
+      for (const vars of [env, workspace.envVars]) {
+        if (value === undefined) delete vars[name];
+        else vars[name] = value;
+      }
+    },
     stateDir,
     writeProgram,
     spawnPulumi,

@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { routeDataPlaneTo } from "../../provider/data-plane";
 import { runLocalCommand as run } from "../helpers/local-command";
 import { recordingServer } from "./superserve/egress-client";
-import { unique } from "./superserve/harness";
+import { uniqueName as unique } from "../helpers/names";
 
 interface Running {
   pid: number;

@@ -1,11 +1,14 @@
 /**
  * The vendors' guide "Mesa" (https://docs.superserve.ai/storage/mesa.md, also
  * https://docs.mesa.dev/content/integration-guides/superserve), its TypeScript script as written.
- * Swapped for the local backends, and nothing else: the credentials (`MESA_API_KEY`,
- * `SUPERSERVE_API_KEY`), the endpoints (Mesa's `apiUrl` from `MESA_API_URL`; Superserve's
- * `SUPERSERVE_BASE_URL`, read by its SDK, with the data plane routed by ./local-endpoints.mts)
- * and the org (`MESA_ORG` for the guide's `my-org`). Added: the agent's step the guide implies
- * (an edit in the mount) and a line printed after each step saying what it did.
+ * Swapped for the local backends: the credentials (`MESA_API_KEY`, `SUPERSERVE_API_KEY`), the
+ * endpoints (Mesa's `apiUrl` from `MESA_API_URL`; Superserve's `SUPERSERVE_BASE_URL`, read by its
+ * SDK, with the data plane routed by ./local-endpoints.mts) and the org (`MESA_ORG` for the
+ * guide's `my-org`). Changed: `Sandbox.create` gets a `name`, which the guide omits but
+ * `@superserve/sdk` 0.8.1's types and the service's spec require; the agent's step is an edit in
+ * the mount instead of `claude …`. Added: a line printed after each step saying what it did.
+ * Every difference from the guide's text is listed in the README ("The vendors' guide runs as
+ * written").
  *
  * Run: tsx --import ./local-endpoints.mts guide.mts (see test/e2e/seed-guide.test.ts).
  */

@@ -35,8 +35,4 @@ export function runNode(bin: string, args: string[], env: NodeJS.ProcessEnv): Pr
 }
 
 export { eventually } from "../../helpers/eventually";
-
-/** A unique, valid repo name for one test. */
-export function uniqueName(prefix: string): string {
-  return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 7)}`;
-}
+export { uniqueName } from "../../helpers/names";

@@ -5,14 +5,9 @@
  */
 import type { Mesa } from "@mesadev/sdk" with { "resolution-mode": "import" };
 import { Sandbox, Template } from "@superserve/sdk";
-import * as fs from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildMesaCli } from "../../../local/mesa-cli/bundle";
-import { startLocalMesa } from "../../../local/mesa";
-import { startLocalSuperserve } from "../../../local/superserve";
-import { routeDataPlaneTo } from "../../../provider/data-plane";
+import type { LocalMesa } from "../../../local/mesa";
+import { startLocalBackends, type LocalBackends } from "../../helpers/local-backends";
 import {
   commitOnBookmark,
   remoteText as remoteTextOf,
@@ -20,41 +15,28 @@ import {
 } from "../../helpers/mesa-repos";
 import { eventually, uniqueName } from "./harness";
 
-type LocalMesa = Awaited<ReturnType<typeof startLocalMesa>>;
-type LocalSuperserve = Awaited<ReturnType<typeof startLocalSuperserve>>;
-
 const MNT = "/home/user/.local/share/mesa/mnt";
 const PID_FILE = "/home/user/.local/state/mesa/run/mesa.pid";
 const seedRepo = (files: Record<string, string>) => seedRepoIn(mesa, uniqueName("sbx"), files);
 const remoteText = (repo: string, path: string, bookmark = "main") =>
   remoteTextOf(mesa, repo, path, bookmark);
 
-let work: string;
+let backends: LocalBackends;
 let mesaServer: LocalMesa;
-let ss: LocalSuperserve;
 let mesa: Mesa;
 let conn: { apiKey: string; baseUrl: string };
 let template: string;
 const sandboxes: Sandbox[] = [];
 
-async function startBackends(): Promise<void> {
-  mesaServer = await startLocalMesa({ dataDir: join(work, "mesa"), port: 0 });
-  ss = await startLocalSuperserve({
-    dataDir: join(work, "superserve"),
-    port: 0,
-    sandboxTools: join(work, "tools"),
-    mesaUrl: mesaServer.url,
-  });
-  routeDataPlaneTo(ss.url);
-  conn = { apiKey: ss.apiKey, baseUrl: ss.url };
-  const sdk = await import("@mesadev/sdk");
-  mesa = new sdk.Mesa({ apiKey: mesaServer.apiKey, apiUrl: mesaServer.url, org: mesaServer.org });
+/** Take the running backends' handles (new ones after a restart). */
+function useRunningBackends(): void {
+  ({ mesa: mesaServer, mesaClient: mesa } = backends);
+  conn = backends.conn();
 }
 
 beforeAll(async () => {
-  work = fs.mkdtempSync(join(tmpdir(), "mesa-cli-sbx-"));
-  await buildMesaCli(join(work, "tools"));
-  await startBackends();
+  backends = await startLocalBackends({ mesaCli: true });
+  useRunningBackends();
   const tpl = await Template.create({
     ...conn,
     name: uniqueName("mesa-tpl"),
@@ -67,9 +49,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const sb of sandboxes) await sb.kill().catch(() => undefined);
-  await ss?.stop();
-  await mesaServer?.stop();
-  fs.rmSync(work, { recursive: true, force: true });
+  await backends?.close();
 });
 
 /** The contract: an edit is visible through the content API within 2 s. */
@@ -268,9 +248,8 @@ describe("mesa mount -d inside a local Superserve sandbox", () => {
     const dir = `${MNT}/${mesaServer.org}/${repo}`;
     await sb.commands.run(`echo v2 > ${dir}/keep.txt`);
     await visible(repo, "keep.txt", "v2\n");
-    await ss.stop();
-    await mesaServer.stop();
-    await startBackends();
+    await backends.restart({ mesa: true });
+    useRunningBackends();
     expect(await remoteText(repo, "keep.txt")).toBe("v2\n");
     const again = await Sandbox.connect(sb.id, conn);
     sandboxes.push(again);

@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import type { Mesa, MesaApiError } from "@mesadev/sdk" with { "resolution-mode": "import" };
 import { startLocalMesa, type LocalMesa, type LocalMesaOptions } from "../../../local/mesa";
 
@@ -20,8 +19,7 @@ export async function startHarness(opts: LocalMesaOptions = {}): Promise<Harness
   return { mesa, client: clientFor(mesa.apiKey), clientFor };
 }
 
-/** A repo name no other test uses. */
-export const uniqueName = (prefix = "repo") => `${prefix}-${randomUUID().slice(0, 8)}`;
+export { uniqueName } from "../../helpers/names";
 
 /** base64 of a UTF-8 string. */
 export const b64 = (text: string) => Buffer.from(text, "utf8").toString("base64");

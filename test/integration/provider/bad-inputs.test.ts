@@ -10,8 +10,7 @@ import { teamTemplates } from "../../helpers/templates";
 import type { Mesa } from "@mesadev/sdk" with { "resolution-mode": "import" };
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startLocalMesa, type LocalMesa } from "../../../local/mesa";
-import { startLocalSuperserve, type LocalSuperserve } from "../../../local/superserve";
+import type { LocalSuperserve } from "../../../local/superserve";
 import type { LogSink } from "../../../provider/engine-log";
 import {
   UNKNOWN,
@@ -23,23 +22,23 @@ import { createProvider as sandboxProvider } from "../../../provider/mounted-san
 import { systemClock, type RetryClock } from "../../../provider/retry";
 import { createProvider as templateProvider } from "../../../provider/superserve-template/provider";
 import { failureOn } from "../../helpers/check-failures";
+import { startLocalBackends, type LocalBackends } from "../../helpers/local-backends";
+import { uniqueName } from "../../helpers/names";
 
 /** Planted in every secret-bearing input: it must never come back in a failure or a log line. */
 const CANARY = `canary-${randomUUID()}`;
 
-let mesaServer: LocalMesa;
+let backends: LocalBackends;
 let ss: LocalSuperserve;
 let mesa: Mesa;
-const fixtureRepo = `fixture-${randomUUID().slice(0, 6)}`;
-const fixtureTemplate = `fixture-${randomUUID().slice(0, 6)}`;
+const fixtureRepo = uniqueName("fixture");
+const fixtureTemplate = uniqueName("fixture");
 const logs: string[] = [];
 const sink: LogSink = { send: (_s, m) => void logs.push(m) };
 
 beforeAll(async () => {
-  mesaServer = await startLocalMesa({ port: 0 });
-  ss = await startLocalSuperserve({ port: 0 });
-  const sdk = await import("@mesadev/sdk");
-  mesa = new sdk.Mesa({ apiKey: mesaServer.apiKey, apiUrl: mesaServer.url, org: mesaServer.org });
+  backends = await startLocalBackends();
+  ({ superserve: ss, mesaClient: mesa } = backends);
   await mesa.repos.create({ name: fixtureRepo });
   const template = await Template.create({
     apiKey: ss.apiKey,
@@ -50,19 +49,11 @@ beforeAll(async () => {
   });
   await template.waitUntilReady({ pollIntervalMs: 100 });
 }, 300_000);
-afterAll(async () => {
-  await ss?.stop();
-  await mesaServer?.stop();
-});
+afterAll(async () => backends?.close());
 
 function environment(clock: RetryClock = systemClock): ProviderEnvironment {
   return {
-    env: {
-      MESA_API_KEY: mesaServer.apiKey,
-      MESA_API_URL: mesaServer.url,
-      SUPERSERVE_API_KEY: ss.apiKey,
-      SUPERSERVE_BASE_URL: ss.url,
-    },
+    env: backends.env(),
     cwd: "/nonexistent",
     clock,
     logSink: sink,

@@ -5,7 +5,9 @@ import { startLocalMesa, type LocalMesa } from "../../../local/mesa";
 import type { LogSink } from "../../../provider/engine-log";
 import { systemClock } from "../../../provider/retry";
 import { createProvider } from "../../../provider/mesa-repo/provider";
+import { credentialVariables } from "../../helpers/credentials";
 import { commitOnBookmark } from "../../helpers/mesa-repos";
+import { uniqueName } from "../../helpers/names";
 
 let mesa: LocalMesa;
 let client: Mesa;
@@ -21,7 +23,7 @@ afterAll(async () => mesa?.stop());
 
 function provider() {
   return createProvider(undefined, {
-    env: { MESA_API_KEY: mesa.apiKey, MESA_API_URL: mesa.url },
+    env: credentialVariables({ mesa }),
     cwd: "/nonexistent",
     clock: systemClock,
     logSink: sink,
@@ -49,7 +51,7 @@ async function checked(news: Record<string, unknown>) {
 
 describe("MesaRepo provider against local Mesa", () => {
   it("creates with the URN tag and the org from whoami, reads, updates in place, deletes", async () => {
-    const urn = urnFor(`crud-${randomUUID().slice(0, 6)}`);
+    const urn = urnFor(uniqueName("crud"));
     const inputs = await checked({ pulumiUrn: urn, tags: { team: "a" } });
     const p = provider();
     const { id, outs } = await p.create(inputs);
@@ -82,7 +84,7 @@ describe("MesaRepo provider against local Mesa", () => {
   });
 
   it("read reports out-of-band edits as drift", async () => {
-    const inputs = await checked({ pulumiUrn: urnFor(`drift-${randomUUID().slice(0, 6)}`) });
+    const inputs = await checked({ pulumiUrn: urnFor(uniqueName("drift")) });
     const p = provider();
     const { id, outs } = await p.create(inputs);
     const renamed = `${inputs.name}-oob`;
@@ -98,7 +100,7 @@ describe("MesaRepo provider against local Mesa", () => {
   });
 
   it("a retried create adopts the repo an interrupted create left behind", async () => {
-    const urn = urnFor(`retry-${randomUUID().slice(0, 6)}`);
+    const urn = urnFor(uniqueName("retry"));
     const inputs = await checked({ pulumiUrn: urn });
     const first = await provider().create(inputs);
     const second = await provider().create(inputs);
@@ -109,7 +111,7 @@ describe("MesaRepo provider against local Mesa", () => {
   });
 
   it("refuses to take over a repo it did not create unless adopt is set", async () => {
-    const name = `foreign-${randomUUID().slice(0, 6)}`;
+    const name = uniqueName("foreign");
     await client.repos.create({ name });
     const inputs = await checked({ pulumiUrn: urnFor("foreign"), name });
     await expect(provider().create(inputs)).rejects.toThrow(
@@ -130,7 +132,7 @@ describe("MesaRepo provider against local Mesa", () => {
 
   it("retries injected 429 and 5xx faults and still creates exactly one repo", async () => {
     const inputs = await checked({
-      pulumiUrn: urnFor(`faults-${randomUUID().slice(0, 6)}`),
+      pulumiUrn: urnFor(uniqueName("faults")),
       org: mesa.org,
     });
     await inject({ method: "POST", path: "/repos$", count: 1, status: 429, retryAfterSeconds: 1 });
@@ -167,7 +169,7 @@ describe("MesaRepo provider against local Mesa", () => {
   it("check retries the API key's org lookup (GET /whoami) that fills in org", async () => {
     await inject({ method: "GET", path: "/whoami$", count: 1, status: 503 });
     await inject({ method: "GET", path: "/whoami$", count: 1, drop: true });
-    const inputs = await checked({ pulumiUrn: urnFor(`org-${randomUUID().slice(0, 6)}`) });
+    const inputs = await checked({ pulumiUrn: urnFor(uniqueName("org")) });
     expect(inputs.org, "the org from whoami, despite the faults").toBe(mesa.org);
     expect(
       logs.filter((l) => l.startsWith("resolve the Mesa org of the API key: transient failure")),
@@ -177,7 +179,7 @@ describe("MesaRepo provider against local Mesa", () => {
 
   it("a dropped connection during create converges on one repo", async () => {
     const inputs = await checked({
-      pulumiUrn: urnFor(`drop-${randomUUID().slice(0, 6)}`),
+      pulumiUrn: urnFor(uniqueName("drop")),
       org: mesa.org,
     });
     await inject({ method: "POST", path: "/repos$", count: 1, drop: true });
@@ -189,7 +191,7 @@ describe("MesaRepo provider against local Mesa", () => {
   it("fails at once on a permanent error, naming the fix", async () => {
     const inputs = await checked({
       pulumiUrn: urnFor("missing"),
-      adopt: { name: `nope-${randomUUID().slice(0, 6)}` },
+      adopt: { name: uniqueName("nope") },
     });
     await expect(provider().create(inputs)).rejects.toThrow(
       /adopt: no Mesa repo named "nope-.*" in org "local"/,
@@ -200,7 +202,7 @@ describe("MesaRepo provider against local Mesa", () => {
     /** A repo created by the provider whose main holds a file, with bookmarks forked from main. */
     async function repoWithForks(logical: string, forks: string[]) {
       const inputs = await checked({
-        pulumiUrn: urnFor(`${logical}-${randomUUID().slice(0, 6)}`),
+        pulumiUrn: urnFor(uniqueName(logical)),
         org: mesa.org,
       });
       const created = await provider().create(inputs);

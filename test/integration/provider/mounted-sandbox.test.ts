@@ -10,15 +10,9 @@
 import type { Mesa } from "@mesadev/sdk" with { "resolution-mode": "import" };
 import { Sandbox, Template } from "@superserve/sdk";
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { startLocalMesa, type LocalMesa } from "../../../local/mesa";
-import { buildMesaCli } from "../../../local/mesa-cli/bundle";
+import type { LocalMesa } from "../../../local/mesa";
 import type { FaultSpec } from "../../../local/shared/faults";
-import { startLocalSuperserve, type LocalSuperserve } from "../../../local/superserve";
-import { routeDataPlaneTo } from "../../../provider/data-plane";
 import type { LogSink } from "../../../provider/engine-log";
 import type { ProviderMethods } from "../../../provider/lifecycle";
 import { systemClock } from "../../../provider/retry";
@@ -26,48 +20,28 @@ import { specDigest } from "../../../provider/mounted-sandbox/sandboxes";
 import type { MountedSandboxInputs } from "../../../provider/mounted-sandbox/state";
 import { createProvider } from "../../../provider/mounted-sandbox/provider";
 import { eventually as eventuallyWithin } from "../../helpers/eventually";
+import { startLocalBackends, type LocalBackends } from "../../helpers/local-backends";
 import { commitOnBookmark, remoteText, seedRepo as seedRepoIn } from "../../helpers/mesa-repos";
+import { uniqueName as unique } from "../../helpers/names";
 
 const eventually = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000) =>
   eventuallyWithin(what, probe, timeoutMs);
 
+let backends: LocalBackends;
 let mesaServer: LocalMesa;
-let ss: LocalSuperserve;
 let mesa: Mesa;
 let template: string;
-let superserveDataDir: string;
-let tools: string;
-const tempDirs: string[] = [];
 const logs: string[] = [];
 const sink: LogSink = { send: (_s, m) => void logs.push(m) };
 const created: string[] = [];
 
-function tempDir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  tempDirs.push(dir);
-  return dir;
-}
-
-const unique = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;
-const conn = () => ({ apiKey: ss.apiKey, baseUrl: ss.url });
+const conn = () => backends.conn();
 const urnFor = (name: string) =>
   `urn:pulumi:it::proj::pulumi-nodejs:dynamic/superserve-mesa:MountedSandbox::${name}`;
 
 beforeAll(async () => {
-  tools = tempDir("psm-tools-");
-  await buildMesaCli(tools);
-  mesaServer = await startLocalMesa({ port: 0, dataDir: tempDir("psm-mesa-") });
-  superserveDataDir = tempDir("psm-ss-");
-  ss = await startLocalSuperserve({
-    port: 0,
-    dataDir: superserveDataDir,
-    sandboxTools: tools,
-    killGraceMs: 10_000,
-    mesaUrl: mesaServer.url,
-  });
-  const sdk = await import("@mesadev/sdk");
-  mesa = new sdk.Mesa({ apiKey: mesaServer.apiKey, apiUrl: mesaServer.url, org: mesaServer.org });
-  routeDataPlaneTo(ss.url);
+  backends = await startLocalBackends({ mesaCli: true, superserve: { killGraceMs: 10_000 } });
+  ({ mesa: mesaServer, mesaClient: mesa } = backends);
   const t = await Template.create({
     ...conn(),
     name: unique("tpl"),
@@ -80,19 +54,12 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const id of created) await Sandbox.killById(id, conn()).catch(() => undefined);
-  await ss?.stop();
-  await mesaServer?.stop();
-  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+  await backends?.close();
 }, 120_000);
 
 function providerFor(): ProviderMethods {
   return createProvider(undefined, {
-    env: {
-      MESA_API_KEY: mesaServer.apiKey,
-      MESA_API_URL: mesaServer.url,
-      SUPERSERVE_API_KEY: ss.apiKey,
-      SUPERSERVE_BASE_URL: ss.url,
-    },
+    env: backends.env(),
     cwd: "/nonexistent",
     clock: systemClock,
     logSink: sink,
@@ -396,7 +363,9 @@ describe("MountedSandbox provider against the local backends", () => {
 /** Arm a fault on one of the backends (see local/shared/faults.ts). */
 async function inject(backend: "mesa" | "superserve", spec: FaultSpec): Promise<void> {
   const [origin, key] =
-    backend === "mesa" ? [mesaServer.origin, mesaServer.apiKey] : [ss.url, ss.apiKey];
+    backend === "mesa"
+      ? [mesaServer.origin, mesaServer.apiKey]
+      : [backends.superserve.url, backends.superserve.apiKey];
   const res = await fetch(`${origin}/_local/faults`, {
     method: "POST",
     headers: { Authorization: `Bearer ${key}`, "Content-Type": "application/json" },
@@ -410,7 +379,7 @@ async function clearFaults(): Promise<number> {
   let left = 0;
   for (const [origin, key] of [
     [mesaServer.origin, mesaServer.apiKey],
-    [ss.url, ss.apiKey],
+    [backends.superserve.url, backends.superserve.apiKey],
   ]) {
     const res = await fetch(`${origin}/_local/faults`, {
       method: "DELETE",
@@ -578,15 +547,7 @@ describe("MountedSandbox provider across a restart of the local backends", () =>
     const repo = await seedRepoIn(mesa, unique("ws"), { "h.txt": "h\n" });
     const logical = unique("restart");
     const { id, inputs, outs } = await createSandbox(providerFor(), logical, { repos: [{ repo }] });
-    await ss.stop();
-    ss = await startLocalSuperserve({
-      port: 0,
-      dataDir: superserveDataDir,
-      sandboxTools: tools,
-      killGraceMs: 10_000,
-      mesaUrl: mesaServer.url,
-    });
-    routeDataPlaneTo(ss.url);
+    await backends.restart();
     const provider = providerFor();
 
     const refreshed = (await provider.read(id, outs)).props as Record<string, any>;

@@ -6,6 +6,8 @@ import { superserveSdk } from "../../../provider/clients";
 import type { LogSink } from "../../../provider/engine-log";
 import { systemClock, type RetryClock } from "../../../provider/retry";
 import { createProvider } from "../../../provider/superserve-template/provider";
+import { credentialVariables } from "../../helpers/credentials";
+import { uniqueName } from "../../helpers/names";
 
 let server: LocalSuperserve;
 const logs: string[] = [];
@@ -32,7 +34,7 @@ afterEach(async () => {
 
 const provider = () =>
   createProvider(undefined, {
-    env: { SUPERSERVE_API_KEY: server.apiKey, SUPERSERVE_BASE_URL: server.url },
+    env: credentialVariables({ superserve: server }),
     cwd: "/nonexistent",
     clock: recordingClock,
     logSink: sink,
@@ -40,7 +42,7 @@ const provider = () =>
   });
 
 const urn = (n: string) =>
-  `urn:pulumi:it::proj::pulumi-nodejs:dynamic/superserve-mesa:SuperserveTemplate::${n}-${randomUUID().slice(0, 6)}`;
+  `urn:pulumi:it::proj::pulumi-nodejs:dynamic/superserve-mesa:SuperserveTemplate::${uniqueName(n)}`;
 
 async function injectFault(spec: FaultSpec): Promise<void> {
   const res = await fetch(`${server.url}/_local/faults`, {

@@ -5,7 +5,7 @@ import { ConflictError, Sandbox, Secret, ValidationError } from "@superserve/sdk
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { socketPathFor } from "../../../local/superserve/egress/socket-path";
 import { connectVia, httpsVia, recordingServer } from "./egress-client";
-import { startServer, unique } from "./harness";
+import { startServer, uniqueName } from "./harness";
 
 /**
  * The egress layer of a running local Superserve, seen through the SDK: a real sandbox's
@@ -40,14 +40,14 @@ describe("egress of a local sandbox through the SDK", () => {
     const real = "sk-test-Zq8f0aLr2Vw9Xy7Kp4Mn6Bt";
     const secret = await Secret.create({
       ...h.conn,
-      name: unique("key").replace(/-/g, "_"),
+      name: uniqueName("key").replace(/-/g, "_"),
       value: real,
       hosts: ["api.example.test"],
       auth: { type: "bearer" },
     });
     const sb = await Sandbox.create({
       ...h.conn,
-      name: unique("sb"),
+      name: uniqueName("sb"),
       secrets: { API_KEY: secret.name },
     });
     const placeholder = (await sb.commands.run("printenv API_KEY")).stdout.trim();
@@ -120,7 +120,7 @@ describe("egress of a local sandbox through the SDK", () => {
   });
 
   it("pages the network log newest first, filters by verdict and time, and applies a network PATCH to the running sandbox", async () => {
-    const sb = await Sandbox.create({ ...h.conn, name: unique("sb") });
+    const sb = await Sandbox.create({ ...h.conn, name: uniqueName("sb") });
     const socket = socketOf(sb);
     expect(existsSync(socket), "the sandbox's proxy serves its socket").toBe(true);
     for (const host of ["api.example.test", "other.example.test"])
@@ -163,7 +163,7 @@ describe("egress of a local sandbox through the SDK", () => {
   });
 
   it("serves an installer that installs the local mesa in the sandbox", async () => {
-    const sb = await Sandbox.create({ ...h.conn, name: unique("sb") });
+    const sb = await Sandbox.create({ ...h.conn, name: uniqueName("sb") });
     const script = await httpsVia(socketOf(sb), "https://mesa.dev/install.sh", {
       caFile: h.ss.caCertFile,
     });

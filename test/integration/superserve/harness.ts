@@ -8,6 +8,7 @@ import {
   type LocalSuperserveOptions,
 } from "../../../local/superserve";
 import { routeDataPlaneTo } from "../../../provider/data-plane";
+import { uniqueName } from "../../helpers/names";
 
 /** A fresh local Superserve on port 0 with a temp data dir, its data plane routed in this process. */
 export async function startServer(opts: LocalSuperserveOptions = {}): Promise<{
@@ -30,16 +31,14 @@ export async function startServer(opts: LocalSuperserveOptions = {}): Promise<{
   };
 }
 
-/** A unique name for this test run. */
-export const unique = (prefix: string) =>
-  `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 7)}`;
+export { uniqueName } from "../../helpers/names";
 
 /** Builds a one-step template and waits until it is ready. */
 export async function readyTemplate(
   conn: { apiKey: string; baseUrl: string },
   steps = [{ run: "echo base > /etc/base.txt" }],
 ) {
-  const t = await Template.create({ ...conn, name: unique("tpl"), from: "debian:12", steps });
+  const t = await Template.create({ ...conn, name: uniqueName("tpl"), from: "debian:12", steps });
   await t.waitUntilReady({ pollIntervalMs: 50 });
   return t;
 }

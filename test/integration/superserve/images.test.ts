@@ -7,7 +7,7 @@ import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { BuildError, NotFoundError, Sandbox, Template, ValidationError } from "@superserve/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildMesaCli } from "../../../local/mesa-cli/bundle";
-import { readyTemplate, startServer, unique } from "./harness";
+import { readyTemplate, startServer, uniqueName } from "./harness";
 
 let h: Awaited<ReturnType<typeof startServer>>;
 let tools: string;
@@ -29,7 +29,7 @@ describe("templates on real Debian images", () => {
   it("installs a package with apt-get in a build step, and the package runs in the template's sandboxes", async () => {
     const t = await Template.create({
       ...h.conn,
-      name: unique("rg"),
+      name: uniqueName("rg"),
       from: "debian:12",
       steps: [{ run: "apt-get update && apt-get install -y ripgrep" }],
     });
@@ -38,7 +38,7 @@ describe("templates on real Debian images", () => {
     expect(logs.join(""), "debian:12 is the image itself").toMatch(
       /from "debian:12": the local image debian-12/,
     );
-    const sb = await Sandbox.create({ ...h.conn, name: unique("sb"), fromTemplate: t.name });
+    const sb = await Sandbox.create({ ...h.conn, name: uniqueName("sb"), fromTemplate: t.name });
     const rg = await sb.commands.run("rg --version");
     expect(rg.exitCode, rg.stderr).toBe(0);
     expect(rg.stdout).toMatch(/^ripgrep \d+/);
@@ -48,7 +48,7 @@ describe("templates on real Debian images", () => {
   it("builds the seed guide's custom template up to its installer step (ubuntu:24.04, emulated)", async () => {
     const t = await Template.create({
       ...h.conn,
-      name: unique("seed"),
+      name: uniqueName("seed"),
       from: "ubuntu:24.04",
       steps: [
         {
@@ -57,7 +57,7 @@ describe("templates on real Debian images", () => {
       ],
     });
     await t.waitUntilReady({ pollIntervalMs: 100 });
-    const sb = await Sandbox.create({ ...h.conn, name: unique("seed"), fromTemplate: t.name });
+    const sb = await Sandbox.create({ ...h.conn, name: uniqueName("seed"), fromTemplate: t.name });
     const r = await sb.commands.run(
       "curl --version | head -1 && git --version && ls /var/lib/apt/lists | grep -c Packages || true",
     );
@@ -70,12 +70,12 @@ describe("templates on real Debian images", () => {
   it("runs pip install and npm install -g in build steps, and what they install works in the sandboxes", async () => {
     const t = await Template.create({
       ...h.conn,
-      name: unique("pkgs"),
+      name: uniqueName("pkgs"),
       from: "python:3.12",
       steps: [{ run: "pip install six" }, { run: "npm install -g left-pad" }],
     });
     await t.waitUntilReady({ pollIntervalMs: 100 });
-    const sb = await Sandbox.create({ ...h.conn, name: unique("pkgs"), fromTemplate: t.name });
+    const sb = await Sandbox.create({ ...h.conn, name: uniqueName("pkgs"), fromTemplate: t.name });
     const r = await sb.commands.run(
       `python3 -c 'import six; print("six", six.__version__)' && node -e 'console.log(require("/usr/local/lib/node_modules/left-pad")("7", 3, "0"))'`,
     );
@@ -86,7 +86,7 @@ describe("templates on real Debian images", () => {
   it("has no package lists in a fresh image: apt-get install without update fails with apt's own message", async () => {
     const t = await Template.create({
       ...h.conn,
-      name: unique("noupd"),
+      name: uniqueName("noupd"),
       from: "ubuntu:24.04",
       steps: [{ run: "apt-get install -y ripgrep" }],
     });
@@ -117,7 +117,7 @@ describe("templates on real Debian images", () => {
     ]);
     const sb = await Sandbox.create({
       ...h.conn,
-      name: unique("base"),
+      name: uniqueName("base"),
       fromTemplate: "superserve/base",
     });
     const r = await sb.commands.run(
@@ -146,7 +146,7 @@ describe("templates on real Debian images", () => {
     writeFileSync(`${canaryDir}/canary.txt`, "host\n");
     mkdirSync(optCanary, { recursive: true });
     const t = await readyTemplate(h.conn);
-    const sb = await Sandbox.create({ ...h.conn, name: unique("iso"), fromTemplate: t.name });
+    const sb = await Sandbox.create({ ...h.conn, name: uniqueName("iso"), fromTemplate: t.name });
     const seen = await sb.commands.run(
       `ls ${canaryDir} ${optCanary} 2>&1; ls /opt; test -e /usr/bin/node && echo host-node; . /etc/os-release; echo "$VERSION_CODENAME"`,
     );
@@ -171,7 +171,7 @@ describe("templates on real Debian images", () => {
 describe("the template shape's limits", () => {
   it("refuses vcpu, memoryMib and diskMib outside the documented ranges with the service's error", async () => {
     const create = (shape: { vcpu?: number; memoryMib?: number; diskMib?: number }) =>
-      Template.create({ ...h.conn, name: unique("shape"), from: "debian:12", ...shape }).catch(
+      Template.create({ ...h.conn, name: uniqueName("shape"), from: "debian:12", ...shape }).catch(
         (e: unknown) => e,
       );
     for (const [shape, message] of [
@@ -188,7 +188,7 @@ describe("the template shape's limits", () => {
     }
     const edge = await Template.create({
       ...h.conn,
-      name: unique("edge"),
+      name: uniqueName("edge"),
       from: "debian:12",
       vcpu: 4,
       memoryMib: 4096,
@@ -200,13 +200,13 @@ describe("the template shape's limits", () => {
   it("OOM-kills a process past a 256 MiB limit and the sandbox still answers; CPU is held to the quota", async () => {
     const t = await Template.create({
       ...h.conn,
-      name: unique("small"),
+      name: uniqueName("small"),
       from: "python:3.12",
       memoryMib: 256,
       vcpu: 1,
     });
     await t.waitUntilReady({ pollIntervalMs: 100 });
-    const sb = await Sandbox.create({ ...h.conn, name: unique("small"), fromTemplate: t.name });
+    const sb = await Sandbox.create({ ...h.conn, name: uniqueName("small"), fromTemplate: t.name });
     const hog = await sb.commands.run(
       "python3 -c 'b = bytearray(600 * 1024 * 1024); print(len(b))'",
     );

@@ -6,59 +6,34 @@
  */
 import type { Mesa } from "@mesadev/sdk" with { "resolution-mode": "import" };
 import { Sandbox } from "@superserve/sdk";
-import * as fs from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startLocalMesa } from "../../../local/mesa";
-import { buildMesaCli } from "../../../local/mesa-cli/bundle";
-import { startLocalSuperserve, type LocalSuperserve } from "../../../local/superserve";
 import { socketPathFor } from "../../../local/superserve/egress/socket-path";
-import { routeDataPlaneTo } from "../../../provider/data-plane";
 import { eventually } from "../../helpers/eventually";
+import { startLocalBackends, type LocalBackends } from "../../helpers/local-backends";
 import { remoteText, seedRepo } from "../../helpers/mesa-repos";
 import { connectVia } from "./egress-client";
-import { unique } from "./harness";
+import { uniqueName } from "./harness";
 
-let work: string;
-let mesaServer: Awaited<ReturnType<typeof startLocalMesa>>;
+let backends: LocalBackends;
 let mesa: Mesa;
-let ss: LocalSuperserve | undefined;
-
-const start = async () => {
-  ss = await startLocalSuperserve({
-    dataDir: join(work, "superserve"),
-    port: 0,
-    sandboxTools: join(work, "tools"),
-    killGraceMs: 2000,
-    mesaUrl: mesaServer.url,
-  });
-  routeDataPlaneTo(ss.url);
-  return { apiKey: ss.apiKey, baseUrl: ss.url };
-};
 
 /** The sandbox's status as listed (no activation). */
 const statusOf = async (id: string, conn: { apiKey: string; baseUrl: string }) =>
   (await Sandbox.list(conn)).find((s) => s.id === id)?.status;
 
 beforeAll(async () => {
-  work = fs.mkdtempSync(join(tmpdir(), "ss-live-restore-"));
-  await buildMesaCli(join(work, "tools"));
-  mesaServer = await startLocalMesa({ dataDir: join(work, "mesa"), port: 0 });
-  const sdk = await import("@mesadev/sdk");
-  mesa = new sdk.Mesa({ apiKey: mesaServer.apiKey, apiUrl: mesaServer.url, org: mesaServer.org });
+  backends = await startLocalBackends({ mesaCli: true, superserve: { killGraceMs: 2000 } });
+  mesa = backends.mesaClient;
 });
 
-afterAll(async () => {
-  await ss?.stop();
-  await mesaServer?.stop();
-  fs.rmSync(work, { recursive: true, force: true });
-});
+afterAll(async () => backends?.close());
 
 describe("sandboxes across a restart of the local Superserve", () => {
   it("keeps a background process and the mount daemon; an edit after the restart reaches Mesa", async () => {
-    const conn = await start();
-    const repo = await seedRepo(mesa, unique("live"), { "README.md": "hello\n" });
+    const conn = backends.conn();
+    const mesaServer = backends.mesa;
+    const repo = await seedRepo(mesa, uniqueName("live"), { "README.md": "hello\n" });
     const { token } = await mesa.tokens.create({
       scopes: ["read", "write"],
       repos: [`${mesaServer.org}/${repo}`],
@@ -66,7 +41,7 @@ describe("sandboxes across a restart of the local Superserve", () => {
     });
     const sb = await Sandbox.create({
       ...conn,
-      name: unique("live"),
+      name: uniqueName("live"),
       fromTemplate: "superserve/base",
     });
     const mounted = await sb.commands.run("mesa mount -d -y", {
@@ -80,11 +55,11 @@ describe("sandboxes across a restart of the local Superserve", () => {
       await sb.commands.run("cat /tmp/bg.pid /home/user/.local/state/mesa/run/mesa.pid")
     ).stdout;
 
-    const egressSocket = socketPathFor(join(ss!.dataDir, "egress"), sb.id);
+    const egressSocket = socketPathFor(join(backends.superserve.dataDir, "egress"), sb.id);
     expect((await connectVia(egressSocket, "10.0.0.1:443")).status).toBe(403);
 
-    await ss!.stop({ keepSandboxes: true });
-    const again = await start();
+    await backends.restart({ keepSandboxes: true });
+    const again = backends.conn();
     expect(await statusOf(sb.id, again), "an active sandbox stays active across the restart").toBe(
       "active",
     );
@@ -111,8 +86,8 @@ describe("sandboxes across a restart of the local Superserve", () => {
       10_000,
     );
 
-    await ss!.stop();
-    const third = await start();
+    await backends.restart();
+    const third = backends.conn();
     expect(
       await statusOf(sb.id, third),
       "a plain stop ends the processes: the sandbox comes back paused",

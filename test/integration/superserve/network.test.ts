@@ -27,7 +27,7 @@ import type { SandboxBootSpec, SandboxEgress } from "../../../local/superserve/r
 import { eventually } from "../../helpers/eventually";
 import { seedRepo } from "../../helpers/mesa-repos";
 import { makeTestCa, startUnixProxy, type UnixProxy } from "../../helpers/unix-proxy";
-import { startServer, unique } from "./harness";
+import { startServer, uniqueName } from "./harness";
 
 let work: string;
 let image: string;
@@ -40,7 +40,7 @@ let egress: SandboxEgress;
 let mesaServer: Awaited<ReturnType<typeof startLocalMesa>>;
 let mesa: Mesa;
 let mesaFront: tls.Server;
-const instance = unique("netns");
+const instance = uniqueName("netns");
 
 const listen = async (server: net.Server) => {
   await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
@@ -135,7 +135,7 @@ afterAll(async () => {
 describe("a sandbox's own network", () => {
   it("has only lo: no host interface, no host loopback server, no host frames", async () => {
     const rt = newRuntime();
-    const id = unique("own");
+    const id = uniqueName("own");
     await rt.boot(spec(id));
     try {
       const dev = await sh(rt, id, "cat /proc/net/dev");
@@ -182,7 +182,7 @@ describe("a sandbox's own network", () => {
     try {
       const sb = await Sandbox.create({
         ...conn,
-        name: unique("cp"),
+        name: uniqueName("cp"),
         fromTemplate: "superserve/base",
       });
       const r = await sb.commands.run(`curl -sS --max-time 5 ${ss.url}/health`);
@@ -191,7 +191,7 @@ describe("a sandbox's own network", () => {
       await sb.kill();
       const t = await Template.create({
         ...conn,
-        name: unique("own-net-build"),
+        name: uniqueName("own-net-build"),
         from: "debian:12",
         steps: [{ run: `[ "$(grep -c : /proc/net/dev)" = 1 ] && grep -q '^ *lo:' /proc/net/dev` }],
       });
@@ -205,7 +205,7 @@ describe("a sandbox's own network", () => {
 describe("the egress bridge", () => {
   it("reaches the egress proxy at 127.0.0.1:3128, trusts its CA, survives live restore, leaves no socat", async () => {
     let rt = newRuntime();
-    const id = unique("bridge");
+    const id = uniqueName("bridge");
     await rt.boot(spec(id, egress));
     try {
       const viaProxy = await sh(rt, id, "curl -sS --max-time 10 https://canary.test/hello");
@@ -249,30 +249,30 @@ describe("the egress bridge", () => {
   it("refuses an egress socket path socat cannot take, or a CA file with a private key, naming the field", async () => {
     const rt = newRuntime();
     await expect(
-      rt.boot(spec(unique("bad"), { ...egress, socketPath: join(work, "a,b.sock") })),
+      rt.boot(spec(uniqueName("bad"), { ...egress, socketPath: join(work, "a,b.sock") })),
     ).rejects.toThrow(/egress\.socketPath .* must be an absolute path without ','/);
     await expect(
-      rt.boot(spec(unique("bad"), { ...egress, socketPath: `/${"x".repeat(120)}` })),
+      rt.boot(spec(uniqueName("bad"), { ...egress, socketPath: `/${"x".repeat(120)}` })),
     ).rejects.toThrow(/egress\.socketPath .* is 121 bytes long/);
     await expect(
-      rt.boot(spec(unique("bad"), { ...egress, caCertFile: join(work, "ca.key") })),
+      rt.boot(spec(uniqueName("bad"), { ...egress, caCertFile: join(work, "ca.key") })),
     ).rejects.toThrow(
       /egress\.caCertFile .* must hold the CA certificate \(PEM\) and no private key/,
     );
     const notALayer = join(work, "not-a-layer");
     fs.writeFileSync(notALayer, "");
-    await expect(rt.boot({ ...spec(unique("bad"), egress), layers: [notALayer] })).rejects.toThrow(
-      /failed to boot/,
-    );
+    await expect(
+      rt.boot({ ...spec(uniqueName("bad"), egress), layers: [notALayer] }),
+    ).rejects.toThrow(/failed to boot/);
     expect(socatsTo(egress.socketPath), "a failed boot leaves no socat behind").toEqual([]);
   });
 
   it("takes the mesa CLI's fetch through the proxy: `mesa mount -d` over TLS with the local CA", async () => {
     const rt = newRuntime();
-    const id = unique("mesa");
+    const id = uniqueName("mesa");
     await rt.boot(spec(id, egress));
     try {
-      const repo = await seedRepo(mesa, unique("via-proxy"), {
+      const repo = await seedRepo(mesa, uniqueName("via-proxy"), {
         "README.md": "through the proxy\n",
       });
       const { token } = await mesa.tokens.create({

@@ -5,7 +5,7 @@ import { NotFoundError, Sandbox } from "@superserve/sdk";
 import { afterAll, describe, expect, it } from "vitest";
 import { ManualClock } from "../../../local/superserve";
 import { eventually } from "../../helpers/eventually";
-import { readyTemplate, startServer, unique } from "./harness";
+import { readyTemplate, startServer, uniqueName } from "./harness";
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -18,7 +18,7 @@ describe("persistence and timers", () => {
     const tpl = await readyTemplate(first.conn);
     const sb = await Sandbox.create({
       ...first.conn,
-      name: unique("p"),
+      name: uniqueName("p"),
       fromTemplate: tpl.name,
       metadata: { k: "v" },
     });
@@ -46,7 +46,7 @@ describe("persistence and timers", () => {
     const tpl = await readyTemplate(h.conn);
     const sb = await Sandbox.create({
       ...h.conn,
-      name: unique("t"),
+      name: uniqueName("t"),
       fromTemplate: tpl.name,
       timeoutSeconds: 60,
       autoDeleteSeconds: 120,

@@ -2,7 +2,7 @@ import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { AuthenticationError, NotFoundError, Sandbox, ValidationError } from "@superserve/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readyTemplate, startServer, unique } from "./harness";
+import { readyTemplate, startServer, uniqueName } from "./harness";
 
 let h: Awaited<ReturnType<typeof startServer>>;
 let template: string;
@@ -13,7 +13,7 @@ beforeAll(async () => {
 afterAll(async () => h.cleanup());
 
 const create = (extra: Partial<Parameters<typeof Sandbox.create>[0]> = {}) =>
-  Sandbox.create({ ...h.conn, name: unique("sb"), fromTemplate: template, ...extra });
+  Sandbox.create({ ...h.conn, name: uniqueName("sb"), fromTemplate: template, ...extra });
 
 describe("sandboxes through the SDK", () => {
   it("runs commands with exit codes, stderr, env, cwd and the 124 timeout", async () => {
@@ -88,7 +88,7 @@ describe("sandboxes through the SDK", () => {
   });
 
   it("lists with metadata filters and patches with null clearing", async () => {
-    const tag = unique("m");
+    const tag = uniqueName("m");
     const sb = await create({ metadata: { tag, role: "a" }, timeoutSeconds: 600 });
     await create({ metadata: { tag, role: "b" } }).then((x) => x.kill());
     const found = await Sandbox.list({ ...h.conn, metadata: { tag, role: "a" } });
@@ -131,7 +131,7 @@ describe("sandboxes through the SDK", () => {
 
   it("rejects bad input and unknown ids", async () => {
     await expect(
-      Sandbox.create({ ...h.conn, name: unique("x"), fromTemplate: "no-such-template" }),
+      Sandbox.create({ ...h.conn, name: uniqueName("x"), fromTemplate: "no-such-template" }),
     ).rejects.toBeInstanceOf(NotFoundError);
     await expect(
       create({ envVars: { "bad=key": "1" } }),

@@ -3,7 +3,8 @@ import { request } from "node:http";
 import { join } from "node:path";
 import { Sandbox } from "@superserve/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readyTemplate, startServer, unique } from "./harness";
+import { credentialVariables, withoutCredentials } from "../../helpers/credentials";
+import { readyTemplate, startServer, uniqueName } from "./harness";
 
 let h: Awaited<ReturnType<typeof startServer>>;
 let template: string;
@@ -13,7 +14,8 @@ beforeAll(async () => {
 });
 afterAll(async () => h.cleanup());
 
-const create = () => Sandbox.create({ ...h.conn, name: unique("spawn"), fromTemplate: template });
+const create = () =>
+  Sandbox.create({ ...h.conn, name: uniqueName("spawn"), fromTemplate: template });
 
 /** Runs spawn-client.mjs (the SDK with Node's experimental WebSocket) for `scenarios` on `sandboxId`. */
 function runClient(sandboxId: string, scenarios: string[]): Promise<Record<string, any>> {
@@ -30,9 +32,8 @@ function runClient(sandboxId: string, scenarios: string[]): Promise<Record<strin
       {
         cwd: join(__dirname, "../../.."),
         env: {
-          ...process.env,
-          SUPERSERVE_API_KEY: h.conn.apiKey,
-          SUPERSERVE_BASE_URL: h.conn.baseUrl,
+          ...withoutCredentials(process.env),
+          ...credentialVariables({ superserve: h.ss }),
           SANDBOX_ID: sandboxId,
           SCENARIOS: scenarios.join(","),
         },
@@ -57,7 +58,7 @@ function upgradeStatus(
         connection: "Upgrade",
         upgrade: "websocket",
         "sec-websocket-version": "13",
-        "sec-websocket-key": Buffer.from(unique("k").slice(0, 16).padEnd(16, "x")).toString(
+        "sec-websocket-key": Buffer.from(uniqueName("k").slice(0, 16).padEnd(16, "x")).toString(
           "base64",
         ),
         "sec-websocket-protocol": `superserve.exec.v1, token.${token}`,

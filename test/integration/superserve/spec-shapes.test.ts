@@ -1,6 +1,6 @@
 import { Sandbox, Template } from "@superserve/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readyTemplate, startServer, unique } from "./harness";
+import { readyTemplate, startServer, uniqueName } from "./harness";
 
 /** What the vendor's OpenAPI spec declares beyond what the SDK reads: ids, absent fields, status codes, headers. */
 
@@ -47,7 +47,7 @@ describe("the local Superserve against the vendor's spec", () => {
     expect(byName.id, "a template name still finds the template").toBe(template.id);
     const sb = await Sandbox.create({
       ...h.conn,
-      name: unique("uuid"),
+      name: uniqueName("uuid"),
       fromTemplate: template.name,
     });
     expect(sb.id).toMatch(UUID);
@@ -61,14 +61,14 @@ describe("the local Superserve against the vendor's spec", () => {
   it("leaves unset fields out instead of sending null", async () => {
     const sb = await Sandbox.create({
       ...h.conn,
-      name: unique("absent"),
+      name: uniqueName("absent"),
       fromTemplate: template.name,
     });
     const got = await call("GET", `/sandboxes/${sb.id}`);
     expect(got.json, "no timeout was set").not.toHaveProperty("timeout_seconds");
     expect(Object.values(got.json ?? {}), "no field is null").not.toContain(null);
     const created = await call("POST", "/templates", {
-      name: unique("absent"),
+      name: uniqueName("absent"),
       build_spec: { from: "debian:12" },
     });
     expect(created.status).toBe(202);
@@ -116,7 +116,7 @@ describe("the local Superserve against the vendor's spec", () => {
     expect(
       (
         await call("POST", "/templates", {
-          name: unique("big"),
+          name: uniqueName("big"),
           vcpu: 5,
           build_spec: { from: "debian:12" },
         })
@@ -130,7 +130,7 @@ describe("the local Superserve against the vendor's spec", () => {
     ).toBe(400);
     const sb = await Sandbox.create({
       ...h.conn,
-      name: unique("patch"),
+      name: uniqueName("patch"),
       fromTemplate: template.name,
     });
     expect(
@@ -157,7 +157,7 @@ describe("the local Superserve against the vendor's spec", () => {
     expect([health.status, health.json]).toEqual([200, { status: "ok", version: "0.1.0" }]);
     const sb = await Sandbox.create({
       ...h.conn,
-      name: unique("exec"),
+      name: uniqueName("exec"),
       fromTemplate: template.name,
     });
     await sb.pause();

@@ -1,6 +1,6 @@
 import { BuildError, ConflictError, Sandbox, Template, ValidationError } from "@superserve/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startServer, unique } from "./harness";
+import { startServer, uniqueName } from "./harness";
 
 let h: Awaited<ReturnType<typeof startServer>>;
 beforeAll(async () => (h = await startServer()));
@@ -8,7 +8,7 @@ afterAll(async () => h.cleanup());
 
 describe("template builds through the SDK", () => {
   it("builds steps into a layer that sandboxes start from, with full logs", async () => {
-    const name = unique("org/tpl");
+    const name = uniqueName("org/tpl");
     const t = await Template.create({
       ...h.conn,
       name,
@@ -32,7 +32,7 @@ describe("template builds through the SDK", () => {
       "build log names the image that emulates the reference",
     ).toMatch(/emulated by the local image debian-12/);
     expect(events.at(-1)?.finished, "log stream ends with a finished event").toBe(true);
-    const sb = await Sandbox.create({ ...h.conn, name: unique("sb"), fromTemplate: name });
+    const sb = await Sandbox.create({ ...h.conn, name: uniqueName("sb"), fromTemplate: name });
     const r = await sb.commands.run("cat /app/marker.txt; echo $GREETING; cat /tmp/who");
     expect(r.stdout, "layer files, env step and user step visible").toBe("layered\nhello\napp\n");
     await sb.kill();
@@ -42,7 +42,7 @@ describe("template builds through the SDK", () => {
   });
 
   it("fails a build with step_failed and the log tail, and refuses sandboxes from it", async () => {
-    const name = unique("bad");
+    const name = uniqueName("bad");
     const t = await Template.create({
       ...h.conn,
       name,
@@ -56,14 +56,14 @@ describe("template builds through the SDK", () => {
       /exited with code 7[\s\S]*about-to-fail/,
     );
     await expect(
-      Sandbox.create({ ...h.conn, name: unique("sb"), fromTemplate: name }),
+      Sandbox.create({ ...h.conn, name: uniqueName("sb"), fromTemplate: name }),
     ).rejects.toBeInstanceOf(ConflictError);
   });
 
   it("fails with ready_cmd_failed and start_cmd_failed", async () => {
     const bad = await Template.create({
       ...h.conn,
-      name: unique("start"),
+      name: uniqueName("start"),
       from: "debian:12",
       startCmd: "exit 3",
       readyCmd: "false",
@@ -74,8 +74,8 @@ describe("template builds through the SDK", () => {
 
   it("shares build_spec_hash between identical specs and rebuilds", async () => {
     const spec = { from: "debian:12", steps: [{ run: "true" }] };
-    const a = await Template.create({ ...h.conn, name: unique("h"), ...spec });
-    const b = await Template.create({ ...h.conn, name: unique("h"), ...spec });
+    const a = await Template.create({ ...h.conn, name: uniqueName("h"), ...spec });
+    const b = await Template.create({ ...h.conn, name: uniqueName("h"), ...spec });
     await a.waitUntilReady({ pollIntervalMs: 50 });
     await b.waitUntilReady({ pollIntervalMs: 50 });
     const [ba] = await a.listBuilds({ limit: 1 });
@@ -90,7 +90,7 @@ describe("template builds through the SDK", () => {
   });
 
   it("rejects bad input with 400 naming the field", async () => {
-    await expect(Template.create({ ...h.conn, name: unique("x"), from: "" })).rejects.toThrow(
+    await expect(Template.create({ ...h.conn, name: uniqueName("x"), from: "" })).rejects.toThrow(
       /build_spec.from/,
     );
     await expect(

@@ -28,7 +28,8 @@ import {
   unmountCommand,
   waitCommand,
 } from "../../../provider/mounted-sandbox/mount-commands";
-import { redact, runStep } from "../../../provider/mounted-sandbox/exec";
+import { runStep } from "../../../provider/mounted-sandbox/exec";
+import { REDACTED, redact, redactorFor } from "../../../provider/redact";
 import type { OperationContext } from "../../../provider/lifecycle";
 import { classifyFailure, withRetry } from "../../../provider/retry";
 import {
@@ -181,6 +182,13 @@ describe("redaction", () => {
     expect(out).not.toContain("eyJ");
     expect(out).not.toContain("mesa_0123");
     expect(out).not.toContain("ss_live");
+    expect(out).toBe("auth failed for [secret] with [secret] and [secret], [secret]");
+  });
+
+  it("uses the same marker for a resource's secret inputs as for quoted output", () => {
+    const redactor = redactorFor({ envVars: { TOKEN: "hunter22" }, name: "plain" }, ["envVars"]);
+    expect(redactor("TOKEN=hunter22 name=plain")).toBe(`TOKEN=${REDACTED} name=plain`);
+    expect(REDACTED).toBe("[secret]");
   });
 
   it("puts the exit code, the hint and the redacted output tail in a failed step's error", async () => {
@@ -206,6 +214,7 @@ describe("redaction", () => {
     );
     expect((err as Error).message).toContain("boom");
     expect((err as Error).message).not.toContain("SECRET-TOKEN");
+    expect((err as Error).message).toContain(`token=${REDACTED}`);
   });
 
   it("redacts the token from SDK errors too, keeping the status for retry classification", async () => {

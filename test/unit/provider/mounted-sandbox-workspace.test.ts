@@ -10,14 +10,13 @@ import { describe, expect, it } from "vitest";
 import { silentLog } from "../../../provider/engine-log";
 import type { ProviderEnvironment } from "../../../provider/lifecycle";
 import { createProvider } from "../../../provider/mounted-sandbox/provider";
-import type { MountedSandboxOutputs } from "../../../provider/mounted-sandbox/state";
+import type { MountedSandboxOutputs, RepoWorkspace } from "../../../provider/mounted-sandbox/state";
 import type { PreparedRepo } from "../../../provider/mounted-sandbox/workspace";
 import {
   forkPoint,
   preparedTargets,
   readWorkspaces,
   recordedTargets,
-  type RepoWorkspace,
 } from "../../../provider/mounted-sandbox/workspace-progress";
 
 const ROOT = "z".repeat(32);
