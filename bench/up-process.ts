@@ -10,10 +10,17 @@ export interface NodeRun {
   code: number | null;
 }
 
-/** Run `node <script>` with `env` (credentials travel in the environment, never in argv). */
-export function runNode(script: string, env: NodeJS.ProcessEnv): Promise<NodeRun> {
+/**
+ * Run `<node> <script>` with `env` (credentials travel in the environment, never in argv); `node`
+ * is the runtime's (default: this process's).
+ */
+export function runNode(
+  script: string,
+  env: NodeJS.ProcessEnv,
+  node = process.execPath,
+): Promise<NodeRun> {
   const started = performance.now();
-  const child = spawn(process.execPath, [script], { env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(node, [script], { env, stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));

@@ -13,6 +13,10 @@
  * backends saw it (when the repo, the template and the sandboxes appeared), which shows where the
  * time goes.
  *
+ * Each runtime of BENCH_UP_RUNTIMES ("minimum,current", the default: both, one after the other;
+ * a name may repeat, to alternate them; see up-runtimes.ts) is measured in full, its report headed by the Node.js, SDK and CLI versions
+ * it ran. Every process runs with NODE_COMPILE_CACHE, as in `npm run up`.
+ *
  * Knobs: BENCH_UP_SIZES (default "1,10,50"), BENCH_UP_REPEAT (runs per size and method, default 2),
  * BENCH_UP_NOOP_REPEAT (default 3), BENCH_UP_PARALLEL (the engine's --parallel; default N + 3 so
  * every sandbox of the environment can be created at once, as the script's Promise.all does),
@@ -56,6 +60,7 @@ import {
 } from "./up-pulumi";
 import { printReport, type Measurement, type Timeline } from "./up-report";
 import { runNode } from "./up-process";
+import { compileCacheDir, runtimesToMeasure, selectRuntime } from "./up-runtimes";
 
 interface Bench {
   work: string;
@@ -67,6 +72,8 @@ interface Bench {
   /** "component" (AgentEnvironment) or "resources" (MesaRepo + SuperserveTemplate + N MountedSandbox). */
   program: "component" | "resources";
   runtime: ProgramRuntime;
+  /** The `node` that runs the plain scripts: the measured runtime's. */
+  node: string;
 }
 
 function numbers(value: string | undefined, fallback: string): number[] {
@@ -166,11 +173,11 @@ async function runScript(
   };
   const loadBefore = loadavg()[0];
   const startEpoch = Date.now();
-  const run = await runNode(bench.script, {
-    ...process.env,
-    ...bench.env,
-    BENCH_DIRECT_SPEC: JSON.stringify(spec),
-  });
+  const run = await runNode(
+    bench.script,
+    { ...process.env, ...bench.env, BENCH_DIRECT_SPEC: JSON.stringify(spec) },
+    bench.node,
+  );
   try {
     if (run.code !== 0)
       throw new Error(`the direct script failed (exit ${run.code}): ${run.stderr.trim()}`);
@@ -232,63 +239,22 @@ async function runPulumi(
   }
 }
 
-async function main(): Promise<void> {
-  const sizes = numbers(process.env.BENCH_UP_SIZES, "1,10,50");
-  const repeat = count("BENCH_UP_REPEAT", 2);
-  const noopRepeat = count("BENCH_UP_NOOP_REPEAT", 3);
-  const parallelFor = (n: number) =>
-    process.env.BENCH_UP_PARALLEL ? count("BENCH_UP_PARALLEL", 1) : n + 3;
+/** What {@link measure} runs: sizes, repeats and the engine's --parallel per size. */
+interface Plan {
+  sizes: number[];
+  repeat: number;
+  noopRepeat: number;
+  parallelFor: (n: number) => number;
+}
+
+/** Every timed run on the bench's runtime: the sizes by three methods, then the no-ops. */
+async function measure(bench: Bench, plan: Plan): Promise<Measurement[]> {
+  const { sizes, repeat, noopRepeat, parallelFor } = plan;
   const largest = Math.max(...sizes);
-  const program = process.env.BENCH_UP_PROGRAM ?? "component";
-  if (program !== "component" && program !== "resources")
-    throw new Error(`BENCH_UP_PROGRAM must be "component" or "resources"; got "${program}"`);
-  const runtime = process.env.BENCH_UP_RUNTIME ?? "ts-node";
-  if (runtime !== "compiled" && runtime !== "ts-node")
-    throw new Error(`BENCH_UP_RUNTIME must be "compiled" or "ts-node"; got "${runtime}"`);
-
-  const work = mkdtempSync(join(tmpdir(), "bench-up-"));
-  let mesaServer: LocalMesa | undefined;
-  let ss: LocalSuperserve | undefined;
-  let empty: TempProject | undefined;
   const measurements: Measurement[] = [];
+  const empty = await newProject("bench-empty", EMPTY_PROGRAM, bench.env, bench.runtime);
   try {
-    const tools = await prepareSandboxTools(join(work, "tools"));
-    mesaServer = await startLocalMesa({ port: 0, dataDir: join(work, "mesa") });
-    ss = await startLocalSuperserve({
-      port: 0,
-      dataDir: join(work, "superserve"),
-      sandboxTools: tools,
-      mesaUrl: mesaServer.url,
-    });
-    routeDataPlaneTo(ss.url);
-    const targets: DirectTargets = {
-      mesa: { url: mesaServer.url, org: mesaServer.org, apiKey: mesaServer.apiKey },
-      superserve: { url: ss.url, apiKey: ss.apiKey },
-    };
-    const env = {
-      MESA_API_URL: targets.mesa.url,
-      MESA_API_KEY: targets.mesa.apiKey,
-      MESA_ORG: targets.mesa.org,
-      SUPERSERVE_BASE_URL: targets.superserve.url,
-      SUPERSERVE_API_KEY: targets.superserve.apiKey,
-      // As `npm run up` runs the program (scripts/main.sh): ts-node without its type check.
-      PULUMI_NODEJS_TRANSPILE_ONLY: process.env.PULUMI_NODEJS_TRANSPILE_ONLY ?? "true",
-    };
-    const mesaSdk = await import("@mesadev/sdk");
-    const bench: Bench = {
-      work,
-      targets,
-      env,
-      sdks: { mesa: mesaSdk, superserve: superserveSdk },
-      script: await bundleScript(join(work, "direct")),
-      runs: 0,
-      program,
-      runtime,
-    };
-
-    empty = await newProject("bench-empty", EMPTY_PROGRAM, env, runtime);
     await timePulumi(empty, upArgs(parallelFor(0)), "first-up");
-    const emptyProject = empty;
 
     const noop = async (project: TempProject, n: number): Promise<void> => {
       for (let i = 0; i < noopRepeat; i++) {
@@ -306,7 +272,7 @@ async function main(): Promise<void> {
           },
           async () => {
             const loadBefore = loadavg()[0];
-            const run = await timePulumi(emptyProject, upArgs(parallelFor(0)), `noop-${i}`);
+            const run = await timePulumi(empty, upArgs(parallelFor(0)), `noop-${i}`);
             measurements.push({
               method: "empty no-op",
               n: 0,
@@ -322,7 +288,7 @@ async function main(): Promise<void> {
     };
 
     console.log(
-      `bench:up — program: ${program} (${runtime}), sizes ${sizes.join(", ")}, ${repeat} run(s) each, --parallel ${process.env.BENCH_UP_PARALLEL ?? "N + 3"}, work dir ${work}`,
+      `bench:up — program: ${bench.program} (${bench.runtime}), sizes ${sizes.join(", ")}, ${repeat} run(s) each, --parallel ${process.env.BENCH_UP_PARALLEL ?? "N + 3"}, work dir ${bench.work}`,
     );
     let turn = 0;
     for (let r = 0; r < repeat; r++) {
@@ -351,9 +317,75 @@ async function main(): Promise<void> {
         }
       }
     }
-    printReport(measurements, sizes, parallelFor);
+    return measurements;
   } finally {
-    if (empty) rmSync(empty.dir, { recursive: true, force: true });
+    rmSync(empty.dir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  const sizes = numbers(process.env.BENCH_UP_SIZES, "1,10,50");
+  const repeat = count("BENCH_UP_REPEAT", 2);
+  const noopRepeat = count("BENCH_UP_NOOP_REPEAT", 3);
+  const parallelFor = (n: number) =>
+    process.env.BENCH_UP_PARALLEL ? count("BENCH_UP_PARALLEL", 1) : n + 3;
+  const runtimes = runtimesToMeasure(process.env.BENCH_UP_RUNTIMES);
+  const program = process.env.BENCH_UP_PROGRAM ?? "component";
+  if (program !== "component" && program !== "resources")
+    throw new Error(`BENCH_UP_PROGRAM must be "component" or "resources"; got "${program}"`);
+  const runtime = process.env.BENCH_UP_RUNTIME ?? "ts-node";
+  if (runtime !== "compiled" && runtime !== "ts-node")
+    throw new Error(`BENCH_UP_RUNTIME must be "compiled" or "ts-node"; got "${runtime}"`);
+
+  const work = mkdtempSync(join(tmpdir(), "bench-up-"));
+  let mesaServer: LocalMesa | undefined;
+  let ss: LocalSuperserve | undefined;
+  try {
+    const tools = await prepareSandboxTools(join(work, "tools"));
+    mesaServer = await startLocalMesa({ port: 0, dataDir: join(work, "mesa") });
+    ss = await startLocalSuperserve({
+      port: 0,
+      dataDir: join(work, "superserve"),
+      sandboxTools: tools,
+      mesaUrl: mesaServer.url,
+    });
+    routeDataPlaneTo(ss.url);
+    const targets: DirectTargets = {
+      mesa: { url: mesaServer.url, org: mesaServer.org, apiKey: mesaServer.apiKey },
+      superserve: { url: ss.url, apiKey: ss.apiKey },
+    };
+    const env = {
+      MESA_API_URL: targets.mesa.url,
+      MESA_API_KEY: targets.mesa.apiKey,
+      MESA_ORG: targets.mesa.org,
+      SUPERSERVE_BASE_URL: targets.superserve.url,
+      SUPERSERVE_API_KEY: targets.superserve.apiKey,
+      // As `npm run up` runs the program (scripts/main.sh): ts-node without its type check.
+      PULUMI_NODEJS_TRANSPILE_ONLY: process.env.PULUMI_NODEJS_TRANSPILE_ONLY ?? "true",
+      // As `npm run up` runs every Node.js process (scripts/main.sh): the module compile cache
+      // (Node.js 22 and later; Node.js 20 ignores it).
+      NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE ?? compileCacheDir(),
+    };
+    const script = await bundleScript(join(work, "direct"));
+    const mesaSdk = await import("@mesadev/sdk");
+    for (const runtimeName of runtimes) {
+      const selected = selectRuntime(runtimeName);
+      const bench: Bench = {
+        work,
+        targets,
+        env,
+        sdks: { mesa: mesaSdk, superserve: superserveSdk },
+        script,
+        runs: 0,
+        program,
+        runtime,
+        node: selected.node,
+      };
+      console.log(`\n# ${selected.description}`);
+      const measurements = await measure(bench, { sizes, repeat, noopRepeat, parallelFor });
+      printReport(measurements, sizes, parallelFor);
+    }
+  } finally {
     await ss?.stop();
     await mesaServer?.stop();
     rmSync(work, { recursive: true, force: true });

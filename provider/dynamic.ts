@@ -11,6 +11,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type * as dynamic from "@pulumi/pulumi/dynamic";
+import { version as sdkVersion } from "@pulumi/pulumi/version";
 
 /** Package name the serialized provider loads its implementation from. */
 const PACKAGE_NAME = "pulumi-superserve-mesa";
@@ -103,6 +104,32 @@ function markedSecret(inputs: Record<string, unknown>): pulumi.Output<string[]> 
     .apply((keys) => keys.filter((key): key is string => key !== undefined));
 }
 
+/**
+ * The first `@pulumi/pulumi` whose dynamic-provider host reads a dynamic resource by id: before it,
+ * the host of a `get` finds no serialized provider (the engine sends the program's properties as
+ * `inputs`, which older hosts do not look at) and fails with an internal error.
+ */
+export const READ_BY_ID_SINCE = "3.268.0";
+
+/** Whether `version` (x.y.z) is at least `minimum`. */
+export function versionAtLeast(version: string, minimum: string): boolean {
+  const parse = (v: string) => v.split(/[.-]/, 3).map(Number);
+  const [a, b] = [parse(version), parse(minimum)];
+  for (let i = 0; i < 3; i++) if (a[i] !== b[i]) return a[i] > b[i];
+  return true;
+}
+
+/** The error of a `get` on an `@pulumi/pulumi` that cannot read a dynamic resource by id. */
+function readByIdUnavailable(typeName: string, installed: string): Error {
+  return new Error(
+    `${typeName}.get needs @pulumi/pulumi ${READ_BY_ID_SINCE} or newer, and this program loads ` +
+      `${installed}, whose dynamic-provider host cannot read a dynamic resource by id. Upgrade ` +
+      `the project's @pulumi/pulumi (\`npm install @pulumi/pulumi@latest\`, which needs Node.js 22 ` +
+      `or newer) and the Pulumi CLI to the same version; or, on this version, manage the object ` +
+      `with \`new ${typeName}(name, { ..., adopt: { name } })\` instead.`,
+  );
+}
+
 /** What a resource class passes to {@link PackageResource}; `O` is its provider's outputs type. */
 export interface PackageResourceSpec<O extends object> {
   /** Type name, e.g. "MesaRepo". */
@@ -145,7 +172,9 @@ export function withSecretOutputs<O extends object>(
 /**
  * Base class of this package's resources: readable type token, serialized trampoline, the URN
  * input used to tag created objects, the names of the secret inputs, output declarations and
- * secret outputs.
+ * secret outputs. With `opts.id` set (a resource class's static `get`) the engine reads the object
+ * with that id instead of managing one, and `inputs` should be empty: the provider's `read` then
+ * has only the id to go by.
  */
 export abstract class PackageResource<O extends object> extends pulumi.dynamic.Resource {
   protected constructor(
@@ -154,6 +183,9 @@ export abstract class PackageResource<O extends object> extends pulumi.dynamic.R
     inputs: Record<string, unknown>,
     opts: pulumi.CustomResourceOptions | undefined,
   ) {
+    if (opts?.id !== undefined && !versionAtLeast(sdkVersion, READ_BY_ID_SINCE)) {
+      throw readByIdUnavailable(spec.typeName, sdkVersion);
+    }
     const props = declaredProps(spec, {
       ...inputs,
       pulumiUrn: urnWithoutDependencies(name, typeToken(spec.typeName), opts?.parent),

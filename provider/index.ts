@@ -1,6 +1,7 @@
 /**
  * pulumi-superserve-mesa: Pulumi resources for AI-agent environments.
  */
+import "./compile-cache"; // first: caches the compilation of everything loaded after it
 export { MesaRepo } from "./mesa-repo/resource";
 export type { MesaRepoArgs, MesaRepoUpstreamAuth } from "./mesa-repo/args";
 export { SuperserveTemplate } from "./superserve-template/resource";

@@ -449,7 +449,17 @@ export function defineProvider<I extends CommonInputs, O extends I>(
       const state = strip(props) as unknown as O;
       const redact = redactorOf(state);
       const live = await guarded(redact, () => def.read(id, state, context(state, redact)));
-      return live ? { id, props: live } : {};
+      if (live) return { id, props: live };
+      // A refresh of a recorded object that is gone drops it; a `get` (which records no field)
+      // of an id that names nothing is the program's mistake.
+      if (Object.keys(def.fields).every((field) => state[field as keyof O] === undefined)) {
+        throw new Error(
+          `${def.typeName}.get: no ${def.typeName} has the id "${id}". Check the id (a ` +
+            `${def.typeName}'s \`id\` output) and that the credentials reach the org or account ` +
+            `that holds it.`,
+        );
+      }
+      return {};
     },
 
     async update(id: string, olds: Props, news: Props) {

@@ -9,13 +9,16 @@
 # hosts when they could be built).
 #
 # Environment:
-#   PULUMI_VERSION       version to provide (default: the pin below)
+#   PULUMI_VERSION       version to provide (default: the minimum runtime's, scripts/runtimes.sh;
+#                        scripts/install-current-runtime.sh asks for the current one's)
 #   PSM_PULUMI_CACHE     cache directory (default: ${XDG_CACHE_HOME:-$HOME/.cache}/pulumi-superserve-mesa)
 set -euo pipefail
 
-VERSION="${PULUMI_VERSION:-3.248.0}"
-# The Node.js language host has no module of its own on the proxy for this version; the newest
-# sdk/v3 that still carries it as a package is v3.68.0 (see README, "The Pulumi engine").
+# shellcheck source=runtimes.sh
+. "$(dirname "${BASH_SOURCE[0]}")/runtimes.sh"
+VERSION="${PULUMI_VERSION:-$MIN_PULUMI}"
+# The Node.js language host has no module of its own on the proxy (for 3.248.0 nor 3.276.0); the
+# newest sdk/v3 that still carries it as a package is v3.68.0 (see README, "The Pulumi engine").
 LANGHOST_SDK_VERSION="${PSM_LANGHOST_SDK_VERSION:-3.68.0}"
 # The YAML language host (github.com/pulumi/pulumi-yaml), for Pulumi YAML programs using the
 # provider plugin; built into a cache directory of its own, which the tests put on PATH.

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test command: sets everything up, type-checks, lints, runs every vitest project (unit,
-# integration, e2e, conformance), and ends with the plain line "N passed, N failed[, N skipped]".
+# integration, e2e, conformance) on the minimum runtime and the e2e tests again on the current
+# one, and ends with the plain line "N passed, N failed[, N skipped]" over both.
 # Exits non-zero on any failure.
 # Extra arguments go to vitest (e.g. `npm test -- --project unit`).
 set -uo pipefail
@@ -22,19 +23,51 @@ if ! npm run --silent lint; then
   exit 1
 fi
 
-report="$(mktemp -d)/vitest.json"
-npx vitest run --reporter=default --reporter=json --outputFile.json="$report" "$@"
+# The two runtimes (README, "Runtimes"). Every test runs on the minimum: this machine's Node.js,
+# the lockfile's @pulumi/pulumi and the CLI of its version. Then, unless arguments narrowed the run,
+# the end-to-end tests run again with the engine, the programs and the providers on the current
+# runtime (scripts/install-current-runtime.sh; test/helpers/pulumi.ts reads its PSM_RUNTIME_*
+# variables) — all but the main job, which runs this repository's own `npm run up` on the minimum,
+# the vendors' guide, which runs no Pulumi, and the provider plugin's, whose plugin runs on this
+# repository's node_modules (the minimum's SDK) with language hosts pinned to 3.248.
+runtime_line() { # <name> <node binary> <@pulumi/pulumi directory> <pulumi binary>
+  echo "runtime $1: node $("$2" --version), @pulumi/pulumi $("$2" -p "require('$3/package.json').version"), pulumi CLI $("$4" version)"
+}
+runtime_line minimum "$(command -v node)" "$ROOT/node_modules/@pulumi/pulumi" "$(bash scripts/install-pulumi.sh 2>/dev/null | tail -n 1)"
+
+dir="$(mktemp -d)"
+reports=("$dir/minimum.json")
+npx vitest run --reporter=default --reporter=json --outputFile.json="$dir/minimum.json" "$@"
 status=$?
 
-if [ -s "$report" ]; then
-  node -e '
-    const r = require(process.argv[1]);
-    const skipped = r.numPendingTests + r.numTodoTests;
-    console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed` + (skipped ? `, ${skipped} skipped` : ""));
-    if (r.numTotalTests === 0) { console.error("no test ran"); process.exit(1); }
-  ' "$report" || status=1
-else
-  echo "0 passed, 1 failed"
-  status=1
+if [ "$#" -eq 0 ]; then
+  reports+=("$dir/current.json")
+  if current="$(bash scripts/install-current-runtime.sh)"; then
+    (
+      while IFS= read -r line; do export "${line?}"; done <<< "$current"
+      runtime_line current "$PSM_RUNTIME_NODE_BIN/node" "$PSM_RUNTIME_NODE_MODULES/@pulumi/pulumi" "$PSM_RUNTIME_PULUMI"
+      npx vitest run --project e2e --exclude test/e2e/main-job.test.ts --exclude test/e2e/seed-guide.test.ts \
+        --exclude 'test/e2e/plugin-*.test.ts' \
+        --reporter=default --reporter=json --outputFile.json="$dir/current.json"
+    ) || status=1
+  else
+    echo "the current runtime could not be installed (scripts/install-current-runtime.sh)"
+    status=1
+  fi
 fi
+
+# One closing line over both passes; a pass without a report counts as one failure.
+node -e '
+  const { existsSync, readFileSync } = require("node:fs");
+  let passed = 0, failed = 0, skipped = 0, total = 0;
+  for (const file of process.argv.slice(1)) {
+    if (!existsSync(file) || readFileSync(file, "utf8").length === 0) { failed += 1; continue; }
+    const r = JSON.parse(readFileSync(file, "utf8"));
+    passed += r.numPassedTests; failed += r.numFailedTests; total += r.numTotalTests;
+    skipped += r.numPendingTests + r.numTodoTests;
+  }
+  console.log(`${passed} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : ""));
+  if (total === 0) { console.error("no test ran"); process.exit(1); }
+  if (failed > 0) process.exit(1);
+' "${reports[@]}" || status=1
 exit "$status"

@@ -62,21 +62,26 @@ export function outputsOf(inputs: MesaRepoInputs, live: LiveRepo): MesaRepoOutpu
   return outs;
 }
 
-/** The repo by name, or (renamed out of band) by id; undefined when it no longer exists. */
+/**
+ * The repo by name, or (renamed out of band, or no name known) by id; undefined when it no longer
+ * exists.
+ */
 export async function findRepo(
   ctx: OperationContext,
   org: string,
-  name: string,
+  name: string | undefined,
   id?: string,
 ): Promise<LiveRepo | undefined> {
   const settings = await ctx.mesa();
-  return ctx.retry(`read Mesa repo ${org}/${name}`, async () => {
+  return ctx.retry(`read Mesa repo ${org}/${name ?? id}`, async () => {
     const mesa = await mesaClient(settings, org);
-    try {
-      const repo = (await mesa.repos.get({ repo: name })) as LiveRepo;
-      if (!id || repo.id === id) return repo;
-    } catch (err) {
-      if (statusOf(err) !== 404) throw err;
+    if (name !== undefined) {
+      try {
+        const repo = (await mesa.repos.get({ repo: name })) as LiveRepo;
+        if (!id || repo.id === id) return repo;
+      } catch (err) {
+        if (statusOf(err) !== 404) throw err;
+      }
     }
     if (!id) return undefined;
     for (let cursor: string | undefined; ;) {

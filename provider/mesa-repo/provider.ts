@@ -3,6 +3,7 @@
  * `../lifecycle.ts`) with MesaRepo's field table, checks and operations. The public class and its
  * documented args are in `resource.ts` and `args.ts`.
  */
+import { persistCompileCache } from "../compile-cache"; // first: caches what loads after it
 import type { ConfigSource } from "../config";
 import {
   defineProvider,
@@ -53,5 +54,7 @@ export function createProvider(
   config: ConfigSource | undefined,
   environment?: ProviderEnvironment,
 ): ProviderMethods {
-  return defineProvider(mesaRepoDefinition, config, environment);
+  const provider = defineProvider(mesaRepoDefinition, config, environment);
+  persistCompileCache(); // the provider process is ended by a signal, which writes nothing
+  return provider;
 }

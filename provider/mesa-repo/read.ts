@@ -1,4 +1,8 @@
-/** MesaRepo `read` (refresh): the live repo over the recorded state, or undefined when it is gone. */
+/**
+ * MesaRepo `read` (refresh, and `MesaRepo.get`): the live repo over the recorded state, or
+ * undefined when it is gone. A `get` records nothing, so the repo is found by id in the configured
+ * org.
+ */
 import type { OperationContext } from "../lifecycle";
 import { findRepo, outputsOf } from "./live-repo";
 import type { MesaRepoOutputs } from "./state";
@@ -8,6 +12,7 @@ export async function readRepo(
   state: MesaRepoOutputs,
   ctx: OperationContext,
 ): Promise<MesaRepoOutputs | undefined> {
-  const live = await findRepo(ctx, state.org, state.name, id);
+  const org = state.org ?? (await ctx.mesaOrg());
+  const live = await findRepo(ctx, org, state.name, id);
   return live ? outputsOf(state, live) : undefined;
 }

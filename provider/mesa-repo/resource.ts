@@ -55,7 +55,28 @@ export class MesaRepo extends PackageResource<MesaRepoOutputs> {
   /** Tags of the repo (without the provider's `pulumi-urn` tag). */
   declare readonly tags: pulumi.Output<Record<string, string>>;
 
+  /**
+   * An existing repo, read by its id (the `id` of a `MesaRepo`, Mesa's repo id) in the configured
+   * org, without managing it: `pulumi up` reads it again on every run and never changes or deletes
+   * it. Its outputs are those of a managed repo (`name`, `org`, `defaultBookmark`, `headChangeId`,
+   * `tags`), so it can be mounted in a {@link MountedSandbox} like one. An id that names no repo
+   * fails the run. Needs `@pulumi/pulumi` 3.268 or newer (older versions throw an error saying so).
+   *
+   * @example
+   * ```ts
+   * import * as pulumi from "@pulumi/pulumi";
+   * import { MesaRepo } from "pulumi-superserve-mesa";
+   *
+   * const config = new pulumi.Config();
+   * const shared = MesaRepo.get("shared", config.require("sharedRepoId"));
+   * export const sharedHead = shared.headChangeId;
+   * ```
+   */
+  static get(name: string, id: pulumi.Input<pulumi.ID>, opts?: pulumi.CustomResourceOptions) {
+    return new MesaRepo(name, {}, { ...opts, id });
+  }
+
   constructor(name: string, args: MesaRepoArgs = {}, opts?: pulumi.CustomResourceOptions) {
-    super(MESA_REPO_SPEC, name, mesaRepoInputs(args), opts);
+    super(MESA_REPO_SPEC, name, opts?.id !== undefined ? {} : mesaRepoInputs(args), opts);
   }
 }

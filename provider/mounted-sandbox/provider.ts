@@ -3,6 +3,7 @@
  * `../lifecycle.ts`) with MountedSandbox's field table, checks, state diff and operations. The
  * public class and its documented args are in `resource.ts` and `args.ts`.
  */
+import { persistCompileCache } from "../compile-cache"; // first: caches what loads after it
 import type { ConfigSource } from "../config";
 import {
   defineProvider,
@@ -49,5 +50,7 @@ export function createProvider(
   config: ConfigSource | undefined,
   environment?: ProviderEnvironment,
 ): ProviderMethods {
-  return defineProvider(mountedSandboxDefinition, config, environment);
+  const provider = defineProvider(mountedSandboxDefinition, config, environment);
+  persistCompileCache(); // the provider process is ended by a signal, which writes nothing
+  return provider;
 }

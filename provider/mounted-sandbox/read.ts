@@ -27,6 +27,7 @@ export async function readSandbox(
   const ss = await superserve(ctx);
   const live = await findById(ss, ctx, id);
   if (!live) return undefined;
+  if (state.repos === undefined) return refreshedState(readById(live), live, false);
   const [mounted, workspace] = await Promise.all([
     mountHealth(id, live, state, ss, ctx),
     sandboxWorkspaces(ctx, state.org || undefined, recordedTargets(state)),
@@ -56,6 +57,22 @@ async function mountHealth(
     );
   }
   return mounted;
+}
+
+/**
+ * The state of a sandbox read by id (`MountedSandbox.get`), which records nothing: what the service
+ * reports; the mounts, which only the state of the stack that made the sandbox knows, empty.
+ */
+function readById(live: ListedSandbox): MountedSandboxOutputs {
+  return {
+    name: live.name,
+    repos: [],
+    org: "",
+    mountPaths: {},
+    bookmarks: {},
+    workspace: {},
+    tokenExpiresAt: "",
+  } as unknown as MountedSandboxOutputs;
 }
 
 /** The user's metadata (without the URN tag). */

@@ -138,7 +138,36 @@ export class MountedSandbox extends PackageResource<MountedSandboxOutputs> {
   /** When the mount's access token expires (ISO 8601). */
   declare readonly tokenExpiresAt: pulumi.Output<string>;
 
+  /**
+   * An existing sandbox, read by its id (the `id` or `sandboxId` of a `MountedSandbox`, the
+   * service's sandbox id), without managing it: `pulumi up` reads it again on every run — never
+   * resuming it when paused — and never changes or deletes it. Its outputs are what the service
+   * reports: `sandboxId`, `name` and `status`. What a `MountedSandbox` records when it mounts
+   * (`mountPaths`, `bookmarks`, `workspace`, `org`, `tokenExpiresAt`) lives in the state of the
+   * stack that made it, so here those are empty and `mounted` is `false`. An id that names no
+   * sandbox fails the run. Needs `@pulumi/pulumi` 3.268 or newer (older versions throw an error
+   * saying so).
+   *
+   * @example
+   * ```ts
+   * import * as pulumi from "@pulumi/pulumi";
+   * import { MountedSandbox } from "pulumi-superserve-mesa";
+   *
+   * const box = MountedSandbox.get("agent-1", new pulumi.Config().require("agentSandboxId"));
+   * export const agentStatus = box.status; // "active", "paused", …
+   * ```
+   */
+  static get(name: string, id: pulumi.Input<pulumi.ID>, opts?: pulumi.CustomResourceOptions) {
+    // As in Pulumi's generated `get`s: the constructor reads no args when `id` is set.
+    return new MountedSandbox(name, undefined as unknown as MountedSandboxArgs, { ...opts, id });
+  }
+
   constructor(name: string, args: MountedSandboxArgs, opts?: pulumi.CustomResourceOptions) {
-    super(MOUNTED_SANDBOX_SPEC, name, mountedSandboxInputs(args), opts);
+    super(
+      MOUNTED_SANDBOX_SPEC,
+      name,
+      opts?.id !== undefined ? {} : mountedSandboxInputs(args),
+      opts,
+    );
   }
 }

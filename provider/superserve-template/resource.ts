@@ -59,7 +59,35 @@ export class SuperserveTemplate extends PackageResource<SuperserveTemplateOutput
   /** Size of the built template in bytes. */
   declare readonly sizeBytes: pulumi.Output<number | undefined>;
 
+  /**
+   * An existing template, read by its id (the `id` of a `SuperserveTemplate`) or its name, without
+   * managing it: `pulumi up` reads it again on every run and never rebuilds or deletes it. Its
+   * outputs (`name`, `status`, `buildId`, `builtAt`, `sizeBytes`) are those of a managed template,
+   * so a {@link MountedSandbox} can be made from it. An id that names no template fails the run.
+   * Needs `@pulumi/pulumi` 3.268 or newer (older versions throw an error saying so).
+   *
+   * @example
+   * ```ts
+   * import { MountedSandbox, SuperserveTemplate } from "pulumi-superserve-mesa";
+   *
+   * const base = SuperserveTemplate.get("base", "superserve/base");
+   * const box = new MountedSandbox("agent-1", { template: base, repos: [{ repo: "workspace" }] });
+   * ```
+   */
+  static get(name: string, id: pulumi.Input<pulumi.ID>, opts?: pulumi.CustomResourceOptions) {
+    // As in Pulumi's generated `get`s: the constructor reads no args when `id` is set.
+    return new SuperserveTemplate(name, undefined as unknown as SuperserveTemplateArgs, {
+      ...opts,
+      id,
+    });
+  }
+
   constructor(name: string, args: SuperserveTemplateArgs, opts?: pulumi.CustomResourceOptions) {
-    super(SUPERSERVE_TEMPLATE_SPEC, name, superserveTemplateInputs(args), opts);
+    super(
+      SUPERSERVE_TEMPLATE_SPEC,
+      name,
+      opts?.id !== undefined ? {} : superserveTemplateInputs(args),
+      opts,
+    );
   }
 }

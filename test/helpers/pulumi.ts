@@ -6,9 +6,14 @@
  * A project's `node_modules` links to this repository's, where `pulumi-superserve-mesa` resolves
  * to the repository itself (scripts/link-self.mjs), so programs import the package by name exactly
  * as a user's program does. Run `npm run build` first: dynamic providers load the compiled `dist/`.
+ *
+ * On the current runtime (the environment printed by scripts/install-current-runtime.sh, set by
+ * scripts/test.sh for its second end-to-end pass) the engine, the programs and the providers run
+ * on that Node.js, CLI and `@pulumi/pulumi` instead: see {@link currentRuntime}.
  */
 import { execFile, execFileSync, spawn, type ChildProcess } from "node:child_process";
 import {
+  cpSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -26,10 +31,69 @@ import { transformSync } from "esbuild";
 
 export const repoRoot = resolve(__dirname, "..", "..");
 
+/** The current runtime the engine runs on, when the tests are run on it (undefined: the minimum). */
+export interface CurrentRuntime {
+  /** Directory of its `node`, put first on the engine's PATH. */
+  nodeBin: string;
+  /** A consumer project's node_modules holding its `@pulumi/pulumi` and this package's dependencies. */
+  nodeModules: string;
+  /** Its `pulumi` binary. */
+  pulumi: string;
+}
+
+/** The runtime scripts/install-current-runtime.sh describes in the environment, if any. */
+export function currentRuntime(): CurrentRuntime | undefined {
+  const { PSM_RUNTIME_NODE_BIN, PSM_RUNTIME_NODE_MODULES, PSM_RUNTIME_PULUMI } = process.env;
+  if (!PSM_RUNTIME_NODE_BIN && !PSM_RUNTIME_NODE_MODULES && !PSM_RUNTIME_PULUMI) return undefined;
+  if (!PSM_RUNTIME_NODE_BIN || !PSM_RUNTIME_NODE_MODULES || !PSM_RUNTIME_PULUMI) {
+    throw new Error(
+      "set all three of PSM_RUNTIME_NODE_BIN, PSM_RUNTIME_NODE_MODULES and PSM_RUNTIME_PULUMI " +
+        "(the output of `bash scripts/install-current-runtime.sh`), or none",
+    );
+  }
+  return {
+    nodeBin: PSM_RUNTIME_NODE_BIN,
+    nodeModules: PSM_RUNTIME_NODE_MODULES,
+    pulumi: PSM_RUNTIME_PULUMI,
+  };
+}
+
+/** The `@pulumi/pulumi` version the engine's programs and providers load. */
+export function sdkVersion(): string {
+  const runtime = currentRuntime();
+  const manifest = runtime
+    ? join(runtime.nodeModules, "@pulumi", "pulumi", "package.json")
+    : join(repoRoot, "node_modules", "@pulumi", "pulumi", "package.json");
+  return (JSON.parse(readFileSync(manifest, "utf8")) as { version: string }).version;
+}
+
+/**
+ * A project's node_modules on the current runtime: every package of the consumer project linked,
+ * and this package copied in (package.json and dist/provider, as `npm install` would place it), so
+ * that it resolves `@pulumi/pulumi` to the consumer's copy, the one the program loads.
+ */
+function consumerNodeModules(dir: string, runtime: CurrentRuntime): void {
+  const modules = join(dir, "node_modules");
+  mkdirSync(modules);
+  for (const entry of readdirSync(runtime.nodeModules)) {
+    if (entry.startsWith(".")) continue;
+    symlinkSync(join(runtime.nodeModules, entry), join(modules, entry), "dir");
+  }
+  const self = join(modules, "pulumi-superserve-mesa");
+  mkdirSync(join(self, "dist"), { recursive: true });
+  cpSync(join(repoRoot, "package.json"), join(self, "package.json"));
+  cpSync(join(repoRoot, "dist", "provider"), join(self, "dist", "provider"), { recursive: true });
+}
+
 let pulumiBinary: string | undefined;
 
-/** Absolute path of the pinned `pulumi` binary, installing it on first use (cached afterwards). */
+/**
+ * Absolute path of the `pulumi` binary: the current runtime's, or the pinned one, installing it on
+ * first use (cached afterwards).
+ */
 export function pulumiPath(): string {
+  const runtime = currentRuntime();
+  if (runtime) return runtime.pulumi;
   if (!pulumiBinary) {
     const out = execFileSync("bash", [join(repoRoot, "scripts", "install-pulumi.sh")], {
       encoding: "utf8",
@@ -157,7 +221,9 @@ export async function createTempProject(opts: TempProjectOptions): Promise<TempP
     if (compiled) writeFileSync(join(dir, "index.js"), compileProgram(source));
   };
   writeProgram(opts.program);
-  symlinkSync(join(repoRoot, "node_modules"), join(dir, "node_modules"), "dir");
+  const runtime = currentRuntime();
+  if (runtime) consumerNodeModules(dir, runtime);
+  else symlinkSync(join(repoRoot, "node_modules"), join(dir, "node_modules"), "dir");
 
   const binary = pulumiPath();
   const env: Record<string, string> = {
@@ -166,12 +232,14 @@ export async function createTempProject(opts: TempProjectOptions): Promise<TempP
     PULUMI_SKIP_UPDATE_CHECK: "true",
     PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
     PULUMI_HOME: join(dir, ".pulumi-home"),
-    // The provider plugin and the language hosts, found on PATH as a user's would be.
+    // The provider plugin and the language hosts, found on PATH as a user's would be; on the
+    // current runtime its Node.js first.
     PATH: [
       ...(python ? [join(await pythonSdkVenv(), "bin")] : []),
       pluginDir,
       ...languageHostDirs,
       dirname(binary),
+      ...(runtime ? [runtime.nodeBin] : []),
       process.env.PATH ?? "",
     ].join(":"),
     ...opts.env,
