@@ -116,6 +116,8 @@ export class MountedSandbox extends PackageResource<MountedSandboxOutputs> {
   declare readonly workspace: pulumi.Output<Record<string, RepoWorkspace>>;
   /** When the mount's access token expires (ISO 8601). */
   declare readonly tokenExpiresAt: pulumi.Output<string>;
+  /** Where the first repo is mounted: the default working directory of a `SandboxCommand` in this sandbox. */
+  readonly mountPath: pulumi.Output<string>;
 
   constructor(name: string, args: MountedSandboxArgs, opts?: pulumi.CustomResourceOptions) {
     super(
@@ -140,5 +142,9 @@ export class MountedSandbox extends PackageResource<MountedSandboxOutputs> {
       },
       opts,
     );
+    const first = args.repos[0] ? repoInput(args.repos[0]) : {};
+    this.mountPath = pulumi
+      .all([this.mountPaths, pulumi.output(first).apply((r) => r.repo as string)])
+      .apply(([paths, repo]) => paths[repo]);
   }
 }

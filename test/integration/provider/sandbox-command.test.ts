@@ -1,0 +1,363 @@
+/**
+ * The SandboxCommand provider against local Mesa and local Superserve, in a real mounted sandbox,
+ * observed through the unmodified SDKs: a foreground command that fails fails the create with its
+ * stderr; a background agent runs detached (its environment in no command line), is read on
+ * refresh (running, then exited) without planning a change, is not read while its sandbox is
+ * paused (no resume); a process the sandbox lost shows as `lost` and the next update starts it
+ * again (also after a restart of the local backends that ended the sandbox's processes, while a
+ * restart that keeps them keeps the command running); triggers
+ * and the environment replace it; delete stops a running command and keeps what it wrote.
+ */
+import type { Mesa } from "@mesadev/sdk" with { "resolution-mode": "import" };
+import { Sandbox, Template } from "@superserve/sdk";
+import { randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startLocalMesa, type LocalMesa } from "../../../local/mesa";
+import { buildMesaCli } from "../../../local/mesa-cli/bundle";
+import { startLocalSuperserve, type LocalSuperserve } from "../../../local/superserve";
+import { routeDataPlaneTo } from "../../../provider/data-plane";
+import type { LogSink } from "../../../provider/engine-log";
+import type { ProviderMethods, ProviderEnvironment } from "../../../provider/lifecycle";
+import { systemClock } from "../../../provider/retry";
+import { createProvider as sandboxProvider } from "../../../provider/mounted-sandbox/provider";
+import { createProvider as commandProvider } from "../../../provider/sandbox-command/provider";
+import { eventually } from "../../helpers/eventually";
+import { remoteText, seedRepo } from "../../helpers/mesa-repos";
+
+let mesaServer: LocalMesa;
+let ss: LocalSuperserve;
+let mesa: Mesa;
+let template: string;
+let superserveDataDir: string;
+let tools: string;
+const tempDirs: string[] = [];
+const logs: string[] = [];
+const sink: LogSink = { send: (_s, m) => void logs.push(m) };
+const created: string[] = [];
+
+const unique = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;
+const conn = () => ({ apiKey: ss.apiKey, baseUrl: ss.url });
+const urnFor = (type: string, name: string) =>
+  `urn:pulumi:it::proj::pulumi-nodejs:dynamic/superserve-mesa:${type}::${name}`;
+
+function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  tempDirs.push(dir);
+  return dir;
+}
+
+const startSuperserve = () =>
+  startLocalSuperserve({
+    port: 0,
+    dataDir: superserveDataDir,
+    sandboxTools: tools,
+    killGraceMs: 10_000,
+    mesaUrl: mesaServer.url,
+  });
+
+beforeAll(async () => {
+  tools = tempDir("psm-tools-");
+  await buildMesaCli(tools);
+  mesaServer = await startLocalMesa({ port: 0, dataDir: tempDir("psm-mesa-") });
+  superserveDataDir = tempDir("psm-ss-");
+  ss = await startSuperserve();
+  const sdk = await import("@mesadev/sdk");
+  mesa = new sdk.Mesa({ apiKey: mesaServer.apiKey, apiUrl: mesaServer.url, org: mesaServer.org });
+  routeDataPlaneTo(ss.url);
+  const t = await Template.create({ ...conn(), name: unique("tpl"), from: "debian:12" });
+  await t.waitUntilReady({ pollIntervalMs: 100 });
+  template = t.name;
+}, 300_000);
+
+afterAll(async () => {
+  for (const id of created) await Sandbox.killById(id, conn()).catch(() => undefined);
+  await ss?.stop();
+  await mesaServer?.stop();
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+}, 120_000);
+
+function environment(): ProviderEnvironment {
+  return {
+    env: {
+      MESA_API_KEY: mesaServer.apiKey,
+      MESA_API_URL: mesaServer.url,
+      SUPERSERVE_API_KEY: ss.apiKey,
+      SUPERSERVE_BASE_URL: ss.url,
+    },
+    cwd: "/nonexistent",
+    clock: systemClock,
+    logSink: sink,
+    suffix: () => randomUUID().slice(0, 7),
+  };
+}
+
+type Props = Record<string, any>;
+
+/** A mounted sandbox with a fresh repo; returns its id, mount path, fork bookmark and repo. */
+async function mountedSandbox() {
+  const repo = await seedRepo(mesa, unique("ws"), { "TODO.md": "the feature\n" });
+  const logical = unique("box");
+  const provider = sandboxProvider(undefined, environment());
+  const checked = await provider.check(
+    {},
+    { pulumiUrn: urnFor("MountedSandbox", logical), template, repos: [{ repo }] },
+  );
+  expect(checked.failures).toEqual([]);
+  const { id, outs } = await provider.create(checked.inputs);
+  created.push(id);
+  return {
+    sandboxId: id,
+    mountPath: (outs as Props).mountPaths[repo] as string,
+    bookmark: `agents/${logical}`,
+    repo,
+  };
+}
+
+/** Check the command's inputs with the provider (defaults filled). */
+async function checked(provider: ProviderMethods, inputs: Props, olds: Props = {}) {
+  const result = await provider.check(olds, {
+    pulumiUrn: urnFor("SandboxCommand", unique("cmd")),
+    ...inputs,
+  });
+  expect(result.failures).toEqual([]);
+  return result.inputs as Props;
+}
+
+async function run(sandboxId: string, cmd: string) {
+  const sandbox = await Sandbox.connect(sandboxId, conn());
+  return sandbox.commands.run(cmd, { timeoutMs: 30_000 });
+}
+
+async function status(id: string): Promise<string | undefined> {
+  return (await Sandbox.list(conn())).find((s) => s.id === id)?.status;
+}
+
+const read = async (provider: ProviderMethods, id: string, state: Props) =>
+  (await provider.read(id, state)).props as Props;
+
+/** The agent: writes its task into the mount over a few seconds, then exits. */
+const AGENT =
+  'printf "%s\\n" "$AGENT_TASK" > "$PWD/agent.txt"; for i in 1 2 3 4; do sleep 1; echo "step $i" >> "$PWD/agent.txt"; echo "step $i"; done';
+
+describe("SandboxCommand provider against the local backends", () => {
+  it("a foreground command that exits non-zero fails the create with its exit code and stderr; one that succeeds records its output", async () => {
+    const box = await mountedSandbox();
+    const provider = commandProvider(undefined, environment());
+    const failing = await checked(provider, {
+      sandboxId: box.sandboxId,
+      cwd: box.mountPath,
+      create: 'echo "compiling"; echo "error: TODO.md is not done" >&2; exit 7',
+    });
+    const error = await provider.create(failing).then(
+      () => undefined,
+      (err: Error) => err,
+    );
+    expect(error?.name, "a plain failure: nothing recorded in the state").toBe(
+      "CommandFailedError",
+    );
+    expect(error?.message).toMatch(/exited with code 7/);
+    expect(error?.message).toMatch(/error: TODO.md is not done/);
+
+    const ok = await checked(provider, {
+      sandboxId: box.sandboxId,
+      cwd: box.mountPath,
+      create: 'cat TODO.md; echo "secret is $TOKEN"; echo oops >&2',
+      environment: { TOKEN: "s3cr3t-value" },
+    });
+    const { outs } = await provider.create(ok);
+    expect(outs).toMatchObject({
+      status: "exited",
+      exitCode: 0,
+      stdout: "the feature\nsecret is [secret]\n",
+      stderr: "oops\n",
+      truncated: false,
+    });
+    expect(JSON.stringify(outs.logTail)).not.toMatch(/s3cr3t/);
+  });
+
+  it("background: runs detached with its environment in no command line; refresh reads it running, then exited, planning no change; delete removes it", async () => {
+    const box = await mountedSandbox();
+    const provider = commandProvider(undefined, environment());
+    const inputs = await checked(provider, {
+      sandboxId: box.sandboxId,
+      cwd: box.mountPath,
+      create: AGENT,
+      environment: { AGENT_TASK: "task-for-the-agent-42" },
+      background: true,
+    });
+    const { id, outs } = await provider.create(inputs);
+    expect(outs).toMatchObject({ status: "running" });
+    expect(outs.pid).toBeGreaterThan(0);
+    const ps = await run(box.sandboxId, "cat /proc/[0-9]*/cmdline 2>/dev/null | tr '\\0' ' '");
+    expect(ps.stdout, "the environment is in no command line").not.toMatch(/task-for-the-agent-42/);
+
+    const running = await read(provider, id, outs);
+    expect(running.status).toBe("running");
+    expect(await provider.diff(id, running, inputs), "a running agent is not drift").toMatchObject({
+      changes: false,
+      replaces: [],
+    });
+    const exited = await eventually(
+      "the agent to exit",
+      async () => {
+        const props = await read(provider, id, running);
+        return props.status === "exited" ? props : undefined;
+      },
+      30_000,
+    );
+    expect(exited).toMatchObject({ exitCode: 0, logTail: "step 1\nstep 2\nstep 3\nstep 4" });
+    expect(Date.parse(exited.finishedAt)).toBeGreaterThanOrEqual(Date.parse(exited.startedAt));
+    expect(await provider.diff(id, exited, inputs), "a finished agent is not drift").toMatchObject({
+      changes: false,
+      replaces: [],
+    });
+    expect(
+      await eventually(
+        "the agent's file on the sandbox's bookmark",
+        () => remoteText(mesa, box.repo, "agent.txt", box.bookmark),
+        20_000,
+      ),
+    ).toMatch(/^task-for-the-agent-42\n/);
+    await provider.delete(id, exited);
+    expect((await run(box.sandboxId, `ls /home/user/.local/state/sandbox-command`)).stdout).toBe(
+      "",
+    );
+  });
+
+  it("background: a command that fails within its first seconds fails the create with its log tail", async () => {
+    const box = await mountedSandbox();
+    const provider = commandProvider(undefined, environment());
+    const inputs = await checked(provider, {
+      sandboxId: box.sandboxId,
+      cwd: box.mountPath,
+      create: 'echo "no API key" >&2; exit 3',
+      background: true,
+    });
+    await expect(provider.create(inputs)).rejects.toThrow(/exited with code 3[\s\S]*no API key/);
+  });
+
+  it("a paused sandbox is not resumed by refresh (status paused, outputs kept); up checks it; a lost process shows as lost and update starts it again", async () => {
+    const box = await mountedSandbox();
+    const provider = commandProvider(undefined, environment());
+    const inputs = await checked(provider, {
+      sandboxId: box.sandboxId,
+      cwd: box.mountPath,
+      create: "echo started; sleep 600",
+      background: true,
+    });
+    const { id, outs } = await provider.create(inputs);
+    await (await Sandbox.connect(box.sandboxId, conn())).pause();
+    const paused = await read(provider, id, outs);
+    expect(paused).toMatchObject({ status: "paused", pid: outs.pid, startedAt: outs.startedAt });
+    expect(await status(box.sandboxId), "refresh did not resume the sandbox").toBe("paused");
+    expect(await provider.diff(id, paused, inputs), "up checks it").toMatchObject({
+      changes: true,
+      replaces: [],
+    });
+    const checkedAgain = (await provider.update(id, paused, inputs)).outs as Props;
+    expect(checkedAgain, "the pause kept the process").toMatchObject({
+      status: "running",
+      pid: outs.pid,
+    });
+
+    await run(box.sandboxId, `kill -KILL -${outs.pid}`);
+    const lost = await read(provider, id, checkedAgain);
+    expect(lost.status).toBe("lost");
+    expect(await provider.diff(id, lost, inputs), "up starts it again").toMatchObject({
+      changes: true,
+      replaces: [],
+    });
+    const restarted = (await provider.update(id, lost, inputs)).outs as Props;
+    expect(restarted.status).toBe("running");
+    expect(restarted.pid).not.toBe(outs.pid);
+    expect(restarted.logTail).toBe("started");
+    await provider.delete(id, restarted);
+  });
+
+  it("triggers and the environment replace the command; other changes are in place", async () => {
+    const box = await mountedSandbox();
+    const provider = commandProvider(undefined, environment());
+    const base = { sandboxId: box.sandboxId, create: "true", triggers: [1] };
+    const inputs = await checked(provider, base);
+    const { id, outs } = await provider.create(inputs);
+    const diff = (news: Props) => provider.diff(id, outs, { ...inputs, ...news });
+    expect(await diff({})).toMatchObject({ changes: false, replaces: [] });
+    expect(await diff({ triggers: [2] })).toMatchObject({ replaces: ["triggers"] });
+    expect(await diff({ environment: { A: "b" } })).toMatchObject({ replaces: ["environment"] });
+    expect(await diff({ create: "echo again" })).toMatchObject({ replaces: ["create"] });
+    expect(await diff({ create: "echo again", update: "echo updated" })).toMatchObject({
+      changes: true,
+      replaces: [],
+    });
+    expect(await diff({ sandboxId: "other" })).toMatchObject({ replaces: ["sandboxId"] });
+    expect(await diff({ logLines: 5 })).toMatchObject({ changes: true, replaces: [] });
+    const updated = (
+      await provider.update(id, outs, { ...inputs, create: "echo again", update: "echo updated" })
+    ).outs as Props;
+    expect(updated).toMatchObject({ status: "exited", exitCode: 0, stdout: "updated\n" });
+  });
+
+  it("delete stops a running command (SIGTERM) and runs the delete command; what it wrote is kept", async () => {
+    const box = await mountedSandbox();
+    const provider = commandProvider(undefined, environment());
+    const inputs = await checked(provider, {
+      sandboxId: box.sandboxId,
+      cwd: box.mountPath,
+      create: 'echo "before the stop" > "$PWD/work.txt"; sleep 600',
+      delete: 'echo "cleaned up" > "$PWD/deleted.txt"',
+      background: true,
+    });
+    const { id, outs } = await provider.create(inputs);
+    const from = logs.length;
+    await provider.delete(id, outs);
+    expect(logs.slice(from).join("\n"), "SIGTERM was enough").not.toMatch(/was killed/);
+    const left = await run(
+      box.sandboxId,
+      `grep -qv "^${outs.pid} ([^)]*) Z" /proc/${outs.pid}/stat 2>/dev/null && echo alive; cat ${box.mountPath}/deleted.txt`,
+    );
+    expect(left.stdout, "stopped; the delete command ran").toBe("cleaned up\n");
+    expect(
+      await eventually(
+        "work.txt on the bookmark",
+        () => remoteText(mesa, box.repo, "work.txt", box.bookmark),
+        20_000,
+      ),
+    ).toBe("before the stop\n");
+    await provider.delete(id, outs);
+  });
+});
+
+describe("SandboxCommand provider across a restart of the local backends", () => {
+  it("a restart that keeps the processes keeps the command; one that ended them: refresh says paused without resuming; update resumes, finds it lost and starts it again", async () => {
+    const box = await mountedSandbox();
+    const inputs = await checked(commandProvider(undefined, environment()), {
+      sandboxId: box.sandboxId,
+      create: "echo up; sleep 600",
+      background: true,
+    });
+    const { id, outs } = await commandProvider(undefined, environment()).create(inputs);
+    await ss.stop({ keepSandboxes: true });
+    ss = await startSuperserve();
+    routeDataPlaneTo(ss.url);
+    let provider = commandProvider(undefined, environment());
+    expect(
+      await read(provider, id, outs),
+      "a restart that keeps the sandboxes' processes keeps the command",
+    ).toMatchObject({ status: "running", pid: outs.pid });
+
+    await ss.stop();
+    ss = await startSuperserve();
+    routeDataPlaneTo(ss.url);
+    provider = commandProvider(undefined, environment());
+    const refreshed = await read(provider, id, outs);
+    expect(refreshed.status).toBe("paused");
+    expect(await status(box.sandboxId), "refresh did not resume it").toBe("paused");
+    const restarted = (await provider.update(id, refreshed, inputs)).outs as Props;
+    expect(restarted).toMatchObject({ status: "running", logTail: "up" });
+    expect(logs.some((l) => /lost\); starting it again/.test(l))).toBe(true);
+    await provider.delete(id, restarted);
+  });
+});
