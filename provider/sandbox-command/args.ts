@@ -43,7 +43,7 @@ export interface SandboxCommandArgs {
   update?: pulumi.Input<string>;
   /**
    * The command run on delete, in the foreground, after a background command was stopped.
-   * @default none
+   * @default no command
    * @example
    * ```ts
    * { delete: "git stash list > /tmp/leftovers.txt" }
