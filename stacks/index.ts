@@ -17,8 +17,7 @@ const count = config.getNumber("sandboxCount", { min: 0, max: 200 }) ?? 2;
 const configuredTasks = config.getObject<string[]>("agentTasks") ?? [];
 const tasks = Array.from(
   { length: count },
-  (_, i) =>
-    configuredTasks[i] ?? `Implement part ${i + 1} of ${count} of the feature described in TODO.md`,
+  (_, i) => configuredTasks[i] ?? `Implement part ${i + 1} of the feature described in TODO.md`,
 );
 
 /**
