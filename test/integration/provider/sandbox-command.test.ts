@@ -5,8 +5,9 @@
  * refresh (running, then exited) without planning a change, is not read while its sandbox is
  * paused (no resume); a process the sandbox lost shows as `lost` and the next update starts it
  * again (also after a restart of the local backends that ended the sandbox's processes, while a
- * restart that keeps them keeps the command running); triggers
- * and the environment replace it; delete stops a running command and keeps what it wrote.
+ * restart that keeps them keeps the command running); triggers and the environment replace it; delete stops a running command and keeps what it wrote; an
+ * agent outliving its mount's token keeps running through the remount that renews it, and what it
+ * writes after the remount reaches Mesa (while the mount had failed closed, writes were refused).
  */
 import type { Mesa } from "@mesadev/sdk" with { "resolution-mode": "import" };
 import { Sandbox, Template } from "@superserve/sdk";
@@ -327,6 +328,81 @@ describe("SandboxCommand provider against the local backends", () => {
       ),
     ).toBe("before the stop\n");
     await provider.delete(id, outs);
+  });
+});
+
+describe("an agent that outlives its mount's token", () => {
+  it("refresh after the expiry shows the mount not serving (failed closed); the update re-signs and remounts without restarting the agent, whose later writes reach Mesa", async () => {
+    const repo = await seedRepo(mesa, unique("ws"), { "TODO.md": "the feature\n" });
+    const logical = unique("short");
+    const boxes = sandboxProvider(undefined, environment());
+    const checkedBox = await boxes.check(
+      {},
+      {
+        pulumiUrn: urnFor("MountedSandbox", logical),
+        template,
+        repos: [{ repo }],
+        tokenTtlSeconds: 20,
+      },
+    );
+    const box = await boxes.create(checkedBox.inputs);
+    created.push(box.id);
+    const boxOuts = box.outs as Props;
+    const mountPath = boxOuts.mountPaths[repo] as string;
+    const commands = commandProvider(undefined, environment());
+    const inputs = await checked(commands, {
+      sandboxId: box.id,
+      cwd: mountPath,
+      create:
+        'i=0; while [ "$i" -lt 120 ]; do i=$((i + 1)); echo "line $i" >> "$PWD/progress.txt"; sleep 0.5; done',
+      background: true,
+    });
+    const agent = await commands.create(inputs);
+    const agentOuts = agent.outs as Props;
+
+    const expired = await eventually(
+      "a refresh after the token's expiry to show the mount not serving",
+      async () => {
+        const props = await read(boxes, box.id, boxOuts);
+        return props.mounted === false ? props : undefined;
+      },
+      60_000,
+      500,
+    );
+    expect(Date.parse(boxOuts.tokenExpiresAt)).toBeLessThanOrEqual(Date.now());
+    const lines = async () => (await run(box.id, `cat ${mountPath}/progress.txt`)).stdout;
+    const atExpiry = (await lines()).trim().split("\n");
+    const refused = await run(box.id, `echo probe >> ${mountPath}/progress.txt`);
+    expect(refused.exitCode, "the expired mount failed closed: writes are refused").not.toBe(0);
+    expect(await boxes.diff(box.id, expired, checkedBox.inputs)).toMatchObject({
+      changes: true,
+      replaces: [],
+    });
+    const remounted = (await boxes.update(box.id, expired, checkedBox.inputs)).outs as Props;
+    expect(remounted.mounted).toBe(true);
+    expect(Date.parse(remounted.tokenExpiresAt)).toBeGreaterThan(Date.now());
+    const still = await read(commands, agent.id, agentOuts);
+    expect(still, "the agent was not restarted").toMatchObject({
+      status: "running",
+      pid: agentOuts.pid,
+      startedAt: agentOuts.startedAt,
+    });
+    const number = (line: string | undefined) => Number(line?.replace("line ", "") ?? 0);
+    const lastAtExpiry = number(atExpiry.at(-1));
+    const persisted = await eventually(
+      `a line the agent wrote after the remount (after "line ${lastAtExpiry}") on the bookmark`,
+      async () => {
+        const text = await remoteText(mesa, repo, "progress.txt", `agents/${logical}`);
+        return number(text?.trim().split("\n").at(-1)) > lastAtExpiry + 1 ? text : undefined;
+      },
+      30_000,
+    );
+    expect(
+      persisted.startsWith(`${atExpiry.join("\n")}\n`),
+      "everything written before the expiry is on the bookmark",
+    ).toBe(true);
+    await commands.delete(agent.id, still);
+    await boxes.delete(box.id, remounted);
   });
 });
 
