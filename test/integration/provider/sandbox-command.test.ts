@@ -228,7 +228,7 @@ describe("SandboxCommand provider against the local backends", () => {
     );
   });
 
-  it("background: a command that fails within its first seconds fails the create with its log tail", async () => {
+  it("background: a command that fails within its first seconds fails the create with its log tail; a later failure shows in refresh with its exit code and log tail", async () => {
     const box = await mountedSandbox();
     const provider = commandProvider(undefined, environment());
     const inputs = await checked(provider, {
@@ -238,6 +238,27 @@ describe("SandboxCommand provider against the local backends", () => {
       background: true,
     });
     await expect(provider.create(inputs)).rejects.toThrow(/exited with code 3[\s\S]*no API key/);
+
+    const late = await checked(provider, {
+      sandboxId: box.sandboxId,
+      create: 'echo "working"; sleep 4; echo "gave up: the tests fail" >&2; exit 9',
+      background: true,
+    });
+    const { id, outs } = await provider.create(late);
+    expect(outs.status, "a later failure is no failure of the up").toBe("running");
+    const failed = await eventually(
+      "the agent to fail",
+      async () => {
+        const props = await read(provider, id, outs);
+        return props.status === "exited" ? props : undefined;
+      },
+      30_000,
+    );
+    expect(failed).toMatchObject({ exitCode: 9, logTail: "working\ngave up: the tests fail" });
+    expect(await provider.diff(id, failed, late), "a failed agent is no drift").toMatchObject({
+      changes: false,
+      replaces: [],
+    });
   });
 
   it("a paused sandbox is not resumed by refresh (status paused, outputs kept); up checks it; a lost process shows as lost and update starts it again", async () => {
