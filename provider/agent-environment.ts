@@ -27,8 +27,8 @@ export interface AgentSandboxesArgs extends Omit<
   /**
    * How many sandboxes to run. Each works on its own bookmark, `agents/<environment>-sandbox-<i>`,
    * forked from `bookmark`; lowering the count destroys the last sandboxes and keeps their
-   * bookmarks.
-   * @default 1
+   * bookmarks. With `agent.tasks`, the count is the number of tasks (leave `count` unset, or equal).
+   * @default 1, or the number of `agent.tasks`
    */
   count?: number;
   /**
