@@ -9,6 +9,7 @@
  * | `command` | the command text, run by `sh` |
  * | `pid` | `<pid> <start time>` of its process group leader (the start time, field 22 of `/proc/<pid>/stat`, tells a reused pid apart) |
  * | `start-id` | the id of the launch that started it (a retried launch finds it instead of starting a second one) |
+ * | `owner` | `<URN> <spec digest>`: the resource that started it and a digest of what it runs (a create retried after an interrupted run finds it) |
  * | `started` | when it started (ISO 8601) |
  * | `exit` | `<exit code> <finished at>`, written by the wrapper once the command ended |
  * | `log` | its stdout and stderr |
@@ -78,6 +79,8 @@ function statusLines(logLines: number): string[] {
 export interface LaunchOptions {
   /** The resource's id: names the command's directory. */
   id: string;
+  /** `<URN> <spec digest>`, written to the `owner` file (see {@link findCommand}). */
+  owner: string;
   command: string;
   cwd: string;
   /** Id of this launch: a second run with the same id finds the first's process instead of starting another. */
@@ -117,7 +120,7 @@ export function launchCommand(opts: LaunchOptions): string {
     cdLine(opts.cwd),
     `if [ "$(cat "$d/start-id" 2>/dev/null)" = ${shellQuote(opts.startId)} ] && { alive || [ -s "$d/exit" ]; }; then :; else`,
     `  mkdir -p "$d" && chmod 700 "$d" && rm -f "$d/exit" "$d/pid" "$d/stopping" && : > "$d/log" || { echo "could not prepare $d" >&2; exit ${EXIT_NO_LAUNCH}; }`,
-    `  printf '%s\\n' ${shellQuote(opts.command)} > "$d/command" && ${NOW_ISO} > "$d/started" && printf '%s\\n' ${shellQuote(opts.startId)} > "$d/start-id"`,
+    `  printf '%s\\n' ${shellQuote(opts.command)} > "$d/command" && ${NOW_ISO} > "$d/started" && printf '%s\\n' ${shellQuote(opts.startId)} > "$d/start-id" && printf '%s\\n' ${shellQuote(opts.owner)} > "$d/owner"`,
     `  setsid sh -c ${shellQuote(wrapper)} sandbox-command "$d" > /dev/null 2>&1 < /dev/null &`,
     "fi",
     `end=$(( $(date +%s) + ${Math.ceil(opts.watchSeconds)} ))`,
@@ -134,6 +137,21 @@ export function statusCommand(id: string, logLines: number): string {
     ...ALIVE_FUNCTION,
     '[ -d "$d" ] || { echo "status lost"; exit 0; }',
     ...statusLines(logLines),
+  ].join("\n");
+}
+
+/**
+ * Prints the id of a command started by `owner` (same URN, same spec) that still runs or exited
+ * 0 — what an interrupted create left behind — or nothing.
+ */
+export function findCommand(owner: string): string {
+  return [
+    `for d in ${STATE_ROOT}/*/; do`,
+    '  d="${d%/}"',
+    `  [ "$(cat "$d/owner" 2>/dev/null)" = ${shellQuote(owner)} ] || continue`,
+    ...ALIVE_FUNCTION.map((line) => `  ${line}`),
+    '  if alive || { [ -s "$d/exit" ] && [ "$(cut -d" " -f1 "$d/exit")" = 0 ]; }; then basename "$d"; exit 0; fi',
+    "done",
   ].join("\n");
 }
 

@@ -1,11 +1,22 @@
 /**
  * SandboxCommand `create`: a foreground command runs to its end (a non-zero exit fails the `up`
  * and records nothing, so the next `up` runs it again); a background command is started detached
- * and watched for its first seconds (exiting non-zero then fails the create with its log tail).
+ * and watched for its first seconds (exiting non-zero then fails the create with its log tail),
+ * unless an interrupted create of the same resource with the same inputs left one running (or
+ * exited 0): that one is adopted, so a retried create never starts a second agent.
  */
 import { randomUUID } from "node:crypto";
 import type { OperationContext } from "../lifecycle";
-import { CommandFailedError, launchBackground, runForeground, WATCH_SECONDS } from "./run";
+import { withReport } from "./read";
+import {
+  backgroundStatus,
+  CommandFailedError,
+  findBackground,
+  launchBackground,
+  ownerOf,
+  runForeground,
+  WATCH_SECONDS,
+} from "./run";
 import { connectSandbox, listedSandbox } from "./sandbox";
 import type { SandboxCommandInputs, SandboxCommandOutputs } from "./state";
 
@@ -23,12 +34,21 @@ export async function createCommand(
 ): Promise<{ id: string; outs: SandboxCommandOutputs }> {
   await requireSandbox(ctx, inputs.sandboxId);
   const sandbox = await connectSandbox(ctx, inputs.sandboxId);
-  const id = randomUUID();
   if (!inputs.background) {
     const result = await runForeground(sandbox, inputs.create, inputs, "the command", ctx);
     ctx.log.info(`the command exited with code 0 in sandbox ${inputs.sandboxId}`);
-    return { id, outs: { ...inputs, ...result, status: "exited" } };
+    return { id: randomUUID(), outs: { ...inputs, ...result, status: "exited" } };
   }
+  const earlier = await findBackground(sandbox, ownerOf(ctx.urn, inputs), ctx);
+  if (earlier) {
+    ctx.log.info(`adopted the background command ${earlier} of an earlier interrupted run`);
+    const report = await backgroundStatus(sandbox, earlier, inputs, ctx);
+    return {
+      id: earlier,
+      outs: withReport({ ...inputs, startedAt: "", logTail: "", status: "running" }, report),
+    };
+  }
+  const id = randomUUID();
   return { id, outs: await startBackground(id, inputs, ctx, sandbox) };
 }
 

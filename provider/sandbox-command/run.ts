@@ -7,10 +7,12 @@ import type { Sandbox } from "@superserve/sdk";
 import type { OperationContext } from "../lifecycle";
 import { redactorFor, type Redactor } from "../redact";
 import { runStep } from "../mounted-sandbox/exec";
+import { createHash } from "node:crypto";
 import {
   EXIT_KILLED,
   EXIT_NO_CWD,
   EXIT_NO_LAUNCH,
+  findCommand,
   foregroundCommand,
   launchCommand,
   parseStatus,
@@ -105,6 +107,45 @@ export async function runForeground(
   return out;
 }
 
+/**
+ * `<URN> <digest>` of a background command: the resource and what it runs (a SHA-256 of the URN
+ * and the inputs that replace it, so the environment's values are not readable from it).
+ */
+export function ownerOf(urn: string, inputs: SandboxCommandInputs): string {
+  const spec = JSON.stringify([
+    urn,
+    inputs.sandboxId,
+    inputs.create,
+    inputs.cwd,
+    inputs.environment ?? {},
+    inputs.triggers ?? [],
+  ]);
+  return `${urn} ${createHash("sha256").update(spec).digest("hex").slice(0, 32)}`;
+}
+
+/**
+ * The id of the background command an interrupted create of this resource started with the same
+ * inputs (still running, or exited 0), if any: a retried create adopts it instead of starting a
+ * second agent.
+ */
+export async function findBackground(
+  sandbox: Sandbox,
+  owner: string,
+  ctx: OperationContext,
+): Promise<string | undefined> {
+  const stdout = await runStep(
+    sandbox,
+    findCommand(owner),
+    {
+      step: "look for the command of an interrupted create",
+      hints: { default: "" },
+      timeoutMs: 30_000,
+    },
+    ctx,
+  );
+  return stdout.trim() || undefined;
+}
+
 /** Start a background command (see `launchCommand`) and report how it does after its first seconds. */
 export async function launchBackground(
   sandbox: Sandbox,
@@ -117,6 +158,7 @@ export async function launchBackground(
     sandbox,
     launchCommand({
       id,
+      owner: ownerOf(ctx.urn, inputs),
       command: inputs.create,
       cwd: inputs.cwd,
       startId,

@@ -5,9 +5,11 @@
  * refresh (running, then exited) without planning a change, is not read while its sandbox is
  * paused (no resume); a process the sandbox lost shows as `lost` and the next update starts it
  * again (also after a restart of the local backends that ended the sandbox's processes, while a
- * restart that keeps them keeps the command running); triggers and the environment replace it; delete stops a running command and keeps what it wrote; an
- * agent outliving its mount's token keeps running through the remount that renews it, and what it
- * writes after the remount reaches Mesa (while the mount had failed closed, writes were refused).
+ * restart that keeps them keeps the command running); triggers and the environment replace it; a
+ * retried create adopts the command an interrupted one started; delete stops a running command and
+ * keeps what it wrote; an agent outliving its mount's token keeps running through the remount that
+ * renews it, and what it writes after the remount reaches Mesa (while the mount had failed closed,
+ * writes were refused).
  */
 import type { Mesa } from "@mesadev/sdk" with { "resolution-mode": "import" };
 import { Sandbox, Template } from "@superserve/sdk";
@@ -297,6 +299,29 @@ describe("SandboxCommand provider against the local backends", () => {
     expect(restarted.pid).not.toBe(outs.pid);
     expect(restarted.logTail).toBe("started");
     await provider.delete(id, restarted);
+  });
+
+  it("a create retried after an interrupted run adopts the running command instead of starting a second one", async () => {
+    const box = await mountedSandbox();
+    const provider = commandProvider(undefined, environment());
+    const inputs = await checked(provider, {
+      sandboxId: box.sandboxId,
+      create: "sleep 600",
+      environment: { TOKEN: "t0ken-value" },
+      background: true,
+    });
+    const first = await provider.create(inputs);
+    const retried = await provider.create(inputs);
+    expect(retried.id, "the same command").toBe(first.id);
+    expect(retried.outs).toMatchObject({ status: "running", pid: first.outs.pid });
+    const other = await provider.create({ ...inputs, triggers: ["again"] });
+    expect(other.id, "other inputs: a command of its own").not.toBe(first.id);
+    const dirs = await run(box.sandboxId, "ls /home/user/.local/state/sandbox-command");
+    expect(dirs.stdout.trim().split("\n").sort()).toEqual([first.id, other.id].sort());
+    const owners = await run(box.sandboxId, "cat /home/user/.local/state/sandbox-command/*/owner");
+    expect(owners.stdout, "no environment value in the sandbox's files").not.toMatch(/t0ken/);
+    await provider.delete(first.id, first.outs);
+    await provider.delete(other.id, other.outs);
   });
 
   it("triggers and the environment replace the command; other changes are in place", async () => {
