@@ -12,7 +12,8 @@
  */
 import type { Mesa } from "@mesadev/sdk" with { "resolution-mode": "import" };
 import type * as SuperserveSdk from "@superserve/sdk";
-import { mountPath, shellQuote } from "../provider/mounted-sandbox/mount-commands";
+import { mountPath } from "../provider/mounted-sandbox/mount-commands";
+import { shellQuote } from "../provider/shell-quote";
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-assignment -- typescript-eslint types an import type with attributes (ESM-only package from CommonJS) as an error
 type MesaSdk = typeof import("@mesadev/sdk", { with: { "resolution-mode": "import" } });

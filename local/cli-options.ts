@@ -5,10 +5,7 @@
  */
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import {
-  defaultLocalDir,
-  LOCAL_DIR_ENV,
-} from "pulumi-superserve-mesa/dist/provider/local-endpoints";
+import { defaultLocalDir, LOCAL_DIR_ENV } from "pulumi-superserve-mesa/local-endpoints";
 
 export const COMMAND_NAME = "pulumi-superserve-mesa-local";
 export const START_HINT = `npx ${COMMAND_NAME} start`;

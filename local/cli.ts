@@ -12,7 +12,7 @@ import {
   LOCAL_DIR_ENV,
   readLocalEndpoints,
   type LocalEndpoints,
-} from "pulumi-superserve-mesa/dist/provider/local-endpoints";
+} from "pulumi-superserve-mesa/local-endpoints";
 import { HELP, parseCli, START_HINT, UsageError, type CliRequest } from "./cli-options";
 
 const START_TIMEOUT_MS = 60_000;

@@ -9,7 +9,7 @@
  */
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { endpointsPath } from "pulumi-superserve-mesa/dist/provider/local-endpoints";
+import { endpointsPath } from "pulumi-superserve-mesa/local-endpoints";
 import { writeLocalEndpoints } from "./endpoints";
 import { startLocalMesa } from "./mesa";
 import { startLocalSuperserve } from "./superserve";

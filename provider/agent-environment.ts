@@ -6,7 +6,7 @@ import type { MountedSandboxArgs } from "./mounted-sandbox/args";
 import { INSTALLER } from "./mounted-sandbox/mount-commands";
 import { MountedSandbox } from "./mounted-sandbox/resource";
 import type { RepoWorkspace } from "./mounted-sandbox/workspace-progress";
-import { shellQuote } from "./mounted-sandbox/mount-commands";
+import { shellQuote } from "./shell-quote";
 import { SandboxCommand } from "./sandbox-command/resource";
 import type { CommandStatus } from "./sandbox-command/state";
 import type { SuperserveTemplateArgs, SuperserveTemplateStep } from "./superserve-template/args";

@@ -6,7 +6,8 @@
  * module's package path (`pulumi-superserve-mesa/dist/provider/<resource>/provider`): `configure`
  * loads that module by package name at run time (`require` resolves from the provider process's
  * cwd, the project directory) and every other method delegates to the provider it creates.
- * Credentials, SDKs and code never enter the state.
+ * Credentials, SDKs and code never enter the state. Because states hold that path, package.json
+ * exports `./dist/provider/<resource>/provider` beside the package's public entries.
  */
 import * as pulumi from "@pulumi/pulumi";
 import type * as dynamic from "@pulumi/pulumi/dynamic";

@@ -5,8 +5,8 @@
  * package (`pulumi-superserve-mesa-local`) writes it on start and imports this module for the
  * location and the shape, so both sides agree by construction.
  *
- * Node built-ins only: the local backends' command loads this module on its own, by its path in
- * the package (`pulumi-superserve-mesa/dist/provider/local-endpoints`), without `@pulumi/pulumi`.
+ * Node built-ins only: the local backends' command loads this module on its own, through the
+ * package's `pulumi-superserve-mesa/local-endpoints` export, without `@pulumi/pulumi`.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";

@@ -14,13 +14,9 @@ import { randomUUID } from "node:crypto";
 import { statusOf, systemClock, withRetry } from "../provider/retry";
 import type { OperationContext } from "../provider/lifecycle";
 import { runStep } from "../provider/mounted-sandbox/exec";
-import {
-  healthCommand,
-  mountEnv,
-  parseHealth,
-  shellQuote,
-} from "../provider/mounted-sandbox/mount-commands";
+import { healthCommand, mountEnv, parseHealth } from "../provider/mounted-sandbox/mount-commands";
 import { signToken } from "../provider/mounted-sandbox/token";
+import { shellQuote } from "../provider/shell-quote";
 import { proveAgents } from "./prove-agents";
 import { readStackOutputs, runScript, stackServices } from "./stack-services";
 

@@ -26,7 +26,7 @@ interface MountHooks {
 }
 
 /**
- * Runs the mount: resolves the repos the credential can see, checks each out under
+ * Runs the mount (started by `mount-start.ts`, which tells the whole start): resolves the repos the credential can see, checks each out under
  * `<mount point>/<org>/<repo>`, writes the PID file, then keeps syncing until SIGTERM/SIGINT,
  * when it flushes pending edits and exits.
  */

@@ -1,5 +1,6 @@
 import type { Clock } from "../shared/clock";
 import type { KeyedLock } from "../shared/keyed-lock";
+import type { Reply } from "../shared/request-pipeline";
 import type { HttpMethod } from "../shared/router";
 import type { Principal } from "./auth";
 import type { IdGenerator } from "./ids";
@@ -162,13 +163,6 @@ export interface OperationContext {
   repo: RepoRecord;
 }
 
-/** A handler's answer; the pipeline serializes `body` as JSON unless `raw` bytes are given. */
-interface OperationResult {
-  status: number;
-  body: unknown;
-  raw?: { contentType: string; data: Buffer };
-}
-
-/** One handler per operation. */
-export type Handler = (ctx: OperationContext) => Promise<OperationResult>;
+/** One handler per operation; the pipeline writes its reply. */
+export type Handler = (ctx: OperationContext) => Promise<Reply>;
 export type Handlers = Record<OperationId, Handler>;

@@ -1,4 +1,6 @@
-/** `value` as one single-quoted POSIX shell word (embedded `'` closed, escaped and reopened). */
-export function shellQuote(value: string): string {
-  return `'${value.replace(/'/g, `'\\''`)}'`;
-}
+/**
+ * Shell quoting for the commands the emulators build. The one implementation is the provider
+ * package's (it quotes the commands the providers send to sandboxes), a declared export of that
+ * package, which this package depends on.
+ */
+export { shellQuote } from "pulumi-superserve-mesa/shell-quote";

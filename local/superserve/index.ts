@@ -8,24 +8,24 @@ import { join } from "node:path";
 import { openDataDir } from "../shared/data-dir";
 import { FaultInjector } from "../shared/faults";
 import { listenHttp } from "../shared/http-server";
-import { loadOrCreateApiKey } from "./api-key";
+import { loadOrCreateApiKey } from "./store/api-key";
 import { AccessTokenAuthenticator, ApiKeyAuthenticator } from "./auth";
-import { BuildLogs } from "./builds/build-log";
-import { TemplateBuilder } from "./builds/builder";
+import { BuildLogs } from "./templates/build-log";
+import { TemplateBuilder } from "./templates/builder";
 import { systemClock, type Clock } from "../shared/clock";
-import type { Services } from "./context";
-import { ExecConnect } from "./data/exec-connect";
+import type { Services } from "./handlers/context";
+import { ExecConnect } from "./handlers/data/exec-connect";
 import { EgressLayer } from "./egress";
 import { envelopeFor } from "./errors";
-import { randomIds, type IdGenerator } from "./ids";
-import { registerBuiltInTemplates } from "./builtin-templates";
+import { randomIds, type IdGenerator } from "./store/ids";
+import { registerBuiltInTemplates } from "./templates/builtin-templates";
 import { defaultImageCacheDir, ensureImages } from "./images/image-cache";
 import { IMAGE_RECIPES } from "./images/recipes";
 import { BwrapRuntime } from "./runtime/bwrap-runtime";
 import { sandboxCgroups } from "./runtime/cgroups";
 import { prepareSandboxNode } from "./runtime/sandbox-node";
-import { SandboxManager } from "./sandboxes";
-import { boundSecrets } from "./secret-bindings";
+import { SandboxManager } from "./sandboxes/sandbox-manager";
+import { boundSecrets } from "./sandboxes/secret-bindings";
 import { createSuperserveHandler } from "./server";
 import { SqliteStore } from "./store/sqlite-store";
 
@@ -130,17 +130,9 @@ export async function startLocalSuperserve(
   const adopted = await runtime.adopt(new Set(store.listSandboxes().map((s) => s.id)));
   const logs = new BuildLogs(logsDir, clock);
   registerBuiltInTemplates({ store, ids, clock, layersDir, images });
-  const sandboxes = new SandboxManager({ store, runtime, clock, ids, layersDir, egress });
-  const builder = new TemplateBuilder({
-    store,
-    runtime,
-    clock,
-    ids,
-    logs,
-    layersDir,
-    images,
-    egress,
-  });
+  const sandboxDeps = { store, runtime, clock, ids, layersDir, egress };
+  const sandboxes = new SandboxManager(sandboxDeps);
+  const builder = new TemplateBuilder({ ...sandboxDeps, logs, images });
   builder.recover();
   await sandboxes.recover(adopted);
   const services: Services = { store, sandboxes, builder, logs, runtime, clock, ids, layersDir };

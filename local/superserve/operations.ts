@@ -1,5 +1,5 @@
 import type { HttpMethod } from "../shared/router";
-import type { ControlHandler, DataHandler } from "./context";
+import type { ControlHandler, DataHandler } from "./handlers/context";
 
 /** Which credential an operation takes: the API key (control), a sandbox access token (data) or none (public). */
 type Plane = "control" | "data" | "public";

@@ -3,8 +3,10 @@
  * start `mesa mount -d`, wait until the mount serves the repos' files, check its health, and stop
  * it (SIGTERM, which flushes pending edits). Everything here is a pure function of its arguments;
  * credentials only ever travel in the command's environment (see {@link mountEnv}), never in the
- * command text.
+ * command text. How the local backends' `mesa` CLI takes the start from there is told in one
+ * place: `local/mesa-cli/mount-start.ts`.
  */
+import { shellQuote } from "../shell-quote";
 
 /** Where `mesa mount` puts the repos (`<mount point>/<org>/<repo>`); the CLI's default for HOME=/home/user. */
 export const MOUNT_POINT = "/home/user/.local/share/mesa/mnt";
@@ -108,11 +110,6 @@ export function mountEnv(input: MountEnvInput): Record<string, string> {
     env.MESA_READ_ONLY_REPOS = readOnly.map((r) => `${r.org}/${r.repo}`).join(",");
   }
   return env;
-}
-
-/** Quote a string for POSIX sh. */
-export function shellQuote(value: string): string {
-  return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
 /** The official installer puts `mesa` in ~/.local/bin; make sure it is found. */

@@ -18,7 +18,7 @@
  * The environment travels in the exec request's `env` (never in a command line, so never in `ps`);
  * the wrapper passes it on to the command. Everything here is a pure function of its arguments.
  */
-import { shellQuote } from "../mounted-sandbox/mount-commands";
+import { shellQuote } from "../shell-quote";
 import type { CommandStatus } from "./state";
 
 /** Where background commands keep their files (`<root>/<resource id>`). */

@@ -8,6 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { shellQuote } from "../../../provider/shell-quote";
 import {
   EXIT_INSTALL_FAILED,
   EXIT_MOUNT_FAILED,
@@ -24,7 +25,6 @@ import {
   mountPath,
   parseHealth,
   repoRevs,
-  shellQuote,
   unmountCommand,
   waitCommand,
 } from "../../../provider/mounted-sandbox/mount-commands";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { buildSpecHash } from "../../../local/superserve/builds/builder";
+import { buildSpecHash } from "../../../local/superserve/templates/builder";
 import { ManualClock } from "../../../local/superserve";
 
 describe("buildSpecHash", () => {

@@ -1,17 +1,14 @@
 import { createHash } from "node:crypto";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import type { Clock } from "../../shared/clock";
-import { ALLOW_ALL, type EgressLayer } from "../egress";
+import { ALLOW_ALL } from "../egress";
 import { shellQuote } from "../../shared/shell-quote";
-import type { IdGenerator } from "../ids";
 import type { ImageSet } from "../images/image-cache";
 import { fromLogLine, resolveFrom } from "../images/from-reference";
 import { BASE_SANDBOX_ENV, SANDBOX_HOME } from "../runtime/sandbox-env";
-import type { SandboxRuntime } from "../runtime/types";
-import { runStartCommands, StartFailure } from "../start-commands";
+import type { SandboxDeps } from "../sandboxes/sandbox-manager";
+import { runStartCommands, StartFailure } from "../sandboxes/start-commands";
 import type { BuildRecord, BuildSpec, TemplateRecord } from "../store/records";
-import type { SuperserveStore } from "../store/store";
 import type { BuildLogs } from "./build-log";
 
 /** How long a build waits for `ready_cmd` before failing with `ready_cmd_failed`. */
@@ -47,18 +44,7 @@ class BuildFailure extends Error {}
 export class TemplateBuilder {
   private readonly running = new Map<string, AbortController>();
 
-  constructor(
-    private readonly deps: {
-      store: SuperserveStore;
-      runtime: SandboxRuntime;
-      clock: Clock;
-      ids: IdGenerator;
-      logs: BuildLogs;
-      layersDir: string;
-      images: ImageSet;
-      egress: EgressLayer;
-    },
-  ) {}
+  constructor(private readonly deps: SandboxDeps & { logs: BuildLogs; images: ImageSet }) {}
 
   /** Fails builds a previous run left unfinished. */
   recover(): void {

@@ -1,5 +1,5 @@
-import { SANDBOX_HOME } from "./runtime/sandbox-env";
-import type { SandboxRuntime } from "./runtime/types";
+import { SANDBOX_HOME } from "../runtime/sandbox-env";
+import type { SandboxRuntime } from "../runtime/types";
 
 /** Polling interval of `ready_cmd`. */
 const READY_POLL_MS = 250;

@@ -1,10 +1,10 @@
-import { DEFAULT_TEMPLATE } from "../builtin-templates";
+import { DEFAULT_TEMPLATE } from "../../templates/builtin-templates";
 import type { ControlHandler } from "../context";
-import { EgressPolicy, RuleError } from "../egress";
-import { errors } from "../errors";
-import { withPlaceholders } from "../secret-bindings";
+import { EgressPolicy, RuleError } from "../../egress";
+import { errors } from "../../errors";
+import { withPlaceholders } from "../../sandboxes/secret-bindings";
 import { networkEventJson, sandboxJson } from "../serialize";
-import type { NetworkVerdict } from "../store/records";
+import type { NetworkVerdict } from "../../store/records";
 import {
   asObject,
   envMap,

@@ -3,9 +3,9 @@ import { constants as osConstants } from "node:os";
 import { PassThrough, type Duplex } from "node:stream";
 import { WebSocketServer, type RawData, type WebSocket } from "ws";
 import type { Services } from "../context";
-import { ApiError, errors } from "../errors";
-import type { RunningCommand } from "../runtime/types";
-import type { SandboxRecord } from "../store/records";
+import { ApiError, errors } from "../../errors";
+import type { RunningCommand } from "../../runtime/types";
+import type { SandboxRecord } from "../../store/records";
 import { execRequestFrom } from "./exec";
 
 /** The path `commands.spawn` dials. */

@@ -1,7 +1,7 @@
 import type { ControlContext, ControlHandler } from "../context";
-import { errors } from "../errors";
+import { errors } from "../../errors";
 import { auditEventJson, secretJson } from "../serialize";
-import type { SecretRecord } from "../store/records";
+import type { SecretRecord } from "../../store/records";
 import { asObject, optString, reqString, stringList } from "../validate";
 import { pageLimit } from "./sandboxes";
 

@@ -4,7 +4,7 @@ import type {
   SandboxRecord,
   SecretRecord,
   TemplateRecord,
-} from "./store/records";
+} from "../store/records";
 
 /** The team every local resource belongs to (a fixed UUID: the spec declares `team_id` a UUID). */
 const LOCAL_TEAM_ID = "00000000-0000-4000-8000-000000000001";

@@ -1,4 +1,4 @@
-import { errors } from "./errors";
+import { errors } from "../errors";
 
 /** Field readers for untrusted JSON bodies; each failure names the field and the fix. */
 export function asObject(body: unknown, what: string): Record<string, unknown> {

@@ -1,6 +1,6 @@
 import type { ControlHandler, DataHandler } from "../context";
 import { execStream, execSync } from "../data/exec";
-import { whileInUse } from "../in-use";
+import { whileInUse } from "../../sandboxes/in-use";
 
 /**
  * A data-plane exec handler served on the control plane (API key) for the sandbox in the path.

@@ -32,11 +32,11 @@ import {
   listTemplates,
   rebuildTemplate,
 } from "./control/templates";
-import { execCommand, execCommandStream } from "./control/exec";
+import { execCommand, execCommandStream } from "./control/sandbox-exec";
 import { health } from "./control/health";
 import { execStream, execSync } from "./data/exec";
 import { readFile, writeFile } from "./data/files";
-import type { Handlers } from "./operations";
+import type { Handlers } from "../operations";
 
 /** The handler of every operation in the table (a missing one fails to compile). */
 export const handlers: Handlers = {

@@ -1,10 +1,10 @@
 import type { Readable } from "node:stream";
 import { extract } from "tar-stream";
 import { ZipFile } from "yazl";
-import { readBody, RequestBodyError } from "../../shared/body";
+import { readBody, RequestBodyError } from "../../../shared/body";
 import type { DataContext, DataHandler } from "../context";
-import { errors } from "../errors";
-import { FileOpError } from "../runtime/bwrap-runtime";
+import { errors } from "../../errors";
+import { FileOpError } from "../../runtime/bwrap-runtime";
 
 /** Largest upload accepted. */
 const MAX_UPLOAD_BYTES = 1024 * 1024 * 1024;

@@ -1,12 +1,13 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { BuildLogs } from "./builds/build-log";
-import type { TemplateBuilder } from "./builds/builder";
-import type { Clock } from "../shared/clock";
-import type { IdGenerator } from "./ids";
-import type { SandboxRuntime } from "./runtime/types";
-import type { SandboxManager } from "./sandboxes";
-import type { SandboxRecord } from "./store/records";
-import type { SuperserveStore } from "./store/store";
+import type { Reply } from "../../shared/request-pipeline";
+import type { BuildLogs } from "../templates/build-log";
+import type { TemplateBuilder } from "../templates/builder";
+import type { Clock } from "../../shared/clock";
+import type { IdGenerator } from "../store/ids";
+import type { SandboxRuntime } from "../runtime/types";
+import type { SandboxManager } from "../sandboxes/sandbox-manager";
+import type { SandboxRecord } from "../store/records";
+import type { SuperserveStore } from "../store/store";
 
 /** Everything handlers use. */
 export interface Services {
@@ -38,13 +39,7 @@ export interface DataContext extends ControlContext {
   sandbox: SandboxRecord;
 }
 
-/** A JSON answer; `body` undefined means 204. A handler returning nothing wrote the response itself. */
-export interface Reply {
-  status: number;
-  body?: unknown;
-}
-
-/** One operation's implementation, given the context of its plane. */
+/** One operation's implementation, given the context of its plane; the pipeline writes its reply. */
 type Handler<C extends ControlContext> = (ctx: C) => Promise<Reply | void>;
 export type ControlHandler = Handler<ControlContext>;
 export type DataHandler = Handler<DataContext>;

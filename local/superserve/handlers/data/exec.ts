@@ -1,10 +1,10 @@
 import { posix } from "node:path";
-import { shellQuote } from "../../shared/shell-quote";
+import { shellQuote } from "../../../shared/shell-quote";
 import type { DataContext, DataHandler, Services } from "../context";
-import { errors } from "../errors";
-import { SANDBOX_HOME } from "../runtime/sandbox-env";
-import type { ExecRequest } from "../runtime/types";
-import type { SandboxRecord } from "../store/records";
+import { errors } from "../../errors";
+import { SANDBOX_HOME } from "../../runtime/sandbox-env";
+import type { ExecRequest } from "../../runtime/types";
+import type { SandboxRecord } from "../../store/records";
 import { asObject, envMap, optString, reqBoundedString, stringList } from "../validate";
 
 /** Server default of `timeout_s` (vendor: 30 s). */

@@ -1,12 +1,12 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { buildSpecHash } from "./builds/builder";
-import type { Clock } from "../shared/clock";
-import type { IdGenerator } from "./ids";
-import type { ImageSet } from "./images/image-cache";
-import { SUPERSERVE_BASE, type ImageRecipe } from "./images/recipes";
-import type { BuildRecord, TemplateRecord } from "./store/records";
-import type { SuperserveStore } from "./store/store";
+import { buildSpecHash } from "./builder";
+import type { Clock } from "../../shared/clock";
+import type { IdGenerator } from "../store/ids";
+import type { ImageSet } from "../images/image-cache";
+import { SUPERSERVE_BASE, type ImageRecipe } from "../images/recipes";
+import type { BuildRecord, TemplateRecord } from "../store/records";
+import type { SuperserveStore } from "../store/store";
 
 /** A curated template every team sees (the `superserve/` names). */
 interface BuiltInTemplate {

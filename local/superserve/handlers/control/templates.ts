@@ -1,11 +1,11 @@
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { ControlContext, ControlHandler } from "../context";
-import { errors } from "../errors";
+import { errors } from "../../errors";
 import { buildJson, templateJson } from "../serialize";
-import type { BuildSpec, BuildStep, TemplateRecord } from "../store/records";
-import { isBuiltInName } from "../builtin-templates";
-import { templateShape } from "../template-shape";
+import type { BuildSpec, BuildStep, TemplateRecord } from "../../store/records";
+import { isBuiltInName } from "../../templates/builtin-templates";
+import { templateShape } from "../../templates/template-shape";
 import { asObject, optString, reqString } from "../validate";
 
 function findTemplate(ctx: ControlContext): TemplateRecord {

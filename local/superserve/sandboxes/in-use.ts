@@ -1,4 +1,4 @@
-import type { SandboxManager } from "./sandboxes";
+import type { SandboxManager } from "./sandbox-manager";
 
 /** Runs `work` with the sandbox counted as in use: its idle auto-pause does not fire meanwhile. */
 export async function whileInUse<T>(

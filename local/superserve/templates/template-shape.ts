@@ -1,5 +1,5 @@
-import { errors } from "./errors";
-import type { TemplateRecord } from "./store/records";
+import { errors } from "../errors";
+import type { TemplateRecord } from "../store/records";
 
 /** The vendor's documented template shape: min, max and default of each field. */
 export const TEMPLATE_SHAPE = {

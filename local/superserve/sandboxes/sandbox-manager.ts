@@ -1,15 +1,15 @@
 import { join } from "node:path";
-import type { Clock, Timer } from "../shared/clock";
-import { KeyedLock } from "../shared/keyed-lock";
-import type { EgressLayer } from "./egress";
-import { errors } from "./errors";
-import type { IdGenerator } from "./ids";
-import { BASE_SANDBOX_ENV } from "./runtime/sandbox-env";
-import type { SandboxRuntime } from "./runtime/types";
+import type { Clock, Timer } from "../../shared/clock";
+import { KeyedLock } from "../../shared/keyed-lock";
+import type { EgressLayer } from "../egress";
+import { errors } from "../errors";
+import type { IdGenerator } from "../store/ids";
+import { BASE_SANDBOX_ENV } from "../runtime/sandbox-env";
+import type { SandboxRuntime } from "../runtime/types";
 import { withPlaceholders } from "./secret-bindings";
 import { runStartCommands, StartFailure } from "./start-commands";
-import type { SandboxRecord } from "./store/records";
-import type { SuperserveStore } from "./store/store";
+import type { SandboxRecord } from "../store/records";
+import type { SuperserveStore } from "../store/store";
 
 /** Validated input of `POST /sandboxes`. */
 interface CreateSandboxInput {
@@ -31,6 +31,17 @@ interface UpdateSandboxInput {
   autoDeleteSeconds?: number | null;
 }
 
+/** What running sandboxes needs; the template builder, which runs build sandboxes, needs it too. */
+export interface SandboxDeps {
+  store: SuperserveStore;
+  runtime: SandboxRuntime;
+  clock: Clock;
+  ids: IdGenerator;
+  /** Where template layers live. */
+  layersDir: string;
+  egress: EgressLayer;
+}
+
 /** Time `POST /sandboxes` may spend waiting for a template's ready_cmd (the SDK gives up at 30 s). */
 const CREATE_READY_DEADLINE_MS = 20_000;
 
@@ -44,16 +55,7 @@ export class SandboxManager {
   private readonly lastActivity = new Map<string, number>();
   private readonly inFlight = new Map<string, number>();
 
-  constructor(
-    private readonly deps: {
-      store: SuperserveStore;
-      runtime: SandboxRuntime;
-      clock: Clock;
-      ids: IdGenerator;
-      layersDir: string;
-      egress: EgressLayer;
-    },
-  ) {}
+  constructor(private readonly deps: SandboxDeps) {}
 
   /**
    * After a start: the sandboxes in `adopted` kept their processes across the restart (live

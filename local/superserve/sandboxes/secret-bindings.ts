@@ -1,6 +1,6 @@
-import { placeholderFor, type BoundSecret } from "./egress";
-import type { SandboxRecord } from "./store/records";
-import type { SuperserveStore } from "./store/store";
+import { placeholderFor, type BoundSecret } from "../egress";
+import type { SandboxRecord } from "../store/records";
+import type { SuperserveStore } from "../store/store";
 
 /**
  * The secrets bound to `sandboxId` that still exist, each with the placeholder the sandbox holds
