@@ -178,6 +178,11 @@ export async function launchBackground(
     },
     ctx,
   );
+  return reportOf(stdout, inputs);
+}
+
+/** What a launch or status command printed, its log tail redacted of the secret inputs. */
+function reportOf(stdout: string, inputs: SandboxCommandInputs): CommandReport {
   const report = parseStatus(stdout);
   return { ...report, logTail: outputRedactor(inputs)(report.logTail) };
 }
@@ -195,8 +200,7 @@ export async function backgroundStatus(
     { step: "read the background command's status", hints: { default: "" }, timeoutMs: 30_000 },
     ctx,
   );
-  const report = parseStatus(stdout);
-  return { ...report, logTail: outputRedactor(inputs)(report.logTail) };
+  return reportOf(stdout, inputs);
 }
 
 /** Stop the background command (SIGTERM, SIGKILL after the grace) and remove its files; warns when it had to be killed. */
