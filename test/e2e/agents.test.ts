@@ -2,8 +2,9 @@
  * AgentEnvironment's agents through the real Pulumi engine against local Mesa and local Superserve:
  * three tasks, each sandbox's agent (the guide's `claude "Implement the feature described in
  * TODO.md"`, played by the project's stand-in) writing its file on its own bookmark; the statuses
- * after a refresh; a second up that runs nothing; one task changed re-running that agent only; and
- * a destroy that stops running agents and keeps their work on the bookmarks.
+ * after a refresh; a second up that runs nothing; a failing foreground SandboxCommand failing the up
+ * with its stderr; one task changed re-running that agent only; and a destroy that stops running
+ * agents and keeps their work on the bookmarks.
  */
 import type { Mesa } from "@mesadev/sdk" with { "resolution-mode": "import" };
 import { Sandbox } from "@superserve/sdk";
@@ -30,8 +31,8 @@ const conn = () => ({ apiKey: ss.apiKey, baseUrl: ss.url });
 const STAND_IN = readFileSync(join(repoRoot, "stacks", "stand-in-agent.sh")).toString("base64");
 
 /** The program: 3 tasks; `steps` stand-in steps of 1 s each. */
-function program(tasks: string[], steps = 3): string {
-  return `import { AgentEnvironment } from "pulumi-superserve-mesa";
+function program(tasks: string[], steps = 3, extra = ""): string {
+  return `import { AgentEnvironment, SandboxCommand } from "pulumi-superserve-mesa";
 
 const env = new AgentEnvironment("crew", {
   repo: { name: ${JSON.stringify(repoName)} },
@@ -49,7 +50,7 @@ const env = new AgentEnvironment("crew", {
 });
 export const sandboxes = env.sandboxes;
 export const agents = env.agents;
-`;
+${extra}`;
 }
 
 type Agents = Record<
@@ -162,6 +163,28 @@ describe("AgentEnvironment's agents through the engine", () => {
       again.map((b) => b.change_id),
       "no agent ran again",
     ).toEqual(heads.map((b) => b.change_id));
+  });
+
+  it("a foreground SandboxCommand that fails fails the up with its exit code and stderr, and records nothing", async () => {
+    project.writeProgram(
+      program(
+        ["the parser", "the CLI", "the docs"],
+        3,
+        `new SandboxCommand("check", { sandbox: env.sandboxResources[0], create: 'echo "3 tests failed" >&2; exit 4' });\n`,
+      ),
+    );
+    const failed = await project.stack.up({ color: "never" }).then(
+      () => undefined,
+      (error: Error) => error,
+    );
+    expect(failed?.message, "the up fails").toMatch(/exited with code 4/);
+    expect(failed?.message).toMatch(/3 tests failed/);
+    const exported = await project.stack.exportStack();
+    const resources = (exported.deployment as { resources?: Array<{ urn: string }> }).resources;
+    expect(
+      resources?.some((r) => r.urn.endsWith("::check")),
+      "nothing recorded: the next up runs it again",
+    ).toBe(false);
   });
 
   it("re-runs only the agent whose task changed", async () => {
