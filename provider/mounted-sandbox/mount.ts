@@ -201,10 +201,11 @@ export async function checkMount(
 export function mountOutputs(
   org: string,
   repos: PreparedRepo[],
-): Pick<MountedSandboxOutputs, "org" | "mountPaths" | "bookmarks"> {
+): Pick<MountedSandboxOutputs, "org" | "mountPaths" | "mountPath" | "bookmarks"> {
   return {
     org,
     mountPaths: Object.fromEntries(repos.map((r) => [r.repo, r.probe.path])),
+    mountPath: repos[0]?.probe.path ?? "",
     bookmarks: Object.fromEntries(repos.map((r) => [r.repo, r.bookmark])),
   };
 }
