@@ -2,10 +2,12 @@
  * AgentEnvironment's shape under Pulumi's runtime mocks (no engine, no services): children named
  * and parented after it, the repo protected by default, one forked sandbox per count, the mesa
  * installer added for the real service only, the transform hook, and the agent: one background
- * command per sandbox in its mount, with its own task, and the `agents` output.
+ * command per sandbox in its mount, with its own task, and the `agents` output; built with the
+ * provider plugin's children, its agents are the plugin's SandboxCommands.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { PLUGIN_CHILDREN } from "../../../plugin/resources";
 import { AgentEnvironment } from "../../../provider/agent-environment";
 
 interface Registered {
@@ -230,6 +232,36 @@ describe("AgentEnvironment", () => {
           agent: { command: "agent", tasks: ["one", "two"] },
         }),
     ).toThrow(/sandboxes.count is 3 but agent.tasks lists 2 tasks/);
+  });
+
+  it("built by the plugin's construct, runs its agents as the plugin's SandboxCommands in the mounts", async () => {
+    const env = new AgentEnvironment(
+      "plugged",
+      {
+        template: { from: "debian:12" },
+        installMesaCli: false,
+        agent: { command: "agent", tasks: ["one", "two"] },
+      },
+      undefined,
+      PLUGIN_CHILDREN,
+    );
+    const agents = await value(env.agents);
+    const commands = registered.filter((r) => r.type.endsWith(":SandboxCommand"));
+    expect(commands.map((c) => [c.type, c.name])).toEqual([
+      ["superserve-mesa:index:SandboxCommand", "plugged-agent-0"],
+      ["superserve-mesa:index:SandboxCommand", "plugged-agent-1"],
+    ]);
+    commands.forEach((command, i) =>
+      expect(command.inputs).toMatchObject({
+        sandbox: `id-plugged-sandbox-${i}`,
+        cwd: "/home/user/.local/share/mesa/mnt/acme/agent-workspace",
+        background: true,
+      }),
+    );
+    expect(Object.values(agents).map((a) => [a.task, a.status])).toEqual([
+      ["one", "running"],
+      ["two", "running"],
+    ]);
   });
 
   it("runs no agent without one", async () => {
