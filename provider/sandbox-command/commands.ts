@@ -62,11 +62,15 @@ const ALIVE_FUNCTION = [
   "}",
 ];
 
-/** Prints the status lines and the log tail (see {@link parseStatus}). */
+/**
+ * Prints the status lines and the log tail (see {@link parseStatus}). The exit file is read after
+ * `alive` fails: the wrapper writes it before it exits, so a command ending between the two checks
+ * reads as exited, not lost.
+ */
 function statusLines(logLines: number): string[] {
   return [
-    'if [ -s "$d/exit" ]; then read -r code fin < "$d/exit"; echo "status exited"; echo "exit $code"; echo "finished $fin"',
-    'elif alive; then echo "status running"',
+    'if [ ! -s "$d/exit" ] && alive; then echo "status running"',
+    'elif [ -s "$d/exit" ]; then read -r code fin < "$d/exit"; echo "status exited"; echo "exit $code"; echo "finished $fin"',
     'else echo "status lost"; fi',
     '[ -s "$d/pid" ] && { read -r pid st < "$d/pid"; echo "pid $pid"; }',
     '[ -s "$d/started" ] && echo "started $(cat "$d/started")"',
