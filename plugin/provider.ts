@@ -13,6 +13,7 @@ import type { ConfigSource } from "../provider/config";
 import type { ProviderMethods } from "../provider/lifecycle";
 import { createProvider as mesaRepo } from "../provider/mesa-repo/provider";
 import { createProvider as mountedSandbox } from "../provider/mounted-sandbox/provider";
+import { createProvider as sandboxCommand } from "../provider/sandbox-command/provider";
 import { createProvider as superserveTemplate } from "../provider/superserve-template/provider";
 import { constructArgs } from "./construct-args";
 import { PLUGIN_CHILDREN } from "./resources";
@@ -28,6 +29,7 @@ const IMPLEMENTATIONS: Record<
   MesaRepo: mesaRepo,
   SuperserveTemplate: superserveTemplate,
   MountedSandbox: mountedSandbox,
+  SandboxCommand: sandboxCommand,
 };
 
 /** The provider plugin: `version`, `schema` (JSON text) and the stack config from `Configure`. */
@@ -126,9 +128,11 @@ export function pluginProvider(options: {
           repo: env.repo,
           template: env.template,
           sandboxResources: env.sandboxResources,
+          agentCommands: env.agentCommands,
           sandboxes: env.sandboxes,
           mountPaths: env.mountPaths,
           workspaces: env.workspaces,
+          agents: env.agents,
         } satisfies Record<string, pulumi.Input<unknown>>,
       };
     },

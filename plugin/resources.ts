@@ -21,6 +21,13 @@ import {
   type MountedSandbox as DynamicMountedSandbox,
 } from "../provider/mounted-sandbox/resource";
 import type { MountedSandboxOutputs } from "../provider/mounted-sandbox/state";
+import type { SandboxCommandArgs } from "../provider/sandbox-command/args";
+import {
+  SANDBOX_COMMAND_SPEC,
+  sandboxCommandInputs,
+  type SandboxCommand as DynamicSandboxCommand,
+} from "../provider/sandbox-command/resource";
+import type { SandboxCommandOutputs } from "../provider/sandbox-command/state";
 import type { SuperserveTemplateArgs } from "../provider/superserve-template/args";
 import {
   SUPERSERVE_TEMPLATE_SPEC,
@@ -83,10 +90,19 @@ export const MountedSandbox = pluginClass<
 >(MOUNTED_SANDBOX_SPEC, mountedSandboxInputs);
 export type MountedSandbox = InstanceType<typeof MountedSandbox>;
 
+/** A command run in a sandbox, served by the plugin (see `SandboxCommand` in the package). */
+export const SandboxCommand = pluginClass<
+  SandboxCommandArgs,
+  DynamicSandboxCommand,
+  SandboxCommandOutputs
+>(SANDBOX_COMMAND_SPEC, sandboxCommandInputs);
+export type SandboxCommand = InstanceType<typeof SandboxCommand>;
+
 /** What `construct` builds an AgentEnvironment from: the plugin's own resources. */
 export const PLUGIN_CHILDREN: AgentEnvironmentKit = {
   type: typeToken("AgentEnvironment"),
   MesaRepo,
   SuperserveTemplate,
   MountedSandbox,
+  SandboxCommand,
 };

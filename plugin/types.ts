@@ -4,6 +4,7 @@
  */
 import { MESA_REPO_SPEC } from "../provider/mesa-repo/resource";
 import { MOUNTED_SANDBOX_SPEC } from "../provider/mounted-sandbox/resource";
+import { SANDBOX_COMMAND_SPEC } from "../provider/sandbox-command/resource";
 import { SUPERSERVE_TEMPLATE_SPEC } from "../provider/superserve-template/resource";
 
 /** The plugin's package name (its binary is `pulumi-resource-superserve-mesa`). */
@@ -14,6 +15,7 @@ export const CUSTOM_RESOURCES = {
   MesaRepo: MESA_REPO_SPEC,
   SuperserveTemplate: SUPERSERVE_TEMPLATE_SPEC,
   MountedSandbox: MOUNTED_SANDBOX_SPEC,
+  SandboxCommand: SANDBOX_COMMAND_SPEC,
 } as const;
 
 export type CustomResourceName = keyof typeof CUSTOM_RESOURCES;

@@ -6,6 +6,10 @@ import type { MountedSandboxArgs } from "./mounted-sandbox/args";
 import { INSTALLER } from "./mounted-sandbox/mount-commands";
 import { MountedSandbox } from "./mounted-sandbox/resource";
 import type { RepoWorkspace } from "./mounted-sandbox/state";
+import { shellQuote } from "./shell-quote";
+import type { SandboxCommandArgs } from "./sandbox-command/args";
+import { SandboxCommand } from "./sandbox-command/resource";
+import type { CommandStatus } from "./sandbox-command/state";
 import type { SuperserveTemplateArgs, SuperserveTemplateStep } from "./superserve-template/args";
 import { SuperserveTemplate } from "./superserve-template/resource";
 
@@ -24,8 +28,8 @@ export interface AgentSandboxesArgs extends Omit<
   /**
    * How many sandboxes to run. Each works on its own bookmark, `agents/<environment>-sandbox-<i>`,
    * forked from `bookmark`; lowering the count destroys the last sandboxes and keeps their
-   * bookmarks.
-   * @default 1
+   * bookmarks. With `agent.tasks`, the count is the number of tasks (leave `count` unset, or equal).
+   * @default 1, or the number of `agent.tasks`
    */
   count?: number;
   /**
@@ -33,6 +37,66 @@ export interface AgentSandboxesArgs extends Omit<
    * @default the repo's default bookmark
    */
   bookmark?: pulumi.Input<string>;
+}
+
+/** The agent every sandbox runs. */
+export interface AgentArgs {
+  /**
+   * The agent's command, started in the background in each sandbox's mount (a `SandboxCommand`
+   * with `background: true`), with `AGENT_TASK` (its sandbox's task) and `AGENT_INDEX` (the
+   * sandbox's index, from 0) in its environment. It runs on after `pulumi up`; refresh reads its
+   * status (see `agents`). The vendors' guide's third step: give the agent's API key as a
+   * Superserve secret bound on the sandboxes (`sandboxes.secrets`), so it never enters a sandbox.
+   *
+   * Caution: changing it starts every agent again.
+   * @example
+   * ```ts
+   * {
+   *   agent: { command: 'claude -p "$AGENT_TASK"', tasks: ["Implement the feature described in TODO.md", "Write its tests"] },
+   *   sandboxes: { secrets: { ANTHROPIC_API_KEY: "anthropic" } },
+   * }
+   * ```
+   */
+  command: pulumi.Input<string>;
+  /**
+   * One task per sandbox (its `AGENT_TASK`): the sandbox count is `tasks.length` (an explicit
+   * `sandboxes.count` must then match). Changing one task starts that sandbox's agent again, and
+   * only it; removing the last task removes its sandbox and keeps its bookmark.
+   * @default every sandbox's `AGENT_TASK` is empty
+   */
+  tasks?: pulumi.Input<string>[];
+  /**
+   * More environment variables of the agent. The values are stored encrypted and never printed.
+   *
+   * Caution: changing them starts every agent again.
+   * @default `{}`
+   */
+  environment?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  /**
+   * Lines of each agent's output kept in `agents[<sandbox>].logTail`.
+   * @default 50
+   */
+  logLines?: pulumi.Input<number>;
+}
+
+/** What one sandbox's agent is doing, as last created, updated or refreshed. */
+export interface AgentInfo {
+  /** Its task (`AGENT_TASK`). */
+  task: string;
+  /** `running`, `exited`, `lost` (the next `pulumi up` starts it again) or `paused` (its sandbox is paused: not read). */
+  status: CommandStatus;
+  /** Its exit code, once exited. */
+  exitCode?: number;
+  startedAt: string;
+  finishedAt?: string;
+  /** The last lines of its output. */
+  logTail: string;
+  /**
+   * When its mount's access token expires: the mount fails closed then, until a `pulumi up` signs a
+   * new one and remounts (the agent keeps running). Size `sandboxes.tokenTtlSeconds` for the
+   * agent's run, or schedule `pulumi up`.
+   */
+  tokenExpiresAt: string;
 }
 
 export interface AgentEnvironmentArgs {
@@ -69,6 +133,20 @@ export interface AgentEnvironmentArgs {
    */
   sandboxes?: AgentSandboxesArgs;
   /**
+   * The agent each sandbox runs in its mount: the guide's third step, declared.
+   * @default no agent: the sandboxes wait for work
+   * @example
+   * ```ts
+   * {
+   *   agent: {
+   *     command: 'claude "Implement the feature described in TODO.md"',
+   *     tasks: ["the parser", "the CLI", "the docs"],
+   *   },
+   * }
+   * ```
+   */
+  agent?: AgentArgs;
+  /**
    * Protect the repo from deletion (`protect: true`): `pulumi destroy` then refuses to run until
    * the protection is lifted. Set `false` to let destroy delete the repo and its history (still
    * refused while forks hold unmerged work, unless `repo.forceDestroy`), or keep it with
@@ -101,6 +179,31 @@ export interface AgentEnvironmentArgs {
   };
 }
 
+/**
+ * The sandbox count: `tasks.length` when the agent has tasks (an explicit, different
+ * `sandboxes.count` is an error naming both), else `sandboxes.count` (default 1).
+ */
+function sandboxCount(name: string, args: AgentEnvironmentArgs): number {
+  const tasks = args.agent?.tasks;
+  const count = args.sandboxes?.count;
+  if (tasks !== undefined && count !== undefined && count !== tasks.length)
+    throw new Error(
+      `AgentEnvironment ${name}: sandboxes.count is ${count} but agent.tasks lists ${tasks.length} tasks; each sandbox runs one task, so remove sandboxes.count or make the two agree.`,
+    );
+  const n = tasks?.length ?? count ?? 1;
+  if (!Number.isInteger(n) || n < 0) {
+    throw new Error(
+      `AgentEnvironment ${name}: sandboxes.count must be a whole number, 0 or more; got ${n}.`,
+    );
+  }
+  return n;
+}
+
+/** The agent's command with its task and index exported first (visible in the plan: a changed task re-runs that agent). */
+function agentCommand(command: string, task: string, index: number): string {
+  return `export AGENT_TASK=${shellQuote(task)} AGENT_INDEX=${index}\n${command}`;
+}
+
 /** One sandbox of the environment. */
 export interface AgentSandboxInfo {
   /** Sandbox name. */
@@ -122,7 +225,7 @@ export interface AgentSandboxInfo {
 /**
  * What an AgentEnvironment is made of: its type token and the classes of its children. TypeScript
  * programs use {@link DYNAMIC_CHILDREN} (dynamic resources); the provider plugin's `construct`
- * passes its plugin-backed classes (see `plugin/construct.ts`), so both hosts build the component
+ * passes its plugin-backed classes (see `plugin/resources.ts`), so both hosts build the component
  * with this same code.
  */
 export interface AgentEnvironmentKit {
@@ -138,6 +241,11 @@ export interface AgentEnvironmentKit {
     args: MountedSandboxArgs,
     opts?: pulumi.CustomResourceOptions,
   ) => MountedSandbox;
+  SandboxCommand: new (
+    name: string,
+    args: SandboxCommandArgs,
+    opts?: pulumi.CustomResourceOptions,
+  ) => SandboxCommand;
 }
 
 /** The kit of TypeScript programs: dynamic resources. */
@@ -146,6 +254,7 @@ export const DYNAMIC_CHILDREN: AgentEnvironmentKit = {
   MesaRepo,
   SuperserveTemplate,
   MountedSandbox,
+  SandboxCommand,
 };
 
 function applyTransform<T extends object>(
@@ -190,8 +299,10 @@ function targetsRealSuperserve(env: NodeJS.ProcessEnv = process.env): boolean {
  *   repo: { name: "agent-workspace" },
  *   template: { from: "ubuntu:24.04", steps: [{ run: "apt-get update && apt-get install -y ripgrep" }] },
  *   sandboxes: { count: 3 },
+ *   agent: { command: "my-agent", tasks: ["the parser", "the CLI", "the docs"] }, // count: 3
  * });
  * export const mounts = env.mountPaths;
+ * export const agents = env.agents; // sandbox name → { task, status, exitCode, logTail, … }
  * export const work = env.workspaces; // sandbox name → { changes, filesChanged, headChangeId, … }
  * ```
  */
@@ -202,6 +313,8 @@ export class AgentEnvironment extends pulumi.ComponentResource {
   readonly template: SuperserveTemplate;
   /** The sandbox resources, in order. */
   readonly sandboxResources: MountedSandbox[];
+  /** The agents' commands, one per sandbox in order (empty without `agent`). */
+  readonly agentCommands: SandboxCommand[];
   /** Per sandbox: name, id, bookmark, mount path and workspace, in order. */
   readonly sandboxes: pulumi.Output<AgentSandboxInfo[]>;
   /** Sandbox name → where the repo is mounted in it. */
@@ -212,6 +325,12 @@ export class AgentEnvironment extends pulumi.ComponentResource {
    * paused sandbox is not resumed for it). Progress is not drift: it never plans a change.
    */
   readonly workspaces: pulumi.Output<Record<string, RepoWorkspace>>;
+  /**
+   * Sandbox name → its agent: `{ task, status, exitCode, startedAt, finishedAt, logTail,
+   * tokenExpiresAt }`, as last created, updated or refreshed (`npm run refresh`); empty without
+   * `agent`. An agent running, finishing or failing is not drift.
+   */
+  readonly agents: pulumi.Output<Record<string, AgentInfo>>;
 
   private readonly kit: AgentEnvironmentKit;
 
@@ -223,17 +342,15 @@ export class AgentEnvironment extends pulumi.ComponentResource {
   ) {
     super(kit.type, name, {}, opts);
     this.kit = kit;
-    const count = args.sandboxes?.count ?? 1;
-    if (!Number.isInteger(count) || count < 0) {
-      throw new Error(
-        `AgentEnvironment ${name}: sandboxes.count must be a whole number, 0 or more; got ${count}.`,
-      );
-    }
+    const count = sandboxCount(name, args);
     this.repo = this.createRepo(name, args);
     this.template = this.createTemplate(name, args);
     this.sandboxResources = Array.from({ length: count }, (_, i) =>
       this.createSandbox(name, i, args),
     );
+    this.agentCommands = args.agent
+      ? this.sandboxResources.map((s, i) => this.createAgent(name, i, s, args.agent!))
+      : [];
     this.sandboxes = pulumi.all(
       this.sandboxResources.map((s) =>
         pulumi
@@ -253,7 +370,49 @@ export class AgentEnvironment extends pulumi.ComponentResource {
     this.workspaces = this.sandboxes.apply((list) =>
       Object.fromEntries(list.flatMap((s) => (s.workspace ? [[s.name, s.workspace]] : []))),
     );
+    this.agents = pulumi
+      .all(
+        this.agentCommands.map((agent, i) =>
+          pulumi
+            .all([
+              this.sandboxResources[i].name,
+              args.agent?.tasks?.[i] ?? "",
+              agent.status,
+              agent.exitCode,
+              agent.startedAt,
+              agent.finishedAt,
+              agent.logTail,
+              this.sandboxResources[i].tokenExpiresAt,
+            ])
+            .apply(
+              ([
+                sandboxName,
+                task,
+                status,
+                exitCode,
+                startedAt,
+                finishedAt,
+                logTail,
+                tokenExpiresAt,
+              ]) =>
+                [
+                  sandboxName,
+                  {
+                    task,
+                    status,
+                    ...(exitCode !== undefined && exitCode !== null && { exitCode }),
+                    startedAt,
+                    ...(finishedAt && { finishedAt }),
+                    logTail,
+                    tokenExpiresAt,
+                  },
+                ] as const,
+            ),
+        ),
+      )
+      .apply((entries) => Object.fromEntries(entries));
     this.registerOutputs({
+      agents: this.agents,
       repo: this.repo,
       template: this.template,
       sandboxes: this.sandboxes,
@@ -281,6 +440,28 @@ export class AgentEnvironment extends pulumi.ComponentResource {
     const templateOpts: pulumi.CustomResourceOptions = { parent: this };
     applyTransform(args.transform?.template, templateArgs, templateOpts, `${name}-template`);
     return new this.kit.SuperserveTemplate(`${name}-template`, templateArgs, templateOpts);
+  }
+
+  private createAgent(
+    name: string,
+    index: number,
+    sandbox: MountedSandbox,
+    agent: AgentArgs,
+  ): SandboxCommand {
+    const task = agent.tasks?.[index] ?? "";
+    return new this.kit.SandboxCommand(
+      `${name}-agent-${index}`,
+      {
+        sandbox,
+        create: pulumi
+          .all([agent.command, task])
+          .apply(([command, text]) => agentCommand(command, text, index)),
+        environment: agent.environment,
+        background: true,
+        logLines: agent.logLines,
+      },
+      { parent: this },
+    );
   }
 
   private createSandbox(name: string, index: number, args: AgentEnvironmentArgs): MountedSandbox {

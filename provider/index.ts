@@ -14,9 +14,14 @@ export type {
   MesaRepoRef,
   SuperserveTemplateRef,
 } from "./mounted-sandbox/args";
+export { SandboxCommand } from "./sandbox-command/resource";
+export type { SandboxCommandArgs, MountedSandboxRef } from "./sandbox-command/args";
+export type { CommandStatus } from "./sandbox-command/state";
 export {
   AgentEnvironment,
+  type AgentArgs,
   type AgentEnvironmentArgs,
+  type AgentInfo,
   type AgentSandboxesArgs,
   type AgentSandboxInfo,
   type Transform,

@@ -5,7 +5,8 @@
 #   npm run preview   `pulumi preview --diff`
 #   npm run drift     `pulumi preview --refresh --diff`: what changed out of band (writes nothing)
 #   npm run refresh   `pulumi refresh --run-program`: record what really exists, the agents' work
-#                     included, and print each sandbox's workspace (`pulumi stack output workspaces`)
+#                     included, and print each agent's status and each sandbox's workspace
+#                     (`pulumi stack output agents` and `workspaces`)
 #   npm run destroy   `pulumi destroy`, after adopting what a killed run's pending creates made
 #   npm run drift:demo  change the environment out of band (pause, kill, edit tags), then `drift`
 # Extra arguments go to pulumi (e.g. `npm run up -- --parallel 32`). Every command first clears
@@ -100,7 +101,7 @@ case "$command" in
     step "stack outputs"
     outputs="$(pulumi stack output --json --stack "$STACK")"
     printf '%s\n' "$outputs"
-    step "proof: a file written in a sandbox's mount is read back from Mesa"
+    step "proof: every agent's work is on its own bookmark; a file written in a sandbox's mount is read back from Mesa"
     printf '%s\n' "$outputs" | npx --no-install tsx scripts/prove-environment.ts
     ;;
   preview)
@@ -116,6 +117,8 @@ case "$command" in
     # refreshed state; a plain refresh would keep the outputs of the last up.
     step "pulumi refresh --run-program --stack $STACK"
     engine refresh --run-program --yes --skip-preview --non-interactive --stack "$STACK" "$@"
+    step "each sandbox's agent: task, status, exit code, log tail (pulumi stack output agents)"
+    pulumi stack output agents --json --stack "$STACK"
     step "what each agent did (pulumi stack output workspaces)"
     pulumi stack output workspaces --json --stack "$STACK"
     ;;

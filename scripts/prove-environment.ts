@@ -1,6 +1,7 @@
 /**
- * Proof that a deployed agent environment works, leaving no trace in the agents' workspaces. In the
- * first sandbox: the agent's mount passes the provider's health check; then the repo is mounted a
+ * Proof that a deployed agent environment works, leaving no trace in the agents' workspaces. First
+ * the agents (see prove-agents.ts): each ended with exit code 0 and left its work on its own
+ * bookmark. Then, in the first sandbox: the agent's mount passes the provider's health check; then the repo is mounted a
  * second time, on a bookmark of the proof's own forked from the agent's, a file is written in that
  * mount (as an agent would) and read back from Mesa through the REST API; finally the proof's
  * mount, its directory and its bookmark are removed. The agent's bookmark, mount and files are
@@ -16,6 +17,7 @@ import { runStep } from "../provider/mounted-sandbox/exec";
 import { healthCommand, mountEnv, parseHealth } from "../provider/mounted-sandbox/mount-commands";
 import { signToken } from "../provider/mounted-sandbox/token";
 import { shellQuote } from "../provider/shell-quote";
+import { proveAgents } from "./prove-agents";
 import { readStackOutputs, runScript, stackServices } from "./stack-services";
 
 const PROOF_FILE = ".agent-environment-proof";
@@ -62,8 +64,8 @@ runScript("proof", async () => {
   if (!sandbox)
     throw new Error("the stack has no sandboxes to prove (set agent-environment:sandboxCount ≥ 1)");
   const { org, name: repo } = outputs.repo;
-  const { mesa, mesaApiUrl, superserve } = await stackServices(org);
-  const box = await superserve.sdk.Sandbox.connect(sandbox.sandboxId, superserve.connection);
+  const services = await stackServices(org);
+  const { mesa, mesaApiUrl, superserve } = services;
   const hints = { default: "Its output is above." };
   // The proof's sandbox calls get the provider's retries of transient failures, for a minute each.
   const retries: Pick<OperationContext, "retry"> = {
@@ -75,6 +77,9 @@ runScript("proof", async () => {
         classify,
       }),
   };
+  // The agents first: once they ended, nothing writes on their bookmarks any more.
+  await proveAgents(outputs, services, retries);
+  const box = await superserve.sdk.Sandbox.connect(sandbox.sandboxId, superserve.connection);
 
   const health = parseHealth(
     await runStep(

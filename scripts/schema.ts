@@ -20,6 +20,9 @@ import { CUSTOM_RESOURCES, PACKAGE_NAME, typeToken } from "../plugin/types";
 const ROOT = resolve(__dirname, "..");
 export const SCHEMA_PATH = join(ROOT, "plugin", "schema.json");
 
+/** Pulumi's type of any value (an `unknown` in TypeScript, e.g. a `SandboxCommand`'s triggers). */
+const ANY = "pulumi.json#/Any";
+
 /** Args properties with no equivalent outside TypeScript, and why. */
 export const TYPESCRIPT_ONLY: Record<string, string> = {
   "AgentEnvironmentArgs.transform": "functions that edit the children's args and options",
@@ -30,6 +33,7 @@ const RESOURCES = [
   { name: "MesaRepo", args: "MesaRepoArgs" },
   { name: "SuperserveTemplate", args: "SuperserveTemplateArgs" },
   { name: "MountedSandbox", args: "MountedSandboxArgs" },
+  { name: "SandboxCommand", args: "SandboxCommandArgs" },
   { name: "AgentEnvironment", args: "AgentEnvironmentArgs", component: true },
 ] as const;
 
@@ -80,6 +84,7 @@ class SchemaBuilder {
 
   /** The schema of a property of type `type`; `where` names it for nested type names. */
   property(type: ts.Type, where: string): PropertySpec {
+    if (type.flags & (ts.TypeFlags.Any | ts.TypeFlags.Unknown)) return { $ref: ANY };
     const members = this.members(type);
     if (members.length === 0) throw new Error(`${where}: no type usable outside TypeScript`);
     const primitives = new Set<string>();
@@ -260,6 +265,8 @@ export function generateSchema(): Record<string, unknown> {
       nodejs: { packageName: "@superserve-mesa/pulumi", respectSchemaVersion: true },
       go: {
         importBasePath: "github.com/superserve-mesa/pulumi-superserve-mesa/sdk/go/superservemesa",
+        // The component's outputs are lists of resources (sandboxResources, agentCommands).
+        generateResourceContainerTypes: true,
         respectSchemaVersion: true,
       },
       csharp: { rootNamespace: "SuperserveMesa", respectSchemaVersion: true },

@@ -12,7 +12,17 @@ import { routeDataPlane } from "../provider/data-plane";
 /** The outputs of stacks/index.ts. */
 export interface StackOutputs {
   repo: { org: string; name: string };
-  sandboxes: { name: string; sandboxId: string; bookmark: string; mountPath: string }[];
+  sandboxes: {
+    name: string;
+    sandboxId: string;
+    bookmark: string;
+    mountPath: string;
+    workspace?: { baseChangeId: string };
+  }[];
+  /** Sandbox name → its agent. */
+  agents?: Record<string, { task: string; status: string }>;
+  /** The agents' SandboxCommand ids, in sandbox order. */
+  agentCommandIds?: string[];
 }
 
 export async function readStackOutputs(): Promise<StackOutputs> {

@@ -197,14 +197,25 @@ export async function checkMount(
   }
 }
 
+/**
+ * Where the first repo is mounted: the recorded `mountPath`, or, in a state recorded before it was
+ * an output, the first repo's entry of `mountPaths` (refresh and update fill it in).
+ */
+export function firstMountPath(
+  state: Pick<MountedSandboxOutputs, "mountPath" | "mountPaths" | "repos">,
+): string {
+  return state.mountPath ?? state.mountPaths?.[state.repos?.[0]?.repo] ?? "";
+}
+
 /** The outputs that describe the mount's repos. */
 export function mountOutputs(
   org: string,
   repos: PreparedRepo[],
-): Pick<MountedSandboxOutputs, "org" | "mountPaths" | "bookmarks"> {
+): Pick<MountedSandboxOutputs, "org" | "mountPaths" | "mountPath" | "bookmarks"> {
   return {
     org,
     mountPaths: Object.fromEntries(repos.map((r) => [r.repo, r.probe.path])),
+    mountPath: repos[0]?.probe.path ?? "",
     bookmarks: Object.fromEntries(repos.map((r) => [r.repo, r.bookmark])),
   };
 }

@@ -7,7 +7,7 @@
  * The workspaces (what the agent did) are read from Mesa, whatever the sandbox's status.
  */
 import { URN_TAG, type OperationContext } from "../lifecycle";
-import { checkMount } from "./mount";
+import { checkMount, firstMountPath } from "./mount";
 import {
   findById,
   normalizeNetwork,
@@ -94,6 +94,7 @@ function refreshedState(
 ): MountedSandboxOutputs {
   const next: MountedSandboxOutputs = {
     ...state,
+    mountPath: firstMountPath(state),
     sandboxId: live.id,
     status: live.status,
     mounted,

@@ -52,6 +52,7 @@ export const MOUNTED_SANDBOX_SPEC: PackageResourceSpec<MountedSandboxOutputs> = 
     "mounted",
     "org",
     "mountPaths",
+    "mountPath",
     "bookmarks",
     "workspace",
     "tokenExpiresAt",
@@ -137,6 +138,8 @@ export class MountedSandbox extends PackageResource<MountedSandboxOutputs> {
   declare readonly workspace: pulumi.Output<Record<string, RepoWorkspace>>;
   /** When the mount's access token expires (ISO 8601). */
   declare readonly tokenExpiresAt: pulumi.Output<string>;
+  /** Where the first repo is mounted: the default working directory of a `SandboxCommand` in this sandbox. */
+  declare readonly mountPath: pulumi.Output<string>;
 
   /**
    * An existing sandbox, read by its id (the `id` or `sandboxId` of a `MountedSandbox`, the

@@ -78,6 +78,8 @@ export interface MountedSandboxOutputs extends MountedSandboxInputs {
   org: string;
   /** Repo name → its directory in the sandbox. */
   mountPaths: Record<string, string>;
+  /** Where the first repo is mounted (a `SandboxCommand`'s default working directory). */
+  mountPath: string;
   /** Repo name → the bookmark the sandbox works on. */
   bookmarks: Record<string, string>;
   /** When the mount's access token expires (ISO 8601); `up` renews it within the last 10% of its lifetime. */

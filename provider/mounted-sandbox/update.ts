@@ -6,7 +6,7 @@
  * read from Mesa again, keeping the fork bases the state recorded.
  */
 import type { OperationContext } from "../lifecycle";
-import { checkMount, mount, mountOutputs, prepareMesa } from "./mount";
+import { checkMount, firstMountPath, mount, mountOutputs, prepareMesa } from "./mount";
 import { findById, normalizeNetwork, sandboxMetadata, superserve } from "./sandboxes";
 import type { MountedSandboxInputs, MountedSandboxOutputs } from "./state";
 import type { PreparedRepo } from "./workspace";
@@ -62,6 +62,7 @@ async function updateLive(
   const base: MountedSandboxOutputs = {
     ...olds,
     ...news,
+    mountPath: firstMountPath(olds),
     sandboxId: id,
     status: sandbox ? "active" : live.status,
   };

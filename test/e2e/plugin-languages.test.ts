@@ -4,7 +4,8 @@
  * scripts/install-pulumi.sh; the generated Python SDK from scripts/python-sdk-venv.sh) and the real
  * engine, against local Mesa and local Superserve. Each brings up an AgentEnvironment (repo,
  * template, two sandboxes) built by the plugin's `construct`; the mounts serve and an edit reaches
- * Mesa; build-log lines and the plugin's progress reach the engine's output; a preview plans no
+ * Mesa; the YAML one also runs an agent in each sandbox (the plugin's SandboxCommand), whose work
+ * reaches Mesa on its own bookmark and whose status a refresh reads; build-log lines and the plugin's progress reach the engine's output; a preview plans no
  * change; destroy leaves no sandbox and no repo. Run `npm run build` first: the plugin runs
  * `dist/plugin`.
  */
@@ -32,9 +33,12 @@ const dirs: string[] = [];
 const suffix = randomUUID().slice(0, 6);
 const conn = () => ({ apiKey: ss.apiKey, baseUrl: ss.url });
 
+/** The YAML program's agents' tasks: each agent writes its task to `task.txt` in its mount. */
+const TASKS = ["the parser", "the docs"];
+
 /**
  * The same environment in each language: `repo` names its repo, `marker` is its build step's
- * output, `token` a secret environment value of its sandboxes.
+ * output, `token` a secret environment value of its sandboxes. The YAML one runs an agent.
  */
 const PROGRAMS = {
   yaml: (repo: string, marker: string, token: string) => `resources:
@@ -56,10 +60,14 @@ const PROGRAMS = {
         envVars:
           AGENT_TOKEN:
             fn::secret: ${token}
+      agent:
+        command: printf '%s\\n' "$AGENT_TASK" > task.txt
+        tasks: ${JSON.stringify(TASKS)}
       protectRepo: false
 outputs:
   mounts: \${agents.mountPaths}
   sandboxes: \${agents.sandboxes}
+  agents: \${agents.agents}
 `,
   python: (repo: string, marker: string, token: string) => `import pulumi
 import pulumi_superserve_mesa as psm
@@ -194,6 +202,7 @@ describe.each(["yaml", "python"] as const)(
             "superserve-mesa:index:MesaRepo",
             "superserve-mesa:index:SuperserveTemplate",
             "superserve-mesa:index:MountedSandbox",
+            ...(language === "yaml" ? ["superserve-mesa:index:SandboxCommand"] : []),
           ]),
         );
       },
@@ -224,9 +233,36 @@ describe.each(["yaml", "python"] as const)(
       120_000,
     );
 
+    if (language === "yaml")
+      step(
+        "each agent's task reaches Mesa on its own bookmark; a refresh shows every agent exited 0",
+        async () => {
+          for (const [i, task] of TASKS.entries())
+            expect(
+              await eventually(
+                `agent ${i}'s task.txt to reach Mesa`,
+                () => remoteText(mesa, repoName, "task.txt", `agents/agents-sandbox-${i}`),
+                30_000,
+                250,
+              ),
+            ).toBe(`${task}\n`);
+          const refresh = await project.stack.refresh({ color: "never" });
+          expect(refresh.summary.result, refresh.stderr).toBe("succeeded");
+          const agents = (await project.stack.outputs()).agents.value as Record<
+            string,
+            { task: string; status: string; exitCode?: number }
+          >;
+          expect(
+            Object.values(agents).map(({ task, status, exitCode }) => ({ task, status, exitCode })),
+          ).toEqual(TASKS.map((task) => ({ task, status: "exited", exitCode: 0 })));
+        },
+        120_000,
+      );
+
     step("a preview plans no change; the state holds the secret encrypted only", async () => {
       const preview = await project.stack.preview({ color: "never", expectNoChanges: true });
-      expect(preview.changeSummary.same, preview.stdout).toBe(6);
+      // Two more in YAML: its agents.
+      expect(preview.changeSummary.same, preview.stdout).toBe(language === "yaml" ? 8 : 6);
       expect(Object.keys(preview.changeSummary).filter((k) => k !== "same")).toEqual([]);
       expect(project.stateFilesContaining(token), "the secret is encrypted in the state").toEqual(
         [],

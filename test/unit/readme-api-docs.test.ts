@@ -13,7 +13,13 @@ describe("the README's resource reference", () => {
 
   it("documents every exported resource", () => {
     const docs = renderApiDocs(providerFiles());
-    for (const name of ["MesaRepo", "SuperserveTemplate", "MountedSandbox", "AgentEnvironment"]) {
+    for (const name of [
+      "MesaRepo",
+      "SuperserveTemplate",
+      "MountedSandbox",
+      "SandboxCommand",
+      "AgentEnvironment",
+    ]) {
       expect(docs, `a section for ${name}`).toContain(`### \`${name}\``);
       expect(docs, `the args of ${name}`).toContain(`#### \`${name}Args\``);
     }

@@ -21,6 +21,12 @@ import (
 type AgentEnvironment struct {
 	pulumi.ResourceState
 
+	// The agents' commands, one per sandbox in order (empty without `agent`).
+	AgentCommands SandboxCommandArrayOutput `pulumi:"agentCommands"`
+	// Sandbox name → its agent: `{ task, status, exitCode, startedAt, finishedAt, logTail,
+	// tokenExpiresAt }`, as last created, updated or refreshed (`npm run refresh`); empty without
+	// `agent`. An agent running, finishing or failing is not drift.
+	Agents AgentInfoMapOutput `pulumi:"agents"`
 	// Sandbox name → where the repo is mounted in it.
 	MountPaths pulumi.StringMapOutput `pulumi:"mountPaths"`
 	// The Mesa repo.
@@ -57,6 +63,12 @@ func NewAgentEnvironment(ctx *pulumi.Context,
 }
 
 type agentEnvironmentArgs struct {
+	// The agent each sandbox runs in its mount: the guide's third step, declared.
+	//
+	// Default: no agent: the sandboxes wait for work
+	//
+	// Example (TypeScript):
+	Agent *AgentEnvironmentAgent `pulumi:"agent"`
 	// Add the official `mesa` installer as the template's last step.
 	//
 	// Default: true when the Superserve API key targets the real service (no local base URL), false
@@ -94,6 +106,12 @@ type agentEnvironmentArgs struct {
 
 // The set of arguments for constructing a AgentEnvironment resource.
 type AgentEnvironmentArgs struct {
+	// The agent each sandbox runs in its mount: the guide's third step, declared.
+	//
+	// Default: no agent: the sandboxes wait for work
+	//
+	// Example (TypeScript):
+	Agent AgentEnvironmentAgentPtrInput
 	// Add the official `mesa` installer as the template's last step.
 	//
 	// Default: true when the Superserve API key targets the real service (no local base URL), false
@@ -152,6 +170,56 @@ func (i *AgentEnvironment) ToAgentEnvironmentOutputWithContext(ctx context.Conte
 	return pulumi.ToOutputWithContext(ctx, i).(AgentEnvironmentOutput)
 }
 
+// AgentEnvironmentArrayInput is an input type that accepts AgentEnvironmentArray and AgentEnvironmentArrayOutput values.
+// You can construct a concrete instance of `AgentEnvironmentArrayInput` via:
+//
+//	AgentEnvironmentArray{ AgentEnvironmentArgs{...} }
+type AgentEnvironmentArrayInput interface {
+	pulumi.Input
+
+	ToAgentEnvironmentArrayOutput() AgentEnvironmentArrayOutput
+	ToAgentEnvironmentArrayOutputWithContext(context.Context) AgentEnvironmentArrayOutput
+}
+
+type AgentEnvironmentArray []AgentEnvironmentInput
+
+func (AgentEnvironmentArray) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]*AgentEnvironment)(nil)).Elem()
+}
+
+func (i AgentEnvironmentArray) ToAgentEnvironmentArrayOutput() AgentEnvironmentArrayOutput {
+	return i.ToAgentEnvironmentArrayOutputWithContext(context.Background())
+}
+
+func (i AgentEnvironmentArray) ToAgentEnvironmentArrayOutputWithContext(ctx context.Context) AgentEnvironmentArrayOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(AgentEnvironmentArrayOutput)
+}
+
+// AgentEnvironmentMapInput is an input type that accepts AgentEnvironmentMap and AgentEnvironmentMapOutput values.
+// You can construct a concrete instance of `AgentEnvironmentMapInput` via:
+//
+//	AgentEnvironmentMap{ "key": AgentEnvironmentArgs{...} }
+type AgentEnvironmentMapInput interface {
+	pulumi.Input
+
+	ToAgentEnvironmentMapOutput() AgentEnvironmentMapOutput
+	ToAgentEnvironmentMapOutputWithContext(context.Context) AgentEnvironmentMapOutput
+}
+
+type AgentEnvironmentMap map[string]AgentEnvironmentInput
+
+func (AgentEnvironmentMap) ElementType() reflect.Type {
+	return reflect.TypeOf((*map[string]*AgentEnvironment)(nil)).Elem()
+}
+
+func (i AgentEnvironmentMap) ToAgentEnvironmentMapOutput() AgentEnvironmentMapOutput {
+	return i.ToAgentEnvironmentMapOutputWithContext(context.Background())
+}
+
+func (i AgentEnvironmentMap) ToAgentEnvironmentMapOutputWithContext(ctx context.Context) AgentEnvironmentMapOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(AgentEnvironmentMapOutput)
+}
+
 type AgentEnvironmentOutput struct{ *pulumi.OutputState }
 
 func (AgentEnvironmentOutput) ElementType() reflect.Type {
@@ -164,6 +232,18 @@ func (o AgentEnvironmentOutput) ToAgentEnvironmentOutput() AgentEnvironmentOutpu
 
 func (o AgentEnvironmentOutput) ToAgentEnvironmentOutputWithContext(ctx context.Context) AgentEnvironmentOutput {
 	return o
+}
+
+// The agents' commands, one per sandbox in order (empty without `agent`).
+func (o AgentEnvironmentOutput) AgentCommands() SandboxCommandArrayOutput {
+	return o.ApplyT(func(v *AgentEnvironment) SandboxCommandArrayOutput { return v.AgentCommands }).(SandboxCommandArrayOutput)
+}
+
+// Sandbox name → its agent: `{ task, status, exitCode, startedAt, finishedAt, logTail,
+// tokenExpiresAt }`, as last created, updated or refreshed (`npm run refresh`); empty without
+// `agent`. An agent running, finishing or failing is not drift.
+func (o AgentEnvironmentOutput) Agents() AgentInfoMapOutput {
+	return o.ApplyT(func(v *AgentEnvironment) AgentInfoMapOutput { return v.Agents }).(AgentInfoMapOutput)
 }
 
 // Sandbox name → where the repo is mounted in it.
@@ -198,7 +278,51 @@ func (o AgentEnvironmentOutput) Workspaces() RepoWorkspaceMapOutput {
 	return o.ApplyT(func(v *AgentEnvironment) RepoWorkspaceMapOutput { return v.Workspaces }).(RepoWorkspaceMapOutput)
 }
 
+type AgentEnvironmentArrayOutput struct{ *pulumi.OutputState }
+
+func (AgentEnvironmentArrayOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]*AgentEnvironment)(nil)).Elem()
+}
+
+func (o AgentEnvironmentArrayOutput) ToAgentEnvironmentArrayOutput() AgentEnvironmentArrayOutput {
+	return o
+}
+
+func (o AgentEnvironmentArrayOutput) ToAgentEnvironmentArrayOutputWithContext(ctx context.Context) AgentEnvironmentArrayOutput {
+	return o
+}
+
+func (o AgentEnvironmentArrayOutput) Index(i pulumi.IntInput) AgentEnvironmentOutput {
+	return pulumi.All(o, i).ApplyT(func(vs []interface{}) *AgentEnvironment {
+		return vs[0].([]*AgentEnvironment)[vs[1].(int)]
+	}).(AgentEnvironmentOutput)
+}
+
+type AgentEnvironmentMapOutput struct{ *pulumi.OutputState }
+
+func (AgentEnvironmentMapOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*map[string]*AgentEnvironment)(nil)).Elem()
+}
+
+func (o AgentEnvironmentMapOutput) ToAgentEnvironmentMapOutput() AgentEnvironmentMapOutput {
+	return o
+}
+
+func (o AgentEnvironmentMapOutput) ToAgentEnvironmentMapOutputWithContext(ctx context.Context) AgentEnvironmentMapOutput {
+	return o
+}
+
+func (o AgentEnvironmentMapOutput) MapIndex(k pulumi.StringInput) AgentEnvironmentOutput {
+	return pulumi.All(o, k).ApplyT(func(vs []interface{}) *AgentEnvironment {
+		return vs[0].(map[string]*AgentEnvironment)[vs[1].(string)]
+	}).(AgentEnvironmentOutput)
+}
+
 func init() {
 	pulumi.RegisterInputType(reflect.TypeOf((*AgentEnvironmentInput)(nil)).Elem(), &AgentEnvironment{})
+	pulumi.RegisterInputType(reflect.TypeOf((*AgentEnvironmentArrayInput)(nil)).Elem(), AgentEnvironmentArray{})
+	pulumi.RegisterInputType(reflect.TypeOf((*AgentEnvironmentMapInput)(nil)).Elem(), AgentEnvironmentMap{})
 	pulumi.RegisterOutputType(AgentEnvironmentOutput{})
+	pulumi.RegisterOutputType(AgentEnvironmentArrayOutput{})
+	pulumi.RegisterOutputType(AgentEnvironmentMapOutput{})
 }

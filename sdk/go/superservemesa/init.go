@@ -27,6 +27,8 @@ func (m *module) Construct(ctx *pulumi.Context, name, typ, urn string) (r pulumi
 		r = &MesaRepo{}
 	case "superserve-mesa:index:MountedSandbox":
 		r = &MountedSandbox{}
+	case "superserve-mesa:index:SandboxCommand":
+		r = &SandboxCommand{}
 	case "superserve-mesa:index:SuperserveTemplate":
 		r = &SuperserveTemplate{}
 	default:

@@ -230,6 +230,56 @@ func (i *MesaRepo) ToMesaRepoOutputWithContext(ctx context.Context) MesaRepoOutp
 	return pulumi.ToOutputWithContext(ctx, i).(MesaRepoOutput)
 }
 
+// MesaRepoArrayInput is an input type that accepts MesaRepoArray and MesaRepoArrayOutput values.
+// You can construct a concrete instance of `MesaRepoArrayInput` via:
+//
+//	MesaRepoArray{ MesaRepoArgs{...} }
+type MesaRepoArrayInput interface {
+	pulumi.Input
+
+	ToMesaRepoArrayOutput() MesaRepoArrayOutput
+	ToMesaRepoArrayOutputWithContext(context.Context) MesaRepoArrayOutput
+}
+
+type MesaRepoArray []MesaRepoInput
+
+func (MesaRepoArray) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]*MesaRepo)(nil)).Elem()
+}
+
+func (i MesaRepoArray) ToMesaRepoArrayOutput() MesaRepoArrayOutput {
+	return i.ToMesaRepoArrayOutputWithContext(context.Background())
+}
+
+func (i MesaRepoArray) ToMesaRepoArrayOutputWithContext(ctx context.Context) MesaRepoArrayOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(MesaRepoArrayOutput)
+}
+
+// MesaRepoMapInput is an input type that accepts MesaRepoMap and MesaRepoMapOutput values.
+// You can construct a concrete instance of `MesaRepoMapInput` via:
+//
+//	MesaRepoMap{ "key": MesaRepoArgs{...} }
+type MesaRepoMapInput interface {
+	pulumi.Input
+
+	ToMesaRepoMapOutput() MesaRepoMapOutput
+	ToMesaRepoMapOutputWithContext(context.Context) MesaRepoMapOutput
+}
+
+type MesaRepoMap map[string]MesaRepoInput
+
+func (MesaRepoMap) ElementType() reflect.Type {
+	return reflect.TypeOf((*map[string]*MesaRepo)(nil)).Elem()
+}
+
+func (i MesaRepoMap) ToMesaRepoMapOutput() MesaRepoMapOutput {
+	return i.ToMesaRepoMapOutputWithContext(context.Background())
+}
+
+func (i MesaRepoMap) ToMesaRepoMapOutputWithContext(ctx context.Context) MesaRepoMapOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(MesaRepoMapOutput)
+}
+
 type MesaRepoOutput struct{ *pulumi.OutputState }
 
 func (MesaRepoOutput) ElementType() reflect.Type {
@@ -269,7 +319,51 @@ func (o MesaRepoOutput) Tags() pulumi.StringMapOutput {
 	return o.ApplyT(func(v *MesaRepo) pulumi.StringMapOutput { return v.Tags }).(pulumi.StringMapOutput)
 }
 
+type MesaRepoArrayOutput struct{ *pulumi.OutputState }
+
+func (MesaRepoArrayOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]*MesaRepo)(nil)).Elem()
+}
+
+func (o MesaRepoArrayOutput) ToMesaRepoArrayOutput() MesaRepoArrayOutput {
+	return o
+}
+
+func (o MesaRepoArrayOutput) ToMesaRepoArrayOutputWithContext(ctx context.Context) MesaRepoArrayOutput {
+	return o
+}
+
+func (o MesaRepoArrayOutput) Index(i pulumi.IntInput) MesaRepoOutput {
+	return pulumi.All(o, i).ApplyT(func(vs []interface{}) *MesaRepo {
+		return vs[0].([]*MesaRepo)[vs[1].(int)]
+	}).(MesaRepoOutput)
+}
+
+type MesaRepoMapOutput struct{ *pulumi.OutputState }
+
+func (MesaRepoMapOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*map[string]*MesaRepo)(nil)).Elem()
+}
+
+func (o MesaRepoMapOutput) ToMesaRepoMapOutput() MesaRepoMapOutput {
+	return o
+}
+
+func (o MesaRepoMapOutput) ToMesaRepoMapOutputWithContext(ctx context.Context) MesaRepoMapOutput {
+	return o
+}
+
+func (o MesaRepoMapOutput) MapIndex(k pulumi.StringInput) MesaRepoOutput {
+	return pulumi.All(o, k).ApplyT(func(vs []interface{}) *MesaRepo {
+		return vs[0].(map[string]*MesaRepo)[vs[1].(string)]
+	}).(MesaRepoOutput)
+}
+
 func init() {
 	pulumi.RegisterInputType(reflect.TypeOf((*MesaRepoInput)(nil)).Elem(), &MesaRepo{})
+	pulumi.RegisterInputType(reflect.TypeOf((*MesaRepoArrayInput)(nil)).Elem(), MesaRepoArray{})
+	pulumi.RegisterInputType(reflect.TypeOf((*MesaRepoMapInput)(nil)).Elem(), MesaRepoMap{})
 	pulumi.RegisterOutputType(MesaRepoOutput{})
+	pulumi.RegisterOutputType(MesaRepoArrayOutput{})
+	pulumi.RegisterOutputType(MesaRepoMapOutput{})
 }

@@ -32,6 +32,8 @@ type MountedSandbox struct {
 
 	// Repo name → the bookmark the sandbox works on (its fork, unless `fork: false`).
 	Bookmarks pulumi.StringMapOutput `pulumi:"bookmarks"`
+	// Where the first repo is mounted: the default working directory of a `SandboxCommand` in this sandbox.
+	MountPath pulumi.StringOutput `pulumi:"mountPath"`
 	// Repo name → its directory in the sandbox (`/home/user/.local/share/mesa/mnt/<org>/<repo>`).
 	MountPaths pulumi.StringMapOutput `pulumi:"mountPaths"`
 	// Whether the mount was seen serving the repos when last checked. Refresh checks active
@@ -308,6 +310,56 @@ func (i *MountedSandbox) ToMountedSandboxOutputWithContext(ctx context.Context) 
 	return pulumi.ToOutputWithContext(ctx, i).(MountedSandboxOutput)
 }
 
+// MountedSandboxArrayInput is an input type that accepts MountedSandboxArray and MountedSandboxArrayOutput values.
+// You can construct a concrete instance of `MountedSandboxArrayInput` via:
+//
+//	MountedSandboxArray{ MountedSandboxArgs{...} }
+type MountedSandboxArrayInput interface {
+	pulumi.Input
+
+	ToMountedSandboxArrayOutput() MountedSandboxArrayOutput
+	ToMountedSandboxArrayOutputWithContext(context.Context) MountedSandboxArrayOutput
+}
+
+type MountedSandboxArray []MountedSandboxInput
+
+func (MountedSandboxArray) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]*MountedSandbox)(nil)).Elem()
+}
+
+func (i MountedSandboxArray) ToMountedSandboxArrayOutput() MountedSandboxArrayOutput {
+	return i.ToMountedSandboxArrayOutputWithContext(context.Background())
+}
+
+func (i MountedSandboxArray) ToMountedSandboxArrayOutputWithContext(ctx context.Context) MountedSandboxArrayOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(MountedSandboxArrayOutput)
+}
+
+// MountedSandboxMapInput is an input type that accepts MountedSandboxMap and MountedSandboxMapOutput values.
+// You can construct a concrete instance of `MountedSandboxMapInput` via:
+//
+//	MountedSandboxMap{ "key": MountedSandboxArgs{...} }
+type MountedSandboxMapInput interface {
+	pulumi.Input
+
+	ToMountedSandboxMapOutput() MountedSandboxMapOutput
+	ToMountedSandboxMapOutputWithContext(context.Context) MountedSandboxMapOutput
+}
+
+type MountedSandboxMap map[string]MountedSandboxInput
+
+func (MountedSandboxMap) ElementType() reflect.Type {
+	return reflect.TypeOf((*map[string]*MountedSandbox)(nil)).Elem()
+}
+
+func (i MountedSandboxMap) ToMountedSandboxMapOutput() MountedSandboxMapOutput {
+	return i.ToMountedSandboxMapOutputWithContext(context.Background())
+}
+
+func (i MountedSandboxMap) ToMountedSandboxMapOutputWithContext(ctx context.Context) MountedSandboxMapOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(MountedSandboxMapOutput)
+}
+
 type MountedSandboxOutput struct{ *pulumi.OutputState }
 
 func (MountedSandboxOutput) ElementType() reflect.Type {
@@ -325,6 +377,11 @@ func (o MountedSandboxOutput) ToMountedSandboxOutputWithContext(ctx context.Cont
 // Repo name → the bookmark the sandbox works on (its fork, unless `fork: false`).
 func (o MountedSandboxOutput) Bookmarks() pulumi.StringMapOutput {
 	return o.ApplyT(func(v *MountedSandbox) pulumi.StringMapOutput { return v.Bookmarks }).(pulumi.StringMapOutput)
+}
+
+// Where the first repo is mounted: the default working directory of a `SandboxCommand` in this sandbox.
+func (o MountedSandboxOutput) MountPath() pulumi.StringOutput {
+	return o.ApplyT(func(v *MountedSandbox) pulumi.StringOutput { return v.MountPath }).(pulumi.StringOutput)
 }
 
 // Repo name → its directory in the sandbox (`/home/user/.local/share/mesa/mnt/<org>/<repo>`).
@@ -375,7 +432,51 @@ func (o MountedSandboxOutput) Workspace() RepoWorkspaceMapOutput {
 	return o.ApplyT(func(v *MountedSandbox) RepoWorkspaceMapOutput { return v.Workspace }).(RepoWorkspaceMapOutput)
 }
 
+type MountedSandboxArrayOutput struct{ *pulumi.OutputState }
+
+func (MountedSandboxArrayOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]*MountedSandbox)(nil)).Elem()
+}
+
+func (o MountedSandboxArrayOutput) ToMountedSandboxArrayOutput() MountedSandboxArrayOutput {
+	return o
+}
+
+func (o MountedSandboxArrayOutput) ToMountedSandboxArrayOutputWithContext(ctx context.Context) MountedSandboxArrayOutput {
+	return o
+}
+
+func (o MountedSandboxArrayOutput) Index(i pulumi.IntInput) MountedSandboxOutput {
+	return pulumi.All(o, i).ApplyT(func(vs []interface{}) *MountedSandbox {
+		return vs[0].([]*MountedSandbox)[vs[1].(int)]
+	}).(MountedSandboxOutput)
+}
+
+type MountedSandboxMapOutput struct{ *pulumi.OutputState }
+
+func (MountedSandboxMapOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*map[string]*MountedSandbox)(nil)).Elem()
+}
+
+func (o MountedSandboxMapOutput) ToMountedSandboxMapOutput() MountedSandboxMapOutput {
+	return o
+}
+
+func (o MountedSandboxMapOutput) ToMountedSandboxMapOutputWithContext(ctx context.Context) MountedSandboxMapOutput {
+	return o
+}
+
+func (o MountedSandboxMapOutput) MapIndex(k pulumi.StringInput) MountedSandboxOutput {
+	return pulumi.All(o, k).ApplyT(func(vs []interface{}) *MountedSandbox {
+		return vs[0].(map[string]*MountedSandbox)[vs[1].(string)]
+	}).(MountedSandboxOutput)
+}
+
 func init() {
 	pulumi.RegisterInputType(reflect.TypeOf((*MountedSandboxInput)(nil)).Elem(), &MountedSandbox{})
+	pulumi.RegisterInputType(reflect.TypeOf((*MountedSandboxArrayInput)(nil)).Elem(), MountedSandboxArray{})
+	pulumi.RegisterInputType(reflect.TypeOf((*MountedSandboxMapInput)(nil)).Elem(), MountedSandboxMap{})
 	pulumi.RegisterOutputType(MountedSandboxOutput{})
+	pulumi.RegisterOutputType(MountedSandboxArrayOutput{})
+	pulumi.RegisterOutputType(MountedSandboxMapOutput{})
 }

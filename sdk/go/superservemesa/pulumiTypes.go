@@ -13,6 +13,272 @@ import (
 
 var _ = internal.GetEnvOrDefault
 
+type AgentEnvironmentAgent struct {
+	// The agent's command, started in the background in each sandbox's mount (a `SandboxCommand`
+	// with `background: true`), with `AGENT_TASK` (its sandbox's task) and `AGENT_INDEX` (the
+	// sandbox's index, from 0) in its environment. It runs on after `pulumi up`; refresh reads its
+	// status (see `agents`). The vendors' guide's third step: give the agent's API key as a
+	// Superserve secret bound on the sandboxes (`sandboxes.secrets`), so it never enters a sandbox.
+	//
+	// Caution: changing it starts every agent again.
+	//
+	// Example (TypeScript):
+	Command string `pulumi:"command"`
+	// More environment variables of the agent. The values are stored encrypted and never printed.
+	//
+	// Caution: changing them starts every agent again.
+	//
+	// Default: `{}`
+	Environment map[string]string `pulumi:"environment"`
+	// Lines of each agent's output kept in `agents[<sandbox>].logTail`.
+	//
+	// Default: 50
+	LogLines *float64 `pulumi:"logLines"`
+	// One task per sandbox (its `AGENT_TASK`): the sandbox count is `tasks.length` (an explicit
+	// `sandboxes.count` must then match). Changing one task starts that sandbox's agent again, and
+	// only it; removing the last task removes its sandbox and keeps its bookmark.
+	//
+	// Default: every sandbox's `AGENT_TASK` is empty
+	Tasks []string `pulumi:"tasks"`
+}
+
+// AgentEnvironmentAgentInput is an input type that accepts AgentEnvironmentAgentArgs and AgentEnvironmentAgentOutput values.
+// You can construct a concrete instance of `AgentEnvironmentAgentInput` via:
+//
+//	AgentEnvironmentAgentArgs{...}
+type AgentEnvironmentAgentInput interface {
+	pulumi.Input
+
+	ToAgentEnvironmentAgentOutput() AgentEnvironmentAgentOutput
+	ToAgentEnvironmentAgentOutputWithContext(context.Context) AgentEnvironmentAgentOutput
+}
+
+type AgentEnvironmentAgentArgs struct {
+	// The agent's command, started in the background in each sandbox's mount (a `SandboxCommand`
+	// with `background: true`), with `AGENT_TASK` (its sandbox's task) and `AGENT_INDEX` (the
+	// sandbox's index, from 0) in its environment. It runs on after `pulumi up`; refresh reads its
+	// status (see `agents`). The vendors' guide's third step: give the agent's API key as a
+	// Superserve secret bound on the sandboxes (`sandboxes.secrets`), so it never enters a sandbox.
+	//
+	// Caution: changing it starts every agent again.
+	//
+	// Example (TypeScript):
+	Command pulumi.StringInput `pulumi:"command"`
+	// More environment variables of the agent. The values are stored encrypted and never printed.
+	//
+	// Caution: changing them starts every agent again.
+	//
+	// Default: `{}`
+	Environment pulumi.StringMapInput `pulumi:"environment"`
+	// Lines of each agent's output kept in `agents[<sandbox>].logTail`.
+	//
+	// Default: 50
+	LogLines pulumi.Float64PtrInput `pulumi:"logLines"`
+	// One task per sandbox (its `AGENT_TASK`): the sandbox count is `tasks.length` (an explicit
+	// `sandboxes.count` must then match). Changing one task starts that sandbox's agent again, and
+	// only it; removing the last task removes its sandbox and keeps its bookmark.
+	//
+	// Default: every sandbox's `AGENT_TASK` is empty
+	Tasks pulumi.StringArrayInput `pulumi:"tasks"`
+}
+
+func (AgentEnvironmentAgentArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*AgentEnvironmentAgent)(nil)).Elem()
+}
+
+func (i AgentEnvironmentAgentArgs) ToAgentEnvironmentAgentOutput() AgentEnvironmentAgentOutput {
+	return i.ToAgentEnvironmentAgentOutputWithContext(context.Background())
+}
+
+func (i AgentEnvironmentAgentArgs) ToAgentEnvironmentAgentOutputWithContext(ctx context.Context) AgentEnvironmentAgentOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(AgentEnvironmentAgentOutput)
+}
+
+func (i AgentEnvironmentAgentArgs) ToAgentEnvironmentAgentPtrOutput() AgentEnvironmentAgentPtrOutput {
+	return i.ToAgentEnvironmentAgentPtrOutputWithContext(context.Background())
+}
+
+func (i AgentEnvironmentAgentArgs) ToAgentEnvironmentAgentPtrOutputWithContext(ctx context.Context) AgentEnvironmentAgentPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(AgentEnvironmentAgentOutput).ToAgentEnvironmentAgentPtrOutputWithContext(ctx)
+}
+
+// AgentEnvironmentAgentPtrInput is an input type that accepts AgentEnvironmentAgentArgs, AgentEnvironmentAgentPtr and AgentEnvironmentAgentPtrOutput values.
+// You can construct a concrete instance of `AgentEnvironmentAgentPtrInput` via:
+//
+//	        AgentEnvironmentAgentArgs{...}
+//
+//	or:
+//
+//	        nil
+type AgentEnvironmentAgentPtrInput interface {
+	pulumi.Input
+
+	ToAgentEnvironmentAgentPtrOutput() AgentEnvironmentAgentPtrOutput
+	ToAgentEnvironmentAgentPtrOutputWithContext(context.Context) AgentEnvironmentAgentPtrOutput
+}
+
+type agentEnvironmentAgentPtrType AgentEnvironmentAgentArgs
+
+func AgentEnvironmentAgentPtr(v *AgentEnvironmentAgentArgs) AgentEnvironmentAgentPtrInput {
+	return (*agentEnvironmentAgentPtrType)(v)
+}
+
+func (*agentEnvironmentAgentPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**AgentEnvironmentAgent)(nil)).Elem()
+}
+
+func (i *agentEnvironmentAgentPtrType) ToAgentEnvironmentAgentPtrOutput() AgentEnvironmentAgentPtrOutput {
+	return i.ToAgentEnvironmentAgentPtrOutputWithContext(context.Background())
+}
+
+func (i *agentEnvironmentAgentPtrType) ToAgentEnvironmentAgentPtrOutputWithContext(ctx context.Context) AgentEnvironmentAgentPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(AgentEnvironmentAgentPtrOutput)
+}
+
+type AgentEnvironmentAgentOutput struct{ *pulumi.OutputState }
+
+func (AgentEnvironmentAgentOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*AgentEnvironmentAgent)(nil)).Elem()
+}
+
+func (o AgentEnvironmentAgentOutput) ToAgentEnvironmentAgentOutput() AgentEnvironmentAgentOutput {
+	return o
+}
+
+func (o AgentEnvironmentAgentOutput) ToAgentEnvironmentAgentOutputWithContext(ctx context.Context) AgentEnvironmentAgentOutput {
+	return o
+}
+
+func (o AgentEnvironmentAgentOutput) ToAgentEnvironmentAgentPtrOutput() AgentEnvironmentAgentPtrOutput {
+	return o.ToAgentEnvironmentAgentPtrOutputWithContext(context.Background())
+}
+
+func (o AgentEnvironmentAgentOutput) ToAgentEnvironmentAgentPtrOutputWithContext(ctx context.Context) AgentEnvironmentAgentPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v AgentEnvironmentAgent) *AgentEnvironmentAgent {
+		return &v
+	}).(AgentEnvironmentAgentPtrOutput)
+}
+
+// The agent's command, started in the background in each sandbox's mount (a `SandboxCommand`
+// with `background: true`), with `AGENT_TASK` (its sandbox's task) and `AGENT_INDEX` (the
+// sandbox's index, from 0) in its environment. It runs on after `pulumi up`; refresh reads its
+// status (see `agents`). The vendors' guide's third step: give the agent's API key as a
+// Superserve secret bound on the sandboxes (`sandboxes.secrets`), so it never enters a sandbox.
+//
+// Caution: changing it starts every agent again.
+//
+// Example (TypeScript):
+func (o AgentEnvironmentAgentOutput) Command() pulumi.StringOutput {
+	return o.ApplyT(func(v AgentEnvironmentAgent) string { return v.Command }).(pulumi.StringOutput)
+}
+
+// More environment variables of the agent. The values are stored encrypted and never printed.
+//
+// Caution: changing them starts every agent again.
+//
+// Default: `{}`
+func (o AgentEnvironmentAgentOutput) Environment() pulumi.StringMapOutput {
+	return o.ApplyT(func(v AgentEnvironmentAgent) map[string]string { return v.Environment }).(pulumi.StringMapOutput)
+}
+
+// Lines of each agent's output kept in `agents[<sandbox>].logTail`.
+//
+// Default: 50
+func (o AgentEnvironmentAgentOutput) LogLines() pulumi.Float64PtrOutput {
+	return o.ApplyT(func(v AgentEnvironmentAgent) *float64 { return v.LogLines }).(pulumi.Float64PtrOutput)
+}
+
+// One task per sandbox (its `AGENT_TASK`): the sandbox count is `tasks.length` (an explicit
+// `sandboxes.count` must then match). Changing one task starts that sandbox's agent again, and
+// only it; removing the last task removes its sandbox and keeps its bookmark.
+//
+// Default: every sandbox's `AGENT_TASK` is empty
+func (o AgentEnvironmentAgentOutput) Tasks() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v AgentEnvironmentAgent) []string { return v.Tasks }).(pulumi.StringArrayOutput)
+}
+
+type AgentEnvironmentAgentPtrOutput struct{ *pulumi.OutputState }
+
+func (AgentEnvironmentAgentPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**AgentEnvironmentAgent)(nil)).Elem()
+}
+
+func (o AgentEnvironmentAgentPtrOutput) ToAgentEnvironmentAgentPtrOutput() AgentEnvironmentAgentPtrOutput {
+	return o
+}
+
+func (o AgentEnvironmentAgentPtrOutput) ToAgentEnvironmentAgentPtrOutputWithContext(ctx context.Context) AgentEnvironmentAgentPtrOutput {
+	return o
+}
+
+func (o AgentEnvironmentAgentPtrOutput) Elem() AgentEnvironmentAgentOutput {
+	return o.ApplyT(func(v *AgentEnvironmentAgent) AgentEnvironmentAgent {
+		if v != nil {
+			return *v
+		}
+		var ret AgentEnvironmentAgent
+		return ret
+	}).(AgentEnvironmentAgentOutput)
+}
+
+// The agent's command, started in the background in each sandbox's mount (a `SandboxCommand`
+// with `background: true`), with `AGENT_TASK` (its sandbox's task) and `AGENT_INDEX` (the
+// sandbox's index, from 0) in its environment. It runs on after `pulumi up`; refresh reads its
+// status (see `agents`). The vendors' guide's third step: give the agent's API key as a
+// Superserve secret bound on the sandboxes (`sandboxes.secrets`), so it never enters a sandbox.
+//
+// Caution: changing it starts every agent again.
+//
+// Example (TypeScript):
+func (o AgentEnvironmentAgentPtrOutput) Command() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *AgentEnvironmentAgent) *string {
+		if v == nil {
+			return nil
+		}
+		return &v.Command
+	}).(pulumi.StringPtrOutput)
+}
+
+// More environment variables of the agent. The values are stored encrypted and never printed.
+//
+// Caution: changing them starts every agent again.
+//
+// Default: `{}`
+func (o AgentEnvironmentAgentPtrOutput) Environment() pulumi.StringMapOutput {
+	return o.ApplyT(func(v *AgentEnvironmentAgent) map[string]string {
+		if v == nil {
+			return nil
+		}
+		return v.Environment
+	}).(pulumi.StringMapOutput)
+}
+
+// Lines of each agent's output kept in `agents[<sandbox>].logTail`.
+//
+// Default: 50
+func (o AgentEnvironmentAgentPtrOutput) LogLines() pulumi.Float64PtrOutput {
+	return o.ApplyT(func(v *AgentEnvironmentAgent) *float64 {
+		if v == nil {
+			return nil
+		}
+		return v.LogLines
+	}).(pulumi.Float64PtrOutput)
+}
+
+// One task per sandbox (its `AGENT_TASK`): the sandbox count is `tasks.length` (an explicit
+// `sandboxes.count` must then match). Changing one task starts that sandbox's agent again, and
+// only it; removing the last task removes its sandbox and keeps its bookmark.
+//
+// Default: every sandbox's `AGENT_TASK` is empty
+func (o AgentEnvironmentAgentPtrOutput) Tasks() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v *AgentEnvironmentAgent) []string {
+		if v == nil {
+			return nil
+		}
+		return v.Tasks
+	}).(pulumi.StringArrayOutput)
+}
+
 type AgentEnvironmentRepo struct {
 	// Take over an existing repo instead of creating one (the dynamic resources cannot be imported;
 	// the provider plugin's can, by `<org>/<name>`: see README, "Import"). The repo is then managed — and deleted on destroy — like one created
@@ -475,9 +741,9 @@ type AgentEnvironmentSandboxes struct {
 	Bookmark *string `pulumi:"bookmark"`
 	// How many sandboxes to run. Each works on its own bookmark, `agents/<environment>-sandbox-<i>`,
 	// forked from `bookmark`; lowering the count destroys the last sandboxes and keeps their
-	// bookmarks.
+	// bookmarks. With `agent.tasks`, the count is the number of tasks (leave `count` unset, or equal).
 	//
-	// Default: 1
+	// Default: 1, or the number of `agent.tasks`
 	Count *float64 `pulumi:"count"`
 	// Delete the forked bookmarks when the sandbox is destroyed. By default they are kept, so an
 	// agent's work is never lost with its sandbox.
@@ -561,9 +827,9 @@ type AgentEnvironmentSandboxesArgs struct {
 	Bookmark pulumi.StringPtrInput `pulumi:"bookmark"`
 	// How many sandboxes to run. Each works on its own bookmark, `agents/<environment>-sandbox-<i>`,
 	// forked from `bookmark`; lowering the count destroys the last sandboxes and keeps their
-	// bookmarks.
+	// bookmarks. With `agent.tasks`, the count is the number of tasks (leave `count` unset, or equal).
 	//
-	// Default: 1
+	// Default: 1, or the number of `agent.tasks`
 	Count pulumi.Float64PtrInput `pulumi:"count"`
 	// Delete the forked bookmarks when the sandbox is destroyed. By default they are kept, so an
 	// agent's work is never lost with its sandbox.
@@ -718,9 +984,9 @@ func (o AgentEnvironmentSandboxesOutput) Bookmark() pulumi.StringPtrOutput {
 
 // How many sandboxes to run. Each works on its own bookmark, `agents/<environment>-sandbox-<i>`,
 // forked from `bookmark`; lowering the count destroys the last sandboxes and keeps their
-// bookmarks.
+// bookmarks. With `agent.tasks`, the count is the number of tasks (leave `count` unset, or equal).
 //
-// Default: 1
+// Default: 1, or the number of `agent.tasks`
 func (o AgentEnvironmentSandboxesOutput) Count() pulumi.Float64PtrOutput {
 	return o.ApplyT(func(v AgentEnvironmentSandboxes) *float64 { return v.Count }).(pulumi.Float64PtrOutput)
 }
@@ -860,9 +1126,9 @@ func (o AgentEnvironmentSandboxesPtrOutput) Bookmark() pulumi.StringPtrOutput {
 
 // How many sandboxes to run. Each works on its own bookmark, `agents/<environment>-sandbox-<i>`,
 // forked from `bookmark`; lowering the count destroys the last sandboxes and keeps their
-// bookmarks.
+// bookmarks. With `agent.tasks`, the count is the number of tasks (leave `count` unset, or equal).
 //
-// Default: 1
+// Default: 1, or the number of `agent.tasks`
 func (o AgentEnvironmentSandboxesPtrOutput) Count() pulumi.Float64PtrOutput {
 	return o.ApplyT(func(v *AgentEnvironmentSandboxes) *float64 {
 		if v == nil {
@@ -1324,6 +1590,92 @@ func (o AgentEnvironmentTemplateOutput) Vcpu() pulumi.Float64PtrOutput {
 // Default: false
 func (o AgentEnvironmentTemplateOutput) VerboseBuildLogs() pulumi.BoolPtrOutput {
 	return o.ApplyT(func(v AgentEnvironmentTemplate) *bool { return v.VerboseBuildLogs }).(pulumi.BoolPtrOutput)
+}
+
+type AgentInfo struct {
+	// Its exit code, once exited.
+	ExitCode   *float64 `pulumi:"exitCode"`
+	FinishedAt *string  `pulumi:"finishedAt"`
+	// The last lines of its output.
+	LogTail   string `pulumi:"logTail"`
+	StartedAt string `pulumi:"startedAt"`
+	// `running`, `exited`, `lost` (the next `pulumi up` starts it again) or `paused` (its sandbox is paused: not read).
+	Status string `pulumi:"status"`
+	// Its task (`AGENT_TASK`).
+	Task string `pulumi:"task"`
+	// When its mount's access token expires: the mount fails closed then, until a `pulumi up` signs a
+	// new one and remounts (the agent keeps running). Size `sandboxes.tokenTtlSeconds` for the
+	// agent's run, or schedule `pulumi up`.
+	TokenExpiresAt string `pulumi:"tokenExpiresAt"`
+}
+
+type AgentInfoOutput struct{ *pulumi.OutputState }
+
+func (AgentInfoOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*AgentInfo)(nil)).Elem()
+}
+
+func (o AgentInfoOutput) ToAgentInfoOutput() AgentInfoOutput {
+	return o
+}
+
+func (o AgentInfoOutput) ToAgentInfoOutputWithContext(ctx context.Context) AgentInfoOutput {
+	return o
+}
+
+// Its exit code, once exited.
+func (o AgentInfoOutput) ExitCode() pulumi.Float64PtrOutput {
+	return o.ApplyT(func(v AgentInfo) *float64 { return v.ExitCode }).(pulumi.Float64PtrOutput)
+}
+
+func (o AgentInfoOutput) FinishedAt() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v AgentInfo) *string { return v.FinishedAt }).(pulumi.StringPtrOutput)
+}
+
+// The last lines of its output.
+func (o AgentInfoOutput) LogTail() pulumi.StringOutput {
+	return o.ApplyT(func(v AgentInfo) string { return v.LogTail }).(pulumi.StringOutput)
+}
+
+func (o AgentInfoOutput) StartedAt() pulumi.StringOutput {
+	return o.ApplyT(func(v AgentInfo) string { return v.StartedAt }).(pulumi.StringOutput)
+}
+
+// `running`, `exited`, `lost` (the next `pulumi up` starts it again) or `paused` (its sandbox is paused: not read).
+func (o AgentInfoOutput) Status() pulumi.StringOutput {
+	return o.ApplyT(func(v AgentInfo) string { return v.Status }).(pulumi.StringOutput)
+}
+
+// Its task (`AGENT_TASK`).
+func (o AgentInfoOutput) Task() pulumi.StringOutput {
+	return o.ApplyT(func(v AgentInfo) string { return v.Task }).(pulumi.StringOutput)
+}
+
+// When its mount's access token expires: the mount fails closed then, until a `pulumi up` signs a
+// new one and remounts (the agent keeps running). Size `sandboxes.tokenTtlSeconds` for the
+// agent's run, or schedule `pulumi up`.
+func (o AgentInfoOutput) TokenExpiresAt() pulumi.StringOutput {
+	return o.ApplyT(func(v AgentInfo) string { return v.TokenExpiresAt }).(pulumi.StringOutput)
+}
+
+type AgentInfoMapOutput struct{ *pulumi.OutputState }
+
+func (AgentInfoMapOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*map[string]AgentInfo)(nil)).Elem()
+}
+
+func (o AgentInfoMapOutput) ToAgentInfoMapOutput() AgentInfoMapOutput {
+	return o
+}
+
+func (o AgentInfoMapOutput) ToAgentInfoMapOutputWithContext(ctx context.Context) AgentInfoMapOutput {
+	return o
+}
+
+func (o AgentInfoMapOutput) MapIndex(k pulumi.StringInput) AgentInfoOutput {
+	return pulumi.All(o, k).ApplyT(func(vs []interface{}) AgentInfo {
+		return vs[0].(map[string]AgentInfo)[vs[1].(string)]
+	}).(AgentInfoOutput)
 }
 
 type AgentSandboxInfo struct {
@@ -3043,6 +3395,8 @@ func (o SuperserveTemplateStepUserPtrOutput) Sudo() pulumi.BoolPtrOutput {
 }
 
 func init() {
+	pulumi.RegisterInputType(reflect.TypeOf((*AgentEnvironmentAgentInput)(nil)).Elem(), AgentEnvironmentAgentArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*AgentEnvironmentAgentPtrInput)(nil)).Elem(), AgentEnvironmentAgentArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*AgentEnvironmentRepoInput)(nil)).Elem(), AgentEnvironmentRepoArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*AgentEnvironmentRepoPtrInput)(nil)).Elem(), AgentEnvironmentRepoArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*AgentEnvironmentSandboxesInput)(nil)).Elem(), AgentEnvironmentSandboxesArgs{})
@@ -3068,11 +3422,15 @@ func init() {
 	pulumi.RegisterInputType(reflect.TypeOf((*SuperserveTemplateStepEnvPtrInput)(nil)).Elem(), SuperserveTemplateStepEnvArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*SuperserveTemplateStepUserInput)(nil)).Elem(), SuperserveTemplateStepUserArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*SuperserveTemplateStepUserPtrInput)(nil)).Elem(), SuperserveTemplateStepUserArgs{})
+	pulumi.RegisterOutputType(AgentEnvironmentAgentOutput{})
+	pulumi.RegisterOutputType(AgentEnvironmentAgentPtrOutput{})
 	pulumi.RegisterOutputType(AgentEnvironmentRepoOutput{})
 	pulumi.RegisterOutputType(AgentEnvironmentRepoPtrOutput{})
 	pulumi.RegisterOutputType(AgentEnvironmentSandboxesOutput{})
 	pulumi.RegisterOutputType(AgentEnvironmentSandboxesPtrOutput{})
 	pulumi.RegisterOutputType(AgentEnvironmentTemplateOutput{})
+	pulumi.RegisterOutputType(AgentInfoOutput{})
+	pulumi.RegisterOutputType(AgentInfoMapOutput{})
 	pulumi.RegisterOutputType(AgentSandboxInfoOutput{})
 	pulumi.RegisterOutputType(AgentSandboxInfoArrayOutput{})
 	pulumi.RegisterOutputType(MesaRepoAdoptOutput{})

@@ -272,6 +272,56 @@ func (i *SuperserveTemplate) ToSuperserveTemplateOutputWithContext(ctx context.C
 	return pulumi.ToOutputWithContext(ctx, i).(SuperserveTemplateOutput)
 }
 
+// SuperserveTemplateArrayInput is an input type that accepts SuperserveTemplateArray and SuperserveTemplateArrayOutput values.
+// You can construct a concrete instance of `SuperserveTemplateArrayInput` via:
+//
+//	SuperserveTemplateArray{ SuperserveTemplateArgs{...} }
+type SuperserveTemplateArrayInput interface {
+	pulumi.Input
+
+	ToSuperserveTemplateArrayOutput() SuperserveTemplateArrayOutput
+	ToSuperserveTemplateArrayOutputWithContext(context.Context) SuperserveTemplateArrayOutput
+}
+
+type SuperserveTemplateArray []SuperserveTemplateInput
+
+func (SuperserveTemplateArray) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]*SuperserveTemplate)(nil)).Elem()
+}
+
+func (i SuperserveTemplateArray) ToSuperserveTemplateArrayOutput() SuperserveTemplateArrayOutput {
+	return i.ToSuperserveTemplateArrayOutputWithContext(context.Background())
+}
+
+func (i SuperserveTemplateArray) ToSuperserveTemplateArrayOutputWithContext(ctx context.Context) SuperserveTemplateArrayOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(SuperserveTemplateArrayOutput)
+}
+
+// SuperserveTemplateMapInput is an input type that accepts SuperserveTemplateMap and SuperserveTemplateMapOutput values.
+// You can construct a concrete instance of `SuperserveTemplateMapInput` via:
+//
+//	SuperserveTemplateMap{ "key": SuperserveTemplateArgs{...} }
+type SuperserveTemplateMapInput interface {
+	pulumi.Input
+
+	ToSuperserveTemplateMapOutput() SuperserveTemplateMapOutput
+	ToSuperserveTemplateMapOutputWithContext(context.Context) SuperserveTemplateMapOutput
+}
+
+type SuperserveTemplateMap map[string]SuperserveTemplateInput
+
+func (SuperserveTemplateMap) ElementType() reflect.Type {
+	return reflect.TypeOf((*map[string]*SuperserveTemplate)(nil)).Elem()
+}
+
+func (i SuperserveTemplateMap) ToSuperserveTemplateMapOutput() SuperserveTemplateMapOutput {
+	return i.ToSuperserveTemplateMapOutputWithContext(context.Background())
+}
+
+func (i SuperserveTemplateMap) ToSuperserveTemplateMapOutputWithContext(ctx context.Context) SuperserveTemplateMapOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(SuperserveTemplateMapOutput)
+}
+
 type SuperserveTemplateOutput struct{ *pulumi.OutputState }
 
 func (SuperserveTemplateOutput) ElementType() reflect.Type {
@@ -316,7 +366,51 @@ func (o SuperserveTemplateOutput) Status() pulumi.StringOutput {
 	return o.ApplyT(func(v *SuperserveTemplate) pulumi.StringOutput { return v.Status }).(pulumi.StringOutput)
 }
 
+type SuperserveTemplateArrayOutput struct{ *pulumi.OutputState }
+
+func (SuperserveTemplateArrayOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]*SuperserveTemplate)(nil)).Elem()
+}
+
+func (o SuperserveTemplateArrayOutput) ToSuperserveTemplateArrayOutput() SuperserveTemplateArrayOutput {
+	return o
+}
+
+func (o SuperserveTemplateArrayOutput) ToSuperserveTemplateArrayOutputWithContext(ctx context.Context) SuperserveTemplateArrayOutput {
+	return o
+}
+
+func (o SuperserveTemplateArrayOutput) Index(i pulumi.IntInput) SuperserveTemplateOutput {
+	return pulumi.All(o, i).ApplyT(func(vs []interface{}) *SuperserveTemplate {
+		return vs[0].([]*SuperserveTemplate)[vs[1].(int)]
+	}).(SuperserveTemplateOutput)
+}
+
+type SuperserveTemplateMapOutput struct{ *pulumi.OutputState }
+
+func (SuperserveTemplateMapOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*map[string]*SuperserveTemplate)(nil)).Elem()
+}
+
+func (o SuperserveTemplateMapOutput) ToSuperserveTemplateMapOutput() SuperserveTemplateMapOutput {
+	return o
+}
+
+func (o SuperserveTemplateMapOutput) ToSuperserveTemplateMapOutputWithContext(ctx context.Context) SuperserveTemplateMapOutput {
+	return o
+}
+
+func (o SuperserveTemplateMapOutput) MapIndex(k pulumi.StringInput) SuperserveTemplateOutput {
+	return pulumi.All(o, k).ApplyT(func(vs []interface{}) *SuperserveTemplate {
+		return vs[0].(map[string]*SuperserveTemplate)[vs[1].(string)]
+	}).(SuperserveTemplateOutput)
+}
+
 func init() {
 	pulumi.RegisterInputType(reflect.TypeOf((*SuperserveTemplateInput)(nil)).Elem(), &SuperserveTemplate{})
+	pulumi.RegisterInputType(reflect.TypeOf((*SuperserveTemplateArrayInput)(nil)).Elem(), SuperserveTemplateArray{})
+	pulumi.RegisterInputType(reflect.TypeOf((*SuperserveTemplateMapInput)(nil)).Elem(), SuperserveTemplateMap{})
 	pulumi.RegisterOutputType(SuperserveTemplateOutput{})
+	pulumi.RegisterOutputType(SuperserveTemplateArrayOutput{})
+	pulumi.RegisterOutputType(SuperserveTemplateMapOutput{})
 }

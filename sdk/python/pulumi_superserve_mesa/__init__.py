@@ -10,6 +10,7 @@ from .agent_environment import *
 from .mesa_repo import *
 from .mounted_sandbox import *
 from .provider import *
+from .sandbox_command import *
 from .superserve_template import *
 from ._inputs import *
 from . import outputs
@@ -24,6 +25,7 @@ _utilities.register(
    "superserve-mesa:index:AgentEnvironment": "AgentEnvironment",
    "superserve-mesa:index:MesaRepo": "MesaRepo",
    "superserve-mesa:index:MountedSandbox": "MountedSandbox",
+   "superserve-mesa:index:SandboxCommand": "SandboxCommand",
    "superserve-mesa:index:SuperserveTemplate": "SuperserveTemplate"
   }
  }

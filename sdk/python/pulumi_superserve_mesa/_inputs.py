@@ -15,6 +15,8 @@ else:
 from . import _utilities
 
 __all__ = [
+    'AgentEnvironmentAgentArgs',
+    'AgentEnvironmentAgentArgsDict',
     'AgentEnvironmentRepoArgs',
     'AgentEnvironmentRepoArgsDict',
     'AgentEnvironmentSandboxesArgs',
@@ -42,6 +44,166 @@ __all__ = [
     'SuperserveTemplateStepUserArgs',
     'SuperserveTemplateStepUserArgsDict',
 ]
+
+class AgentEnvironmentAgentArgsDict(TypedDict):
+    command: pulumi.Input[_builtins.str]
+    """
+    The agent's command, started in the background in each sandbox's mount (a `SandboxCommand`
+    with `background: true`), with `AGENT_TASK` (its sandbox's task) and `AGENT_INDEX` (the
+    sandbox's index, from 0) in its environment. It runs on after `pulumi up`; refresh reads its
+    status (see `agents`). The vendors' guide's third step: give the agent's API key as a
+    Superserve secret bound on the sandboxes (`sandboxes.secrets`), so it never enters a sandbox.
+
+    Caution: changing it starts every agent again.
+
+    Example (TypeScript):
+    ```ts
+    {
+      agent: { command: 'claude -p "$AGENT_TASK"', tasks: ["Implement the feature described in TODO.md", "Write its tests"] },
+      sandboxes: { secrets: { ANTHROPIC_API_KEY: "anthropic" } },
+    }
+    ```
+    """
+    environment: NotRequired[pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]]]
+    """
+    More environment variables of the agent. The values are stored encrypted and never printed.
+
+    Caution: changing them starts every agent again.
+
+    Default: `{}`
+    """
+    log_lines: NotRequired[pulumi.Input[Optional[_builtins.float]]]
+    """
+    Lines of each agent's output kept in `agents[<sandbox>].logTail`.
+
+    Default: 50
+    """
+    tasks: NotRequired[pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]]
+    """
+    One task per sandbox (its `AGENT_TASK`): the sandbox count is `tasks.length` (an explicit
+    `sandboxes.count` must then match). Changing one task starts that sandbox's agent again, and
+    only it; removing the last task removes its sandbox and keeps its bookmark.
+
+    Default: every sandbox's `AGENT_TASK` is empty
+    """
+
+@pulumi.input_type
+class AgentEnvironmentAgentArgs:
+    def __init__(__self__, *,
+                 command: pulumi.Input[_builtins.str],
+                 environment: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
+                 log_lines: pulumi.Input[Optional[_builtins.float]] = None,
+                 tasks: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None):
+        """
+        :param pulumi.Input[_builtins.str] command: The agent's command, started in the background in each sandbox's mount (a `SandboxCommand`
+               with `background: true`), with `AGENT_TASK` (its sandbox's task) and `AGENT_INDEX` (the
+               sandbox's index, from 0) in its environment. It runs on after `pulumi up`; refresh reads its
+               status (see `agents`). The vendors' guide's third step: give the agent's API key as a
+               Superserve secret bound on the sandboxes (`sandboxes.secrets`), so it never enters a sandbox.
+               
+               Caution: changing it starts every agent again.
+               
+               Example (TypeScript):
+               ```ts
+               {
+                 agent: { command: 'claude -p "$AGENT_TASK"', tasks: ["Implement the feature described in TODO.md", "Write its tests"] },
+                 sandboxes: { secrets: { ANTHROPIC_API_KEY: "anthropic" } },
+               }
+               ```
+        :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] environment: More environment variables of the agent. The values are stored encrypted and never printed.
+               
+               Caution: changing them starts every agent again.
+               
+               Default: `{}`
+        :param pulumi.Input[_builtins.float] log_lines: Lines of each agent's output kept in `agents[<sandbox>].logTail`.
+               
+               Default: 50
+        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] tasks: One task per sandbox (its `AGENT_TASK`): the sandbox count is `tasks.length` (an explicit
+               `sandboxes.count` must then match). Changing one task starts that sandbox's agent again, and
+               only it; removing the last task removes its sandbox and keeps its bookmark.
+               
+               Default: every sandbox's `AGENT_TASK` is empty
+        """
+        pulumi.set(__self__, "command", command)
+        if environment is not None:
+            pulumi.set(__self__, "environment", environment)
+        if log_lines is not None:
+            pulumi.set(__self__, "log_lines", log_lines)
+        if tasks is not None:
+            pulumi.set(__self__, "tasks", tasks)
+
+    @_builtins.property
+    @pulumi.getter
+    def command(self) -> pulumi.Input[_builtins.str]:
+        """
+        The agent's command, started in the background in each sandbox's mount (a `SandboxCommand`
+        with `background: true`), with `AGENT_TASK` (its sandbox's task) and `AGENT_INDEX` (the
+        sandbox's index, from 0) in its environment. It runs on after `pulumi up`; refresh reads its
+        status (see `agents`). The vendors' guide's third step: give the agent's API key as a
+        Superserve secret bound on the sandboxes (`sandboxes.secrets`), so it never enters a sandbox.
+
+        Caution: changing it starts every agent again.
+
+        Example (TypeScript):
+        ```ts
+        {
+          agent: { command: 'claude -p "$AGENT_TASK"', tasks: ["Implement the feature described in TODO.md", "Write its tests"] },
+          sandboxes: { secrets: { ANTHROPIC_API_KEY: "anthropic" } },
+        }
+        ```
+        """
+        return pulumi.get(self, "command")
+
+    @command.setter
+    def command(self, value: pulumi.Input[_builtins.str]):
+        pulumi.set(self, "command", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def environment(self) -> pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]]:
+        """
+        More environment variables of the agent. The values are stored encrypted and never printed.
+
+        Caution: changing them starts every agent again.
+
+        Default: `{}`
+        """
+        return pulumi.get(self, "environment")
+
+    @environment.setter
+    def environment(self, value: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]]):
+        pulumi.set(self, "environment", value)
+
+    @_builtins.property
+    @pulumi.getter(name="logLines")
+    def log_lines(self) -> pulumi.Input[Optional[_builtins.float]]:
+        """
+        Lines of each agent's output kept in `agents[<sandbox>].logTail`.
+
+        Default: 50
+        """
+        return pulumi.get(self, "log_lines")
+
+    @log_lines.setter
+    def log_lines(self, value: pulumi.Input[Optional[_builtins.float]]):
+        pulumi.set(self, "log_lines", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def tasks(self) -> pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]:
+        """
+        One task per sandbox (its `AGENT_TASK`): the sandbox count is `tasks.length` (an explicit
+        `sandboxes.count` must then match). Changing one task starts that sandbox's agent again, and
+        only it; removing the last task removes its sandbox and keeps its bookmark.
+
+        Default: every sandbox's `AGENT_TASK` is empty
+        """
+        return pulumi.get(self, "tasks")
+
+    @tasks.setter
+    def tasks(self, value: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]):
+        pulumi.set(self, "tasks", value)
+
 
 class AgentEnvironmentRepoArgsDict(TypedDict):
     adopt: NotRequired[pulumi.Input[Optional['MesaRepoAdoptArgsDict']]]
@@ -443,9 +605,9 @@ class AgentEnvironmentSandboxesArgsDict(TypedDict):
     """
     How many sandboxes to run. Each works on its own bookmark, `agents/<environment>-sandbox-<i>`,
     forked from `bookmark`; lowering the count destroys the last sandboxes and keeps their
-    bookmarks.
+    bookmarks. With `agent.tasks`, the count is the number of tasks (leave `count` unset, or equal).
 
-    Default: 1
+    Default: 1, or the number of `agent.tasks`
     """
     delete_workspace_on_destroy: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
     """
@@ -557,9 +719,9 @@ class AgentEnvironmentSandboxesArgs:
                Default: the repo's default bookmark
         :param pulumi.Input[_builtins.float] count: How many sandboxes to run. Each works on its own bookmark, `agents/<environment>-sandbox-<i>`,
                forked from `bookmark`; lowering the count destroys the last sandboxes and keeps their
-               bookmarks.
+               bookmarks. With `agent.tasks`, the count is the number of tasks (leave `count` unset, or equal).
                
-               Default: 1
+               Default: 1, or the number of `agent.tasks`
         :param pulumi.Input[_builtins.bool] delete_workspace_on_destroy: Delete the forked bookmarks when the sandbox is destroyed. By default they are kept, so an
                agent's work is never lost with its sandbox.
                
@@ -678,9 +840,9 @@ class AgentEnvironmentSandboxesArgs:
         """
         How many sandboxes to run. Each works on its own bookmark, `agents/<environment>-sandbox-<i>`,
         forked from `bookmark`; lowering the count destroys the last sandboxes and keeps their
-        bookmarks.
+        bookmarks. With `agent.tasks`, the count is the number of tasks (leave `count` unset, or equal).
 
-        Default: 1
+        Default: 1, or the number of `agent.tasks`
         """
         return pulumi.get(self, "count")
 

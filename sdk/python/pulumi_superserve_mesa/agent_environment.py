@@ -17,6 +17,7 @@ from . import outputs
 from ._inputs import *
 from .mesa_repo import MesaRepo
 from .mounted_sandbox import MountedSandbox
+from .sandbox_command import SandboxCommand
 from .superserve_template import SuperserveTemplate
 
 __all__ = ['AgentEnvironmentArgs', 'AgentEnvironment']
@@ -25,6 +26,7 @@ __all__ = ['AgentEnvironmentArgs', 'AgentEnvironment']
 class AgentEnvironmentArgs:
     def __init__(__self__, *,
                  template: pulumi.Input['AgentEnvironmentTemplateArgs'],
+                 agent: pulumi.Input[Optional['AgentEnvironmentAgentArgs']] = None,
                  install_mesa_cli: pulumi.Input[Optional[_builtins.bool]] = None,
                  protect_repo: pulumi.Input[Optional[_builtins.bool]] = None,
                  repo: pulumi.Input[Optional['AgentEnvironmentRepoArgs']] = None,
@@ -41,6 +43,19 @@ class AgentEnvironmentArgs:
                Example (TypeScript):
                ```ts
                { template: { from: "ubuntu:24.04", steps: [{ run: "apt-get update && apt-get install -y ripgrep" }] } }
+               ```
+        :param pulumi.Input['AgentEnvironmentAgentArgs'] agent: The agent each sandbox runs in its mount: the guide's third step, declared.
+               
+               Default: no agent: the sandboxes wait for work
+               
+               Example (TypeScript):
+               ```ts
+               {
+                 agent: {
+                   command: 'claude "Implement the feature described in TODO.md"',
+                   tasks: ["the parser", "the CLI", "the docs"],
+                 },
+               }
                ```
         :param pulumi.Input[_builtins.bool] install_mesa_cli: Add the official `mesa` installer as the template's last step.
                
@@ -72,6 +87,8 @@ class AgentEnvironmentArgs:
                ```
         """
         pulumi.set(__self__, "template", template)
+        if agent is not None:
+            pulumi.set(__self__, "agent", agent)
         if install_mesa_cli is not None:
             pulumi.set(__self__, "install_mesa_cli", install_mesa_cli)
         if protect_repo is not None:
@@ -101,6 +118,30 @@ class AgentEnvironmentArgs:
     @template.setter
     def template(self, value: pulumi.Input['AgentEnvironmentTemplateArgs']):
         pulumi.set(self, "template", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def agent(self) -> pulumi.Input[Optional['AgentEnvironmentAgentArgs']]:
+        """
+        The agent each sandbox runs in its mount: the guide's third step, declared.
+
+        Default: no agent: the sandboxes wait for work
+
+        Example (TypeScript):
+        ```ts
+        {
+          agent: {
+            command: 'claude "Implement the feature described in TODO.md"',
+            tasks: ["the parser", "the CLI", "the docs"],
+          },
+        }
+        ```
+        """
+        return pulumi.get(self, "agent")
+
+    @agent.setter
+    def agent(self, value: pulumi.Input[Optional['AgentEnvironmentAgentArgs']]):
+        pulumi.set(self, "agent", value)
 
     @_builtins.property
     @pulumi.getter(name="installMesaCli")
@@ -181,6 +222,7 @@ class AgentEnvironment(pulumi.ComponentResource):
     def __init__(__self__,
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
+                 agent: pulumi.Input[Optional[Union['AgentEnvironmentAgentArgs', 'AgentEnvironmentAgentArgsDict']]] = None,
                  install_mesa_cli: pulumi.Input[Optional[_builtins.bool]] = None,
                  protect_repo: pulumi.Input[Optional[_builtins.bool]] = None,
                  repo: pulumi.Input[Optional[Union['AgentEnvironmentRepoArgs', 'AgentEnvironmentRepoArgsDict']]] = None,
@@ -197,6 +239,19 @@ class AgentEnvironment(pulumi.ComponentResource):
 
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
+        :param pulumi.Input[Union['AgentEnvironmentAgentArgs', 'AgentEnvironmentAgentArgsDict']] agent: The agent each sandbox runs in its mount: the guide's third step, declared.
+               
+               Default: no agent: the sandboxes wait for work
+               
+               Example (TypeScript):
+               ```ts
+               {
+                 agent: {
+                   command: 'claude "Implement the feature described in TODO.md"',
+                   tasks: ["the parser", "the CLI", "the docs"],
+                 },
+               }
+               ```
         :param pulumi.Input[_builtins.bool] install_mesa_cli: Add the official `mesa` installer as the template's last step.
                
                Default: true when the Superserve API key targets the real service (no local base URL), false
@@ -265,6 +320,7 @@ class AgentEnvironment(pulumi.ComponentResource):
     def _internal_init(__self__,
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
+                 agent: pulumi.Input[Optional[Union['AgentEnvironmentAgentArgs', 'AgentEnvironmentAgentArgsDict']]] = None,
                  install_mesa_cli: pulumi.Input[Optional[_builtins.bool]] = None,
                  protect_repo: pulumi.Input[Optional[_builtins.bool]] = None,
                  repo: pulumi.Input[Optional[Union['AgentEnvironmentRepoArgs', 'AgentEnvironmentRepoArgsDict']]] = None,
@@ -281,6 +337,7 @@ class AgentEnvironment(pulumi.ComponentResource):
                 raise TypeError('__props__ is only valid when passed in combination with a valid opts.id to get an existing resource')
             __props__ = AgentEnvironmentArgs.__new__(AgentEnvironmentArgs)
 
+            __props__.__dict__["agent"] = agent
             __props__.__dict__["install_mesa_cli"] = install_mesa_cli
             __props__.__dict__["protect_repo"] = protect_repo
             __props__.__dict__["repo"] = repo
@@ -288,6 +345,8 @@ class AgentEnvironment(pulumi.ComponentResource):
             if template is None and not opts.urn:
                 raise TypeError("Missing required property 'template'")
             __props__.__dict__["template"] = template
+            __props__.__dict__["agent_commands"] = None
+            __props__.__dict__["agents"] = None
             __props__.__dict__["mount_paths"] = None
             __props__.__dict__["sandbox_resources"] = None
             __props__.__dict__["workspaces"] = None
@@ -297,6 +356,24 @@ class AgentEnvironment(pulumi.ComponentResource):
             __props__,
             opts,
             remote=True)
+
+    @_builtins.property
+    @pulumi.getter(name="agentCommands")
+    def agent_commands(self) -> pulumi.Output[Sequence['SandboxCommand']]:
+        """
+        The agents' commands, one per sandbox in order (empty without `agent`).
+        """
+        return pulumi.get(self, "agent_commands")
+
+    @_builtins.property
+    @pulumi.getter
+    def agents(self) -> pulumi.Output[Mapping[str, 'outputs.AgentInfo']]:
+        """
+        Sandbox name → its agent: `{ task, status, exitCode, startedAt, finishedAt, logTail,
+        tokenExpiresAt }`, as last created, updated or refreshed (`npm run refresh`); empty without
+        `agent`. An agent running, finishing or failing is not drift.
+        """
+        return pulumi.get(self, "agents")
 
     @_builtins.property
     @pulumi.getter(name="mountPaths")

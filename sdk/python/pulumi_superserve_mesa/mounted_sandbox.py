@@ -606,6 +606,7 @@ class MountedSandbox(pulumi.CustomResource):
             __props__.__dict__["timeout_seconds"] = timeout_seconds
             __props__.__dict__["token_ttl_seconds"] = token_ttl_seconds
             __props__.__dict__["bookmarks"] = None
+            __props__.__dict__["mount_path"] = None
             __props__.__dict__["mount_paths"] = None
             __props__.__dict__["mounted"] = None
             __props__.__dict__["org"] = None
@@ -636,6 +637,7 @@ class MountedSandbox(pulumi.CustomResource):
         __props__ = MountedSandboxArgs.__new__(MountedSandboxArgs)
 
         __props__.__dict__["bookmarks"] = None
+        __props__.__dict__["mount_path"] = None
         __props__.__dict__["mount_paths"] = None
         __props__.__dict__["mounted"] = None
         __props__.__dict__["name"] = None
@@ -653,6 +655,14 @@ class MountedSandbox(pulumi.CustomResource):
         Repo name → the bookmark the sandbox works on (its fork, unless `fork: false`).
         """
         return pulumi.get(self, "bookmarks")
+
+    @_builtins.property
+    @pulumi.getter(name="mountPath")
+    def mount_path(self) -> pulumi.Output[_builtins.str]:
+        """
+        Where the first repo is mounted: the default working directory of a `SandboxCommand` in this sandbox.
+        """
+        return pulumi.get(self, "mount_path")
 
     @_builtins.property
     @pulumi.getter(name="mountPaths")

@@ -16,9 +16,117 @@ from . import _utilities
 from . import outputs
 
 __all__ = [
+    'AgentInfo',
     'AgentSandboxInfo',
     'RepoWorkspace',
 ]
+
+@pulumi.output_type
+class AgentInfo(dict):
+    @staticmethod
+    def __key_warning(key: str):
+        suggest = None
+        if key == "logTail":
+            suggest = "log_tail"
+        elif key == "startedAt":
+            suggest = "started_at"
+        elif key == "tokenExpiresAt":
+            suggest = "token_expires_at"
+        elif key == "exitCode":
+            suggest = "exit_code"
+        elif key == "finishedAt":
+            suggest = "finished_at"
+
+        if suggest:
+            pulumi.log.warn(f"Key '{key}' not found in AgentInfo. Access the value via the '{suggest}' property getter instead.")
+
+    def __getitem__(self, key: str) -> Any:
+        AgentInfo.__key_warning(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default = None) -> Any:
+        AgentInfo.__key_warning(key)
+        return super().get(key, default)
+
+    def __init__(__self__, *,
+                 log_tail: _builtins.str,
+                 started_at: _builtins.str,
+                 status: _builtins.str,
+                 task: _builtins.str,
+                 token_expires_at: _builtins.str,
+                 exit_code: Optional[_builtins.float] = None,
+                 finished_at: Optional[_builtins.str] = None):
+        """
+        :param _builtins.str log_tail: The last lines of its output.
+        :param _builtins.str status: `running`, `exited`, `lost` (the next `pulumi up` starts it again) or `paused` (its sandbox is paused: not read).
+        :param _builtins.str task: Its task (`AGENT_TASK`).
+        :param _builtins.str token_expires_at: When its mount's access token expires: the mount fails closed then, until a `pulumi up` signs a
+               new one and remounts (the agent keeps running). Size `sandboxes.tokenTtlSeconds` for the
+               agent's run, or schedule `pulumi up`.
+        :param _builtins.float exit_code: Its exit code, once exited.
+        """
+        pulumi.set(__self__, "log_tail", log_tail)
+        pulumi.set(__self__, "started_at", started_at)
+        pulumi.set(__self__, "status", status)
+        pulumi.set(__self__, "task", task)
+        pulumi.set(__self__, "token_expires_at", token_expires_at)
+        if exit_code is not None:
+            pulumi.set(__self__, "exit_code", exit_code)
+        if finished_at is not None:
+            pulumi.set(__self__, "finished_at", finished_at)
+
+    @_builtins.property
+    @pulumi.getter(name="logTail")
+    def log_tail(self) -> _builtins.str:
+        """
+        The last lines of its output.
+        """
+        return pulumi.get(self, "log_tail")
+
+    @_builtins.property
+    @pulumi.getter(name="startedAt")
+    def started_at(self) -> _builtins.str:
+        return pulumi.get(self, "started_at")
+
+    @_builtins.property
+    @pulumi.getter
+    def status(self) -> _builtins.str:
+        """
+        `running`, `exited`, `lost` (the next `pulumi up` starts it again) or `paused` (its sandbox is paused: not read).
+        """
+        return pulumi.get(self, "status")
+
+    @_builtins.property
+    @pulumi.getter
+    def task(self) -> _builtins.str:
+        """
+        Its task (`AGENT_TASK`).
+        """
+        return pulumi.get(self, "task")
+
+    @_builtins.property
+    @pulumi.getter(name="tokenExpiresAt")
+    def token_expires_at(self) -> _builtins.str:
+        """
+        When its mount's access token expires: the mount fails closed then, until a `pulumi up` signs a
+        new one and remounts (the agent keeps running). Size `sandboxes.tokenTtlSeconds` for the
+        agent's run, or schedule `pulumi up`.
+        """
+        return pulumi.get(self, "token_expires_at")
+
+    @_builtins.property
+    @pulumi.getter(name="exitCode")
+    def exit_code(self) -> Optional[_builtins.float]:
+        """
+        Its exit code, once exited.
+        """
+        return pulumi.get(self, "exit_code")
+
+    @_builtins.property
+    @pulumi.getter(name="finishedAt")
+    def finished_at(self) -> Optional[_builtins.str]:
+        return pulumi.get(self, "finished_at")
+
 
 @pulumi.output_type
 class AgentSandboxInfo(dict):

@@ -40,7 +40,13 @@ function membersOf(name: string): Array<{ name: string; optional: boolean; type:
   throw new Error(`no interface or class ${name} in the provider files`);
 }
 
-const RESOURCES = ["MesaRepo", "SuperserveTemplate", "MountedSandbox", "AgentEnvironment"];
+const RESOURCES = [
+  "MesaRepo",
+  "SuperserveTemplate",
+  "MountedSandbox",
+  "SandboxCommand",
+  "AgentEnvironment",
+];
 
 describe("the provider plugin's schema", () => {
   it("is generated from the TypeScript args and TSDoc (run `npx tsx scripts/schema.ts` to update)", () => {

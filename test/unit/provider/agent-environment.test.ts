@@ -1,10 +1,13 @@
 /**
  * AgentEnvironment's shape under Pulumi's runtime mocks (no engine, no services): children named
  * and parented after it, the repo protected by default, one forked sandbox per count, the mesa
- * installer added for the real service only, and the transform hook.
+ * installer added for the real service only, the transform hook, and the agent: one background
+ * command per sandbox in its mount, with its own task, and the `agents` output; built with the
+ * provider plugin's children, its agents are the plugin's SandboxCommands.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { PLUGIN_CHILDREN } from "../../../plugin/resources";
 import { AgentEnvironment } from "../../../provider/agent-environment";
 
 interface Registered {
@@ -40,8 +43,16 @@ beforeAll(async () => {
             mountPaths: {
               "agent-workspace": "/home/user/.local/share/mesa/mnt/acme/agent-workspace",
             },
+            mountPath: "/home/user/.local/share/mesa/mnt/acme/agent-workspace",
+            tokenExpiresAt: "2025-01-01T01:00:00Z",
           });
         }
+        if (args.type.endsWith(":SandboxCommand"))
+          Object.assign(state, {
+            status: "running",
+            startedAt: "2025-01-01T00:00:00Z",
+            logTail: `log of ${args.name}`,
+          });
         return { id: opts.custom === false ? "" : `${args.name}-id`, state };
       },
       call: () => ({}),
@@ -172,5 +183,90 @@ describe("AgentEnvironment", () => {
     expect(() => new AgentEnvironment("bad", { ...readmeArgs, sandboxes: { count: 1.5 } })).toThrow(
       /sandboxes.count must be a whole number/,
     );
+  });
+
+  it("runs the agent in the background in every sandbox's mount, each with its own task; the count follows the tasks", async () => {
+    const tasks = ["the parser", "the CLI's 'help'", "the docs"];
+    const env = new AgentEnvironment("crew", {
+      repo: { name: "agent-workspace" },
+      template: { from: "debian:12" },
+      installMesaCli: false,
+      agent: { command: 'claude "$AGENT_TASK"', tasks, environment: { MODEL: "m" } },
+    });
+    const agents = await value(env.agents);
+    const commands = registered.filter((r) => r.type.endsWith(":SandboxCommand"));
+    expect(commands.map((c) => c.name)).toEqual(["crew-agent-0", "crew-agent-1", "crew-agent-2"]);
+    expect(env.sandboxResources).toHaveLength(3);
+    commands.forEach((command, i) => {
+      expect(command.inputs).toMatchObject({
+        sandbox: `id-crew-sandbox-${i}`,
+        cwd: "/home/user/.local/share/mesa/mnt/acme/agent-workspace",
+        background: true,
+        environment: { value: { MODEL: "m" } }, // sent to the engine as a secret
+      });
+      expect(command.inputs.create).toBe(
+        `export AGENT_TASK='${tasks[i].replace(/'/g, "'\\''")}' AGENT_INDEX=${i}\nclaude "$AGENT_TASK"`,
+      );
+    });
+    expect(agents).toEqual(
+      Object.fromEntries(
+        tasks.map((task, i) => [
+          `crew-sandbox-${i}-x`,
+          {
+            task,
+            status: "running",
+            startedAt: "2025-01-01T00:00:00Z",
+            logTail: `log of crew-agent-${i}`,
+            tokenExpiresAt: "2025-01-01T01:00:00Z",
+          },
+        ]),
+      ),
+    );
+  });
+
+  it("refuses a count that differs from the number of tasks, naming both", () => {
+    expect(
+      () =>
+        new AgentEnvironment("mismatch", {
+          ...readmeArgs,
+          agent: { command: "agent", tasks: ["one", "two"] },
+        }),
+    ).toThrow(/sandboxes.count is 3 but agent.tasks lists 2 tasks/);
+  });
+
+  it("built by the plugin's construct, runs its agents as the plugin's SandboxCommands in the mounts", async () => {
+    const env = new AgentEnvironment(
+      "plugged",
+      {
+        template: { from: "debian:12" },
+        installMesaCli: false,
+        agent: { command: "agent", tasks: ["one", "two"] },
+      },
+      undefined,
+      PLUGIN_CHILDREN,
+    );
+    const agents = await value(env.agents);
+    const commands = registered.filter((r) => r.type.endsWith(":SandboxCommand"));
+    expect(commands.map((c) => [c.type, c.name])).toEqual([
+      ["superserve-mesa:index:SandboxCommand", "plugged-agent-0"],
+      ["superserve-mesa:index:SandboxCommand", "plugged-agent-1"],
+    ]);
+    commands.forEach((command, i) =>
+      expect(command.inputs).toMatchObject({
+        sandbox: `id-plugged-sandbox-${i}`,
+        cwd: "/home/user/.local/share/mesa/mnt/acme/agent-workspace",
+        background: true,
+      }),
+    );
+    expect(Object.values(agents).map((a) => [a.task, a.status])).toEqual([
+      ["one", "running"],
+      ["two", "running"],
+    ]);
+  });
+
+  it("runs no agent without one", async () => {
+    const env = new AgentEnvironment("idle", { ...readmeArgs, installMesaCli: false });
+    expect(await value(env.agents)).toEqual({});
+    expect(registered.some((r) => r.type.endsWith(":SandboxCommand"))).toBe(false);
   });
 });
