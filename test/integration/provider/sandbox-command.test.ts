@@ -378,7 +378,7 @@ describe("SandboxCommand provider against the local backends", () => {
 });
 
 describe("an agent that outlives its mount's token", () => {
-  it("refresh after the expiry shows the mount not serving (failed closed); the update re-signs and remounts without restarting the agent, whose later writes reach Mesa", async () => {
+  it("refresh after the expiry shows the mount not serving (failed closed); the update re-signs and remounts without restarting the agent, and nothing it wrote is lost", async () => {
     const repo = await seedRepo(mesa, unique("ws"), { "TODO.md": "the feature\n" });
     const logical = unique("short");
     const boxes = sandboxProvider(undefined, environment());
@@ -418,8 +418,17 @@ describe("an agent that outlives its mount's token", () => {
     expect(Date.parse(boxOuts.tokenExpiresAt)).toBeLessThanOrEqual(Date.now());
     const lines = async () => (await run(box.id, `cat ${mountPath}/progress.txt`)).stdout;
     const atExpiry = (await lines()).trim().split("\n");
-    const refused = await run(box.id, `echo probe >> ${mountPath}/progress.txt`);
-    expect(refused.exitCode, "the expired mount failed closed: writes are refused").not.toBe(0);
+    await eventually(
+      "the expired mount to leave its failed-closed notice (MESA_MOUNT_FAILED)",
+      async () =>
+        (
+          await run(
+            box.id,
+            "find /home/user/.local/share/mesa/mnt -maxdepth 3 -name MESA_MOUNT_FAILED",
+          )
+        ).stdout.trim() || undefined,
+      30_000,
+    );
     expect(await boxes.diff(box.id, expired, checkedBox.inputs)).toMatchObject({
       changes: true,
       replaces: [],
@@ -447,6 +456,11 @@ describe("an agent that outlives its mount's token", () => {
       persisted.startsWith(`${atExpiry.join("\n")}\n`),
       "everything written before the expiry is on the bookmark",
     ).toBe(true);
+    const written = persisted.trim().split("\n");
+    expect(
+      written,
+      "no line is lost: those the agent (the sandbox's root) wrote while the mount was failed closed were written by the new mount",
+    ).toEqual(written.map((_, i) => `line ${i + 1}`));
     await commands.delete(agent.id, still);
     await boxes.delete(box.id, remounted);
   });
