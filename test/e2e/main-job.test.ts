@@ -259,13 +259,22 @@ function mainJob(backend: "file" | "postgres") {
     });
 
     step(
-      "builds the environment and proves an edit in a sandbox's mount reaches Mesa",
+      "builds the environment, runs every agent to exit 0 and proves an edit in a sandbox's mount reaches Mesa",
       async () => {
         const run = await npm(["run", "up"]);
         expect(run.code, run.output.slice(-4000)).toBe(0);
         expect(run.output).toMatch(
           /proof: wrote .*agent-environment-proof in sandbox .* read it back from Mesa/,
         );
+        for (const index of [0, 1])
+          expect(
+            run.output,
+            `agent ${index} ran its task to exit 0, its work on its own bookmark`,
+          ).toMatch(
+            new RegExp(
+              `proof: agent ${index} in sandbox \\S+ \\(task .*\\) exited 0 .*its work is on its own bookmark`,
+            ),
+          );
         const outputs = stackOutputs();
         expect(outputs.sandboxes).toHaveLength(2);
         for (const sandbox of outputs.sandboxes) {
@@ -326,7 +335,9 @@ function mainJob(backend: "file" | "postgres") {
       const preview = demo.output.slice(demo.output.indexOf("pulumi preview --refresh"));
       expect(preview, "the paused sandbox shows as drift on its status").toMatch(/status/);
       expect(preview, "the repo's edited tags show as drift").toMatch(/edited-by/);
-      expect(preview, "the killed sandbox is recreated").toMatch(/\+ 1 to create/);
+      expect(preview, "the killed sandbox is recreated, and its agent runs again").toMatch(
+        /\+ 2 to create/,
+      );
 
       const converge = await npm(["run", "up"]);
       expect(converge.code, converge.output.slice(-4000)).toBe(0);
