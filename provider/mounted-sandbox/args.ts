@@ -121,7 +121,7 @@ export interface MountedSandboxArgs {
    * @default no rules (the service's default)
    * @example
    * ```ts
-   * { network: { allowOut: ["*.mesa.dev", "registry.npmjs.org"] } }
+   * { network: { allowOut: ["*.mesa.dev", "api.github.com"] } }
    * ```
    */
   network?: pulumi.Input<{

@@ -661,7 +661,7 @@ class AgentEnvironmentSandboxesArgsDict(TypedDict):
 
     Example (TypeScript):
     ```ts
-    { network: { allowOut: ["*.mesa.dev", "registry.npmjs.org"] } }
+    { network: { allowOut: ["*.mesa.dev", "api.github.com"] } }
     ```
     """
     secrets: NotRequired[pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]]]
@@ -757,7 +757,7 @@ class AgentEnvironmentSandboxesArgs:
                
                Example (TypeScript):
                ```ts
-               { network: { allowOut: ["*.mesa.dev", "registry.npmjs.org"] } }
+               { network: { allowOut: ["*.mesa.dev", "api.github.com"] } }
                ```
         :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] secrets: Superserve secrets bound to environment variables (`{ ENV_VAR: secretName }`); the sandbox
                sees a proxy token, swapped for the real credential at egress.
@@ -944,7 +944,7 @@ class AgentEnvironmentSandboxesArgs:
 
         Example (TypeScript):
         ```ts
-        { network: { allowOut: ["*.mesa.dev", "registry.npmjs.org"] } }
+        { network: { allowOut: ["*.mesa.dev", "api.github.com"] } }
         ```
         """
         return pulumi.get(self, "network")

@@ -104,7 +104,7 @@ class MountedSandboxArgs:
                
                Example (TypeScript):
                ```ts
-               { network: { allowOut: ["*.mesa.dev", "registry.npmjs.org"] } }
+               { network: { allowOut: ["*.mesa.dev", "api.github.com"] } }
                ```
         :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] secrets: Superserve secrets bound to environment variables (`{ ENV_VAR: secretName }`); the sandbox
                sees a proxy token, swapped for the real credential at egress.
@@ -334,7 +334,7 @@ class MountedSandboxArgs:
 
         Example (TypeScript):
         ```ts
-        { network: { allowOut: ["*.mesa.dev", "registry.npmjs.org"] } }
+        { network: { allowOut: ["*.mesa.dev", "api.github.com"] } }
         ```
         """
         return pulumi.get(self, "network")
@@ -485,7 +485,7 @@ class MountedSandbox(pulumi.CustomResource):
                
                Example (TypeScript):
                ```ts
-               { network: { allowOut: ["*.mesa.dev", "registry.npmjs.org"] } }
+               { network: { allowOut: ["*.mesa.dev", "api.github.com"] } }
                ```
         :param pulumi.Input[Sequence[pulumi.Input[Union['MountedSandboxRepoArgs', 'MountedSandboxRepoArgsDict']]]] repos: Repos mounted at `/home/user/.local/share/mesa/mnt/<org>/<repo>` (all in one org).
                
