@@ -13,7 +13,7 @@ import { dirname, join } from "node:path";
 import { hostname, tmpdir } from "node:os";
 import { afterAll, beforeAll, describe, expect } from "vitest";
 import { eventually } from "../helpers/eventually";
-import { freePort } from "../helpers/free-port";
+import { withoutCredentials } from "../helpers/credentials";
 import { startPostgres, type Postgres } from "../helpers/postgres";
 import { processesWithEnv, pulumiPath, repoRoot } from "../helpers/pulumi";
 import { stateLocks } from "../helpers/state-locks";
@@ -228,24 +228,19 @@ function mainJob(backend: "file" | "postgres") {
       }
       execFileSync("cp", ["-al", join(repoRoot, "node_modules"), join(clone, "node_modules")]);
       postgres = backend === "postgres" ? startPostgres() : undefined;
+      // The local backends bind free ports themselves (port 0) at every start; the providers and
+      // the test read them back from the endpoints file in PSM_LOCAL_DIR.
       env = {
-        ...process.env,
+        ...withoutCredentials(process.env, [
+          "PULUMI_CONFIG_PASSPHRASE",
+          ...(postgres ? [] : ["PULUMI_BACKEND_URL"]),
+        ]),
         ...(postgres ? { PULUMI_BACKEND_URL: postgres.url } : {}),
         PSM_LOCAL_DIR: localDir,
-        PSM_MESA_PORT: String(await freePort()),
-        PSM_SUPERSERVE_PORT: String(await freePort()),
+        PSM_MESA_PORT: "0",
+        PSM_SUPERSERVE_PORT: "0",
         STACK: "local",
       };
-      for (const key of [
-        ...(postgres ? [] : ["PULUMI_BACKEND_URL"]),
-        "PULUMI_CONFIG_PASSPHRASE",
-        "MESA_API_KEY",
-        "SUPERSERVE_API_KEY",
-        "MESA_API_URL",
-        "SUPERSERVE_BASE_URL",
-      ]) {
-        delete env[key];
-      }
     });
 
     afterAll(async () => {
