@@ -168,9 +168,12 @@ export interface ResourceDefinition<I extends CommonInputs, O extends I> {
   delete(id: string, state: O, ctx: OperationContext): Promise<void>;
   /**
    * `pulumi import`: the object `id` names (the id the README documents for the resource), or
-   * undefined when there is none. Without it, the resource cannot be imported.
+   * undefined when there is none — or, for a resource that cannot be imported, `{ refusal }`: why
+   * not and what to do instead, the message the import fails with.
    */
-  import?(id: string, ctx: OperationContext): Promise<ImportedObject<O> | undefined>;
+  import:
+    | ((id: string, ctx: OperationContext) => Promise<ImportedObject<O> | undefined>)
+    | { refusal: string };
 }
 
 /**
@@ -478,12 +481,11 @@ export function defineProvider<I extends CommonInputs, O extends I>(
     },
 
     async import(id: string, urn: string) {
-      if (!def.import) {
-        throw new Error(`${def.typeName} cannot be imported; take the object over with \`adopt\`.`);
-      }
+      const importObject = def.import;
+      if (typeof importObject !== "function") throw new Error(importObject.refusal);
       const seed = { pulumiUrn: urn } as CommonInputs;
       const redact = redactorOf(seed);
-      const found = await guarded(redact, () => def.import!(id, context(seed, redact)));
+      const found = await guarded(redact, () => importObject(id, context(seed, redact)));
       if (!found) return undefined;
       const outs: Props = { ...(found.outs as Props), pulumiUrn: urn };
       if (found.unreported.length > 0) outs.unreported = found.unreported;

@@ -27,7 +27,8 @@ export async function readSandbox(
   const ss = await superserve(ctx);
   const live = await findById(ss, ctx, id);
   if (!live) return undefined;
-  if (state.repos === undefined) return refreshedState(readById(live), live, false);
+  if (state.repos === undefined && state.mountPaths === undefined)
+    return refreshedState(readById(live), live, false);
   const [mounted, workspace] = await Promise.all([
     mountHealth(id, live, state, ss, ctx),
     sandboxWorkspaces(ctx, state.org || undefined, recordedTargets(state)),
@@ -87,7 +88,7 @@ function userMetadata(metadata: Record<string, string>): Record<string, string> 
  * The state after a refresh: the service's status, metadata, network and timeouts over the
  * recorded state, and `mounted` as the health check found it (false when none could run).
  */
-function refreshedState(
+export function refreshedState(
   state: MountedSandboxOutputs,
   live: ListedSandbox,
   mounted: boolean,

@@ -67,7 +67,8 @@ async function updateLive(
     status: sandbox ? "active" : live.status,
   };
   if (!sandbox) return { outs: base };
-  if (reason === "mount") {
+  // A mount nothing is known of (imported while paused) is not checked: it is mounted as declared.
+  if (reason === "mount" && Object.keys(olds.mountPaths ?? {}).length > 0) {
     const health = await checkMount(sandbox, olds.mountPaths, ctx);
     if (health.mounted) {
       ctx.log.info(`sandbox ${id}: the mount serves the repos`);
