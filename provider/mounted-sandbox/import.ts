@@ -19,14 +19,14 @@ import { statusOf } from "../retry";
 import { runStep } from "./exec";
 import { mountPath } from "./mount-commands";
 import { inspectCommand, parseInspection, type FoundRepo } from "./mount-inspection";
-import { normalizeNetwork, superserve } from "./sandboxes";
-import { refreshedState } from "./read";
+import { superserve } from "./sandboxes";
+import { noMountState, refreshedState } from "./read";
 import type { MountedSandboxOutputs, SandboxRepo } from "./state";
 import { mesaFor } from "./workspace";
 import { sandboxWorkspaces } from "./workspace-progress";
 
 /** Inputs the import never knows: the service does not report them, or they are the provider's own. */
-const ALWAYS_UNREPORTED = [
+export const ALWAYS_UNREPORTED = [
   "template",
   "envVars",
   "tokenTtlSeconds",
@@ -43,17 +43,10 @@ export async function importSandbox(
   const all: SandboxInfo[] = await ctx.retry("list sandboxes", () => ss.sdk.Sandbox.list(ss.conn));
   const live = all.find((s) => s.id === id);
   if (!live) return undefined;
-  const seed = {
-    name: live.name,
-    org: "",
-    mountPaths: {},
-    bookmarks: {},
-    workspace: {},
-    tokenExpiresAt: "",
-  } as unknown as MountedSandboxOutputs;
+  const seed = noMountState(live);
   const secrets = secretBindings(live);
   if (secrets) seed.secrets = secrets;
-  const outs = refreshedState(seed, { ...live, network: normalizeNetwork(live.network) }, false);
+  const outs = refreshedState(seed, live, false);
   if (live.status !== "active") {
     ctx.log.info(
       `sandbox ${id} is ${live.status}: the import does not resume it, so what it mounts was not read; \`repos\` is taken from the program, and the first \`pulumi up\` resumes it and mounts the program's repos with a token of its own`,

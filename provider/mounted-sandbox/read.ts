@@ -65,9 +65,13 @@ async function mountHealth(
  * reports; the mounts, which only the state of the stack that made the sandbox knows, empty.
  */
 function readById(live: ListedSandbox): MountedSandboxOutputs {
+  return { ...noMountState(live), repos: [] };
+}
+
+/** A sandbox's state with no mount known: its name, no repos, empty mount outputs, no token. */
+export function noMountState(live: Pick<ListedSandbox, "name">): MountedSandboxOutputs {
   return {
     name: live.name,
-    repos: [],
     org: "",
     mountPaths: {},
     bookmarks: {},

@@ -285,4 +285,27 @@ describe("pulumi import through the provider plugin", () => {
     const left = (await Sandbox.list(backends.conn())).find((s) => s.id === sandboxId);
     expect(left, "the sandbox is gone").toBeUndefined();
   });
+
+  step("a paused sandbox is imported without resuming it, and the log says so", async () => {
+    const sandbox = await Sandbox.create({
+      ...backends.conn(),
+      name: `paused-${suffix}`,
+      fromTemplate: "superserve/base",
+    });
+    await sandbox.pause();
+    const imported = await pulumiOutput([
+      "import",
+      "superserve-mesa:index:MountedSandbox",
+      "paused",
+      sandbox.id,
+      "--yes",
+      "--color",
+      "never",
+    ]);
+    expect(imported.code, imported.output).toBe(0);
+    expect(imported.output).toContain("the import does not resume it");
+    expect((await boxState())?.outputs).toMatchObject({ status: "paused", mounted: false });
+    const live = (await Sandbox.list(backends.conn())).find((s) => s.id === sandbox.id);
+    expect(live?.status, "still paused").toBe("paused");
+  });
 });

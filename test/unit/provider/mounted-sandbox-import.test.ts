@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { silentLog } from "../../../provider/engine-log";
 import type { ProviderEnvironment } from "../../../provider/lifecycle";
+import { ALWAYS_UNREPORTED } from "../../../provider/mounted-sandbox/import";
 import { MOUNT_POINT, RUNTIME_DIR } from "../../../provider/mounted-sandbox/mount-commands";
 import {
   inspectCommand,
@@ -202,14 +203,7 @@ describe("the diff of an imported sandbox", () => {
     mountPaths: { work: "/home/user/.local/share/mesa/mnt/acme/work" },
     bookmarks: { work: "main" },
     tokenExpiresAt: "",
-    unreported: [
-      "template",
-      "envVars",
-      "tokenTtlSeconds",
-      "mesaCli",
-      "deleteWorkspaceOnDestroy",
-      "mountTimeoutSeconds",
-    ],
+    unreported: ALWAYS_UNREPORTED,
   };
   const checked = async (news = program) =>
     (await provider.check(imported, news)).inputs as Record<string, unknown>;
