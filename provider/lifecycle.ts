@@ -342,9 +342,6 @@ export function defineProvider<I extends CommonInputs, O extends I>(
         });
       }
       failures.push(...checkAdopt(inputs.adopt));
-      const unreported = stillUnreported(olds, inputs);
-      if (unreported.length > 0) inputs.unreported = unreported;
-      else delete inputs.unreported;
       if (def.nameRules) {
         const replaceFields = fieldNames.filter(
           (f) =>
@@ -353,11 +350,16 @@ export function defineProvider<I extends CommonInputs, O extends I>(
         );
         nameDefaults(def.nameRules, olds, inputs, replaceFields, environment.suffix, failures);
       }
+      const invalid = def.validate(inputs as unknown as I);
+      // Compared once the defaults are filled in, as the previous inputs were.
+      const unreported = stillUnreported(olds, inputs);
+      if (unreported.length > 0) inputs.unreported = unreported;
+      else delete inputs.unreported;
       failures.push(
         // An input `import` could not read is not missing: the program gives it.
-        ...def
-          .validate(inputs as unknown as I)
-          .filter((f) => !(unreported.includes(f.property) && inputs[f.property] === undefined)),
+        ...invalid.filter(
+          (f) => !(unreported.includes(f.property) && inputs[f.property] === undefined),
+        ),
       );
       // Missing credentials are one check failure — one clean line in the preview naming what to
       // set — rather than a thrown error, which the dynamic-provider host prints with a stack trace.

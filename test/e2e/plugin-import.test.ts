@@ -4,7 +4,8 @@
  * made with the vendors' SDKs on the local backends — the sandbox as the vendors' guide makes it:
  * a token signed with the Mesa SDK, `mesa mount -d` run in the sandbox with `MESA_ORG` and
  * `MESA_API_KEY` only. The `up` of a program declaring them as imported plans no change; the
- * sandbox's outputs show its mount (never its token); a later change of a template input
+ * sandbox's outputs show its mount (never its token), and a refresh reads it (an edit in it counted
+ * in its workspace) as one the provider made; a later change of a template input
  * Superserve does not report (its steps) plans a replacement; a mount that died after the import
  * is remounted with a token the provider signs; destroy removes the sandbox. A SandboxCommand
  * cannot be imported: the import fails saying why and what to do instead.
@@ -13,7 +14,8 @@ import { Sandbox, Template } from "@superserve/sdk";
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect } from "vitest";
 import { startLocalBackends, type LocalBackends } from "../helpers/local-backends";
-import { seedRepo } from "../helpers/mesa-repos";
+import { eventually } from "../helpers/eventually";
+import { remoteText, seedRepo } from "../helpers/mesa-repos";
 import { createTempProject, type TempProject } from "../helpers/pulumi";
 import { dependentSteps } from "../helpers/steps";
 
@@ -241,6 +243,26 @@ describe("pulumi import through the provider plugin", () => {
       );
     },
   );
+
+  step("a refresh reads the imported mount like one the provider made", async () => {
+    const mountPath = (await boxState())?.outputs?.mountPath as string;
+    const write = await run(sandboxId, `echo "the agent's note" > ${mountPath}/NOTE.md`);
+    expect(write.exitCode, write.stderr).toBe(0);
+    await eventually(
+      "the edit in the imported mount on main in Mesa",
+      () => remoteText(backends.mesaClient, repoName, "NOTE.md"),
+      20_000,
+      250,
+    );
+    const refreshed = await project.stack.refresh({ color: "never" });
+    expect(refreshed.summary.result, refreshed.stderr).toBe("succeeded");
+    expect((await boxState())?.outputs, "still mounted; the edit counted").toMatchObject({
+      mounted: true,
+      workspace: { [repoName]: { bookmark: "main", changes: 1, filesChanged: 1 } },
+    });
+    const preview = await project.stack.preview({ color: "never", expectNoChanges: true });
+    expect(preview.changeSummary, preview.stdout).toEqual({ same: 4 });
+  });
 
   step(
     "a mount that died after the import is remounted with a token of the provider's",

@@ -217,6 +217,15 @@ describe("the diff of an imported sandbox", () => {
     });
   });
 
+  it("still plans no change on the runs after the first, once the defaults are recorded", async () => {
+    const second = (await provider.check(await checked(), program)).inputs as Record<
+      string,
+      unknown
+    >;
+    expect(second.unreported).toEqual(ALWAYS_UNREPORTED);
+    expect(await provider.diff("sb-1", imported, second)).toMatchObject({ changes: false });
+  });
+
   it("plans a remount once a refresh found that mount dead", async () => {
     expect(
       await provider.diff("sb-1", { ...imported, mounted: false }, await checked()),
