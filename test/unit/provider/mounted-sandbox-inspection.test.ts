@@ -1,36 +1,19 @@
 /**
- * The pure parts of `pulumi import` of a MountedSandbox and of the SandboxCommand refusal: the
- * in-sandbox inspection (run with /bin/sh on the host, its in-sandbox paths moved to a temp dir)
- * and the validation of what it prints (hostile input), the diff of an imported sandbox whose
- * mount runs on the user's token, and the message a SandboxCommand import fails with.
+ * What `pulumi import` of a MountedSandbox finds mounted: the in-sandbox inspection (run with
+ * /bin/sh on the host, its in-sandbox paths moved to a temp dir) and the validation of what it
+ * prints (hostile input).
  */
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { silentLog } from "../../../provider/engine-log";
-import type { ProviderEnvironment } from "../../../provider/lifecycle";
-import { ALWAYS_UNREPORTED } from "../../../provider/mounted-sandbox/import";
 import { MOUNT_POINT, RUNTIME_DIR } from "../../../provider/mounted-sandbox/mount-commands";
 import {
   inspectCommand,
   MAX_REPOS,
   parseInspection,
 } from "../../../provider/mounted-sandbox/mount-inspection";
-import { createProvider as mountedSandbox } from "../../../provider/mounted-sandbox/provider";
-import { createProvider as sandboxCommand } from "../../../provider/sandbox-command/provider";
-
-const NOW = Date.parse("2025-06-01T10:00:00Z");
-const URN = "urn:pulumi:dev::proj::superserve-mesa:index:MountedSandbox::box";
-
-const environment: ProviderEnvironment = {
-  env: { MESA_API_KEY: "mesa_unit", MESA_ORG: "acme", SUPERSERVE_API_KEY: "ss_unit" },
-  cwd: "/nonexistent",
-  clock: { now: () => NOW, sleep: async () => undefined, random: () => 0.5 },
-  logSink: { send: () => silentLog.info("") },
-  suffix: () => "abc1234",
-};
 
 /** `mesa stats --format json` as the CLI prints it, for the given repos. */
 function stats(repos: object[], extra: object = {}): string {
@@ -180,83 +163,5 @@ describe("what the inspection printed, as hostile input", () => {
     expect(parseInspection(listing(["daemon running", ...dirs])).repos).toHaveLength(MAX_REPOS);
     const flood = `daemon stopped\n${"x".repeat(200_000)}\ndir acme/late`;
     expect(parseInspection(flood).repos, "lines past the bound are not read").toEqual([]);
-  });
-});
-
-describe("the diff of an imported sandbox", () => {
-  const provider = mountedSandbox(undefined, environment);
-  const program = {
-    pulumiUrn: URN,
-    name: "box",
-    template: "agent-tpl",
-    repos: [{ repo: "work", fork: false }],
-  };
-  /** The state `pulumi import` recorded: no token lifetime, no token expiry of ours. */
-  const imported = {
-    pulumiUrn: URN,
-    name: "box",
-    repos: [{ repo: "work", fork: false, readOnly: false }],
-    sandboxId: "sb-1",
-    status: "active",
-    mounted: true,
-    org: "acme",
-    mountPaths: { work: "/home/user/.local/share/mesa/mnt/acme/work" },
-    bookmarks: { work: "main" },
-    tokenExpiresAt: "",
-    unreported: ALWAYS_UNREPORTED,
-  };
-  const checked = async (news = program) =>
-    (await provider.check(imported, news)).inputs as Record<string, unknown>;
-
-  it("plans no change while the mount on the user's token serves", async () => {
-    const news = await checked();
-    expect(news.unreported).toContain("tokenTtlSeconds");
-    expect(await provider.diff("sb-1", imported, news)).toMatchObject({
-      changes: false,
-      replaces: [],
-    });
-  });
-
-  it("still plans no change on the runs after the first, once the defaults are recorded", async () => {
-    const second = (await provider.check(await checked(), program)).inputs as Record<
-      string,
-      unknown
-    >;
-    expect(second.unreported).toEqual(ALWAYS_UNREPORTED);
-    expect(await provider.diff("sb-1", imported, second)).toMatchObject({ changes: false });
-  });
-
-  it("plans a remount once a refresh found that mount dead", async () => {
-    expect(
-      await provider.diff("sb-1", { ...imported, mounted: false }, await checked()),
-    ).toMatchObject({ changes: true, replaces: [] });
-  });
-
-  it("plans a remount with a token of its own when the program changes the token's lifetime", async () => {
-    const first = await checked();
-    const news = (await provider.check(first, { ...program, tokenTtlSeconds: 600 }))
-      .inputs as Record<string, unknown>;
-    expect(news.unreported).not.toContain("tokenTtlSeconds");
-    expect(await provider.diff("sb-1", imported, news)).toMatchObject({ changes: true });
-  });
-
-  it("renews the provider's own token once a remount signed one", async () => {
-    const ours = {
-      ...imported,
-      tokenTtlSeconds: 3600,
-      tokenExpiresAt: new Date(NOW + 60_000).toISOString(),
-    };
-    expect(await provider.diff("sb-1", ours, await checked())).toMatchObject({ changes: true });
-    const fresh = { ...ours, tokenExpiresAt: new Date(NOW + 3_000_000).toISOString() };
-    expect(await provider.diff("sb-1", fresh, await checked())).toMatchObject({ changes: false });
-  });
-});
-
-describe("a SandboxCommand import", () => {
-  it("fails saying why and what to do instead, never suggesting adopt", async () => {
-    const provider = sandboxCommand(undefined, environment);
-    const attempt = provider.import("sb-1/agent", URN.replace("MountedSandbox", "SandboxCommand"));
-    await expect(attempt).rejects.toThrow(/SandboxCommand cannot be imported.*Declare it/);
-    await expect(attempt).rejects.not.toThrow(/adopt/);
   });
 });
