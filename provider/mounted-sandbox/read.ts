@@ -7,7 +7,7 @@
  * The workspaces (what the agent did) are read from Mesa, whatever the sandbox's status.
  */
 import { URN_TAG, type OperationContext } from "../lifecycle";
-import { checkMount, firstMountPath } from "./mount";
+import { checkMount, firstMountPath, knowsMount } from "./mount";
 import {
   findById,
   normalizeNetwork,
@@ -45,7 +45,7 @@ async function mountHealth(
   ctx: OperationContext,
 ): Promise<boolean> {
   let mounted = false;
-  if (live.status === "active") {
+  if (live.status === "active" && knowsMount(state)) {
     const sandbox = await ctx.retry(`connect to sandbox ${id}`, () =>
       ss.sdk.Sandbox.connect(id, ss.conn),
     );

@@ -671,6 +671,12 @@ describe("MountedSandbox import (`pulumi import` through the plugin)", () => {
     expect(imported?.props).toMatchObject({ status: "active", mounted: false, mountPaths: {} });
     expect(imported?.props.repos).toBeUndefined();
     expect(imported?.inputs.unreported).toContain("repos");
+    await runOk(
+      id,
+      `mkdir -p $(dirname ${PID_FILE}) && { setsid sleep 300 >/dev/null 2>&1 < /dev/null & echo $! > ${PID_FILE}; }`,
+    );
+    const refreshed = (await providerFor().read(id, imported!.props)).props as Record<string, any>;
+    expect(refreshed.mounted, "a daemon serving nothing known is no mount").toBe(false);
   });
 
   it("finds nothing for an id that names no sandbox", async () => {
