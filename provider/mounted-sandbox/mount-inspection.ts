@@ -19,6 +19,8 @@ import { DAEMON_ALIVE, FAILED_MARKER, MOUNT_POINT, PID_FILE } from "./mount-comm
 export const MAX_REPOS = 64;
 /** Most characters of the inspection's output that are read. */
 export const MAX_OUTPUT_CHARS = 65_536;
+/** How long `mesa stats` may take (a hung one leaves the bookmarks unknown). */
+const STATS_TIMEOUT_SECONDS = 10;
 /** Separates the listing from the output of `mesa stats`. */
 const STATS_SEPARATOR = "--- mesa stats ---";
 
@@ -33,7 +35,8 @@ const SLUG_RULES: NameRules = {
 /**
  * Prints `daemon running|stopped`, `failed` when the mount failed closed, `dir <org>/<repo>` for
  * each directory two levels under the mount point (at most {@link MAX_REPOS}), and, while the
- * daemon runs, `mesa stats --format json` (cut to {@link MAX_OUTPUT_CHARS}) after a separator.
+ * daemon runs, `mesa stats --format json` (cut to {@link MAX_OUTPUT_CHARS}, stopped after
+ * {@link STATS_TIMEOUT_SECONDS}) after a separator.
  */
 export function inspectCommand(): string {
   return [
@@ -49,7 +52,7 @@ export function inspectCommand(): string {
     "done",
     `[ -n "$running" ] || exit 0`,
     `echo ${shellQuote(STATS_SEPARATOR)}`,
-    `mesa stats --pid-file ${PID_FILE} --format json 2>/dev/null | head -c ${MAX_OUTPUT_CHARS}`,
+    `timeout ${STATS_TIMEOUT_SECONDS} mesa stats --pid-file ${PID_FILE} --format json 2>/dev/null | head -c ${MAX_OUTPUT_CHARS}`,
     "exit 0",
   ].join("\n");
 }
