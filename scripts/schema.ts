@@ -270,7 +270,8 @@ export function generateSchema(): Record<string, unknown> {
         respectSchemaVersion: true,
       },
       csharp: { rootNamespace: "SuperserveMesa", respectSchemaVersion: true },
-      java: { basePackage: "com.superservemesa" },
+      // No Gradle files: sdk/java/pom.xml builds the SDK (with Maven, which this project uses).
+      java: { basePackage: "com.superservemesa", buildFiles: "none" },
     },
     resources,
     types: builder.types,
