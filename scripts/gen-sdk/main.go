@@ -29,9 +29,9 @@ import (
 
 const tool = "pulumi-superserve-mesa scripts/gen-sdk.sh"
 
-// keptFiles are the files of an SDK directory that scripts/gen-sdk.sh writes after the generator
-// (the Go SDK's module files) or keeps beside it (the Java SDK's Maven build, sdk/java/pom.xml),
-// which --check leaves alone.
+// keptFiles are the files of an SDK directory besides the generated ones, which generating keeps
+// and --check leaves alone: the Go SDK's module files (scripts/gen-sdk.sh writes them after the
+// generator) and the Java SDK's Maven build (sdk/java/pom.xml, written by hand).
 var keptFiles = map[string][]string{"go": {"go.mod", "go.sum"}, "java": {"pom.xml"}}
 
 func main() {
@@ -49,7 +49,7 @@ func main() {
 	if err == nil && check {
 		err = compare(files, args[2], keptFiles[args[1]])
 	} else if err == nil {
-		err = write(files, args[2])
+		err = write(files, args[2], keptFiles[args[1]])
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "gen-sdk:", err)
@@ -124,12 +124,26 @@ func languages() []string {
 	return names
 }
 
-// write replaces the directory out with the files.
-func write(files map[string][]byte, out string) error {
+// write replaces the directory out with the files, keeping the kept ones that exist.
+func write(files map[string][]byte, out string, kept []string) error {
+	all := map[string][]byte{}
+	for _, name := range kept {
+		content, err := os.ReadFile(filepath.Join(out, name))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		all[name] = content
+	}
+	for name, content := range files {
+		all[name] = content
+	}
 	if err := os.RemoveAll(out); err != nil {
 		return err
 	}
-	for name, content := range files {
+	for name, content := range all {
 		path := filepath.Join(out, name)
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			return err

@@ -10,6 +10,9 @@ using Pulumi;
 
 namespace SuperserveMesa.SuperserveMesa
 {
+    /// <summary>
+    /// The provider of the superserve-mesa resources; its inputs are the stack config `superserve-mesa:&lt;key&gt;`.
+    /// </summary>
     [SuperserveMesaResourceType("pulumi:providers:superserve-mesa")]
     public partial class Provider : global::Pulumi.ProviderResource
     {
@@ -40,6 +43,72 @@ namespace SuperserveMesa.SuperserveMesa
 
     public sealed class ProviderArgs : global::Pulumi.ResourceArgs
     {
+        /// <summary>
+        /// `false` keeps the stack off the local backends: with no API key configured it fails instead of using them (for stacks meant for the real services). Default: true.
+        /// </summary>
+        [Input("localBackends", json: true)]
+        public Input<bool>? LocalBackends { get; set; }
+
+        [Input("mesaApiKey")]
+        private Input<string>? _mesaApiKey;
+
+        /// <summary>
+        /// The Mesa API key. Unset: the local backends' key, when they are running.
+        /// 
+        /// Read from the environment variable `MESA_API_KEY` when the stack config does not set it.
+        /// </summary>
+        public Input<string>? MesaApiKey
+        {
+            get => _mesaApiKey;
+            set
+            {
+                var emptySecret = Output.CreateSecret(0);
+                _mesaApiKey = Output.Tuple<Input<string>?, int>(value, emptySecret).Apply(t => t.Item1);
+            }
+        }
+
+        /// <summary>
+        /// The Mesa API URL. Unset: the SDK's default (`https://api.mesa.dev/v1`), or the local backends' when their key is used.
+        /// 
+        /// Read from the environment variable `MESA_API_URL` when the stack config does not set it.
+        /// </summary>
+        [Input("mesaApiUrl")]
+        public Input<string>? MesaApiUrl { get; set; }
+
+        /// <summary>
+        /// The Mesa org of repos given without one. Unset: the org of the API key.
+        /// 
+        /// Read from the environment variable `MESA_ORG` when the stack config does not set it.
+        /// </summary>
+        [Input("mesaOrg")]
+        public Input<string>? MesaOrg { get; set; }
+
+        [Input("superserveApiKey")]
+        private Input<string>? _superserveApiKey;
+
+        /// <summary>
+        /// The Superserve API key. Unset: the local backends' key, when they are running.
+        /// 
+        /// Read from the environment variable `SUPERSERVE_API_KEY` when the stack config does not set it.
+        /// </summary>
+        public Input<string>? SuperserveApiKey
+        {
+            get => _superserveApiKey;
+            set
+            {
+                var emptySecret = Output.CreateSecret(0);
+                _superserveApiKey = Output.Tuple<Input<string>?, int>(value, emptySecret).Apply(t => t.Item1);
+            }
+        }
+
+        /// <summary>
+        /// The Superserve API base URL. Unset: the SDK's default (from the key's region), or the local backends' when their key is used.
+        /// 
+        /// Read from the environment variable `SUPERSERVE_BASE_URL` when the stack config does not set it.
+        /// </summary>
+        [Input("superserveBaseUrl")]
+        public Input<string>? SuperserveBaseUrl { get; set; }
+
         public ProviderArgs()
         {
         }

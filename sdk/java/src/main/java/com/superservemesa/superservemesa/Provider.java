@@ -10,6 +10,10 @@ import com.superservemesa.superservemesa.ProviderArgs;
 import com.superservemesa.superservemesa.Utilities;
 import javax.annotation.Nullable;
 
+/**
+ * The provider of the superserve-mesa resources; its inputs are the stack config `superserve-mesa:&lt;key&gt;`.
+ * 
+ */
 @ResourceType(type="pulumi:providers:superserve-mesa")
 public class Provider extends com.pulumi.resources.ProviderResource {
     /**

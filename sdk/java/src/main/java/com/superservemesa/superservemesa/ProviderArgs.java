@@ -3,15 +3,145 @@
 
 package com.superservemesa.superservemesa;
 
-
+import com.pulumi.core.Output;
+import com.pulumi.core.annotations.Import;
+import java.lang.Boolean;
+import java.lang.String;
+import java.util.Objects;
+import java.util.Optional;
+import javax.annotation.Nullable;
 
 
 public final class ProviderArgs extends com.pulumi.resources.ResourceArgs {
 
     public static final ProviderArgs Empty = new ProviderArgs();
 
+    /**
+     * `false` keeps the stack off the local backends: with no API key configured it fails instead of using them (for stacks meant for the real services). Default: true.
+     * 
+     */
+    @Import(name="localBackends", json=true)
+    private @Nullable Output<Boolean> localBackends;
+
+    /**
+     * @return `false` keeps the stack off the local backends: with no API key configured it fails instead of using them (for stacks meant for the real services). Default: true.
+     * 
+     */
+    public Optional<Output<Boolean>> localBackends() {
+        return Optional.ofNullable(this.localBackends);
+    }
+
+    /**
+     * The Mesa API key. Unset: the local backends&#39; key, when they are running.
+     * 
+     * Read from the environment variable `MESA_API_KEY` when the stack config does not set it.
+     * 
+     */
+    @Import(name="mesaApiKey")
+    private @Nullable Output<String> mesaApiKey;
+
+    /**
+     * @return The Mesa API key. Unset: the local backends&#39; key, when they are running.
+     * 
+     * Read from the environment variable `MESA_API_KEY` when the stack config does not set it.
+     * 
+     */
+    public Optional<Output<String>> mesaApiKey() {
+        return Optional.ofNullable(this.mesaApiKey);
+    }
+
+    /**
+     * The Mesa API URL. Unset: the SDK&#39;s default (`https://api.mesa.dev/v1`), or the local backends&#39; when their key is used.
+     * 
+     * Read from the environment variable `MESA_API_URL` when the stack config does not set it.
+     * 
+     */
+    @Import(name="mesaApiUrl")
+    private @Nullable Output<String> mesaApiUrl;
+
+    /**
+     * @return The Mesa API URL. Unset: the SDK&#39;s default (`https://api.mesa.dev/v1`), or the local backends&#39; when their key is used.
+     * 
+     * Read from the environment variable `MESA_API_URL` when the stack config does not set it.
+     * 
+     */
+    public Optional<Output<String>> mesaApiUrl() {
+        return Optional.ofNullable(this.mesaApiUrl);
+    }
+
+    /**
+     * The Mesa org of repos given without one. Unset: the org of the API key.
+     * 
+     * Read from the environment variable `MESA_ORG` when the stack config does not set it.
+     * 
+     */
+    @Import(name="mesaOrg")
+    private @Nullable Output<String> mesaOrg;
+
+    /**
+     * @return The Mesa org of repos given without one. Unset: the org of the API key.
+     * 
+     * Read from the environment variable `MESA_ORG` when the stack config does not set it.
+     * 
+     */
+    public Optional<Output<String>> mesaOrg() {
+        return Optional.ofNullable(this.mesaOrg);
+    }
+
+    /**
+     * The Superserve API key. Unset: the local backends&#39; key, when they are running.
+     * 
+     * Read from the environment variable `SUPERSERVE_API_KEY` when the stack config does not set it.
+     * 
+     */
+    @Import(name="superserveApiKey")
+    private @Nullable Output<String> superserveApiKey;
+
+    /**
+     * @return The Superserve API key. Unset: the local backends&#39; key, when they are running.
+     * 
+     * Read from the environment variable `SUPERSERVE_API_KEY` when the stack config does not set it.
+     * 
+     */
+    public Optional<Output<String>> superserveApiKey() {
+        return Optional.ofNullable(this.superserveApiKey);
+    }
+
+    /**
+     * The Superserve API base URL. Unset: the SDK&#39;s default (from the key&#39;s region), or the local backends&#39; when their key is used.
+     * 
+     * Read from the environment variable `SUPERSERVE_BASE_URL` when the stack config does not set it.
+     * 
+     */
+    @Import(name="superserveBaseUrl")
+    private @Nullable Output<String> superserveBaseUrl;
+
+    /**
+     * @return The Superserve API base URL. Unset: the SDK&#39;s default (from the key&#39;s region), or the local backends&#39; when their key is used.
+     * 
+     * Read from the environment variable `SUPERSERVE_BASE_URL` when the stack config does not set it.
+     * 
+     */
+    public Optional<Output<String>> superserveBaseUrl() {
+        return Optional.ofNullable(this.superserveBaseUrl);
+    }
+
+    private ProviderArgs() {}
+
+    private ProviderArgs(ProviderArgs $) {
+        this.localBackends = $.localBackends;
+        this.mesaApiKey = $.mesaApiKey;
+        this.mesaApiUrl = $.mesaApiUrl;
+        this.mesaOrg = $.mesaOrg;
+        this.superserveApiKey = $.superserveApiKey;
+        this.superserveBaseUrl = $.superserveBaseUrl;
+    }
+
     public static Builder builder() {
         return new Builder();
+    }
+    public static Builder builder(ProviderArgs defaults) {
+        return new Builder(defaults);
     }
 
     public static final class Builder {
@@ -20,6 +150,157 @@ public final class ProviderArgs extends com.pulumi.resources.ResourceArgs {
         public Builder() {
             $ = new ProviderArgs();
         }
+
+        public Builder(ProviderArgs defaults) {
+            $ = new ProviderArgs(Objects.requireNonNull(defaults));
+        }
+
+        /**
+         * @param localBackends `false` keeps the stack off the local backends: with no API key configured it fails instead of using them (for stacks meant for the real services). Default: true.
+         * 
+         * @return builder
+         * 
+         */
+        public Builder localBackends(@Nullable Output<Boolean> localBackends) {
+            $.localBackends = localBackends;
+            return this;
+        }
+
+        /**
+         * @param localBackends `false` keeps the stack off the local backends: with no API key configured it fails instead of using them (for stacks meant for the real services). Default: true.
+         * 
+         * @return builder
+         * 
+         */
+        public Builder localBackends(Boolean localBackends) {
+            return localBackends(Output.of(localBackends));
+        }
+
+        /**
+         * @param mesaApiKey The Mesa API key. Unset: the local backends&#39; key, when they are running.
+         * 
+         * Read from the environment variable `MESA_API_KEY` when the stack config does not set it.
+         * 
+         * @return builder
+         * 
+         */
+        public Builder mesaApiKey(@Nullable Output<String> mesaApiKey) {
+            $.mesaApiKey = mesaApiKey;
+            return this;
+        }
+
+        /**
+         * @param mesaApiKey The Mesa API key. Unset: the local backends&#39; key, when they are running.
+         * 
+         * Read from the environment variable `MESA_API_KEY` when the stack config does not set it.
+         * 
+         * @return builder
+         * 
+         */
+        public Builder mesaApiKey(String mesaApiKey) {
+            return mesaApiKey(Output.of(mesaApiKey));
+        }
+
+        /**
+         * @param mesaApiUrl The Mesa API URL. Unset: the SDK&#39;s default (`https://api.mesa.dev/v1`), or the local backends&#39; when their key is used.
+         * 
+         * Read from the environment variable `MESA_API_URL` when the stack config does not set it.
+         * 
+         * @return builder
+         * 
+         */
+        public Builder mesaApiUrl(@Nullable Output<String> mesaApiUrl) {
+            $.mesaApiUrl = mesaApiUrl;
+            return this;
+        }
+
+        /**
+         * @param mesaApiUrl The Mesa API URL. Unset: the SDK&#39;s default (`https://api.mesa.dev/v1`), or the local backends&#39; when their key is used.
+         * 
+         * Read from the environment variable `MESA_API_URL` when the stack config does not set it.
+         * 
+         * @return builder
+         * 
+         */
+        public Builder mesaApiUrl(String mesaApiUrl) {
+            return mesaApiUrl(Output.of(mesaApiUrl));
+        }
+
+        /**
+         * @param mesaOrg The Mesa org of repos given without one. Unset: the org of the API key.
+         * 
+         * Read from the environment variable `MESA_ORG` when the stack config does not set it.
+         * 
+         * @return builder
+         * 
+         */
+        public Builder mesaOrg(@Nullable Output<String> mesaOrg) {
+            $.mesaOrg = mesaOrg;
+            return this;
+        }
+
+        /**
+         * @param mesaOrg The Mesa org of repos given without one. Unset: the org of the API key.
+         * 
+         * Read from the environment variable `MESA_ORG` when the stack config does not set it.
+         * 
+         * @return builder
+         * 
+         */
+        public Builder mesaOrg(String mesaOrg) {
+            return mesaOrg(Output.of(mesaOrg));
+        }
+
+        /**
+         * @param superserveApiKey The Superserve API key. Unset: the local backends&#39; key, when they are running.
+         * 
+         * Read from the environment variable `SUPERSERVE_API_KEY` when the stack config does not set it.
+         * 
+         * @return builder
+         * 
+         */
+        public Builder superserveApiKey(@Nullable Output<String> superserveApiKey) {
+            $.superserveApiKey = superserveApiKey;
+            return this;
+        }
+
+        /**
+         * @param superserveApiKey The Superserve API key. Unset: the local backends&#39; key, when they are running.
+         * 
+         * Read from the environment variable `SUPERSERVE_API_KEY` when the stack config does not set it.
+         * 
+         * @return builder
+         * 
+         */
+        public Builder superserveApiKey(String superserveApiKey) {
+            return superserveApiKey(Output.of(superserveApiKey));
+        }
+
+        /**
+         * @param superserveBaseUrl The Superserve API base URL. Unset: the SDK&#39;s default (from the key&#39;s region), or the local backends&#39; when their key is used.
+         * 
+         * Read from the environment variable `SUPERSERVE_BASE_URL` when the stack config does not set it.
+         * 
+         * @return builder
+         * 
+         */
+        public Builder superserveBaseUrl(@Nullable Output<String> superserveBaseUrl) {
+            $.superserveBaseUrl = superserveBaseUrl;
+            return this;
+        }
+
+        /**
+         * @param superserveBaseUrl The Superserve API base URL. Unset: the SDK&#39;s default (from the key&#39;s region), or the local backends&#39; when their key is used.
+         * 
+         * Read from the environment variable `SUPERSERVE_BASE_URL` when the stack config does not set it.
+         * 
+         * @return builder
+         * 
+         */
+        public Builder superserveBaseUrl(String superserveBaseUrl) {
+            return superserveBaseUrl(Output.of(superserveBaseUrl));
+        }
+
         public ProviderArgs build() {
             return $;
         }
