@@ -7,7 +7,7 @@
  * installable here, so the .NET SDK is checked for being in step only.
  */
 import { spawnSync } from "node:child_process";
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -109,8 +109,25 @@ describe("the generated SDKs", () => {
     ).toBe(generator);
   });
 
-  it("compile in Java with Maven (com.pulumi:pulumi from Maven Central, cached outside the repository)", () => {
+  it("compile in Java with Maven (com.pulumi:pulumi from Maven Central, cached outside the repository), and the README's example with them", () => {
     const build = tempDir("psm-java-sdk-");
+    const example = tempDir("psm-java-example-");
+    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+    writeFileSync(
+      join(example, "App.java"),
+      [
+        "import com.pulumi.Pulumi;",
+        "import com.superservemesa.superservemesa.*;",
+        "import com.superservemesa.superservemesa.inputs.*;",
+        "public class App {",
+        "  public static void main(String[] args) {",
+        "    Pulumi.run(ctx -> {",
+        match(readme, /```java\n([\s\S]*?)```/, "Java example in the README"),
+        "    });",
+        "  }",
+        "}",
+      ].join("\n"),
+    );
     const run = spawnSync(
       "mvn",
       [
@@ -120,7 +137,9 @@ describe("the generated SDKs", () => {
         join(ROOT, "sdk/java/pom.xml"),
         `-Dmaven.repo.local=${join(CACHE, "maven-repository")}`,
         `-DbuildDir=${build}`,
-        "package",
+        `-DtestSources=${example}`,
+        "test-compile",
+        "jar:jar",
       ],
       { encoding: "utf8", timeout: 600_000 },
     );
@@ -132,8 +151,13 @@ describe("the generated SDKs", () => {
       "com/superservemesa/superservemesa/MesaRepo.class",
       "com/superservemesa/superservemesa/AgentEnvironment.class",
       "com/superservemesa/superservemesa/Provider.class",
+      "com/superservemesa/superservemesa/Config.class",
       "com/superservemesa/superserve-mesa/version.txt",
     ])
       expect(listing.stdout.split("\n"), `${entry} in the SDK's jar`).toContain(entry);
+    expect(
+      existsSync(join(build, "test-classes", "App.class")),
+      "the README's example compiled",
+    ).toBe(true);
   }, 600_000);
 });
