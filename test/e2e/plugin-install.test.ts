@@ -4,7 +4,9 @@
  * superserve-mesa <version> --file`, into the project's own PULUMI_HOME, with the plugin's
  * directory off PATH. A Pulumi YAML program then finds it there: preview and up create a Mesa repo
  * on a local Mesa with the credentials of the stack config in the plugin's namespace (the API key
- * secret, encrypted in the state), a second preview plans no change, destroy deletes the repo.
+ * secret, encrypted in the state), a second preview plans no change, destroy deletes the repo. A
+ * Python program finds it the same way, and its explicit provider takes the credentials as
+ * arguments (the schema's provider inputs: the API key secret, so encrypted in the state).
  */
 import type { Mesa } from "@mesadev/sdk" with { "resolution-mode": "import" };
 import { execFile } from "node:child_process";
@@ -51,7 +53,28 @@ afterAll(async () => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
-describe("the provider plugin installed with `pulumi plugin install --file`", () => {
+/** `pulumi plugin install resource superserve-mesa <version> --file <tarball>` in the project. */
+async function installPlugin(project: TempProject): Promise<void> {
+  await project.runPulumi([
+    "plugin",
+    "install",
+    "resource",
+    "superserve-mesa",
+    version,
+    "--file",
+    tarball,
+  ]);
+  const installed = join(
+    project.env.PULUMI_HOME,
+    "plugins",
+    `resource-superserve-mesa-v${version}`,
+    "pulumi-resource-superserve-mesa",
+  );
+  expect(existsSync(installed), `${installed} exists`).toBe(true);
+  expect(project.env.PATH.split(":")).not.toContain(join(repoRoot, "plugin", "bin"));
+}
+
+describe("the provider plugin installed with `pulumi plugin install --file`, in YAML", () => {
   const step = dependentSteps();
   let project: TempProject;
 
@@ -88,22 +111,7 @@ outputs:
   step(
     "`pulumi plugin install resource superserve-mesa <version> --file <tarball>` puts it in PULUMI_HOME",
     async () => {
-      await project.runPulumi([
-        "plugin",
-        "install",
-        "resource",
-        "superserve-mesa",
-        version,
-        "--file",
-        tarball,
-      ]);
-      const installed = join(
-        project.env.PULUMI_HOME,
-        "plugins",
-        `resource-superserve-mesa-v${version}`,
-        "pulumi-resource-superserve-mesa",
-      );
-      expect(existsSync(installed), `${installed} exists`).toBe(true);
+      await installPlugin(project);
       expect(await project.runPulumi(["plugin", "ls"])).toMatch(
         new RegExp(`superserve-mesa\\s+resource\\s+${version.replace(/\./g, "\\.")}`),
       );
@@ -136,6 +144,50 @@ outputs:
       const result = await project.stack.destroy({ color: "never" });
       expect(result.summary.result, result.stderr).toBe("succeeded");
       await expect(mesa.repos.get({ repo: repoName })).rejects.toMatchObject({ status: 404 });
+    },
+    300_000,
+  );
+});
+
+describe("the provider plugin installed with `pulumi plugin install --file`, in Python", () => {
+  const step = dependentSteps();
+  const name = `py-installed-${suffix}`;
+  let project: TempProject;
+
+  step(
+    "an explicit provider given the credentials as arguments creates a repo; the API key is encrypted in the state",
+    async () => {
+      project = await createTempProject({
+        name,
+        runtime: "python",
+        pluginOnPath: false,
+        program: `import pulumi
+import pulumi_superserve_mesa as psm
+
+mesa = psm.Provider("mesa", mesa_api_key="${mesaServer.apiKey}", mesa_api_url="${mesaServer.url}")
+repo = psm.MesaRepo(
+    "workspace", name="${name}", force_destroy=True, opts=pulumi.ResourceOptions(provider=mesa)
+)
+pulumi.export("repo", pulumi.Output.concat(repo.org, "/", repo.name))
+`,
+      });
+      dirs.push(project.dir);
+      await installPlugin(project);
+      const up = await project.stack.up({ color: "never" });
+      expect(up.summary.result, up.stderr).toBe("succeeded");
+      expect(up.outputs.repo.value).toBe(`${mesaServer.org}/${name}`);
+      expect((await mesa.repos.get({ repo: name })).name).toBe(name);
+      expect(project.stateFilesContaining(mesaServer.apiKey), "no plaintext API key").toEqual([]);
+    },
+    600_000,
+  );
+
+  step(
+    "destroy deletes the repo",
+    async () => {
+      const result = await project.stack.destroy({ color: "never" });
+      expect(result.summary.result, result.stderr).toBe("succeeded");
+      await expect(mesa.repos.get({ repo: name })).rejects.toMatchObject({ status: 404 });
     },
     300_000,
   );
