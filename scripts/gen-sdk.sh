@@ -28,12 +28,13 @@ HOSTS_PKG_VERSION="3.225.0"
 log() { echo "gen-sdk: $*" >&2; }
 
 # build_tool <name> <pkg/v3 version> <build tags> <source files> [extra modules...]: prints the
-# path of the generator command, built once into the cache.
+# path of the generator command, built once into the cache (named by the digest of its sources and
+# of the modules it is built with).
 build_tool() {
   local name="$1" pkg="$2" tags="$3" files="$4"
   shift 4
   local digest
-  digest="$(cd "$SRC" && cat $files | sha256sum | cut -c1-12)"
+  digest="$( (cd "$SRC" && cat $files && echo "$pkg $tags $*") | sha256sum | cut -c1-12)"
   local work="$CACHE/build/gen-sdk-$name-pkg-v$pkg-$digest"
   local tool="$work/gen-sdk"
   if [ ! -x "$tool" ]; then
@@ -46,7 +47,8 @@ build_tool() {
     ( cd "$tmp" && go mod init psm/gen-sdk >/dev/null 2>&1 \
       && go get "github.com/pulumi/pulumi/pkg/v3@v$pkg" "github.com/pulumi/pulumi/sdk/v3@v$pkg" "$@" >&2 \
       && GOFLAGS=-mod=mod go mod tidy >&2 \
-      && CGO_ENABLED=0 GOFLAGS=-mod=mod go build -tags "$tags" -trimpath -o "$tmp/gen-sdk" . )
+      && CGO_ENABLED=0 GOFLAGS=-mod=mod go build -tags "$tags" -trimpath -o "$tmp/gen-sdk" . ) \
+      || { rm -rf "$tmp"; log "building the $name generators failed"; exit 1; }
     mv "$tmp/gen-sdk" "$tool.$$" && mv "$tool.$$" "$tool" && rm -rf "$tmp"
     log "built $tool"
   fi
