@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { CONFIG_NAMESPACE, isSuperserveHost } from "./config";
+import { CONFIG_KEYS, CONFIG_NAMESPACE, isSuperserveHost } from "./config";
 import type { MesaRepoArgs } from "./mesa-repo/args";
 import { MesaRepo } from "./mesa-repo/resource";
 import type { MountedSandboxArgs } from "./mounted-sandbox/args";
@@ -274,9 +274,10 @@ function applyTransform<T extends object>(
  */
 function targetsRealSuperserve(env: NodeJS.ProcessEnv = process.env): boolean {
   const config = new pulumi.Config(CONFIG_NAMESPACE);
-  const key = config.get("superserveApiKey") ?? env.SUPERSERVE_API_KEY;
+  const { superserveApiKey, superserveBaseUrl } = CONFIG_KEYS;
+  const key = config.get("superserveApiKey") ?? env[superserveApiKey.env];
   if (!key?.trim()) return false;
-  const baseUrl = (config.get("superserveBaseUrl") ?? env.SUPERSERVE_BASE_URL)?.trim();
+  const baseUrl = (config.get("superserveBaseUrl") ?? env[superserveBaseUrl.env])?.trim();
   if (!baseUrl) return true;
   try {
     return isSuperserveHost(baseUrl);

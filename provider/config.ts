@@ -29,6 +29,64 @@ import {
 /** Config namespace of this package. */
 export const CONFIG_NAMESPACE = "pulumi-superserve-mesa";
 
+/** One configuration key of the providers: its type, whether it is secret, and its variable. */
+export interface ConfigKeySpec {
+  type: "string" | "boolean";
+  /** A credential: set it with `pulumi config set --secret`; never shown in plain text. */
+  secret?: boolean;
+  /** The environment variable read when the stack config does not set the key. */
+  env?: string;
+  description: string;
+}
+
+/**
+ * Every configuration key the providers read, in the namespace `pulumi-superserve-mesa`
+ * (TypeScript) or `superserve-mesa` (the provider plugin, every other language). The one list:
+ * resolution below reads these keys and variables, and the plugin's schema declares them
+ * (`config.variables` and the provider's inputs, `scripts/schema.ts`).
+ */
+export const CONFIG_KEYS = {
+  mesaApiKey: {
+    type: "string",
+    secret: true,
+    env: "MESA_API_KEY",
+    description: "The Mesa API key. Unset: the local backends' key, when they are running.",
+  },
+  mesaOrg: {
+    type: "string",
+    env: "MESA_ORG",
+    description: "The Mesa org of repos given without one. Unset: the org of the API key.",
+  },
+  mesaApiUrl: {
+    type: "string",
+    env: "MESA_API_URL",
+    description:
+      "The Mesa API URL. Unset: the SDK's default (`https://api.mesa.dev/v1`), or the local backends' when their key is used.",
+  },
+  superserveApiKey: {
+    type: "string",
+    secret: true,
+    env: "SUPERSERVE_API_KEY",
+    description: "The Superserve API key. Unset: the local backends' key, when they are running.",
+  },
+  superserveBaseUrl: {
+    type: "string",
+    env: "SUPERSERVE_BASE_URL",
+    description:
+      "The Superserve API base URL. Unset: the SDK's default (from the key's region), or the local backends' when their key is used.",
+  },
+  localBackends: {
+    type: "boolean",
+    description:
+      "`false` keeps the stack off the local backends: with no API key configured it fails instead of using them (for stacks meant for the real services). Default: true.",
+  },
+} as const satisfies Record<string, ConfigKeySpec>;
+
+export type ConfigKey = keyof typeof CONFIG_KEYS;
+
+/** The full name of a configuration key in this package's namespace (`pulumi-superserve-mesa:<key>`). */
+export const configName = (key: ConfigKey) => `${CONFIG_NAMESPACE}:${key}`;
+
 /** Where a stack config value comes from (the dynamic provider's `configure` request). */
 export interface ConfigSource {
   get(key: string): string | undefined;
@@ -96,11 +154,12 @@ export class MissingCredentialsError extends Error {
 
 type Service = "Mesa" | "Superserve";
 
-const CREDENTIALS: Record<Service, { env: string; config: string; local: "mesa" | "superserve" }> =
-  {
-    Mesa: { env: "MESA_API_KEY", config: "mesaApiKey", local: "mesa" },
-    Superserve: { env: "SUPERSERVE_API_KEY", config: "superserveApiKey", local: "superserve" },
-  };
+const CREDENTIALS = {
+  Mesa: { config: "mesaApiKey", local: "mesa" },
+  Superserve: { config: "superserveApiKey", local: "superserve" },
+} as const satisfies Record<Service, { config: ConfigKey; local: "mesa" | "superserve" }>;
+
+const envOf = (service: Service) => CONFIG_KEYS[CREDENTIALS[service].config].env;
 
 /** The command of the local backends' package (`pulumi-superserve-mesa-local`) that starts them. */
 export const START_LOCAL_BACKENDS = "npx pulumi-superserve-mesa-local start";
@@ -116,13 +175,13 @@ export function missingCredentialsMessage(
   missing: readonly Pick<MissingCredentialsError, "service" | "lookup">[],
 ): string {
   const services = missing.map((m) => m.service);
-  const envs = and(services.map((s) => CREDENTIALS[s].env));
-  const configs = services.map((s) => `${CONFIG_NAMESPACE}:${CREDENTIALS[s].config}`);
+  const envs = and(services.map(envOf));
+  const configs = services.map((s) => configName(CREDENTIALS[s].config));
   const lookup = missing[0].lookup;
   const set = `Set ${envs} or run ${and(configs.map((c) => `\`pulumi config set --secret ${c} …\``))}`;
   const head = `No ${services.join(" or ")} credentials. Looked for ${and(configs.map((c) => `\`${c}\``))} (stack config), ${envs} (environment)`;
   if (!lookup.allowed) {
-    return `${head}; the local backends are off for this stack (\`${CONFIG_NAMESPACE}:localBackends\` is false). ${set}.`;
+    return `${head}; the local backends are off for this stack (\`${configName("localBackends")}\` is false). ${set}.`;
   }
   const localDir =
     lookup.localDirEnv === undefined
@@ -135,14 +194,14 @@ export function missingCredentialsMessage(
   );
 }
 
+/** A key's value from the stack config, else from its environment variable. */
 function pick(
   inputs: ConfigInputs,
-  configKey: string,
-  envKey: string,
+  key: Exclude<ConfigKey, "localBackends">,
 ): { value: string; source: CredentialSource } | undefined {
-  const fromConfig = inputs.config?.get(`${CONFIG_NAMESPACE}:${configKey}`)?.trim();
+  const fromConfig = inputs.config?.get(configName(key))?.trim();
   if (fromConfig) return { value: fromConfig, source: "stack config" };
-  const fromEnv = inputs.env[envKey]?.trim();
+  const fromEnv = inputs.env[CONFIG_KEYS[key].env]?.trim();
   if (fromEnv) return { value: fromEnv, source: "environment" };
   return undefined;
 }
@@ -153,7 +212,7 @@ function pick(
  * a stack never deploys to a developer's local backends by accident.
  */
 function localBackendsAllowed(inputs: ConfigInputs): boolean {
-  return inputs.config?.get(`${CONFIG_NAMESPACE}:localBackends`)?.trim() !== "false";
+  return inputs.config?.get(configName("localBackends"))?.trim() !== "false";
 }
 
 /**
@@ -212,9 +271,9 @@ function tcpAnswers(url: string, timeoutMs = 1500): Promise<boolean> {
 
 /** Resolve the Mesa API key, URL and org; throws {@link MissingCredentialsError} when there are none. */
 export async function resolveMesaSettings(inputs: ConfigInputs): Promise<MesaSettings> {
-  const key = pick(inputs, "mesaApiKey", "MESA_API_KEY");
-  const url = pick(inputs, "mesaApiUrl", "MESA_API_URL");
-  const org = pick(inputs, "mesaOrg", "MESA_ORG");
+  const key = pick(inputs, "mesaApiKey");
+  const url = pick(inputs, "mesaApiUrl");
+  const org = pick(inputs, "mesaOrg");
   if (key) return { apiKey: key.value, apiUrl: url?.value, org: org?.value, source: key.source };
   const local = await localEndpoint(inputs, "Mesa");
   if (isLookup(local)) throw new MissingCredentialsError("Mesa", local);
@@ -228,8 +287,8 @@ export async function resolveMesaSettings(inputs: ConfigInputs): Promise<MesaSet
 
 /** Resolve the Superserve API key and base URL; throws {@link MissingCredentialsError} when there are none. */
 export async function resolveSuperserveSettings(inputs: ConfigInputs): Promise<SuperserveSettings> {
-  const key = pick(inputs, "superserveApiKey", "SUPERSERVE_API_KEY");
-  const url = pick(inputs, "superserveBaseUrl", "SUPERSERVE_BASE_URL");
+  const key = pick(inputs, "superserveApiKey");
+  const url = pick(inputs, "superserveBaseUrl");
   let settings: Omit<SuperserveSettings, "dataPlaneOrigin">;
   if (key) settings = { apiKey: key.value, baseUrl: url?.value, source: key.source };
   else {

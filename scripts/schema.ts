@@ -9,12 +9,15 @@
  * Types map as a program sees them: `Input<T>` is `T`; a resource given as a reference (`…Ref`) is
  * given by name (a string) in other languages; a union of object shapes (a build step, upstream
  * credentials) is one object type with each shape's fields; a function (`transform`) has no
- * equivalent and stays TypeScript-only ({@link TYPESCRIPT_ONLY}).
+ * equivalent and stays TypeScript-only ({@link TYPESCRIPT_ONLY}). The provider's configuration
+ * (`config.variables`, and the same keys as the provider resource's inputs) is the list the
+ * providers read it from, `CONFIG_KEYS` of `provider/config.ts`.
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import ts from "typescript";
 import { providerFiles } from "./api-docs";
+import { CONFIG_KEYS } from "../provider/config";
 import { CUSTOM_RESOURCES, PACKAGE_NAME, typeToken } from "../plugin/types";
 
 const ROOT = resolve(__dirname, "..");
@@ -178,6 +181,23 @@ function declaration(
 }
 
 /** The package schema, as a JSON-ready object. */
+/** The providers' configuration keys, as schema properties (`superserve-mesa:<key>`). */
+function configProperties(): Record<string, PropertySpec> {
+  return Object.fromEntries(
+    Object.entries(CONFIG_KEYS).map(([key, spec]) => [
+      key,
+      {
+        type: spec.type,
+        description:
+          "env" in spec
+            ? `${spec.description}\n\nRead from the environment variable \`${spec.env}\` when the stack config does not set it.`
+            : spec.description,
+        ...("secret" in spec ? { secret: true } : {}),
+      },
+    ]),
+  );
+}
+
 export function generateSchema(): Record<string, unknown> {
   const files = providerFiles();
   const program = ts.createProgram(files, {
@@ -270,7 +290,13 @@ export function generateSchema(): Record<string, unknown> {
         respectSchemaVersion: true,
       },
       csharp: { rootNamespace: "SuperserveMesa", respectSchemaVersion: true },
-      java: { basePackage: "com.superservemesa" },
+      // No Gradle files: sdk/java/pom.xml builds the SDK (with Maven, which this project uses).
+      java: { basePackage: "com.superservemesa", buildFiles: "none" },
+    },
+    config: { variables: configProperties() },
+    provider: {
+      description: `The provider of the ${PACKAGE_NAME} resources; its inputs are the stack config \`${PACKAGE_NAME}:<key>\`.`,
+      inputProperties: configProperties(),
     },
     resources,
     types: builder.types,

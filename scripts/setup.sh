@@ -16,8 +16,9 @@ log() { echo "setup: $*" >&2; }
 # libseccomp-dev compile the sandboxes' `confine` and their seccomp filter on first use
 # (local/superserve/runtime/confinement.ts); python3/make/g++ build better-sqlite3 when no
 # prebuilt binary can be downloaded; postgresql is the tested team state backend (the tests start
-# a server of their own) and its psql reads a PostgreSQL backend's stack locks (scripts/killed-runs/).
-DEBIAN_PACKAGES=(bubblewrap iproute2 socat mmdebstrap patchelf git e2fsprogs gcc libc6-dev libseccomp-dev python3 make g++ curl ca-certificates postgresql)
+# a server of their own) and its psql reads a PostgreSQL backend's stack locks (scripts/killed-runs/);
+# a JDK and Maven compile the generated Java SDK (sdk/java/pom.xml).
+DEBIAN_PACKAGES=(bubblewrap iproute2 socat mmdebstrap patchelf git e2fsprogs gcc libc6-dev libseccomp-dev python3 make g++ curl ca-certificates postgresql openjdk-17-jdk-headless maven)
 missing=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

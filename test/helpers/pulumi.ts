@@ -149,6 +149,11 @@ export interface TempProjectOptions {
    * build step would, and run as plain JavaScript: `typescript: false`, `main: index.js`).
    */
   runtime?: "ts-node" | "compiled" | "yaml" | "python";
+  /**
+   * Whether the provider plugin's directory (`plugin/bin`) is on the engine's PATH (default true);
+   * false for a project that finds the plugin where `pulumi plugin install` put it.
+   */
+  pluginOnPath?: boolean;
 }
 
 export interface TempProject {
@@ -236,7 +241,7 @@ export async function createTempProject(opts: TempProjectOptions): Promise<TempP
     // current runtime its Node.js first.
     PATH: [
       ...(python ? [join(await pythonSdkVenv(), "bin")] : []),
-      pluginDir,
+      ...(opts.pluginOnPath === false ? [] : [pluginDir]),
       ...languageHostDirs,
       dirname(binary),
       ...(runtime ? [runtime.nodeBin] : []),

@@ -11,6 +11,7 @@ import (
 	"github.com/superserve-mesa/pulumi-superserve-mesa/sdk/go/superservemesa/internal"
 )
 
+// The provider of the superserve-mesa resources; its inputs are the stack config `superserve-mesa:<key>`.
 type Provider struct {
 	pulumi.ProviderResourceState
 }
@@ -22,6 +23,12 @@ func NewProvider(ctx *pulumi.Context,
 		args = &ProviderArgs{}
 	}
 
+	if args.MesaApiKey != nil {
+		args.MesaApiKey = pulumi.ToSecret(args.MesaApiKey).(pulumi.StringPtrInput)
+	}
+	if args.SuperserveApiKey != nil {
+		args.SuperserveApiKey = pulumi.ToSecret(args.SuperserveApiKey).(pulumi.StringPtrInput)
+	}
 	opts = internal.PkgResourceDefaultOpts(opts)
 	var resource Provider
 	err := ctx.RegisterResource("pulumi:providers:superserve-mesa", name, args, &resource, opts...)
@@ -32,10 +39,54 @@ func NewProvider(ctx *pulumi.Context,
 }
 
 type providerArgs struct {
+	// `false` keeps the stack off the local backends: with no API key configured it fails instead of using them (for stacks meant for the real services). Default: true.
+	LocalBackends *bool `pulumi:"localBackends"`
+	// The Mesa API key. Unset: the local backends' key, when they are running.
+	//
+	// Read from the environment variable `MESA_API_KEY` when the stack config does not set it.
+	MesaApiKey *string `pulumi:"mesaApiKey"`
+	// The Mesa API URL. Unset: the SDK's default (`https://api.mesa.dev/v1`), or the local backends' when their key is used.
+	//
+	// Read from the environment variable `MESA_API_URL` when the stack config does not set it.
+	MesaApiUrl *string `pulumi:"mesaApiUrl"`
+	// The Mesa org of repos given without one. Unset: the org of the API key.
+	//
+	// Read from the environment variable `MESA_ORG` when the stack config does not set it.
+	MesaOrg *string `pulumi:"mesaOrg"`
+	// The Superserve API key. Unset: the local backends' key, when they are running.
+	//
+	// Read from the environment variable `SUPERSERVE_API_KEY` when the stack config does not set it.
+	SuperserveApiKey *string `pulumi:"superserveApiKey"`
+	// The Superserve API base URL. Unset: the SDK's default (from the key's region), or the local backends' when their key is used.
+	//
+	// Read from the environment variable `SUPERSERVE_BASE_URL` when the stack config does not set it.
+	SuperserveBaseUrl *string `pulumi:"superserveBaseUrl"`
 }
 
 // The set of arguments for constructing a Provider resource.
 type ProviderArgs struct {
+	// `false` keeps the stack off the local backends: with no API key configured it fails instead of using them (for stacks meant for the real services). Default: true.
+	LocalBackends pulumi.BoolPtrInput
+	// The Mesa API key. Unset: the local backends' key, when they are running.
+	//
+	// Read from the environment variable `MESA_API_KEY` when the stack config does not set it.
+	MesaApiKey pulumi.StringPtrInput
+	// The Mesa API URL. Unset: the SDK's default (`https://api.mesa.dev/v1`), or the local backends' when their key is used.
+	//
+	// Read from the environment variable `MESA_API_URL` when the stack config does not set it.
+	MesaApiUrl pulumi.StringPtrInput
+	// The Mesa org of repos given without one. Unset: the org of the API key.
+	//
+	// Read from the environment variable `MESA_ORG` when the stack config does not set it.
+	MesaOrg pulumi.StringPtrInput
+	// The Superserve API key. Unset: the local backends' key, when they are running.
+	//
+	// Read from the environment variable `SUPERSERVE_API_KEY` when the stack config does not set it.
+	SuperserveApiKey pulumi.StringPtrInput
+	// The Superserve API base URL. Unset: the SDK's default (from the key's region), or the local backends' when their key is used.
+	//
+	// Read from the environment variable `SUPERSERVE_BASE_URL` when the stack config does not set it.
+	SuperserveBaseUrl pulumi.StringPtrInput
 }
 
 func (ProviderArgs) ElementType() reflect.Type {

@@ -14,6 +14,14 @@ from .sandbox_command import *
 from .superserve_template import *
 from ._inputs import *
 from . import outputs
+
+# Make subpackages available:
+if typing.TYPE_CHECKING:
+    import pulumi_superserve_mesa.config as __config
+    config = __config
+else:
+    config = _utilities.lazy_import('pulumi_superserve_mesa.config')
+
 _utilities.register(
     resource_modules="""
 [

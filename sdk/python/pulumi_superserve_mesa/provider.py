@@ -18,11 +18,127 @@ __all__ = ['ProviderArgs', 'Provider']
 
 @pulumi.input_type
 class ProviderArgs:
-    def __init__(__self__):
+    def __init__(__self__, *,
+                 local_backends: pulumi.Input[Optional[_builtins.bool]] = None,
+                 mesa_api_key: pulumi.Input[Optional[_builtins.str]] = None,
+                 mesa_api_url: pulumi.Input[Optional[_builtins.str]] = None,
+                 mesa_org: pulumi.Input[Optional[_builtins.str]] = None,
+                 superserve_api_key: pulumi.Input[Optional[_builtins.str]] = None,
+                 superserve_base_url: pulumi.Input[Optional[_builtins.str]] = None):
         """
         The set of arguments for constructing a Provider resource.
+
+        :param pulumi.Input[_builtins.bool] local_backends: `false` keeps the stack off the local backends: with no API key configured it fails instead of using them (for stacks meant for the real services). Default: true.
+        :param pulumi.Input[_builtins.str] mesa_api_key: The Mesa API key. Unset: the local backends' key, when they are running.
+               
+               Read from the environment variable `MESA_API_KEY` when the stack config does not set it.
+        :param pulumi.Input[_builtins.str] mesa_api_url: The Mesa API URL. Unset: the SDK's default (`https://api.mesa.dev/v1`), or the local backends' when their key is used.
+               
+               Read from the environment variable `MESA_API_URL` when the stack config does not set it.
+        :param pulumi.Input[_builtins.str] mesa_org: The Mesa org of repos given without one. Unset: the org of the API key.
+               
+               Read from the environment variable `MESA_ORG` when the stack config does not set it.
+        :param pulumi.Input[_builtins.str] superserve_api_key: The Superserve API key. Unset: the local backends' key, when they are running.
+               
+               Read from the environment variable `SUPERSERVE_API_KEY` when the stack config does not set it.
+        :param pulumi.Input[_builtins.str] superserve_base_url: The Superserve API base URL. Unset: the SDK's default (from the key's region), or the local backends' when their key is used.
+               
+               Read from the environment variable `SUPERSERVE_BASE_URL` when the stack config does not set it.
         """
-        pass
+        if local_backends is not None:
+            pulumi.set(__self__, "local_backends", local_backends)
+        if mesa_api_key is not None:
+            pulumi.set(__self__, "mesa_api_key", mesa_api_key)
+        if mesa_api_url is not None:
+            pulumi.set(__self__, "mesa_api_url", mesa_api_url)
+        if mesa_org is not None:
+            pulumi.set(__self__, "mesa_org", mesa_org)
+        if superserve_api_key is not None:
+            pulumi.set(__self__, "superserve_api_key", superserve_api_key)
+        if superserve_base_url is not None:
+            pulumi.set(__self__, "superserve_base_url", superserve_base_url)
+
+    @_builtins.property
+    @pulumi.getter(name="localBackends")
+    def local_backends(self) -> pulumi.Input[Optional[_builtins.bool]]:
+        """
+        `false` keeps the stack off the local backends: with no API key configured it fails instead of using them (for stacks meant for the real services). Default: true.
+        """
+        return pulumi.get(self, "local_backends")
+
+    @local_backends.setter
+    def local_backends(self, value: pulumi.Input[Optional[_builtins.bool]]):
+        pulumi.set(self, "local_backends", value)
+
+    @_builtins.property
+    @pulumi.getter(name="mesaApiKey")
+    def mesa_api_key(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        The Mesa API key. Unset: the local backends' key, when they are running.
+
+        Read from the environment variable `MESA_API_KEY` when the stack config does not set it.
+        """
+        return pulumi.get(self, "mesa_api_key")
+
+    @mesa_api_key.setter
+    def mesa_api_key(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "mesa_api_key", value)
+
+    @_builtins.property
+    @pulumi.getter(name="mesaApiUrl")
+    def mesa_api_url(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        The Mesa API URL. Unset: the SDK's default (`https://api.mesa.dev/v1`), or the local backends' when their key is used.
+
+        Read from the environment variable `MESA_API_URL` when the stack config does not set it.
+        """
+        return pulumi.get(self, "mesa_api_url")
+
+    @mesa_api_url.setter
+    def mesa_api_url(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "mesa_api_url", value)
+
+    @_builtins.property
+    @pulumi.getter(name="mesaOrg")
+    def mesa_org(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        The Mesa org of repos given without one. Unset: the org of the API key.
+
+        Read from the environment variable `MESA_ORG` when the stack config does not set it.
+        """
+        return pulumi.get(self, "mesa_org")
+
+    @mesa_org.setter
+    def mesa_org(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "mesa_org", value)
+
+    @_builtins.property
+    @pulumi.getter(name="superserveApiKey")
+    def superserve_api_key(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        The Superserve API key. Unset: the local backends' key, when they are running.
+
+        Read from the environment variable `SUPERSERVE_API_KEY` when the stack config does not set it.
+        """
+        return pulumi.get(self, "superserve_api_key")
+
+    @superserve_api_key.setter
+    def superserve_api_key(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "superserve_api_key", value)
+
+    @_builtins.property
+    @pulumi.getter(name="superserveBaseUrl")
+    def superserve_base_url(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        The Superserve API base URL. Unset: the SDK's default (from the key's region), or the local backends' when their key is used.
+
+        Read from the environment variable `SUPERSERVE_BASE_URL` when the stack config does not set it.
+        """
+        return pulumi.get(self, "superserve_base_url")
+
+    @superserve_base_url.setter
+    def superserve_base_url(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "superserve_base_url", value)
 
 
 @pulumi.type_token("pulumi:providers:superserve-mesa")
@@ -31,12 +147,34 @@ class Provider(pulumi.ProviderResource):
     def __init__(__self__,
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
+                 local_backends: pulumi.Input[Optional[_builtins.bool]] = None,
+                 mesa_api_key: pulumi.Input[Optional[_builtins.str]] = None,
+                 mesa_api_url: pulumi.Input[Optional[_builtins.str]] = None,
+                 mesa_org: pulumi.Input[Optional[_builtins.str]] = None,
+                 superserve_api_key: pulumi.Input[Optional[_builtins.str]] = None,
+                 superserve_base_url: pulumi.Input[Optional[_builtins.str]] = None,
                  __props__=None):
         """
-        Create a Superserve-mesa resource with the given unique name, props, and options.
+        The provider of the superserve-mesa resources; its inputs are the stack config `superserve-mesa:<key>`.
 
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
+        :param pulumi.Input[_builtins.bool] local_backends: `false` keeps the stack off the local backends: with no API key configured it fails instead of using them (for stacks meant for the real services). Default: true.
+        :param pulumi.Input[_builtins.str] mesa_api_key: The Mesa API key. Unset: the local backends' key, when they are running.
+               
+               Read from the environment variable `MESA_API_KEY` when the stack config does not set it.
+        :param pulumi.Input[_builtins.str] mesa_api_url: The Mesa API URL. Unset: the SDK's default (`https://api.mesa.dev/v1`), or the local backends' when their key is used.
+               
+               Read from the environment variable `MESA_API_URL` when the stack config does not set it.
+        :param pulumi.Input[_builtins.str] mesa_org: The Mesa org of repos given without one. Unset: the org of the API key.
+               
+               Read from the environment variable `MESA_ORG` when the stack config does not set it.
+        :param pulumi.Input[_builtins.str] superserve_api_key: The Superserve API key. Unset: the local backends' key, when they are running.
+               
+               Read from the environment variable `SUPERSERVE_API_KEY` when the stack config does not set it.
+        :param pulumi.Input[_builtins.str] superserve_base_url: The Superserve API base URL. Unset: the SDK's default (from the key's region), or the local backends' when their key is used.
+               
+               Read from the environment variable `SUPERSERVE_BASE_URL` when the stack config does not set it.
         """
         ...
     @overload
@@ -45,7 +183,7 @@ class Provider(pulumi.ProviderResource):
                  args: Optional[ProviderArgs] = None,
                  opts: Optional[pulumi.ResourceOptions] = None):
         """
-        Create a Superserve-mesa resource with the given unique name, props, and options.
+        The provider of the superserve-mesa resources; its inputs are the stack config `superserve-mesa:<key>`.
 
         :param str resource_name: The name of the resource.
         :param ProviderArgs args: The arguments to use to populate this resource's properties.
@@ -62,6 +200,12 @@ class Provider(pulumi.ProviderResource):
     def _internal_init(__self__,
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
+                 local_backends: pulumi.Input[Optional[_builtins.bool]] = None,
+                 mesa_api_key: pulumi.Input[Optional[_builtins.str]] = None,
+                 mesa_api_url: pulumi.Input[Optional[_builtins.str]] = None,
+                 mesa_org: pulumi.Input[Optional[_builtins.str]] = None,
+                 superserve_api_key: pulumi.Input[Optional[_builtins.str]] = None,
+                 superserve_base_url: pulumi.Input[Optional[_builtins.str]] = None,
                  __props__=None):
         opts = pulumi.ResourceOptions.merge(_utilities.get_resource_opts_defaults(), opts)
         if not isinstance(opts, pulumi.ResourceOptions):
@@ -71,6 +215,12 @@ class Provider(pulumi.ProviderResource):
                 raise TypeError('__props__ is only valid when passed in combination with a valid opts.id to get an existing resource')
             __props__ = ProviderArgs.__new__(ProviderArgs)
 
+            __props__.__dict__["local_backends"] = pulumi.Output.from_input(local_backends).apply(pulumi.runtime.to_json) if local_backends is not None else None
+            __props__.__dict__["mesa_api_key"] = None if mesa_api_key is None else pulumi.Output.secret(mesa_api_key)
+            __props__.__dict__["mesa_api_url"] = mesa_api_url
+            __props__.__dict__["mesa_org"] = mesa_org
+            __props__.__dict__["superserve_api_key"] = None if superserve_api_key is None else pulumi.Output.secret(superserve_api_key)
+            __props__.__dict__["superserve_base_url"] = superserve_base_url
         super(Provider, __self__).__init__(
             'superserve-mesa',
             resource_name,

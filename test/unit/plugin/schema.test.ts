@@ -3,8 +3,22 @@ import ts from "typescript";
 import { describe, expect, it } from "vitest";
 import { providerFiles } from "../../../scripts/api-docs";
 import { SCHEMA_PATH, TYPESCRIPT_ONLY, schemaText } from "../../../scripts/schema";
+import {
+  CONFIG_NAMESPACE,
+  resolveMesaSettings,
+  resolveSuperserveSettings,
+  type ConfigInputs,
+} from "../../../provider/config";
+
+interface PropertySpec {
+  type?: string;
+  description?: string;
+  secret?: boolean;
+}
 
 interface Schema {
+  config: { variables: Record<string, PropertySpec> };
+  provider: { inputProperties: Record<string, PropertySpec> };
   resources: Record<
     string,
     {
@@ -96,5 +110,66 @@ describe("the provider plugin's schema", () => {
     expect(
       schema.resources["superserve-mesa:index:MountedSandbox"].inputProperties.envVars.secret,
     ).toBe(true);
+  });
+});
+
+/**
+ * The stack config keys the providers ask for while resolving their credentials and endpoints, and
+ * the environment variables they fall back to: with nothing set (the local backends allowed, then
+ * refused) and with everything set.
+ */
+async function keysTheProvidersRead(): Promise<{ keys: Set<string>; env: Set<string> }> {
+  const keys = new Set<string>();
+  const env = new Set<string>();
+  const inputs = (values: Record<string, string>, variables: NodeJS.ProcessEnv): ConfigInputs => ({
+    config: {
+      get(key) {
+        expect(key.startsWith(`${CONFIG_NAMESPACE}:`), `${key} in the package's namespace`).toBe(
+          true,
+        );
+        keys.add(key.slice(CONFIG_NAMESPACE.length + 1));
+        return values[key.slice(CONFIG_NAMESPACE.length + 1)];
+      },
+    },
+    env: new Proxy(variables, {
+      get(target, name) {
+        if (typeof name === "string") env.add(name);
+        return Reflect.get(target, name) as unknown;
+      },
+    }),
+    cwd: "/nonexistent-project-dir",
+    answers: async () => false,
+  });
+  for (const resolve of [resolveMesaSettings, resolveSuperserveSettings]) {
+    await resolve(inputs({}, {})).catch(() => undefined);
+    await resolve(inputs({ localBackends: "false" }, {})).catch(() => undefined);
+    await resolve(inputs({}, { MESA_API_KEY: "k", SUPERSERVE_API_KEY: "k", MESA_ORG: "o" })).catch(
+      () => undefined,
+    );
+  }
+  env.delete("PSM_LOCAL_DIR");
+  return { keys, env };
+}
+
+describe("the provider plugin's configuration in the schema", () => {
+  it("declares every key the providers read, with the environment variable each falls back to", async () => {
+    const schema = committed();
+    const { keys, env } = await keysTheProvidersRead();
+    expect(Object.keys(schema.config.variables).sort()).toEqual([...keys].sort());
+    const documented = Object.values(schema.config.variables)
+      .map((spec) => /environment variable `([A-Z_]+)`/.exec(spec.description ?? "")?.[1])
+      .filter((name): name is string => name !== undefined);
+    expect(documented.sort()).toEqual([...env].sort());
+  });
+
+  it("marks the API keys secret, describes every key, and takes the same keys as provider inputs", () => {
+    const schema = committed();
+    for (const [key, spec] of Object.entries(schema.config.variables)) {
+      expect(spec.description, `${key} is documented`).toBeTruthy();
+      expect(spec.secret === true, `${key} is secret exactly when it is an API key`).toBe(
+        key.endsWith("ApiKey"),
+      );
+    }
+    expect(schema.provider.inputProperties).toEqual(schema.config.variables);
   });
 });
