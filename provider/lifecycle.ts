@@ -168,9 +168,12 @@ export interface ResourceDefinition<I extends CommonInputs, O extends I> {
   delete(id: string, state: O, ctx: OperationContext): Promise<void>;
   /**
    * `pulumi import`: the object `id` names (the id the README documents for the resource), or
-   * undefined when there is none. Without it, the resource cannot be imported.
+   * undefined when there is none — or, for a resource that cannot be imported, `{ refusal }`: why
+   * not and what to do instead, the message the import fails with.
    */
-  import?(id: string, ctx: OperationContext): Promise<ImportedObject<O> | undefined>;
+  import:
+    | ((id: string, ctx: OperationContext) => Promise<ImportedObject<O> | undefined>)
+    | { refusal: string };
 }
 
 /**
@@ -339,9 +342,6 @@ export function defineProvider<I extends CommonInputs, O extends I>(
         });
       }
       failures.push(...checkAdopt(inputs.adopt));
-      const unreported = stillUnreported(olds, inputs);
-      if (unreported.length > 0) inputs.unreported = unreported;
-      else delete inputs.unreported;
       if (def.nameRules) {
         const replaceFields = fieldNames.filter(
           (f) =>
@@ -350,11 +350,16 @@ export function defineProvider<I extends CommonInputs, O extends I>(
         );
         nameDefaults(def.nameRules, olds, inputs, replaceFields, environment.suffix, failures);
       }
+      const invalid = def.validate(inputs as unknown as I);
+      // Compared once the defaults are filled in, as the previous inputs were.
+      const unreported = stillUnreported(olds, inputs);
+      if (unreported.length > 0) inputs.unreported = unreported;
+      else delete inputs.unreported;
       failures.push(
         // An input `import` could not read is not missing: the program gives it.
-        ...def
-          .validate(inputs as unknown as I)
-          .filter((f) => !(unreported.includes(f.property) && inputs[f.property] === undefined)),
+        ...invalid.filter(
+          (f) => !(unreported.includes(f.property) && inputs[f.property] === undefined),
+        ),
       );
       // Missing credentials are one check failure — one clean line in the preview naming what to
       // set — rather than a thrown error, which the dynamic-provider host prints with a stack trace.
@@ -478,12 +483,11 @@ export function defineProvider<I extends CommonInputs, O extends I>(
     },
 
     async import(id: string, urn: string) {
-      if (!def.import) {
-        throw new Error(`${def.typeName} cannot be imported; take the object over with \`adopt\`.`);
-      }
+      const importObject = def.import;
+      if (typeof importObject !== "function") throw new Error(importObject.refusal);
       const seed = { pulumiUrn: urn } as CommonInputs;
       const redact = redactorOf(seed);
-      const found = await guarded(redact, () => def.import!(id, context(seed, redact)));
+      const found = await guarded(redact, () => importObject(id, context(seed, redact)));
       if (!found) return undefined;
       const outs: Props = { ...(found.outs as Props), pulumiUrn: urn };
       if (found.unreported.length > 0) outs.unreported = found.unreported;

@@ -167,7 +167,9 @@ export interface MountedSandboxArgs {
   mountTimeoutSeconds?: pulumi.Input<number>;
   /**
    * Take over an existing sandbox (by id or name) instead of creating one; the repos are mounted
-   * into it. Only read on create.
+   * into it, with a token this provider signs (the dynamic resources cannot be imported; the
+   * provider plugin's can, by sandbox id, keeping the mount that runs: see README, "Import").
+   * Only read on create.
    * @default create a new sandbox
    */
   adopt?: pulumi.Input<{ name: pulumi.Input<string> }>;

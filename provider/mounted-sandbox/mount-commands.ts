@@ -170,7 +170,7 @@ export interface ReadyProbe {
 }
 
 /** Shell test that is true when the daemon of {@link PID_FILE} is running. */
-const DAEMON_ALIVE = `[ -s ${PID_FILE} ] && kill -0 "$(cat ${PID_FILE})" 2>/dev/null`;
+export const DAEMON_ALIVE = `[ -s ${PID_FILE} ] && kill -0 "$(cat ${PID_FILE})" 2>/dev/null`;
 
 function probeTest(probe: ReadyProbe): string {
   const target = probe.entry === undefined ? probe.path : `${probe.path}/${probe.entry}`;

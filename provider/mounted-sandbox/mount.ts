@@ -198,6 +198,15 @@ export async function checkMount(
 }
 
 /**
+ * Whether a state knows where its repos are mounted: not after an import that found no mount (the
+ * sandbox paused, or nothing mounted), nor after a create that failed before the mount. Such a
+ * mount is never reported as serving: `up` mounts the repos as declared.
+ */
+export function knowsMount(state: Pick<MountedSandboxOutputs, "mountPaths">): boolean {
+  return Object.keys(state.mountPaths ?? {}).length > 0;
+}
+
+/**
  * Where the first repo is mounted: the recorded `mountPath`, or, in a state recorded before it was
  * an output, the first repo's entry of `mountPaths` (refresh and update fill it in).
  */

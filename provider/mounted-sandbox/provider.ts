@@ -15,6 +15,7 @@ import { sandboxNameRules, validateSandboxInputs } from "./check";
 import { adoptSandbox, createSandbox } from "./create";
 import { deleteSandbox } from "./delete";
 import { SANDBOX_FIELDS, stateDiff } from "./diff";
+import { importSandbox } from "./import";
 import { readSandbox } from "./read";
 import { verifyReferences } from "./references";
 import {
@@ -43,6 +44,7 @@ const mountedSandboxDefinition: ResourceDefinition<MountedSandboxInputs, Mounted
   read: readSandbox,
   update: updateSandbox,
   delete: deleteSandbox,
+  import: importSandbox,
 };
 
 /** Entry point of the trampoline (see `../dynamic.ts`). */

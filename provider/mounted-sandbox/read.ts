@@ -7,7 +7,7 @@
  * The workspaces (what the agent did) are read from Mesa, whatever the sandbox's status.
  */
 import { URN_TAG, type OperationContext } from "../lifecycle";
-import { checkMount, firstMountPath } from "./mount";
+import { checkMount, firstMountPath, knowsMount } from "./mount";
 import {
   findById,
   normalizeNetwork,
@@ -27,7 +27,8 @@ export async function readSandbox(
   const ss = await superserve(ctx);
   const live = await findById(ss, ctx, id);
   if (!live) return undefined;
-  if (state.repos === undefined) return refreshedState(readById(live), live, false);
+  if (state.repos === undefined && state.mountPaths === undefined)
+    return refreshedState(readById(live), live, false);
   const [mounted, workspace] = await Promise.all([
     mountHealth(id, live, state, ss, ctx),
     sandboxWorkspaces(ctx, state.org || undefined, recordedTargets(state)),
@@ -44,7 +45,7 @@ async function mountHealth(
   ctx: OperationContext,
 ): Promise<boolean> {
   let mounted = false;
-  if (live.status === "active") {
+  if (live.status === "active" && knowsMount(state)) {
     const sandbox = await ctx.retry(`connect to sandbox ${id}`, () =>
       ss.sdk.Sandbox.connect(id, ss.conn),
     );
@@ -64,9 +65,13 @@ async function mountHealth(
  * reports; the mounts, which only the state of the stack that made the sandbox knows, empty.
  */
 function readById(live: ListedSandbox): MountedSandboxOutputs {
+  return { ...noMountState(live), repos: [] };
+}
+
+/** A sandbox's state with no mount known: its name, no repos, empty mount outputs, no token. */
+export function noMountState(live: Pick<ListedSandbox, "name">): MountedSandboxOutputs {
   return {
     name: live.name,
-    repos: [],
     org: "",
     mountPaths: {},
     bookmarks: {},
@@ -87,7 +92,7 @@ function userMetadata(metadata: Record<string, string>): Record<string, string> 
  * The state after a refresh: the service's status, metadata, network and timeouts over the
  * recorded state, and `mounted` as the health check found it (false when none could run).
  */
-function refreshedState(
+export function refreshedState(
   state: MountedSandboxOutputs,
   live: ListedSandbox,
   mounted: boolean,

@@ -136,7 +136,14 @@ export class MountedSandbox extends PackageResource<MountedSandboxOutputs> {
    * preview or `up` plans a change because of them. A repo whose bookmark was deleted is left out.
    */
   declare readonly workspace: pulumi.Output<Record<string, RepoWorkspace>>;
-  /** When the mount's access token expires (ISO 8601). */
+  /**
+   * When the mount's access token expires (ISO 8601); `pulumi up` renews it within the last 10% of
+   * its lifetime. Empty after `pulumi import`: the imported mount runs on a token this provider
+   * did not sign, whose expiry it does not read. That token is never renewed: `up` leaves the
+   * mount alone while refresh sees it serving, and once a refresh finds it dead (the token
+   * expired, say), the next `up` remounts the repos with a token of its own, from then on renewed
+   * as usual. Changing `tokenTtlSeconds` after the import remounts with a token of its own at once.
+   */
   declare readonly tokenExpiresAt: pulumi.Output<string>;
   /** Where the first repo is mounted: the default working directory of a `SandboxCommand` in this sandbox. */
   declare readonly mountPath: pulumi.Output<string>;

@@ -82,7 +82,10 @@ export interface MountedSandboxOutputs extends MountedSandboxInputs {
   mountPath: string;
   /** Repo name → the bookmark the sandbox works on. */
   bookmarks: Record<string, string>;
-  /** When the mount's access token expires (ISO 8601); `up` renews it within the last 10% of its lifetime. */
+  /**
+   * When the mount's access token expires (ISO 8601); `up` renews it within the last 10% of its
+   * lifetime. Empty after `pulumi import` (the user's token, never renewed: see `importedToken`).
+   */
   tokenExpiresAt: string;
   /**
    * Repo name → what the agent did there, read from Mesa on create, update and refresh. It also

@@ -59,23 +59,37 @@ export function tokenNeedsRenewal(
 export type RemountReason = "token" | "mount";
 
 /**
+ * True when the mount runs on a token this provider did not sign: the sandbox was imported
+ * (`pulumi import`), the program has not changed `tokenTtlSeconds` since, and no remount has
+ * signed a token of ours (`tokenExpiresAt` is empty).
+ */
+export function importedToken(
+  olds: Partial<Pick<MountedSandboxOutputs, "tokenExpiresAt">>,
+  news: Partial<Pick<MountedSandboxInputs, "unreported">>,
+): boolean {
+  return !olds.tokenExpiresAt && (news.unreported ?? []).includes("tokenTtlSeconds");
+}
+
+/**
  * What `up` must repair in a sandbox's mount — the one decision, made by `diff` (so the plan shows
  * an update) and by `update` (which then acts): `"token"` when the token's lifetime changed or the
  * token is due for renewal ({@link tokenNeedsRenewal}), which means signing a new one and
  * remounting; `"mount"` when the mount is not known to serve (dead, or unverifiable while the
  * sandbox was paused), which means checking it in the running sandbox and remounting when it
- * does not serve; undefined when nothing is due.
+ * does not serve; undefined when nothing is due. A token this provider did not sign
+ * ({@link importedToken}) is never renewed: only the mount's health counts, so an imported mount
+ * is left alone until a refresh finds it dead, and then remounted with a token of ours.
  */
 export function remountReason(
   olds: Partial<Pick<MountedSandboxOutputs, "mounted" | "tokenTtlSeconds" | "tokenExpiresAt">>,
-  news: Partial<Pick<MountedSandboxInputs, "tokenTtlSeconds">>,
+  news: Partial<Pick<MountedSandboxInputs, "tokenTtlSeconds" | "unreported">>,
   nowMs: number,
 ): RemountReason | undefined {
-  if (news.tokenTtlSeconds !== olds.tokenTtlSeconds) return "token";
-  if (
-    tokenNeedsRenewal(olds.tokenExpiresAt, olds.tokenTtlSeconds ?? DEFAULT_TOKEN_TTL_SECONDS, nowMs)
-  )
-    return "token";
+  if (!importedToken(olds, news)) {
+    if (news.tokenTtlSeconds !== olds.tokenTtlSeconds) return "token";
+    const ttl = olds.tokenTtlSeconds ?? DEFAULT_TOKEN_TTL_SECONDS;
+    if (tokenNeedsRenewal(olds.tokenExpiresAt, ttl, nowMs)) return "token";
+  }
   if (olds.mounted !== true) return "mount";
   return undefined;
 }

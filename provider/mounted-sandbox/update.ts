@@ -6,7 +6,7 @@
  * read from Mesa again, keeping the fork bases the state recorded.
  */
 import type { OperationContext } from "../lifecycle";
-import { checkMount, firstMountPath, mount, mountOutputs, prepareMesa } from "./mount";
+import { checkMount, firstMountPath, knowsMount, mount, mountOutputs, prepareMesa } from "./mount";
 import { findById, normalizeNetwork, sandboxMetadata, superserve } from "./sandboxes";
 import type { MountedSandboxInputs, MountedSandboxOutputs } from "./state";
 import type { PreparedRepo } from "./workspace";
@@ -67,7 +67,7 @@ async function updateLive(
     status: sandbox ? "active" : live.status,
   };
   if (!sandbox) return { outs: base };
-  if (reason === "mount") {
+  if (reason === "mount" && knowsMount(olds)) {
     const health = await checkMount(sandbox, olds.mountPaths, ctx);
     if (health.mounted) {
       ctx.log.info(`sandbox ${id}: the mount serves the repos`);

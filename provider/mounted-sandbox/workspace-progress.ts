@@ -61,10 +61,14 @@ export function preparedTargets(
 
 /**
  * The repos of a recorded state (refresh, an update that does not remount), with their recorded
- * bases; a state written before workspaces were recorded gets its fork points looked up.
+ * bases; a state written before workspaces were recorded gets its fork points looked up. A state
+ * imported without `repos` (see `import.ts`) has the bookmarks found mounted.
  */
 export function recordedTargets(state: MountedSandboxOutputs): WorkspaceTarget[] {
-  return state.repos.flatMap((entry) => {
+  const entries =
+    state.repos ??
+    Object.keys(state.bookmarks ?? {}).map((repo) => ({ repo, bookmark: undefined, fork: false }));
+  return entries.flatMap((entry) => {
     const bookmark = state.bookmarks?.[entry.repo];
     if (!bookmark) return [];
     const known = state.workspace?.[entry.repo];

@@ -37,6 +37,10 @@ const sandboxCommandDefinition: ResourceDefinition<SandboxCommandInputs, Sandbox
   validate: validateCommandInputs,
   create: createCommand,
   adopt: () => Promise.reject(new Error("adopt is not supported by SandboxCommand: remove it.")),
+  import: {
+    refusal:
+      "SandboxCommand cannot be imported: it is a run of a command by this provider, not an object Superserve keeps (the service lists no processes; a command's id is the provider's own). Declare it in the program instead and `pulumi up` runs it — a background command a second time, so stop one that already runs in the sandbox first if it must not run twice.",
+  },
   read: readCommand,
   update: updateCommand,
   delete: deleteCommand,

@@ -81,7 +81,12 @@ namespace SuperserveMesa.SuperserveMesa
         public Output<string> Status { get; private set; } = null!;
 
         /// <summary>
-        /// When the mount's access token expires (ISO 8601).
+        /// When the mount's access token expires (ISO 8601); `pulumi up` renews it within the last 10% of
+        /// its lifetime. Empty after `pulumi import`: the imported mount runs on a token this provider
+        /// did not sign, whose expiry it does not read. That token is never renewed: `up` leaves the
+        /// mount alone while refresh sees it serving, and once a refresh finds it dead (the token
+        /// expired, say), the next `up` remounts the repos with a token of its own, from then on renewed
+        /// as usual. Changing `tokenTtlSeconds` after the import remounts with a token of its own at once.
         /// </summary>
         [Output("tokenExpiresAt")]
         public Output<string> TokenExpiresAt { get; private set; } = null!;
@@ -145,7 +150,9 @@ namespace SuperserveMesa.SuperserveMesa
     {
         /// <summary>
         /// Take over an existing sandbox (by id or name) instead of creating one; the repos are mounted
-        /// into it. Only read on create.
+        /// into it, with a token this provider signs (the dynamic resources cannot be imported; the
+        /// provider plugin's can, by sandbox id, keeping the mount that runs: see README, "Import").
+        /// Only read on create.
         /// 
         /// Default: create a new sandbox
         /// </summary>

@@ -48,7 +48,12 @@ type MountedSandbox struct {
 	SandboxId pulumi.StringOutput `pulumi:"sandboxId"`
 	// `active`, `paused`, `resuming` or `failed`, as last created, updated or refreshed.
 	Status pulumi.StringOutput `pulumi:"status"`
-	// When the mount's access token expires (ISO 8601).
+	// When the mount's access token expires (ISO 8601); `pulumi up` renews it within the last 10% of
+	// its lifetime. Empty after `pulumi import`: the imported mount runs on a token this provider
+	// did not sign, whose expiry it does not read. That token is never renewed: `up` leaves the
+	// mount alone while refresh sees it serving, and once a refresh finds it dead (the token
+	// expired, say), the next `up` remounts the repos with a token of its own, from then on renewed
+	// as usual. Changing `tokenTtlSeconds` after the import remounts with a token of its own at once.
 	TokenExpiresAt pulumi.StringOutput `pulumi:"tokenExpiresAt"`
 	// Repo name → what the agent did there, read from Mesa on create, update and refresh (never from
 	// the sandbox, so a paused one stays paused): `{ bookmark, baseBookmark, baseChangeId,
@@ -110,7 +115,9 @@ func (MountedSandboxState) ElementType() reflect.Type {
 
 type mountedSandboxArgs struct {
 	// Take over an existing sandbox (by id or name) instead of creating one; the repos are mounted
-	// into it. Only read on create.
+	// into it, with a token this provider signs (the dynamic resources cannot be imported; the
+	// provider plugin's can, by sandbox id, keeping the mount that runs: see README, "Import").
+	// Only read on create.
 	//
 	// Default: create a new sandbox
 	Adopt *MountedSandboxAdopt `pulumi:"adopt"`
@@ -200,7 +207,9 @@ type mountedSandboxArgs struct {
 // The set of arguments for constructing a MountedSandbox resource.
 type MountedSandboxArgs struct {
 	// Take over an existing sandbox (by id or name) instead of creating one; the repos are mounted
-	// into it. Only read on create.
+	// into it, with a token this provider signs (the dynamic resources cannot be imported; the
+	// provider plugin's can, by sandbox id, keeping the mount that runs: see README, "Import").
+	// Only read on create.
 	//
 	// Default: create a new sandbox
 	Adopt MountedSandboxAdoptPtrInput
@@ -416,7 +425,12 @@ func (o MountedSandboxOutput) Status() pulumi.StringOutput {
 	return o.ApplyT(func(v *MountedSandbox) pulumi.StringOutput { return v.Status }).(pulumi.StringOutput)
 }
 
-// When the mount's access token expires (ISO 8601).
+// When the mount's access token expires (ISO 8601); `pulumi up` renews it within the last 10% of
+// its lifetime. Empty after `pulumi import`: the imported mount runs on a token this provider
+// did not sign, whose expiry it does not read. That token is never renewed: `up` leaves the
+// mount alone while refresh sees it serving, and once a refresh finds it dead (the token
+// expired, say), the next `up` remounts the repos with a token of its own, from then on renewed
+// as usual. Changing `tokenTtlSeconds` after the import remounts with a token of its own at once.
 func (o MountedSandboxOutput) TokenExpiresAt() pulumi.StringOutput {
 	return o.ApplyT(func(v *MountedSandbox) pulumi.StringOutput { return v.TokenExpiresAt }).(pulumi.StringOutput)
 }

@@ -57,7 +57,9 @@ class MountedSandboxArgs:
                { template: "superserve/base" } // an existing template
                ```
         :param pulumi.Input['MountedSandboxAdoptArgs'] adopt: Take over an existing sandbox (by id or name) instead of creating one; the repos are mounted
-               into it. Only read on create.
+               into it, with a token this provider signs (the dynamic resources cannot be imported; the
+               provider plugin's can, by sandbox id, keeping the mount that runs: see README, "Import").
+               Only read on create.
                
                Default: create a new sandbox
         :param pulumi.Input[_builtins.float] auto_delete_seconds: Seconds a paused sandbox is kept before the service deletes it; updated in place. Unset
@@ -199,7 +201,9 @@ class MountedSandboxArgs:
     def adopt(self) -> pulumi.Input[Optional['MountedSandboxAdoptArgs']]:
         """
         Take over an existing sandbox (by id or name) instead of creating one; the repos are mounted
-        into it. Only read on create.
+        into it, with a token this provider signs (the dynamic resources cannot be imported; the
+        provider plugin's can, by sandbox id, keeping the mount that runs: see README, "Import").
+        Only read on create.
 
         Default: create a new sandbox
         """
@@ -438,7 +442,9 @@ class MountedSandbox(pulumi.CustomResource):
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
         :param pulumi.Input[Union['MountedSandboxAdoptArgs', 'MountedSandboxAdoptArgsDict']] adopt: Take over an existing sandbox (by id or name) instead of creating one; the repos are mounted
-               into it. Only read on create.
+               into it, with a token this provider signs (the dynamic resources cannot be imported; the
+               provider plugin's can, by sandbox id, keeping the mount that runs: see README, "Import").
+               Only read on create.
                
                Default: create a new sandbox
         :param pulumi.Input[_builtins.float] auto_delete_seconds: Seconds a paused sandbox is kept before the service deletes it; updated in place. Unset
@@ -718,7 +724,12 @@ class MountedSandbox(pulumi.CustomResource):
     @pulumi.getter(name="tokenExpiresAt")
     def token_expires_at(self) -> pulumi.Output[_builtins.str]:
         """
-        When the mount's access token expires (ISO 8601).
+        When the mount's access token expires (ISO 8601); `pulumi up` renews it within the last 10% of
+        its lifetime. Empty after `pulumi import`: the imported mount runs on a token this provider
+        did not sign, whose expiry it does not read. That token is never renewed: `up` leaves the
+        mount alone while refresh sees it serving, and once a refresh finds it dead (the token
+        expired, say), the next `up` remounts the repos with a token of its own, from then on renewed
+        as usual. Changing `tokenTtlSeconds` after the import remounts with a token of its own at once.
         """
         return pulumi.get(self, "token_expires_at")
 

@@ -5,7 +5,12 @@
  * without resuming anything, update renews the token and remounts, delete flushes before the kill
  * and keeps the fork, and an interrupted create is adopted; under injected faults every call of
  * create, refresh, update and delete is retried; a restart of the local backends that ended the
- * sandboxes' processes is seen by refresh (without resuming) and repaired by update.
+ * sandboxes' processes is seen by refresh (without resuming) and repaired by update. `import`
+ * (what `pulumi import` calls through the plugin) finds the read-only mount of the vendors' guide
+ * (a repo-scoped token signed with the Mesa SDK, `mesa mount -d` with `MESA_ORG` and
+ * `MESA_API_KEY` only) with its bookmark; what a hostile sandbox fakes (a daemon, directories, a
+ * `mesa stats` naming a repo Mesa does not have) is believed only for the repo Mesa knows; a
+ * sandbox with nothing mounted leaves `repos` to the program.
  */
 import type { Mesa } from "@mesadev/sdk" with { "resolution-mode": "import" };
 import { Sandbox, Template } from "@superserve/sdk";
@@ -16,6 +21,7 @@ import type { FaultSpec } from "../../../local/shared/faults";
 import type { LogSink } from "../../../provider/engine-log";
 import type { ProviderMethods } from "../../../provider/lifecycle";
 import { systemClock } from "../../../provider/retry";
+import { MOUNT_POINT, PID_FILE } from "../../../provider/mounted-sandbox/mount-commands";
 import { specDigest } from "../../../provider/mounted-sandbox/sandboxes";
 import type { MountedSandboxInputs } from "../../../provider/mounted-sandbox/state";
 import { createProvider } from "../../../provider/mounted-sandbox/provider";
@@ -575,5 +581,105 @@ describe("MountedSandbox provider across a restart of the local backends", () =>
       ),
     ).toBe("after the restart\n");
     await provider.delete(id, repaired);
+  });
+});
+
+/** A sandbox of the built-in template, set up by the test with the SDK (killed in afterAll). */
+async function bareSandbox(): Promise<string> {
+  const made = await Sandbox.create({
+    ...conn(),
+    name: unique("import"),
+    fromTemplate: "superserve/base",
+  });
+  created.push(made.id);
+  return made.id;
+}
+
+/** Run a command in the sandbox, failing the test when it exits non-zero. */
+async function runOk(id: string, cmd: string, env?: Record<string, string>) {
+  const result = await (
+    await Sandbox.connect(id, conn())
+  ).commands.run(cmd, { env, timeoutMs: 60_000 });
+  expect(result.exitCode, `${cmd}: ${result.stderr}`).toBe(0);
+  return result;
+}
+
+const IMPORT_URN = "urn:pulumi:it::proj::superserve-mesa:index:MountedSandbox::imported";
+
+describe("MountedSandbox import (`pulumi import` through the plugin)", () => {
+  it("finds a read-only mount of the vendors' guide with its bookmark", async () => {
+    const repo = await seedRepoIn(mesa, unique("guide"), { "README.md": "hello\n" });
+    const { token } = await mesa.tokens.create({
+      scopes: ["read"],
+      repos: [`${mesaServer.org}/${repo}`],
+      ttl_seconds: 3600,
+    });
+    const id = await bareSandbox();
+    await runOk(id, "mesa mount -d", { MESA_ORG: mesaServer.org, MESA_API_KEY: token });
+    const imported = await providerFor().import(id, IMPORT_URN);
+    expect(imported?.id).toBe(id);
+    expect(imported?.props).toMatchObject({
+      mounted: true,
+      org: mesaServer.org,
+      bookmarks: { [repo]: "main" },
+      repos: [{ repo, fork: false, readOnly: true }],
+      tokenExpiresAt: "",
+    });
+    expect(imported?.inputs.repos, "the program's repos, as mounted").toEqual([
+      { repo, fork: false, readOnly: true },
+    ]);
+    expect(imported?.inputs.unreported).toEqual(expect.arrayContaining(["template", "envVars"]));
+    expect(JSON.stringify(imported), "the token is read nowhere").not.toContain(token);
+  });
+
+  it("believes what a hostile sandbox fakes only for the repo Mesa knows", async () => {
+    const repo = await seedRepoIn(mesa, unique("real"), { "README.md": "real\n" });
+    const id = await bareSandbox();
+    const stats = JSON.stringify({
+      org: mesaServer.org,
+      state: "ok",
+      repos: [
+        { repo: `${mesaServer.org}/${repo}`, rev: "bookmark:main", readOnly: false },
+        { repo: `${mesaServer.org}/ghost`, rev: "bookmark:main", readOnly: false },
+        { repo: `${mesaServer.org}/x;reboot`, rev: "bookmark:main", readOnly: false },
+      ],
+    });
+    await runOk(
+      id,
+      [
+        `mkdir -p ${MOUNT_POINT}/${mesaServer.org}/${repo} ${MOUNT_POINT}/${mesaServer.org}/ghost $(dirname ${PID_FILE}) $HOME/.local/bin`,
+        `setsid sleep 300 >/dev/null 2>&1 < /dev/null & echo $! > ${PID_FILE}`,
+        `printf '%s\\n' '${stats}' > /tmp/fake-stats.json`,
+        `printf '#!/bin/sh\\ncat /tmp/fake-stats.json\\n' > $HOME/.local/bin/mesa`,
+        "chmod +x $HOME/.local/bin/mesa",
+      ].join("\n"),
+    );
+    const imported = await providerFor().import(id, IMPORT_URN);
+    expect(imported?.props).toMatchObject({
+      mounted: true,
+      mountPaths: { [repo]: `${MOUNT_POINT}/${mesaServer.org}/${repo}` },
+      bookmarks: { [repo]: "main" },
+      repos: [{ repo, fork: false, readOnly: false }],
+    });
+    expect(Object.keys(imported?.props.mountPaths as object), "ghost left out").toEqual([repo]);
+    expect(logs.join("\n")).toContain(`mounts ${mesaServer.org}/ghost, which Mesa does not show`);
+  });
+
+  it("leaves repos to the program when nothing is mounted", async () => {
+    const id = await bareSandbox();
+    const imported = await providerFor().import(id, IMPORT_URN);
+    expect(imported?.props).toMatchObject({ status: "active", mounted: false, mountPaths: {} });
+    expect(imported?.props.repos).toBeUndefined();
+    expect(imported?.inputs.unreported).toContain("repos");
+    await runOk(
+      id,
+      `mkdir -p $(dirname ${PID_FILE}) && { setsid sleep 300 >/dev/null 2>&1 < /dev/null & echo $! > ${PID_FILE}; }`,
+    );
+    const refreshed = (await providerFor().read(id, imported!.props)).props as Record<string, any>;
+    expect(refreshed.mounted, "a daemon serving nothing known is no mount").toBe(false);
+  });
+
+  it("finds nothing for an id that names no sandbox", async () => {
+    expect(await providerFor().import("no-such-sandbox", IMPORT_URN)).toBeUndefined();
   });
 });

@@ -1,11 +1,12 @@
 /**
  * MountedSandbox `check` (validation with messages naming the field, defaults) and `diff` (every
- * field's in-place/replace rule, token renewal, dead mounts, failed sandboxes), through the
- * provider methods the engine calls.
+ * field's in-place/replace rule, token renewal, dead mounts, failed sandboxes, a sandbox imported
+ * with the user's token), through the provider methods the engine calls.
  */
 import { describe, expect, it } from "vitest";
 import { silentLog } from "../../../provider/engine-log";
 import { UNKNOWN, type ProviderEnvironment } from "../../../provider/lifecycle";
+import { ALWAYS_UNREPORTED } from "../../../provider/mounted-sandbox/import";
 import { createProvider } from "../../../provider/mounted-sandbox/provider";
 import { failureOn } from "../../helpers/check-failures";
 
@@ -272,5 +273,73 @@ describe("MountedSandbox diff", () => {
     expect(
       await provider.diff("sb-1", await state({ status: "paused" }), await base()),
     ).toMatchObject({ changes: false });
+  });
+});
+
+describe("the diff of an imported sandbox", () => {
+  const program = {
+    pulumiUrn: URN,
+    name: "box",
+    template: "agent-tpl",
+    repos: [{ repo: "work", fork: false }],
+  };
+  /** The state `pulumi import` recorded: no token lifetime, no token expiry of ours. */
+  const imported = {
+    pulumiUrn: URN,
+    name: "box",
+    repos: [{ repo: "work", fork: false, readOnly: false }],
+    sandboxId: "sb-1",
+    status: "active",
+    mounted: true,
+    org: "acme",
+    mountPaths: { work: "/home/user/.local/share/mesa/mnt/acme/work" },
+    bookmarks: { work: "main" },
+    tokenExpiresAt: "",
+    unreported: ALWAYS_UNREPORTED,
+  };
+  const checked = async (news = program) =>
+    (await provider.check(imported, news)).inputs as Record<string, unknown>;
+
+  it("plans no change while the mount on the user's token serves", async () => {
+    const news = await checked();
+    expect(news.unreported).toContain("tokenTtlSeconds");
+    expect(await provider.diff("sb-1", imported, news)).toMatchObject({
+      changes: false,
+      replaces: [],
+    });
+  });
+
+  it("still plans no change on the runs after the first, once the defaults are recorded", async () => {
+    const second = (await provider.check(await checked(), program)).inputs as Record<
+      string,
+      unknown
+    >;
+    expect(second.unreported).toEqual(ALWAYS_UNREPORTED);
+    expect(await provider.diff("sb-1", imported, second)).toMatchObject({ changes: false });
+  });
+
+  it("plans a remount once a refresh found that mount dead", async () => {
+    expect(
+      await provider.diff("sb-1", { ...imported, mounted: false }, await checked()),
+    ).toMatchObject({ changes: true, replaces: [] });
+  });
+
+  it("plans a remount with a token of its own when the program changes the token's lifetime", async () => {
+    const first = await checked();
+    const news = (await provider.check(first, { ...program, tokenTtlSeconds: 600 }))
+      .inputs as Record<string, unknown>;
+    expect(news.unreported).not.toContain("tokenTtlSeconds");
+    expect(await provider.diff("sb-1", imported, news)).toMatchObject({ changes: true });
+  });
+
+  it("renews the provider's own token once a remount signed one", async () => {
+    const ours = {
+      ...imported,
+      tokenTtlSeconds: 3600,
+      tokenExpiresAt: new Date(NOW + 60_000).toISOString(),
+    };
+    expect(await provider.diff("sb-1", ours, await checked())).toMatchObject({ changes: true });
+    const fresh = { ...ours, tokenExpiresAt: new Date(NOW + 3_000_000).toISOString() };
+    expect(await provider.diff("sb-1", fresh, await checked())).toMatchObject({ changes: false });
   });
 });

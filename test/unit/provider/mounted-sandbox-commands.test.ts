@@ -29,6 +29,10 @@ import {
   waitCommand,
 } from "../../../provider/mounted-sandbox/mount-commands";
 import { runStep } from "../../../provider/mounted-sandbox/exec";
+import {
+  inspectCommand,
+  parseInspection,
+} from "../../../provider/mounted-sandbox/mount-inspection";
 import { REDACTED, redact, redactorFor } from "../../../provider/redact";
 import type { OperationContext } from "../../../provider/lifecycle";
 import { classifyFailure, withRetry } from "../../../provider/retry";
@@ -326,6 +330,69 @@ describe("the shell commands", () => {
     mkdirSync(join(root, "run"));
   });
   afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+  it("import's inspection finds the running daemon's repos, bookmarks and read-only flags", () => {
+    mkdirSync(join(root, "mnt", "acme", "work"), { recursive: true });
+    mkdirSync(join(root, "mnt", "acme", "docs"), { recursive: true });
+    const json = JSON.stringify({
+      org: "acme",
+      state: "ok",
+      repos: [
+        { repo: "acme/work", rev: "bookmark:main", readOnly: false },
+        { repo: "acme/docs", rev: "bookmark:release/1", readOnly: true },
+      ],
+    });
+    writeFileSync(join(bin, "mesa"), `#!/bin/sh\nprintf '%s\\n' '${json}'\n`, { mode: 0o755 });
+    const daemon = spawnSync("sh", ["-c", "sleep 30 >/dev/null 2>&1 & echo $!"], {
+      encoding: "utf8",
+    });
+    const pid = daemon.stdout.trim();
+    writeFileSync(join(root, "run", "mesa.pid"), `${pid}\n`);
+    try {
+      const result = sh(inspectCommand());
+      expect(result.status, result.stderr).toBe(0);
+      expect(parseInspection(result.stdout)).toEqual({
+        serving: true,
+        org: "acme",
+        repos: [
+          { org: "acme", repo: "work", bookmark: "main", readOnly: false },
+          { org: "acme", repo: "docs", bookmark: "release/1", readOnly: true },
+        ],
+      });
+    } finally {
+      spawnSync("kill", ["-9", pid]);
+    }
+  });
+
+  it("import's inspection, without a daemon, lists the directories and runs no mesa command", () => {
+    mkdirSync(join(root, "mnt", "acme", "work"), { recursive: true });
+    writeFileSync(join(bin, "mesa"), '#!/bin/sh\necho called > "$HOME/mesa-called"\n', {
+      mode: 0o755,
+    });
+    const result = sh(inspectCommand());
+    expect(result.status, result.stderr).toBe(0);
+    expect(parseInspection(result.stdout)).toEqual({
+      serving: false,
+      org: "acme",
+      repos: [{ org: "acme", repo: "work" }],
+    });
+    expect(spawnSync("test", ["-e", join(root, "mesa-called")]).status, "mesa not run").not.toBe(0);
+  });
+
+  it("import's inspection reports a mount that failed closed as not serving", () => {
+    mkdirSync(join(root, "mnt", "acme", "work"), { recursive: true });
+    writeFileSync(join(root, "mnt", "MESA_MOUNT_FAILED"), "token expired\n");
+    const daemon = spawnSync("sh", ["-c", "sleep 30 >/dev/null 2>&1 & echo $!"], {
+      encoding: "utf8",
+    });
+    const pid = daemon.stdout.trim();
+    writeFileSync(join(root, "run", "mesa.pid"), `${pid}\n`);
+    try {
+      expect(parseInspection(sh(inspectCommand()).stdout).serving).toBe(false);
+    } finally {
+      spawnSync("kill", ["-9", pid]);
+    }
+  });
 
   it("quotes anything for sh", () => {
     const value = `it's a "test" $HOME \`x\``;

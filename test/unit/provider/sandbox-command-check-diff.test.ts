@@ -2,7 +2,8 @@
  * SandboxCommand `check` (validation naming the field and the fix, defaults; environment values
  * never in a message) and `diff` (what replaces, what is in place, and what a refresh found that
  * `up` acts on: lost or unread background commands, never a command's progress), through the
- * provider methods the engine calls; and the parsing of the status its sandbox reports.
+ * provider methods the engine calls; the parsing of the status its sandbox reports; and the
+ * refusal of `pulumi import`.
  */
 import { describe, expect, it } from "vitest";
 import { silentLog } from "../../../provider/engine-log";
@@ -186,5 +187,13 @@ describe("the status a sandbox reports", () => {
     expect(tail.truncated).toBe(true);
     expect(lastLines("a\nb\nc\n", 2)).toBe("b\nc");
     expect(lastLines("a\nb", 0)).toBe("");
+  });
+});
+
+describe("a SandboxCommand import", () => {
+  it("fails saying why and what to do instead, never suggesting adopt", async () => {
+    const attempt = provider.import("sb-1/agent", URN);
+    await expect(attempt).rejects.toThrow(/SandboxCommand cannot be imported.*Declare it/);
+    await expect(attempt).rejects.not.toThrow(/adopt/);
   });
 });

@@ -152,14 +152,24 @@ public class MountedSandbox extends com.pulumi.resources.CustomResource {
         return this.status;
     }
     /**
-     * When the mount&#39;s access token expires (ISO 8601).
+     * When the mount&#39;s access token expires (ISO 8601); `pulumi up` renews it within the last 10% of
+     * its lifetime. Empty after `pulumi import`: the imported mount runs on a token this provider
+     * did not sign, whose expiry it does not read. That token is never renewed: `up` leaves the
+     * mount alone while refresh sees it serving, and once a refresh finds it dead (the token
+     * expired, say), the next `up` remounts the repos with a token of its own, from then on renewed
+     * as usual. Changing `tokenTtlSeconds` after the import remounts with a token of its own at once.
      * 
      */
     @Export(name="tokenExpiresAt", refs={String.class}, tree="[0]")
     private Output<String> tokenExpiresAt;
 
     /**
-     * @return When the mount&#39;s access token expires (ISO 8601).
+     * @return When the mount&#39;s access token expires (ISO 8601); `pulumi up` renews it within the last 10% of
+     * its lifetime. Empty after `pulumi import`: the imported mount runs on a token this provider
+     * did not sign, whose expiry it does not read. That token is never renewed: `up` leaves the
+     * mount alone while refresh sees it serving, and once a refresh finds it dead (the token
+     * expired, say), the next `up` remounts the repos with a token of its own, from then on renewed
+     * as usual. Changing `tokenTtlSeconds` after the import remounts with a token of its own at once.
      * 
      */
     public Output<String> tokenExpiresAt() {

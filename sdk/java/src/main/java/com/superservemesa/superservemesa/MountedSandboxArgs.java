@@ -25,7 +25,9 @@ public final class MountedSandboxArgs extends com.pulumi.resources.ResourceArgs 
 
     /**
      * Take over an existing sandbox (by id or name) instead of creating one; the repos are mounted
-     * into it. Only read on create.
+     * into it, with a token this provider signs (the dynamic resources cannot be imported; the
+     * provider plugin&#39;s can, by sandbox id, keeping the mount that runs: see README, &#34;Import&#34;).
+     * Only read on create.
      * 
      * Default: create a new sandbox
      * 
@@ -35,7 +37,9 @@ public final class MountedSandboxArgs extends com.pulumi.resources.ResourceArgs 
 
     /**
      * @return Take over an existing sandbox (by id or name) instead of creating one; the repos are mounted
-     * into it. Only read on create.
+     * into it, with a token this provider signs (the dynamic resources cannot be imported; the
+     * provider plugin&#39;s can, by sandbox id, keeping the mount that runs: see README, &#34;Import&#34;).
+     * Only read on create.
      * 
      * Default: create a new sandbox
      * 
@@ -388,7 +392,9 @@ public final class MountedSandboxArgs extends com.pulumi.resources.ResourceArgs 
 
         /**
          * @param adopt Take over an existing sandbox (by id or name) instead of creating one; the repos are mounted
-         * into it. Only read on create.
+         * into it, with a token this provider signs (the dynamic resources cannot be imported; the
+         * provider plugin&#39;s can, by sandbox id, keeping the mount that runs: see README, &#34;Import&#34;).
+         * Only read on create.
          * 
          * Default: create a new sandbox
          * 
@@ -402,7 +408,9 @@ public final class MountedSandboxArgs extends com.pulumi.resources.ResourceArgs 
 
         /**
          * @param adopt Take over an existing sandbox (by id or name) instead of creating one; the repos are mounted
-         * into it. Only read on create.
+         * into it, with a token this provider signs (the dynamic resources cannot be imported; the
+         * provider plugin&#39;s can, by sandbox id, keeping the mount that runs: see README, &#34;Import&#34;).
+         * Only read on create.
          * 
          * Default: create a new sandbox
          * 
