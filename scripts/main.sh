@@ -9,6 +9,8 @@
 #                     (`pulumi stack output agents` and `workspaces`)
 #   npm run destroy   `pulumi destroy`, after adopting what a killed run's pending creates made
 #   npm run drift:demo  change the environment out of band (pause, kill, edit tags), then `drift`
+# PSM_RUNTIME=current runs any of them on the current runtime (Node.js 24, the newest @pulumi/pulumi
+# and CLI: scripts/runtimes.sh) instead of the minimum (README, "Runtimes").
 # Extra arguments go to pulumi (e.g. `npm run up -- --parallel 32`). Every command first clears
 # what a killed run left (README, "Killed runs") and stops, changing nothing, when another run
 # holds the stack. PSM_NO_CONCURRENT_RUNS=1 (a CI job in a concurrency group per stack) lets it
@@ -25,9 +27,10 @@ step() { printf '\n\033[1m==> %s\033[0m\n' "$*" >&2; }
 # scripts/clean-killed-runs.mjs can end those of a killed run — before the first engine run (a run
 # killed with this script) and after each one (a CLI killed on its own) — and clear a killed run's
 # lock and half-written state.
+# It runs in $project with $engine_path (the runtime's Node.js and CLI first).
 engine() {
   local status=0
-  ( export PSM_ENGINE_RUN="$ROOT#$BASHPID"; exec pulumi "$@" ) || status=$?
+  ( export PSM_ENGINE_RUN="$ROOT#$BASHPID" PATH="$engine_path"; cd "$project"; exec pulumi "$@" ) || status=$?
   node scripts/clean-killed-runs.mjs
   return "$status"
 }
@@ -55,6 +58,34 @@ clear_pending_creates() {
 step "setting up (Debian packages, npm dependencies, the Pulumi CLI)"
 PULUMI="$(bash scripts/setup.sh)"
 export PATH="$(dirname "$PULUMI"):$PATH"
+
+# The runtime (README, "Runtimes"). The engine runs in $project: this directory on the minimum; on
+# the current runtime a directory where the program loads that runtime's @pulumi/pulumi and this
+# package as installed (scripts/runtime-project.mjs). Everything else (the local backends, the
+# proof, the stack's state and config) is the same on both.
+# shellcheck source=runtimes.sh
+. scripts/runtimes.sh
+sdk_version() { sed -n 's/^ *"version": "\([^"]*\)",$/\1/p' "$1/@pulumi/pulumi/package.json"; }
+project="$ROOT"
+case "${PSM_RUNTIME:-minimum}" in
+  minimum)
+    engine_path="$PATH"
+    echo "runtime minimum: node $(node --version), @pulumi/pulumi $(sdk_version node_modules), pulumi CLI v$MIN_PULUMI" >&2
+    ;;
+  current)
+    step "the current runtime (Node.js $CURRENT_NODE, @pulumi/pulumi and the Pulumi CLI $CURRENT_PULUMI)"
+    current="$(bash scripts/install-current-runtime.sh)"
+    while IFS= read -r line; do declare "${line?}"; done <<< "$current"
+    export PATH="$(dirname "$PSM_RUNTIME_PULUMI"):$PATH"
+    engine_path="$PSM_RUNTIME_NODE_BIN:$PATH"
+    project="$(node scripts/runtime-project.mjs "$PSM_RUNTIME_NODE_MODULES")"
+    echo "runtime current: node v$CURRENT_NODE, @pulumi/pulumi $(sdk_version "$PSM_RUNTIME_NODE_MODULES"), pulumi CLI v$CURRENT_PULUMI" >&2
+    ;;
+  *)
+    echo "PSM_RUNTIME is '$PSM_RUNTIME': set it to minimum (the default) or current (README, \"Runtimes\")" >&2
+    exit 2
+    ;;
+esac
 
 # A project-local file state backend and passphrase unless the user configured their own.
 mkdir -p "$ROOT/.pulumi-state"
@@ -102,7 +133,7 @@ case "$command" in
     outputs="$(pulumi stack output --json --stack "$STACK")"
     printf '%s\n' "$outputs"
     step "proof: every agent's work is on its own bookmark; a file written in a sandbox's mount is read back from Mesa"
-    printf '%s\n' "$outputs" | npx --no-install tsx scripts/prove-environment.ts
+    printf '%s\n' "$outputs" | node dist/scripts/prove-environment.js
     ;;
   preview)
     step "pulumi preview --stack $STACK"
@@ -124,7 +155,7 @@ case "$command" in
     ;;
   drift:demo)
     step "changing the environment out of band"
-    pulumi stack output --json --stack "$STACK" | npx --no-install tsx scripts/drift-demo.ts
+    pulumi stack output --json --stack "$STACK" | node dist/scripts/drift-demo.js
     step "pulumi preview --refresh --stack $STACK (what the drift preview shows)"
     engine preview --refresh --diff --non-interactive --stack "$STACK" "$@"
     echo "Run \`npm run up\` to converge again." >&2

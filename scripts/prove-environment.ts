@@ -8,7 +8,7 @@
  * never written, so a `npm run up` with nothing changed adds no change to any agent's bookmark.
  * Reads `pulumi stack output --json` on stdin.
  *
- *   pulumi stack output --json | npx tsx scripts/prove-environment.ts
+ *   pulumi stack output --json | node dist/scripts/prove-environment.js   (built by `npm run build`)
  */
 import { randomUUID } from "node:crypto";
 import { statusOf, systemClock, withRetry } from "../provider/retry";

@@ -4,11 +4,21 @@
  * bookmark), the drift demo, convergence, a second run started while one holds the stack (it
  * stops in one line naming that run), a run killed mid-create and the run after it, a run killed
  * mid-create and the destroy after it, and nothing left running or orphaned in the local
- * backends. The same story runs on the file state backend (with a restart of the local backends)
- * and on a PostgreSQL backend of the test's own, as a team's CI shares it.
+ * backends. The same story runs on the file state backend (with a restart of the local backends,
+ * and the runtimes taking turns on the stack: an up, a preview and the destroy on the current
+ * runtime, PSM_RUNTIME=current) and on a PostgreSQL backend of the test's own, as a team's CI
+ * shares it.
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { dirname, join } from "node:path";
 import { hostname, tmpdir } from "node:os";
 import { afterAll, beforeAll, describe, expect } from "vitest";
@@ -36,14 +46,18 @@ function mainJob(backend: "file" | "postgres") {
     /** The state backend scripts/main.sh uses in the clone. */
     const backendUrl = () => postgres?.url ?? `file://${join(clone, ".pulumi-state")}`;
 
-    /** `npm <args>` in the clone, in a process group of its own; `run` resolves when it ends. */
+    /**
+     * `npm <args>` in the clone (with `extraEnv`, e.g. PSM_RUNTIME), in a process group of its
+     * own; `run` resolves when it ends.
+     */
     function spawnNpm(
       args: string[],
       timeoutMs = 900_000,
+      extraEnv: NodeJS.ProcessEnv = {},
     ): { child: ChildProcess; run: Promise<Run> } {
       const child = spawn("npm", args, {
         cwd: clone,
-        env,
+        env: { ...env, ...extraEnv },
         stdio: ["ignore", "pipe", "pipe"],
         detached: true,
       });
@@ -59,7 +73,8 @@ function mainJob(backend: "file" | "postgres") {
       });
       return { child, run };
     }
-    const npm = (args: string[], timeoutMs?: number): Promise<Run> => spawnNpm(args, timeoutMs).run;
+    const npm = (args: string[], timeoutMs?: number, extraEnv?: NodeJS.ProcessEnv): Promise<Run> =>
+      spawnNpm(args, timeoutMs, extraEnv).run;
 
     /** `pulumi <args> --stack local` in the clone, as scripts/main.sh runs it; its parsed JSON output. */
     function pulumiJson<T>(args: string[]): T {
@@ -324,6 +339,58 @@ function mainJob(backend: "file" | "postgres") {
         },
       );
 
+    if (backend === "file")
+      step(
+        "runs on the current runtime with PSM_RUNTIME=current: the engine on its CLI and Node.js, the same stack unchanged, proof again",
+        async () => {
+          const runtime = currentRuntimeFiles();
+          const up = spawnNpm(["run", "up"], 900_000, { PSM_RUNTIME: "current" });
+          let ended = false;
+          void up.run.then(() => (ended = true));
+          /** The executables of the run's engine processes (the CLI, the language host, the program, the providers). */
+          const seen = new Set<string>();
+          await eventually(
+            "the CLI and a Node.js process of the run on the current runtime (or the run's end)",
+            () => {
+              for (const pid of engineRunProcesses()) {
+                try {
+                  seen.add(realpathSync(`/proc/${pid}/exe`));
+                } catch {
+                  // exited meanwhile
+                }
+              }
+              return ended || (seen.has(runtime.pulumi) && seen.has(runtime.node));
+            },
+            600_000,
+            20,
+          );
+          const run = await up.run;
+          expect(run.code, run.output.slice(-4000)).toBe(0);
+          expect(run.output).toContain(
+            `runtime current: node ${runtime.nodeVersion}, @pulumi/pulumi ${runtime.sdkVersion}, pulumi CLI ${runtime.cliVersion}`,
+          );
+          expect([...seen], "the engine ran on the current runtime's CLI and Node.js").toEqual(
+            expect.arrayContaining([runtime.pulumi, runtime.node]),
+          );
+          expect([...seen], "no engine process ran on the minimum's Node.js").not.toContain(
+            realpathSync(process.execPath),
+          );
+          const summary = run.output.slice(run.output.lastIndexOf("Resources:"));
+          expect(summary, "the stack the minimum made is unchanged on the current runtime").toMatch(
+            /\d+ unchanged/,
+          );
+          expect(summary).not.toMatch(/created|updated|replaced|deleted/);
+          expect(run.output).toMatch(/proof: wrote .* read it back from Mesa/);
+
+          const preview = await npm(["run", "preview"], 600_000, { PSM_RUNTIME: "current" });
+          expect(preview.code, preview.output.slice(-4000)).toBe(0);
+          expect(preview.output).toContain(`runtime current: node ${runtime.nodeVersion}`);
+          expect(preview.output.slice(preview.output.lastIndexOf("Resources:"))).not.toMatch(
+            /to create|to update|to replace|to delete/,
+          );
+        },
+      );
+
     step("shows out-of-band changes in the drift demo, and converges on the next up", async () => {
       const demo = await npm(["run", "drift:demo"]);
       expect(demo.code, demo.output.slice(-4000)).toBe(0);
@@ -457,14 +524,18 @@ function mainJob(backend: "file" | "postgres") {
       1_200_000,
     );
 
+    // On the file backend the destroy runs on the current runtime (PSM_RUNTIME=current), after a
+    // killed run of the minimum's: the two runtimes take turns on one stack.
+    const destroyRuntime = backend === "file" ? "current" : "minimum";
     step(
-      "destroys everything after a run killed mid-create, its sandboxes included, and leaves nothing running",
+      `destroys everything after a run killed mid-create, its sandboxes included, and leaves nothing running (destroy on the ${destroyRuntime} runtime)`,
       async () => {
         await upKilledMidCreate(6);
         const pending = pendingCreates();
         expect(pending.length, "the killed run left pending creates").toBeGreaterThan(0);
 
-        const run = await npm(["run", "destroy"], 600_000);
+        const run = await npm(["run", "destroy"], 600_000, { PSM_RUNTIME: destroyRuntime });
+        expect(run.output).toContain(`runtime ${destroyRuntime}: node`);
         // The engine's diagnostics (which resource failed, and why) come before the outputs it prints.
         const diagnostics = run.output.split("\n").filter((line) => /error|fail/i.test(line));
         expect(run.code, [...diagnostics.slice(0, 40), run.output.slice(-2000)].join("\n")).toBe(0);
@@ -516,6 +587,32 @@ function mainJob(backend: "file" | "postgres") {
       1_200_000,
     );
   });
+}
+
+/**
+ * The current runtime's files (scripts/install-current-runtime.sh, cached): its Node.js and CLI
+ * binaries (real paths) and the versions they and its `@pulumi/pulumi` report.
+ */
+function currentRuntimeFiles() {
+  const variables = Object.fromEntries(
+    execFileSync("bash", [join(repoRoot, "scripts", "install-current-runtime.sh")], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
+    })
+      .trim()
+      .split("\n")
+      .map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]),
+  );
+  const node = realpathSync(join(variables.PSM_RUNTIME_NODE_BIN, "node"));
+  const pulumi = realpathSync(variables.PSM_RUNTIME_PULUMI);
+  const sdk = join(variables.PSM_RUNTIME_NODE_MODULES, "@pulumi", "pulumi", "package.json");
+  return {
+    node,
+    pulumi,
+    nodeVersion: execFileSync(node, ["--version"], { encoding: "utf8" }).trim(),
+    cliVersion: execFileSync(pulumi, ["version"], { encoding: "utf8" }).trim(),
+    sdkVersion: (JSON.parse(readFileSync(sdk, "utf8")) as { version: string }).version,
+  };
 }
 
 mainJob("file");
