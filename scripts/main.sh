@@ -34,17 +34,18 @@ engine() {
   node scripts/clean-killed-runs.mjs
   return "$status"
 }
-# The URNs of the creates a killed run left pending in the stack's state, one a line (the CLI
-# records a create before asking the provider, and a run killed before the answer leaves the record).
+# The URNs of the creates a killed run left pending in the stack's state ($state, the export read
+# below), one a line (the CLI records a create before asking the provider, and a run killed before
+# the answer leaves the record).
 pending_creates() {
-  pulumi stack export --stack "$STACK" | node -e '
+  printf '%s' "$state" | node -e '
     let json = "";
     process.stdin.on("data", (d) => (json += d)).on("end", () => {
       const ops = JSON.parse(json).deployment.pending_operations ?? [];
       for (const op of ops) if (op.type === "creating") console.log(op.resource.urn);
     });'
 }
-# Sets `pending` to those URNs (an array); fails when the state cannot be read.
+# Sets `pending` to those URNs (an array).
 read_pending_creates() {
   local urns
   urns="$(pending_creates)"
@@ -114,7 +115,13 @@ if [ "$STACK" = "local" ]; then
   node local/dist/cli.js start
 fi
 
-pulumi stack select --create "$STACK" --non-interactive >/dev/null
+# The stack's state, which also says whether the stack exists: a new stack is created and selected
+# (for the user's own `pulumi` commands); an existing one is only named by every command here
+# (--stack), which spares a `pulumi stack select` on every run. Fails when the state cannot be read.
+if ! state="$(pulumi stack export --stack "$STACK" 2>/dev/null)"; then
+  pulumi stack select --create "$STACK" --non-interactive >/dev/null
+  state="$(pulumi stack export --stack "$STACK")"
+fi
 
 case "$command" in
   up)

@@ -10,21 +10,14 @@
  * shares it.
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import {
-  cpSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  realpathSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
+import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { hostname, tmpdir } from "node:os";
 import { afterAll, beforeAll, describe, expect } from "vitest";
 import { eventually } from "../helpers/eventually";
 import { withoutCredentials } from "../helpers/credentials";
 import { startPostgres, type Postgres } from "../helpers/postgres";
+import { copyProject } from "../helpers/project-copy";
 import { processesWithEnv, pulumiPath, repoRoot } from "../helpers/pulumi";
 import { stateLocks } from "../helpers/state-locks";
 import { dependentSteps } from "../helpers/steps";
@@ -222,26 +215,7 @@ function mainJob(backend: "file" | "postgres") {
       const root = mkdtempSync(join(tmpdir(), "psm-main-job-"));
       clone = join(root, "project");
       localDir = join(root, "local-data");
-      mkdirSync(clone);
-      // A fresh copy of the project as committed or about to be (tracked + untracked, not ignored),
-      // with the already-installed node_modules hard-linked in (npm install is not what is tested).
-      const files = execFileSync(
-        "git",
-        ["ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        { cwd: repoRoot },
-      )
-        .toString()
-        .split("\0")
-        .filter(Boolean);
-      for (const file of files) {
-        mkdirSync(dirname(join(clone, file)), { recursive: true });
-        try {
-          cpSync(join(repoRoot, file), join(clone, file));
-        } catch (error) {
-          if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error; // deleted, not yet committed
-        }
-      }
-      execFileSync("cp", ["-al", join(repoRoot, "node_modules"), join(clone, "node_modules")]);
+      copyProject(clone);
       postgres = backend === "postgres" ? startPostgres() : undefined;
       // The local backends bind free ports themselves (port 0) at every start; the providers and
       // the test read them back from the endpoints file in PSM_LOCAL_DIR.

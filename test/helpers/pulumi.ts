@@ -69,8 +69,9 @@ export function sdkVersion(): string {
 
 /**
  * A project's node_modules on the current runtime: every package of the consumer project linked,
- * and this package copied in (package.json and dist/provider, as `npm install` would place it), so
- * that it resolves `@pulumi/pulumi` to the consumer's copy, the one the program loads.
+ * and this package copied in (package.json and the package's `files`: dist/provider, the provider
+ * plugin…, as `npm install` would place it), so that it — the dynamic providers and the plugin
+ * alike — resolves `@pulumi/pulumi` to the consumer's copy, the one the program loads.
  */
 function consumerNodeModules(dir: string, runtime: CurrentRuntime): void {
   const modules = join(dir, "node_modules");
@@ -80,9 +81,12 @@ function consumerNodeModules(dir: string, runtime: CurrentRuntime): void {
     symlinkSync(join(runtime.nodeModules, entry), join(modules, entry), "dir");
   }
   const self = join(modules, "pulumi-superserve-mesa");
-  mkdirSync(join(self, "dist"), { recursive: true });
-  cpSync(join(repoRoot, "package.json"), join(self, "package.json"));
-  cpSync(join(repoRoot, "dist", "provider"), join(self, "dist", "provider"), { recursive: true });
+  mkdirSync(self);
+  const manifest = join(repoRoot, "package.json");
+  cpSync(manifest, join(self, "package.json"));
+  const { files } = JSON.parse(readFileSync(manifest, "utf8")) as { files: string[] };
+  for (const file of files)
+    cpSync(join(repoRoot, file), join(self, file), { recursive: true, dereference: true });
 }
 
 let pulumiBinary: string | undefined;
@@ -93,7 +97,7 @@ let pulumiBinary: string | undefined;
  */
 export function pulumiPath(): string {
   const runtime = currentRuntime();
-  if (runtime) return runtime.pulumi;
+  // The minimum's install also locates the language hosts, which both runtimes use.
   if (!pulumiBinary) {
     const out = execFileSync("bash", [join(repoRoot, "scripts", "install-pulumi.sh")], {
       encoding: "utf8",
@@ -106,11 +110,19 @@ export function pulumiPath(): string {
       if (host) languageHostDirs.push(dirname(host[1]));
     }
   }
-  return pulumiBinary;
+  return runtime ? runtime.pulumi : pulumiBinary;
 }
 
-/** The provider plugin `pulumi-resource-superserve-mesa` (runs `dist/plugin`: build first). */
-export const pluginDir = join(repoRoot, "plugin", "bin");
+/**
+ * The directory of the provider plugin `pulumi-resource-superserve-mesa` for a project in `dir`:
+ * this repository's (it runs `dist/plugin`: build first), or on the current runtime the copy
+ * installed in the project's node_modules, which loads that runtime's `@pulumi/pulumi`.
+ */
+function pluginDir(dir: string, runtime: CurrentRuntime | undefined): string {
+  return runtime
+    ? join(dir, "node_modules", "pulumi-superserve-mesa", "plugin", "bin")
+    : join(repoRoot, "plugin", "bin");
+}
 
 /** Directories of the language hosts scripts/install-pulumi.sh builds besides Node.js's (YAML, Python). */
 const languageHostDirs: string[] = [];
@@ -118,12 +130,14 @@ const languageHostDirs: string[] = [];
 let pythonVenv: Promise<string> | undefined;
 
 /**
- * The venv with the generated Python SDK and `pulumi` (scripts/python-sdk-venv.sh, cached; its
- * first install takes minutes, so it runs without blocking the test worker).
+ * The venv with the generated Python SDK and `pulumi` at the engine's version — the minimum's, or
+ * the current runtime's (scripts/python-sdk-venv.sh, cached; its first install takes minutes, so
+ * it runs without blocking the test worker).
  */
 function pythonSdkVenv(): Promise<string> {
   pythonVenv ??= promisify(execFile)("bash", [join(repoRoot, "scripts", "python-sdk-venv.sh")], {
     encoding: "utf8",
+    env: { ...process.env, PULUMI_VERSION: sdkVersion() },
   }).then(({ stdout }) => stdout.trim());
   return pythonVenv;
 }
@@ -236,7 +250,7 @@ export async function createTempProject(opts: TempProjectOptions): Promise<TempP
     // current runtime its Node.js first.
     PATH: [
       ...(python ? [join(await pythonSdkVenv(), "bin")] : []),
-      pluginDir,
+      pluginDir(dir, runtime),
       ...languageHostDirs,
       dirname(binary),
       ...(runtime ? [runtime.nodeBin] : []),
