@@ -129,15 +129,27 @@ const languageHostDirs: string[] = [];
 
 let pythonVenv: Promise<string> | undefined;
 
+/** A setting of scripts/runtimes.sh (e.g. CURRENT_PYTHON_PULUMI). */
+function runtimeSetting(name: string): string {
+  const text = readFileSync(join(repoRoot, "scripts", "runtimes.sh"), "utf8");
+  const value = new RegExp(`^${name}=(.+)$`, "m").exec(text)?.[1];
+  if (!value) throw new Error(`scripts/runtimes.sh sets no ${name}`);
+  return value;
+}
+
 /**
- * The venv with the generated Python SDK and `pulumi` at the engine's version — the minimum's, or
- * the current runtime's (scripts/python-sdk-venv.sh, cached; its first install takes minutes, so
- * it runs without blocking the test worker).
+ * The venv with the generated Python SDK and `pulumi` — at the minimum's version, or on the current
+ * runtime the newest the package index serves (scripts/runtimes.sh) — from
+ * scripts/python-sdk-venv.sh (cached; its first install takes minutes, so it runs without blocking
+ * the test worker).
  */
 function pythonSdkVenv(): Promise<string> {
   pythonVenv ??= promisify(execFile)("bash", [join(repoRoot, "scripts", "python-sdk-venv.sh")], {
     encoding: "utf8",
-    env: { ...process.env, PULUMI_VERSION: sdkVersion() },
+    env: {
+      ...process.env,
+      PULUMI_VERSION: currentRuntime() ? runtimeSetting("CURRENT_PYTHON_PULUMI") : sdkVersion(),
+    },
   }).then(({ stdout }) => stdout.trim());
   return pythonVenv;
 }
