@@ -18,7 +18,7 @@ import { eventually } from "../helpers/eventually";
 import { withoutCredentials } from "../helpers/credentials";
 import { startPostgres, type Postgres } from "../helpers/postgres";
 import { copyProject } from "../helpers/project-copy";
-import { processesWithEnv, pulumiPath, repoRoot } from "../helpers/pulumi";
+import { installCurrentRuntime, processesWithEnv, pulumiPath } from "../helpers/pulumi";
 import { stateLocks } from "../helpers/state-locks";
 import { dependentSteps } from "../helpers/steps";
 import { teamTemplates } from "../helpers/templates";
@@ -568,15 +568,7 @@ function mainJob(backend: "file" | "postgres") {
  * binaries (real paths) and the versions they and its `@pulumi/pulumi` report.
  */
 function currentRuntimeFiles() {
-  const variables = Object.fromEntries(
-    execFileSync("bash", [join(repoRoot, "scripts", "install-current-runtime.sh")], {
-      encoding: "utf8",
-      stdio: ["ignore", "pipe", "pipe"],
-    })
-      .trim()
-      .split("\n")
-      .map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]),
-  );
+  const variables = installCurrentRuntime();
   const node = realpathSync(join(variables.PSM_RUNTIME_NODE_BIN, "node"));
   const pulumi = realpathSync(variables.PSM_RUNTIME_PULUMI);
   const sdk = join(variables.PSM_RUNTIME_NODE_MODULES, "@pulumi", "pulumi", "package.json");

@@ -58,6 +58,22 @@ export function currentRuntime(): CurrentRuntime | undefined {
   };
 }
 
+/**
+ * The current runtime, installed or found in the cache: the PSM_RUNTIME_* variables
+ * scripts/install-current-runtime.sh prints (the CLI's first build takes minutes).
+ */
+export function installCurrentRuntime(): Record<string, string> {
+  return Object.fromEntries(
+    execFileSync("bash", [join(repoRoot, "scripts", "install-current-runtime.sh")], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
+    })
+      .trim()
+      .split("\n")
+      .map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]),
+  );
+}
+
 /** The `@pulumi/pulumi` version the engine's programs and providers load. */
 export function sdkVersion(): string {
   const runtime = currentRuntime();
