@@ -21,6 +21,13 @@ cd "$ROOT"
 command="${1:?usage: main.sh up|preview|drift|refresh|drift:demo|destroy [pulumi args…]}"
 shift
 export STACK="${STACK:-local}"
+case "${PSM_RUNTIME:-minimum}" in
+  minimum | current) ;;
+  *)
+    echo "PSM_RUNTIME is '$PSM_RUNTIME': set it to minimum (the default) or current (README, \"Runtimes\")" >&2
+    exit 2
+    ;;
+esac
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*" >&2; }
 # An engine run: `pulumi "$@"` with PSM_ENGINE_RUN=<root>#<its pid> inherited by every process it
 # starts (language host, program, provider plugins: each in a process group of its own), so that
@@ -81,10 +88,6 @@ case "${PSM_RUNTIME:-minimum}" in
     engine_path="$PSM_RUNTIME_NODE_BIN:$PATH"
     project="$(node scripts/runtime-project.mjs "$PSM_RUNTIME_NODE_MODULES")"
     echo "runtime current: node v$CURRENT_NODE, @pulumi/pulumi $(sdk_version "$PSM_RUNTIME_NODE_MODULES"), pulumi CLI v$CURRENT_PULUMI" >&2
-    ;;
-  *)
-    echo "PSM_RUNTIME is '$PSM_RUNTIME': set it to minimum (the default) or current (README, \"Runtimes\")" >&2
-    exit 2
     ;;
 esac
 

@@ -336,7 +336,7 @@ function mainJob(backend: "file" | "postgres") {
               return ended || (seen.has(runtime.pulumi) && seen.has(runtime.node));
             },
             600_000,
-            20,
+            50,
           );
           const run = await up.run;
           expect(run.code, run.output.slice(-4000)).toBe(0);
