@@ -7,7 +7,7 @@ import { defineConfig } from "eslint/config";
 import tseslint from "typescript-eslint";
 
 export default defineConfig(
-  { ignores: ["**/dist/", "**/node_modules/", ".local-data/", ".pulumi-state/"] },
+  { ignores: ["**/dist/", "**/node_modules/", ".local-data/", ".pulumi-state/", ".runtime/"] },
   js.configs.recommended,
   tseslint.configs.recommendedTypeChecked,
   {

@@ -7,7 +7,7 @@
 import { execFileSync } from "node:child_process";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { pulumiPath, repoRoot, sdkVersion } from "../test/helpers/pulumi";
+import { installCurrentRuntime, pulumiPath, sdkVersion } from "../test/helpers/pulumi";
 
 export type RuntimeName = "minimum" | "current";
 
@@ -32,15 +32,7 @@ export function selectRuntime(name: RuntimeName): { node: string; description: s
   for (const key of VARIABLES) delete process.env[key];
   let node = process.execPath;
   if (name === "current") {
-    currentVariables ??= Object.fromEntries(
-      execFileSync("bash", [join(repoRoot, "scripts", "install-current-runtime.sh")], {
-        encoding: "utf8",
-        stdio: ["ignore", "pipe", "inherit"],
-      })
-        .trim()
-        .split("\n")
-        .map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]),
-    );
+    currentVariables ??= installCurrentRuntime();
     Object.assign(process.env, currentVariables);
     node = join(currentVariables.PSM_RUNTIME_NODE_BIN, "node");
   }

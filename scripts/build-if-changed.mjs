@@ -28,7 +28,7 @@ const stampFile = join(root, "dist", ".build-inputs.sha256");
 /** Directory names that are never build inputs, at any depth. */
 const SKIP_ANYWHERE = new Set(["node_modules", "dist", ".git"]);
 /** Top-level entries that are never build inputs: state and data of runs, test reports. */
-const SKIP_AT_ROOT = new Set([".pulumi-state", ".local-data", "test-results"]);
+const SKIP_AT_ROOT = new Set([".pulumi-state", ".local-data", ".runtime", "test-results"]);
 
 function digestOfSources() {
   const hash = createHash("sha256");

@@ -5,7 +5,7 @@
  *   - kills the second sandbox, if there is one (it disappears: refresh drops it, up recreates it),
  *   - edits the repo's tags in Mesa (drift on MesaRepo.tags).
  *
- *   pulumi stack output --json | npx tsx scripts/drift-demo.ts
+ *   pulumi stack output --json | node dist/scripts/drift-demo.js   (built by `npm run build`)
  */
 import { readStackOutputs, runScript, stackServices } from "./stack-services";
 

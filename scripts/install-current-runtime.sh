@@ -7,7 +7,8 @@
 #     dependencies, installed by that Node.js, in $CACHE/consumer-pulumi-v$CURRENT_PULUMI-<digest>;
 #   - the Pulumi CLI $CURRENT_PULUMI and its Node.js language host (scripts/install-pulumi.sh).
 # Each cache entry is made in a temporary directory and renamed into place when complete, so an
-# entry is never changed once it exists. Idempotent; progress on stderr. Prints, on stdout:
+# entry is never changed once it exists. Idempotent; progress on stderr. Prints, on stdout (and
+# records, in $CACHE/current-runtime-<digest of the scripts and the manifests>.env):
 #   PSM_RUNTIME_NODE_BIN=<dir of node>  PSM_RUNTIME_NODE_MODULES=<dir>  PSM_RUNTIME_PULUMI=<pulumi>
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -16,6 +17,18 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CACHE="${PSM_PULUMI_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pulumi-superserve-mesa}"
 log() { echo "install-current-runtime: $*" >&2; }
 mkdir -p "$CACHE"
+
+# What an earlier run printed, while everything it depends on is unchanged (this script, the ones
+# it runs, the package's manifest and lockfile) and what it names still exists: `npm run up` runs
+# this every time on the current runtime, and the full check starts three processes (~0.3-0.9 s).
+key="$(cd "$ROOT" && cat scripts/runtimes.sh scripts/install-current-runtime.sh scripts/install-pulumi.sh \
+  package.json package-lock.json | sha256sum | cut -c1-16)"
+record="$CACHE/current-runtime-$key.env"
+if [ -f "$record" ]; then
+  # shellcheck disable=SC1090
+  ( . "$record" && [ -x "$PSM_RUNTIME_NODE_BIN/node" ] && [ -d "$PSM_RUNTIME_NODE_MODULES/@pulumi/pulumi" ] \
+    && [ -x "$PSM_RUNTIME_PULUMI" ] ) && { cat "$record"; exit 0; }
+fi
 
 node_dir="$CACHE/node-v$CURRENT_NODE"
 if [ ! -x "$node_dir/bin/node" ]; then
@@ -50,6 +63,8 @@ if [ ! -f "$consumer/.installed" ]; then
 fi
 
 pulumi="$(PULUMI_VERSION="$CURRENT_PULUMI" bash "$ROOT/scripts/install-pulumi.sh" | tail -n 1)"
-echo "PSM_RUNTIME_NODE_BIN=$node_dir/bin"
-echo "PSM_RUNTIME_NODE_MODULES=$consumer/node_modules"
-echo "PSM_RUNTIME_PULUMI=$pulumi"
+tmp="$(mktemp "$record.XXXXXX")"
+printf 'PSM_RUNTIME_NODE_BIN=%s\nPSM_RUNTIME_NODE_MODULES=%s\nPSM_RUNTIME_PULUMI=%s\n' \
+  "$node_dir/bin" "$consumer/node_modules" "$pulumi" > "$tmp"
+mv "$tmp" "$record"
+cat "$record"

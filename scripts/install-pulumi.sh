@@ -2,7 +2,7 @@
 # Provide the real Pulumi CLI, the Node.js language host and the dynamic-provider plugin,
 # pinned to the version of @pulumi/pulumi in package.json, in a cache outside the repo.
 #
-# Order: a `pulumi` on PATH at the right version -> the cached build -> the official release
+# Order: the cached build -> a `pulumi` on PATH at the right version -> the official release
 # tarball (short timeout) -> a build from the Go module proxy with the official flags.
 # Idempotent; the last line printed is the absolute path of the `pulumi` binary (the lines before
 # it, `pulumi-language-yaml: <path>` and `pulumi-language-python: <path>`, locate those language
@@ -142,18 +142,24 @@ try_official_release() {
 }
 
 mkdir -p "$CACHE"
+# Each `pulumi version` costs ~0.15 s, and this runs before every `npm run up`: a binary found at
+# the right version is asked once; only a new one is asked again. The cache is looked at first (a
+# `pulumi` on PATH is often another version's: scripts/main.sh puts the minimum's first).
 on_path="$(command -v pulumi || true)"
-if [ -n "$on_path" ] && [ "$(version_of "$on_path")" = "v$VERSION" ] && [ -x "$(dirname "$on_path")/pulumi-language-nodejs" ]; then
+installed=""
+if [ -x "$BIN/pulumi" ] && [ "$(version_of "$BIN/pulumi")" = "v$VERSION" ]; then
+  log "using the cached pulumi v$VERSION in $BIN"
+elif [ -n "$on_path" ] && [ "$(version_of "$on_path")" = "v$VERSION" ] && [ -x "$(dirname "$on_path")/pulumi-language-nodejs" ]; then
   log "using pulumi v$VERSION from PATH: $on_path"
   BIN="$(dirname "$(readlink -f "$on_path")")"
-elif [ -x "$BIN/pulumi" ] && [ "$(version_of "$BIN/pulumi")" = "v$VERSION" ]; then
-  log "using the cached pulumi v$VERSION in $BIN"
 else
   try_official_release || build_cli_from_proxy
+  installed=1
+  [ "$(version_of "$BIN/pulumi")" = "v$VERSION" ] || { log "the pulumi binary in $BIN does not report v$VERSION"; exit 1; }
 fi
-[ "$(version_of "$BIN/pulumi")" = "v$VERSION" ] || { log "the pulumi binary in $BIN does not report v$VERSION"; exit 1; }
 
 if [ ! -x "$BIN/pulumi-language-nodejs" ]; then
+  installed=1
   build_language_host_from_proxy || log "WARNING: the Node.js language host could not be built; only Automation API inline programs will run"
 fi
 [ -w "$BIN" ] && install_dynamic_provider_plugin
@@ -161,7 +167,11 @@ if [ ! -x "$YAML_BIN/pulumi-language-yaml" ]; then
   build_yaml_language_host_from_proxy || log "WARNING: the YAML language host could not be built; Pulumi YAML programs will not run"
 fi
 
-log "pulumi $(version_of "$BIN/pulumi") ready; cache: $CACHE ($(du -sh "$CACHE" 2>/dev/null | cut -f1))"
+if [ -n "$installed" ]; then
+  log "pulumi v$VERSION ready; cache: $CACHE ($(du -sh "$CACHE" 2>/dev/null | cut -f1))"
+else
+  log "pulumi v$VERSION ready"
+fi
 if [ ! -x "$PYTHON_BIN/pulumi-language-python" ] || [ ! -x "$PYTHON_BIN/pulumi-language-python-exec" ]; then
   build_python_language_host_from_proxy || log "WARNING: the Python language host could not be built; Python programs will not run"
 fi

@@ -9,6 +9,8 @@
 #                     (`pulumi stack output agents` and `workspaces`)
 #   npm run destroy   `pulumi destroy`, after adopting what a killed run's pending creates made
 #   npm run drift:demo  change the environment out of band (pause, kill, edit tags), then `drift`
+# PSM_RUNTIME=current runs any of them on the current runtime (Node.js 24, the newest @pulumi/pulumi
+# and CLI: scripts/runtimes.sh) instead of the minimum (README, "Runtimes").
 # Extra arguments go to pulumi (e.g. `npm run up -- --parallel 32`). Every command first clears
 # what a killed run left (README, "Killed runs") and stops, changing nothing, when another run
 # holds the stack. PSM_NO_CONCURRENT_RUNS=1 (a CI job in a concurrency group per stack) lets it
@@ -19,29 +21,38 @@ cd "$ROOT"
 command="${1:?usage: main.sh up|preview|drift|refresh|drift:demo|destroy [pulumi args…]}"
 shift
 export STACK="${STACK:-local}"
+case "${PSM_RUNTIME:-minimum}" in
+  minimum | current) ;;
+  *)
+    echo "PSM_RUNTIME is '$PSM_RUNTIME': set it to minimum (the default) or current (README, \"Runtimes\")" >&2
+    exit 2
+    ;;
+esac
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*" >&2; }
 # An engine run: `pulumi "$@"` with PSM_ENGINE_RUN=<root>#<its pid> inherited by every process it
 # starts (language host, program, provider plugins: each in a process group of its own), so that
 # scripts/clean-killed-runs.mjs can end those of a killed run — before the first engine run (a run
 # killed with this script) and after each one (a CLI killed on its own) — and clear a killed run's
 # lock and half-written state.
+# It runs in $project with $engine_path (the runtime's Node.js and CLI first).
 engine() {
   local status=0
-  ( export PSM_ENGINE_RUN="$ROOT#$BASHPID"; exec pulumi "$@" ) || status=$?
+  ( export PSM_ENGINE_RUN="$ROOT#$BASHPID" PATH="$engine_path"; cd "$project"; exec pulumi "$@" ) || status=$?
   node scripts/clean-killed-runs.mjs
   return "$status"
 }
-# The URNs of the creates a killed run left pending in the stack's state, one a line (the CLI
-# records a create before asking the provider, and a run killed before the answer leaves the record).
+# The URNs of the creates a killed run left pending in the stack's state ($state, the export read
+# below), one a line (the CLI records a create before asking the provider, and a run killed before
+# the answer leaves the record).
 pending_creates() {
-  pulumi stack export --stack "$STACK" | node -e '
+  printf '%s' "$state" | node -e '
     let json = "";
     process.stdin.on("data", (d) => (json += d)).on("end", () => {
       const ops = JSON.parse(json).deployment.pending_operations ?? [];
       for (const op of ops) if (op.type === "creating") console.log(op.resource.urn);
     });'
 }
-# Sets `pending` to those URNs (an array); fails when the state cannot be read.
+# Sets `pending` to those URNs (an array).
 read_pending_creates() {
   local urns
   urns="$(pending_creates)"
@@ -55,6 +66,30 @@ clear_pending_creates() {
 step "setting up (Debian packages, npm dependencies, the Pulumi CLI)"
 PULUMI="$(bash scripts/setup.sh)"
 export PATH="$(dirname "$PULUMI"):$PATH"
+
+# The runtime (README, "Runtimes"). The engine runs in $project: this directory on the minimum; on
+# the current runtime a directory where the program loads that runtime's @pulumi/pulumi and this
+# package as installed (scripts/runtime-project.mjs). Everything else (the local backends, the
+# proof, the stack's state and config) is the same on both.
+# shellcheck source=runtimes.sh
+. scripts/runtimes.sh
+sdk_version() { sed -n 's/^ *"version": "\([^"]*\)",$/\1/p' "$1/@pulumi/pulumi/package.json"; }
+project="$ROOT"
+case "${PSM_RUNTIME:-minimum}" in
+  minimum)
+    engine_path="$PATH"
+    echo "runtime minimum: node $(node --version), @pulumi/pulumi $(sdk_version node_modules), pulumi CLI v$MIN_PULUMI" >&2
+    ;;
+  current)
+    step "the current runtime (Node.js $CURRENT_NODE, @pulumi/pulumi and the Pulumi CLI $CURRENT_PULUMI)"
+    current="$(bash scripts/install-current-runtime.sh)"
+    while IFS= read -r line; do declare "${line?}"; done <<< "$current"
+    export PATH="$(dirname "$PSM_RUNTIME_PULUMI"):$PATH"
+    engine_path="$PSM_RUNTIME_NODE_BIN:$PATH"
+    project="$(node scripts/runtime-project.mjs "$PSM_RUNTIME_NODE_MODULES")"
+    echo "runtime current: node v$CURRENT_NODE, @pulumi/pulumi $(sdk_version "$PSM_RUNTIME_NODE_MODULES"), pulumi CLI v$CURRENT_PULUMI" >&2
+    ;;
+esac
 
 # A project-local file state backend and passphrase unless the user configured their own.
 mkdir -p "$ROOT/.pulumi-state"
@@ -83,7 +118,13 @@ if [ "$STACK" = "local" ]; then
   node local/dist/cli.js start
 fi
 
-pulumi stack select --create "$STACK" --non-interactive >/dev/null
+# The stack's state, which also says whether the stack exists: a new stack is created and selected
+# (for the user's own `pulumi` commands); an existing one is only named by every command here
+# (--stack), which spares a `pulumi stack select` on every run. Fails when the state cannot be read.
+if ! state="$(pulumi stack export --stack "$STACK" 2>/dev/null)"; then
+  pulumi stack select --create "$STACK" --non-interactive >/dev/null
+  state="$(pulumi stack export --stack "$STACK")"
+fi
 
 case "$command" in
   up)
@@ -102,7 +143,7 @@ case "$command" in
     outputs="$(pulumi stack output --json --stack "$STACK")"
     printf '%s\n' "$outputs"
     step "proof: every agent's work is on its own bookmark; a file written in a sandbox's mount is read back from Mesa"
-    printf '%s\n' "$outputs" | npx --no-install tsx scripts/prove-environment.ts
+    printf '%s\n' "$outputs" | node dist/scripts/prove-environment.js
     ;;
   preview)
     step "pulumi preview --stack $STACK"
@@ -124,7 +165,7 @@ case "$command" in
     ;;
   drift:demo)
     step "changing the environment out of band"
-    pulumi stack output --json --stack "$STACK" | npx --no-install tsx scripts/drift-demo.ts
+    pulumi stack output --json --stack "$STACK" | node dist/scripts/drift-demo.js
     step "pulumi preview --refresh --stack $STACK (what the drift preview shows)"
     engine preview --refresh --diff --non-interactive --stack "$STACK" "$@"
     echo "Run \`npm run up\` to converge again." >&2

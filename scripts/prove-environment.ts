@@ -8,7 +8,7 @@
  * never written, so a `npm run up` with nothing changed adds no change to any agent's bookmark.
  * Reads `pulumi stack output --json` on stdin.
  *
- *   pulumi stack output --json | npx tsx scripts/prove-environment.ts
+ *   pulumi stack output --json | node dist/scripts/prove-environment.js   (built by `npm run build`)
  */
 import { randomUUID } from "node:crypto";
 import { statusOf, systemClock, withRetry } from "../provider/retry";
@@ -29,6 +29,8 @@ const DEADLINE_MS = 15_000;
 const MOUNT_SECONDS = 30;
 const STOP_SECONDS = 20;
 const TOKEN_TTL_SECONDS = 300;
+/** How often the proof looks for its file in Mesa (the shell loops in the sandbox poll as often). */
+const POLL_MS = 50;
 
 /** Mount the repo at {@link PROOF_DIR} (with the environment of `mountEnv`) and write `$PROOF` into it. */
 function mountAndWriteCommand(repoDir: string): string {
@@ -39,7 +41,7 @@ function mountAndWriteCommand(repoDir: string): string {
     `end=$(( $(date +%s) + ${MOUNT_SECONDS} ))`,
     `until [ -d ${shellQuote(repoDir)} ]; do`,
     `  [ "$(date +%s)" -lt "$end" ] || { echo "the proof's mount did not serve the repo within ${MOUNT_SECONDS} s" >&2; ${LOG_TAIL}; exit 1; }`,
-    "  sleep 0.2",
+    "  sleep 0.05",
     "done",
     `printf '%s\\n' "$PROOF" > ${shellQuote(`${repoDir}/${PROOF_FILE}`)}`,
   ].join("\n");
@@ -52,7 +54,7 @@ const STOP_AND_REMOVE = [
   `  end=$(( $(date +%s) + ${STOP_SECONDS} ))`,
   '  while kill -0 "$pid" 2>/dev/null; do',
   `    [ "$(date +%s)" -lt "$end" ] || { echo "the proof's mesa daemon (pid $pid) still runs ${STOP_SECONDS} s after SIGTERM" >&2; exit 1; }`,
-  "    sleep 0.2",
+  "    sleep 0.05",
   "  done",
   "fi",
   `rm -rf ${PROOF_DIR}`,
@@ -150,7 +152,7 @@ runScript("proof", async () => {
           );
           return;
         }
-        await new Promise((r) => setTimeout(r, 200));
+        await new Promise((r) => setTimeout(r, POLL_MS));
       }
       throw new Error(
         `the file written in the proof's mount did not reach Mesa within ${DEADLINE_MS / 1000} s`,

@@ -9,3 +9,7 @@ MIN_NODE=20.19
 MIN_PULUMI=3.248.0
 CURRENT_NODE=24.22.3
 CURRENT_PULUMI=3.276.0
+# The Python `pulumi` package that Python programs run with on the current runtime (the provider
+# plugin's Python SDK in test/e2e/plugin-languages.test.ts): the newest release the Python package
+# index serves, which trails the CLI (it serves no 3.276.0).
+CURRENT_PYTHON_PULUMI=3.272.0

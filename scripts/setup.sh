@@ -19,9 +19,11 @@ log() { echo "setup: $*" >&2; }
 # a server of their own) and its psql reads a PostgreSQL backend's stack locks (scripts/killed-runs/);
 # a JDK and Maven compile the generated Java SDK (sdk/java/pom.xml).
 DEBIAN_PACKAGES=(bubblewrap iproute2 socat mmdebstrap patchelf git e2fsprogs gcc libc6-dev libseccomp-dev python3 make g++ curl ca-certificates postgresql openjdk-17-jdk-headless maven)
+# One dpkg-query for all of them (one each cost ~0.4 s on every run).
+installed=" $(dpkg-query -W -f='${Package}:${Status} ' "${DEBIAN_PACKAGES[@]}" 2>/dev/null || true) "
 missing=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  [[ "$installed" == *" $pkg:install ok installed "* ]] || missing+=("$pkg")
 done
 if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then

@@ -27,13 +27,22 @@ fi
 # the lockfile's @pulumi/pulumi and the CLI of its version. Then, unless arguments narrowed the run,
 # the end-to-end tests run again with the engine, the programs and the providers on the current
 # runtime (scripts/install-current-runtime.sh; test/helpers/pulumi.ts reads its PSM_RUNTIME_*
-# variables) — all but the main job, which runs this repository's own `npm run up` on the minimum,
-# the vendors' guide, which runs no Pulumi, and the provider plugin's, whose plugin runs on this
-# repository's node_modules (the minimum's SDK) with language hosts pinned to 3.248.
+# variables) — all but the main job, whose story runs `npm run up` on both runtimes itself
+# (PSM_RUNTIME), and the vendors' guide, which runs no Pulumi. The provider plugin's tests run the
+# plugin installed in each project (the current SDK) and Python programs with the newest `pulumi`
+# the Python package index serves (scripts/runtimes.sh: its venv is made here, minutes the first time).
 runtime_line() { # <name> <node binary> <@pulumi/pulumi directory> <pulumi binary>
   echo "runtime $1: node $("$2" --version), @pulumi/pulumi $("$2" -p "require('$3/package.json').version"), pulumi CLI $("$4" version)"
 }
 runtime_line minimum "$(command -v node)" "$ROOT/node_modules/@pulumi/pulumi" "$(bash scripts/install-pulumi.sh 2>/dev/null | tail -n 1)"
+
+# The current runtime and its Python SDK's venv, before any test: the main job's story (minimum
+# pass) runs `npm run up` on it too. Minutes the first time (the CLI's build), then a second.
+# shellcheck source=runtimes.sh
+. scripts/runtimes.sh
+current="$(bash scripts/install-current-runtime.sh)" \
+  && PULUMI_VERSION="$CURRENT_PYTHON_PULUMI" bash scripts/python-sdk-venv.sh >/dev/null \
+  || current=""
 
 dir="$(mktemp -d)"
 reports=("$dir/minimum.json")
@@ -42,16 +51,15 @@ status=$?
 
 if [ "$#" -eq 0 ]; then
   reports+=("$dir/current.json")
-  if current="$(bash scripts/install-current-runtime.sh)"; then
+  if [ -n "$current" ]; then
     (
       while IFS= read -r line; do export "${line?}"; done <<< "$current"
       runtime_line current "$PSM_RUNTIME_NODE_BIN/node" "$PSM_RUNTIME_NODE_MODULES/@pulumi/pulumi" "$PSM_RUNTIME_PULUMI"
       npx vitest run --project e2e --exclude test/e2e/main-job.test.ts --exclude test/e2e/seed-guide.test.ts \
-        --exclude 'test/e2e/plugin-*.test.ts' \
         --reporter=default --reporter=json --outputFile.json="$dir/current.json"
     ) || status=1
   else
-    echo "the current runtime could not be installed (scripts/install-current-runtime.sh)"
+    echo "the current runtime could not be installed (scripts/install-current-runtime.sh, scripts/python-sdk-venv.sh: see above)"
     status=1
   fi
 fi

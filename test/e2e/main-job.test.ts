@@ -4,18 +4,21 @@
  * bookmark), the drift demo, convergence, a second run started while one holds the stack (it
  * stops in one line naming that run), a run killed mid-create and the run after it, a run killed
  * mid-create and the destroy after it, and nothing left running or orphaned in the local
- * backends. The same story runs on the file state backend (with a restart of the local backends)
- * and on a PostgreSQL backend of the test's own, as a team's CI shares it.
+ * backends. The same story runs on the file state backend (with a restart of the local backends,
+ * and the runtimes taking turns on the stack: an up, a preview and the destroy on the current
+ * runtime, PSM_RUNTIME=current) and on a PostgreSQL backend of the test's own, as a team's CI
+ * shares it.
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { hostname, tmpdir } from "node:os";
 import { afterAll, beforeAll, describe, expect } from "vitest";
 import { eventually } from "../helpers/eventually";
 import { withoutCredentials } from "../helpers/credentials";
 import { startPostgres, type Postgres } from "../helpers/postgres";
-import { processesWithEnv, pulumiPath, repoRoot } from "../helpers/pulumi";
+import { copyProject } from "../helpers/project-copy";
+import { installCurrentRuntime, processesWithEnv, pulumiPath } from "../helpers/pulumi";
 import { stateLocks } from "../helpers/state-locks";
 import { dependentSteps } from "../helpers/steps";
 import { teamTemplates } from "../helpers/templates";
@@ -36,14 +39,18 @@ function mainJob(backend: "file" | "postgres") {
     /** The state backend scripts/main.sh uses in the clone. */
     const backendUrl = () => postgres?.url ?? `file://${join(clone, ".pulumi-state")}`;
 
-    /** `npm <args>` in the clone, in a process group of its own; `run` resolves when it ends. */
+    /**
+     * `npm <args>` in the clone (with `extraEnv`, e.g. PSM_RUNTIME), in a process group of its
+     * own; `run` resolves when it ends.
+     */
     function spawnNpm(
       args: string[],
       timeoutMs = 900_000,
+      extraEnv: NodeJS.ProcessEnv = {},
     ): { child: ChildProcess; run: Promise<Run> } {
       const child = spawn("npm", args, {
         cwd: clone,
-        env,
+        env: { ...env, ...extraEnv },
         stdio: ["ignore", "pipe", "pipe"],
         detached: true,
       });
@@ -59,7 +66,8 @@ function mainJob(backend: "file" | "postgres") {
       });
       return { child, run };
     }
-    const npm = (args: string[], timeoutMs?: number): Promise<Run> => spawnNpm(args, timeoutMs).run;
+    const npm = (args: string[], timeoutMs?: number, extraEnv?: NodeJS.ProcessEnv): Promise<Run> =>
+      spawnNpm(args, timeoutMs, extraEnv).run;
 
     /** `pulumi <args> --stack local` in the clone, as scripts/main.sh runs it; its parsed JSON output. */
     function pulumiJson<T>(args: string[]): T {
@@ -207,26 +215,7 @@ function mainJob(backend: "file" | "postgres") {
       const root = mkdtempSync(join(tmpdir(), "psm-main-job-"));
       clone = join(root, "project");
       localDir = join(root, "local-data");
-      mkdirSync(clone);
-      // A fresh copy of the project as committed or about to be (tracked + untracked, not ignored),
-      // with the already-installed node_modules hard-linked in (npm install is not what is tested).
-      const files = execFileSync(
-        "git",
-        ["ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        { cwd: repoRoot },
-      )
-        .toString()
-        .split("\0")
-        .filter(Boolean);
-      for (const file of files) {
-        mkdirSync(dirname(join(clone, file)), { recursive: true });
-        try {
-          cpSync(join(repoRoot, file), join(clone, file));
-        } catch (error) {
-          if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error; // deleted, not yet committed
-        }
-      }
-      execFileSync("cp", ["-al", join(repoRoot, "node_modules"), join(clone, "node_modules")]);
+      copyProject(clone);
       postgres = backend === "postgres" ? startPostgres() : undefined;
       // The local backends bind free ports themselves (port 0) at every start; the providers and
       // the test read them back from the endpoints file in PSM_LOCAL_DIR.
@@ -321,6 +310,58 @@ function mainJob(backend: "file" | "postgres") {
           );
           expect(summary).not.toMatch(/created|updated|replaced|deleted/);
           expect(run.output).toMatch(/proof: wrote .* read it back from Mesa/);
+        },
+      );
+
+    if (backend === "file")
+      step(
+        "runs on the current runtime with PSM_RUNTIME=current: the engine on its CLI and Node.js, the same stack unchanged, proof again",
+        async () => {
+          const runtime = currentRuntimeFiles();
+          const up = spawnNpm(["run", "up"], 900_000, { PSM_RUNTIME: "current" });
+          let ended = false;
+          void up.run.then(() => (ended = true));
+          /** The executables of the run's engine processes (the CLI, the language host, the program, the providers). */
+          const seen = new Set<string>();
+          await eventually(
+            "the CLI and a Node.js process of the run on the current runtime (or the run's end)",
+            () => {
+              for (const pid of engineRunProcesses()) {
+                try {
+                  seen.add(realpathSync(`/proc/${pid}/exe`));
+                } catch {
+                  // exited meanwhile
+                }
+              }
+              return ended || (seen.has(runtime.pulumi) && seen.has(runtime.node));
+            },
+            600_000,
+            50,
+          );
+          const run = await up.run;
+          expect(run.code, run.output.slice(-4000)).toBe(0);
+          expect(run.output).toContain(
+            `runtime current: node ${runtime.nodeVersion}, @pulumi/pulumi ${runtime.sdkVersion}, pulumi CLI ${runtime.cliVersion}`,
+          );
+          expect([...seen], "the engine ran on the current runtime's CLI and Node.js").toEqual(
+            expect.arrayContaining([runtime.pulumi, runtime.node]),
+          );
+          expect([...seen], "no engine process ran on the minimum's Node.js").not.toContain(
+            realpathSync(process.execPath),
+          );
+          const summary = run.output.slice(run.output.lastIndexOf("Resources:"));
+          expect(summary, "the stack the minimum made is unchanged on the current runtime").toMatch(
+            /\d+ unchanged/,
+          );
+          expect(summary).not.toMatch(/created|updated|replaced|deleted/);
+          expect(run.output).toMatch(/proof: wrote .* read it back from Mesa/);
+
+          const preview = await npm(["run", "preview"], 600_000, { PSM_RUNTIME: "current" });
+          expect(preview.code, preview.output.slice(-4000)).toBe(0);
+          expect(preview.output).toContain(`runtime current: node ${runtime.nodeVersion}`);
+          expect(preview.output.slice(preview.output.lastIndexOf("Resources:"))).not.toMatch(
+            /to create|to update|to replace|to delete/,
+          );
         },
       );
 
@@ -457,14 +498,18 @@ function mainJob(backend: "file" | "postgres") {
       1_200_000,
     );
 
+    // On the file backend the destroy runs on the current runtime (PSM_RUNTIME=current), after a
+    // killed run of the minimum's: the two runtimes take turns on one stack.
+    const destroyRuntime = backend === "file" ? "current" : "minimum";
     step(
-      "destroys everything after a run killed mid-create, its sandboxes included, and leaves nothing running",
+      `destroys everything after a run killed mid-create, its sandboxes included, and leaves nothing running (destroy on the ${destroyRuntime} runtime)`,
       async () => {
         await upKilledMidCreate(6);
         const pending = pendingCreates();
         expect(pending.length, "the killed run left pending creates").toBeGreaterThan(0);
 
-        const run = await npm(["run", "destroy"], 600_000);
+        const run = await npm(["run", "destroy"], 600_000, { PSM_RUNTIME: destroyRuntime });
+        expect(run.output).toContain(`runtime ${destroyRuntime}: node`);
         // The engine's diagnostics (which resource failed, and why) come before the outputs it prints.
         const diagnostics = run.output.split("\n").filter((line) => /error|fail/i.test(line));
         expect(run.code, [...diagnostics.slice(0, 40), run.output.slice(-2000)].join("\n")).toBe(0);
@@ -516,6 +561,24 @@ function mainJob(backend: "file" | "postgres") {
       1_200_000,
     );
   });
+}
+
+/**
+ * The current runtime's files (scripts/install-current-runtime.sh, cached): its Node.js and CLI
+ * binaries (real paths) and the versions they and its `@pulumi/pulumi` report.
+ */
+function currentRuntimeFiles() {
+  const variables = installCurrentRuntime();
+  const node = realpathSync(join(variables.PSM_RUNTIME_NODE_BIN, "node"));
+  const pulumi = realpathSync(variables.PSM_RUNTIME_PULUMI);
+  const sdk = join(variables.PSM_RUNTIME_NODE_MODULES, "@pulumi", "pulumi", "package.json");
+  return {
+    node,
+    pulumi,
+    nodeVersion: execFileSync(node, ["--version"], { encoding: "utf8" }).trim(),
+    cliVersion: execFileSync(pulumi, ["version"], { encoding: "utf8" }).trim(),
+    sdkVersion: (JSON.parse(readFileSync(sdk, "utf8")) as { version: string }).version,
+  };
 }
 
 mainJob("file");

@@ -58,6 +58,22 @@ export function currentRuntime(): CurrentRuntime | undefined {
   };
 }
 
+/**
+ * The current runtime, installed or found in the cache: the PSM_RUNTIME_* variables
+ * scripts/install-current-runtime.sh prints (the CLI's first build takes minutes).
+ */
+export function installCurrentRuntime(): Record<string, string> {
+  return Object.fromEntries(
+    execFileSync("bash", [join(repoRoot, "scripts", "install-current-runtime.sh")], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
+    })
+      .trim()
+      .split("\n")
+      .map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]),
+  );
+}
+
 /** The `@pulumi/pulumi` version the engine's programs and providers load. */
 export function sdkVersion(): string {
   const runtime = currentRuntime();
@@ -69,8 +85,9 @@ export function sdkVersion(): string {
 
 /**
  * A project's node_modules on the current runtime: every package of the consumer project linked,
- * and this package copied in (package.json and dist/provider, as `npm install` would place it), so
- * that it resolves `@pulumi/pulumi` to the consumer's copy, the one the program loads.
+ * and this package copied in (package.json and the package's `files`: dist/provider, the provider
+ * plugin…, as `npm install` would place it), so that it — the dynamic providers and the plugin
+ * alike — resolves `@pulumi/pulumi` to the consumer's copy, the one the program loads.
  */
 function consumerNodeModules(dir: string, runtime: CurrentRuntime): void {
   const modules = join(dir, "node_modules");
@@ -80,9 +97,12 @@ function consumerNodeModules(dir: string, runtime: CurrentRuntime): void {
     symlinkSync(join(runtime.nodeModules, entry), join(modules, entry), "dir");
   }
   const self = join(modules, "pulumi-superserve-mesa");
-  mkdirSync(join(self, "dist"), { recursive: true });
-  cpSync(join(repoRoot, "package.json"), join(self, "package.json"));
-  cpSync(join(repoRoot, "dist", "provider"), join(self, "dist", "provider"), { recursive: true });
+  mkdirSync(self);
+  const manifest = join(repoRoot, "package.json");
+  cpSync(manifest, join(self, "package.json"));
+  const { files } = JSON.parse(readFileSync(manifest, "utf8")) as { files: string[] };
+  for (const file of files)
+    cpSync(join(repoRoot, file), join(self, file), { recursive: true, dereference: true });
 }
 
 let pulumiBinary: string | undefined;
@@ -93,7 +113,7 @@ let pulumiBinary: string | undefined;
  */
 export function pulumiPath(): string {
   const runtime = currentRuntime();
-  if (runtime) return runtime.pulumi;
+  // The minimum's install also locates the language hosts, which both runtimes use.
   if (!pulumiBinary) {
     const out = execFileSync("bash", [join(repoRoot, "scripts", "install-pulumi.sh")], {
       encoding: "utf8",
@@ -106,24 +126,46 @@ export function pulumiPath(): string {
       if (host) languageHostDirs.push(dirname(host[1]));
     }
   }
-  return pulumiBinary;
+  return runtime ? runtime.pulumi : pulumiBinary;
 }
 
-/** The provider plugin `pulumi-resource-superserve-mesa` (runs `dist/plugin`: build first). */
-export const pluginDir = join(repoRoot, "plugin", "bin");
+/**
+ * The directory of the provider plugin `pulumi-resource-superserve-mesa` for a project in `dir`:
+ * this repository's (it runs `dist/plugin`: build first), or on the current runtime the copy
+ * installed in the project's node_modules, which loads that runtime's `@pulumi/pulumi`.
+ */
+function pluginDir(dir: string, runtime: CurrentRuntime | undefined): string {
+  return runtime
+    ? join(dir, "node_modules", "pulumi-superserve-mesa", "plugin", "bin")
+    : join(repoRoot, "plugin", "bin");
+}
 
 /** Directories of the language hosts scripts/install-pulumi.sh builds besides Node.js's (YAML, Python). */
 const languageHostDirs: string[] = [];
 
 let pythonVenv: Promise<string> | undefined;
 
+/** A setting of scripts/runtimes.sh (e.g. CURRENT_PYTHON_PULUMI). */
+function runtimeSetting(name: string): string {
+  const text = readFileSync(join(repoRoot, "scripts", "runtimes.sh"), "utf8");
+  const value = new RegExp(`^${name}=(.+)$`, "m").exec(text)?.[1];
+  if (!value) throw new Error(`scripts/runtimes.sh sets no ${name}`);
+  return value;
+}
+
 /**
- * The venv with the generated Python SDK and `pulumi` (scripts/python-sdk-venv.sh, cached; its
- * first install takes minutes, so it runs without blocking the test worker).
+ * The venv with the generated Python SDK and `pulumi` — at the minimum's version, or on the current
+ * runtime the newest the package index serves (scripts/runtimes.sh) — from
+ * scripts/python-sdk-venv.sh (cached; its first install takes minutes, so it runs without blocking
+ * the test worker).
  */
 function pythonSdkVenv(): Promise<string> {
   pythonVenv ??= promisify(execFile)("bash", [join(repoRoot, "scripts", "python-sdk-venv.sh")], {
     encoding: "utf8",
+    env: {
+      ...process.env,
+      PULUMI_VERSION: currentRuntime() ? runtimeSetting("CURRENT_PYTHON_PULUMI") : sdkVersion(),
+    },
   }).then(({ stdout }) => stdout.trim());
   return pythonVenv;
 }
@@ -241,7 +283,7 @@ export async function createTempProject(opts: TempProjectOptions): Promise<TempP
     // current runtime its Node.js first.
     PATH: [
       ...(python ? [join(await pythonSdkVenv(), "bin")] : []),
-      ...(opts.pluginOnPath === false ? [] : [pluginDir]),
+      ...(opts.pluginOnPath === false ? [] : [pluginDir(dir, runtime)]),
       ...languageHostDirs,
       dirname(binary),
       ...(runtime ? [runtime.nodeBin] : []),

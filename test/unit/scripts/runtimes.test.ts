@@ -30,6 +30,7 @@ describe("the tested runtimes and the package's promises", () => {
     expect(Object.keys(runtimes).sort()).toEqual([
       "CURRENT_NODE",
       "CURRENT_PULUMI",
+      "CURRENT_PYTHON_PULUMI",
       "MIN_NODE",
       "MIN_PULUMI",
     ]);
