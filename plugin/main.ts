@@ -2,6 +2,7 @@
  * Entry point of the provider plugin `pulumi-resource-superserve-mesa` (run by `bin/`'s script):
  * serves the package's resources to the engine for every language, with the generated schema.
  */
+import "../provider/compile-cache"; // first: caches the compilation of everything loaded after it
 import { main } from "@pulumi/pulumi/provider";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
