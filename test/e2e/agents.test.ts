@@ -9,25 +9,19 @@
 import type { Mesa } from "@mesadev/sdk" with { "resolution-mode": "import" };
 import { Sandbox } from "@superserve/sdk";
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startLocalMesa, type LocalMesa } from "../../local/mesa";
-import { buildMesaCli } from "../../local/mesa-cli/bundle";
-import { startLocalSuperserve, type LocalSuperserve } from "../../local/superserve";
-import { routeDataPlaneTo } from "../../provider/data-plane";
 import { eventually } from "../helpers/eventually";
+import { startLocalBackends, type LocalBackends } from "../helpers/local-backends";
 import { remoteText } from "../helpers/mesa-repos";
 import { createTempProject, repoRoot, type TempProject } from "../helpers/pulumi";
 
-let mesaServer: LocalMesa;
-let ss: LocalSuperserve;
+let backends: LocalBackends;
 let mesa: Mesa;
 let project: TempProject;
-const dirs: string[] = [];
 const repoName = `agents-${randomUUID().slice(0, 6)}`;
-const conn = () => ({ apiKey: ss.apiKey, baseUrl: ss.url });
+const conn = () => backends.conn();
 const STAND_IN = readFileSync(join(repoRoot, "stacks", "stand-in-agent.sh")).toString("base64");
 
 /** The program: 3 tasks; `steps` stand-in steps of 1 s each. */
@@ -83,43 +77,19 @@ async function up() {
   return result.summary.resourceChanges ?? {};
 }
 
-function mkTemp(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  dirs.push(dir);
-  return dir;
-}
-
 beforeAll(async () => {
-  const tools = mkTemp("psm-agents-tools-");
-  await buildMesaCli(tools);
-  mesaServer = await startLocalMesa({ port: 0, dataDir: mkTemp("psm-agents-mesa-") });
-  ss = await startLocalSuperserve({
-    port: 0,
-    dataDir: mkTemp("psm-agents-ss-"),
-    sandboxTools: tools,
-    killGraceMs: 10_000,
-    mesaUrl: mesaServer.url,
-  });
-  routeDataPlaneTo(ss.url);
-  const sdk = await import("@mesadev/sdk");
-  mesa = new sdk.Mesa({ apiKey: mesaServer.apiKey, apiUrl: mesaServer.url, org: mesaServer.org });
+  backends = await startLocalBackends({ mesaCli: true, superserve: { killGraceMs: 10_000 } });
+  mesa = backends.mesaClient;
   project = await createTempProject({
     name: `agents-${randomUUID().slice(0, 6)}`,
     program: program(["the parser", "the CLI", "the docs"]),
-    env: {
-      MESA_API_KEY: mesaServer.apiKey,
-      MESA_API_URL: mesaServer.url,
-      SUPERSERVE_API_KEY: ss.apiKey,
-      SUPERSERVE_BASE_URL: ss.url,
-    },
+    env: backends.env(),
   });
 }, 300_000);
 
 afterAll(async () => {
   await project?.dispose();
-  await ss?.stop();
-  await mesaServer?.stop();
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  await backends?.close();
 }, 300_000);
 
 describe("AgentEnvironment's agents through the engine", () => {

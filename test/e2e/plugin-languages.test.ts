@@ -9,29 +9,19 @@
  * change; destroy leaves no sandbox and no repo. Run `npm run build` first: the plugin runs
  * `dist/plugin`.
  */
-import type { Mesa } from "@mesadev/sdk" with { "resolution-mode": "import" };
 import { Sandbox } from "@superserve/sdk";
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect } from "vitest";
-import { startLocalMesa, type LocalMesa } from "../../local/mesa";
-import { buildMesaCli } from "../../local/mesa-cli/bundle";
-import { startLocalSuperserve, type LocalSuperserve } from "../../local/superserve";
-import { routeDataPlaneTo } from "../../provider/data-plane";
 import { eventually } from "../helpers/eventually";
+import { startLocalBackends, type LocalBackends } from "../helpers/local-backends";
 import { remoteText } from "../helpers/mesa-repos";
 import { createTempProject, type TempProject } from "../helpers/pulumi";
 import { dependentSteps } from "../helpers/steps";
 
-let mesaServer: LocalMesa;
-let ss: LocalSuperserve;
-let mesa: Mesa;
+let backends: LocalBackends;
 const projects: TempProject[] = [];
-const dirs: string[] = [];
 const suffix = randomUUID().slice(0, 6);
-const conn = () => ({ apiKey: ss.apiKey, baseUrl: ss.url });
+const conn = () => backends.conn();
 
 /** The YAML program's agents' tasks: each agent writes its task to `task.txt` in its mount. */
 const TASKS = ["the parser", "the docs"];
@@ -103,12 +93,6 @@ function sandboxesOf(value: unknown): SandboxOut[] {
   }));
 }
 
-function mkTemp(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  dirs.push(dir);
-  return dir;
-}
-
 async function run(id: string, cmd: string) {
   const sandbox = await Sandbox.connect(id, conn());
   return sandbox.commands.run(cmd, { timeoutMs: 30_000 });
@@ -120,28 +104,14 @@ async function sandboxesOfProject(project: string): Promise<Array<{ id: string }
 }
 
 beforeAll(async () => {
-  const tools = mkTemp("psm-e2e-tools-");
-  await buildMesaCli(tools);
-  mesaServer = await startLocalMesa({ port: 0, dataDir: mkTemp("psm-e2e-mesa-") });
-  ss = await startLocalSuperserve({
-    port: 0,
-    dataDir: mkTemp("psm-e2e-ss-"),
-    sandboxTools: tools,
-    killGraceMs: 10_000,
-    mesaUrl: mesaServer.url,
-  });
-  routeDataPlaneTo(ss.url);
-  const sdk = await import("@mesadev/sdk");
-  mesa = new sdk.Mesa({ apiKey: mesaServer.apiKey, apiUrl: mesaServer.url, org: mesaServer.org });
+  backends = await startLocalBackends({ mesaCli: true, superserve: { killGraceMs: 10_000 } });
 }, 300_000);
 
 afterAll(async () => {
   for (const project of projects) await project.dispose().catch(() => undefined);
   for (const s of (await Sandbox.list(conn()).catch(() => [])) ?? [])
     await Sandbox.killById(s.id, conn()).catch(() => undefined);
-  await ss?.stop();
-  await mesaServer?.stop();
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  await backends?.close();
 }, 300_000);
 
 describe.each(["yaml", "python"] as const)(
@@ -162,12 +132,7 @@ describe.each(["yaml", "python"] as const)(
           name,
           runtime: language,
           program: PROGRAMS[language](repoName, marker, token),
-          env: {
-            MESA_API_KEY: mesaServer.apiKey,
-            MESA_API_URL: mesaServer.url,
-            SUPERSERVE_API_KEY: ss.apiKey,
-            SUPERSERVE_BASE_URL: ss.url,
-          },
+          env: backends.env(),
         });
         projects.push(project);
       },
@@ -190,7 +155,7 @@ describe.each(["yaml", "python"] as const)(
           "agents/agents-sandbox-0",
           "agents/agents-sandbox-1",
         ]);
-        const mount = `/home/user/.local/share/mesa/mnt/${mesaServer.org}/${repoName}`;
+        const mount = `/home/user/.local/share/mesa/mnt/${backends.mesa.org}/${repoName}`;
         expect(boxes.map((b) => b.mountPath)).toEqual([mount, mount]);
         const types = (
           ((await project.stack.exportStack()).deployment as { resources: Array<{ type: string }> })
@@ -224,7 +189,7 @@ describe.each(["yaml", "python"] as const)(
         expect(
           await eventually(
             "the edit to reach Mesa",
-            () => remoteText(mesa, repoName, "agent.txt", "agents/agents-sandbox-1"),
+            () => remoteText(backends.mesaClient, repoName, "agent.txt", "agents/agents-sandbox-1"),
             30_000,
             250,
           ),
@@ -241,7 +206,13 @@ describe.each(["yaml", "python"] as const)(
             expect(
               await eventually(
                 `agent ${i}'s task.txt to reach Mesa`,
-                () => remoteText(mesa, repoName, "task.txt", `agents/agents-sandbox-${i}`),
+                () =>
+                  remoteText(
+                    backends.mesaClient,
+                    repoName,
+                    "task.txt",
+                    `agents/agents-sandbox-${i}`,
+                  ),
                 30_000,
                 250,
               ),
@@ -275,7 +246,9 @@ describe.each(["yaml", "python"] as const)(
         const result = await project.stack.destroy({ color: "never" });
         expect(result.summary.result, result.stderr).toBe("succeeded");
         expect(await sandboxesOfProject(name)).toEqual([]);
-        await expect(mesa.repos.get({ repo: repoName })).rejects.toMatchObject({ status: 404 });
+        await expect(backends.mesaClient.repos.get({ repo: repoName })).rejects.toMatchObject({
+          status: 404,
+        });
       },
       300_000,
     );
