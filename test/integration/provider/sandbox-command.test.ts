@@ -14,62 +14,31 @@
 import type { Mesa } from "@mesadev/sdk" with { "resolution-mode": "import" };
 import { Sandbox, Template } from "@superserve/sdk";
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startLocalMesa, type LocalMesa } from "../../../local/mesa";
-import { buildMesaCli } from "../../../local/mesa-cli/bundle";
-import { startLocalSuperserve, type LocalSuperserve } from "../../../local/superserve";
-import { routeDataPlaneTo } from "../../../provider/data-plane";
 import type { LogSink } from "../../../provider/engine-log";
 import type { ProviderMethods, ProviderEnvironment } from "../../../provider/lifecycle";
 import { systemClock } from "../../../provider/retry";
 import { createProvider as sandboxProvider } from "../../../provider/mounted-sandbox/provider";
 import { createProvider as commandProvider } from "../../../provider/sandbox-command/provider";
 import { eventually } from "../../helpers/eventually";
+import { startLocalBackends, type LocalBackends } from "../../helpers/local-backends";
 import { remoteText, seedRepo } from "../../helpers/mesa-repos";
 
-let mesaServer: LocalMesa;
-let ss: LocalSuperserve;
+let backends: LocalBackends;
 let mesa: Mesa;
 let template: string;
-let superserveDataDir: string;
-let tools: string;
-const tempDirs: string[] = [];
 const logs: string[] = [];
 const sink: LogSink = { send: (_s, m) => void logs.push(m) };
 const created: string[] = [];
 
 const unique = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;
-const conn = () => ({ apiKey: ss.apiKey, baseUrl: ss.url });
+const conn = () => backends.conn();
 const urnFor = (type: string, name: string) =>
   `urn:pulumi:it::proj::pulumi-nodejs:dynamic/superserve-mesa:${type}::${name}`;
 
-function tempDir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  tempDirs.push(dir);
-  return dir;
-}
-
-const startSuperserve = () =>
-  startLocalSuperserve({
-    port: 0,
-    dataDir: superserveDataDir,
-    sandboxTools: tools,
-    killGraceMs: 10_000,
-    mesaUrl: mesaServer.url,
-  });
-
 beforeAll(async () => {
-  tools = tempDir("psm-tools-");
-  await buildMesaCli(tools);
-  mesaServer = await startLocalMesa({ port: 0, dataDir: tempDir("psm-mesa-") });
-  superserveDataDir = tempDir("psm-ss-");
-  ss = await startSuperserve();
-  const sdk = await import("@mesadev/sdk");
-  mesa = new sdk.Mesa({ apiKey: mesaServer.apiKey, apiUrl: mesaServer.url, org: mesaServer.org });
-  routeDataPlaneTo(ss.url);
+  backends = await startLocalBackends({ mesaCli: true, superserve: { killGraceMs: 10_000 } });
+  mesa = backends.mesaClient;
   const t = await Template.create({ ...conn(), name: unique("tpl"), from: "debian:12" });
   await t.waitUntilReady({ pollIntervalMs: 100 });
   template = t.name;
@@ -77,19 +46,12 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const id of created) await Sandbox.killById(id, conn()).catch(() => undefined);
-  await ss?.stop();
-  await mesaServer?.stop();
-  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+  await backends?.close();
 }, 120_000);
 
 function environment(): ProviderEnvironment {
   return {
-    env: {
-      MESA_API_KEY: mesaServer.apiKey,
-      MESA_API_URL: mesaServer.url,
-      SUPERSERVE_API_KEY: ss.apiKey,
-      SUPERSERVE_BASE_URL: ss.url,
-    },
+    env: backends.env(),
     cwd: "/nonexistent",
     clock: systemClock,
     logSink: sink,
@@ -475,18 +437,14 @@ describe("SandboxCommand provider across a restart of the local backends", () =>
       background: true,
     });
     const { id, outs } = await commandProvider(undefined, environment()).create(inputs);
-    await ss.stop({ keepSandboxes: true });
-    ss = await startSuperserve();
-    routeDataPlaneTo(ss.url);
+    await backends.restart({ keepSandboxes: true });
     let provider = commandProvider(undefined, environment());
     expect(
       await read(provider, id, outs),
       "a restart that keeps the sandboxes' processes keeps the command",
     ).toMatchObject({ status: "running", pid: outs.pid });
 
-    await ss.stop();
-    ss = await startSuperserve();
-    routeDataPlaneTo(ss.url);
+    await backends.restart();
     provider = commandProvider(undefined, environment());
     const refreshed = await read(provider, id, outs);
     expect(refreshed.status).toBe("paused");
